@@ -1,0 +1,5 @@
+import sys
+
+from docatlas.cli import main
+
+sys.exit(main())

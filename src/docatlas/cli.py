@@ -1,0 +1,103 @@
+"""The `docatlas` command: a thin layer over the library. Only this module prints.
+
+Exit codes: 0 success; 1 the run finished but some input files produced diagnostics; 2 the run could not
+be done (bad options, unsafe output folder).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from docatlas import __version__
+from docatlas.config import DEFAULT_OUTPUT, EMBED_MODES, make_config
+from docatlas.errors import DocatlasError
+from docatlas.pipeline import BuildReport, Progress, build
+
+EXIT_OK, EXIT_DIAGNOSTICS, EXIT_FATAL = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docatlas")
+def cli() -> None:
+    """Accurate, navigable documentation for any source repository."""
+
+
+@cli.command("build")
+@click.argument("repo", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"Output folder [default: REPO/{DEFAULT_OUTPUT}, or `output` in [tool.docatlas]].")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes [default: all cores; 1 runs in-process].")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable).")
+@click.option("--embed-source", type=click.Choice(EMBED_MODES), default=None,
+              help="Embed each file's source in full (cut with a notice past --max-embed-bytes), its head, "
+                   "or not at all [default: full].")
+@click.option("--max-embed-bytes", type=click.IntRange(min=1), default=None,
+              help="Largest source embedded in full [default: 200000].")
+@click.option("--max-file-bytes", type=click.IntRange(min=1), default=None,
+              help="Larger files are listed but not read [default: 8000000].")
+@click.option("--name", "project_name", default=None, help="Project name used in headings [default: folder name].")
+@click.option("--force", is_flag=True, default=None,
+              help="Write into a non-empty folder that docatlas did not create.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; diagnostics only.")
+def build_cmd(repo: Path, output: Path | None, quiet: bool, **options: Any) -> None:
+    """Document the repository REPO (default: the current folder)."""
+    cfg = make_config(repo, output, **options)
+    report = _with_progress(cfg, quiet)
+    for d in report.diagnostics:
+        click.echo(str(d), err=True)
+    if not quiet:
+        _summary(report)
+    raise SystemExit(EXIT_DIAGNOSTICS if report.diagnostics else EXIT_OK)
+
+
+def _with_progress(cfg: Any, quiet: bool) -> BuildReport:
+    if quiet or not sys.stderr.isatty():
+        return build(cfg)
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+             transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        progress: Progress = update
+        return build(cfg, progress)
+
+
+def _summary(report: BuildReport) -> None:
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    click.echo(
+        f"docatlas: {report.files} files ({report.binary} binary), {report.pages} pages "
+        f"({report.written} written, {report.removed} removed), {len(report.diagnostics)} diagnostics, "
+        f"{report.seconds:.2f}s [{stages}] -> {report.output}",
+        err=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never calls sys.exit itself)."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas", standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL
+    except DocatlasError as exc:
+        click.echo(f"docatlas: error: {exc}", err=True)
+        return EXIT_FATAL
+    except click.exceptions.Abort:
+        click.echo("docatlas: interrupted", err=True)
+        return EXIT_FATAL
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_FATAL
+    return EXIT_OK

@@ -1,0 +1,107 @@
+"""Build options: command line over `[tool.docatlas]` (pyproject.toml) or docatlas.toml over defaults."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from docatlas.errors import ConfigError
+
+DEFAULT_OUTPUT = "docatlas-docs"
+EMBED_MODES = ("full", "head", "none")
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    output: Path
+    jobs: int = 0  # 0: all cores
+    exclude: tuple[str, ...] = ()
+    embed_source: str = "full"  # full | head | none
+    max_embed_bytes: int = 200_000  # a larger file's source is cut (with a notice) in `full` mode
+    head_lines: int = 80  # lines embedded in `head` mode
+    max_file_bytes: int = 8_000_000  # larger files are listed, not read
+    force: bool = False
+    project_name: str = ""
+    list_limit: int = 2000  # keyword lists longer than this are split, never silently cut
+    progress: bool = False
+
+    @property
+    def workers(self) -> int:
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+    @property
+    def name(self) -> str:
+        return self.project_name or self.root.name
+
+
+_FILE_KEYS = {"output", "exclude", "embed_source", "max_embed_bytes", "head_lines", "max_file_bytes",
+              "project_name", "jobs", "list_limit"}
+
+
+def file_settings(root: Path) -> dict[str, Any]:
+    """`[tool.docatlas]` from the documented repository's pyproject.toml, or the body of docatlas.toml."""
+    settings: dict[str, Any] = {}
+    for name, table in (("pyproject.toml", ("tool", "docatlas")), ("docatlas.toml", ())):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        for key in table:
+            data = data.get(key, {}) if isinstance(data, dict) else {}
+        if isinstance(data, dict):
+            settings.update({k.replace("-", "_"): v for k, v in data.items()})
+    unknown = set(settings) - _FILE_KEYS
+    if unknown:
+        raise ConfigError(f"unknown docatlas settings in {root}: {', '.join(sorted(unknown))}")
+    return settings
+
+
+def _declared_name(root: Path) -> str:
+    """`[project] name` of the documented repository's pyproject.toml, when it has one."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    name = data.get("project", {}).get("name", "")
+    return name if isinstance(name, str) else ""
+
+
+def make_config(root: str | Path, output: str | Path | None = None, **options: Any) -> Config:
+    """Merge defaults, the repository's settings and explicit options (None means: not given)."""
+    root_path = Path(root).resolve()
+    if not root_path.is_dir():
+        raise ConfigError(f"not a folder: {root}")
+    settings = file_settings(root_path)
+    given = {k: v for k, v in options.items() if v is not None and v != ()}
+    merged: dict[str, Any] = {**settings, **given}
+    if "exclude" in settings and "exclude" in given:
+        merged["exclude"] = tuple(settings["exclude"]) + tuple(given["exclude"])
+    if "exclude" in merged:
+        merged["exclude"] = tuple(merged["exclude"])
+    out = output if output is not None else merged.pop("output", None)
+    merged.pop("output", None)
+    out_path = Path(out) if out is not None else root_path / DEFAULT_OUTPUT
+    if not out_path.is_absolute():
+        out_path = (Path.cwd() / out_path) if output is not None else (root_path / out_path)
+    known = {f.name for f in fields(Config)}
+    bad = set(merged) - known
+    if bad:
+        raise ConfigError(f"unknown options: {', '.join(sorted(bad))}")
+    if not merged.get("project_name"):
+        merged["project_name"] = _declared_name(root_path) or root_path.name
+    cfg = Config(root=root_path, output=out_path.resolve(), **merged)
+    if cfg.embed_source not in EMBED_MODES:
+        raise ConfigError(f"embed_source must be one of {', '.join(EMBED_MODES)}, not {cfg.embed_source!r}")
+    return cfg

@@ -1,0 +1,120 @@
+"""Markdown and reStructuredText: the heading outline (the documents' own structure) and links.
+
+Both formats define headings line by line (CommonMark's ATX/setext headings, docutils' section
+adornments), so a line scanner that respects fenced/literal blocks is exact here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docatlas.extract.base import Extraction, first_paragraph
+from docatlas.model import HEADING, Symbol
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_RST_ADORN = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1+\s*$")
+
+
+def _heading_symbols(headings: list[tuple[int, str, int]], total_lines: int) -> list[Symbol]:
+    """(level, title, line) -> nested heading symbols, each spanning to the next heading of its level."""
+    out: list[Symbol] = []
+    stack: list[tuple[int, str]] = []  # (level, qualname)
+    for i, (level, title, line) in enumerate(headings):
+        end = total_lines
+        for lvl2, _, line2 in headings[i + 1:]:
+            if lvl2 <= level:
+                end = line2 - 1
+                break
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        parent = stack[-1][1] if stack else ""
+        qualname = f"{parent} > {title}" if parent else title
+        out.append(Symbol(kind=HEADING, name=title, qualname=qualname, line=line, end_line=max(line, end),
+                          signature="#" * level + " " + title, parent=parent, flags=(f"h{level}",)))
+        stack.append((level, qualname))
+    return out
+
+
+def extract_markdown(path: str, text: str) -> Extraction:
+    out = Extraction()
+    lines = text.splitlines()
+    headings: list[tuple[int, str, int]] = []
+    fence: str | None = None
+    para: list[str] = []
+    first_para = ""
+    for i, line in enumerate(lines, 1):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            title = (atx.group(2) or "").strip()
+            if title:
+                headings.append((len(atx.group(1)), title, i))
+            para = []
+            continue
+        st = _SETEXT.match(line)
+        if st and para and i > 1 and lines[i - 2].strip() and not lines[i - 2].lstrip().startswith(("-", "*")):
+            headings.append((1 if st.group(1)[0] == "=" else 2, lines[i - 2].strip(), i - 1))
+            para = []
+            continue
+        if line.strip():
+            para.append(line)
+        else:
+            if para and not first_para and not para[0].lstrip().startswith(("<", "[!", "!", "|")):
+                first_para = " ".join(para)
+            para = []
+    if para and not first_para:
+        first_para = " ".join(para)
+    out.docstring = first_paragraph(first_para)
+    out.symbols = _heading_symbols(headings, len(lines))
+    return out
+
+
+def extract_rst(path: str, text: str) -> Extraction:
+    out = Extraction()
+    lines = text.splitlines()
+    styles: list[tuple[str, bool]] = []  # adornment (char, has_overline) in order of first use
+    headings: list[tuple[int, str, int]] = []
+    literal_indent: int | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if literal_indent is not None:
+            if line.strip() and len(line) - len(line.lstrip()) <= literal_indent:
+                literal_indent = None
+            else:
+                i += 1
+                continue
+        if line.rstrip().endswith("::") and not line.strip().startswith(".."):
+            literal_indent = len(line) - len(line.lstrip())
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        title = line.strip()
+        over = _RST_ADORN.match(line)
+        if over and i + 2 < len(lines) and _RST_ADORN.match(lines[i + 2]) and lines[i + 2][0] == line[0] \
+                and lines[i + 1].strip() and not _RST_ADORN.match(lines[i + 1]):
+            style = (line[0], True)
+            title = lines[i + 1].strip()
+            if style not in styles:
+                styles.append(style)
+            headings.append((styles.index(style) + 1, title, i + 2))
+            i += 3
+            continue
+        if title and not over and not line.startswith((" ", "\t")) and _RST_ADORN.match(nxt) \
+                and len(nxt.rstrip()) >= len(line.rstrip()):
+            style = (nxt[0], False)
+            if style not in styles:
+                styles.append(style)
+            headings.append((styles.index(style) + 1, title, i + 1))
+            i += 2
+            continue
+        i += 1
+    out.symbols = _heading_symbols(headings, len(lines))
+    return out

@@ -1,0 +1,281 @@
+"""Python files through the standard library's `ast`: exact structure, imports, tests, findings."""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from pathlib import PurePosixPath
+
+from docatlas.extract import pyrules
+from docatlas.extract.base import Extraction, first_paragraph
+from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Diagnostic, Import, Symbol, TestCase
+
+_CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
+_METHOD_FLAGS = {"property": "property", "cached_property": "property", "classmethod": "classmethod",
+                 "staticmethod": "staticmethod", "abstractmethod": "abstract", "overload": "overload",
+                 "setter": "setter", "getter": "getter", "deleter": "deleter"}
+
+
+def extract(path: str, text: str) -> Extraction:
+    out = Extraction()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our diagnostics
+            tree = ast.parse(text, filename=path, type_comments=False)
+    except SyntaxError as exc:
+        hint = " (Python 2 syntax?)" if _looks_like_python2(exc) else ""
+        out.diagnostics.append(Diagnostic(path, exc.lineno or 0, exc.offset or 0, "DA201",
+                                          f"syntax error: {exc.msg}{hint}; symbols not extracted"))
+        out.parse_ok = False
+        return out
+    except ValueError as exc:  # null bytes on Python < 3.12
+        out.diagnostics.append(Diagnostic(path, 0, 0, "DA202", f"cannot parse: {exc}; symbols not extracted"))
+        out.parse_ok = False
+        return out
+    out.docstring = first_paragraph(ast.get_docstring(tree, clean=True))
+    walker = _Walker(path, out)
+    walker.body(tree.body, parent=None, scope="module")
+    walker.collect_imports(tree)
+    _find_tests(path, out, walker)
+    out.findings.extend(pyrules.check(tree, text, walker.aliases))
+    return out
+
+
+def _looks_like_python2(exc: SyntaxError) -> bool:
+    msg = exc.msg or ""
+    return "print" in msg or "Missing parentheses" in msg or "exec" in msg
+
+
+def _decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    return ast.unparse(node)
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
+    ret = f" -> {ast.unparse(node.returns)}" if node.returns is not None else ""
+    return f"{prefix} {node.name}({ast.unparse(node.args)}){ret}"
+
+
+def _class_signature(node: ast.ClassDef) -> str:
+    parts = [ast.unparse(b) for b in node.bases] + [ast.unparse(k) for k in node.keywords]
+    return f"class {node.name}({', '.join(parts)})" if parts else f"class {node.name}"
+
+
+class _Walker:
+    def __init__(self, path: str, out: Extraction) -> None:
+        self.path = path
+        self.out = out
+        self.classes: dict[str, ast.ClassDef] = {}  # qualname -> node
+        self.aliases: dict[str, str] = {}  # local name -> dotted origin, from imports
+
+    # -- definitions ---------------------------------------------------------------------------
+    def body(self, stmts: list[ast.stmt], parent: Symbol | None, scope: str) -> None:
+        for stmt in stmts:
+            self.stmt(stmt, parent, scope)
+
+    def stmt(self, node: ast.stmt, parent: Symbol | None, scope: str) -> None:
+        if isinstance(node, _FUNC):
+            self.function(node, parent, scope)
+        elif isinstance(node, ast.ClassDef):
+            self.klass(node, parent, scope)
+        elif isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
+            if scope == "module" and isinstance(node, ast.If) and _is_main_test(node.test):
+                self.out.main_line = self.out.main_line or node.lineno
+            self.body(node.body, parent, scope)
+            self.body(getattr(node, "orelse", []), parent, scope)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self.body(node.body, parent, scope)  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                self.body(handler.body, parent, scope)
+            self.body(node.orelse, parent, scope)  # type: ignore[attr-defined]
+            self.body(node.finalbody, parent, scope)  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                self.body(case.body, parent, scope)
+        elif scope == "module" and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            self.module_assign(node)
+
+    def _qualname(self, name: str, parent: Symbol | None, scope: str) -> str:
+        if parent is None:
+            return name
+        return f"{parent.qualname}.<locals>.{name}" if scope == "function" else f"{parent.qualname}.{name}"
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: Symbol | None, scope: str) -> None:
+        decorators = tuple(_decorator_name(d) for d in node.decorator_list)
+        flags: list[str] = []
+        if isinstance(node, ast.AsyncFunctionDef):
+            flags.append("async")
+        if scope == "class":
+            kind = METHOD
+            for d in decorators:
+                flag = _METHOD_FLAGS.get(d.rsplit(".", 1)[-1])
+                if flag and flag not in flags:
+                    flags.append(flag)
+        else:
+            kind = FUNCTION
+            if scope == "function":
+                flags.append("nested")
+        sym = Symbol(
+            kind=kind, name=node.name, qualname=self._qualname(node.name, parent, scope),
+            line=node.lineno, end_line=node.end_lineno or node.lineno, signature=_signature(node),
+            summary=first_paragraph(ast.get_docstring(node, clean=True)), decorators=decorators,
+            parent=parent.qualname if parent else "", flags=tuple(flags),
+        )
+        self.out.symbols.append(sym)
+        self.body(node.body, sym, "function")
+
+    def klass(self, node: ast.ClassDef, parent: Symbol | None, scope: str) -> None:
+        flags = ("nested",) if parent is not None else ()
+        sym = Symbol(
+            kind=CLASS, name=node.name, qualname=self._qualname(node.name, parent, scope),
+            line=node.lineno, end_line=node.end_lineno or node.lineno, signature=_class_signature(node),
+            summary=first_paragraph(ast.get_docstring(node, clean=True)),
+            decorators=tuple(_decorator_name(d) for d in node.decorator_list),
+            bases=tuple(ast.unparse(b) for b in node.bases), parent=parent.qualname if parent else "",
+            flags=flags,
+        )
+        self.out.symbols.append(sym)
+        self.classes[sym.qualname] = node
+        self.body(node.body, sym, "class")
+
+    def module_assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "__all__" and node.value is not None:
+                self.out.exports.extend(_string_items(node.value))
+            elif _CONSTANT_NAME.match(target.id) and not isinstance(node, ast.AugAssign):
+                value = ast.unparse(node.value) if node.value is not None else ""
+                if len(value) > 80:
+                    value = value[:77] + "..."
+                ann = f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
+                sig = f"{target.id}{ann} = {value}" if value else f"{target.id}{ann}"
+                self.out.symbols.append(Symbol(kind=CONSTANT, name=target.id, qualname=target.id,
+                                               line=node.lineno, end_line=node.end_lineno or node.lineno,
+                                               signature=sig))
+
+    # -- imports -------------------------------------------------------------------------------
+    def collect_imports(self, tree: ast.Module) -> None:
+        self._imports(tree.body, "")
+
+    def _imports(self, stmts: list[ast.stmt], cond: str) -> None:
+        for node in stmts:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    self.out.imports.append(Import(module=a.name, alias=a.asname or "", line=node.lineno,
+                                                   conditional=cond))
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        head = a.name.split(".", 1)[0]
+                        self.aliases.setdefault(head, head)
+            elif isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                names = tuple(f"{a.name} as {a.asname}" if a.asname else a.name for a in node.names)
+                self.out.imports.append(Import(module=module, names=names, level=node.level,
+                                               line=node.lineno, conditional=cond))
+                if node.level == 0 and node.module:
+                    for a in node.names:
+                        if a.name != "*":
+                            self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, _FUNC):
+                self._imports(node.body, cond or "function")
+            elif isinstance(node, ast.ClassDef):
+                self._imports(node.body, cond)
+            elif isinstance(node, ast.If):
+                inner = "TYPE_CHECKING" if _is_type_checking(node.test) else (cond or "if")
+                self._imports(node.body, inner)
+                self._imports(node.orelse, cond or "if")
+            elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                self._imports(node.body, cond or "try")  # type: ignore[attr-defined]
+                for handler in node.handlers:  # type: ignore[attr-defined]
+                    self._imports(handler.body, cond or "try")
+                self._imports(node.orelse, cond)  # type: ignore[attr-defined]
+                self._imports(node.finalbody, cond)  # type: ignore[attr-defined]
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                self._imports(node.body, cond)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                self._imports(node.body, cond or "if")
+                self._imports(node.orelse, cond or "if")
+            elif isinstance(node, ast.Match):
+                for case in node.cases:
+                    self._imports(case.body, cond or "if")
+
+
+def _string_items(value: ast.expr) -> list[str]:
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        return _string_items(value.left) + _string_items(value.right)
+    return []
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+# -- tests --------------------------------------------------------------------------------------
+def _is_test_file_name(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or name.startswith("tests.py") or name == "test.py")
+
+
+def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
+    uses_pytest = any(i.module.split(".")[0] == "pytest" for i in out.imports)
+    pytest_style = _is_test_file_name(path) or uses_pytest
+    test_classes: dict[str, str] = {}  # qualname -> framework
+    by_name = {qn.rsplit(".", 1)[-1]: qn for qn in walker.classes}
+    changed = True
+    while changed:  # a class deriving from a same-file test class is a test class too
+        changed = False
+        for qn, node in walker.classes.items():
+            if qn in test_classes or "<locals>" in qn:
+                continue
+            framework = ""
+            for base in node.bases:
+                dotted = ast.unparse(base)
+                last = dotted.rsplit(".", 1)[-1]
+                if last in by_name and by_name[last] in test_classes:
+                    framework = test_classes[by_name[last]]
+                elif last.endswith("TestCase") or last in ("TestBase",):
+                    framework = "unittest"
+                if framework:
+                    break
+            if not framework and pytest_style and node.name.startswith("Test") and not _has_init(node):
+                framework = "pytest"
+            if framework:
+                test_classes[qn] = framework
+                changed = True
+    classes = {qn: sym for sym in out.symbols if sym.kind == CLASS for qn in (sym.qualname,)}
+    for qn in sorted(test_classes, key=lambda q: classes[q].line):
+        out.tests.append(TestCase(name=qn, line=classes[qn].line, framework=test_classes[qn], kind="class"))
+    for sym in out.symbols:
+        if sym.kind == METHOD and sym.parent in test_classes and sym.name.startswith("test"):
+            out.tests.append(TestCase(name=sym.qualname, line=sym.line, framework=test_classes[sym.parent]))
+        elif sym.kind == FUNCTION and not sym.parent:
+            if any(d.rsplit(".", 1)[-1] == "fixture" for d in sym.decorators):
+                out.tests.append(TestCase(name=sym.qualname, line=sym.line, framework="pytest", kind="fixture"))
+            elif pytest_style and sym.name.startswith("test"):
+                out.tests.append(TestCase(name=sym.qualname, line=sym.line, framework="pytest"))
+    out.tests.sort(key=lambda t: (t.line, t.name))
+
+
+def _has_init(node: ast.ClassDef) -> bool:
+    return any(isinstance(s, _FUNC) and s.name == "__init__" for s in node.body)

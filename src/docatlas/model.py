@@ -1,0 +1,107 @@
+"""Records that cross stage (and process) boundaries.
+
+They are frozen, slotted dataclasses of plain values so that they pickle small and fast and cannot be
+mutated by a later stage behind an earlier one's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Symbol kinds; extractors for other languages add their own (struct, enum, macro, namespace, key, target ...).
+CLASS = "class"
+METHOD = "method"
+FUNCTION = "function"
+CONSTANT = "constant"
+HEADING = "heading"
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """One file the scan found: what can be known from its name and `stat` alone."""
+
+    path: str  # repository-relative, POSIX separators
+    size: int
+    mtime_ns: int
+    language: str  # from the name; refined from content (shebang) during extraction
+    vendored: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    kind: str
+    name: str
+    qualname: str  # `Class.method`, `outer.<locals>.inner`, `ns::Class::method`
+    line: int
+    end_line: int
+    signature: str = ""
+    summary: str = ""  # first paragraph of the docstring / doc comment, whitespace normalised
+    decorators: tuple[str, ...] = ()
+    bases: tuple[str, ...] = ()
+    parent: str = ""  # qualname of the enclosing symbol, "" at top level
+    flags: tuple[str, ...] = ()  # async, property, classmethod, staticmethod, nested, declaration, kernel ...
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    module: str  # as written: `os.path`, `.utils` (level 1), `vector` for `#include <vector>`
+    names: tuple[str, ...] = ()  # `from m import a, b as c` -> ("a", "b as c")
+    alias: str = ""  # `import numpy as np` -> "np"
+    level: int = 0  # leading dots of a relative import
+    line: int = 0
+    conditional: str = ""  # "", "try", "TYPE_CHECKING", "if", "function", "#if"
+    system: bool = False  # `#include <...>`
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    name: str  # qualified: `RecompileTests.test_x` or `test_y`
+    line: int
+    framework: str  # unittest, pytest, gtest, go, rust, js
+    kind: str = "test"  # test, class, fixture
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    category: str  # security, performance, pattern
+    rule: str  # B307, PERF-LRU-CACHE ...
+    message: str
+    line: int
+    evidence: str  # the source line, stripped
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    path: str
+    line: int
+    col: int
+    code: str  # DA1xx read/decode, DA2xx parse, DA3xx scan
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything docatlas knows about one file without looking at any other file."""
+
+    path: str
+    language: str
+    size: int
+    digest: str  # sha1 of the bytes; the cache key
+    lines: int = 0
+    binary: bool = False
+    binary_kind: str = ""  # "PNG image", "ELF executable", "data" ...
+    generated: str = ""  # the marker that says so, e.g. "@generated at line 1"
+    vendored: bool = False
+    docstring: str = ""  # module docstring / leading comment, first paragraph
+    symbols: tuple[Symbol, ...] = ()
+    imports: tuple[Import, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    main_line: int = 0  # line of `if __name__ == "__main__":`, 0 when absent
+    exports: tuple[str, ...] = ()  # `__all__`
+    parse_ok: bool = True  # False when the structure could not be (fully) extracted
+    extra: tuple[tuple[str, str], ...] = field(default=())  # language-specific key/value facts

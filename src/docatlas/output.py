@@ -1,0 +1,99 @@
+"""The output folder: the only place docatlas writes, with a manifest of everything it wrote.
+
+Pages are written only when their text changed (digest in the manifest) and atomically (temp file +
+rename), so an interrupted run never leaves a half-written page. Pages that a rebuild no longer produces
+are removed, but only when the manifest says docatlas wrote them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from docatlas import __version__
+from docatlas.errors import OutputError
+from docatlas.scan import MANIFEST_NAME
+
+MANIFEST_VERSION = 1
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+class OutputFolder:
+    def __init__(self, output: Path, root: Path, force: bool = False) -> None:
+        self.path = output
+        self.manifest_path = output / MANIFEST_NAME
+        resolved_root = root.resolve()
+        if output == resolved_root or output in resolved_root.parents:
+            raise OutputError(f"refusing to write into {output}: it is, or contains, the repository itself")
+        self.previous: dict[str, str] = {}
+        if output.exists():
+            if not output.is_dir():
+                raise OutputError(f"{output} exists and is not a folder")
+            if self.manifest_path.is_file():
+                self.previous = self._load_manifest()
+            elif any(output.iterdir()) and not force:
+                raise OutputError(f"{output} is not empty and was not written by docatlas "
+                                  f"(no {MANIFEST_NAME}); choose another folder or pass --force")
+
+    def _load_manifest(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            pages = data["pages"]
+            if not isinstance(pages, dict):
+                raise TypeError("pages is not an object")
+            return {str(k): str(v) for k, v in pages.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise OutputError(f"{self.manifest_path} is unreadable ({exc}); remove the folder or pass --force") \
+                from exc
+
+    def target(self, rel: str) -> Path:
+        full = Path(os.path.normpath(self.path / rel))
+        if full != self.path and self.path not in full.parents:
+            raise OutputError(f"page path {rel!r} would leave the output folder")
+        return full
+
+    def write(self, rel: str, text: str) -> tuple[str, bool]:
+        """Write a page unless the same text is already there; returns (digest, written)."""
+        data = text.encode("utf-8")
+        d = digest(data)
+        full = self.target(rel)
+        if self.previous.get(rel) == d and full.is_file():
+            return d, False
+        full.parent.mkdir(parents=True, exist_ok=True)
+        tmp = full.with_name(full.name + ".docatlas-tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, full)
+        return d, True
+
+    def finish(self, pages: dict[str, str]) -> list[str]:
+        """Remove the pages of the previous build that this one did not produce, then save the manifest."""
+        removed = []
+        for rel in sorted(set(self.previous) - set(pages)):
+            full = self.target(rel)
+            try:
+                full.unlink()
+                removed.append(rel)
+            except FileNotFoundError:
+                pass
+            self._prune(full.parent)
+        self.path.mkdir(parents=True, exist_ok=True)
+        body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
+                "pages": dict(sorted(pages.items()))}
+        tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
+        tmp.write_text(json.dumps(body, indent=0, sort_keys=False) + "\n", encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+        return removed
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty by removed pages, never the output folder itself."""
+        while folder != self.path and self.path in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent

@@ -1,0 +1,159 @@
+"""`build(config)`: scan -> extract -> link -> render -> write, and the process pool behind the two wide stages."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from docatlas import paths as P
+from docatlas import render
+from docatlas.config import Config
+from docatlas.extract import extract_file
+from docatlas.link import RepoModel, link
+from docatlas.model import Diagnostic, FileFacts, ScannedFile
+from docatlas.output import OutputFolder
+from docatlas.scan import scan
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class BuildReport:
+    files: int = 0
+    binary: int = 0
+    pages: int = 0
+    written: int = 0
+    removed: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    output: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+
+# Worker state, set in the parent before the pool forks (or by the initializer under spawn).
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(state: dict[str, Any]) -> None:
+    _STATE.update(state)
+    gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
+
+
+def _extract_one(scanned: ScannedFile) -> FileFacts:
+    cfg: Config = _STATE["cfg"]
+    return extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+
+
+def _render_task(task: tuple[str, str]) -> list[tuple[str, str, bool]]:
+    cfg: Config = _STATE["cfg"]
+    model: RepoModel = _STATE["model"]
+    out: OutputFolder = _STATE["out"]
+    kind, target = task
+    pages: list[tuple[str, str]] = []
+    if kind == "file":
+        facts = model.files[target]
+        text = None
+        if not facts.binary and cfg.embed_source != "none" and facts.digest:
+            try:
+                text = (cfg.root / target).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = None
+        pages.append((P.file_page(target), render.render_file_page(model, cfg, target, text)))
+        pages.append((P.kw_page(target), render.render_kw_page(model, target)))
+    elif kind == "folder":
+        pages.append((P.folder_page(target, "index.md"), render.render_folder_index(model, target)))
+        pages.append((P.folder_page(target, "doc.md"), render.render_folder_doc(model, target)))
+        pages.append((P.folder_page(target, "sub.md"), render.render_folder_sub(model, cfg, target)))
+    else:
+        pages.extend(render.render_keywords(model, cfg).items())
+    results = []
+    for rel, text in pages:
+        d, written = out.write(rel, text)
+        results.append((rel, d, written))
+    return results
+
+
+def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any], stage: str,
+         progress: Progress | None) -> Iterator[R]:
+    """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled)."""
+    total = len(items)
+    if jobs <= 1 or total < 2:
+        _init_worker(state)
+        try:
+            for i, item in enumerate(items, 1):
+                yield fn(item)
+                if progress:
+                    progress(stage, i, total)
+        finally:
+            gc.enable()
+        return
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if ctx.get_start_method() == "fork":
+        _STATE.update(state)
+        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=({},))
+    else:  # pragma: no cover - platforms without fork
+        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
+    chunksize = max(1, min(64, total // (jobs * 8) or 1))
+    try:
+        for i, result in enumerate(pool.imap(fn, items, chunksize=chunksize), 1):
+            yield result
+            if progress:
+                progress(stage, i, total)
+    finally:
+        pool.close()
+        pool.join()
+
+
+def _clock(timings: dict[str, float], stage: str, start: float) -> float:
+    now = time.perf_counter()
+    timings[stage] = round(now - start, 3)
+    return now
+
+
+def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
+    report = BuildReport(output=str(cfg.output))
+    t0 = t = time.perf_counter()
+    out = OutputFolder(cfg.output, cfg.root, cfg.force)
+    scanned = scan(cfg.root, cfg.output, cfg.exclude)
+    report.diagnostics.extend(scanned.diagnostics)
+    t = _clock(report.timings, "scan", t)
+
+    facts = {f.path: f for f in _run(_extract_one, scanned.files, cfg.workers, {"cfg": cfg}, "extract", progress)}
+    for f in facts.values():
+        report.diagnostics.extend(f.diagnostics)
+    t = _clock(report.timings, "extract", t)
+
+    model = link(cfg.name, facts)
+    t = _clock(report.timings, "link", t)
+
+    tasks: list[tuple[str, str]] = [("file", p) for p in model.files if not model.files[p].binary]
+    tasks += [("folder", d) for d in sorted(model.folders)]
+    tasks.append(("keywords", ""))
+    pages: dict[str, str] = {}
+    state = {"cfg": cfg, "model": model, "out": out}
+    for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
+        for rel, d, written in results:
+            pages[rel] = d
+            report.written += written
+    t = _clock(report.timings, "render+write", t)
+
+    report.removed = len(out.finish(pages))
+    _clock(report.timings, "finish", t)
+    _STATE.clear()
+    report.files = len(model.files)
+    report.binary = sum(1 for f in model.files.values() if f.binary)
+    report.pages = len(pages)
+    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
