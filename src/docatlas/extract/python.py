@@ -54,6 +54,11 @@ def _decorator_name(node: ast.expr) -> str:
     return ast.unparse(node)
 
 
+def _start_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    """Where the definition starts: its first decorator, as `inspect.getsourcelines` and griffe count."""
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
 def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
     ret = f" -> {ast.unparse(node.returns)}" if node.returns is not None else ""
@@ -121,7 +126,7 @@ class _Walker:
                 flags.append("nested")
         sym = Symbol(
             kind=kind, name=node.name, qualname=self._qualname(node.name, parent, scope),
-            line=node.lineno, end_line=node.end_lineno or node.lineno, signature=_signature(node),
+            line=_start_line(node), end_line=node.end_lineno or node.lineno, signature=_signature(node),
             summary=first_paragraph(ast.get_docstring(node, clean=True)), decorators=decorators,
             parent=parent.qualname if parent else "", flags=tuple(flags),
         )
@@ -132,7 +137,7 @@ class _Walker:
         flags = ("nested",) if parent is not None else ()
         sym = Symbol(
             kind=CLASS, name=node.name, qualname=self._qualname(node.name, parent, scope),
-            line=node.lineno, end_line=node.end_lineno or node.lineno, signature=_class_signature(node),
+            line=_start_line(node), end_line=node.end_lineno or node.lineno, signature=_class_signature(node),
             summary=first_paragraph(ast.get_docstring(node, clean=True)),
             decorators=tuple(_decorator_name(d) for d in node.decorator_list),
             bases=tuple(ast.unparse(b) for b in node.bases), parent=parent.qualname if parent else "",
