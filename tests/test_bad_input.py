@@ -1,0 +1,70 @@
+"""Bad input is data, never a crash: one diagnostic line naming the file, the run goes on, exit code 1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from docatlas.cli import main
+
+
+def run(repo: Path, out: Path, capsys, *extra: str) -> tuple[int, list[str]]:
+    code = main(["build", str(repo), "-o", str(out), "-j", "2", "-q", *extra])
+    return code, capsys.readouterr().err.splitlines()
+
+
+def test_each_bad_file_gets_one_line_and_the_rest_is_documented(make_repo, tmp_path: Path, capsys) -> None:
+    repo = make_repo({
+        "good.py": "def ok():\n    return 1\n",
+        "py2.py": "print 'hello'\n",
+        "latin.txt": "caf\xe9\n".encode("latin-1"),
+        "image.bin": bytes(range(256)) * 4,
+        "big.py": "X = 1\n" * 1000,
+    })
+    os.symlink("loop_b", repo / "loop_a")
+    os.symlink("loop_a", repo / "loop_b")
+    os.symlink(str(tmp_path), repo / "outside")
+    (tmp_path / "secret.txt").write_text("outside the repo")
+    os.symlink(str(tmp_path / "secret.txt"), repo / "outside_file")
+    out = tmp_path / "out"
+    code, lines = run(repo, out, capsys, "--max-file-bytes", "5000")
+    assert code == 1
+    by_file = {line.split(":", 1)[0]: line for line in lines}
+    assert sorted(by_file) == ["big.py", "latin.txt", "loop_a", "loop_b", "outside_file", "py2.py"]
+    assert "DA201 syntax error" in by_file["py2.py"] and by_file["py2.py"].startswith("py2.py:1:")
+    assert "DA102" in by_file["latin.txt"]
+    assert "DA103" in by_file["big.py"]
+    assert "DA303 symlink loop" in by_file["loop_a"]
+    assert "DA304" in by_file["outside_file"]
+    assert len(lines) == 6
+    assert (out / "good.py_docs.md").is_file()
+    page = (out / "py2.py_docs.md").read_text()
+    assert "could not be analysed" in page and "DA201" in page
+    index = (out / "index.md").read_text()
+    assert "| [image.bin](../image.bin) | binary: binary data, 1,024 bytes |" in index
+    assert not (out / "image.bin_docs.md").exists()
+    assert not any(p.name.startswith("outside") for p in out.rglob("*"))
+
+
+def test_unreadable_file(make_repo, tmp_path: Path, capsys) -> None:
+    if os.geteuid() == 0:
+        # root reads everything; simulate with a file that vanishes into a directory-less path instead
+        repo = make_repo({"a.py": "A = 1\n"})
+        os.mkfifo(repo / "pipe")  # not a regular file: skipped without blocking
+        code, lines = run(repo, tmp_path / "out", capsys)
+        assert code == 0 and lines == []
+        return
+    repo = make_repo({"a.py": "A = 1\n", "locked.py": "B = 1\n"})
+    (repo / "locked.py").chmod(0)
+    code, lines = run(repo, tmp_path / "out", capsys)
+    assert code == 1 and "locked.py:0:0: DA101 cannot read" in lines[0]
+
+
+def test_previous_pages_survive_a_failed_run(make_repo, tmp_path: Path, capsys) -> None:
+    repo = make_repo({"a.py": "A = 1\n"})
+    out = tmp_path / "out"
+    assert run(repo, out, capsys)[0] == 0
+    before = (out / "a.py_docs.md").read_bytes()
+    code, lines = run(repo, out, capsys, "--embed-source", "bogus")
+    assert code == 2
+    assert (out / "a.py_docs.md").read_bytes() == before
