@@ -67,4 +67,5 @@ def test_previous_pages_survive_a_failed_run(make_repo, tmp_path: Path, capsys) 
     before = (out / "a.py_docs.md").read_bytes()
     code, lines = run(repo, out, capsys, "--embed-source", "bogus")
     assert code == 2
+    assert any("bogus" in line for line in lines)
     assert (out / "a.py_docs.md").read_bytes() == before
