@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from docatlas import __version__
+from docatlas.commands import COMMANDS
 from docatlas.config import DEFAULT_OUTPUT, EMBED_MODES, make_config
 from docatlas.errors import DocatlasError
 from docatlas.pipeline import BuildReport, Progress, build
@@ -44,6 +45,8 @@ def cli() -> None:
 @click.option("--name", "project_name", default=None, help="Project name used in headings [default: folder name].")
 @click.option("--force", is_flag=True, default=None,
               help="Write into a non-empty folder that docatlas did not create.")
+@click.option("--full", is_flag=True, default=None,
+              help="Ignore the cached facts and the previous index: analyse and index every file again.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; diagnostics only.")
 def build_cmd(repo: Path, output: Path | None, quiet: bool, **options: Any) -> None:
     """Document the repository REPO (default: the current folder)."""
@@ -54,6 +57,10 @@ def build_cmd(repo: Path, output: Path | None, quiet: bool, **options: Any) -> N
     if not quiet:
         _summary(report)
     raise SystemExit(EXIT_DIAGNOSTICS if report.diagnostics else EXIT_OK)
+
+
+for _command in COMMANDS:  # search, show, export, stats: queries over the index that build writes
+    cli.add_command(_command)
 
 
 def _with_progress(cfg: Any, quiet: bool) -> BuildReport:

@@ -33,6 +33,7 @@ class Config:
     project_name: str = ""
     list_limit: int = 2000  # keyword lists longer than this are split, never silently cut
     progress: bool = False
+    full: bool = False  # ignore the facts cache and the previous index: extract and index everything
 
     @property
     def workers(self) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from docatlas import index as idx
 from docatlas import paths as P
 from docatlas import render
 from docatlas.config import Config
@@ -129,7 +130,15 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     report.diagnostics.extend(scanned.diagnostics)
     t = _clock(report.timings, "scan", t)
 
-    facts = {f.path: f for f in _run(_extract_one, scanned.files, cfg.workers, {"cfg": cfg}, "extract", progress)}
+    cache = idx.FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
+    hits, todo = cache.split(cfg.root, scanned.files)
+    if cache.unchanged(hits, todo, cfg.output, out.previous):  # nothing changed since the last complete build
+        idx.noop_report(report, cache, t0, t)
+        return report
+    cached = cache.facts(hits)
+    t = _clock(report.timings, "cache", t)
+    fresh = {f.path: f for f in _run(_extract_one, todo, cfg.workers, {"cfg": cfg}, "extract", progress)}
+    facts = {f.path: cached.get(f.path) or fresh[f.path] for f in scanned.files}
     for f in facts.values():
         report.diagnostics.extend(f.diagnostics)
     t = _clock(report.timings, "extract", t)
@@ -141,6 +150,7 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     tasks += [("folder", d) for d in sorted(model.folders)]
     tasks.append(("keywords", ""))
     pages: dict[str, str] = {}
+    cache.mark_dirty()
     state = {"cfg": cfg, "model": model, "out": out}
     for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
         for rel, d, written in results:
@@ -149,7 +159,9 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     t = _clock(report.timings, "render+write", t)
 
     report.removed = len(out.finish(pages))
-    _clock(report.timings, "finish", t)
+    t = _clock(report.timings, "finish", t)
+    idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages)
+    _clock(report.timings, "index", t)
     _STATE.clear()
     report.files = len(model.files)
     report.binary = sum(1 for f in model.files.values() if f.binary)

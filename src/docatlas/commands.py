@@ -1,0 +1,227 @@
+"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.index).
+
+They find the index where `build` put it: `-o/--output`, else the repository's configured or default output
+folder (`--repo`, default the current folder). Only this module and cli.py print.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from docatlas import index as idx
+from docatlas.config import DEFAULT_OUTPUT, make_config
+from docatlas.errors import DocatlasError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _location(fn: F) -> F:
+    fn = click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+                      help=f"The folder `build` wrote [default: REPO/{DEFAULT_OUTPUT}, or `output` in "
+                           f"[tool.docatlas]].")(fn)
+    return click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                        show_default=True, help="Repository whose output folder holds the index.")(fn)
+
+
+@contextmanager
+def _index(repo: Path, output: Path | None) -> Iterator[tuple[sqlite3.Connection, Path]]:
+    out = output.resolve() if output is not None else make_config(repo).output
+    conn = idx.open_index(out)
+    try:
+        yield conn, out
+    except sqlite3.DatabaseError as exc:
+        raise DocatlasError(f"{idx.index_path(out)}: {exc}; run `docatlas build` to rebuild it") from exc
+    finally:
+        conn.close()
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.command("search")
+@click.argument("query")
+@_location
+@click.option("--kind", default=None, help="Only this kind: class, function, method, struct, macro, file, folder …")
+@click.option("--lang", default=None, help="Only files of this language id: python, cpp, cuda, markdown …")
+@click.option("--path", "path_glob", default=None, metavar="GLOB",
+              help="Only paths matching GLOB (`*` crosses folders); without wildcards: a file or a folder.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of results, for programs.")
+def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, lang: str | None,
+               path_glob: str | None, limit: int, as_json: bool) -> None:
+    """Find symbols, files and folders: exact names first, then prefixes, then words anywhere."""
+    with _index(repo, output) as (conn, _):
+        try:
+            hits = idx.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
+        except idx.QueryError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        _emit_json([h.as_dict() for h in hits])
+        return
+    if not hits:
+        click.echo(f"no results for {query!r}", err=True)
+        raise SystemExit(1)
+    for h in hits:
+        where = f"{h.path}:{h.line}" if h.line else h.path
+        name = h.qualname or h.name
+        summary = f" — {h.summary}" if h.summary else ""
+        click.echo(f"{where}  {h.kind}  {name}{summary}")
+
+
+def _file_lines(rec: dict[str, Any], brief: bool = False) -> list[str]:
+    lines = [f"{rec['path']}  ({rec['language']}, {rec['purpose']}: {rec['purpose_reason']})"]
+    lines.append(f"  {rec['size']:,} bytes, {rec['lines']:,} lines" + (f", module {rec['module']}"
+                                                                         if rec["module"] else ""))
+    if rec["docstring"]:
+        lines.append(f"  {rec['docstring']}")
+    if rec["page"]:
+        lines.append(f"  page: {rec['page']}")
+    if brief:
+        return lines
+    top = [s for s in rec["symbols"] if not s["parent"]]
+    if top:
+        lines.append(f"symbols ({len(rec['symbols'])}, {len(top)} top-level):")
+        lines += [f"  {s['line']:>5}  {s['kind']:<9} {s['signature'] or s['qualname']}" for s in top[:60]]
+        if len(top) > 60:
+            lines.append(f"  … {len(top) - 60} more")
+    if rec["imports"]:
+        lines.append(f"imports ({len(rec['imports'])}):")
+        for i in rec["imports"]:
+            target = f" -> {i['target']}" if i["target"] else (f" ({i['category']})" if i["category"] else "")
+            lines.append(f"  {i['line']:>5}  {i['module']}{target}")
+    if rec["imported_by"]:
+        lines.append(f"imported by ({len(rec['imported_by'])}):")
+        lines += [f"  {p}" for p in rec["imported_by"]]
+    _test_lines(rec, lines)
+    if rec["findings"]:
+        lines.append("findings:")
+        lines += [f"  {f['line']:>5}  {f['rule']} {f['category']}: {f['message']}" for f in rec["findings"]]
+    if rec["diagnostics"]:
+        lines.append("diagnostics:")
+        lines += [f"  {rec['path']}:{d['line']}:{d['col']}: {d['code']} {d['message']}" for d in rec["diagnostics"]]
+    return lines
+
+
+def _test_lines(rec: dict[str, Any], lines: list[str]) -> None:
+    tests = [t for t in rec["tests"] if t["kind"] == "test"]
+    if tests:
+        lines.append(f"test cases ({len(tests)}):")
+        lines += [f"  {t['line']:>5}  {t['name']} ({t['framework']})" for t in tests[:40]]
+        if len(tests) > 40:
+            lines.append(f"  … {len(tests) - 40} more")
+    if rec["tested_by"]:
+        lines.append(f"tested by ({len(rec['tested_by'])}):")
+        for t in rec["tested_by"]:
+            via = f" via {t['via']}" if t["via"] else ""
+            names = f" [{', '.join(t['names'])}]" if t["names"] else ""
+            lines.append(f"  {t['test']}{names}{via}")
+    if rec["tests_of"]:
+        lines.append(f"tests ({len(rec['tests_of'])}):")
+        lines += [f"  {t['target']}" for t in rec["tests_of"]]
+
+
+@click.command("show")
+@click.argument("target")
+@_location
+@click.option("--json", "as_json", is_flag=True, help="The same as JSON, for programs.")
+def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> None:
+    """Summarise TARGET: a file path, a folder, a Python module or a qualified symbol
+    (`pkg.mod.Class.method`, `at::native::add`)."""
+    with _index(repo, output) as (conn, _):
+        found = idx.show(conn, target)
+    if found is None:
+        click.echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
+        raise SystemExit(1)
+    if as_json:
+        _emit_json(found)
+        return
+    lines: list[str] = []
+    if found["type"] == "file":
+        lines = _file_lines(found["file"])
+    elif found["type"] == "folder":
+        d = found["folder"]
+        lines.append(f"{d['path'] or '.'}/  ({d['subtree_files']:,} files below, {d['symbols']:,} symbols, "
+                     f"{d['tests']:,} test cases)")
+        langs = ", ".join(f"{k} {v}" for k, v in d["languages"].items())
+        if langs:
+            lines.append(f"  languages: {langs}")
+        if d["subfolder_list"]:
+            lines.append(f"subfolders ({len(d['subfolder_list'])}):")
+            lines += [f"  {p}/" for p in d["subfolder_list"]]
+        if d["file_list"]:
+            lines.append(f"files ({len(d['file_list'])}):")
+            for f in d["file_list"]:
+                doc = f" — {f['docstring']}" if f["docstring"] else ""
+                lines.append(f"  {f['path']}  ({f['language']}, {f['purpose']}){doc}")
+    else:
+        for s in found["symbols"]:
+            lines.append(f"{s['fqname']}  ({s['kind']}{', ' + ', '.join(s['flags']) if s['flags'] else ''})")
+            lines.append(f"  {s['path']}:{s['line']}-{s['end_line']}")
+            if s["signature"]:
+                lines.append(f"  {s['signature']}")
+            if s["summary"]:
+                lines.append(f"  {s['summary']}")
+            if s["children"]:
+                lines.append(f"  members: {', '.join(c.rsplit('.', 1)[-1] for c in s['children'][:30])}"
+                             + (" …" if len(s["children"]) > 30 else ""))
+        for rec in found["files"].values():
+            lines.append("in file:")
+            lines += ["  " + ln for ln in _file_lines(rec, brief=True)]
+            short: list[str] = []
+            _test_lines({**rec, "tests": []}, short)
+            lines += ["  " + ln for ln in short]
+            if rec["imported_by"]:
+                lines.append(f"  imported by {len(rec['imported_by'])} files")
+    for line in lines:
+        click.echo(line)
+
+
+@click.command("export")
+@_location
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> None:
+    """One JSON record per file (schema `docatlas-export/1`, see docs/index-schema.md) for retrieval corpora."""
+    with _index(repo, output) as (conn, out):
+        stream = dest.open("w", encoding="utf-8") if dest else sys.stdout
+        try:
+            for rec in idx.export_records(conn, out):
+                stream.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+        finally:
+            if dest:
+                stream.close()
+
+
+@click.command("stats")
+@_location
+@click.option("--json", "as_json", is_flag=True)
+def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
+    """Counts by language, purpose and symbol kind, and what went wrong (diagnostics by code)."""
+    with _index(repo, output) as (conn, _):
+        data = idx.stats(conn)
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"{data['project']}: {data['files']:,} files in {data['folders']:,} folders, {data['symbols']:,} "
+               f"symbols, {data['imports']:,} imports, {data['tests']:,} test cases, {data['findings']:,} findings")
+    for title, key in (("languages", "languages"), ("purposes", "purposes"), ("symbol kinds", "symbol_kinds"),
+                       ("findings", "findings_by_category"), ("diagnostics", "diagnostics")):
+        if data[key]:
+            click.echo(f"{title}:")
+            for k, v in data[key].items():
+                click.echo(f"  {v:>8,}  {k}")
+    if data["diagnostics"]:
+        click.echo(f"  in {data['diagnostic_files']:,} files")
+
+
+COMMANDS = (search_cmd, show_cmd, export_cmd, stats_cmd)
