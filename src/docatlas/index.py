@@ -258,6 +258,12 @@ class FactsCache:
         cache.usable = True
         return cache
 
+    @property
+    def pages_trusted(self) -> bool:
+        """Whether the manifest's page digests describe the pages on disk: only when the last build completed
+        (a build marks the index incomplete before it writes pages, and complete when it commits the index)."""
+        return self.meta.get("complete") == "1"
+
     def split(self, root: Path, files: list[ScannedFile]) -> tuple[list[str], list[ScannedFile]]:
         """(paths whose cached facts are still right, files to extract). A file whose size and mtime match is
         not read; one whose stat changed (or is racy) is hashed and reused when its bytes did not change."""

@@ -135,6 +135,8 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     if cache.unchanged(hits, todo, cfg.output, out.previous):  # nothing changed since the last complete build
         idx.noop_report(report, cache, t0, t)
         return report
+    if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
+        out.previous = dict.fromkeys(out.previous, "")
     cached = cache.facts(hits)
     t = _clock(report.timings, "cache", t)
     fresh = {f.path: f for f in _run(_extract_one, todo, cfg.workers, {"cfg": cfg}, "extract", progress)}

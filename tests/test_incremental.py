@@ -1,0 +1,161 @@
+"""Incremental builds: only changed files are re-extracted, and the result equals a fresh full build."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import docatlas.pipeline as pipeline
+from docatlas import index as idx
+from docatlas.config import make_config
+from docatlas.pipeline import BuildReport, build
+
+OLD = 1_500_000_000  # 2017: far from "racy", so an unchanged stat is trusted without reading the file
+
+REPO = {
+    "pkg/__init__.py": '"""Demo."""\nfrom .a import alpha\n',
+    "pkg/a.py": '"""Module a."""\n\n\ndef alpha():\n    return 1\n',
+    "pkg/b.py": "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n",
+    "pkg/sub/c.py": "def gamma():\n    pass\n",
+    "pkg/sub/d.py": "def delta():\n    pass\n",
+    "tests/test_a.py": "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n",
+    "docs/guide.md": "# Guide\n\n## Usage\n",
+    "data.bin": b"\x00\x01\x02binary",
+}
+
+
+def _age(root: Path) -> None:
+    for p in root.rglob("*"):
+        if p.is_file():
+            os.utime(p, ns=(OLD * 10**9, OLD * 10**9))
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != idx.INDEX_NAME}
+
+
+@pytest.fixture
+def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths the extract stage analyses (jobs=1 runs it in this process)."""
+    seen: list[str] = []
+    real = pipeline.extract_file
+
+    def spy(root: str, scanned: object, max_bytes: int = 0) -> object:
+        seen.append(scanned.path)  # type: ignore[attr-defined]
+        return real(root, scanned, max_bytes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "extract_file", spy)
+    return seen
+
+
+def _build(repo: Path, out: Path, **options: object) -> BuildReport:
+    return build(make_config(repo, out, jobs=1, **options))
+
+
+def test_incremental_equals_full_build(make_repo, extracted: list[str]) -> None:
+    repo = make_repo(REPO)
+    _age(repo)
+    out_a, out_b = repo / "out_a", repo / "out_b"
+    first = _build(repo, out_a)
+    assert len(extracted) == len(REPO)
+    extracted.clear()
+
+    (repo / "pkg" / "a.py").write_text('"""Module a, edited."""\n\n\ndef alpha():\n    return 2\n\n\n'
+                                       'def alpha_two():\n    pass\n')
+    (repo / "pkg" / "new.py").write_text("from pkg import b\n\n\ndef fresh():\n    return b.beta()\n")
+    (repo / "pkg" / "sub" / "d.py").unlink()
+    (repo / "docs" / "guide.md").rename(repo / "docs" / "manual.md")
+    os.utime(repo / "pkg" / "b.py")  # touched, same bytes: facts reused after hashing
+    second = _build(repo, out_a)
+    assert sorted(extracted) == ["docs/manual.md", "pkg/a.py", "pkg/new.py"]
+    assert second.removed == 4  # the two pages of each of d.py and guide.md
+    assert not (out_a / "pkg" / "sub" / "d.py_docs.md").exists()
+    assert not (out_a / "docs" / "guide.md_docs.md").exists()
+
+    extracted.clear()
+    full = _build(repo, out_b, full=True)
+    assert len(extracted) == full.files == second.files == first.files + 1 - 1
+    assert _tree(out_a) == _tree(out_b)
+    a = sqlite3.connect(out_a / idx.INDEX_NAME)
+    b = sqlite3.connect(out_b / idx.INDEX_NAME)
+    assert idx.dump(a) == idx.dump(b)
+    assert idx.search(idx.open_index(out_a), "alpha_two")[0].path == "pkg/a.py"
+    assert idx.search(idx.open_index(out_a), "delta") == []
+
+
+def test_noop_rebuild_reads_no_file(make_repo, extracted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(REPO)
+    _age(repo)
+    out = repo / "out"
+    first = _build(repo, out)
+    before = _tree(out)
+    extracted.clear()
+    reads: list[str] = []
+    real_read = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        reads.append(str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    again = _build(repo, out)
+    assert extracted == [] and reads == []
+    assert (again.files, again.pages, again.written, again.removed) == (first.files, first.pages, 0, 0)
+    assert "extract" not in again.timings and "cache" in again.timings
+    assert _tree(out) == before
+
+
+def test_touched_file_is_hashed_once_then_trusted(make_repo, extracted: list[str]) -> None:
+    repo = make_repo(REPO)
+    _age(repo)
+    out = repo / "out"
+    _build(repo, out)
+    os.utime(repo / "pkg" / "a.py", ns=((OLD + 5) * 10**9, (OLD + 5) * 10**9))
+    extracted.clear()
+    report = _build(repo, out)
+    assert extracted == [] and report.written == 0
+    cache = idx.FactsCache.load(make_config(repo, out))
+    assert cache.entries["pkg/a.py"][1] == (OLD + 5) * 10**9
+
+
+def test_options_and_full_invalidate_the_cache(make_repo, extracted: list[str]) -> None:
+    repo = make_repo(REPO)
+    _age(repo)
+    out = repo / "out"
+    _build(repo, out)
+    extracted.clear()
+    _build(repo, out, embed_source="none")
+    assert len(extracted) == len(REPO)
+    extracted.clear()
+    _build(repo, out, embed_source="none", full=True)
+    assert len(extracted) == len(REPO)
+    extracted.clear()
+    _build(repo, out, embed_source="none")
+    assert extracted == []
+
+
+def test_interrupted_render_is_not_mistaken_for_a_complete_build(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(REPO)
+    _age(repo)
+    out_a, out_b = repo / "out_a", repo / "out_b"
+    _build(repo, out_a)
+    original = (repo / "pkg" / "a.py").read_bytes()
+    (repo / "pkg" / "a.py").write_text("def changed():\n    pass\n")
+
+    def boom(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.OutputFolder, "finish", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _build(repo, out_a)  # pages of the edited file were written, the manifest and index were not
+    monkeypatch.undo()
+    (repo / "pkg" / "a.py").write_bytes(original)
+    _age(repo)
+    report = _build(repo, out_a)
+    assert "render+write" in report.timings  # the index was marked incomplete: pages are checked again
+    _build(repo, out_b)
+    assert _tree(out_a) == _tree(out_b)

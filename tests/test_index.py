@@ -1,0 +1,224 @@
+"""The SQLite index: schema, identifier-aware search ranking, symbol resolution, robustness."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from docatlas import index as idx
+from docatlas.config import make_config
+from docatlas.link import link
+from docatlas.model import FileFacts, Import, Symbol
+from docatlas.model import TestCase as Case
+from docatlas.pipeline import build
+
+COMPILER = '''"""Graph compilation helpers."""
+
+
+class RecompileTests:
+    """Checks that guards trigger recompilation."""
+
+    def test_no_recursive_compile_after_cache_limit_hit(self):
+        pass
+
+
+def compile_graph(graph):
+    """Applies a linear transformation to every node of the graph."""
+    return graph
+
+
+def compile_graph_fast(graph):
+    return graph
+'''
+
+REPO = {
+    "pkg/__init__.py": '"""Demo package."""\nfrom .compiler import RecompileTests, compile_graph\n',
+    "pkg/compiler.py": COMPILER,
+    "tests/test_compiler.py": "import unittest\nfrom pkg.compiler import compile_graph\n\n\n"
+                              "class CompileGraphTest(unittest.TestCase):\n    def test_identity(self):\n"
+                              "        self.assertEqual(compile_graph(1), 1)\n",
+    "README.md": "# Demo\n\nSome words about recompilation.\n",
+}
+
+
+def _cpp_facts() -> dict[str, FileFacts]:
+    """C++ records written by hand, so these tests do not depend on the C++ extractor."""
+    cpp = FileFacts(path="aten/native/BinaryOps.cpp", language="cpp", size=100, digest="c" * 40, lines=9, symbols=(
+        Symbol("namespace", "at", "at", 1, 9),
+        Symbol("namespace", "native", "at::native", 1, 9, parent="at"),
+        Symbol("function", "add", "at::native::add", 3, 5, signature="Tensor add(const Tensor& a, const Tensor& b)",
+               summary="Adds two tensors elementwise.", parent="at::native"),
+        Symbol("function", "add_out", "at::native::add_out", 6, 8, parent="at::native"),
+    ), imports=(Import("ATen/ATen.h", line=1),))
+    header = FileFacts(path="aten/native/BinaryOps.h", language="c-header", size=50, digest="d" * 40, lines=3,
+                       symbols=(Symbol("function", "add", "at::native::add", 2, 2, flags=("declaration",),
+                                       parent="at::native"),))
+    test = FileFacts(path="test/test_ops.py", language="python", size=80, digest="e" * 40, lines=5,
+                     symbols=(Symbol("class", "TestAdd", "TestAdd", 1, 5),
+                              Symbol("method", "test_add", "TestAdd.test_add", 2, 3, parent="TestAdd")),
+                     tests=(Case("TestAdd", 1, "unittest", "class"), Case("TestAdd.test_add", 2, "unittest")))
+    return {f.path: f for f in (cpp, header, test)}
+
+
+def index_from_facts(tmp_path: Path, facts: dict[str, FileFacts]) -> Path:
+    """Write an index straight from FileFacts records (no extraction, no pages)."""
+    root = tmp_path / "src"
+    root.mkdir(exist_ok=True)
+    cfg = make_config(root, tmp_path / "out")
+    cfg.output.mkdir(exist_ok=True)
+    cache = idx.FactsCache.load(cfg)
+    idx.write_index(cfg, link("demo", facts), cache, list(facts), [], {})
+    return cfg.output
+
+
+@pytest.fixture
+def built(make_repo, tmp_path: Path) -> Path:
+    repo = make_repo(REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    return out
+
+
+def names(hits: list[idx.Hit]) -> list[str]:
+    return [h.name for h in hits]
+
+
+def test_identifier_words_split_camel_case_only_where_the_tokenizer_does_not() -> None:
+    assert idx.identifier_words("RecompileTests") == "recompile tests"
+    assert idx.identifier_words("torch.nn.Conv2d", "HTTPServer") == "http server"
+    assert idx.identifier_words("snake_case_name") == ""  # unicode61 already splits at `_`
+
+
+def test_fts_query_quotes_user_text() -> None:
+    assert idx.fts_query('a"b OR c') == '"a""b"* AND "OR"* AND "c"*'
+    with pytest.raises(idx.QueryError):
+        idx.fts_query('"( ) ::')
+
+
+def test_schema_and_contents(built: Path) -> None:
+    conn = sqlite3.connect(built / idx.INDEX_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == idx.SCHEMA_VERSION
+    files = dict(conn.execute("SELECT path, purpose FROM files"))
+    assert files == {"README.md": "docs", "pkg/__init__.py": "package-init", "pkg/compiler.py": "library",
+                     "tests/test_compiler.py": "test"}
+    row = conn.execute("SELECT kind, qualname, fqname, line, end_line, summary FROM symbols "
+                       "WHERE name = 'compile_graph'").fetchone()
+    assert row == ("function", "compile_graph", "pkg.compiler.compile_graph", 11, 13,
+                   "Applies a linear transformation to every node of the graph.")
+    assert ("tests/test_compiler.py", "repo", "pkg/compiler.py") in conn.execute(
+        "SELECT path, category, target FROM imports").fetchall()
+    assert conn.execute("SELECT count(*) FROM test_links WHERE target = 'pkg/compiler.py' "
+                        "AND test_path = 'tests/test_compiler.py'").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM facts_cache").fetchone()[0] == 4
+    assert {r[0] for r in conn.execute("SELECT path FROM folders")} == {"", "pkg", "tests"}
+
+
+def test_search_exact_then_prefix_then_words(built: Path) -> None:
+    conn = idx.open_index(built)
+    hits = idx.search(conn, "compile_graph")
+    assert [(h.name, h.match) for h in hits[:2]] == [("compile_graph", "exact"), ("compile_graph_fast", "prefix")]
+    assert hits[0].path == "pkg/compiler.py" and hits[0].line == 11
+
+
+def test_search_partial_identifier_word(built: Path) -> None:
+    conn = idx.open_index(built)
+    top = names(idx.search(conn, "recompile"))
+    assert top[:2] == ["RecompileTests", "test_no_recursive_compile_after_cache_limit_hit"]
+    assert "compile_graph" in names(idx.search(conn, "graph"))
+    assert names(idx.search(conn, "cache_limit"))[0] == "test_no_recursive_compile_after_cache_limit_hit"
+
+
+def test_search_docstring_phrase_and_filters(built: Path) -> None:
+    conn = idx.open_index(built)
+    hits = idx.search(conn, "linear transformation")
+    assert (hits[0].name, hits[0].match) == ("compile_graph", "mention")
+    assert names(idx.search(conn, "compile", kind="class")) == ["CompileGraphTest", "RecompileTests"]
+    assert {h.path for h in idx.search(conn, "compile", path="tests")} == {"tests/test_compiler.py"}
+    assert {h.path for h in idx.search(conn, "compile", path="*/compiler.py")} == {"pkg/compiler.py"}
+    assert idx.search(conn, "compile", lang="markdown") == []
+    assert len(idx.search(conn, "compile", limit=2)) == 2
+    assert [h.kind for h in idx.search(conn, "compiler", kind="file")] == ["file", "file"]
+
+
+def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Path) -> None:
+    conn = idx.open_index(index_from_facts(tmp_path, _cpp_facts()))
+    hits = idx.search(conn, "at::native::add")
+    assert [(h.path, h.match) for h in hits[:2]] == [("aten/native/BinaryOps.cpp", "exact"),
+                                                     ("aten/native/BinaryOps.h", "exact")]
+    assert idx.search(conn, "native::add_out")[0].qualname == "at::native::add_out"
+    assert idx.search(conn, "add")[0].path == "aten/native/BinaryOps.cpp"
+    assert idx.search(conn, "elementwise")[0].qualname == "at::native::add"
+
+
+def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: Path) -> None:
+    conn = idx.open_index(built)
+    found = idx.show(conn, "pkg/compiler.py")
+    assert found is not None and found["type"] == "file"
+    rec = found["file"]
+    assert rec["imported_by"] == ["pkg/__init__.py", "tests/test_compiler.py"]
+    assert [t["test"] for t in rec["tested_by"]] == ["tests/test_compiler.py"]
+    assert (idx.show(conn, "pkg/") or {})["type"] == "folder"
+    assert (idx.show(conn, "pkg.compiler") or {})["file"]["path"] == "pkg/compiler.py"
+    via_reexport = idx.show(conn, "pkg.RecompileTests.test_no_recursive_compile_after_cache_limit_hit")
+    assert via_reexport is not None
+    assert via_reexport["symbols"][0]["fqname"] == \
+        "pkg.compiler.RecompileTests.test_no_recursive_compile_after_cache_limit_hit"
+    assert idx.show(conn, "no.such.thing") is None
+    cpp = idx.open_index(index_from_facts(tmp_path, _cpp_facts()))
+    found = idx.show(cpp, "at::native::add")
+    assert found is not None
+    assert [s["path"] for s in found["symbols"]] == ["aten/native/BinaryOps.cpp", "aten/native/BinaryOps.h"]
+
+
+def test_corrupt_index_is_rebuilt_with_a_warning(make_repo, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    repo = make_repo(REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    (out / idx.INDEX_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(idx.IndexUnavailable, match="unreadable"):
+        idx.open_index(out)
+    with caplog.at_level(logging.WARNING, logger="docatlas.index"):
+        report = build(make_config(repo, out, jobs=1))
+    assert "unreadable" in caplog.text and "rebuilding" in caplog.text
+    assert report.timings.get("extract") is not None
+    assert names(idx.search(idx.open_index(out), "RecompileTests"))[0] == "RecompileTests"
+
+
+def test_old_schema_is_rebuilt(make_repo, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    repo = make_repo(REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    conn = sqlite3.connect(out / idx.INDEX_NAME)
+    conn.execute("PRAGMA user_version = 0")
+    conn.close()
+    with pytest.raises(idx.IndexUnavailable, match="schema version 0"):
+        idx.open_index(out)
+    with caplog.at_level(logging.WARNING, logger="docatlas.index"):
+        build(make_config(repo, out, jobs=1))
+    assert "schema version 0" in caplog.text
+    assert idx.open_index(out).execute("PRAGMA user_version").fetchone()[0] == idx.SCHEMA_VERSION
+
+
+def test_interrupted_index_write_keeps_the_previous_index(make_repo, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    (repo / "pkg" / "extra.py").write_text("def brand_new():\n    pass\n")
+
+    def boom(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(idx, "_whole_repo", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build(make_config(repo, out, jobs=1))
+    monkeypatch.undo()
+    conn = idx.open_index(out)
+    assert names(idx.search(conn, "RecompileTests"))[0] == "RecompileTests"
+    assert idx.search(conn, "brand_new") == []
+    conn.close()
+    build(make_config(repo, out, jobs=1))
+    assert names(idx.search(idx.open_index(out), "brand_new")) == ["brand_new"]
