@@ -1,29 +1,50 @@
-"""The link stage: everything that needs more than one file (folders, import graph, purposes, keywords)."""
+"""The link stage: everything that needs more than one file.
+
+`link` turns every file's facts into a `RepoModel`: folders, resolved imports and includes (`resolve`), the
+dependency graph with its ranking (`graph`), tests <-> code, related files and each file's purpose. The model
+is plain data (dicts, lists, frozen records) because render workers inherit it by fork.
+"""
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from docatlas import languages
-from docatlas.model import FileFacts, Import
+from docatlas import graph, languages
+from docatlas.model import FileFacts
+from docatlas.resolve import (
+    C_LANGS,
+    PY_LANGS,
+    STDLIB,
+    IncludeIndex,
+    PythonIndex,
+    ResolvedImport,
+    resolve_include,
+    resolve_python,
+)
+from docatlas.resolve import python_roots as python_roots
 
-STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+__all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link"]
 
-
-@dataclass(frozen=True, slots=True)
-class ResolvedImport:
-    imp: Import
-    category: str  # repo, stdlib, third-party, unresolved (relative import that leads nowhere)
-    target: str = ""  # repository path when category == "repo"
+RELATED_LIMIT = 20  # longer lists are cut with the number left out said on the page
 
 
 @dataclass(frozen=True, slots=True)
 class Purpose:
     label: str  # test, library, script, package-init, build, config, ci, docs, example, generated, vendored ...
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestLink:
+    """A test file exercising a source file: directly, or through a package that re-exports from it."""
+
+    test: str  # the test file
+    target: str  # the source file
+    names: tuple[str, ...] = ()  # symbols the test imports from it ("" = the module as a whole)
+    via: str = ""  # the re-exporting file (`pkg/__init__.py`), "" when imported directly
+    cases: tuple[str, ...] = ()  # test cases named after one of `names` or the module
 
 
 @dataclass
@@ -41,9 +62,21 @@ class RepoModel:
     modules: dict[str, str]  # python module name -> path
     module_of: dict[str, str]  # path -> python module name
     imports: dict[str, list[ResolvedImport]]
-    imported_by: dict[str, list[str]]
+    imported_by: dict[str, list[str]]  # most central importer first
     purposes: dict[str, Purpose]
     python_roots: list[str]
+    include_roots: list[str] = field(default_factory=list)
+    rank: dict[str, float] = field(default_factory=dict)  # PageRank x number of files (1.0 = average)
+    rank_pos: dict[str, int] = field(default_factory=dict)  # 1 = most central file of the repository
+    transitive_imports: dict[str, int] = field(default_factory=dict)
+    transitive_importers: dict[str, int] = field(default_factory=dict)
+    folder_uses: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # subtree -> outside folders
+    folder_used_by: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    tests_of: dict[str, list[TestLink]] = field(default_factory=dict)  # test file -> code it exercises
+    tested_by: dict[str, list[TestLink]] = field(default_factory=dict)  # source file -> tests exercising it
+    run_commands: dict[str, list[str]] = field(default_factory=dict)  # test file -> shell commands
+    related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> [(path, reason)], cut
+    related_total: dict[str, int] = field(default_factory=dict)
 
     def folder_of(self, path: str) -> str:
         return path.rsplit("/", 1)[0] if "/" in path else ""
@@ -53,6 +86,10 @@ class RepoModel:
             return sorted(self.files)
         prefix = folder + "/"
         return [p for p in sorted(self.files) if p.startswith(prefix)]
+
+    def by_rank(self, paths: list[str]) -> list[str]:
+        """Most central first; ties by path, so lists are deterministic."""
+        return sorted(paths, key=lambda p: (-self.rank.get(p, 0.0), p))
 
 
 def build_folders(paths: list[str]) -> dict[str, Folder]:
@@ -73,83 +110,26 @@ def build_folders(paths: list[str]) -> dict[str, Folder]:
     return folders
 
 
-def python_roots(paths: set[str]) -> list[str]:
-    """Folders that act as `sys.path` entries: the repository root, `src/`, and any folder whose child is a
-    top-level package (a package whose own folder holds no `__init__.py`), like Django's `tests/`."""
-    inits = {p.rsplit("/", 1)[0] if "/" in p else "" for p in paths if p.endswith("/__init__.py")}
-    roots = {""}
-    for pkg in inits:
-        parent = pkg.rsplit("/", 1)[0] if "/" in pkg else ""
-        if parent not in inits:
-            roots.add(parent)
-    return sorted(roots, key=lambda r: (r.count("/") if r else -1, r))
-
-
 def module_map(paths: list[str], roots: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    modules: dict[str, str] = {}
-    module_of: dict[str, str] = {}
-    for path in sorted(paths):
-        if not path.endswith((".py", ".pyi")):
-            continue
-        for root in sorted(roots, key=lambda r: -len(r)):  # the innermost root names the module
-            if root and not path.startswith(root + "/"):
-                continue
-            rel = path[len(root) + 1:] if root else path
-            parts = rel.rsplit(".", 1)[0].split("/")
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            if not parts or not all(p.isidentifier() for p in parts):
-                continue
-            name = ".".join(parts)
-            module_of.setdefault(path, name)
-            if name not in modules or (path.endswith(".py") and modules[name].endswith(".pyi")):
-                modules[name] = path
-            break
-    return modules, module_of
+    """(module name -> path, path -> module name); kept for callers that only want the names."""
+    index = PythonIndex(paths, roots)
+    return index.modules(), index.module_of
 
 
-def resolve_python(path: str, imp: Import, modules: dict[str, str], module_of: dict[str, str],
-                   heads: set[str]) -> list[ResolvedImport]:
-    """The repository files an import statement loads (`from pkg import sub` loads `pkg/sub.py` too)."""
-    if imp.level:
-        own = module_of.get(path)
-        if own is None:
-            return [ResolvedImport(imp, "unresolved")]
-        package = own if path.endswith("__init__.py") else own.rpartition(".")[0]
-        base_parts = package.split(".") if package else []
-        if imp.level - 1 > len(base_parts):
-            return [ResolvedImport(imp, "unresolved")]
-        base_parts = base_parts[: len(base_parts) - (imp.level - 1)]
-        tail = imp.module.lstrip(".")
-        target = ".".join([*base_parts, tail] if tail else base_parts)
-    else:
-        target = imp.module
-    found: list[ResolvedImport] = []
-    for name in imp.names:
-        sub = name.split(" as ")[0]
-        sub = f"{target}.{sub}" if target else sub
-        if sub in modules:
-            found.append(ResolvedImport(imp, "repo", modules[sub]))
-    # `from pkg import a, b` also runs pkg/__init__.py, but when every name is a submodule the submodules
-    # are the dependency worth showing; otherwise the names come from the package module itself.
-    if (target in modules and len(found) < len(imp.names)) or (not imp.names and target in modules):
-        found.insert(0, ResolvedImport(imp, "repo", modules[target]))
-    if found:
-        return found
-    head = target.split(".")[0]
-    if imp.level or head in heads:
-        return [ResolvedImport(imp, "unresolved")]  # the repository's own package, but no such module
-    if head in STDLIB:
-        return [ResolvedImport(imp, "stdlib")]
-    return [ResolvedImport(imp, "third-party")]
-
-
-_CI_DIRS = (".github/workflows/", ".circleci/", ".gitlab-ci", ".azure-pipelines/", ".jenkins/", ".ci/")
+# -- purpose ------------------------------------------------------------------------------------
+_CI_DIRS = (".github/workflows/", ".circleci/", ".gitlab-ci", ".azure-pipelines/", ".jenkins/", ".ci/",
+            ".buildkite/", ".github/actions/")
 _EXAMPLE_DIRS = {"examples", "example", "benchmarks", "benchmark", "bench", "demo", "demos", "tutorials"}
+_VENDOR_DIRS = {"third_party", "third-party", "thirdparty", "3rdparty", "vendor", "vendored", "external", "extern",
+                "node_modules", "_vendor"}
+_PACKAGING = {"setup.py": "Python packaging script (`setup.py`)", "noxfile.py": "nox session definitions",
+              "fabfile.py": "Fabric task definitions", "SConstruct": "SCons build script",
+              "build.rs": "Cargo build script"}
 
 
-def classify(facts: FileFacts, module: str | None) -> Purpose:
-    """What a file is for, from evidence about the file itself; the reason says which evidence."""
+def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = frozenset()) -> Purpose:
+    """What a file is for, from evidence about the file itself; the reason says which evidence. A folder name
+    alone (`doc`, `test`) never decides: `docker/` is not documentation, `test_utils.py` defines no tests."""
     path = facts.path
     lang = languages.get(facts.language)
     name = PurePosixPath(path).name
@@ -159,9 +139,7 @@ def classify(facts: FileFacts, module: str | None) -> Purpose:
     if facts.generated:
         return Purpose("generated", f"generated-file marker {facts.generated}")
     if facts.vendored:
-        vendor_dir = next(p for p in parts if p in {"third_party", "third-party", "thirdparty", "3rdparty",
-                                                    "vendor", "vendored", "external", "extern",
-                                                    "node_modules", "_vendor"})
+        vendor_dir = next((p for p in parts if p in _VENDOR_DIRS), parts[0] if parts else "")
         return Purpose("vendored", f"inside the vendored folder `{vendor_dir}/`")
     tests = [t for t in facts.tests if t.kind == "test"]
     if tests:
@@ -170,19 +148,25 @@ def classify(facts: FileFacts, module: str | None) -> Purpose:
                                f"({', '.join(frameworks)})")
     if any(t.kind == "fixture" for t in facts.tests) or name == "conftest.py":
         return Purpose("test-support", "defines pytest fixtures" if facts.tests else "pytest `conftest.py`")
-    if path.startswith(_CI_DIRS) or name in (".travis.yml", "azure-pipelines.yml", ".gitlab-ci.yml"):
-        return Purpose("ci", "continuous-integration configuration folder/file")
+    if path.startswith(_CI_DIRS) or name in (".travis.yml", "azure-pipelines.yml", ".gitlab-ci.yml",
+                                             "Jenkinsfile", ".cirrus.yml", "appveyor.yml"):
+        return Purpose("ci", "continuous-integration configuration (its folder/name is read by a CI service)")
+    if name in _PACKAGING:
+        return Purpose("build", _PACKAGING[name])
     if lang.family == "build":
         return Purpose("build", f"{lang.type_name}")
+    if name == "conf.py" and ({"index.rst", "index.md", "index.txt"} & siblings):
+        return Purpose("docs", "Sphinx configuration (`conf.py` beside the documentation's `index`)")
     if lang.family == "config":
         return Purpose("config", f"{lang.type_name}")
     if lang.family == "markup" or name.upper().startswith(("README", "LICENSE", "CHANGELOG", "CONTRIBUTING",
                                                           "AUTHORS", "NOTICE", "COPYING")):
         return Purpose("docs", f"{lang.type_name}" if lang.family == "markup" else f"project document `{name}`")
-    if facts.language in ("python", "python-stub"):
+    if facts.language in PY_LANGS:
         if any(p in _EXAMPLE_DIRS for p in parts):
             folder = next(p for p in parts if p in _EXAMPLE_DIRS)
-            return Purpose("example", f"Python file under `{folder}/`")
+            how = f"; runs as a program (`__main__` block, line {facts.main_line})" if facts.main_line else ""
+            return Purpose("example", f"Python file under `{folder}/`, outside the library packages{how}")
         if facts.main_line:
             return Purpose("script", f"runs as a program: `if __name__ == \"__main__\":` at line {facts.main_line}")
         if name == "__init__.py":
@@ -194,31 +178,261 @@ def classify(facts: FileFacts, module: str | None) -> Purpose:
                                                                                         "typescript", "tsx")):
         return Purpose("script", f"{lang.type_name}")
     if lang.family in ("c", "other", "script"):
+        if facts.language in C_LANGS and any(p in _EXAMPLE_DIRS for p in parts):
+            folder = next(p for p in parts if p in _EXAMPLE_DIRS)
+            return Purpose("example", f"{lang.type_name} under `{folder}/`")
+        if any(s.name == "main" and s.kind == "function" for s in facts.symbols):
+            return Purpose("program", f"{lang.type_name} defining `main`")
         return Purpose("source", f"{lang.type_name}")
     return Purpose("data", f"{lang.type_name}")
 
 
+# -- tests <-> code -----------------------------------------------------------------------------
+def _reexports(path: str, facts: dict[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+               cache: dict[str, dict[str, str]]) -> dict[str, str]:
+    """name -> the file it comes from, for names that `path` imports from other repository files."""
+    if path in cache:
+        return cache[path]
+    out: dict[str, str] = {}
+    cache[path] = out
+    for r in resolved.get(path, ()):
+        if r.category != "repo" or not r.imp.names:
+            continue
+        if "*" in r.imp.names:
+            f = facts.get(r.target)
+            if f is not None:
+                names = f.exports or tuple(s.name for s in f.symbols if not s.parent and not s.name.startswith("_")
+                                           and s.kind in ("class", "function", "constant"))
+                for n in names:
+                    out.setdefault(n, r.target)
+            continue
+        stem = PurePosixPath(r.target).stem
+        for n in r.imp.names:
+            orig, _, alias = n.partition(" as ")
+            local = alias or orig
+            if r.reason.startswith("submodule") and orig != (stem if stem != "__init__" else
+                                                             PurePosixPath(r.target).parent.name):
+                continue
+            out.setdefault(local, r.target)
+    return out
+
+
+def _origin(target: str, name: str, facts: dict[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+            cache: dict[str, dict[str, str]]) -> str:
+    """Follow re-exports (`pkg/__init__.py` importing from `pkg/mod.py`) to the file that defines `name`."""
+    seen = {target}
+    cur = target
+    for _ in range(6):
+        nxt = _reexports(cur, facts, resolved, cache).get(name)
+        if nxt is None or nxt in seen:
+            break
+        seen.add(nxt)
+        cur = nxt
+    return cur
+
+
+def _tests_links(test_files: list[str], facts: dict[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+                 purposes: dict[str, Purpose], index: PythonIndex) -> dict[str, list[TestLink]]:
+    cache: dict[str, dict[str, str]] = {}
+    out: dict[str, list[TestLink]] = {}
+    helper_labels = ("test", "test-support")
+    for t in test_files:
+        own_root = index.root_of.get(t, "")
+        names_of: dict[tuple[str, str], list[str]] = defaultdict(list)  # (target, via) -> names
+        for r in resolved.get(t, ()):
+            if r.category != "repo" or r.target == t:
+                continue
+            if purposes[r.target].label in helper_labels or (own_root and r.target.startswith(own_root + "/")):
+                continue  # the test suite's own helpers and models, not code under test
+            imp_names = [n.split(" as ")[0] for n in r.imp.names if n != "*"]
+            if not imp_names or r.reason.startswith("submodule"):
+                names_of.setdefault((r.target, ""), [])
+                continue
+            for n in imp_names:
+                origin = _origin(r.target, n, facts, resolved, cache)
+                if origin != r.target and purposes[origin].label not in helper_labels:
+                    names_of[(origin, r.target)].append(n)
+                names_of[(r.target, "")].append(n)
+        cases = [c.name for c in facts[t].tests if c.kind == "test"]
+        links = []
+        for (target, via), names in sorted(names_of.items()):
+            keys = {n.lower() for n in names if len(n) >= 4}
+            stem = PurePosixPath(target).stem
+            if stem not in ("__init__", "utils", "base", "common") and len(stem) >= 4:
+                keys.add(stem.lower())
+            named = tuple(c for c in cases if any(k in c.lower() for k in keys))
+            links.append(TestLink(t, target, tuple(dict.fromkeys(names)), via, named))
+        if links:
+            out[t] = links
+    return out
+
+
+def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: set[str]) -> list[str]:
+    """How to run one test file, by framework and by the repository's own conventions."""
+    frameworks = {t.framework for t in facts.tests if t.kind in ("test", "class")}
+    if facts.language in PY_LANGS:
+        root = index.root_of.get(path, "") if index else ""
+        module = index.module_of.get(path, "") if index else ""
+        runner = f"{root}/runtests.py" if root else "runtests.py"
+        if root and runner in paths and module:
+            return [f"python {runner} {module}"]  # Django's convention: labels relative to the tests root
+        if facts.main_line:
+            return [f"python {path}", f"python -m pytest {path}"]
+        return [f"python -m pytest {path}"]
+    stem = PurePosixPath(path).stem
+    folder = path.rsplit("/", 1)[0] if "/" in path else "."
+    if "gtest" in frameworks or "catch2" in frameworks or facts.language in C_LANGS:
+        if "CMakeLists.txt" in paths:
+            return [f"ctest --test-dir build -R {stem}"]
+        return [f"build the `{stem}` test target, then run its binary"]
+    if "go" in frameworks or facts.language == "go":
+        return [f"go test ./{folder}/"]
+    if "rust" in frameworks or facts.language == "rust":
+        if path.startswith("tests/") or "/tests/" in path:
+            return [f"cargo test --test {stem}"]
+        return ["cargo test"]
+    if frameworks & {"jest", "vitest", "mocha", "js"} or facts.language in ("javascript", "typescript", "tsx"):
+        tool = {"vitest": "npx vitest run", "mocha": "npx mocha"}.get(next(iter(sorted(frameworks)), ""),
+                                                                      "npx jest")
+        return [f"{tool} {path}"]
+    return []
+
+
+# -- related files ------------------------------------------------------------------------------
+_GENERIC_STEMS = {"__init__", "index", "main", "utils", "util", "common", "base", "types", "test", "README",
+                  "CMakeLists", "BUILD", "conftest", "setup", "mod", "lib"}
+
+
+def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]]) -> list[tuple[str, str]]:
+    reasons: dict[str, list[str]] = defaultdict(list)
+    order: dict[str, int] = {}
+
+    def add(p: str, reason: str, prio: int) -> None:
+        if p == path:
+            return
+        reasons[p].append(reason)
+        order[p] = min(order.get(p, prio), prio)
+
+    for tl in model.tested_by.get(path, ()):
+        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else "imports it"
+        via = f" through `{tl.via}`" if tl.via else ""
+        add(tl.test, f"tests this file ({what}{via})", 0)
+    for tl in model.tests_of.get(path, ()):
+        add(tl.target, "code under test here" + (f" (through `{tl.via}`)" if tl.via else ""), 0)
+    for r in model.imports.get(path, ()):
+        if r.category == "repo" and r.target:
+            add(r.target, f"imported at line {r.imp.line}", 1)
+    for p in model.imported_by.get(path, ()):
+        add(p, "imports this file", 2)
+    folder, name = _split(path)
+    stem, ext = _stem_ext(name)
+    if stem not in _GENERIC_STEMS:
+        parent = _split(folder)[0] if folder else None
+        cands: list[str] = [*stems.get((stem, folder), ()), *stems.get((stem, "^" + folder), ())]
+        if parent is not None:
+            cands += [*stems.get((stem, parent), ()), *stems.get((stem, "^" + parent), ())]
+        for other in sorted(set(cands)):
+            o_ext = _stem_ext(_split(other)[1])[1]
+            if other != path and o_ext != ext and not model.files[other].binary:
+                add(other, f"same name `{stem}` in another language ({o_ext or 'no extension'})", 3)
+    if not reasons:
+        siblings = [p for p in model.folders[model.folder_of(path)].files
+                    if p != path and not model.files[p].binary]
+        for p in model.by_rank(siblings)[:5]:
+            add(p, "same folder (no import, test or naming relation found; ranked by centrality)", 4)
+    ranked = sorted(reasons, key=lambda p: (order[p], -model.rank.get(p, 0.0), p))
+    return [(p, "; ".join(dict.fromkeys(reasons[p]))) for p in ranked]
+
+
+# -- the stage ----------------------------------------------------------------------------------
 def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
     paths = sorted(facts)
-    roots = python_roots(set(paths))
-    modules, module_of = module_map(paths, roots)
-    heads = {m.split(".")[0] for m in modules}
+    path_set = set(paths)
+    roots = python_roots(path_set)
+    index = PythonIndex(paths, roots)
+    includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
+    inc_index = IncludeIndex(paths, includes) if includes else None
     resolved: dict[str, list[ResolvedImport]] = {}
-    imported_by: dict[str, set[str]] = defaultdict(set)
+    edges: dict[str, set[str]] = defaultdict(set)
     for path in paths:
         f = facts[path]
-        if f.language not in ("python", "python-stub"):
+        if f.language in PY_LANGS:
+            entries: list[ResolvedImport] = []
+            for imp in f.imports:
+                entries.extend(resolve_python(path, imp, index))
+        elif f.language in C_LANGS and inc_index is not None:
+            entries = [resolve_include(path, imp, inc_index) for imp in includes[path]]
+        else:
             continue
-        entries: list[ResolvedImport] = []
-        for imp in f.imports:
-            entries.extend(resolve_python(path, imp, modules, module_of, heads))
         resolved[path] = entries
         for e in entries:
             if e.category == "repo" and e.target != path:
-                imported_by[e.target].add(path)
-    purposes = {p: classify(facts[p], module_of.get(p)) for p in paths}
-    return RepoModel(
-        name=name, files={p: facts[p] for p in paths}, folders=build_folders(paths), modules=modules,
-        module_of=module_of, imports=resolved, imported_by={k: sorted(v) for k, v in imported_by.items()},
-        purposes=purposes, python_roots=roots,
+                edges[path].add(e.target)
+    rank = graph.pagerank(paths, edges)
+    pos = {p: i for i, p in enumerate(sorted(paths, key=lambda p: (-rank[p], p)), 1)}
+    reverse: dict[str, set[str]] = defaultdict(set)
+    for src, targets in edges.items():
+        for t in targets:
+            reverse[t].add(src)
+    graph_nodes = sorted(set(edges) | set(reverse))
+    folder_list = sorted(build_folders(paths))
+    uses, used_by = graph.folder_dependencies(edges, folder_list)
+    folders = build_folders(paths)
+    purposes = {p: classify(facts[p], index.module_of.get(p),
+                            frozenset(PurePosixPath(s).name for s in folders[folders_key(p)].files)
+                            if PurePosixPath(p).name == "conf.py" else frozenset()) for p in paths}
+    test_files = [p for p in paths if purposes[p].label == "test"]
+    tests_of = _tests_links([p for p in test_files if facts[p].language in PY_LANGS], facts, resolved, purposes,
+                            index)
+    tested_by: dict[str, list[TestLink]] = defaultdict(list)
+    for links in tests_of.values():
+        for tl in links:
+            tested_by[tl.target].append(tl)
+    for p in test_files:  # C/C++ tests: the headers/sources they include are under test
+        if facts[p].language in C_LANGS:
+            cpp_links = [TestLink(p, r.target) for r in resolved.get(p, ()) if r.category == "repo"
+                         and purposes[r.target].label not in ("test", "test-support")]
+            if cpp_links:
+                tests_of[p] = cpp_links
+                for tl in cpp_links:
+                    tested_by[tl.target].append(tl)
+    model = RepoModel(
+        name=name, files={p: facts[p] for p in paths}, folders=folders, modules=index.modules(),
+        module_of=index.module_of, imports=resolved,
+        imported_by={k: sorted(v, key=lambda p: (-rank[p], p)) for k, v in reverse.items()},
+        purposes=purposes, python_roots=roots, include_roots=inc_index.roots if inc_index else [],
+        rank=rank, rank_pos=pos,
+        transitive_imports=graph.transitive_counts(graph_nodes, edges),
+        transitive_importers=graph.transitive_counts(graph_nodes, reverse),
+        folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
+        tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
+        run_commands={p: run_commands(p, facts[p], index, path_set) for p in test_files},
     )
+    stems: dict[tuple[str, str], list[str]] = defaultdict(list)  # (stem, folder) and (stem, "^" + grandparent)
+    for p in paths:
+        folder, fname = _split(p)
+        stem = _stem_ext(fname)[0]
+        stems[(stem, folder)].append(p)
+        if folder:
+            stems[(stem, "^" + _split(folder)[0])].append(p)
+    for p in paths:
+        if facts[p].binary:
+            continue
+        rel = _related(p, model, stems)
+        model.related[p] = rel[:RELATED_LIMIT]
+        model.related_total[p] = len(rel)
+    return model
+
+
+def folders_key(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _split(path: str) -> tuple[str, str]:
+    folder, _, name = path.rpartition("/")
+    return folder, name
+
+
+def _stem_ext(name: str) -> tuple[str, str]:
+    stem, dot, ext = name.rpartition(".")
+    return (stem, "." + ext) if dot and stem else (name, "")

@@ -185,9 +185,10 @@ def file_context(model: RepoModel, cfg: Config, path: str, text: str | None) -> 
     import_rows = []
     for r in imports:
         target = P.url_quote(P.rel(page, P.file_page(r.target))) if r.target else ""
-        import_rows.append({"r": r, "link": target})
+        import_rows.append({"r": r, "link": target, "label": IMPORT_LABELS.get(r.category, r.category)})
+    importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
-                  "test": model.purposes[p].label == "test"} for p in model.imported_by.get(path, [])]
+                  "test": model.purposes[p].label == "test"} for p in importer_paths[:LIST_LIMIT]]
     categories = Counter(r.category for r in imports)
     statements = len(facts.imports)
     tests = list(facts.tests)
@@ -200,6 +201,7 @@ def file_context(model: RepoModel, cfg: Config, path: str, text: str | None) -> 
     for f in facts.findings:
         by_cat[f.category].append(f)
     related = related_files(model, path)
+    graph_facts = _graph_facts(model, path, page)
     public = [s.name for s in facts.symbols if not s.parent and s.kind in ("class", "function")
               and not s.name.startswith("_")]
     ext = PurePosixPath(path).suffix
@@ -221,7 +223,8 @@ def file_context(model: RepoModel, cfg: Config, path: str, text: str | None) -> 
         "has_rules": facts.language in ("python", "python-stub"),
         "public": public, "exports": list(facts.exports),
         "testers": [i for i in importers if i["test"]],
-        "related": related,
+        "related": related, "related_total": model.related_total.get(path, len(related)),
+        "importers_total": len(importer_paths), "list_limit": LIST_LIMIT, **graph_facts,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
@@ -229,25 +232,42 @@ def file_context(model: RepoModel, cfg: Config, path: str, text: str | None) -> 
     }
 
 
+IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "system": "system header",
+                 "compiled": "compiled extension", "namespace": "namespace package (folder)",
+                 "unresolved": "not found in this repository", "repo": "this repository"}
+LIST_LIMIT = 50  # longer lists say how many entries they leave out
+
+
+def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
+    """Centrality, transitive reach, tests <-> code and run commands for the file page (link stage facts)."""
+    def link(p: str) -> str:
+        return P.url_quote(P.rel(page, P.file_page(p)))
+
+    tested_by = []
+    for tl in model.tested_by.get(path, [])[:LIST_LIMIT]:
+        tested_by.append({"path": tl.test, "link": link(tl.test), "names": list(tl.names), "via": tl.via,
+                          "via_link": link(tl.via) if tl.via else "", "cases": list(tl.cases[:5]),
+                          "more_cases": max(0, len(tl.cases) - 5),
+                          "n_cases": sum(1 for t in model.files[tl.test].tests if t.kind == "test"),
+                          "command": (model.run_commands.get(tl.test) or [""])[0]})
+    tests_of = [{"path": tl.target, "link": link(tl.target), "names": list(tl.names), "via": tl.via,
+                 "via_link": link(tl.via) if tl.via else ""} for tl in model.tests_of.get(path, [])]
+    return {
+        "rank_pos": model.rank_pos.get(path, 0), "rank_score": model.rank.get(path, 0.0),
+        "total_files": len(model.files),
+        "n_repo_imports": len({r.target for r in model.imports.get(path, []) if r.category == "repo"}),
+        "transitive_imports": model.transitive_imports.get(path, 0),
+        "transitive_importers": model.transitive_importers.get(path, 0),
+        "tested_by": tested_by, "tested_by_total": len(model.tested_by.get(path, [])),
+        "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
+    }
+
+
 def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
-    """Files related by evidence, each with its reason; siblings are never padding."""
+    """Files related by evidence (the link stage's list), each with its reason; siblings only as last resort."""
     page = P.file_page(path)
-    reasons: dict[str, list[str]] = defaultdict(list)
-    for r in model.imports.get(path, []):
-        if r.category == "repo" and r.target != path:
-            reasons[r.target].append(f"imported at line {r.imp.line}")
-    for p in model.imported_by.get(path, []):
-        reasons[p].append("tests this file (imports it)" if model.purposes[p].label == "test" else "imports this file")
-    stem = PurePosixPath(path).stem
-    folder = P.folder_of(path)
-    for other in model.folders[folder].files:
-        if other != path and PurePosixPath(other).stem == stem and not model.files[other].binary:
-            reasons[other].append(f"same name `{stem}`, other type")
-    out = []
-    for p in sorted(reasons):
-        out.append({"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
-                    "reason": "; ".join(dict.fromkeys(reasons[p]))})
-    return out
+    return [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))), "reason": reason}
+            for p, reason in model.related.get(path, [])]
 
 
 def render_file_page(model: RepoModel, cfg: Config, path: str, text: str | None) -> str:
@@ -324,6 +344,32 @@ def _subtree_symbols(model: RepoModel, files: Iterable[str]) -> Counter[str]:
     return kinds
 
 
+def _one_line(model: RepoModel, path: str) -> str:
+    """A file's one-line summary: its docstring, else its first documented symbol, else its purpose."""
+    f = model.files[path]
+    text = f.docstring or next((s.summary for s in f.symbols if s.summary and not s.parent), "")
+    if not text:
+        return _file_description(model, path)
+    text = text.split(". ")[0].rstrip(".")
+    return text if len(text) <= 160 else text[:157].rsplit(" ", 1)[0] + " …"
+
+
+def _public_api(model: RepoModel, init: str) -> tuple[list[str], str]:
+    """What a package's `__init__` offers: `__all__`, else the names it imports from the package itself."""
+    f = model.files.get(init)
+    if f is None:
+        return [], ""
+    if f.exports:
+        return list(f.exports), "`__all__`"
+    names: list[str] = []
+    for r in model.imports.get(init, []):
+        if r.category == "repo" and r.imp.names and "*" not in r.imp.names:
+            names.extend(n.partition(" as ")[2] or n for n in r.imp.names if not n.startswith("_"))
+    names += [s.name for s in f.symbols if not s.parent and s.kind in ("class", "function")
+              and not s.name.startswith("_")]
+    return list(dict.fromkeys(names)), "names its `__init__.py` defines or imports from the repository"
+
+
 def render_folder_doc(model: RepoModel, folder: str) -> str:
     page = P.folder_page(folder, "doc.md")
     fold = model.folders[folder]
@@ -334,54 +380,65 @@ def render_folder_doc(model: RepoModel, folder: str) -> str:
                     for p in files)
     init = f"{folder}/__init__.py" if folder else "__init__.py"
     package = model.module_of.get(init, "")
-    exports = list(model.files[init].exports) if init in model.files else []
-    # importance: how many other files import it, then size; the link stage's graph is the evidence
-    ranked = sorted(direct, key=lambda p: (-len(model.imported_by.get(p, [])), -model.files[p].lines, p))
+    exports, api_source = _public_api(model, init) if package else ([], "")
+    # importance: PageRank over the import/include graph (the link stage's evidence), then size
+    documented = [p for p in files if not model.files[p].binary]
+    ranked = sorted(documented, key=lambda p: (-model.rank.get(p, 0.0), -model.files[p].lines, p))
     key_files = []
     for p in ranked[:10]:
-        if model.files[p].binary:
-            continue
-        key_files.append({"name": PurePosixPath(p).name, "link": P.url_quote(P.rel(page, P.file_page(p))),
+        key_files.append({"name": p[len(folder) + 1:] if folder else p,
+                          "link": P.url_quote(P.rel(page, P.file_page(p))),
                           "importers": len(model.imported_by.get(p, [])), "lines": model.files[p].lines,
-                          "desc": _file_description(model, p)})
-    concepts = []
+                          "rank": model.rank_pos.get(p, 0), "purpose": model.purposes[p].label,
+                          "desc": _one_line(model, p)})
+    concepts: list[dict[str, Any]] = []
     for p in direct:
         for s in model.files[p].symbols:
             if not s.parent and s.kind in ("class", "namespace", "struct", "interface", "trait", "enum") \
                     and not s.name.startswith("_"):
                 concepts.append({"name": s.name, "kind": s.kind, "summary": s.summary,
                                  "link": P.url_quote(P.rel(page, P.file_page(p))) + "#" + P.anchor(s.qualname),
-                                 "file": PurePosixPath(p).name})
-    concepts.sort(key=lambda c: (c["name"].lower(), c["file"]))
+                                 "file": PurePosixPath(p).name, "rank": model.rank.get(p, 0.0)})
+    concepts.sort(key=lambda c: (-c["rank"], c["name"].lower(), c["file"]))
+    concepts_total = len(concepts)
+    concepts = concepts[:LIST_LIMIT]
     tests_here = [p for p in files if model.purposes[p].label == "test"]
     n_tests = sum(1 for p in tests_here for t in model.files[p].tests if t.kind == "test")
     prefix = folder + "/" if folder else ""
-    testers = sorted({q for p in files for q in model.imported_by.get(p, [])
-                      if model.purposes[q].label == "test" and not q.startswith(prefix)}) if folder else []
-    uses: Counter[str] = Counter()
-    used_by: Counter[str] = Counter()
-    for p in files:
-        for r in model.imports.get(p, []):
-            if r.category == "repo" and not r.target.startswith(prefix):
-                uses[P.folder_of(r.target) or "(root)"] += 1
-        for q in model.imported_by.get(p, []):
-            if folder and not q.startswith(prefix):
-                used_by[P.folder_of(q) or "(root)"] += 1
+    testers = sorted({tl.test for p in files for tl in model.tested_by.get(p, [])
+                      if not tl.test.startswith(prefix)}) if folder else []
+    testers = model.by_rank(testers)
+    commands = sorted({c[0] for p in tests_here if (c := model.run_commands.get(p))})
+    if len(commands) > 5:  # one command for the folder: the runner's common label, else pytest on the folder
+        runner = next((c.split()[1] for c in commands if c.startswith("python ") and "runtests.py " in c), "")
+        labels = [model.module_of.get(p, "").split(".") for p in tests_here if model.module_of.get(p)]
+        common: list[str] = []
+        for parts in zip(*labels, strict=False):
+            if len(set(parts)) != 1:
+                break
+            common.append(parts[0])
+        label = ".".join(common[:-1] if labels and len(common) == min(map(len, labels)) else common)
+        commands = [f"python {runner} {label}".rstrip()] if runner else [f"python -m pytest {folder or '.'}"]
     structure = [{"name": s.rsplit("/", 1)[-1], "files": len(model.subtree_files(s)),
                   "link": P.url_quote(P.rel(page, P.folder_page(s, "doc.md")))} for s in fold.subfolders]
+    module_count = sum(1 for p in files if p in model.module_of)
     return _render(
         "folder_doc.md.j2", folder=folder, project=model.name, files=files, direct=direct,
         purposes=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
         languages=sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])), package=package, exports=exports,
-        key_files=key_files, ranked_total=len([p for p in direct if not model.files[p].binary]),
-        concepts=concepts, tests_here=len(tests_here), n_tests=n_tests,
-        testers=[{"path": t, "link": P.url_quote(P.rel(page, P.file_page(t)))} for t in testers],
-        uses=sorted(uses.items(), key=lambda kv: (-kv[1], kv[0])),
-        used_by=sorted(used_by.items(), key=lambda kv: (-kv[1], kv[0])),
+        api_source=api_source, module_count=module_count,
+        key_files=key_files, ranked_total=len(documented),
+        concepts=concepts, concepts_total=concepts_total, tests_here=len(tests_here), n_tests=n_tests,
+        testers=[{"path": t, "link": P.url_quote(P.rel(page, P.file_page(t)))} for t in testers[:LIST_LIMIT]],
+        testers_total=len(testers),
+        uses=model.folder_uses.get(folder, [])[:LIST_LIMIT] if folder else [],
+        uses_total=len(model.folder_uses.get(folder, [])) if folder else 0,
+        used_by=model.folder_used_by.get(folder, [])[:LIST_LIMIT] if folder else [],
+        used_by_total=len(model.folder_used_by.get(folder, [])) if folder else 0,
         structure=structure, symbol_kinds=sorted(_subtree_symbols(model, files).items()),
-        index_link="./index.md", sub_link="./sub.md",
+        index_link="./index.md", sub_link="./sub.md", list_limit=LIST_LIMIT,
         parent_doc=P.url_quote(P.rel(page, P.folder_page(P.folder_of(folder), "doc.md"))) if folder else "",
-        test_command=f"python -m pytest {folder or '.'}",
+        test_commands=commands,
     )
 
 
