@@ -27,6 +27,21 @@ SECURITY_RULES: dict[str, str] = {
     "B602": "subprocess call with `shell=True`",
     "B605": "process started through a shell",
     "B614": "`torch.load` without `weights_only=True` unpickles arbitrary objects",
+    "B103": "`chmod` makes a file world-writable or group-executable",
+    "B104": "binds to all network interfaces (`0.0.0.0`)",
+    "B106": "hard-coded password passed as a keyword argument",
+    "B107": "hard-coded password as a parameter default",
+    "B108": "hard-coded temporary-directory path; use `tempfile`",
+    "B110": "`except: pass` silently swallows errors",
+    "B112": "`except: continue` silently swallows errors",
+    "B113": "HTTP request without a timeout can hang forever",
+    "B311": "`random` is not suitable for security or cryptography; use `secrets`",
+    "B312": "Telnet sends data, passwords included, in clear text",
+    "B321": "FTP sends data, passwords included, in clear text",
+    "B323": "unverified SSL context: certificates are not checked",
+    "B604": "function called with `shell=True`",
+    "B606": "process started without a shell (check the executable and arguments)",
+    "B701": "Jinja2 environment without autoescaping: XSS risk",
 }
 
 _PICKLE_CALLS = {
@@ -43,7 +58,15 @@ _SHELL_CALLS = {"os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4", 
                 "commands.getstatusoutput", "subprocess.getoutput", "subprocess.getstatusoutput"}
 _SAFE_YAML_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
 _REQUESTS = {f"requests.{m}" for m in ("get", "post", "put", "delete", "patch", "head", "options", "request")}
-_PASSWORD_NAME = re.compile(r"(^|_)(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)($|_)", re.IGNORECASE)
+_PASSWORD_NAME = re.compile("(^{0}$|_{0}_|^{0}_|_{0}$)".format("(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)"),
+                            re.IGNORECASE)  # bandit's RE_CANDIDATES
+_RANDOM = {f"random.{f}" for f in ("random", "randrange", "randint", "choice", "choices", "uniform", "triangular",
+                                   "randbytes", "sample", "getrandbits")}
+_HTTP_VERBS = {"get", "options", "head", "post", "put", "patch", "delete"}
+_NO_SHELL = {f"os.{f}" for f in ("execl", "execle", "execlp", "execlpe", "execv", "execve", "execvp", "execvpe",
+                                 "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp",
+                                 "spawnvpe", "startfile")}
+_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 _CONCURRENCY = {"threading": "threads", "multiprocessing": "processes", "concurrent.futures": "executor pools",
                 "asyncio": "asyncio"}
@@ -144,15 +167,97 @@ def _security(tree: ast.Module, aliases: dict[str, str], finding):  # type: igno
             verify = _kw(call, "verify")
             if isinstance(verify, ast.Constant) and verify.value is False:
                 yield finding("security", "B501", SECURITY_RULES["B501"], line)
+        elif name in _RANDOM:
+            yield finding("security", "B311", f"`{name}`: {SECURITY_RULES['B311']}", line)
+        elif name.startswith("telnetlib."):
+            yield finding("security", "B312", f"`{name}`: {SECURITY_RULES['B312']}", line)
+        elif name.startswith("ftplib."):
+            yield finding("security", "B321", f"`{name}`: {SECURITY_RULES['B321']}", line)
+        elif name == "ssl._create_unverified_context":
+            yield finding("security", "B323", SECURITY_RULES["B323"], line)
+        elif name in _NO_SHELL:
+            yield finding("security", "B606", f"`{name}`: {SECURITY_RULES['B606']}", line)
+        elif name == "jinja2.Environment":
+            auto = _kw(call, "autoescape")
+            if auto is None or (isinstance(auto, ast.Constant) and auto.value is False):
+                yield finding("security", "B701", SECURITY_RULES["B701"], line)
+        elif name == "os.chmod":
+            mode = _kw(call, "mode") or (call.args[1] if len(call.args) > 1 else None)
+            if isinstance(mode, ast.Constant) and isinstance(mode.value, int) and mode.value & 0o012:
+                yield finding("security", "B103", f"`os.chmod(..., {oct(mode.value)})`: {SECURITY_RULES['B103']}",
+                              line)
+        elif _is_true(_kw(call, "shell")) and name not in _SUBPROCESS:
+            yield finding("security", "B604", f"`{name}`: {SECURITY_RULES['B604']}", line)
+        head, _, last = name.rpartition(".")
+        if head == "requests" and last in _HTTP_VERBS:
+            timeout = _kw(call, "timeout")
+            if timeout is None or (isinstance(timeout, ast.Constant) and timeout.value is None):
+                yield finding("security", "B113", f"`{name}`: {SECURITY_RULES['B113']}", line)
+        for k in call.keywords:
+            if k.arg and _is_str(k.value) and _PASSWORD_NAME.search(k.arg):
+                yield finding("security", "B106", f"`{k.arg}=` string literal: {SECURITY_RULES['B106']}", line)
+    yield from _strings(tree, finding)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
-            for target in node.targets:
-                tname = target.id if isinstance(target, ast.Name) else (
-                    target.attr if isinstance(target, ast.Attribute) else None)
-                if tname and _PASSWORD_NAME.search(tname):
-                    yield finding("security", "B105",
-                                  f"`{tname}` = string literal: {SECURITY_RULES['B105']}", node.lineno)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True))
+            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+            for arg, default in pairs:
+                if _is_str(default) and _PASSWORD_NAME.search(arg.arg):
+                    yield finding("security", "B107", f"`{arg.arg}` defaults to a string literal: "
+                                                      f"{SECURITY_RULES['B107']}", node.lineno)
+        elif isinstance(node, ast.ExceptHandler) and len(node.body) == 1:
+            if node.type is not None and getattr(node.type, "id", None) != "Exception":
+                continue
+            if isinstance(node.body[0], ast.Pass):
+                yield finding("security", "B110", SECURITY_RULES["B110"], node.lineno)
+            elif isinstance(node.body[0], ast.Continue):
+                yield finding("security", "B112", SECURITY_RULES["B112"], node.lineno)
+
+
+def _is_str(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _strings(tree: ast.Module, finding):  # type: ignore[no-untyped-def]
+    """String-literal rules (B104, B105, B108), skipping docstrings and bare string statements like bandit."""
+    for parent in ast.walk(tree):
+        if isinstance(parent, ast.Expr):
+            continue
+        for child in ast.iter_child_nodes(parent):
+            if not (isinstance(child, ast.Constant) and isinstance(child.value, str)):
+                continue
+            value, line = child.value, child.lineno
+            if value == "0.0.0.0":
+                yield finding("security", "B104", SECURITY_RULES["B104"], line)
+            if value.startswith(_TMP_DIRS):
+                yield finding("security", "B108", f"`{value[:40]}`: {SECURITY_RULES['B108']}", line)
+            reported = _password_string(parent, child)
+            if reported is not None:
+                yield finding("security", "B105", f"{reported}: {SECURITY_RULES['B105']}", line)
+
+
+def _password_string(parent: ast.AST, node: ast.expr) -> str | None:
+    """bandit's B105 cases: assigned to, a dict value under, or compared with a password-like name."""
+    if isinstance(parent, ast.Assign) and node is parent.value:
+        for target in parent.targets:
+            name = target.id if isinstance(target, ast.Name) else (
+                target.attr if isinstance(target, ast.Attribute) else None)
+            if name and _PASSWORD_NAME.search(name):
+                return f"`{name}` = string literal"
+    elif isinstance(parent, ast.Dict) and node in parent.keys:
+        key = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+        if _PASSWORD_NAME.search(key):
+            value = parent.values[parent.keys.index(node)]
+            if isinstance(value, ast.Constant):
+                return f"dict key `{key}` with a literal value"
+    elif isinstance(parent, ast.Compare) and parent.comparators and node is parent.comparators[0]:
+        left = parent.left
+        name = left.id if isinstance(left, ast.Name) else (left.attr if isinstance(left, ast.Attribute) else None)
+        if name and _PASSWORD_NAME.search(name):
+            return f"`{name}` compared with a string literal"
+    return None
 
 
 def _performance(tree: ast.Module, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
