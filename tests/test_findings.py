@@ -71,3 +71,40 @@ def test_bandit_oracle_on_installed_package(package: str) -> None:
     pytest.importorskip("bandit")
     mod = pytest.importorskip(package)
     _oracle(sorted(Path(mod.__file__).parent.rglob("*.py")))
+
+
+# -- C / C++ / CUDA -------------------------------------------------------------------------------
+C_SOURCE = b"""// strcpy(a, b) in a comment is not a finding; neither is "system(x)" in a string
+#include <cstdio>
+#pragma omp parallel for
+__global__ void scale(float* x) { x[0] = 1; }
+void f(char* dst, const char* src, char* fmt) {
+    strcpy(dst, src);
+    sprintf(dst, "%d", 1);
+    gets(dst);
+    std::system("ls");
+    obj.system("ls");
+    util::system("ls");
+    snprintf(dst, 4, "%d", 1);
+    printf(fmt);
+    printf("%s", fmt);
+    scanf("%s", dst);
+    scale<<<1, 32>>>(nullptr);
+    cudaDeviceSynchronize();
+    std::thread t(worker);
+    puts("strcpy(dst, src)");
+}
+"""
+
+
+def test_c_rules_fire_and_skip_look_alikes() -> None:
+    pytest.importorskip("tree_sitter_language_pack")
+    from docatlas.extract import crules, tsadapter
+
+    tree = tsadapter.parse("cuda", C_SOURCE)
+    got = {(f.rule, f.line) for f in crules.check(tree.root_node, C_SOURCE)}
+    assert got == {
+        ("PERF-OPENMP", 3), ("PERF-CUDA-KERNEL", 4), ("C-STRCPY", 6), ("C-SPRINTF", 7), ("C-GETS", 8),
+        ("C-SHELL", 9), ("C-FORMAT", 13), ("C-SCANF", 15), ("PERF-CUDA-LAUNCH", 16), ("PERF-CUDA-SYNC", 17),
+        ("PERF-CONCURRENCY", 18),
+    }

@@ -1,0 +1,121 @@
+"""Findings for C, C++, CUDA and Objective-C from the tree-sitter tree: security, performance, patterns.
+
+Calls are matched on the called name as the tree gives it: `strcpy(...)` and `std::system(...)` match, a method
+`obj.system()` or `ns::system()` does not, and words in comments or strings never do. `check` takes the tree the
+C-family extractor already built, so the rules cost one extra walk and no second parse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docatlas.model import Finding
+
+Node = Any  # tree_sitter.Node
+
+SECURITY: dict[str, tuple[frozenset[str], str]] = {
+    "C-SHELL": (frozenset({"system", "popen", "_popen", "_wsystem"}), "runs a command through the shell "
+                                                                       "(CWE-78 if any part is untrusted)"),
+    "C-EXEC": (frozenset({"execl", "execlp", "execle", "execv", "execvp", "execvpe", "execve"}),
+               "replaces the process with another program: check the path and arguments"),
+    "C-STRCPY": (frozenset({"strcpy", "strcat", "wcscpy", "wcscat", "_mbscpy", "lstrcpy", "lstrcat", "StrCpy"}),
+                 "unbounded string copy: buffer overflow if the source is longer than the destination (CWE-120)"),
+    "C-SPRINTF": (frozenset({"sprintf", "vsprintf", "swprintf", "vswprintf"}),
+                  "unbounded formatted write: prefer `snprintf` (CWE-120)"),
+    "C-GETS": (frozenset({"gets", "_getws"}), "`gets` cannot limit its input: always a buffer overflow risk"),
+    "C-TMPFILE": (frozenset({"mktemp", "tmpnam", "tempnam", "_mktemp"}),
+                  "race-prone temporary file name: use `mkstemp` (CWE-377)"),
+}
+_CALL_RULE = {name: rule for rule, (names, _) in SECURITY.items() for name in names}
+_SCANF = {"scanf": 0, "sscanf": 1, "fscanf": 1}
+_PRINTF = {"printf": 0, "fprintf": 1, "sprintf": 1, "snprintf": 2, "syslog": 1}
+_SYNC = {"cudaDeviceSynchronize", "cudaStreamSynchronize", "cudaEventSynchronize", "hipDeviceSynchronize",
+         "hipStreamSynchronize"}
+_THREADS = {"thread", "async", "jthread", "mutex", "shared_mutex", "condition_variable", "atomic"}
+
+
+def _text(data: bytes, node: Node) -> str:
+    return data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def _callee(data: bytes, fn: Node) -> str | None:
+    """`strcpy` for `strcpy(...)`/`::strcpy(...)`/`std::strcpy(...)`; None for methods and other scopes."""
+    if fn.type == "identifier":
+        return _text(data, fn)
+    if fn.type == "qualified_identifier":
+        scope = fn.child_by_field_name("scope")
+        name = fn.child_by_field_name("name")
+        if name is not None and name.type == "identifier" and (scope is None or _text(data, scope) == "std"):
+            return _text(data, name)
+    return None
+
+
+def check(root: Node, data: bytes) -> list[Finding]:
+    """All findings for one parsed C-family file; `data` is the text the tree was parsed from."""
+    lines = data.decode("utf-8", "replace").splitlines()
+    out: list[Finding] = []
+    seen: set[tuple[str, int]] = set()
+    threads_seen: set[str] = set()
+
+    def add(category: str, rule: str, message: str, node: Node) -> None:
+        line = node.start_point[0] + 1
+        if (rule, line) in seen:
+            return
+        seen.add((rule, line))
+        evidence = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        out.append(Finding(category, rule, message, line, evidence))
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind == "call_expression":
+            fn = node.child_by_field_name("function")
+            name = _callee(data, fn) if fn is not None else None
+            args = node.child_by_field_name("arguments")
+            if node.child_by_field_name("kernel_call_syntax") is not None or any(
+                    c.type == "kernel_call_syntax" for c in node.children):
+                add("performance", "PERF-CUDA-LAUNCH", f"CUDA kernel launch `{name or _text(data, fn)}<<<…>>>`",
+                    node)
+            if name is not None:
+                rule = _CALL_RULE.get(name)
+                if rule:
+                    add("security", rule, f"`{name}`: {SECURITY[rule][1]}", node)
+                arg_list = [c for c in args.named_children if c.type != "comment"] if args is not None else []
+                if name in _SCANF and len(arg_list) > _SCANF[name]:
+                    fmt = arg_list[_SCANF[name]]
+                    if fmt.type == "string_literal" and "%s" in _text(data, fmt):
+                        add("security", "C-SCANF", f"`{name}` with an unbounded `%s`: buffer overflow risk "
+                                                   f"(give a width, e.g. `%63s`)", node)
+                if name in _PRINTF and len(arg_list) == _PRINTF[name] + 1:
+                    fmt = arg_list[_PRINTF[name]]
+                    if fmt.type == "identifier":
+                        add("security", "C-FORMAT", f"`{name}` with a variable as its format string "
+                                                    f"(CWE-134): pass `\"%s\"` and the value", node)
+                if name in _SYNC:
+                    add("performance", "PERF-CUDA-SYNC", f"`{name}` blocks the host until the device is done",
+                        node)
+        elif kind == "function_definition" and any(c.type == "__global__" for c in node.children):
+            decl = node.child_by_field_name("declarator")
+            add("performance", "PERF-CUDA-KERNEL",
+                f"CUDA kernel `{_kernel_name(data, decl)}` (`__global__`) runs on the GPU", node)
+        elif kind in ("preproc_call", "pragma") or (kind == "preproc_directive"):
+            text = _text(data, node)
+            if text.startswith("#pragma") and " omp " in f" {text[7:].strip()} ":
+                add("performance", "PERF-OPENMP", f"OpenMP parallelism: `{text.strip()[:60]}`", node)
+        elif kind == "qualified_identifier":
+            scope = node.child_by_field_name("scope")
+            name_node = node.child_by_field_name("name")
+            if scope is not None and name_node is not None and _text(data, scope) == "std" \
+                    and _text(data, name_node) in _THREADS and _text(data, name_node) not in threads_seen:
+                threads_seen.add(_text(data, name_node))
+                add("performance", "PERF-CONCURRENCY", f"uses `std::{_text(data, name_node)}`", node)
+        stack.extend(reversed(node.children))
+    out.sort(key=lambda f: (f.line, f.category, f.rule))
+    return out
+
+
+def _kernel_name(data: bytes, decl: Node | None) -> str:
+    while decl is not None and decl.type not in ("identifier", "field_identifier", "qualified_identifier"):
+        decl = decl.child_by_field_name("declarator")
+    return _text(data, decl) if decl is not None else "?"
