@@ -26,6 +26,14 @@ REGISTRY: dict[str, str] = {
     "python-stub": "docatlas.extract.python:extract",
     "markdown": "docatlas.extract.markup:extract_markdown",
     "rst": "docatlas.extract.markup:extract_rst",
+    # tree-sitter (extract/tsadapter.py); C headers and Metal are parsed as C++
+    "c": "docatlas.extract.cfamily:extract_c",
+    "cpp": "docatlas.extract.cfamily:extract_cpp",
+    "c-header": "docatlas.extract.cfamily:extract_header",
+    "cuda": "docatlas.extract.cfamily:extract_cuda",
+    "metal": "docatlas.extract.cfamily:extract_cpp",
+    "objc": "docatlas.extract.cfamily:extract_objc",
+    "objcpp": "docatlas.extract.cfamily:extract_objcpp",
 }
 
 _loaded: dict[str, Extractor] = {}

@@ -1,0 +1,168 @@
+"""The one place that talks to the tree-sitter bindings.
+
+The `tree-sitter` Python bindings changed their query API three times (0.21: `Language.query` and
+capture lists; 0.22-0.24: `Query.captures` returning dicts; 0.25+: `QueryCursor`). Extractors call
+`parse`, `captures` and `matches` here and never see those differences. Parsers and compiled queries
+are cached per process: compiling a query costs milliseconds, parsing a file microseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from docatlas.extract.base import Extraction
+from docatlas.model import Diagnostic
+
+Node = Any  # tree_sitter.Node; the bindings ship no stubs that mypy can rely on across versions
+Captures = dict[str, list[Node]]
+
+
+@functools.cache
+def _language(name: str) -> Any:
+    from tree_sitter_language_pack import get_language
+
+    return get_language(name)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _parser(name: str) -> Any:
+    from tree_sitter_language_pack import get_parser
+
+    return get_parser(name)  # type: ignore[arg-type]
+
+
+def parse(grammar: str, data: bytes) -> Any:
+    """Parse `data` with the named grammar of the language pack; returns the tree."""
+    return _parser(grammar).parse(data)
+
+
+@functools.cache
+def query_source(name: str) -> str:
+    """The text of `docatlas/queries/<name>.scm` (package data, so it ships in the wheel)."""
+    return resources.files("docatlas").joinpath("queries").joinpath(f"{name}.scm").read_text(encoding="utf-8")
+
+
+@functools.cache
+def query(grammar: str, name: str | None = None) -> Any:
+    """The compiled query `<name>.scm` (default: the grammar's own name) for a grammar."""
+    import tree_sitter
+
+    source = query_source(name or grammar)
+    lang = _language(grammar)
+    if hasattr(tree_sitter, "Query"):
+        return tree_sitter.Query(lang, source)
+    return lang.query(source)  # pragma: no cover - bindings < 0.22
+
+
+def _cursor(q: Any) -> Any:
+    import tree_sitter
+
+    cursor_cls = getattr(tree_sitter, "QueryCursor", None)
+    return cursor_cls(q) if cursor_cls is not None else None
+
+
+def captures(q: Any, node: Node) -> Captures:
+    """Capture name -> nodes (each list in document order), whatever the bindings' version."""
+    cursor = _cursor(q)
+    raw = cursor.captures(node) if cursor is not None else q.captures(node)
+    if isinstance(raw, dict):
+        return raw
+    out: Captures = {}  # pragma: no cover - bindings < 0.22 return [(node, name), ...]
+    for n, name in raw:
+        out.setdefault(name, []).append(n)
+    return out
+
+
+def matches(q: Any, node: Node) -> list[Captures]:
+    """One capture dict per match, in document order of the matches."""
+    cursor = _cursor(q)
+    raw = cursor.matches(node) if cursor is not None else q.matches(node)
+    out: list[Captures] = []
+    for _, caps in raw:
+        out.append({k: (v if isinstance(v, list) else [v]) for k, v in caps.items()})
+    return out
+
+
+def text(data: bytes, node: Node) -> str:
+    return data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def line(node: Node) -> int:
+    return int(node.start_point[0]) + 1
+
+
+def end_line(node: Node) -> int:
+    """Last line of the node (a node ending at column 0 ends on the line before)."""
+    row, col = node.end_point
+    return int(row) + (1 if col or row == node.start_point[0] else 0)
+
+
+def error_diagnostic(path: str, root: Node, total: int) -> Diagnostic | None:
+    """One DA204 diagnostic saying how much of the file tree-sitter could not parse, or None."""
+    if not root.has_error:
+        return None
+    spans: list[tuple[int, int]] = []
+    first: Node | None = None
+    missing = 0
+    stack = [root]
+    while stack:  # iterative: deep trees must not hit the recursion limit
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.is_error:
+            spans.append((node.start_byte, node.end_byte))
+            if first is None or node.start_byte < first.start_byte:
+                first = node
+            continue
+        if node.is_missing:
+            missing += 1
+            if first is None or node.start_byte < first.start_byte:
+                first = node
+            continue
+        stack.extend(node.children)
+    spans.sort()
+    skipped = 0
+    end = -1
+    for a, b in spans:
+        if b <= end:
+            continue
+        skipped += b - max(a, end)
+        end = b
+    share = 100.0 * skipped / total if total else 0.0
+    parts = []
+    if spans:
+        parts.append(f"{skipped:,} of {total:,} bytes ({share:.1f}%) in {len(spans)} region"
+                     f"{'s' if len(spans) != 1 else ''} could not be parsed")
+    if missing:
+        parts.append(f"{missing} missing token{'s' if missing != 1 else ''} assumed")
+    if not parts:
+        return None
+    row, col = first.start_point if first is not None else (0, 0)
+    return Diagnostic(path, int(row) + 1, int(col) + 1, "DA204",
+                      "; ".join(parts) + "; symbols there may be missing or incomplete")
+
+
+def safe(language: str) -> Callable[[Callable[[str, str], Extraction]], Callable[[str, str], Extraction]]:
+    """Turn any exception of an extractor into one diagnostic: a bad file is data, never a crash."""
+
+    def wrap(fn: Callable[[str, str], Extraction]) -> Callable[[str, str], Extraction]:
+        @functools.wraps(fn)
+        def inner(path: str, text_: str) -> Extraction:
+            try:
+                return fn(path, text_)
+            except RecursionError:
+                out = Extraction(parse_ok=False)
+                out.diagnostics.append(Diagnostic(path, 0, 0, "DA203", "nesting too deep to analyse"))
+                return out
+            except Exception as exc:  # tree-sitter errors, or a bug of ours on odd input
+                out = Extraction(parse_ok=False)
+                out.diagnostics.append(Diagnostic(path, 0, 0, "DA205",
+                                                  f"{language} analysis failed: {type(exc).__name__}: {exc}"))
+                return out
+
+        return inner
+
+    return wrap
