@@ -258,7 +258,7 @@ def _tests_links(test_files: list[str], facts: dict[str, FileFacts], resolved: d
         for (target, via), names in sorted(names_of.items()):
             keys = {n.lower() for n in names if len(n) >= 4}
             stem = PurePosixPath(target).stem
-            if stem not in ("__init__", "utils", "base", "common") and len(stem) >= 4:
+            if not names and stem not in ("__init__", "utils", "base", "common") and len(stem) >= 4:
                 keys.add(stem.lower())
             named = tuple(c for c in cases if any(k in c.lower() for k in keys))
             links.append(TestLink(t, target, tuple(dict.fromkeys(names)), via, named))
@@ -386,7 +386,16 @@ def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
                             index)
     tested_by: dict[str, list[TestLink]] = defaultdict(list)
     for links in tests_of.values():
+        merged: dict[str, TestLink] = {}  # one entry per (test, target): direct import wins over re-export
         for tl in links:
+            prev = merged.get(tl.target)
+            if prev is None:
+                merged[tl.target] = tl
+            else:
+                merged[tl.target] = TestLink(tl.test, tl.target, tuple(dict.fromkeys(prev.names + tl.names)),
+                                             "" if "" in (prev.via, tl.via) else prev.via,
+                                             tuple(dict.fromkeys(prev.cases + tl.cases)))
+        for tl in merged.values():
             tested_by[tl.target].append(tl)
     for p in test_files:  # C/C++ tests: the headers/sources they include are under test
         if facts[p].language in C_LANGS:

@@ -345,9 +345,8 @@ def _subtree_symbols(model: RepoModel, files: Iterable[str]) -> Counter[str]:
 
 
 def _one_line(model: RepoModel, path: str) -> str:
-    """A file's one-line summary: its docstring, else its first documented symbol, else its purpose."""
-    f = model.files[path]
-    text = f.docstring or next((s.summary for s in f.symbols if s.summary and not s.parent), "")
+    """A file's one-line summary: the first sentence of its docstring, else its purpose with the evidence."""
+    text = model.files[path].docstring
     if not text:
         return _file_description(model, path)
     text = text.split(". ")[0].rstrip(".")
