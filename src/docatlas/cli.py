@@ -1,12 +1,14 @@
 """The `docatlas` command: a thin layer over the library. Only this module prints.
 
 Exit codes: 0 success; 1 the run finished but some input files produced diagnostics; 2 the run could not
-be done (bad options, unsafe output folder).
+be done (bad options, unsafe output folder); 3 an internal error (a bug in docatlas: the traceback is printed).
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from docatlas.config import DEFAULT_OUTPUT, EMBED_MODES, make_config
 from docatlas.errors import DocatlasError
 from docatlas.pipeline import BuildReport, Progress, build
 
-EXIT_OK, EXIT_DIAGNOSTICS, EXIT_FATAL = 0, 1, 2
+EXIT_OK, EXIT_DIAGNOSTICS, EXIT_FATAL, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,10 +50,14 @@ def cli() -> None:
 @click.option("--full", is_flag=True, default=None,
               help="Ignore the cached facts and the previous index: analyse and index every file again.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; diagnostics only.")
-def build_cmd(repo: Path, output: Path | None, quiet: bool, **options: Any) -> None:
+@click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the run's figures (counts, per-stage seconds) as JSON to this file.")
+def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | None, **options: Any) -> None:
     """Document the repository REPO (default: the current folder)."""
     cfg = make_config(repo, output, **options)
     report = _with_progress(cfg, quiet)
+    if report_json is not None:
+        report_json.write_text(json.dumps(report.summary(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     for d in report.diagnostics:
         click.echo(str(d), err=True)
     if not quiet:
@@ -107,4 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_FATAL
+    except Exception:  # a bug, not bad input: say so distinctly from exit code 1
+        traceback.print_exc()
+        click.echo("docatlas: internal error (exit 3); please report it with the traceback above", err=True)
+        return EXIT_INTERNAL
     return EXIT_OK

@@ -57,18 +57,18 @@ class OutputFolder:
             raise OutputError(f"page path {rel!r} would leave the output folder")
         return full
 
-    def write(self, rel: str, text: str) -> tuple[str, bool]:
-        """Write a page unless the same text is already there; returns (digest, written)."""
+    def write(self, rel: str, text: str) -> tuple[str, int]:
+        """Write a page unless the same text is already there; returns (digest, bytes written)."""
         data = text.encode("utf-8")
         d = digest(data)
         full = self.target(rel)
         if self.previous.get(rel) == d and full.is_file():
-            return d, False
+            return d, 0
         full.parent.mkdir(parents=True, exist_ok=True)
         tmp = full.with_name(full.name + ".docatlas-tmp")
         tmp.write_bytes(data)
         os.replace(tmp, full)
-        return d, True
+        return d, len(data)
 
     def finish(self, pages: dict[str, str]) -> list[str]:
         """Remove the pages of the previous build that this one did not produce, then save the manifest."""

@@ -30,15 +30,23 @@ class BuildReport:
     binary: int = 0
     pages: int = 0
     written: int = 0
+    bytes_written: int = 0
     removed: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     output: str = ""
+    model: RepoModel | None = field(default=None, repr=False)  # for callers that want the analysis itself
 
     @property
     def ok(self) -> bool:
         return not self.diagnostics
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of the run as plain data (for `--report-json` and benchmarks)."""
+        return {"files": self.files, "binary": self.binary, "pages": self.pages, "written": self.written,
+                "bytes_written": self.bytes_written, "removed": self.removed,
+                "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
 
 
 # Worker state, set in the parent before the pool forks (or by the initializer under spawn).
@@ -55,7 +63,7 @@ def _extract_one(scanned: ScannedFile) -> FileFacts:
     return extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
 
 
-def _render_task(task: tuple[str, str]) -> list[tuple[str, str, bool]]:
+def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int]]:
     cfg: Config = _STATE["cfg"]
     model: RepoModel = _STATE["model"]
     out: OutputFolder = _STATE["out"]
@@ -157,7 +165,8 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
         for rel, d, written in results:
             pages[rel] = d
-            report.written += written
+            report.written += written > 0
+            report.bytes_written += written
     t = _clock(report.timings, "render+write", t)
 
     report.removed = len(out.finish(pages))
@@ -165,6 +174,7 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages)
     _clock(report.timings, "index", t)
     _STATE.clear()
+    report.model = model
     report.files = len(model.files)
     report.binary = sum(1 for f in model.files.values() if f.binary)
     report.pages = len(pages)

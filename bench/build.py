@@ -1,0 +1,166 @@
+"""Build benchmark: full build, no-op rebuild and one-file-edit rebuild of a corpus, with ctags as yardstick.
+
+    python bench/build.py pytorch-1.13.1 [--jobs 2] [--repeat 3] [--keep]
+
+The corpus (from ../shared/corpora/fetch, in $DOCATLAS_CORPORA or ~/.cache/docatlas-corpora) is copied to a
+temporary folder first, so edits never touch the cache. Every figure is measured in this one run, side by
+side, because this machine is shared and noisy: compare ratios, not absolute seconds across runs. Reports
+wall time, user+sys CPU of the whole process tree, peak RSS summed over the process tree (sampled from
+/proc every 20 ms), pages and MB written, and docatlas's own per-stage timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+CORPORA = Path(os.environ.get("DOCATLAS_CORPORA", Path.home() / ".cache" / "docatlas-corpora"))
+
+
+def _children(pid: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                kids.setdefault(int(fields[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(cmd: list[str]) -> dict[str, float]:
+    """Run a command; wall, user+sys CPU of all its descendants, and the peak summed RSS of its tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, sum(_rss_kb(p) for p in _children(proc.pid)))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):  # 1: some input files had diagnostics
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024}
+
+
+def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str]) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "docatlas", "build", str(repo), "-o", str(out), "-j", str(jobs), "-q",
+           "--report-json", str(report), *extra]
+    figures = run(cmd)
+    data = json.loads(report.read_text())
+    figures.update(files=data["files"], pages=data["pages"], written=data["written"],
+                   mb_written=data["bytes_written"] / 1e6)
+    figures.update({f"stage:{k}": v for k, v in data["timings"].items()})
+    return figures
+
+
+def touch_edit(repo: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """Append a comment line to the first file (sorted) of each suffix: a real content change."""
+    edited = []
+    for suffix in suffixes:
+        path = next((p for p in sorted(repo.rglob(f"*{suffix}")) if p.is_file() and not p.is_symlink()), None)
+        if path is None:
+            continue
+        comment = "# docatlas bench edit\n" if suffix == ".py" else "// docatlas bench edit\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(comment)
+        edited.append(path.relative_to(repo).as_posix())
+    return edited
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", help="corpus name under $DOCATLAS_CORPORA, or a path")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians are printed")
+    ap.add_argument("--extra", default="", help="extra docatlas build options, space separated")
+    ap.add_argument("--no-ctags", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary copy and output")
+    args = ap.parse_args()
+    src = Path(args.corpus) if Path(args.corpus).is_dir() else CORPORA / args.corpus
+    if not src.is_dir():
+        sys.exit(f"corpus not found: {src} (run ../shared/corpora/fetch {args.corpus})")
+    tmp = Path(tempfile.mkdtemp(prefix="docatlas-bench-"))
+    repo = tmp / src.name
+    shutil.copytree(src, repo, symlinks=True)
+    extra = args.extra.split()
+    rows: dict[str, list[dict[str, float]]] = {"full build": [], "no-op rebuild": [], "edit .py+.cu rebuild": []}
+    ctags: list[dict[str, float]] = []
+    try:
+        for i in range(args.repeat):
+            out = tmp / f"out{i}"
+            report = tmp / f"report{i}.json"
+            rows["full build"].append(docatlas(repo, out, args.jobs, report, extra))
+            rows["no-op rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
+            edited = touch_edit(repo, (".py", ".cu"))
+            rows["edit .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
+            if not args.no_ctags and shutil.which("ctags"):
+                ctags.append(run(["ctags", "-R", "-f", str(tmp / "tags"), str(repo)]))
+            if not args.keep:
+                shutil.rmtree(out)
+        print(f"corpus {src.name}: {sum(1 for _ in repo.rglob('*'))} paths; jobs={args.jobs}; "
+              f"medians of {args.repeat} runs; edited {', '.join(edited) or 'nothing'}")
+        keys = ["wall", "cpu", "peak_mb", "pages", "written", "mb_written"]
+        print(f"{'measurement':<24}" + "".join(f"{k:>12}" for k in keys))
+        medians: dict[str, dict[str, float]] = {}
+        for name, runs in [*rows.items(), *([("ctags -R", ctags)] if ctags else [])]:
+            med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
+            medians[name] = med
+            print(f"{name:<24}" + "".join(f"{med.get(k, 0.0):>12.2f}" for k in keys))
+        full = medians["full build"]
+        stages = sorted(k for k in full if k.startswith("stage:"))
+        print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
+        for name in ("no-op rebuild", "edit .py+.cu rebuild"):
+            print(f"{name}: {medians[name]['wall'] / full['wall']:.1%} of the full build")
+        if ctags:
+            print(f"full build / ctags -R: {full['wall'] / medians['ctags -R']['wall']:.2f}x")
+        print(f"files/s (full build): {full['files'] / full['wall']:.0f}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
