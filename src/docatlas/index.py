@@ -634,7 +634,9 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
             hits.append(Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], match))
 
     def order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        return sorted(rows, key=lambda r: (-r[8], r[9], -r[10], len(r[4]), r[0], r[1], r[2], r[4]))
+        # the query's own spelling first (`forward` before `Forward`), then definitions, non-test files, rank
+        return sorted(rows, key=lambda r: (q not in (r[3], r[4]) and not r[3].startswith(q), -r[8], r[9], -r[10],
+                                           len(r[4]), r[0], r[1], r[2], r[4]))
 
     want_sym = kind not in ("file", "folder")
     want_file = kind in (None, "file")
