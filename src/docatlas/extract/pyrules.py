@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from docatlas.model import Finding
 
@@ -108,6 +108,67 @@ def _is_true(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+@dataclass
+class _Nodes:
+    """What the rules look at, gathered in ONE walk: an `ast.walk` per rule cost ten times the parse."""
+
+    calls: list[tuple[ast.Call, str, bool]] = field(default_factory=list)  # (call, resolved name, in a loop)
+    defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = field(default_factory=list)
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    handlers: list[ast.ExceptHandler] = field(default_factory=list)
+    strings: list[tuple[ast.AST, ast.Constant]] = field(default_factory=list)  # (parent, str constant)
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+# Nodes without children worth visiting: pushing them (and every Name's `ctx=Load()`) doubled the walk.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break,
+                     ast.Continue, *ast.operator.__subclasses__(), *ast.cmpop.__subclasses__(),
+                     *ast.unaryop.__subclasses__(), *ast.boolop.__subclasses__()})
+
+
+def _collect(tree: ast.Module, aliases: dict[str, str]) -> _Nodes:
+    nodes = _Nodes()
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    constant, call_type, expr_type, leaves = ast.Constant, ast.Call, ast.Expr, _LEAVES
+    loops = (ast.For, ast.AsyncFor, ast.While)
+    push = stack.append
+    while stack:
+        node, in_loop = stack.pop()
+        kind = type(node)
+        if kind is call_type:
+            name = dotted(node.func)  # type: ignore[attr-defined]
+            if name is not None:
+                nodes.calls.append((node, resolve(name, aliases), in_loop))  # type: ignore[arg-type]
+        elif kind in _DEFS:
+            nodes.defs.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            nodes.imports.append(node)  # type: ignore[arg-type]
+        elif kind is ast.ExceptHandler:
+            nodes.handlers.append(node)  # type: ignore[arg-type]
+        body_in_loop = kind in loops
+        keep_strings = kind is not expr_type  # docstrings and bare string statements are not data
+        for field_name in node._fields:
+            value = getattr(node, field_name, None)
+            if value is None:
+                continue
+            child_loop = in_loop or (body_in_loop and field_name == "body")
+            for child in value if type(value) is list else (value,):
+                child_kind = type(child)
+                if child_kind in leaves:
+                    if keep_strings and child_kind is constant and type(child.value) is str:
+                        nodes.strings.append((node, child))
+                elif isinstance(child, ast.AST):
+                    push((child, child_loop))
+    nodes.calls.sort(key=lambda c: (c[0].lineno, c[0].col_offset))
+    nodes.defs.sort(key=lambda d: (d.lineno, d.col_offset))
+    nodes.imports.sort(key=lambda i: (i.lineno, i.col_offset))
+    nodes.handlers.sort(key=lambda h: (h.lineno, h.col_offset))
+    nodes.strings.sort(key=lambda ps: (ps[1].lineno, ps[1].col_offset))
+    return nodes
+
+
 def check(tree: ast.Module, text: str, aliases: dict[str, str]) -> list[Finding]:
     lines = text.splitlines()
 
@@ -117,24 +178,17 @@ def check(tree: ast.Module, text: str, aliases: dict[str, str]) -> list[Finding]
     def finding(category: str, rule: str, message: str, line: int) -> Finding:
         return Finding(category, rule, message, line, evidence(line))
 
+    nodes = _collect(tree, aliases)
     out: list[Finding] = []
-    out.extend(_security(tree, aliases, finding))
-    out.extend(_performance(tree, aliases, finding))
-    out.extend(_patterns(tree, aliases, finding))
+    out.extend(_security(nodes, aliases, finding))
+    out.extend(_performance(nodes, aliases, finding))
+    out.extend(_patterns(nodes, aliases, finding))
     return out
 
 
-def _calls(tree: ast.AST, aliases: dict[str, str]) -> Iterator[tuple[ast.Call, str]]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = dotted(node.func)
-            if name is not None:
-                yield node, resolve(name, aliases)
-
-
-def _security(tree: ast.Module, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
+def _security(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
     shadowed = {n for n in aliases if n in ("eval", "exec")}
-    for call, name in _calls(tree, aliases):
+    for call, name, _ in nodes.calls:
         line = call.lineno
         if name in ("eval", "exec") and isinstance(call.func, ast.Name) and name not in shadowed:
             rule = "B307" if name == "eval" else "B102"
@@ -196,8 +250,8 @@ def _security(tree: ast.Module, aliases: dict[str, str], finding):  # type: igno
         for k in call.keywords:
             if k.arg and _is_str(k.value) and _PASSWORD_NAME.search(k.arg):
                 yield finding("security", "B106", f"`{k.arg}=` string literal: {SECURITY_RULES['B106']}", line)
-    yield from _strings(tree, finding)
-    for node in ast.walk(tree):
+    yield from _strings(nodes, finding)
+    for node in [*nodes.defs, *nodes.handlers]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
             positional = [*args.posonlyargs, *args.args]
@@ -220,22 +274,17 @@ def _is_str(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
-def _strings(tree: ast.Module, finding):  # type: ignore[no-untyped-def]
+def _strings(nodes: _Nodes, finding):  # type: ignore[no-untyped-def]
     """String-literal rules (B104, B105, B108), skipping docstrings and bare string statements like bandit."""
-    for parent in ast.walk(tree):
-        if isinstance(parent, ast.Expr):
-            continue
-        for child in ast.iter_child_nodes(parent):
-            if not (isinstance(child, ast.Constant) and isinstance(child.value, str)):
-                continue
-            value, line = child.value, child.lineno
-            if value == "0.0.0.0":
-                yield finding("security", "B104", SECURITY_RULES["B104"], line)
-            if value.startswith(_TMP_DIRS):
-                yield finding("security", "B108", f"`{value[:40]}`: {SECURITY_RULES['B108']}", line)
-            reported = _password_string(parent, child)
-            if reported is not None:
-                yield finding("security", "B105", f"{reported}: {SECURITY_RULES['B105']}", line)
+    for parent, child in nodes.strings:
+        value, line = str(child.value), child.lineno
+        if value == "0.0.0.0":
+            yield finding("security", "B104", SECURITY_RULES["B104"], line)
+        if value.startswith(_TMP_DIRS):
+            yield finding("security", "B108", f"`{value[:40]}`: {SECURITY_RULES['B108']}", line)
+        reported = _password_string(parent, child)
+        if reported is not None:
+            yield finding("security", "B105", f"{reported}: {SECURITY_RULES['B105']}", line)
 
 
 def _password_string(parent: ast.AST, node: ast.expr) -> str | None:
@@ -260,9 +309,9 @@ def _password_string(parent: ast.AST, node: ast.expr) -> str | None:
     return None
 
 
-def _performance(tree: ast.Module, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
+def _performance(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
     seen_conc: set[str] = set()
-    for node in ast.walk(tree):
+    for node in [*nodes.imports, *nodes.defs]:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for mod in mods:
@@ -270,7 +319,7 @@ def _performance(tree: ast.Module, aliases: dict[str, str], finding):  # type: i
                     if (mod == prefix or mod.startswith(prefix + ".")) and prefix not in seen_conc:
                         seen_conc.add(prefix)
                         yield finding("performance", "PERF-CONCURRENCY", f"uses {what} (`{mod}`)", node.lineno)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        else:
             for dec in node.decorator_list:
                 target = dec.func if isinstance(dec, ast.Call) else dec
                 name = dotted(target)
@@ -282,11 +331,9 @@ def _performance(tree: ast.Module, aliases: dict[str, str], finding):  # type: i
                                   dec.lineno)
                 elif full in _JIT:
                     yield finding("performance", "PERF-JIT", f"`{node.name}` compiled with `{full}`", dec.lineno)
-    decorator_calls = {id(d) for n in ast.walk(tree)
-                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                       for d in n.decorator_list if isinstance(d, ast.Call)}
+    decorator_calls = {id(d) for n in nodes.defs for d in n.decorator_list if isinstance(d, ast.Call)}
     cuda: dict[str, list[int]] = {}
-    for call, name in _calls(tree, aliases):
+    for call, name, _ in nodes.calls:
         if name in _JIT and id(call) not in decorator_calls:
             yield finding("performance", "PERF-JIT", f"compiles with `{name}`", call.lineno)
         elif name.startswith("torch.cuda.") or name == "torch.cuda":
@@ -295,26 +342,19 @@ def _performance(tree: ast.Module, aliases: dict[str, str], finding):  # type: i
         where = cuda[name]
         extra = f" ({len(where)} calls)" if len(where) > 1 else ""
         yield finding("performance", "PERF-CUDA", f"GPU runtime call `{name}`{extra}", where[0])
-    yield from _sync_in_loops(tree, finding)
-
-
-def _sync_in_loops(tree: ast.Module, finding):  # type: ignore[no-untyped-def]
     reported: set[int] = set()
-    for loop in ast.walk(tree):
-        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
-            continue
-        for stmt in loop.body:
-            for node in ast.walk(stmt):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in _SYNC_METHODS and not node.args and node.lineno not in reported):
-                    reported.add(node.lineno)
-                    yield finding("performance", "PERF-SYNC-IN-LOOP",
-                                  f"`.{node.func.attr}()` inside a loop: a device-to-host copy/sync per "
-                                  f"iteration if the value lives on a GPU", node.lineno)
+    for call, _, in_loop in nodes.calls:
+        func = call.func
+        if (in_loop and isinstance(func, ast.Attribute) and func.attr in _SYNC_METHODS and not call.args
+                and call.lineno not in reported):
+            reported.add(call.lineno)
+            yield finding("performance", "PERF-SYNC-IN-LOOP",
+                          f"`.{func.attr}()` inside a loop: a device-to-host copy/sync per "
+                          f"iteration if the value lives on a GPU", call.lineno)
 
 
-def _patterns(tree: ast.Module, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
-    for node in ast.walk(tree):
+def _patterns(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[no-untyped-def]
+    for node in nodes.defs:
         if isinstance(node, ast.ClassDef):
             bases = {resolve(n, aliases) for b in node.bases if (n := dotted(b))}
             meta = next((resolve(n, aliases) for k in node.keywords if k.arg == "metaclass"
@@ -338,7 +378,7 @@ def _patterns(tree: ast.Module, aliases: dict[str, str], finding):  # type: igno
                     yield finding("pattern", "PAT-DATACLASS", f"`{node.name}` is a `{full}` record", dec.lineno)
             if bases & {"enum.Enum", "enum.IntEnum", "enum.Flag", "enum.IntFlag", "enum.StrEnum"}:
                 yield finding("pattern", "PAT-ENUM", f"`{node.name}` is an enumeration", node.lineno)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        else:
             for dec in node.decorator_list:
                 name = dotted(dec.func if isinstance(dec, ast.Call) else dec)
                 full = resolve(name, aliases) if name else ""
