@@ -40,6 +40,18 @@ def plural(kind: str) -> str:
     return word + "s"
 
 
+def counted(n: int, group: str) -> str:
+    """`1 nested function`, `2 classes`: the count with the group name in the right number."""
+    word = group.lower()
+    if n != 1:
+        return f"{n:,} {word}"
+    for plural_end, singular_end in (("classes", "class"), ("aliases", "alias"), ("ies", "y"), ("ches", "ch"),
+                                     ("shes", "sh"), ("xes", "x"), ("sses", "ss"), ("s", "")):
+        if word.endswith(plural_end):
+            return f"1 {word[: len(word) - len(plural_end)]}{singular_end}"
+    return f"1 {word}"
+
+
 def code(text: str) -> str:
     """Inline code that survives backticks inside the text."""
     text = text.replace("\n", " ")
@@ -70,6 +82,7 @@ def env() -> jinja2.Environment:
             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
         )
         _env.filters.update(code=code, cell=cell, size=size_text, plural=plural)
+        _env.globals.update(counted=counted)
         _env.globals.update(GENERATOR=GENERATOR)
     return _env
 
