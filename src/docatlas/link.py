@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from docatlas import graph, languages
 from docatlas.model import FileFacts
@@ -77,15 +78,24 @@ class RepoModel:
     run_commands: dict[str, list[str]] = field(default_factory=dict)  # test file -> shell commands
     related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> [(path, reason)], cut
     related_total: dict[str, int] = field(default_factory=dict)
+    _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
 
     def folder_of(self, path: str) -> str:
         return path.rsplit("/", 1)[0] if "/" in path else ""
 
     def subtree_files(self, folder: str) -> list[str]:
-        if not folder:
-            return sorted(self.files)
-        prefix = folder + "/"
-        return [p for p in sorted(self.files) if p.startswith(prefix)]
+        """Every file under `folder`, sorted; computed for all folders at once on first use."""
+        if not self._subtrees:
+            subtrees: dict[str, list[str]] = {f: [] for f in self.folders}
+            for p in sorted(self.files):
+                subtrees[""].append(p)
+                cut = p.find("/")
+                while cut != -1:
+                    subtrees[p[:cut]].append(p)
+                    cut = p.find("/", cut + 1)
+            self._subtrees = subtrees
+        return self._subtrees.get(folder, [])
 
     def by_rank(self, paths: list[str]) -> list[str]:
         """Most central first; ties by path, so lists are deterministic."""
@@ -430,6 +440,7 @@ def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
         rel = _related(p, model, stems)
         model.related[p] = rel[:RELATED_LIMIT]
         model.related_total[p] = len(rel)
+    model.subtree_files("")  # fill the per-folder lists before render workers fork, so they share them
     return model
 
 

@@ -454,40 +454,58 @@ def render_folder_doc(model: RepoModel, folder: str) -> str:
     )
 
 
+def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]]:
+    """(qualname, kind, line, anchor) of a file's keyword-worthy symbols; nested locals and headings excluded.
+
+    Memoised on the model: every folder above a file asks for them again.
+    """
+    memo: dict[str, list[tuple[str, str, int, str]]] = model.memo.setdefault("keywords", {})
+    found = memo.get(path)
+    if found is None:
+        symbols = model.files[path].symbols
+        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, symbol_anchors(symbols), strict=True)
+                 if s.kind != "heading" and "<locals>" not in s.qualname]
+        memo[path] = found
+    return found
+
+
+def keyword_count(model: RepoModel, files: Iterable[str]) -> int:
+    return len({k[0] for p in files for k in file_keywords(model, p)})
+
+
 def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[str, list[dict[str, str]]]:
     """keyword -> the definitions (file page links) of code symbols in `files`; nested locals excluded."""
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
     for p in files:
-        f = model.files[p]
-        anchors = symbol_anchors(f.symbols)
-        for s, a in zip(f.symbols, anchors, strict=True):
-            if s.kind == "heading" or "<locals>" in s.qualname:
-                continue
-            out[s.qualname].append({"path": p, "kind": s.kind, "line": str(s.line),
-                                    "link": P.url_quote(P.rel(page, P.file_page(p))) + "#" + a})
+        keywords = file_keywords(model, p)
+        if not keywords:
+            continue
+        link = P.url_quote(P.rel(page, P.file_page(p))) + "#"
+        for qualname, kind, line, anchor in keywords:
+            out[qualname].append({"path": p, "kind": kind, "line": str(line), "link": link + anchor})
     return out
 
 
 def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> str:
     page = P.folder_page(folder, "sub.md")
     files = model.subtree_files(folder)
-    entries = keyword_entries(model, files, page)
-    split = len(entries) > cfg.list_limit
+    total = keyword_count(model, files)
+    split = total > cfg.list_limit
     subfolders = []
+    fold = model.folders[folder]
     if split:
-        fold = model.folders[folder]
-        entries = keyword_entries(model, fold.files, page)
         for s in fold.subfolders:
-            n = len(keyword_entries(model, model.subtree_files(s), page))
-            subfolders.append({"name": s.rsplit("/", 1)[-1], "count": n,
+            subfolders.append({"name": s.rsplit("/", 1)[-1], "count": keyword_count(model, model.subtree_files(s)),
                                "link": P.url_quote(P.rel(page, P.folder_page(s, "sub.md")))})
-    total = len(keyword_entries(model, files, page)) if split else len(entries)
-    direct_cut = len(entries) > cfg.list_limit
+    listed = fold.files if split else files
+    direct_cut = split and keyword_count(model, listed) > cfg.list_limit
     kw_pages = []
+    entries: dict[str, list[dict[str, str]]] = {}
     if direct_cut:
         kw_pages = [{"name": PurePosixPath(p).name, "link": P.url_quote(P.rel(page, P.kw_page(p)))}
-                    for p in model.folders[folder].files if not model.files[p].binary]
-        entries = {}
+                    for p in fold.files if not model.files[p].binary]
+    else:
+        entries = keyword_entries(model, listed, page)
     keys = sorted(entries, key=lambda k: (k.lower(), k))
     return _render("folder_sub.md.j2", folder=folder, files=len(files), entries=entries, keys=keys, split=split,
                    total=total, subfolders=subfolders, direct_cut=direct_cut, kw_pages=kw_pages,
@@ -507,12 +525,13 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, str]:
         letters[_letter(k)].append(k)
     pages: dict[str, str] = {}
     split = len(entries) > cfg.list_limit
+    # every letter page sits in `_keywords/`, so one set of links serves them all
+    sub_entries = keyword_entries(model, model.files, "_keywords/_.md") if split else {}
     sections = []
     for letter in sorted(letters):
         keys = letters[letter]
         if split:
             sub_page = f"_keywords/{letter}.md"
-            sub_entries = keyword_entries(model, {e["path"] for k in keys for e in entries[k]}, sub_page)
             pages[sub_page] = _render("keywords_letter.md.j2", letter=letter, keys=keys,
                                       entries={k: sub_entries[k] for k in keys}, index_link="../keywords.md")
             sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
