@@ -27,7 +27,7 @@ from pathlib import Path
 from docatlas import languages
 from docatlas.extract import REGISTRY, extract_bytes
 from docatlas.extract import tsadapter as ts
-from docatlas.extract.cfamily import blank_macros
+from docatlas.extract.cfamily import parse_c_family
 
 C_FAMILY = {"c", "cpp", "c-header", "cuda"}
 KINDS = ("namespace", "class", "struct", "union", "enum", "function", "macro")
@@ -63,7 +63,8 @@ def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tupl
     if lang in C_FAMILY:
         for s in facts.symbols:
             definition = not (NOT_DEFINITIONS & set(s.flags))
-            syms.append((s.kind, s.name, s.qualname, definition))
+            name = s.signature.partition("(")[0] if s.kind == "test" else s.name  # the gtest macro
+            syms.append((s.kind, name, s.qualname, definition))
     return rel, lang, dt, syms, len(data)
 
 
@@ -101,7 +102,7 @@ def error_share(root: Path, label: str) -> None:
     for p in headers:
         data = p.read_bytes()
         plain += ts.parse("cpp", data).root_node.has_error
-        handled += ts.parse("cuda", blank_macros(data)[0]).root_node.has_error
+        handled += parse_c_family(data, "cuda")[0].has_error
     n = len(headers)
     print(f"| {label} | {n:,} | {plain:,} ({100 * plain / n:.1f}%) | {handled:,} ({100 * handled / n:.1f}%) |")
 
@@ -154,7 +155,14 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
     for rel, lang, _dt, syms, _size in results:
         if lang not in C_FAMILY:
             continue
+        # ctags scopes a type local to `TEST_F(Suite, Name) { struct S {}; }` as `TEST_F::S`
+        tests = {qual: name for kind, name, qual, _ in syms if kind == "test"}
         for kind, _name, qual, definition in syms:
+            for tq, macro in tests.items():
+                if qual.startswith(tq + "::"):
+                    ns = tq.rpartition("::")[0]
+                    qual = (f"{ns}::{macro}" if ns else macro) + qual[len(tq):]
+
             if kind in ("function", "method"):
                 if definition:
                     out["function"].add((rel, qual))
@@ -213,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     results, wall = extract_all(root, files, args.jobs)
     timing_table(results, wall, args.jobs)
     print("\n## Headers whose parse tree has error nodes\n")
-    print("| corpus | headers | plain C++ grammar | docatlas (macros blanked, CUDA grammar) |")
+    print("| corpus | headers | plain C++ grammar | docatlas (macros blanked, CUDA grammar, "
+          "first #if branch on error) |")
     print("|---|---:|---:|---:|")
     error_share(root, root.name)
     extra_root = Path(args.headers_corpus).expanduser()

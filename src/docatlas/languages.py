@@ -50,6 +50,7 @@ _LANGS = [
     Language("css", "CSS Stylesheet", "css", "markup"),
     Language("tex", "LaTeX Document", "latex", "markup"),
     Language("yaml", "YAML Configuration", "yaml", "config"),
+    Language("github-actions", "GitHub Actions Workflow", "yaml", "config"),
     Language("toml", "TOML Configuration", "toml", "config"),
     Language("json", "JSON Data", "json", "config"),
     Language("ini", "INI Configuration", "ini", "config"),
@@ -71,7 +72,7 @@ _EXTENSIONS: dict[str, str] = {
     ".py": "python", ".pyw": "python", ".pyi": "python-stub", ".pyx": "cython", ".pxd": "cython",
     ".pxi": "cython",
     ".c": "c", ".h": "c-header", ".hpp": "c-header", ".hh": "c-header", ".hxx": "c-header", ".cuh": "c-header",
-    ".inl": "c-header", ".ipp": "c-header", ".tcc": "c-header",
+    ".inl": "c-header", ".ipp": "c-header", ".tcc": "c-header", ".tpp": "c-header", ".txx": "c-header",
     ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp", ".cu": "cuda", ".hip": "cuda",
     ".m": "objc", ".mm": "objcpp", ".metal": "metal",
     ".glsl": "glsl", ".vert": "glsl", ".frag": "glsl", ".comp": "glsl",
@@ -108,8 +109,11 @@ def language_for_name(path: str) -> str:
         return _FILENAMES[name]
     if name.startswith("Dockerfile") or name.endswith(".Dockerfile") or name.endswith(".dockerfile"):
         return "dockerfile"
-    if name.startswith("requirements") and name.endswith((".txt", ".in")):
+    if (name.startswith(("requirements", "constraints")) or p.parent.name == "requirements") \
+            and name.endswith((".txt", ".in")):
         return "requirements"
+    if p.parent.name == "workflows" and p.parent.parent.name == ".github" and p.suffix in (".yml", ".yaml"):
+        return "github-actions"
     if name.endswith(".BUILD") or name.startswith("BUILD."):
         return "bazel"
     suffix = p.suffix

@@ -34,6 +34,21 @@ REGISTRY: dict[str, str] = {
     "metal": "docatlas.extract.cfamily:extract_cpp",
     "objc": "docatlas.extract.cfamily:extract_objc",
     "objcpp": "docatlas.extract.cfamily:extract_objcpp",
+    "javascript": "docatlas.extract.tscode:extract_javascript",
+    "typescript": "docatlas.extract.tscode:extract_typescript",
+    "tsx": "docatlas.extract.tscode:extract_tsx",
+    "go": "docatlas.extract.tscode:extract_go",
+    "rust": "docatlas.extract.tscode:extract_rust",
+    "java": "docatlas.extract.tscode:extract_java",
+    "bash": "docatlas.extract.tscode:extract_bash",
+    "yaml": "docatlas.extract.config:extract_yaml",
+    "github-actions": "docatlas.extract.config:extract_yaml",
+    "toml": "docatlas.extract.config:extract_toml",
+    "json": "docatlas.extract.config:extract_json",
+    "cmake": "docatlas.extract.config:extract_cmake",
+    "dockerfile": "docatlas.extract.config:extract_dockerfile",
+    "bazel": "docatlas.extract.config:extract_bazel",
+    "requirements": "docatlas.extract.config:extract_requirements",
 }
 
 _loaded: dict[str, Extractor] = {}

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from docatlas.extract import crules
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
@@ -151,6 +152,18 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
             if buf[i] not in (10, 13):
                 buf[i] = 32
         count += 1
+    pos = data.find(b"/*")
+    while pos >= 0:  # `/* NOLINT */` inside a continued #define ends the grammar's macro body early
+        close = data.find(b"*/", pos + 2)
+        if close < 0:
+            break
+        if _logical_line_is_directive(data, pos):
+            if buf is None:
+                buf = bytearray(data)
+            for i in range(pos, close + 2):
+                if buf[i] not in (10, 13):
+                    buf[i] = 32
+        pos = data.find(b"/*", close + 2)
     for m in _BRACE_DEFAULT.finditer(data):  # `T x = {}` / `= {0, 1}` default arguments
         close = _brace_end(data, m.end() - 1)
         if close < 0 or data[close:close + 40].lstrip(b" \t\r\n")[:1] not in (b",", b")"):
@@ -226,15 +239,19 @@ def _error_bytes(root: Node) -> int:
     return total
 
 
-def parse_c_family(data: bytes, grammar: str) -> Node:
-    """Parse after blanking attribute macros; retry with only the first `#if` branches if that parses better."""
+def parse_c_family(data: bytes, grammar: str) -> tuple[Node, bytes]:
+    """Parse after blanking attribute macros; retry with only the first `#if` branches if that parses better.
+
+    Returns the root node and the bytes actually parsed (same length and lines as `data`).
+    """
     blanked, _ = blank_macros(data)
     tree = ts.parse(grammar, blanked)
     if tree.root_node.has_error and b"#el" in blanked:
-        retry = ts.parse(grammar, blank_else_branches(blanked))
+        retry_bytes = blank_else_branches(blanked)
+        retry = ts.parse(grammar, retry_bytes)
         if _error_bytes(retry.root_node) < _error_bytes(tree.root_node):
-            return retry.root_node
-    return tree.root_node
+            return retry.root_node, retry_bytes
+    return tree.root_node, blanked
 
 
 # -- comments -----------------------------------------------------------------------------------
@@ -254,23 +271,29 @@ def comment_text(raw: str) -> str:
             lines.append(s.strip())
     else:
         for ln in raw.splitlines():
-            s = ln.strip().lstrip("/").lstrip("!<")
+            s = ln.strip().lstrip("/#").lstrip("!<")
             lines.append(s.strip())
     return "\n".join(lines).strip()
 
 
-def doc_comment(data: bytes, node: Node, comment_types: tuple[str, ...] = ("comment",)) -> str:
-    """The comment block directly above `node` (no blank line between), as one paragraph."""
+def doc_comment(data: bytes, node: Node, comment_types: tuple[str, ...] = ("comment",),
+                skip: tuple[str, ...] = (), start_row: int | None = None) -> str:
+    """The comment block directly above `node` (no blank line between), as one paragraph.
+
+    Nodes of the `skip` types (Rust's `#[derive(...)]` attributes) may sit between comment and definition.
+    """
     prev = node.prev_sibling
-    expect = node.start_point[0]
+    expect = node.start_point[0] if start_row is None else min(start_row, node.start_point[0])
     parts: list[str] = []
-    while prev is not None and prev.type in comment_types:
+    while prev is not None and (prev.type in comment_types or prev.type in skip):
         if prev.end_point[0] < expect - 1:
             break
         before = prev.prev_sibling
-        if before is not None and before.end_point[0] == prev.start_point[0] and before.type not in comment_types:
+        if before is not None and before.end_point[0] == prev.start_point[0] and before.type not in comment_types \
+                and before.type not in skip:
             break  # a trailing comment of the previous line's code
-        parts.append(comment_text(ts.text(data, prev)))
+        if prev.type not in skip:
+            parts.append(comment_text(ts.text(data, prev)))
         expect = prev.start_point[0]
         prev = before
     if not parts:
@@ -360,6 +383,7 @@ class _Scope:
 class _State:
     path: str
     data: bytes  # original text: names, signatures and comments come from here
+    parsed: bytes  # what the grammar saw: `data` with macros blanked
     out: Extraction
     seen_namespaces: set[str] = field(default_factory=set)
     class_names: set[str] = field(default_factory=set)
@@ -397,9 +421,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     """Symbols, includes, gtest cases and a parse diagnostic for one C-family file."""
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
-    root = parse_c_family(data, grammar)
+    root, parsed = parse_c_family(data, grammar)
     caps = ts.captures(ts.query(grammar, query_name), root)
-    st = _State(path, data, out)
+    st = _State(path, data, parsed, out)
     items: list[tuple[int, int, str, Node]] = []
     for kind, nodes in caps.items():
         for n in nodes:
@@ -439,6 +463,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
             _objc_method(st, node, prefix)
     _resolve_out_of_line(st)
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
+    out.findings.extend(crules.check(root, data))
     out.docstring = _file_comment(data, root)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:
@@ -452,17 +477,25 @@ def _mostly_errors(root: Node, total: int) -> bool:
 
 
 def _macro_signature(data: bytes, node: Node) -> str:
+    """`#define NAME(args)`, plus the value of an object-like macro when it is short."""
     value = node.child_by_field_name("value")
     end = value.start_byte if value is not None else node.end_byte
-    return data[node.start_byte:end].decode("utf-8", "replace").strip()
+    head = data[node.start_byte:end].decode("utf-8", "replace").strip()
+    if node.type == "preproc_def" and value is not None:
+        text = " ".join(ts.text(data, value).split())
+        if len(text) <= 60 and "\\" not in text:
+            head = f"{head} {text}"
+    return head
 
 
 def _add(st: _State, node: Node, kind: str, name: str, qualname: str, parent: str, signature: str,
          flags: tuple[str, ...], summary: str | None = None, bases: tuple[str, ...] = ()) -> Symbol:
     doc_node = _outer(node)
-    sym = Symbol(kind=kind, name=name, qualname=qualname or name, line=ts.line(doc_node),
+    start = _start(st, doc_node)
+    line = st.data.count(b"\n", 0, start) + 1
+    sym = Symbol(kind=kind, name=name, qualname=qualname or name, line=line,
                  end_line=ts.end_line(node), signature=signature,
-                 summary=doc_comment(st.data, doc_node) if summary is None else summary,
+                 summary=doc_comment(st.data, doc_node, start_row=line - 1) if summary is None else summary,
                  bases=bases, parent=parent, flags=flags)
     st.out.symbols.append(sym)
     return sym
@@ -488,10 +521,21 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}::{name}" if prefix else name
 
 
-def _signature_to_body(data: bytes, node: Node, head: Node) -> str:
+def _start(st: _State, node: Node) -> int:
+    """Where `node` starts in the source, including blanked macros right before it (`__device__ float f()`)."""
+    i: int = node.start_byte
+    parsed, data = st.parsed, st.data
+    while i > 0 and parsed[i - 1] in b" \t\r\n":
+        i -= 1
+    while i < node.start_byte and data[i] in b" \t\r\n":
+        i += 1
+    return i
+
+
+def _signature_to_body(st: _State, node: Node, head: Node) -> str:
     body = node.child_by_field_name("body")
     end = body.start_byte if body is not None else node.end_byte
-    return _squash(data[head.start_byte:end].decode("utf-8", "replace").rstrip().rstrip(";"))
+    return _squash(st.data[_start(st, head):end].decode("utf-8", "replace").rstrip().rstrip(";"))
 
 
 def _namespace(st: _State, node: Node, prefix: str, stack: list[_Scope]) -> None:
@@ -551,16 +595,20 @@ def _type(st: _State, node: Node, kind: str, prefix: str, stack: list[_Scope], l
     bases = tuple(" ".join(ts.text(data, c).split()) for b in node.named_children if b.type == "base_class_clause"
                   for c in b.named_children if c.type != "access_specifier")
     head = outer if outer.type == "template_declaration" else node
-    signature = _signature_to_body(data, node, head) if node.child_by_field_name("body") is not None \
-        else _squash(ts.text(data, node).split("\n", 1)[0])
+    if name_node is None:  # named by its typedef
+        signature = _squash(f"typedef {node.children[0].type} {{…}} {name}")
+    elif node.child_by_field_name("body") is not None:
+        signature = _signature_to_body(st, node, head)
+    else:
+        signature = _squash(ts.text(data, node).split("\n", 1)[0])
     _add(st, node, _KIND_OF[kind], name, qualname, prefix, signature, tuple(flags), bases=bases)
 
 
-def _spec_flags(data: bytes, node: Node, decl: Node | None) -> list[str]:
+def _spec_flags(data: bytes, start: int, node: Node, decl: Node | None) -> list[str]:
     """Flags from the specifiers before the declarator, read from the original (unblanked) text."""
     flags: list[str] = []
     end = decl.start_byte if decl is not None else node.end_byte
-    words = data[node.start_byte:end].decode("utf-8", "replace").replace("(", " ").replace(")", " ").split()
+    words = data[start:end].decode("utf-8", "replace").replace("(", " ").replace(")", " ").split()
     for w in words:
         flag = _KERNEL_TOKENS.get(w)
         if flag and flag not in flags:
@@ -582,7 +630,7 @@ def _function(st: _State, node: Node, prefix: str, in_class: bool, scope: _Scope
         return ""  # e.g. a macro-shaped definition such as `FOO(x) { }` without a function declarator
     if name_node.type == "identifier" and ts.text(data, name_node) in _GTEST and not in_class:
         return _gtest(st, node, name_node, decl, prefix)
-    flags = _spec_flags(data, node, decl)
+    flags = _spec_flags(data, _start(st, node), node, decl)
     outer = _outer(node)
     if outer.type == "template_declaration":
         flags.append("template")
@@ -594,7 +642,7 @@ def _function(st: _State, node: Node, prefix: str, in_class: bool, scope: _Scope
                 flags.append("deleted")
             elif c.type == "pure_virtual_clause":
                 flags.append("pure")
-    signature = _signature_to_body(data, node, outer if outer.type == "template_declaration" else node)
+    signature = _signature_to_body(st, node, outer if outer.type == "template_declaration" else node)
     return _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
 
 
@@ -648,7 +696,7 @@ def _prototype(st: _State, node: Node, prefix: str, in_class: bool, scope: _Scop
             continue
         if name_node.type == "identifier" and ts.text(data, name_node) in _GTEST:
             continue
-        flags = ["declaration", *_spec_flags(data, node, decl)]
+        flags = ["declaration", *_spec_flags(data, _start(st, node), node, decl)]
         outer = _outer(node)
         if outer.type == "template_declaration":
             flags.append("template")
@@ -657,7 +705,7 @@ def _prototype(st: _State, node: Node, prefix: str, in_class: bool, scope: _Scop
                 flags.append("pure")
                 break
         head = outer if outer.type == "template_declaration" else node
-        signature = _squash(data[head.start_byte:decl.end_byte].decode("utf-8", "replace"))
+        signature = _squash(data[_start(st, head):decl.end_byte].decode("utf-8", "replace"))
         _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
 
 
