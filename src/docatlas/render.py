@@ -339,7 +339,9 @@ def render_folder_index(model: RepoModel, folder: str) -> str:
              "files": len(model.subtree_files(s))} for s in fold.subfolders]
     parent = P.folder_of(folder) if folder else None
     total = len(model.files)
-    langs = Counter(languages.get(f.language).type_name if not f.binary else "Binary" for f in model.files.values())
+    langs: Counter[str] = Counter()
+    if not folder:  # the front page counts the whole repository by type
+        langs.update(languages.get(f.language).type_name if not f.binary else "Binary" for f in model.files.values())
     return _render(
         "folder_index.md.j2", folder=folder, root=not folder, project=model.name, rows=rows, subs=subs,
         parent_link=P.url_quote(P.rel(page, P.folder_page(parent, "index.md"))) if parent is not None else "",
