@@ -30,23 +30,25 @@ class OutputFolder:
         resolved_root = root.resolve()
         if output == resolved_root or output in resolved_root.parents:
             raise OutputError(f"refusing to write into {output}: it is, or contains, the repository itself")
-        self.previous: dict[str, str] = {}
+        self.previous: dict[str, str] = {}  # page -> digest of its text, from the last complete build
+        self.previous_inputs: dict[str, str] = {}  # page -> signature of everything its text was made from
         if output.exists():
             if not output.is_dir():
                 raise OutputError(f"{output} exists and is not a folder")
             if self.manifest_path.is_file():
-                self.previous = self._load_manifest()
+                self.previous, self.previous_inputs = self._load_manifest()
             elif any(output.iterdir()) and not force:
                 raise OutputError(f"{output} is not empty and was not written by docatlas "
                                   f"(no {MANIFEST_NAME}); choose another folder or pass --force")
 
-    def _load_manifest(self) -> dict[str, str]:
+    def _load_manifest(self) -> tuple[dict[str, str], dict[str, str]]:
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
             pages = data["pages"]
-            if not isinstance(pages, dict):
+            inputs = data.get("inputs", {})
+            if not isinstance(pages, dict) or not isinstance(inputs, dict):
                 raise TypeError("pages is not an object")
-            return {str(k): str(v) for k, v in pages.items()}
+            return {str(k): str(v) for k, v in pages.items()}, {str(k): str(v) for k, v in inputs.items()}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise OutputError(f"{self.manifest_path} is unreadable ({exc}); remove the folder or pass --force") \
                 from exc
@@ -56,6 +58,17 @@ class OutputFolder:
         if full != self.path and self.path not in full.parents:
             raise OutputError(f"page path {rel!r} would leave the output folder")
         return full
+
+    def distrust(self) -> None:
+        """The last build may have stopped after writing some pages: rewrite every page this time."""
+        self.previous = dict.fromkeys(self.previous, "")
+        self.previous_inputs = {}
+
+    def unchanged(self, rel: str, signature: str) -> str | None:
+        """The page's digest when it was made from the same inputs and is still on disk, else None."""
+        if self.previous_inputs.get(rel) != signature or not self.previous.get(rel):
+            return None
+        return self.previous[rel] if self.target(rel).is_file() else None
 
     def write(self, rel: str, text: str) -> tuple[str, int]:
         """Write a page unless the same text is already there; returns (digest, bytes written)."""
@@ -70,7 +83,7 @@ class OutputFolder:
         os.replace(tmp, full)
         return d, len(data)
 
-    def finish(self, pages: dict[str, str]) -> list[str]:
+    def finish(self, pages: dict[str, str], inputs: dict[str, str] | None = None) -> list[str]:
         """Remove the pages of the previous build that this one did not produce, then save the manifest."""
         removed = []
         for rel in sorted(set(self.previous) - set(pages)):
@@ -83,7 +96,7 @@ class OutputFolder:
             self._prune(full.parent)
         self.path.mkdir(parents=True, exist_ok=True)
         body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
-                "pages": dict(sorted(pages.items()))}
+                "pages": dict(sorted(pages.items())), "inputs": dict(sorted((inputs or {}).items()))}
         tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
         tmp.write_text(json.dumps(body, indent=0, sort_keys=False) + "\n", encoding="utf-8")
         os.replace(tmp, self.manifest_path)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from docatlas import index as idx
-from docatlas import paths as P
 from docatlas import render
 from docatlas.config import Config
 from docatlas.extract import extract_file
@@ -63,32 +62,31 @@ def _extract_one(scanned: ScannedFile) -> FileFacts:
     return extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
 
 
-def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int]]:
+def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
+    """Render and write one file's or folder's pages: (page, digest, bytes written, input signature).
+
+    A page whose input signature matches the last complete build is neither rendered nor written.
+    """
     cfg: Config = _STATE["cfg"]
     model: RepoModel = _STATE["model"]
     out: OutputFolder = _STATE["out"]
     kind, target = task
-    pages: list[tuple[str, str]] = []
     if kind == "file":
-        facts = model.files[target]
-        text = None
-        if not facts.binary and cfg.embed_source != "none" and facts.digest:
-            try:
-                text = (cfg.root / target).read_bytes().decode("utf-8", "replace")
-            except OSError:
-                text = None
-        pages.append((P.file_page(target), render.render_file_page(model, cfg, target, text)))
-        pages.append((P.kw_page(target), render.render_kw_page(model, target)))
+        pages = [render.render_file_page(model, cfg, target), render.render_kw_page(model, target)]
     elif kind == "folder":
-        pages.append((P.folder_page(target, "index.md"), render.render_folder_index(model, target)))
-        pages.append((P.folder_page(target, "doc.md"), render.render_folder_doc(model, target)))
-        pages.append((P.folder_page(target, "sub.md"), render.render_folder_sub(model, cfg, target)))
+        pages = [render.render_folder_index(model, target), render.render_folder_doc(model, target),
+                 render.render_folder_sub(model, cfg, target)]
     else:
-        pages.extend(render.render_keywords(model, cfg).items())
+        pages = list(render.render_keywords(model, cfg).values())
     results = []
-    for rel, text in pages:
-        d, written = out.write(rel, text)
-        results.append((rel, d, written))
+    for page in pages:
+        signature = page.signature()
+        digest = out.unchanged(page.path, signature)
+        if digest is not None:
+            results.append((page.path, digest, 0, signature))
+        else:
+            digest, written = out.write(page.path, page.text())
+            results.append((page.path, digest, written, signature))
     return results
 
 
@@ -144,7 +142,7 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
         idx.noop_report(report, cache, t0, t)
         return report
     if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
-        out.previous = dict.fromkeys(out.previous, "")
+        out.distrust()
     cached = cache.facts(hits)
     t = _clock(report.timings, "cache", t)
     fresh = {f.path: f for f in _run(_extract_one, todo, cfg.workers, {"cfg": cfg}, "extract", progress)}
@@ -160,16 +158,18 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     tasks += [("folder", d) for d in sorted(model.folders)]
     tasks.append(("keywords", ""))
     pages: dict[str, str] = {}
+    inputs: dict[str, str] = {}
     cache.mark_dirty()
     state = {"cfg": cfg, "model": model, "out": out}
     for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
-        for rel, d, written in results:
+        for rel, d, written, signature in results:
             pages[rel] = d
+            inputs[rel] = signature
             report.written += written > 0
             report.bytes_written += written
     t = _clock(report.timings, "render+write", t)
 
-    report.removed = len(out.finish(pages))
+    report.removed = len(out.finish(pages, inputs))
     t = _clock(report.timings, "finish", t)
     idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages)
     _clock(report.timings, "index", t)

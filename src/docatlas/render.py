@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -91,6 +93,43 @@ def _render(template: str, **ctx: Any) -> str:
     text = env().get_template(template).render(**ctx)
     text = re.sub(r"\n{3,}", "\n\n", text)  # templates may leave blank runs; pages never have them
     return text.rstrip("\n") + "\n"
+
+
+def _templates_digest() -> str:
+    digest = hashlib.sha1(GENERATOR.encode())
+    for name in sorted(env().list_templates()):
+        source = env().loader.get_source(env(), name)[0]  # type: ignore[union-attr]
+        digest.update(name.encode() + b"\0" + source.encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class Page:
+    """A page to be: its path, template and context. Its signature covers everything the text depends on
+    (docatlas's version, the templates, the context, `extra` inputs such as the source's digest), so an
+    unchanged signature means an unchanged page and rendering can be skipped."""
+
+    path: str
+    template: str
+    ctx: dict[str, Any]
+    extra: str = ""
+    late: Callable[[], dict[str, Any]] | None = None  # context that is costly to build (the source text)
+
+    def signature(self) -> str:
+        plain = {k: v for k, v in self.ctx.items() if not callable(v)}
+        data = f"{_TEMPLATES_DIGEST()}\0{self.template}\0{self.extra}\0{plain!r}"
+        return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def text(self) -> str:
+        ctx = {**self.ctx, **self.late()} if self.late is not None else self.ctx
+        return _render(self.template, **ctx)
+
+
+_TEMPLATES_DIGEST = functools.cache(_templates_digest)
+
+
+def _page(page_path: str, template: str, /, **ctx: Any) -> Page:
+    return Page(page_path, template, ctx)
 
 
 # -- symbols ------------------------------------------------------------------------------------
@@ -186,7 +225,17 @@ def _finding_rows(findings: Iterable[Finding], page: str, path: str) -> list[dic
     return [{"f": f, "link": P.url_quote(P.source_link(page, path, f.line))} for f in findings]
 
 
-def file_context(model: RepoModel, cfg: Config, path: str, text: str | None) -> dict[str, Any]:
+def read_source(cfg: Config, facts: FileFacts) -> str | None:
+    """The text to embed, read again at render time so that no process holds every source at once."""
+    if facts.binary or cfg.embed_source == "none" or not facts.digest:
+        return None
+    try:
+        return (cfg.root / facts.path).read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def file_context(model: RepoModel, cfg: Config, path: str) -> dict[str, Any]:
     facts = model.files[path]
     page = P.file_page(path)
     lang = languages.get(facts.language)
@@ -222,7 +271,6 @@ def file_context(model: RepoModel, cfg: Config, path: str, text: str | None) -> 
         "path": path, "page": page, "facts": facts, "lang": lang, "purpose": purpose, "module": module,
         "project": model.name, "folder": folder or "root",
         "extension": ext or "(none)",
-        "source": _source_block(cfg, facts, text, page),
         "tree": tree, "counts": symbol_counts(facts.symbols),
         "src": lambda line: P.url_quote(P.source_link(page, path, line)),
         "imports": import_rows, "import_statements": statements, "import_categories": categories,
@@ -283,11 +331,15 @@ def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
             for p, reason in model.related.get(path, [])]
 
 
-def render_file_page(model: RepoModel, cfg: Config, path: str, text: str | None) -> str:
-    return _render("file.md.j2", **file_context(model, cfg, path, text))
+def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
+    facts = model.files[path]
+    page = P.file_page(path)
+    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts.digest}"
+    return Page(page, "file.md.j2", file_context(model, cfg, path), extra=embed,
+                late=lambda: {"source": _source_block(cfg, facts, read_source(cfg, facts), page)})
 
 
-def render_kw_page(model: RepoModel, path: str) -> str:
+def render_kw_page(model: RepoModel, path: str) -> Page:
     facts = model.files[path]
     page = P.kw_page(path)
     doc = P.file_page(path)
@@ -304,7 +356,7 @@ def render_kw_page(model: RepoModel, path: str) -> str:
     test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
                    "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
     folder = P.folder_of(path)
-    return _render("kw.md.j2", path=path, facts=facts, doc_link=doc_link, groups=group_list,
+    return _page(page, "kw.md.j2", path=path, facts=facts, doc_link=doc_link, groups=group_list,
                    imports=import_items, tests=test_items, folder=folder or "root",
                    source_link=P.url_quote(P.source_link(page, path)),
                    doc_name=PurePosixPath(doc).name)
@@ -322,7 +374,7 @@ def _file_description(model: RepoModel, path: str) -> str:
     return desc if len(desc) <= 160 else desc[:157].rsplit(" ", 1)[0] + " …"
 
 
-def render_folder_index(model: RepoModel, folder: str) -> str:
+def render_folder_index(model: RepoModel, folder: str) -> Page:
     page = P.folder_page(folder, "index.md")
     fold = model.folders[folder]
     rows = []
@@ -342,8 +394,8 @@ def render_folder_index(model: RepoModel, folder: str) -> str:
     langs: Counter[str] = Counter()
     if not folder:  # the front page counts the whole repository by type
         langs.update(languages.get(f.language).type_name if not f.binary else "Binary" for f in model.files.values())
-    return _render(
-        "folder_index.md.j2", folder=folder, root=not folder, project=model.name, rows=rows, subs=subs,
+    return _page(
+        page, "folder_index.md.j2", folder=folder, root=not folder, project=model.name, rows=rows, subs=subs,
         parent_link=P.url_quote(P.rel(page, P.folder_page(parent, "index.md"))) if parent is not None else "",
         doc_link="./doc.md", sub_link="./sub.md", kw_link=P.url_quote(P.rel(page, "keywords.md")),
         subtree=len(model.subtree_files(folder)), total=total,
@@ -384,7 +436,7 @@ def _public_api(model: RepoModel, init: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(names)), "names its `__init__.py` defines or imports from the repository"
 
 
-def render_folder_doc(model: RepoModel, folder: str) -> str:
+def render_folder_doc(model: RepoModel, folder: str) -> Page:
     page = P.folder_page(folder, "doc.md")
     fold = model.folders[folder]
     files = model.subtree_files(folder)
@@ -436,8 +488,8 @@ def render_folder_doc(model: RepoModel, folder: str) -> str:
     structure = [{"name": s.rsplit("/", 1)[-1], "files": len(model.subtree_files(s)),
                   "link": P.url_quote(P.rel(page, P.folder_page(s, "doc.md")))} for s in fold.subfolders]
     module_count = sum(1 for p in files if p in model.module_of)
-    return _render(
-        "folder_doc.md.j2", folder=folder, project=model.name, files=files, direct=direct,
+    return _page(
+        page, "folder_doc.md.j2", folder=folder, project=model.name, files=files, direct=direct,
         purposes=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
         languages=sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])), package=package, exports=exports,
         api_source=api_source, module_count=module_count,
@@ -488,7 +540,7 @@ def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[s
     return out
 
 
-def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> str:
+def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
     page = P.folder_page(folder, "sub.md")
     files = model.subtree_files(folder)
     total = keyword_count(model, files)
@@ -509,7 +561,7 @@ def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> str:
     else:
         entries = keyword_entries(model, listed, page)
     keys = sorted(entries, key=lambda k: (k.lower(), k))
-    return _render("folder_sub.md.j2", folder=folder, files=len(files), entries=entries, keys=keys, split=split,
+    return _page(page, "folder_sub.md.j2", folder=folder, files=len(files), entries=entries, keys=keys, split=split,
                    total=total, subfolders=subfolders, direct_cut=direct_cut, kw_pages=kw_pages,
                    limit=cfg.list_limit, index_link="./index.md", doc_link="./doc.md")
 
@@ -519,13 +571,13 @@ def _letter(name: str) -> str:
     return c if c.isascii() and c.isalnum() else "_"
 
 
-def render_keywords(model: RepoModel, cfg: Config) -> dict[str, str]:
+def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
     """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page."""
     entries = keyword_entries(model, model.files, "keywords.md")
     letters: dict[str, list[str]] = defaultdict(list)
     for k in sorted(entries, key=lambda k: (k.lower(), k)):
         letters[_letter(k)].append(k)
-    pages: dict[str, str] = {}
+    pages: dict[str, Page] = {}
     split = len(entries) > cfg.list_limit
     # every letter page sits in `_keywords/`, so one set of links serves them all
     sub_entries = keyword_entries(model, model.files, "_keywords/_.md") if split else {}
@@ -534,12 +586,12 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, str]:
         keys = letters[letter]
         if split:
             sub_page = f"_keywords/{letter}.md"
-            pages[sub_page] = _render("keywords_letter.md.j2", letter=letter, keys=keys,
+            pages[sub_page] = _page(sub_page, "keywords_letter.md.j2", letter=letter, keys=keys,
                                       entries={k: sub_entries[k] for k in keys}, index_link="../keywords.md")
             sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
         else:
             sections.append({"letter": letter, "count": len(keys), "keys": keys})
-    pages["keywords.md"] = _render("keywords.md.j2", project=model.name, sections=sections, entries=entries,
-                                   split=split, total=len(entries), files=len(model.files),
+    pages["keywords.md"] = _page("keywords.md", "keywords.md.j2", project=model.name, sections=sections,
+                                 entries=entries, split=split, total=len(entries), files=len(model.files),
                                    limit=cfg.list_limit)
     return pages
