@@ -14,6 +14,7 @@ import pytest
 
 from docatlas import languages
 from docatlas.extract import REGISTRY, extract_bytes
+from docatlas.model import FileFacts
 
 pytest.importorskip("tree_sitter_language_pack")
 
@@ -115,7 +116,7 @@ CASES = [
 ]
 
 
-def _facts(case: Case):  # noqa: ANN202 - FileFacts
+def _facts(case: Case) -> FileFacts:
     path = f".github/workflows/{case.file}" if case.language == "github-actions" else case.file
     return extract_bytes(path, (FIXTURES / case.file).read_bytes(), case.language)
 

@@ -11,6 +11,7 @@ text. C++, CUDA and headers use the CUDA grammar, a superset of the C++ grammar 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import, Symbol, TestCase
+
+# Seconds this process spent in the findings rules (crules), for the bench's per-stage breakdown.
+TIMINGS: dict[str, float] = {"rules": 0.0}
 
 # -- macro blanking -----------------------------------------------------------------------------
 # Attribute/export macros that expand to nothing the grammar needs (visibility, inlining, CUDA
@@ -445,9 +449,13 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
         prefix = scope.qualname if scope is not None else ""
         in_class = scope is not None and scope.kind == "class"
         if scope is not None and scope.kind == "function" and kind not in _KIND_OF:
-            if kind == "function":  # not reachable in valid C++; keeps error-recovered trees consistent
-                stack.append(_Scope(node.end_byte, "function", ""))
-            continue  # local declarations (`Foo bar(baz);` is a variable) and local aliases are not API
+            if kind not in ("function", "namespace"):
+                continue  # local declarations (`Foo bar(baz);` is a variable) and local aliases are not API
+            # A function inside a function body exists only in an error-recovered tree (a `}` lost to a
+            # macro such as `CATCH_ALL_ERRORS(return)`): it belongs to the enclosing namespace or class.
+            scope = next((s for s in reversed(stack) if s.kind in ("namespace", "class")), None)
+            prefix = scope.qualname if scope is not None else ""
+            in_class = scope is not None and scope.kind == "class"
         if kind == "namespace":
             _namespace(st, node, prefix, stack)
         elif kind in _KIND_OF:
@@ -463,7 +471,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
             _objc_method(st, node, prefix)
     _resolve_out_of_line(st)
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
+    t0 = time.perf_counter()
     out.findings.extend(crules.check(root, data))
+    TIMINGS["rules"] += time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:
