@@ -30,6 +30,7 @@ from docatlas import __version__
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.errors import DocatlasError
+from docatlas.fingerprint import code_fingerprint
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 
 log = logging.getLogger(__name__)
@@ -141,21 +142,6 @@ def fts_query(query: str) -> str:
 
 
 # -- cache key ----------------------------------------------------------------------------------------------
-_FINGERPRINT: list[str] = []
-
-
-def code_fingerprint() -> str:
-    """Digest of docatlas's own code and data files: a changed extractor or template (even without a version
-    bump, as during development) must not reuse facts or pages from the old code."""
-    if not _FINGERPRINT:
-        h = hashlib.sha1(__version__.encode())
-        pkg = Path(__file__).parent
-        for path in sorted(pkg.rglob("*")):
-            if path.suffix in (".py", ".scm", ".j2") and path.is_file():
-                h.update(path.relative_to(pkg).as_posix().encode())
-                h.update(path.read_bytes())
-        _FINGERPRINT.append(h.hexdigest())
-    return _FINGERPRINT[0]
 
 
 def cache_key(cfg: Config) -> str:

@@ -26,6 +26,7 @@ def digest(data: bytes) -> str:
 class OutputFolder:
     def __init__(self, output: Path, root: Path, force: bool = False) -> None:
         self.path = output
+        self._prefix = str(output) + os.sep
         self.manifest_path = output / MANIFEST_NAME
         resolved_root = root.resolve()
         if output == resolved_root or output in resolved_root.parents:
@@ -68,7 +69,9 @@ class OutputFolder:
         """The page's digest when it was made from the same inputs and is still on disk, else None."""
         if self.previous_inputs.get(rel) != signature or not self.previous.get(rel):
             return None
-        return self.previous[rel] if self.target(rel).is_file() else None
+        # `rel` comes from our own manifest and page names, so plain string joining is safe (and pathlib's
+        # parsing cost more than the check itself, 20k times per rebuild)
+        return self.previous[rel] if os.path.isfile(f"{self._prefix}{rel}") else None
 
     def write(self, rel: str, text: str) -> tuple[str, int]:
         """Write a page unless the same text is already there; returns (digest, bytes written)."""

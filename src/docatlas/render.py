@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -16,6 +15,7 @@ import jinja2
 from docatlas import __version__, languages
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.fingerprint import code_fingerprint
 from docatlas.link import RepoModel
 from docatlas.model import FileFacts, Finding, Symbol
 
@@ -95,37 +95,32 @@ def _render(template: str, **ctx: Any) -> str:
     return text.rstrip("\n") + "\n"
 
 
-def _templates_digest() -> str:
-    digest = hashlib.sha1(GENERATOR.encode())
-    for name in sorted(env().list_templates()):
-        source = env().loader.get_source(env(), name)[0]  # type: ignore[union-attr]
-        digest.update(name.encode() + b"\0" + source.encode())
-    return digest.hexdigest()
-
-
 @dataclass
 class Page:
     """A page to be: its path, template and context. Its signature covers everything the text depends on
-    (docatlas's version, the templates, the context, `extra` inputs such as the source's digest), so an
-    unchanged signature means an unchanged page and rendering can be skipped."""
+    (docatlas's code and templates, the context, `extra` inputs such as the source's digest), so an unchanged
+    signature means an unchanged page and rendering can be skipped.
+
+    `local` names context keys computed from the file's own facts alone; they are left out of the signature
+    because `extra` holds the facts' digest (and the code fingerprint covers how facts are made), which is
+    much cheaper than spelling out every symbol.
+    """
 
     path: str
     template: str
     ctx: dict[str, Any]
     extra: str = ""
     late: Callable[[], dict[str, Any]] | None = None  # context that is costly to build (the source text)
+    local: frozenset[str] = frozenset()
 
     def signature(self) -> str:
-        plain = {k: v for k, v in self.ctx.items() if not callable(v)}
-        data = f"{_TEMPLATES_DIGEST()}\0{self.template}\0{self.extra}\0{plain!r}"
+        plain = {k: v for k, v in self.ctx.items() if k not in self.local and not callable(v)}
+        data = f"{code_fingerprint()}\0{self.template}\0{self.extra}\0{plain!r}"
         return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
 
     def text(self) -> str:
         ctx = {**self.ctx, **self.late()} if self.late is not None else self.ctx
         return _render(self.template, **ctx)
-
-
-_TEMPLATES_DIGEST = functools.cache(_templates_digest)
 
 
 def _page(page_path: str, template: str, /, **ctx: Any) -> Page:
@@ -334,9 +329,15 @@ def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
 def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
     facts = model.files[path]
     page = P.file_page(path)
-    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts.digest}"
-    return Page(page, "file.md.j2", file_context(model, cfg, path), extra=embed,
+    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts.digest}:{path}"
+    return Page(page, "file.md.j2", file_context(model, cfg, path), extra=embed, local=_FACTS_LOCAL,
                 late=lambda: {"source": _source_block(cfg, facts, read_source(cfg, facts), page)})
+
+
+# file-page context keys computed from the file's own facts and path only (see `Page.local`)
+_FACTS_LOCAL = frozenset({"facts", "lang", "tree", "counts", "tests", "test_ids", "test_classes", "fixtures",
+                          "security", "performance", "patterns", "analysed", "has_rules", "public", "exports",
+                          "extension", "import_statements", "path", "page"})
 
 
 def render_kw_page(model: RepoModel, path: str) -> Page:
@@ -356,10 +357,11 @@ def render_kw_page(model: RepoModel, path: str) -> Page:
     test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
                    "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
     folder = P.folder_of(path)
-    return _page(page, "kw.md.j2", path=path, facts=facts, doc_link=doc_link, groups=group_list,
-                   imports=import_items, tests=test_items, folder=folder or "root",
-                   source_link=P.url_quote(P.source_link(page, path)),
-                   doc_name=PurePosixPath(doc).name)
+    kw = _page(page, "kw.md.j2", path=path, facts=facts, doc_link=doc_link, groups=group_list,
+               imports=import_items, tests=test_items, folder=folder or "root",
+               source_link=P.url_quote(P.source_link(page, path)), doc_name=PurePosixPath(doc).name)
+    kw.local, kw.extra = frozenset(kw.ctx), f"{facts.digest}:{path}"  # a function of the facts alone
+    return kw
 
 
 # -- folder pages -------------------------------------------------------------------------------
