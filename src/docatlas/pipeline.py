@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from docatlas import index as idx
-from docatlas import render
+from docatlas import languages, render
 from docatlas.config import Config
 from docatlas.extract import extract_file
 from docatlas.link import RepoModel, link
@@ -57,9 +58,12 @@ def _init_worker(state: dict[str, Any]) -> None:
     gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
 
 
-def _extract_one(scanned: ScannedFile) -> FileFacts:
+def _extract_one(scanned: ScannedFile) -> tuple[FileFacts, float]:
+    """One file's facts and the CPU seconds they took (summed per language family for the timing report)."""
     cfg: Config = _STATE["cfg"]
-    return extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+    start = time.process_time()
+    facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+    return facts, time.process_time() - start
 
 
 def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
@@ -145,11 +149,16 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
         out.distrust()
     cached = cache.facts(hits)
     t = _clock(report.timings, "cache", t)
-    fresh = {f.path: f for f in _run(_extract_one, todo, cfg.workers, {"cfg": cfg}, "extract", progress)}
+    fresh: dict[str, FileFacts] = {}
+    family_cpu: dict[str, float] = defaultdict(float)
+    for f, seconds in _run(_extract_one, todo, cfg.workers, {"cfg": cfg}, "extract", progress):
+        fresh[f.path] = f
+        family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     facts = {f.path: cached.get(f.path) or fresh[f.path] for f in scanned.files}
     for f in facts.values():
         report.diagnostics.extend(f.diagnostics)
     t = _clock(report.timings, "extract", t)
+    report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
 
     model = link(cfg.name, facts)
     t = _clock(report.timings, "link", t)

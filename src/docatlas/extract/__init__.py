@@ -103,9 +103,12 @@ def binary_kind(data: bytes, path: str) -> str:
     return ""
 
 
+# Bytes that may appear in text; whatever `translate` leaves after deleting them is a control byte.
+_TEXT_BYTES = bytes([9, 10, 12, 13, 27, *range(32, 256)])
+
+
 def _control_share(head: bytes) -> float:
-    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
-    return ctrl / len(head)
+    return len(head.translate(None, _TEXT_BYTES)) / len(head)
 
 
 def decode(data: bytes, path: str, language: str) -> tuple[str, list[Diagnostic]]:

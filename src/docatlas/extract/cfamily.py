@@ -472,7 +472,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     _resolve_out_of_line(st)
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     t0 = time.perf_counter()
-    out.findings.extend(crules.check(root, data))
+    out.findings.extend(crules.check(root, data, grammar))
     TIMINGS["rules"] += time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     diag = ts.error_diagnostic(path, root, len(data))

@@ -34,6 +34,11 @@ def _parser(name: str) -> Any:
     return get_parser(name)  # type: ignore[arg-type]
 
 
+def language(name: str) -> Any:
+    """The compiled grammar of the language pack (cached)."""
+    return _language(name)
+
+
 def parse(grammar: str, data: bytes) -> Any:
     """Parse `data` with the named grammar of the language pack; returns the tree."""
     return _parser(grammar).parse(data)
