@@ -162,3 +162,12 @@ def test_odd_file_names_get_pages_and_quoted_links(make_repo, tmp_path: Path) ->
     assert (out / "ünï" / "cödé.py_docs.md").is_file()
     index = (out / "index.md").read_text()
     assert "(./my%20file%20%281%29.py_docs.md)" in index
+
+
+def test_source_is_embedded_verbatim(make_repo, tmp_path: Path) -> None:
+    source = "def a():\n    pass\n\n\n\n\ndef b():\n    return '{{ not jinja }}'\n"
+    repo = make_repo({"m.py": source})
+    out = tmp_path / "out"
+    assert build(repo, out) == 0
+    page = (out / "m.py_docs.md").read_text()
+    assert f"```python\n{source}```\n" in page

@@ -119,8 +119,17 @@ class Page:
         return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
 
     def text(self) -> str:
-        ctx = {**self.ctx, **self.late()} if self.late is not None else self.ctx
-        return _render(self.template, **ctx)
+        if self.late is None:
+            return _render(self.template, **self.ctx)
+        late = self.late()
+        source = late.get("source")
+        if not source or not source.get("text"):
+            return _render(self.template, **self.ctx, **late)
+        # The embedded source goes in after the blank-line tidying, verbatim: three blank lines in a
+        # file stay three blank lines, and the large text is not pushed through the template engine.
+        marker = f"\0DOCATLAS-SOURCE-{id(source)}\0"
+        page = _render(self.template, **self.ctx, **{**late, "source": {**source, "text": marker}})
+        return page.replace(marker, source["text"], 1)
 
 
 def _page(page_path: str, template: str, /, **ctx: Any) -> Page:
