@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -31,6 +32,7 @@ _KIND_ORDER = ["namespace", "module", "class", "struct", "union", "interface", "
 _BACKTICKS = re.compile(r"`+")
 
 
+@functools.cache
 def plural(kind: str) -> str:
     if kind in _PLURALS:
         return _PLURALS[kind]
@@ -56,6 +58,8 @@ def counted(n: int, group: str) -> str:
 
 def code(text: str) -> str:
     """Inline code that survives backticks inside the text."""
+    if "`" not in text and "\n" not in text:
+        return f"`{text}`" if text else "`  `"
     text = text.replace("\n", " ")
     runs = [len(m) for m in _BACKTICKS.findall(text)]
     ticks = "`" * (max(runs) + 1 if runs else 1)
@@ -84,7 +88,7 @@ def env() -> jinja2.Environment:
             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
         )
         _env.filters.update(code=code, cell=cell, size=size_text, plural=plural)
-        _env.globals.update(counted=counted)
+        _env.globals.update(counted=counted, structure_lines=structure_lines)
         _env.globals.update(GENERATOR=GENERATOR)
     return _env
 
@@ -181,6 +185,28 @@ def symbol_tree(symbols: tuple[Symbol, ...]) -> list[SymbolRow]:
         rows.append(SymbolRow(s, a, depth, label))
     order = sorted(range(len(rows)), key=lambda i: (rows[i].sym.line, i))
     return [rows[i] for i in order]
+
+
+def structure_lines(tree: list[SymbolRow], src_base: str) -> str:
+    """The Code Structure list, one line per symbol, indented under its parent.
+
+    Formatted here rather than in the template: it is the longest list of the largest pages, and the
+    template engine's per-attribute lookups made it the most expensive part of rendering.
+    """
+    lines = []
+    for row in tree:
+        s = row.sym
+        parts = ["  " * row.depth, f'- <a id="{row.anchor}"></a>{row.label} **{code(s.name)}**']
+        if s.signature and s.kind != "heading":
+            parts.append(f": {code(s.signature)}")
+        span = f"{s.line}–{s.end_line}" if s.end_line > s.line else str(s.line)
+        parts.append(f" · [line {span}]({src_base}#L{s.line})")
+        if s.decorators:
+            parts.append(" · decorators: " + ", ".join(code("@" + d) for d in s.decorators))
+        if s.summary:
+            parts.append(f" — {s.summary}")
+        lines.append("".join(parts))
+    return "\n".join(lines)
 
 
 def symbol_counts(symbols: tuple[Symbol, ...]) -> list[tuple[str, int]]:
@@ -294,6 +320,7 @@ def file_context(model: RepoModel, cfg: Config, path: str) -> dict[str, Any]:
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
         "source_link": P.url_quote(P.source_link(page, path)),
+        "src_base": P.url_quote(P.source_link(page, path)),
     }
 
 
