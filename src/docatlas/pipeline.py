@@ -163,9 +163,11 @@ def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     model = link(cfg.name, facts)
     t = _clock(report.timings, "link", t)
 
-    tasks: list[tuple[str, str]] = [("file", p) for p in model.files if not model.files[p].binary]
-    tasks += [("folder", d) for d in sorted(model.folders)]
-    tasks.append(("keywords", ""))
+    # Longest first, so that no big task is left running alone at the end: the repo-wide keyword pages,
+    # then folders by subtree size, then files.
+    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
+    tasks += [("file", p) for p in model.files if not model.files[p].binary]
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
     cache.mark_dirty()

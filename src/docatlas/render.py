@@ -578,9 +578,28 @@ def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[s
     return out
 
 
+def facts_digest(model: RepoModel, files: Iterable[str]) -> str:
+    """One digest for the facts of many files (their content digests; the code fingerprint is in every
+    signature): what keyword pages are made from, far cheaper to hash than the keyword lists themselves."""
+    h = hashlib.sha1()
+    for p in files:
+        h.update(f"{p}\0{model.files[p].digest}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _lazy(page_path: str, template: str, inputs: str, build: Callable[[], dict[str, Any]]) -> Page:
+    """A page whose whole context is built only if its signature (`inputs`) changed."""
+    return Page(page_path, template, {}, extra=inputs, late=build)
+
+
 def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
     page = P.folder_page(folder, "sub.md")
     files = model.subtree_files(folder)
+    inputs = f"{cfg.list_limit}:{folder}:{facts_digest(model, files)}"
+    return _lazy(page, "folder_sub.md.j2", inputs, lambda: _folder_sub_context(model, cfg, folder, page, files))
+
+
+def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, files: list[str]) -> dict[str, Any]:
     total = keyword_count(model, files)
     split = total > cfg.list_limit
     subfolders = []
@@ -599,9 +618,9 @@ def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
     else:
         entries = keyword_entries(model, listed, page)
     keys = sorted(entries, key=lambda k: (k.lower(), k))
-    return _page(page, "folder_sub.md.j2", folder=folder, files=len(files), entries=entries, keys=keys, split=split,
-                   total=total, subfolders=subfolders, direct_cut=direct_cut, kw_pages=kw_pages,
-                   limit=cfg.list_limit, index_link="./index.md", doc_link="./doc.md")
+    return {"folder": folder, "files": len(files), "entries": entries, "keys": keys, "split": split, "total": total,
+            "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "limit": cfg.list_limit,
+            "index_link": "./index.md", "doc_link": "./doc.md"}
 
 
 def _letter(name: str) -> str:
@@ -610,26 +629,37 @@ def _letter(name: str) -> str:
 
 
 def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
-    """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page."""
-    entries = keyword_entries(model, model.files, "keywords.md")
+    """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page.
+
+    Which pages exist follows from the keyword names alone; their link lists are built only for pages
+    whose inputs changed.
+    """
+    names = {k[0] for p in model.files for k in file_keywords(model, p)}
     letters: dict[str, list[str]] = defaultdict(list)
-    for k in sorted(entries, key=lambda k: (k.lower(), k)):
+    for k in sorted(names, key=lambda k: (k.lower(), k)):
         letters[_letter(k)].append(k)
+    split = len(names) > cfg.list_limit
+    inputs = f"{cfg.list_limit}:{model.name}:{facts_digest(model, model.files)}"
+    memo: dict[str, dict[str, list[dict[str, str]]]] = {}
+
+    def entries(page: str) -> dict[str, list[dict[str, str]]]:
+        if page not in memo:  # every letter page sits in `_keywords/`, so one set of links serves them all
+            memo[page] = keyword_entries(model, model.files, page)
+        return memo[page]
+
     pages: dict[str, Page] = {}
-    split = len(entries) > cfg.list_limit
-    # every letter page sits in `_keywords/`, so one set of links serves them all
-    sub_entries = keyword_entries(model, model.files, "_keywords/_.md") if split else {}
     sections = []
     for letter in sorted(letters):
         keys = letters[letter]
         if split:
             sub_page = f"_keywords/{letter}.md"
-            pages[sub_page] = _page(sub_page, "keywords_letter.md.j2", letter=letter, keys=keys,
-                                      entries={k: sub_entries[k] for k in keys}, index_link="../keywords.md")
+            pages[sub_page] = _lazy(sub_page, "keywords_letter.md.j2", inputs, functools.partial(
+                lambda keys, letter: {"letter": letter, "keys": keys, "index_link": "../keywords.md",
+                                      "entries": {k: entries("_keywords/_.md")[k] for k in keys}}, keys, letter))
             sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
         else:
             sections.append({"letter": letter, "count": len(keys), "keys": keys})
-    pages["keywords.md"] = _page("keywords.md", "keywords.md.j2", project=model.name, sections=sections,
-                                 entries=entries, split=split, total=len(entries), files=len(model.files),
-                                   limit=cfg.list_limit)
+    pages["keywords.md"] = _lazy("keywords.md", "keywords.md.j2", inputs, lambda: {
+        "project": model.name, "sections": sections, "entries": {} if split else entries("keywords.md"),
+        "split": split, "total": len(names), "files": len(model.files), "limit": cfg.list_limit})
     return pages
