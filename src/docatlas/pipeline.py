@@ -99,14 +99,11 @@ def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any],
     """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled)."""
     total = len(items)
     if jobs <= 1 or total < 2:
-        _init_worker(state)
-        try:
-            for i, item in enumerate(items, 1):
-                yield fn(item)
-                if progress:
-                    progress(stage, i, total)
-        finally:
-            gc.enable()
+        _STATE.update(state)  # in-process: `build` has already paused the cyclic collector
+        for i, item in enumerate(items, 1):
+            yield fn(item)
+            if progress:
+                progress(stage, i, total)
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -133,6 +130,20 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
 
 
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
+    """Run every stage; the cyclic garbage collector is paused meanwhile (see `_build`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(cfg, progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(cfg: Config, progress: Progress | None) -> BuildReport:
+    """The stages. Millions of small acyclic records (facts, symbols, model entries) are made here; with the
+    collector running, loading the cached facts of PyTorch took 1.4 s instead of 0.8 s, and the link stage and
+    index write lost as much again. Nothing here relies on it: the records hold no reference cycles."""
     report = BuildReport(output=str(cfg.output))
     t0 = t = time.perf_counter()
     out = OutputFolder(cfg.output, cfg.root, cfg.force)

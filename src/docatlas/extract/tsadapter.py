@@ -74,10 +74,15 @@ def captures(q: Any, node: Node) -> Captures:
     cursor = _cursor(q)
     raw = cursor.captures(node) if cursor is not None else q.captures(node)
     if isinstance(raw, dict):
-        return raw
-    out: Captures = {}  # pragma: no cover - bindings < 0.22 return [(node, name), ...]
-    for n, name in raw:
-        out.setdefault(name, []).append(n)
+        out: Captures = {name: list(nodes) for name, nodes in raw.items()}
+    else:  # pragma: no cover - bindings < 0.22 return [(node, name), ...]
+        out = {}
+        for n, name in raw:
+            out.setdefault(name, []).append(n)
+    # The bindings do not promise an order (with text predicates it changed from run to run): sort, so
+    # that "the first occurrence" and everything built from captures is deterministic.
+    for nodes in out.values():
+        nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     return out
 
 
@@ -88,6 +93,9 @@ def matches(q: Any, node: Node) -> list[Captures]:
     out: list[Captures] = []
     for _, caps in raw:
         out.append({k: (v if isinstance(v, list) else [v]) for k, v in caps.items()})
+    # document order, whatever order the bindings report (see `captures`)
+    out.sort(key=lambda m: (min(n.start_byte for ns in m.values() for n in ns),
+                            -max(n.end_byte for ns in m.values() for n in ns), sorted(m)))
     return out
 
 
