@@ -171,3 +171,24 @@ def test_source_is_embedded_verbatim(make_repo, tmp_path: Path) -> None:
     assert build(repo, out) == 0
     page = (out / "m.py_docs.md").read_text()
     assert f"```python\n{source}```\n" in page
+
+
+def test_output_is_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    """Two separate runs (different PYTHONHASHSEED, so different set/dict iteration) write the same bytes."""
+    import shutil
+    import subprocess
+    import sys
+
+    fixtures = Path(__file__).parent / "fixtures"
+    repo = tmp_path / "repo"
+    shutil.copytree(fixtures / "languages", repo / "languages")
+    shutil.copytree(fixtures / "golden" / "sample", repo / "sample")
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "docatlas", "build", str(repo), "-o", str(out), "-j", "2", "-q"],
+                       env=env, check=False, capture_output=True)
+        trees.append({k: v for k, v in tree(out).items() if k != "docatlas.sqlite"})
+    assert trees[0].keys() == trees[1].keys()
+    assert [k for k in trees[0] if trees[0][k] != trees[1][k]] == []
