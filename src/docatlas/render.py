@@ -388,8 +388,9 @@ def render_kw_page(model: RepoModel, path: str) -> Page:
                                          "src": P.url_quote(P.source_link(page, path, s.line))})
     ordered = sorted(groups.items(), key=lambda kv: (_kind_rank(_group_kind(kv[0])), kv[0]))
     group_list = [(g, sorted(items, key=lambda i: (i["name"], i["line"]))) for g, items in ordered]
-    imports = sorted({(i.module, i.line) for i in facts.imports})
-    import_items = [{"name": m, "line": ln, "src": P.url_quote(P.source_link(page, path, ln))} for m, ln in imports]
+    imports = sorted({(i.module, i.line, i.names) for i in facts.imports})
+    import_items = [{"name": m, "line": ln, "names": names, "src": P.url_quote(P.source_link(page, path, ln))}
+                    for m, ln, names in imports]
     test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
                    "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
     folder = P.folder_of(path)
