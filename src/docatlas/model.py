@@ -6,7 +6,10 @@ mutated by a later stage behind an earlier one's back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 # Symbol kinds; extractors for other languages add their own (struct, enum, macro, namespace, key, target ...).
 CLASS = "class"
@@ -16,8 +19,25 @@ CONSTANT = "constant"
 HEADING = "heading"
 
 
+class _Record:
+    """Pickles a record as (class, field values): dataclasses' default state protocol recomputes `fields()`
+    per object, which made writing and reading the facts cache of PyTorch take seconds."""
+
+    __slots__ = ()
+    _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), type(self)._values(self)
+
+
+def _picklable(cls: type) -> type:
+    cls._values = operator.attrgetter(*(f.name for f in fields(cls)))  # type: ignore[attr-defined]
+    return cls
+
+
+@_picklable
 @dataclass(frozen=True, slots=True)
-class ScannedFile:
+class ScannedFile(_Record):
     """One file the scan found: what can be known from its name and `stat` alone."""
 
     path: str  # repository-relative, POSIX separators
@@ -27,8 +47,9 @@ class ScannedFile:
     vendored: bool = False
 
 
+@_picklable
 @dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(_Record):
     kind: str
     name: str
     qualname: str  # `Class.method`, `outer.<locals>.inner`, `ns::Class::method`
@@ -42,8 +63,9 @@ class Symbol:
     flags: tuple[str, ...] = ()  # async, property, classmethod, staticmethod, nested, declaration, kernel ...
 
 
+@_picklable
 @dataclass(frozen=True, slots=True)
-class Import:
+class Import(_Record):
     module: str  # as written: `os.path`, `.utils` (level 1), `vector` for `#include <vector>`
     names: tuple[str, ...] = ()  # `from m import a, b as c` -> ("a", "b as c")
     alias: str = ""  # `import numpy as np` -> "np"
@@ -53,16 +75,18 @@ class Import:
     system: bool = False  # `#include <...>`
 
 
+@_picklable
 @dataclass(frozen=True, slots=True)
-class TestCase:
+class TestCase(_Record):
     name: str  # qualified: `RecompileTests.test_x` or `test_y`
     line: int
     framework: str  # unittest, pytest, gtest, go, rust, js
     kind: str = "test"  # test, class, fixture
 
 
+@_picklable
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(_Record):
     category: str  # security, performance, pattern
     rule: str  # B307, PERF-LRU-CACHE ...
     message: str
@@ -70,8 +94,9 @@ class Finding:
     evidence: str  # the source line, stripped
 
 
+@_picklable
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(_Record):
     path: str
     line: int
     col: int
@@ -82,8 +107,9 @@ class Diagnostic:
         return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
 
 
+@_picklable
 @dataclass(frozen=True, slots=True)
-class FileFacts:
+class FileFacts(_Record):
     """Everything docatlas knows about one file without looking at any other file."""
 
     path: str
