@@ -1,0 +1,118 @@
+"""Slow checks on real code nobody here wrote: PyTorch 1.13.1's own test modules.
+
+For every `test/*.py` file docatlas's keyword index must list each class and function (methods and nested
+ones included, with their nesting) that CPython's own compiler sees (`symtable`, independent of docatlas's
+`ast` walk), and each import statement; and its `eval` findings must be bandit's, never `model.eval()`.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import symtable
+from pathlib import Path
+
+import pytest
+
+from docatlas.cli import main
+
+pytestmark = pytest.mark.slow
+
+_ENTRY = re.compile(r"^- \*\*`+ ?(?P<name>.+?) ?`+\*\*(?: \(.*?\))?: "  # name, optional (import names)
+                    r"\[(?:definition\]\([^)]*\) · \[)?line (?P<line>\d+)\]")
+
+
+def corpus(name: str) -> Path:
+    root = Path(os.environ.get("DOCATLAS_CORPORA", Path.home() / ".cache" / "docatlas-corpora")) / name
+    if not root.is_dir():
+        pytest.skip(f"corpus {name} not present (run ../shared/corpora/fetch {name})")
+    return root
+
+
+def compiler_definitions(source: str, filename: str) -> set[str]:
+    """Qualified names of every class and function, as CPython's symbol table nests them."""
+    found: set[str] = set()
+
+    def walk(table: symtable.SymbolTable, prefix: str, parent_is_function: bool) -> None:
+        for child in table.get_children():
+            kind = child.get_type()
+            name = child.get_name()
+            if kind not in ("function", "class") or name in ("lambda", "genexpr", "listcomp", "setcomp",
+                                                             "dictcomp"):
+                continue
+            scope = f"{prefix}.<locals>." if parent_is_function else f"{prefix}."
+            qualname = f"{scope}{name}" if prefix else name
+            found.add(qualname)
+            walk(child, qualname, kind == "function")
+
+    walk(symtable.symtable(source, filename, "exec"), "", False)
+    return found
+
+
+def keyword_entries(page: Path) -> dict[str, set[tuple[str, int]]]:
+    """section (### heading) -> {(name, line)} from a `_kw.md` page."""
+    sections: dict[str, set[tuple[str, int]]] = {}
+    current = ""
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### "):
+            current = line[4:]
+            sections[current] = set()
+        m = _ENTRY.match(line)
+        if m and current:
+            sections[current].add((m.group("name"), int(m.group("line"))))
+    return sections
+
+
+@pytest.fixture(scope="module")
+def pytorch_tests(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    src = corpus("pytorch-1.13.1") / "test"
+    repo = tmp_path_factory.mktemp("pt") / "repo"
+    shutil.copytree(src, repo / "test", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    out = repo.parent / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "2", "-q"]) in (0, 1)
+    return repo, out
+
+
+def test_keyword_index_lists_exactly_what_the_compiler_sees(pytorch_tests: tuple[Path, Path]) -> None:
+    repo, out = pytorch_tests
+    checked = 0
+    for path in sorted((repo / "test").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        try:
+            expected = compiler_definitions(source, path.name)
+        except SyntaxError:
+            continue
+        rel = path.relative_to(repo).as_posix()
+        sections = keyword_entries(out / f"{rel}_kw.md")
+        listed = {name for key in ("Classes", "Methods", "Functions", "Nested Functions", "Nested Classes")
+                  for name, _ in sections.get(key, set())}
+        assert listed == expected, (rel, sorted(expected - listed)[:5], sorted(listed - expected)[:5])
+        imports: set[tuple[str, int]] = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imports |= {(alias.name, node.lineno) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imports.add(("." * node.level + (node.module or ""), node.lineno))
+        assert sections.get("Imports", set()) == imports, rel
+        checked += 1
+    assert checked > 100
+
+
+def test_eval_findings_agree_with_bandit(pytorch_tests: tuple[Path, Path]) -> None:
+    bandit_manager = pytest.importorskip("bandit.core.manager")
+    bandit_config = pytest.importorskip("bandit.core.config")
+    repo, out = pytorch_tests
+    files = [p for p in sorted((repo / "test").glob("*.py")) if "eval(" in p.read_text(encoding="utf-8")][:40]
+    assert any(".eval()" in p.read_text(encoding="utf-8") for p in files)
+    manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", profile={"include": {"B307"}})
+    manager.discover_files([str(p) for p in files])
+    manager.run_tests()
+    by_bandit = {(Path(i.fname).relative_to(repo).as_posix(), i.lineno) for i in manager.get_issue_list()}
+    ours = set()
+    for p in files:
+        rel = p.relative_to(repo).as_posix()
+        page = (out / f"{rel}_docs.md").read_text(encoding="utf-8")
+        ours |= {(rel, int(m)) for m in re.findall(r"^- \*\*B307\*\* \[line (\d+)\]", page, re.MULTILINE)}
+    assert ours == by_bandit
