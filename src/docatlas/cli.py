@@ -89,10 +89,11 @@ def _with_progress(cfg: Any, quiet: bool) -> BuildReport:
 
 
 def _summary(report: BuildReport) -> None:
-    stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items() if ":" not in k)  # CPU per family: JSON
+    n = len(report.diagnostics)
     click.echo(
         f"docatlas: {report.files} files ({report.binary} binary), {report.pages} pages "
-        f"({report.written} written, {report.removed} removed), {len(report.diagnostics)} diagnostics, "
+        f"({report.written} written, {report.removed} removed), {n} diagnostic{'s' if n != 1 else ''}, "
         f"{report.seconds:.2f}s [{stages}] -> {report.output}",
         err=True,
     )
