@@ -156,7 +156,7 @@ def test_folder_doc_and_file_page_show_the_model(make_repo, tmp_path: Path) -> N
     doc = (out / "pkg" / "doc.md").read_text()
     assert "public API (`__all__`, 1 name): `run`" in doc
     assert "Depended on by files in 1 other folder" in doc and "`tests` (1 import)" in doc
-    assert "[`core.py`](./core.py_docs.md) (rank" in doc
+    assert "[`core.py`](./core.py_docs.md) (top " in doc
     page = (out / "pkg" / "core.py_docs.md").read_text()
     assert "[`tests/test_core.py`](../tests/test_core.py_docs.md) (1 test), imports `run` through" in page
     assert "`python -m pytest tests/test_core.py`" in page

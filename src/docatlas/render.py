@@ -330,6 +330,22 @@ IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "sy
 LIST_LIMIT = 50  # longer lists say how many entries they leave out
 
 
+_CENTRALITY_BANDS = (1, 5, 10, 25, 50)
+
+
+def centrality(model: RepoModel, path: str) -> str:
+    """The file's PageRank position as a band ("top 5%"). Exact positions shift for thousands of files when
+    one file is added or removed, which would rewrite every page on each such rebuild; bands rarely move.
+    The exact score is in the index (`files.rank`) and in `docatlas show`."""
+    pos, total = model.rank_pos.get(path, 0), len(model.files)
+    if not pos or not total:
+        return "not ranked"
+    for band in _CENTRALITY_BANDS:
+        if pos <= max(1, total * band // 100):
+            return f"top {band}%"
+    return "lower half"
+
+
 def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
     """Centrality, transitive reach, tests <-> code and run commands for the file page (link stage facts)."""
     def link(p: str) -> str:
@@ -345,8 +361,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
     tests_of = [{"path": tl.target, "link": link(tl.target), "names": list(tl.names), "via": tl.via,
                  "via_link": link(tl.via) if tl.via else ""} for tl in model.tests_of.get(path, [])]
     return {
-        "rank_pos": model.rank_pos.get(path, 0), "rank_score": model.rank.get(path, 0.0),
-        "total_files": len(model.files),
+        "centrality": centrality(model, path),
         "n_repo_imports": len({r.target for r in model.imports.get(path, []) if r.category == "repo"}),
         "transitive_imports": model.transitive_imports.get(path, 0),
         "transitive_importers": model.transitive_importers.get(path, 0),
@@ -494,7 +509,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
         key_files.append({"name": p[len(folder) + 1:] if folder else p,
                           "link": P.url_quote(P.rel(page, P.file_page(p))),
                           "importers": len(model.imported_by.get(p, [])), "lines": model.files[p].lines,
-                          "rank": model.rank_pos.get(p, 0), "purpose": model.purposes[p].label,
+                          "centrality": centrality(model, p), "purpose": model.purposes[p].label,
                           "desc": _one_line(model, p)})
     concepts: list[dict[str, Any]] = []
     for p in direct:
