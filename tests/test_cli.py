@@ -192,3 +192,25 @@ def test_output_is_identical_across_processes_and_hash_seeds(tmp_path: Path) -> 
         trees.append({k: v for k, v in tree(out).items() if k != "docatlas.sqlite"})
     assert trees[0].keys() == trees[1].keys()
     assert [k for k in trees[0] if trees[0][k] != trees[1][k]] == []
+
+
+def test_parallel_build_writes_a_complete_index(make_repo, tmp_path: Path, capsys) -> None:
+    """With several jobs the index is written by a second process while pages render; it must be sealed."""
+    import sqlite3
+
+    repo = make_repo({"pkg/__init__.py": "", "pkg/shapes.py": "class RecompileTests:\n    pass\n"})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "2", "-q"]) == 0
+    conn = sqlite3.connect(out / "docatlas.sqlite")
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    conn.close()
+    assert meta["complete"] == "1" and meta["pages"] == str(len(json_pages(out)))
+    capsys.readouterr()
+    assert main(["search", "recompile", "-o", str(out)]) == 0
+    assert "pkg/shapes.py:1  class" in capsys.readouterr().out
+
+
+def json_pages(out: Path) -> dict[str, str]:
+    import json
+
+    return dict(json.loads((out / MANIFEST_NAME).read_text())["pages"])

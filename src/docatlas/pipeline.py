@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -125,7 +127,11 @@ def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any],
 
 def _index_proc(cfg: Config, model: RepoModel, cache: idx.FactsCache, fresh: list[str],
                 diagnostics: list[Diagnostic]) -> None:
-    idx.write_index(cfg, model, cache, fresh, diagnostics, {}, complete=False)
+    try:
+        idx.write_index(cfg, model, cache, fresh, diagnostics, {}, complete=False)
+    except Exception as exc:  # the parent writes the index itself when this process fails
+        logging.getLogger("docatlas.index").warning("index writer process failed (%s); retrying in-process", exc)
+        sys.exit(1)
 
 
 def _start_indexer(cfg: Config, model: RepoModel, cache: idx.FactsCache, fresh: dict[str, FileFacts],
@@ -136,6 +142,7 @@ def _start_indexer(cfg: Config, model: RepoModel, cache: idx.FactsCache, fresh: 
     so an interrupted build can never leave an index that vouches for half-written pages."""
     if cfg.workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
+    cfg.output.mkdir(parents=True, exist_ok=True)  # a first build: the pages have not created it yet
     proc = multiprocessing.get_context("fork").Process(
         target=_index_proc, args=(cfg, model, cache, sorted(fresh), diagnostics), name="docatlas-index")
     proc.start()
