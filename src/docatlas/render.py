@@ -26,9 +26,10 @@ _env: jinja2.Environment | None = None
 
 _PLURALS = {"class": "Classes", "alias": "Aliases", "property": "Properties", "dependency": "Dependencies",
             "heading": "Headings", "key": "Keys", "function": "Functions", "method": "Methods"}
-_KIND_ORDER = ["namespace", "module", "class", "struct", "union", "interface", "trait", "enum", "type", "alias",
-               "method", "function", "macro", "constant", "variable", "field", "key", "target", "job", "stage",
-               "dependency", "heading"]
+_KIND_ORDER = ["namespace", "module", "class", "struct", "union", "interface", "protocol", "trait", "enum", "type",
+               "alias", "method", "function", "test", "macro", "constant", "variable", "field", "key", "option",
+               "target", "job", "step", "stage", "dependency", "heading"]
+_HEADING_LEVEL = frozenset(f"h{n}" for n in range(1, 7))
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -178,7 +179,7 @@ def symbol_tree(symbols: tuple[Symbol, ...]) -> list[SymbolRow]:
     for s, a in zip(symbols, anchors, strict=True):
         depth = depth_of.get(s.parent, -1) + 1 if s.parent else 0
         depth_of.setdefault(s.qualname, depth)
-        flags = [f for f in s.flags if f not in ("nested",) and not f.startswith("h")]
+        flags = [f for f in s.flags if f != "nested" and f not in _HEADING_LEVEL]
         label = ("nested " if "nested" in s.flags and s.kind in ("function", "class") else "") + s.kind
         if flags:
             label += " (" + ", ".join(flags) + ")"
