@@ -519,19 +519,15 @@ def _fresh_db(path: Path) -> sqlite3.Connection:
 
 
 def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
-                scan_diagnostics: list[Diagnostic], pages: dict[str, str], complete: bool = True) -> str:
+                scan_diagnostics: list[Diagnostic], pages: dict[str, str]) -> str:
     """Store the build in the index: in place (one transaction, only changed files' rows) when the previous
-    index is usable, else a fresh file renamed over the old one. Returns "incremental" or "full".
-
-    With `complete=False` the index is left marked in progress, for a build that writes it while pages are
-    still being rendered; `mark_complete` then seals it once the pages and manifest are written."""
+    index is usable, else a fresh file renamed over the old one. Returns "incremental" or "full"."""
     changed = sorted(set(extracted))
     cached_paths = set(cache.entries)
     deleted = sorted(cached_paths - set(model.files))
     meta = {
         "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
-        "cache_key": cache.key, "complete": "1" if complete else "0", "start_ns": str(cache.start_ns),
-        "project": model.name,
+        "cache_key": cache.key, "complete": "1", "start_ns": str(cache.start_ns), "project": model.name,
         "files": str(len(model.files)), "pages": str(len(pages)), "root": str(cfg.root),
         "binary": str(sum(1 for f in model.files.values() if f.binary)),
     }
@@ -561,17 +557,6 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
     for leftover in (cache.path.with_name(INDEX_NAME + "-journal"),):
         leftover.unlink(missing_ok=True)
     return "full"
-
-
-def mark_complete(cache: FactsCache, pages: int) -> None:
-    """The pages and the manifest now match the index: trust them on the next build."""
-    conn = _connect(cache.path)
-    try:
-        with _transaction(conn):
-            conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                             [("complete", "1"), ("pages", str(pages))])
-    finally:
-        conn.close()
 
 
 def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,

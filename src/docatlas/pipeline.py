@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gc
-import logging
 import multiprocessing
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -125,35 +123,6 @@ def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any],
         pool.join()
 
 
-def _index_proc(cfg: Config, model: RepoModel, cache: idx.FactsCache, fresh: list[str],
-                diagnostics: list[Diagnostic]) -> None:
-    try:
-        idx.write_index(cfg, model, cache, fresh, diagnostics, {}, complete=False)
-    except Exception as exc:  # the parent writes the index itself when this process fails
-        logging.getLogger("docatlas.index").warning("index writer process failed (%s); retrying in-process", exc)
-        sys.exit(1)
-
-
-def _start_indexer(cfg: Config, model: RepoModel, cache: idx.FactsCache, fresh: dict[str, FileFacts],
-                   diagnostics: list[Diagnostic]) -> multiprocessing.process.BaseProcess | None:
-    """Write the index in a forked process while the pool renders (it took 4-5 s on PyTorch, all serial).
-
-    It is left marked in progress; `mark_complete` seals it after the pages and the manifest are written,
-    so an interrupted build can never leave an index that vouches for half-written pages."""
-    if cfg.workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    cfg.output.mkdir(parents=True, exist_ok=True)  # a first build: the pages have not created it yet
-    proc = multiprocessing.get_context("fork").Process(
-        target=_index_proc, args=(cfg, model, cache, sorted(fresh), diagnostics), name="docatlas-index")
-    proc.start()
-    return proc
-
-
-def _join(proc: multiprocessing.process.BaseProcess) -> int:
-    proc.join()
-    return proc.exitcode if proc.exitcode is not None else 1
-
-
 def _clock(timings: dict[str, float], stage: str, start: float) -> float:
     now = time.perf_counter()
     timings[stage] = round(now - start, 3)
@@ -213,7 +182,6 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
     cache.mark_dirty()
-    indexer = _start_indexer(cfg, model, cache, fresh, scanned.diagnostics)
     state = {"cfg": cfg, "model": model, "out": out}
     for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
         for rel, d, written, signature in results:
@@ -225,9 +193,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     report.removed = len(out.finish(pages, inputs))
     t = _clock(report.timings, "finish", t)
-    if indexer is None or _join(indexer) != 0:  # no second process, or it failed: write it here
-        idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages, complete=False)
-    idx.mark_complete(cache, len(pages))
+    idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages)
     _clock(report.timings, "index", t)
     _STATE.clear()
     report.model = model
