@@ -8,16 +8,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from docatlas import index as idx
-from docatlas import languages, render
+from docatlas import languages
 from docatlas.config import Config
 from docatlas.extract import extract_file
-from docatlas.link import RepoModel, link
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.scan import scan
+
+if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
+    from docatlas.link import RepoModel  # a no-op rebuild stops after the scan and must start fast
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 T = TypeVar("T")
@@ -72,6 +74,8 @@ def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     A page whose input signature matches the last complete build is neither rendered nor written.
     """
     cfg: Config = _STATE["cfg"]
+    from docatlas import render
+
     model: RepoModel = _STATE["model"]
     out: OutputFolder = _STATE["out"]
     kind, target = task
@@ -170,6 +174,8 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         report.diagnostics.extend(f.diagnostics)
     t = _clock(report.timings, "extract", t)
     report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
+
+    from docatlas.link import link
 
     model = link(cfg.name, facts)
     t = _clock(report.timings, "link", t)
