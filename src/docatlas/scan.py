@@ -134,15 +134,15 @@ def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel_path: str) -> 
 def _stat(root: Path, name: str, diagnostics: list[Diagnostic]) -> tuple[int, int] | None:
     if not _valid_name(name, diagnostics):
         return None
-    full = root / name
     try:
-        st = full.lstat()
+        st = os.lstat(f"{root}/{name}")  # plain strings: Path objects for every file cost more than the stat
     except FileNotFoundError:
         return None  # tracked but deleted in the work tree
     except OSError as exc:
         diagnostics.append(Diagnostic(name, 0, 0, "DA101", f"cannot stat: {exc.strerror}"))
         return None
     if stat.S_ISLNK(st.st_mode):
+        full = root / name
         try:
             target = full.resolve(strict=True)
         except (OSError, RuntimeError) as exc:
