@@ -266,24 +266,14 @@ def read_source(cfg: Config, facts: FileFacts) -> str | None:
         return None
 
 
-def file_context(model: RepoModel, cfg: Config, path: str) -> dict[str, Any]:
+def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
+    """The part of a file page computed from the file's own facts and path alone.
+
+    It is left out of the page's signature (the facts digest stands for it) and built only when the page is
+    rendered: on a rebuild after a one-file edit, every other page skips this work.
+    """
     facts = model.files[path]
     page = P.file_page(path)
-    lang = languages.get(facts.language)
-    folder = P.folder_of(path)
-    purpose = model.purposes[path]
-    module = model.module_of.get(path, "")
-    tree = symbol_tree(facts.symbols)
-    imports = model.imports.get(path, [])
-    import_rows = []
-    for r in imports:
-        target = P.url_quote(P.rel(page, P.file_page(r.target))) if r.target else ""
-        import_rows.append({"r": r, "link": target, "label": IMPORT_LABELS.get(r.category, r.category)})
-    importer_paths = model.imported_by.get(path, [])
-    importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
-                  "test": model.purposes[p].label == "test"} for p in importer_paths[:LIST_LIMIT]]
-    categories = Counter(r.category for r in imports)
-    statements = len(facts.imports)
     tests = list(facts.tests)
     test_ids = []
     for t in tests:
@@ -293,19 +283,13 @@ def file_context(model: RepoModel, cfg: Config, path: str) -> dict[str, Any]:
     by_cat = defaultdict(list)
     for f in facts.findings:
         by_cat[f.category].append(f)
-    related = related_files(model, path)
-    graph_facts = _graph_facts(model, path, page)
     public = [s.name for s in facts.symbols if not s.parent and s.kind in ("class", "function")
               and not s.name.startswith("_")]
-    ext = PurePosixPath(path).suffix
     return {
-        "path": path, "page": page, "facts": facts, "lang": lang, "purpose": purpose, "module": module,
-        "project": model.name, "folder": folder or "root",
-        "extension": ext or "(none)",
-        "tree": tree, "counts": symbol_counts(facts.symbols),
-        "src": lambda line: P.url_quote(P.source_link(page, path, line)),
-        "imports": import_rows, "import_statements": statements, "import_categories": categories,
-        "importers": importers, "tests": tests, "test_ids": test_ids,
+        "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
+        "extension": PurePosixPath(path).suffix or "(none)",
+        "tree": symbol_tree(facts.symbols), "counts": symbol_counts(facts.symbols),
+        "import_statements": len(facts.imports), "tests": tests, "test_ids": test_ids,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
         "security": _finding_rows(by_cat["security"], page, path),
@@ -314,9 +298,30 @@ def file_context(model: RepoModel, cfg: Config, path: str) -> dict[str, Any]:
         "analysed": facts.language in ("python", "python-stub") or bool(facts.symbols),
         "has_rules": facts.language in ("python", "python-stub"),
         "public": public, "exports": list(facts.exports),
-        "testers": [i for i in importers if i["test"]],
+    }
+
+
+def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
+    """The part of a file page that depends on other files (the link stage): what the signature hashes."""
+    page = P.file_page(path)
+    folder = P.folder_of(path)
+    imports = model.imports.get(path, [])
+    import_rows = []
+    for r in imports:
+        target = P.url_quote(P.rel(page, P.file_page(r.target))) if r.target else ""
+        import_rows.append({"r": r, "link": target, "label": IMPORT_LABELS.get(r.category, r.category)})
+    importer_paths = model.imported_by.get(path, [])
+    importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
+                  "test": model.purposes[p].label == "test"} for p in importer_paths[:LIST_LIMIT]]
+    related = related_files(model, path)
+    return {
+        "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
+        "project": model.name, "folder": folder or "root",
+        "src": lambda line: P.url_quote(P.source_link(page, path, line)),
+        "imports": import_rows, "import_categories": Counter(r.category for r in imports),
+        "importers": importers, "testers": [i for i in importers if i["test"]],
         "related": related, "related_total": model.related_total.get(path, len(related)),
-        "importers_total": len(importer_paths), "list_limit": LIST_LIMIT, **graph_facts,
+        "importers_total": len(importer_paths), "list_limit": LIST_LIMIT, **_graph_facts(model, path, page),
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
@@ -382,14 +387,9 @@ def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
     facts = model.files[path]
     page = P.file_page(path)
     embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts.digest}:{path}"
-    return Page(page, "file.md.j2", file_context(model, cfg, path), extra=embed, local=_FACTS_LOCAL,
-                late=lambda: {"source": _source_block(cfg, facts, read_source(cfg, facts), page)})
-
-
-# file-page context keys computed from the file's own facts and path only (see `Page.local`)
-_FACTS_LOCAL = frozenset({"facts", "lang", "tree", "counts", "tests", "test_ids", "test_classes", "fixtures",
-                          "security", "performance", "patterns", "analysed", "has_rules", "public", "exports",
-                          "extension", "import_statements", "path", "page"})
+    return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
+                late=lambda: {**file_local_context(model, path),
+                              "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
 
 
 def render_kw_page(model: RepoModel, path: str) -> Page:
