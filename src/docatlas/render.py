@@ -103,23 +103,22 @@ def _render(template: str, **ctx: Any) -> str:
 @dataclass
 class Page:
     """A page to be: its path, template and context. Its signature covers everything the text depends on
-    (docatlas's code and templates, the context, `extra` inputs such as the source's digest), so an unchanged
-    signature means an unchanged page and rendering can be skipped.
+    (docatlas's code and templates, `ctx`, and `extra`), so an unchanged signature means an unchanged page and
+    rendering can be skipped.
 
-    `local` names context keys computed from the file's own facts alone; they are left out of the signature
-    because `extra` holds the facts' digest (and the code fingerprint covers how facts are made), which is
-    much cheaper than spelling out every symbol.
+    `late` context is built only for rendering and is not hashed: it must be a function of `extra` alone,
+    e.g. what comes from one file's facts when `extra` holds their digest (the code fingerprint covers how
+    facts are made). That is much cheaper than hashing every symbol, and skipped pages never build it.
     """
 
     path: str
     template: str
     ctx: dict[str, Any]
     extra: str = ""
-    late: Callable[[], dict[str, Any]] | None = None  # context that is costly to build (the source text)
-    local: frozenset[str] = frozenset()
+    late: Callable[[], dict[str, Any]] | None = None
 
     def signature(self) -> str:
-        plain = {k: v for k, v in self.ctx.items() if k not in self.local and not callable(v)}
+        plain = {k: v for k, v in self.ctx.items() if not callable(v)}
         data = f"{code_fingerprint()}\0{self.template}\0{self.extra}\0{plain!r}"
         return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -393,6 +392,12 @@ def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
 
 
 def render_kw_page(model: RepoModel, path: str) -> Page:
+    """A file's keyword index: a function of its facts alone, so its digest is the whole signature."""
+    return _lazy(P.kw_page(path), "kw.md.j2", f"{model.files[path].digest}:{path}",
+                 lambda: _kw_context(model, path))
+
+
+def _kw_context(model: RepoModel, path: str) -> dict[str, Any]:
     facts = model.files[path]
     page = P.kw_page(path)
     doc = P.file_page(path)
@@ -409,12 +414,9 @@ def render_kw_page(model: RepoModel, path: str) -> Page:
                     for m, ln, names in imports]
     test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
                    "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
-    folder = P.folder_of(path)
-    kw = _page(page, "kw.md.j2", path=path, facts=facts, doc_link=doc_link, groups=group_list,
-               imports=import_items, tests=test_items, folder=folder or "root",
-               source_link=P.url_quote(P.source_link(page, path)), doc_name=PurePosixPath(doc).name)
-    kw.local, kw.extra = frozenset(kw.ctx), f"{facts.digest}:{path}"  # a function of the facts alone
-    return kw
+    return {"path": path, "facts": facts, "doc_link": doc_link, "groups": group_list, "imports": import_items,
+            "tests": test_items, "folder": P.folder_of(path) or "root",
+            "source_link": P.url_quote(P.source_link(page, path)), "doc_name": PurePosixPath(doc).name}
 
 
 # -- folder pages -------------------------------------------------------------------------------
