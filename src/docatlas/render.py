@@ -461,10 +461,13 @@ def render_folder_index(model: RepoModel, folder: str) -> Page:
 
 
 def _subtree_symbols(model: RepoModel, files: Iterable[str]) -> Counter[str]:
+    memo: dict[str, Counter[str]] = model.memo.setdefault("symbol-groups", {})  # every folder above asks again
     kinds: Counter[str] = Counter()
     for p in files:
-        for s in model.files[p].symbols:
-            kinds[keyword_group(s)] += 1
+        groups = memo.get(p)
+        if groups is None:
+            groups = memo[p] = Counter(keyword_group(s) for s in model.files[p].symbols)
+        kinds.update(groups)
     return kinds
 
 
@@ -565,6 +568,11 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
     )
 
 
+def is_keyword(s: Symbol) -> bool:
+    """Keyword pages list definitions; nested local ones and headings stay on their file's own pages."""
+    return s.kind != "heading" and "<locals>" not in s.qualname
+
+
 def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]]:
     """(qualname, kind, line, anchor) of a file's keyword-worthy symbols; nested locals and headings excluded.
 
@@ -575,7 +583,7 @@ def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]
     if found is None:
         symbols = model.files[path].symbols
         found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, symbol_anchors(symbols), strict=True)
-                 if s.kind != "heading" and "<locals>" not in s.qualname]
+                 if is_keyword(s)]
         memo[path] = found
     return found
 
@@ -653,7 +661,7 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
     Which pages exist follows from the keyword names alone; their link lists are built only for pages
     whose inputs changed.
     """
-    names = {k[0] for p in model.files for k in file_keywords(model, p)}
+    names = {s.qualname for f in model.files.values() for s in f.symbols if is_keyword(s)}
     letters: dict[str, list[str]] = defaultdict(list)
     for k in sorted(names, key=lambda k: (k.lower(), k)):
         letters[_letter(k)].append(k)
