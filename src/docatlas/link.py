@@ -7,6 +7,7 @@ is plain data (dicts, lists, frozen records) because render workers inherit it b
 
 from __future__ import annotations
 
+import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -25,6 +26,7 @@ from docatlas.resolve import (
     resolve_python,
 )
 from docatlas.resolve import python_roots as python_roots
+from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link"]
 
@@ -120,18 +122,10 @@ def build_folders(paths: list[str]) -> dict[str, Folder]:
     return folders
 
 
-def module_map(paths: list[str], roots: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(module name -> path, path -> module name); kept for callers that only want the names."""
-    index = PythonIndex(paths, roots)
-    return index.modules(), index.module_of
-
-
 # -- purpose ------------------------------------------------------------------------------------
 _CI_DIRS = (".github/workflows/", ".circleci/", ".gitlab-ci", ".azure-pipelines/", ".jenkins/", ".ci/",
             ".buildkite/", ".github/actions/")
 _EXAMPLE_DIRS = {"examples", "example", "benchmarks", "benchmark", "bench", "demo", "demos", "tutorials"}
-_VENDOR_DIRS = {"third_party", "third-party", "thirdparty", "3rdparty", "vendor", "vendored", "external", "extern",
-                "node_modules", "_vendor"}
 _PACKAGING = {"setup.py": "Python packaging script (`setup.py`)", "noxfile.py": "nox session definitions",
               "fabfile.py": "Fabric task definitions", "SConstruct": "SCons build script",
               "build.rs": "Cargo build script"}
@@ -278,33 +272,34 @@ def _tests_links(test_files: list[str], facts: dict[str, FileFacts], resolved: d
 
 
 def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: set[str]) -> list[str]:
-    """How to run one test file, by framework and by the repository's own conventions."""
+    """Shell commands that run one test file, by framework and by the repository's own conventions; empty
+    when nothing in the repository says how (a C++ test binary is whatever the build system makes of it)."""
     frameworks = {t.framework for t in facts.tests if t.kind in ("test", "class")}
+    q = shlex.quote
     if facts.language in PY_LANGS:
         root = index.root_of.get(path, "") if index else ""
         module = index.module_of.get(path, "") if index else ""
         runner = f"{root}/runtests.py" if root else "runtests.py"
         if root and runner in paths and module:
-            return [f"python {runner} {module}"]  # Django's convention: labels relative to the tests root
+            return [f"python {q(runner)} {q(module)}"]  # Django's convention: labels relative to the tests root
         if facts.main_line:
-            return [f"python {path}", f"python -m pytest {path}"]
-        return [f"python -m pytest {path}"]
+            if module and any(i.level for i in facts.imports):  # relative imports need the package context
+                run = f"python -m {q(module)}"
+                return [f"(cd {q(root)} && {run})" if root else run, f"python -m pytest {q(path)}"]
+            return [f"python {q(path)}", f"python -m pytest {q(path)}"]
+        return [f"python -m pytest {q(path)}"]
     stem = PurePosixPath(path).stem
     folder = path.rsplit("/", 1)[0] if "/" in path else "."
-    if "gtest" in frameworks or "catch2" in frameworks or facts.language in C_LANGS:
-        if "CMakeLists.txt" in paths:
-            return [f"ctest --test-dir build -R {stem}"]
-        return [f"build the `{stem}` test target, then run its binary"]
     if "go" in frameworks or facts.language == "go":
-        return [f"go test ./{folder}/"]
+        return [f"go test {q('./' + folder + '/')}"]
     if "rust" in frameworks or facts.language == "rust":
         if path.startswith("tests/") or "/tests/" in path:
-            return [f"cargo test --test {stem}"]
+            return [f"cargo test --test {q(stem)}"]
         return ["cargo test"]
     if frameworks & {"jest", "vitest", "mocha", "js"} or facts.language in ("javascript", "typescript", "tsx"):
         tool = {"vitest": "npx vitest run", "mocha": "npx mocha"}.get(next(iter(sorted(frameworks)), ""),
                                                                       "npx jest")
-        return [f"{tool} {path}"]
+        return [f"{tool} {q(path)}"]
     return []
 
 
@@ -379,15 +374,19 @@ def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
             if e.category == "repo" and e.target != path:
                 edges[path].add(e.target)
     rank = graph.pagerank(paths, edges)
-    pos = {p: i for i, p in enumerate(sorted(paths, key=lambda p: (-rank[p], p)), 1)}
+    # competition ranking: files with equal scores share a position (and so a centrality band); breaking
+    # ties by name put half of PyTorch's equally ranked files in "top 50%" and half in "lower half"
+    pos: dict[str, int] = {}
+    ordered = sorted(paths, key=lambda p: -rank[p])
+    for i, p in enumerate(ordered):
+        pos[p] = pos[ordered[i - 1]] if i and rank[ordered[i - 1]] == rank[p] else i + 1
     reverse: dict[str, set[str]] = defaultdict(set)
     for src, targets in edges.items():
         for t in targets:
             reverse[t].add(src)
     graph_nodes = sorted(set(edges) | set(reverse))
-    folder_list = sorted(build_folders(paths))
-    uses, used_by = graph.folder_dependencies(edges, folder_list)
     folders = build_folders(paths)
+    uses, used_by = graph.folder_dependencies(edges, sorted(folders))
     purposes = {p: classify(facts[p], index.module_of.get(p),
                             frozenset(PurePosixPath(s).name for s in folders[folders_key(p)].files)
                             if PurePosixPath(p).name == "conf.py" else frozenset()) for p in paths}

@@ -18,7 +18,7 @@ from docatlas.model import Diagnostic, ScannedFile
 
 MANIFEST_NAME = ".docatlas-manifest.json"
 _VCS_DIRS = {".git", ".hg", ".svn", ".bzr"}
-_VENDOR_DIRS = {"third_party", "third-party", "thirdparty", "3rdparty", "vendor", "vendored", "external",
+VENDOR_DIRS = {"third_party", "third-party", "thirdparty", "3rdparty", "vendor", "vendored", "external",
                 "extern", "node_modules", "_vendor"}
 
 
@@ -30,7 +30,7 @@ class ScanResult:
 
 
 def is_vendored(path: str) -> bool:
-    return any(part in _VENDOR_DIRS for part in path.split("/")[:-1])
+    return any(part in VENDOR_DIRS for part in path.split("/")[:-1])
 
 
 def scan(root: Path, output: Path, exclude: tuple[str, ...] = ()) -> ScanResult:
