@@ -120,6 +120,9 @@ def test_graph_rank_transitive_and_folder_dependencies() -> None:
     assert m.transitive_imports["a/y.py"] == 2
     assert dict(m.folder_uses["a"]) == {"core": 1}
     assert dict(m.folder_used_by["core"]) == {"a": 1, "b": 1}
+    # equal scores share a position: the number of files that score at least as high
+    tied = [p for p in m.files if m.rank[p] == m.rank["b/z.py"]]
+    assert len(tied) > 1 and {m.rank_pos[p] for p in tied} == {max(m.rank_pos.values())}
 
 
 def test_related_files_differ_by_file_and_use_same_stem_across_languages() -> None:
