@@ -69,3 +69,16 @@ def test_previous_pages_survive_a_failed_run(make_repo, tmp_path: Path, capsys) 
     assert code == 2
     assert any("bogus" in line for line in lines)
     assert (out / "a.py_docs.md").read_bytes() == before
+
+
+def test_folders_named_like_pages_do_not_crash(make_repo, tmp_path: Path, capsys) -> None:
+    repo = make_repo({"keywords.md/x.txt": "hi\n", "a.py": "A = 1\n", "a.py_docs.md/n.txt": "n\n",
+                      "pkg/index.md/y.txt": "y\n"})
+    out = tmp_path / "out"
+    code, lines = run(repo, out, capsys)
+    assert code == 1
+    assert sorted(line.split(":", 1)[0] for line in lines) == ["a.py_docs.md", "keywords.md", "pkg/index.md"]
+    assert all("DA305" in line for line in lines)
+    assert (out / "keywords.md" / "x.txt_docs.md").is_file()
+    assert (out / "a.py_docs.md" / "n.txt_docs.md").is_file()
+    assert (out / "a.py_kw.md").is_file()

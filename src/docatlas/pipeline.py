@@ -87,7 +87,11 @@ def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     else:
         pages = list(render.render_keywords(model, cfg).values())
     results = []
+    blocked: frozenset[str] = _STATE["blocked"]
     for page in pages:
+        if page.path in blocked:  # a folder of the repository has this name: its pages live under it
+            results.append((page.path, "", -1, ""))
+            continue
         signature = page.signature()
         digest = out.unchanged(page.path, signature)
         if digest is not None:
@@ -188,9 +192,13 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
     cache.mark_dirty()
-    state = {"cfg": cfg, "model": model, "out": out}
+    state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
     for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
         for rel, d, written, signature in results:
+            if written < 0:
+                report.diagnostics.append(Diagnostic(rel, 0, 0, "DA305", "this page's name is taken by a folder of "
+                                                     "the repository (its own pages go inside it); page not written"))
+                continue
             pages[rel] = d
             inputs[rel] = signature
             report.written += written > 0
