@@ -214,3 +214,21 @@ def json_pages(out: Path) -> dict[str, str]:
     import json
 
     return dict(json.loads((out / MANIFEST_NAME).read_text())["pages"])
+
+
+def test_page_of_an_unread_file_follows_its_size(make_repo, tmp_path: Path) -> None:
+    """Files over --max-file-bytes have no digest; their pages must still change when they do."""
+    repo = make_repo({"big.txt": "x" * 100})
+    out = tmp_path / "out"
+    assert build(repo, out, "--max-file-bytes", "50") == 1
+    (repo / "big.txt").write_text("x" * 160)
+    assert build(repo, out, "--max-file-bytes", "50") == 1
+    page = (out / "big.txt_docs.md").read_text()
+    assert "160 bytes" in page and "100 bytes" not in page
+
+
+def test_refuses_to_document_docatlas_output(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({"a.py": "A = 1\n"})
+    assert build(repo, tmp_path / "out") == 0
+    assert build(tmp_path / "out", tmp_path / "out2") == 2
+    assert not (tmp_path / "out2").exists()

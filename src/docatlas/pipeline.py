@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from docatlas import index as idx
 from docatlas import languages
 from docatlas.config import Config
+from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.scan import scan
+from docatlas.scan import MANIFEST_NAME, scan
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link import RepoModel  # a no-op rebuild stops after the scan and must start fast
@@ -154,6 +155,9 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     index write lost as much again. Nothing here relies on it: the records hold no reference cycles."""
     report = BuildReport(output=str(cfg.output))
     t0 = t = time.perf_counter()
+    if (cfg.root / MANIFEST_NAME).is_file():
+        raise OutputError(f"{cfg.root} is itself docatlas output (it holds {MANIFEST_NAME}); document the "
+                          f"repository it was built from instead")
     out = OutputFolder(cfg.output, cfg.root, cfg.force)
     scanned = scan(cfg.root, cfg.output, cfg.exclude)
     report.diagnostics.extend(scanned.diagnostics)

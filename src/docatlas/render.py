@@ -382,10 +382,18 @@ def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
             for p, reason in model.related.get(path, [])]
 
 
+def facts_key(facts: FileFacts) -> str:
+    """What a page made from one file's facts alone depends on: the content digest, or, for a file that was
+    not read (too large, unreadable), what the page says about it instead."""
+    if facts.digest:
+        return f"{facts.path}:{facts.digest}"
+    return f"{facts.path}:unread:{facts.size}:{facts.diagnostics!r}"
+
+
 def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
     facts = model.files[path]
     page = P.file_page(path)
-    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts.digest}:{path}"
+    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
     return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
                 late=lambda: {**file_local_context(model, path),
                               "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
@@ -393,7 +401,7 @@ def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
 
 def render_kw_page(model: RepoModel, path: str) -> Page:
     """A file's keyword index: a function of its facts alone, so its digest is the whole signature."""
-    return _lazy(P.kw_page(path), "kw.md.j2", f"{model.files[path].digest}:{path}",
+    return _lazy(P.kw_page(path), "kw.md.j2", facts_key(model.files[path]),
                  lambda: _kw_context(model, path))
 
 
@@ -610,7 +618,7 @@ def facts_digest(model: RepoModel, files: Iterable[str]) -> str:
     signature): what keyword pages are made from, far cheaper to hash than the keyword lists themselves."""
     h = hashlib.sha1()
     for p in files:
-        h.update(f"{p}\0{model.files[p].digest}\n".encode("utf-8", "surrogatepass"))
+        h.update(f"{facts_key(model.files[p])}\n".encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
