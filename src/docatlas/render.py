@@ -300,6 +300,19 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     }
 
 
+def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:
+    """One category per import (a statement importing several names from one module is one import), so the
+    counts add up to the number of imports even when one import resolves to several files."""
+    per_import: dict[int, str] = {}
+    for r in rows:
+        if per_import.get(id(r.imp)) != "repo":
+            per_import[id(r.imp)] = r.category
+    counts = Counter(per_import.values())
+    if len(facts.imports) > len(per_import):
+        counts["unclassified"] = len(facts.imports) - len(per_import)
+    return counts
+
+
 def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     """The part of a file page that depends on other files (the link stage): what the signature hashes."""
     page = P.file_page(path)
@@ -317,7 +330,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
         "src": lambda line: P.url_quote(P.source_link(page, path, line)),
-        "imports": import_rows, "import_categories": Counter(r.category for r in imports),
+        "imports": import_rows, "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "related": related, "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "list_limit": LIST_LIMIT, **_graph_facts(model, path, page),
