@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -274,10 +275,12 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     facts = model.files[path]
     page = P.file_page(path)
     tests = list(facts.tests)
+    python = facts.language in ("python", "python-stub")
     test_ids = []
     for t in tests:
         if t.kind == "test":
-            test_ids.append({"t": t, "node": f"{path}::{t.name.replace('.', '::')}",
+            node = f"{path}::{t.name.replace('.', '::')}" if python else t.name  # pytest node ids are Python's
+            test_ids.append({"t": t, "node": node,
                              "link": P.url_quote(P.source_link(page, path, t.line))})
     by_cat = defaultdict(list)
     for f in facts.findings:
@@ -517,6 +520,29 @@ def _public_api(model: RepoModel, init: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(names)), "names its `__init__.py` defines or imports from the repository"
 
 
+def _folder_test_commands(model: RepoModel, folder: str, tests: list[str]) -> tuple[list[str], list[str]]:
+    """Commands that run the folder's tests, and the test files for which the repository says nothing about
+    how to run them (a C++ test is whatever binary the build system makes). Python test files collapse to
+    one command when there are many: the runner's common label, else pytest on the folder; other languages
+    keep their own commands, never a Python one."""
+    python = [p for p in tests if model.files[p].language in ("python", "python-stub")]
+    py_commands = sorted({c[0] for p in python if (c := model.run_commands.get(p))})
+    if len(py_commands) > 5:
+        runner = next((c.split()[1] for c in py_commands if c.startswith("python ") and "runtests.py " in c), "")
+        labels = [model.module_of.get(p, "").split(".") for p in python if model.module_of.get(p)]
+        common: list[str] = []
+        for parts in zip(*labels, strict=False):
+            if len(set(parts)) != 1:
+                break
+            common.append(parts[0])
+        label = ".".join(common[:-1] if labels and len(common) == min(map(len, labels)) else common)
+        py_commands = [f"python {runner} {label}".rstrip()] if runner else [
+            f"python -m pytest {shlex.quote(folder or '.')}"]
+    others = [p for p in tests if p not in set(python)]
+    other_commands = sorted({c for p in others for c in model.run_commands.get(p, [])[:1]})
+    return py_commands + other_commands, [p for p in others if not model.run_commands.get(p)]
+
+
 def render_folder_doc(model: RepoModel, folder: str) -> Page:
     page = P.folder_page(folder, "doc.md")
     fold = model.folders[folder]
@@ -555,17 +581,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
     testers = sorted({tl.test for p in files for tl in model.tested_by.get(p, [])
                       if not tl.test.startswith(prefix)}) if folder else []
     testers = model.by_rank(testers)
-    commands = sorted({c[0] for p in tests_here if (c := model.run_commands.get(p))})
-    if len(commands) > 5:  # one command for the folder: the runner's common label, else pytest on the folder
-        runner = next((c.split()[1] for c in commands if c.startswith("python ") and "runtests.py " in c), "")
-        labels = [model.module_of.get(p, "").split(".") for p in tests_here if model.module_of.get(p)]
-        common: list[str] = []
-        for parts in zip(*labels, strict=False):
-            if len(set(parts)) != 1:
-                break
-            common.append(parts[0])
-        label = ".".join(common[:-1] if labels and len(common) == min(map(len, labels)) else common)
-        commands = [f"python {runner} {label}".rstrip()] if runner else [f"python -m pytest {folder or '.'}"]
+    commands, no_command = _folder_test_commands(model, folder, tests_here)
     structure = [{"name": s.rsplit("/", 1)[-1], "files": len(model.subtree_files(s)),
                   "link": P.url_quote(P.rel(page, P.folder_page(s, "doc.md")))} for s in fold.subfolders]
     module_count = sum(1 for p in files if p in model.module_of)
@@ -585,7 +601,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
         structure=structure, symbol_kinds=sorted(_subtree_symbols(model, files).items()),
         index_link="./index.md", sub_link="./sub.md", list_limit=LIST_LIMIT,
         parent_doc=P.url_quote(P.rel(page, P.folder_page(P.folder_of(folder), "doc.md"))) if folder else "",
-        test_commands=commands,
+        test_commands=commands, tests_without_command=no_command,
     )
 
 
