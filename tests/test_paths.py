@@ -27,3 +27,10 @@ def test_source_links_climb_out_of_the_output_folder() -> None:
 
 def test_url_quote_keeps_links_valid_markdown() -> None:
     assert P.url_quote("./my file (1).py_docs.md") == "./my%20file%20%281%29.py_docs.md"
+
+
+def test_url_quote_encodes_path_characters_but_keeps_our_fragments() -> None:
+    assert P.url_quote("../../C#/x.py#L1") == "../../C%23/x.py#L1"
+    assert P.url_quote("./C#/index.md") == "./C%23/index.md"
+    assert P.url_quote("./test a|b.py_docs.md#sym-f") == "./test%20a%7Cb.py_docs.md#sym-f"
+    assert P.url_quote("./q?.txt_docs.md") == "./q%3F.txt_docs.md"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 
 def file_page(path: str) -> str:
@@ -53,7 +54,14 @@ def anchor(qualname: str) -> str:
     return "sym-" + _ANCHOR_UNSAFE.sub("-", qualname).strip("-")
 
 
+_FRAGMENT = re.compile(r"L\d+|sym-[A-Za-z0-9_.-]*|[a-z0-9-]+")  # the fragments docatlas itself links to
+
+
 def url_quote(link: str) -> str:
-    """Markdown link targets may not contain spaces or parentheses unescaped."""
-    return link.replace("%", "%25").replace(" ", "%20").replace("(", "%28").replace(")", "%29") \
-        .replace("<", "%3C").replace(">", "%3E")
+    """A link target that survives Markdown: the path percent-encoded (spaces, parentheses, `#`, `?`, `|`,
+    backticks, newlines, non-ASCII), a fragment docatlas added (`#L12`, `#sym-...`) kept as it is."""
+    path, hash_, fragment = link.rpartition("#")
+    if not hash_ or not _FRAGMENT.fullmatch(fragment) or "/" in fragment:
+        path, fragment = link, ""
+    quoted = quote(path, safe="/-._~!$&'*+,;=:@")
+    return f"{quoted}#{fragment}" if fragment else quoted
