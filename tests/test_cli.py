@@ -232,3 +232,12 @@ def test_refuses_to_document_docatlas_output(make_repo, tmp_path: Path) -> None:
     assert build(repo, tmp_path / "out") == 0
     assert build(tmp_path / "out", tmp_path / "out2") == 2
     assert not (tmp_path / "out2").exists()
+
+
+def test_settings_are_type_checked(make_repo, tmp_path: Path, capsys) -> None:
+    repo = make_repo({"a.py": "A = 1\n", "build/gen.py": "G = 1\n", "docatlas.toml": 'exclude = "build/"\n'})
+    assert build(repo, tmp_path / "out") == 0
+    assert not (tmp_path / "out" / "build").exists()  # one pattern, not one per character
+    (repo / "docatlas.toml").write_text('jobs = "2"\n')
+    assert build(repo, tmp_path / "out") == 2
+    assert "must be an integer" in capsys.readouterr().err

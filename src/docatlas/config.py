@@ -65,8 +65,31 @@ def file_settings(root: Path) -> dict[str, Any]:
             settings.update({k.replace("-", "_"): v for k, v in data.items()})
     unknown = set(settings) - _FILE_KEYS
     if unknown:
-        raise ConfigError(f"unknown docatlas settings in {root}: {', '.join(sorted(unknown))}")
-    return settings
+        raise ConfigError(f"unknown docatlas settings in {root}: {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(sorted(_FILE_KEYS))})")
+    return _checked(settings, root)
+
+
+_INT_KEYS = {"jobs": 0, "max_embed_bytes": 1, "head_lines": 1, "max_file_bytes": 1, "list_limit": 1}
+
+
+def _checked(settings: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Settings of the right types: a string `exclude` is one pattern, not one pattern per character."""
+    out = dict(settings)
+    if isinstance(out.get("exclude"), str):
+        out["exclude"] = [out["exclude"]]
+    for key, value in out.items():
+        if key == "exclude":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            want = "a list of gitignore-style patterns"
+        elif key in _INT_KEYS:
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= _INT_KEYS[key]
+            want = f"an integer >= {_INT_KEYS[key]}"
+        else:
+            ok, want = isinstance(value, str), "a string"
+        if not ok:
+            raise ConfigError(f"docatlas setting `{key}` in {root} must be {want}, not {value!r}")
+    return out
 
 
 def _declared_name(root: Path) -> str:
