@@ -241,3 +241,12 @@ def test_settings_are_type_checked(make_repo, tmp_path: Path, capsys) -> None:
     (repo / "docatlas.toml").write_text('jobs = "2"\n')
     assert build(repo, tmp_path / "out") == 2
     assert "must be an integer" in capsys.readouterr().err
+
+
+def test_embedded_source_is_decoded_like_the_analysis(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({"latin.py": "# -*- coding: latin-1 -*-\ns = 'caf\xe9'\n".encode("latin-1"),
+                      "bom.py": b"\xef\xbb\xbfX = 1\n"})
+    out = tmp_path / "out"
+    assert build(repo, out) == 0
+    assert "s = 'café'" in (out / "latin.py_docs.md").read_text()
+    assert "```python\nX = 1\n```" in (out / "bom.py_docs.md").read_text()

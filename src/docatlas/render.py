@@ -17,6 +17,7 @@ import jinja2
 from docatlas import __version__, languages
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.extract import decode
 from docatlas.fingerprint import code_fingerprint
 from docatlas.link import RepoModel
 from docatlas.model import FileFacts, Finding, Symbol
@@ -261,9 +262,10 @@ def read_source(cfg: Config, facts: FileFacts) -> str | None:
     if facts.binary or cfg.embed_source == "none" or not facts.digest:
         return None
     try:
-        return (cfg.root / facts.path).read_bytes().decode("utf-8", "replace")
+        data = (cfg.root / facts.path).read_bytes()
     except OSError:
         return None
+    return decode(data, facts.path, facts.language)[0]  # as the analysis read it (BOM, PEP 263 coding lines)
 
 
 def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
