@@ -250,3 +250,14 @@ def test_embedded_source_is_decoded_like_the_analysis(make_repo, tmp_path: Path)
     assert build(repo, out) == 0
     assert "s = 'café'" in (out / "latin.py_docs.md").read_text()
     assert "```python\nX = 1\n```" in (out / "bom.py_docs.md").read_text()
+
+
+def test_truncation_notices_tell_the_truth(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({"ff.c": "".join(f"int x{i};\f\n" for i in range(200)), "one.js": "x" * 5000})
+    out = tmp_path / "out"
+    assert build(repo, out, "--embed-source", "head") == 0
+    page = (out / "ff.c_docs.md").read_text()
+    assert "Showing the first 80 of 200 lines" in page
+    assert "int x79;" in page and "int x80;" not in page
+    assert build(repo, out, "--max-embed-bytes", "1000") == 0
+    assert "showing the first 1,000 of 5,000 bytes, which end inside line 1" in (out / "one.js_docs.md").read_text()

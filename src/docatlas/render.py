@@ -237,17 +237,22 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
     shown = text
     notice = ""
     if cfg.embed_source == "head" and total_lines > cfg.head_lines:
-        shown = "".join(text.splitlines(keepends=True)[: cfg.head_lines])
+        # lines are "\n"-separated, as `FileFacts.lines` counts them (splitlines also breaks at \f and \v)
+        shown = "".join(line + "\n" for line in text.split("\n", cfg.head_lines)[: cfg.head_lines])
         notice = (f"Showing the first {cfg.head_lines:,} of {total_lines:,} lines (`--embed-source head`); "
                   f"the whole file is [{facts.path}]({P.url_quote(link)}).")
     elif len(text.encode("utf-8", "replace")) > cfg.max_embed_bytes:
         cut = text.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
-        cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
-        n = cut.count("\n")
-        shown = cut
-        notice = (f"Truncated: showing the first {n:,} of {total_lines:,} lines "
-                  f"({len(cut.encode('utf-8')):,} of {facts.size:,} bytes; limit `--max-embed-bytes` "
-                  f"{cfg.max_embed_bytes:,}). The whole file is [{facts.path}]({P.url_quote(link)}).")
+        limit = f"limit `--max-embed-bytes` {cfg.max_embed_bytes:,}"
+        whole = f"The whole file is [{facts.path}]({P.url_quote(link)})."
+        if "\n" in cut:
+            shown = cut[: cut.rfind("\n") + 1]
+            notice = (f"Truncated: showing the first {shown.count(chr(10)):,} of {total_lines:,} lines "
+                      f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes; {limit}). {whole}")
+        else:  # one very long first line: say so rather than "the first 0 lines"
+            shown = cut
+            notice = (f"Truncated: showing the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
+                      f"which end inside line 1 ({limit}). {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
     return {"mode": "embedded", "link": link, "text": shown, "fence": fence_for(shown), "notice": notice}
