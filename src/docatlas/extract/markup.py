@@ -37,6 +37,23 @@ def _heading_symbols(headings: list[tuple[int, str, int]], total_lines: int) -> 
     return out
 
 
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_RST_LINK = re.compile(r"`([^`<]+?)\s*<[^>]*>`__?")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def link_text(text: str) -> str:
+    """Markdown/reST links reduced to their text: copied onto a page elsewhere, their relative targets and
+    `#anchors` would point nowhere."""
+    return _RST_LINK.sub(r"\1", _MD_LINK.sub(r"\1", text))
+
+
+def _is_prose(first_line: str) -> bool:
+    """A paragraph that can summarise the document: not HTML, a badge, a table or a list (a table of
+    contents is not a summary)."""
+    return not first_line.lstrip().startswith(("<", "[!", "!", "|")) and not _LIST_ITEM.match(first_line)
+
+
 def extract_markdown(path: str, text: str) -> Extraction:
     out = Extraction()
     lines = text.splitlines()
@@ -68,13 +85,13 @@ def extract_markdown(path: str, text: str) -> Extraction:
         if line.strip():
             para.append(line)
         else:
-            if para and not first_para and not para[0].lstrip().startswith(("<", "[!", "!", "|")):
+            if para and not first_para and _is_prose(para[0]):
                 first_para = " ".join(para)
             para = []
-    if para and not first_para:
+    if para and not first_para and _is_prose(para[0]):
         first_para = " ".join(para)
-    out.docstring = first_paragraph(first_para)
-    out.symbols = _heading_symbols(headings, len(lines))
+    out.docstring = first_paragraph(link_text(first_para))
+    out.symbols = _heading_symbols([(level, link_text(title), line) for level, title, line in headings], len(lines))
     return out
 
 
