@@ -44,7 +44,9 @@ def cli() -> None:
               help="Largest source embedded in full [default: 200000].")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=None,
               help="Larger files are listed but not read [default: 8000000].")
-@click.option("--name", "project_name", default=None, help="Project name used in headings [default: folder name].")
+@click.option("--name", "project_name", default=None,
+              help="Project name used in headings [default: `[project] name` of the repository's "
+                   "pyproject.toml, else the folder name].")
 @click.option("--force", is_flag=True, default=None,
               help="Write into a non-empty folder that docatlas did not create.")
 @click.option("--full", is_flag=True, default=None,
