@@ -66,6 +66,7 @@ _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x00asm", "WebAssembly module"), (b"RIFF", "RIFF media"), (b"OggS", "Ogg media"),
     (b"\xca\xfe\xba\xbe", "Mach-O/Java class"), (b"\xcf\xfa\xed\xfe", "Mach-O binary"),
     (b"MZ", "Windows executable"), (b"SQLite format 3", "SQLite database"), (b"<\x00?\x00", "UTF-16 text"),
+    (b"\xff\xfe", "UTF-16 text"), (b"\xfe\xff", "UTF-16 text"),
 )
 _BINARY_EXTENSIONS = {
     ".png": "PNG image", ".jpg": "JPEG image", ".jpeg": "JPEG image", ".gif": "GIF image",
@@ -93,9 +94,7 @@ def binary_kind(data: bytes, path: str) -> str:
     head = data[:8192]
     for sig, kind in _BINARY_SIGNATURES:
         if head.startswith(sig):
-            if kind == "UTF-16 text":
-                break
-            return kind
+            return kind  # UTF-16 text included: listed with its kind, not analysed as UTF-8
     if b"\x00" in head:
         return _BINARY_EXTENSIONS.get(os.path.splitext(path)[1].lower(), "binary data")
     if head and _control_share(head) > 0.30:
