@@ -384,33 +384,11 @@ class _transaction:
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _getattr_map(model: Any, *names: str) -> dict[str, Any]:
-    """The first of `names` that the model has as a mapping: the link stage grows fields over time, and the
-    index fills its tables from whichever it offers."""
-    for name in names:
-        value = getattr(model, name, None)
-        if isinstance(value, dict):
-            return value
-    return {}
-
-
 def _test_links(model: Any) -> list[tuple[str, str, str, str, str]]:
-    """(target, test file, names, via, cases) rows. From the link stage's `tested_by` (source path -> records
-    with `test`, `target`, `names`, `via`, `cases`) when it has one, else from test files importing the target."""
-    rows: list[tuple[str, str, str, str, str]] = []
-    tested = _getattr_map(model, "tested_by")
-    if tested:
-        for target, items in tested.items():
-            for item in items:
-                test = item if isinstance(item, str) else str(getattr(item, "test", ""))
-                if test:
-                    rows.append((target, test, "\n".join(getattr(item, "names", ())), str(getattr(item, "via", "")),
-                                 "\n".join(getattr(item, "cases", ()))))
-        return sorted(set(rows))
-    for target, importers in model.imported_by.items():
-        for p in importers:
-            if model.purposes[p].label == "test":
-                rows.append((target, p, "", "", ""))
+    """(target, test file, names, via, cases) rows, from the link stage's `tested_by`: the same links the
+    pages show."""
+    rows = {(target, tl.test, "\n".join(tl.names), tl.via, "\n".join(tl.cases))
+            for target, links in model.tested_by.items() for tl in links}
     return sorted(rows)
 
 
@@ -464,7 +442,7 @@ def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Dia
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM search WHERE rowid < 0")
     conn.execute("DELETE FROM diagnostics WHERE stage = 'scan'")
-    ranks = _getattr_map(model, "rank")
+    ranks = model.rank
     file_rows = []
     search_rows: list[tuple[Any, ...]] = []
     for i, (path, f) in enumerate(sorted(model.files.items()), 1):

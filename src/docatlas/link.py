@@ -16,6 +16,7 @@ from typing import Any
 
 from docatlas import graph, languages
 from docatlas.model import FileFacts
+from docatlas.paths import folder_of
 from docatlas.resolve import (
     C_LANGS,
     PY_LANGS,
@@ -83,9 +84,6 @@ class RepoModel:
     related_total: dict[str, int] = field(default_factory=dict)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
-
-    def folder_of(self, path: str) -> str:
-        return path.rsplit("/", 1)[0] if "/" in path else ""
 
     def subtree_files(self, folder: str) -> list[str]:
         """Every file under `folder`, sorted; computed for all folders at once on first use."""
@@ -342,7 +340,7 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
             if other != path and o_ext != ext and not model.files[other].binary:
                 add(other, f"same name `{stem}` in another language ({o_ext or 'no extension'})", 3)
     if not reasons:
-        siblings = [p for p in model.folders[model.folder_of(path)].files
+        siblings = [p for p in model.folders[folder_of(path)].files
                     if p != path and not model.files[p].binary]
         for p in model.by_rank(siblings)[:5]:
             add(p, "same folder (no import, test or naming relation found; ranked by centrality)", 4)
@@ -392,7 +390,7 @@ def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
     folders = build_folders(paths)
     uses, used_by = graph.folder_dependencies(edges, sorted(folders))
     purposes = {p: classify(facts[p], index.module_of.get(p),
-                            frozenset(PurePosixPath(s).name for s in folders[folders_key(p)].files)
+                            frozenset(PurePosixPath(s).name for s in folders[folder_of(p)].files)
                             if PurePosixPath(p).name == "conf.py" else frozenset()) for p in paths}
     test_files = [p for p in paths if purposes[p].label == "test"]
     tests_of = _tests_links([p for p in test_files if facts[p].language in PY_LANGS], facts, resolved, purposes,
@@ -445,10 +443,6 @@ def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
         model.related_total[p] = len(rel)
     model.subtree_files("")  # fill the per-folder lists before render workers fork, so they share them
     return model
-
-
-def folders_key(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
 def _split(path: str) -> tuple[str, str]:
