@@ -159,3 +159,73 @@ def test_interrupted_render_is_not_mistaken_for_a_complete_build(make_repo, monk
     assert "render+write" in report.timings  # the index was marked incomplete: pages are checked again
     _build(repo, out_b)
     assert _tree(out_a) == _tree(out_b)
+
+
+LINKED = {
+    **REPO,
+    "pkg/__init__.py": '"""Demo."""\nfrom .a import alpha\nfrom .b import *\n\n__all__ = ["alpha", "beta"]\n',
+    "pkg/run.py": 'import sys\n\n\ndef main():\n    return 0\n\n\nif __name__ == "__main__":\n    sys.exit(main())\n',
+    "csrc/util.h": "#pragma once\n// Helpers.\nint helper(int x);\n",
+    "csrc/util.cpp": '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n',
+    "csrc/util_test.cpp": '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
+                          '  EXPECT_EQ(helper(1), 2);\n}\n',
+    # a folder named like a page: the page is not written (DA305), on every kind of build
+    "pkg/b.py_docs.md/notes.txt": "taken\n",
+}
+# Edits that keep every file's link inputs: bodies, docstrings, comments, blank lines that move later symbols.
+LOCAL_EDITS = {
+    "pkg/a.py": '"""Module a, now documented at length."""\n\n\n\ndef alpha():\n    """Alpha."""\n\n    x = 1\n'
+                "    return x\n# trailing comment\n",
+    "csrc/util.cpp": '#include "util.h"\n\n// Adds one.\n\n\nint helper(int x) {\n  int y = x;\n  return y + 1;\n}\n',
+    "pkg/run.py": 'import sys\n\n\ndef main():\n    return 1\n\n\nif __name__ == "__main__":\n    sys.exit(main())\n',
+}
+
+
+def _diagnostics(report: BuildReport) -> list[str]:
+    return sorted(str(d) for d in report.diagnostics)
+
+
+def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(make_repo, extracted: list[str]) -> None:
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    first = _build(repo, out_a)
+    assert not first.link_reused and any(d.code == "DA305" for d in first.diagnostics)
+    kw_before = (out_a / "pkg" / "a.py_kw.md").read_text()
+    for path, text in LOCAL_EDITS.items():
+        (repo / path).write_text(text)
+    extracted.clear()
+    second = _build(repo, out_a)
+    assert second.link_reused and sorted(extracted) == sorted(LOCAL_EDITS)
+    assert (out_a / "pkg" / "a.py_kw.md").read_text() != kw_before  # alpha moved: its line links follow
+
+    full = _build(repo, out_b, full=True)
+    assert not full.link_reused
+    assert _tree(out_a) == _tree(out_b)  # pages and manifest (every page's input signature) alike
+    assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
+    assert _diagnostics(second) == _diagnostics(full) == _diagnostics(first)
+    assert _diagnostics(_build(repo, out_a)) == _diagnostics(full)  # the no-op rebuild reports them too
+
+
+@pytest.mark.parametrize("path, text, reused", [
+    ("pkg/a.py", '"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n', False),  # a new import
+    ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef omega():\n    pass\n', False),  # new symbol
+    ("pkg/a.py", '\n"""Module a."""\n\n\ndef alpha():\n    return 1\n', True),  # everything one line down
+    ("pkg/b.py", "\nfrom pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n", False),  # import line moves
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha()\n\n\n"
+                        "def test_again():\n    pass\n", False),  # a new test case
+    ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),
+    ("csrc/util.h", "#pragma once\n// Helpers, documented.\nint helper(int x);\n", True),
+])
+def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool) -> None:
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    (repo / path).write_text(text)
+    again = _build(repo, out_a)
+    full = _build(repo, out_b, full=True)
+    assert again.link_reused is reused
+    assert _tree(out_a) == _tree(out_b)
+    assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
+    assert _diagnostics(again) == _diagnostics(full)

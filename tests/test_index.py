@@ -10,7 +10,7 @@ import pytest
 
 from docatlas import index as idx
 from docatlas.config import make_config
-from docatlas.link import link
+from docatlas.link import link, link_state
 from docatlas.model import FileFacts, Import, Symbol
 from docatlas.model import TestCase as Case
 from docatlas.pipeline import build
@@ -70,7 +70,8 @@ def index_from_facts(tmp_path: Path, facts: dict[str, FileFacts]) -> Path:
     cfg = make_config(root, tmp_path / "out")
     cfg.output.mkdir(exist_ok=True)
     cache = idx.FactsCache.load(cfg)
-    idx.write_index(cfg, link("demo", facts), cache, list(facts), [], {})
+    model = link("demo", facts)
+    idx.write_index(cfg, model, cache, list(facts), [], {}, [], link_state(model))
     return cfg.output
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 
+from docatlas.config import make_config
 from docatlas.extract import extract_bytes
 from docatlas.languages import language_for_name
-from docatlas.link import RepoModel, link
-from docatlas.model import FileFacts, Import
+from docatlas.link import RepoModel, link, link_inputs, link_state, relink
+from docatlas.model import Diagnostic, FileFacts, Finding, Import
+from docatlas.pipeline import all_tasks, local_tasks, task_pages
 from docatlas.resolve import IncludeIndex, resolve_include
 
 
@@ -181,3 +184,64 @@ def test_django_query_is_tested_from_tests_folder() -> None:
     m = link("django", facts_for(root, None))
     testers = {tl.test for tl in m.tested_by["django/db/models/query.py"]}
     assert any(t.startswith("tests/") for t in testers)
+
+
+LINK_REPO = {
+    "pkg/__init__.py": '"""Pkg."""\nfrom .core import Engine\nfrom .util import *\n__all__ = ["Engine"]\n',
+    "pkg/core.py": '"""Core."""\nimport os\n\n\nclass Engine:\n    """Runs."""\n\n    def run(self):\n'
+                   "        return os.getcwd()\n",
+    "pkg/util.py": "def helper():\n    pass\n\n\ndef _private():\n    pass\n",
+    "pkg/tool.py": "import sys\n\nif __name__ == '__main__':\n    sys.exit(0)\n",
+    "tests/test_core.py": "from pkg import Engine\nfrom pkg.util import helper\n\n\ndef test_engine_runs():\n"
+                          "    Engine().run()\n\n\ndef test_helper():\n    helper()\n",
+    "csrc/engine.h": "#pragma once\nnamespace pkg { class Engine { public: int run(); }; }\n",
+    "csrc/engine.cpp": '#include "engine.h"\n#include <vector>\nint pkg::Engine::run() { return 0; }\n'
+                       "int main() { return 0; }\n",
+    "csrc/engine_test.cpp": '#include "engine.h"\n#include <gtest/gtest.h>\nTEST(Engine, Runs) {}\n',
+    "README.md": "# Pkg\n\n## Use\n",
+}
+
+
+def _perturbed(f: FileFacts, n: int) -> FileFacts:
+    """`f` with every field that `link_inputs` leaves out changed (n varies the values)."""
+    symbols = tuple(dataclasses.replace(s, line=s.line + n, end_line=s.end_line + 2 * n, signature=f"sig{n}",
+                                        summary=f"summary {n}", decorators=(f"d{n}",), bases=(f"B{n}",),
+                                        flags=(f"flag{n}",)) for s in f.symbols)
+    return dataclasses.replace(
+        f, size=f.size + n, digest=f"{n:040x}", lines=f.lines + n, docstring=f"doc {n}", symbols=symbols,
+        findings=(Finding("security", "B000", "m", n, "e"),), diagnostics=(Diagnostic(f.path, n, 0, "DA204", "x"),),
+        parse_ok=bool(n % 2), extra=(("k", str(n)),))
+
+
+@pytest.mark.parametrize("n", [1, 7])
+def test_link_output_depends_only_on_link_inputs(n: int) -> None:
+    """`link_inputs` is what lets a rebuild reuse the link stage: no other part of the facts may reach it."""
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in LINK_REPO.items()}
+    perturbed = {p: _perturbed(f, n) for p, f in facts.items()}
+    assert all(link_inputs(facts[p]) == link_inputs(perturbed[p]) for p in facts)
+    assert link_state(link("repo", facts)) == link_state(link("repo", perturbed))
+    model = relink("repo", perturbed, link_state(link("repo", facts)))
+    assert model.files == dict(sorted(perturbed.items())) and model.subtree_files("pkg") == sorted(
+        p for p in LINK_REPO if p.startswith("pkg/"))
+
+
+@pytest.mark.parametrize("list_limit", [2, 500])  # keyword pages split by letter, and whole
+def test_an_edit_that_keeps_link_inputs_changes_only_the_local_pages(make_repo, list_limit: int) -> None:
+    """What a rebuild that reuses the link stage relies on (`pipeline.local_tasks`): changing one file's facts
+    outside `link_inputs` changes no page but its own, its folders' and the keyword index."""
+    repo = make_repo(LINK_REPO)
+    cfg = make_config(repo, repo.parent / "out", list_limit=list_limit)
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in LINK_REPO.items()}
+    state = link_state(link("repo", facts))
+
+    def pages(model: RepoModel, tasks: list[tuple[str, str]]) -> dict[str, str]:
+        return {page.path: page.text() for kind, target in tasks for page in task_pages(model, cfg, kind, target)}
+
+    base = pages(relink("repo", facts, state), all_tasks(relink("repo", facts, state)))
+    for path in LINK_REPO:
+        edited = {**facts, path: _perturbed(facts[path], 3)}
+        model = relink("repo", edited, state)
+        now = pages(model, all_tasks(model))
+        differ = {p for p in base if base[p] != now[p]}
+        local = set(pages(model, local_tasks(model, {path: edited[path]})))
+        assert f"{path}_docs.md" in differ and differ <= local, path

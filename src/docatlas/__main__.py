@@ -1,5 +1,3 @@
-import sys
+from docatlas.cli import run
 
-from docatlas.cli import main
-
-sys.exit(main())
+run()

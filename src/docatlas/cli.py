@@ -7,11 +7,12 @@ be done (bad options, unsafe output folder); 3 an internal error (a bug in docat
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -64,6 +65,8 @@ def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | 
         click.echo(str(d), err=True)
     if not quiet:
         _summary(report)
+    if _PROCESS_ENDS:
+        _KEEP.append(report)
     raise SystemExit(EXIT_DIAGNOSTICS if report.diagnostics else EXIT_OK)
 
 
@@ -99,6 +102,23 @@ def _summary(report: BuildReport) -> None:
         f"{report.seconds:.2f}s [{stages}] -> {report.output}",
         err=True,
     )
+
+
+# Set by `run`, the console entry point, whose process ends with the command: the build's model (millions of
+# small objects) is then kept alive and never freed one by one (a quarter second on PyTorch), because
+# `run` leaves with os._exit after flushing. `main`, called in-process (tests, other programs), frees it.
+_PROCESS_ENDS = False
+_KEEP: list[Any] = []
+
+
+def run() -> NoReturn:
+    """The `docatlas` command: `main`, then exit without tearing down what the process built."""
+    global _PROCESS_ENDS
+    _PROCESS_ENDS = True
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ from docatlas.model import Diagnostic, FileFacts, ScannedFile
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 EXPORT_SCHEMA = "docatlas-export/1"
 # A file whose mtime lies this close to (or after) the start of the build that cached it may have changed
 # again within the file system's timestamp granularity ("racy" in git's words): its digest is re-checked.
@@ -91,6 +91,7 @@ CREATE INDEX diagnostics_path ON diagnostics(path);
 CREATE TABLE facts_cache(
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,
     facts BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE link_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
 CREATE VIRTUAL TABLE search USING fts5(
     name, qualname, words, path, summary, kind UNINDEXED, lang UNINDEXED, tokenize = 'unicode61');
 INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
@@ -346,14 +347,29 @@ class FactsCache:
         except sqlite3.DatabaseError as exc:  # pragma: no cover
             log.warning("%s: cannot update the cache (%s)", self.path, exc)
 
-    def diagnostics(self) -> list[Diagnostic]:
-        """The extract-stage diagnostics the last build recorded (for a build that re-extracts nothing)."""
+    def diagnostics(self, stages: tuple[str, ...] = ("extract", "render")) -> list[Diagnostic]:
+        """Diagnostics of these stages that the last build recorded (for a build that does not redo them)."""
         conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
         try:
             return [Diagnostic(*row) for row in conn.execute(
-                "SELECT path, line, col, code, message FROM diagnostics WHERE stage = 'extract'")]
+                "SELECT path, line, col, code, message FROM diagnostics WHERE stage IN "
+                f"({','.join('?' * len(stages))})", stages)]
         finally:
             conn.close()
+
+    def link_state(self) -> dict[str, Any] | None:
+        """The last build's link stage output (`link.link_state`), or None when there is none to trust."""
+        if not self.usable or not self.pages_trusted:
+            return None
+        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT state FROM link_state WHERE id = 1").fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            return None
+        state: dict[str, Any] = pickle.loads(row[0])
+        return state
 
 
 def noop_report(report: Any, cache: FactsCache, t0: float, t: float) -> None:
@@ -436,26 +452,47 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
 
 
-def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic]) -> None:
+def _file_rows(i: int, path: str, f: FileFacts, model: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """A file's `files` row and its search row (rowid -i)."""
+    purpose = model.purposes[path]
+    module = model.module_of.get(path, "")
+    name = path.rsplit("/", 1)[-1]
+    row = (i, path, P.folder_of(path), name, f.language, purpose.label, purpose.reason, module, f.size, f.digest,
+           f.lines, int(f.binary), f.binary_kind, f.generated, int(f.vendored), f.docstring, int(f.parse_ok),
+           float(model.rank.get(path, 0.0) or 0.0), "" if f.binary else P.file_page(path),
+           "" if f.binary else P.kw_page(path))
+    return row, (-i, name, module or path, identifier_words(path, module), path, f.docstring, "file", f.language)
+
+
+_INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
+
+
+def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> None:
+    """Rewrite the `files` and search rows of edited files, keeping their ids, when the link stage's output
+    was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring) can differ."""
+    for path in changed:
+        found = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        row, search_row = _file_rows(found[0], path, model.files[path], model)
+        conn.execute("DELETE FROM files WHERE id = ?", (found[0],))
+        conn.execute(_INSERT_FILE, row)
+        conn.execute("DELETE FROM search WHERE rowid = ?", (-found[0],))
+        conn.execute(_INSERT_SEARCH, search_row)
+
+
+def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
+                render_diagnostics: list[Diagnostic], link_state: dict[str, Any]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
-    for table in ("files", "folders", "imports", "test_links"):
+    for table in ("files", "folders", "imports", "test_links", "link_state"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM search WHERE rowid < 0")
-    conn.execute("DELETE FROM diagnostics WHERE stage = 'scan'")
-    ranks = model.rank
+    conn.execute("DELETE FROM diagnostics WHERE stage IN ('scan', 'render')")
     file_rows = []
     search_rows: list[tuple[Any, ...]] = []
     for i, (path, f) in enumerate(sorted(model.files.items()), 1):
-        purpose = model.purposes[path]
-        module = model.module_of.get(path, "")
-        name = path.rsplit("/", 1)[-1]
-        file_rows.append((i, path, P.folder_of(path), name, f.language, purpose.label, purpose.reason, module,
-                          f.size, f.digest, f.lines, int(f.binary), f.binary_kind, f.generated, int(f.vendored),
-                          f.docstring, int(f.parse_ok), float(ranks.get(path, 0.0) or 0.0),
-                          "" if f.binary else P.file_page(path), "" if f.binary else P.kw_page(path)))
-        search_rows.append((-i, name, module or path, identifier_words(path, module), path, f.docstring, "file",
-                            f.language))
-    conn.executemany(f"INSERT INTO files VALUES ({','.join('?' * 20)})", file_rows)
+        row, search_row = _file_rows(i, path, f, model)
+        file_rows.append(row)
+        search_rows.append(search_row)
+    conn.executemany(_INSERT_FILE, file_rows)
     folder_rows = []
     for i, (path, folder) in enumerate(sorted(model.folders.items()), 1):
         name = path.rsplit("/", 1)[-1] if path else ""
@@ -480,8 +517,10 @@ def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Dia
                                 imp.conditional, int(imp.system), category, target, reason))
     conn.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)", import_rows)
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
-    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
-                     [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
+    for stage, diagnostics in (("scan", scan_diagnostics), ("render", render_diagnostics)):
+        conn.executemany(f"INSERT INTO diagnostics VALUES (?,?,?,?,?, '{stage}')",
+                         [(d.path, d.line, d.col, d.code, d.message) for d in diagnostics])
+    conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
 
 
 def _fresh_db(path: Path) -> sqlite3.Connection:
@@ -498,9 +537,13 @@ def _fresh_db(path: Path) -> sqlite3.Connection:
 
 
 def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
-                scan_diagnostics: list[Diagnostic], pages: dict[str, str]) -> str:
+                scan_diagnostics: list[Diagnostic], pages: dict[str, str], render_diagnostics: list[Diagnostic],
+                link_state: dict[str, Any], link_reused: bool = False) -> str:
     """Store the build in the index: in place (one transaction, only changed files' rows) when the previous
-    index is usable, else a fresh file renamed over the old one. Returns "incremental" or "full"."""
+    index is usable, else a fresh file renamed over the old one. Returns "incremental" or "full".
+
+    `link_state` is the link stage's output, kept for the next build. When this build reused the stored one
+    (`FactsCache.link_state`), the rows made from it are kept too and only the edited files' own rows change."""
     changed = sorted(set(extracted))
     cached_paths = set(cache.entries)
     deleted = sorted(cached_paths - set(model.files))
@@ -516,7 +559,11 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
             try:
                 with _transaction(conn):
                     _delete_per_file(conn, sorted(set(changed) | set(deleted)))
-                    _write_rows(conn, model, changed, cache, scan_diagnostics, meta)
+                    _write_rows(conn, model, changed, cache, meta)
+                    if link_reused:
+                        _refresh_files(conn, model, changed)
+                    else:
+                        _whole_repo(conn, model, scan_diagnostics, render_diagnostics, link_state)
             finally:
                 conn.close()
             return "incremental"
@@ -526,7 +573,8 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
     conn = _fresh_db(tmp)
     try:
         with _transaction(conn):
-            _write_rows(conn, model, sorted(model.files), cache, scan_diagnostics, meta)
+            _write_rows(conn, model, sorted(model.files), cache, meta)
+            _whole_repo(conn, model, scan_diagnostics, render_diagnostics, link_state)
             for statement in _INDEXES.splitlines():
                 conn.execute(statement)
         conn.execute("PRAGMA optimize")
@@ -539,7 +587,8 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
 
 
 def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,
-                scan_diagnostics: list[Diagnostic], meta: dict[str, str]) -> None:
+                meta: dict[str, str]) -> None:
+    """The changed files' own rows and cached facts, and the build's meta."""
     blobs = []
     nxt = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
     for path in changed:
@@ -551,7 +600,6 @@ def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache:
     conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?)", blobs)
     conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
                      [(s, m, p) for p, (s, m) in sorted(cache.restat.items())])
-    _whole_repo(conn, model, scan_diagnostics)
     conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
 
 
@@ -909,7 +957,8 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows without build-specific ids and stats, sorted: two indexes of the same input compare
     equal whether they were built in one go or incrementally (used by the tests)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts"}}
+    skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts"},
+            "link_state": {"state"}}
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                                  "'search%' AND name != 'meta' ORDER BY name").fetchall():
         cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip.get(table, set())]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import shlex
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import graph, languages
-from docatlas.model import FileFacts
+from docatlas.model import FileFacts, Record, picklable
 from docatlas.paths import folder_of
 from docatlas.resolve import (
     C_LANGS,
@@ -30,19 +30,22 @@ from docatlas.resolve import (
 from docatlas.resolve import python_roots as python_roots
 from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
 
-__all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link"]
+__all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
+           "link_inputs", "link_state", "relink"]
 
 RELATED_LIMIT = 20  # longer lists are cut with the number left out said on the page
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
-class Purpose:
+class Purpose(Record):
     label: str  # test, library, script, package-init, build, config, ci, docs, example, generated, vendored ...
     reason: str
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
-class TestLink:
+class TestLink(Record):
     """A test file exercising a source file: directly, or through a package that re-exports from it."""
 
     test: str  # the test file
@@ -453,3 +456,33 @@ def _split(path: str) -> tuple[str, str]:
 def _stem_ext(name: str) -> tuple[str, str]:
     stem, dot, ext = name.rpartition(".")
     return (stem, "." + ext) if dot and stem else (name, "")
+
+
+# -- reuse --------------------------------------------------------------------------------------
+def link_inputs(facts: FileFacts) -> tuple[Any, ...]:
+    """Every part of a file's facts that `link` reads, and that pages of other files show (its test cases).
+
+    When a rebuild finds the same paths and every edited file keeps these (an edit inside a function body, a
+    comment, a docstring), the link stage's output is the same as last time and is reused (`relink`), and the
+    only pages that can change are the edited files' own, their folders' and the keyword index. Everything
+    else (line counts, sizes, symbol lines and signatures, findings, diagnostics) stays out: a test perturbs
+    exactly those and checks that `link` gives the same output.
+    """
+    return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, facts.main_line,
+            facts.imports, facts.tests, facts.exports,
+            tuple((s.name, s.qualname, s.parent, s.kind) for s in facts.symbols))
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(RepoModel) if f.name not in ("name", "files", "_subtrees", "memo"))
+
+
+def link_state(model: RepoModel) -> dict[str, Any]:
+    """The link stage's output: the model without its name, facts and render-time memos."""
+    return {name: getattr(model, name) for name in _STATE_FIELDS}
+
+
+def relink(name: str, facts: dict[str, FileFacts], state: dict[str, Any]) -> RepoModel:
+    """The model of `facts` from a stored `link_state` whose files all had the same `link_inputs`."""
+    model = RepoModel(name=name, files={p: facts[p] for p in sorted(facts)}, **state)
+    model.subtree_files("")
+    return model

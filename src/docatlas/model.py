@@ -19,7 +19,7 @@ CONSTANT = "constant"
 HEADING = "heading"
 
 
-class _Record:
+class Record:
     """Pickles a record as (class, field values): dataclasses' default state protocol recomputes `fields()`
     per object, which made writing and reading the facts cache of PyTorch take seconds."""
 
@@ -30,14 +30,14 @@ class _Record:
         return type(self), type(self)._values(self)
 
 
-def _picklable(cls: type) -> type:
+def picklable(cls: type) -> type:
     cls._values = operator.attrgetter(*(f.name for f in fields(cls)))  # type: ignore[attr-defined]
     return cls
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class ScannedFile(_Record):
+class ScannedFile(Record):
     """One file the scan found: what can be known from its name and `stat` alone."""
 
     path: str  # repository-relative, POSIX separators
@@ -47,9 +47,9 @@ class ScannedFile(_Record):
     vendored: bool = False
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class Symbol(_Record):
+class Symbol(Record):
     kind: str
     name: str
     qualname: str  # `Class.method`, `outer.<locals>.inner`, `ns::Class::method`
@@ -63,9 +63,9 @@ class Symbol(_Record):
     flags: tuple[str, ...] = ()  # async, property, classmethod, staticmethod, nested, declaration, kernel ...
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class Import(_Record):
+class Import(Record):
     module: str  # as written: `os.path`, `.utils` (level 1), `vector` for `#include <vector>`
     names: tuple[str, ...] = ()  # `from m import a, b as c` -> ("a", "b as c")
     alias: str = ""  # `import numpy as np` -> "np"
@@ -75,18 +75,18 @@ class Import(_Record):
     system: bool = False  # `#include <...>`
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class TestCase(_Record):
+class TestCase(Record):
     name: str  # qualified: `RecompileTests.test_x` or `test_y`
     line: int
     framework: str  # unittest, pytest, gtest, go, rust, js
     kind: str = "test"  # test, class, fixture
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class Finding(_Record):
+class Finding(Record):
     category: str  # security, performance, pattern
     rule: str  # B307, PERF-LRU-CACHE ...
     message: str
@@ -94,9 +94,9 @@ class Finding(_Record):
     evidence: str  # the source line, stripped
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class Diagnostic(_Record):
+class Diagnostic(Record):
     path: str
     line: int
     col: int
@@ -107,9 +107,9 @@ class Diagnostic(_Record):
         return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
 
 
-@_picklable
+@picklable
 @dataclass(frozen=True, slots=True)
-class FileFacts(_Record):
+class FileFacts(Record):
     """Everything docatlas knows about one file without looking at any other file."""
 
     path: str

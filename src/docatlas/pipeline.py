@@ -17,6 +17,7 @@ from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
+from docatlas.paths import folder_of
 from docatlas.scan import MANIFEST_NAME, scan
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
@@ -35,6 +36,7 @@ class BuildReport:
     written: int = 0
     bytes_written: int = 0
     removed: int = 0
+    link_reused: bool = False  # the link stage's output was taken from the last build (`link.link_inputs`)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -48,7 +50,7 @@ class BuildReport:
     def summary(self) -> dict[str, Any]:
         """The figures of the run as plain data (for `--report-json` and benchmarks)."""
         return {"files": self.files, "binary": self.binary, "pages": self.pages, "written": self.written,
-                "bytes_written": self.bytes_written, "removed": self.removed,
+                "bytes_written": self.bytes_written, "removed": self.removed, "link_reused": self.link_reused,
                 "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
 
 
@@ -69,24 +71,25 @@ def _extract_one(scanned: ScannedFile) -> tuple[FileFacts, float]:
     return facts, time.process_time() - start
 
 
+def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
+    """The pages (`render.Page`) of one render task: a file's two, a folder's three, or the keyword index."""
+    from docatlas import render
+
+    if kind == "file":
+        return [render.render_file_page(model, cfg, target), render.render_kw_page(model, target)]
+    if kind == "folder":
+        return [render.render_folder_index(model, target), render.render_folder_doc(model, target),
+                render.render_folder_sub(model, cfg, target)]
+    return list(render.render_keywords(model, cfg).values())
+
+
 def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     """Render and write one file's or folder's pages: (page, digest, bytes written, input signature).
 
     A page whose input signature matches the last complete build is neither rendered nor written.
     """
-    cfg: Config = _STATE["cfg"]
-    from docatlas import render
-
-    model: RepoModel = _STATE["model"]
     out: OutputFolder = _STATE["out"]
-    kind, target = task
-    if kind == "file":
-        pages = [render.render_file_page(model, cfg, target), render.render_kw_page(model, target)]
-    elif kind == "folder":
-        pages = [render.render_folder_index(model, target), render.render_folder_doc(model, target),
-                 render.render_folder_sub(model, cfg, target)]
-    else:
-        pages = list(render.render_keywords(model, cfg).values())
+    pages = task_pages(_STATE["model"], _STATE["cfg"], *task)
     results = []
     blocked: frozenset[str] = _STATE["blocked"]
     for page in pages:
@@ -138,6 +141,49 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
     return now
 
 
+def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
+                   facts: dict[str, FileFacts], before: dict[str, FileFacts],
+                   fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
+    """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
+    every edited file with the same `link.link_inputs` as before; else None (link everything again)."""
+    from docatlas.link import link_inputs
+
+    if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
+        return None
+    if any(link_inputs(before[p]) != link_inputs(f) for p, f in fresh.items()):
+        return None
+    key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
+    if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
+        return None
+    return cache.link_state()
+
+
+def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
+    """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
+    keyword pages, then folders by subtree size, then files."""
+    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
+    tasks += [("file", p) for p in model.files if not model.files[p].binary]
+    return tasks
+
+
+def local_tasks(model: RepoModel, edited: dict[str, FileFacts]) -> list[tuple[str, str]]:
+    """The pages an edit that kept every `link_inputs` can change: the keyword index, the folders above each
+    edited file, and the edited files' own pages."""
+    folders: set[str] = set()
+    for p in edited:
+        folder = folder_of(p)
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = folder_of(folder)
+    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
+    tasks += [("file", p) for p in sorted(edited) if not model.files[p].binary]
+    return tasks
+
+
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     """Run every stage; the cyclic garbage collector is paused meanwhile (see `_build`)."""
     enabled = gc.isenabled()
@@ -170,7 +216,9 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         return report
     if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
         out.distrust()
-    cached = cache.facts(hits)
+    edited = [f.path for f in todo if f.path in cache.entries]
+    cached = cache.facts([*hits, *edited])
+    before = {p: cached.pop(p) for p in edited}  # the edited files' previous facts
     t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
@@ -183,35 +231,49 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     t = _clock(report.timings, "extract", t)
     report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
 
-    from docatlas.link import link
+    from docatlas import link as lk
 
-    model = link(cfg.name, facts)
+    state = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
+    if state is not None:
+        model = lk.relink(cfg.name, facts, state)
+        report.link_reused = True
+    else:
+        model = lk.link(cfg.name, facts)
+        state = lk.link_state(model)
     t = _clock(report.timings, "link", t)
 
-    # Longest first, so that no big task is left running alone at the end: the repo-wide keyword pages,
-    # then folders by subtree size, then files.
-    tasks: list[tuple[str, str]] = [("keywords", "")]
-    tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
-    tasks += [("file", p) for p in model.files if not model.files[p].binary]
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
+    render_diagnostics: list[Diagnostic] = []
+    if report.link_reused:
+        # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
+        # every other page keeps its entry in the manifest, and the page-name clashes are the last build's.
+        tasks = local_tasks(model, fresh)
+        pages, inputs = dict(out.previous), dict(out.previous_inputs)
+        render_diagnostics = cache.diagnostics(("render",))
+    else:
+        tasks = all_tasks(model)
     cache.mark_dirty()
-    state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
-    for results in _run(_render_task, tasks, cfg.workers, state, "render", progress):
+    worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
+    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress):
         for rel, d, written, signature in results:
             if written < 0:
-                report.diagnostics.append(Diagnostic(rel, 0, 0, "DA305", "this page's name is taken by a folder of "
-                                                     "the repository (its own pages go inside it); page not written"))
+                if not report.link_reused:
+                    render_diagnostics.append(Diagnostic(
+                        rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
+                        "pages go inside it); page not written"))
                 continue
             pages[rel] = d
             inputs[rel] = signature
             report.written += written > 0
             report.bytes_written += written
+    report.diagnostics.extend(render_diagnostics)
     t = _clock(report.timings, "render+write", t)
 
     report.removed = len(out.finish(pages, inputs))
     t = _clock(report.timings, "finish", t)
-    idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages)
+    idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages, render_diagnostics, state,
+                    report.link_reused)
     _clock(report.timings, "index", t)
     _STATE.clear()
     report.model = model

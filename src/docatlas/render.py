@@ -632,8 +632,19 @@ def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]
     return found
 
 
+def _keyword_names(model: RepoModel, path: str) -> frozenset[str]:
+    memo: dict[str, frozenset[str]] = model.memo.setdefault("keyword-names", {})  # every folder above asks
+    found = memo.get(path)
+    if found is None:
+        found = memo[path] = frozenset(s.qualname for s in model.files[path].symbols if is_keyword(s))
+    return found
+
+
 def keyword_count(model: RepoModel, files: Iterable[str]) -> int:
-    return len({k[0] for p in files for k in file_keywords(model, p)})
+    names: set[str] = set()
+    for p in files:
+        names.update(_keyword_names(model, p))
+    return len(names)
 
 
 def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[str, list[dict[str, str]]]:
@@ -705,18 +716,31 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
     Which pages exist follows from the keyword names alone; their link lists are built only for pages
     whose inputs changed.
     """
-    names = {s.qualname for f in model.files.values() for s in f.symbols if is_keyword(s)}
+    names: set[str] = set()
+    digests: dict[str, Any] = {}  # letter -> digest of the facts of the files with keywords under it
+    letter_files: dict[str, list[str]] = defaultdict(list)
+    letter_of: dict[str, str] = {}  # first character -> letter
+    for path, f in model.files.items():
+        mine = _keyword_names(model, path)
+        if not mine:
+            continue
+        names |= mine
+        key = f"{facts_key(f)}\n".encode("utf-8", "surrogatepass")
+        for letter in {letter_of.get(k[:1]) or letter_of.setdefault(k[:1], _letter(k)) for k in mine}:
+            h = digests.get(letter)
+            if h is None:
+                h = digests[letter] = hashlib.sha1()
+            h.update(key)
+            letter_files[letter].append(path)
     letters: dict[str, list[str]] = defaultdict(list)
     for k in sorted(names, key=lambda k: (k.lower(), k)):
         letters[_letter(k)].append(k)
     split = len(names) > cfg.list_limit
-    inputs = f"{cfg.list_limit}:{model.name}:{facts_digest(model, model.files)}"
-    memo: dict[str, dict[str, list[dict[str, str]]]] = {}
 
-    def entries(page: str) -> dict[str, list[dict[str, str]]]:
-        if page not in memo:  # every letter page sits in `_keywords/`, so one set of links serves them all
-            memo[page] = keyword_entries(model, model.files, page)
-        return memo[page]
+    def letter_entries(keys: list[str], letter: str) -> dict[str, Any]:
+        found = keyword_entries(model, letter_files[letter], "_keywords/_.md")  # only the files it lists
+        return {"letter": letter, "keys": keys, "index_link": "../keywords.md",
+                "entries": {k: found[k] for k in keys}}
 
     pages: dict[str, Page] = {}
     sections = []
@@ -724,13 +748,17 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
         keys = letters[letter]
         if split:
             sub_page = f"_keywords/{letter}.md"
-            pages[sub_page] = _lazy(sub_page, "keywords_letter.md.j2", inputs, functools.partial(
-                lambda keys, letter: {"letter": letter, "keys": keys, "index_link": "../keywords.md",
-                                      "entries": {k: entries("_keywords/_.md")[k] for k in keys}}, keys, letter))
+            inputs = f"{cfg.list_limit}:{letter}:{digests[letter].hexdigest()}"
+            pages[sub_page] = _lazy(sub_page, "keywords_letter.md.j2", inputs,
+                                    functools.partial(letter_entries, keys, letter))
             sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
         else:
             sections.append({"letter": letter, "count": len(keys), "keys": keys})
+    # split, the front page lists letters and counts; whole, every entry (then its inputs are every file's facts)
+    inputs = f"{cfg.list_limit}:{model.name}:{len(model.files)}:" + (
+        repr([(s["letter"], s["count"]) for s in sections]) if split else facts_digest(model, model.files))
     pages["keywords.md"] = _lazy("keywords.md", "keywords.md.j2", inputs, lambda: {
-        "project": model.name, "sections": sections, "entries": {} if split else entries("keywords.md"),
-        "split": split, "total": len(names), "files": len(model.files), "limit": cfg.list_limit})
+        "project": model.name, "sections": sections, "split": split,
+        "entries": {} if split else keyword_entries(model, model.files, "keywords.md"),
+        "total": len(names), "files": len(model.files), "limit": cfg.list_limit})
     return pages

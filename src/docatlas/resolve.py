@@ -14,7 +14,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from docatlas.model import Import
+from docatlas.model import Import, Record, picklable
 
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 PY_LANGS = ("python", "python-stub")
@@ -23,8 +23,9 @@ _PY_SUFFIXES = (".py", ".pyi")
 _STUB_SUFFIXES = (".pyi", ".pyi.in")
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
-class ResolvedImport:
+class ResolvedImport(Record):
     imp: Import
     # repo, stdlib, third-party, compiled (a C extension: no Python source), system (C/C++ standard or OS
     # header), unresolved (looks like the repository's own, but no file matches)
