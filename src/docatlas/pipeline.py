@@ -54,6 +54,8 @@ class BuildReport:
                 "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
 
 
+_POOL_MIN = 8  # fewer files than this are extracted in-process
+
 # Worker state, set in the parent before the pool forks (or by the initializer under spawn).
 _STATE: dict[str, Any] = {}
 
@@ -222,7 +224,8 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
-    for f, seconds in _run(_extract_one, todo, cfg.workers, {"cfg": cfg}, "extract", progress):
+    jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
+    for f, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress):
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     facts = {f.path: cached.get(f.path) or fresh[f.path] for f in scanned.files}

@@ -660,12 +660,22 @@ def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[s
     return out
 
 
-def facts_digest(model: RepoModel, files: Iterable[str]) -> str:
-    """One digest for the facts of many files (their content digests; the code fingerprint is in every
-    signature): what keyword pages are made from, far cheaper to hash than the keyword lists themselves."""
+def symbols_key(model: RepoModel, path: str) -> str:
+    """What keyword lists show of a file: its symbols' kinds, names and lines (anchors follow from the names).
+    An edit that moves no definition leaves every keyword list that includes the file as it was."""
+    memo: dict[str, str] = model.memo.setdefault("symbols-key", {})
+    key = memo.get(path)
+    if key is None:
+        text = "\n".join([f"{s.kind}\0{s.qualname}\0{s.line}" for s in model.files[path].symbols])
+        key = memo[path] = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return key
+
+
+def keywords_digest(model: RepoModel, files: Iterable[str]) -> str:
+    """One digest of what keyword pages list from many files, far cheaper to hash than the lists themselves."""
     h = hashlib.sha1()
     for p in files:
-        h.update(f"{facts_key(model.files[p])}\n".encode("utf-8", "surrogatepass"))
+        h.update(f"{p}:{symbols_key(model, p)}\n".encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -677,7 +687,7 @@ def _lazy(page_path: str, template: str, inputs: str, build: Callable[[], dict[s
 def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
     page = P.folder_page(folder, "sub.md")
     files = model.subtree_files(folder)
-    inputs = f"{cfg.list_limit}:{folder}:{facts_digest(model, files)}"
+    inputs = f"{cfg.list_limit}:{folder}:{keywords_digest(model, files)}"
     return _lazy(page, "folder_sub.md.j2", inputs, lambda: _folder_sub_context(model, cfg, folder, page, files))
 
 
@@ -716,49 +726,54 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
     Which pages exist follows from the keyword names alone; their link lists are built only for pages
     whose inputs changed.
     """
-    names: set[str] = set()
-    digests: dict[str, Any] = {}  # letter -> digest of the facts of the files with keywords under it
+    by_letter: dict[str, set[str]] = defaultdict(set)  # letter -> its keywords (sorted only where shown)
+    digests: dict[str, Any] = {}  # letter -> digest of what the files with keywords under it list
     letter_files: dict[str, list[str]] = defaultdict(list)
     letter_of: dict[str, str] = {}  # first character -> letter
-    for path, f in model.files.items():
+    for path in model.files:
         mine = _keyword_names(model, path)
         if not mine:
             continue
-        names |= mine
-        key = f"{facts_key(f)}\n".encode("utf-8", "surrogatepass")
-        for letter in {letter_of.get(k[:1]) or letter_of.setdefault(k[:1], _letter(k)) for k in mine}:
-            h = digests.get(letter)
-            if h is None:
-                h = digests[letter] = hashlib.sha1()
-            h.update(key)
-            letter_files[letter].append(path)
-    letters: dict[str, list[str]] = defaultdict(list)
-    for k in sorted(names, key=lambda k: (k.lower(), k)):
-        letters[_letter(k)].append(k)
-    split = len(names) > cfg.list_limit
+        key = f"{path}:{symbols_key(model, path)}\n".encode("utf-8", "surrogatepass")
+        seen: set[str] = set()
+        for k in mine:
+            letter = letter_of.get(k[:1]) or letter_of.setdefault(k[:1], _letter(k))
+            by_letter[letter].add(k)
+            if letter not in seen:
+                seen.add(letter)
+                h = digests.get(letter)
+                if h is None:
+                    h = digests[letter] = hashlib.sha1()
+                h.update(key)
+                letter_files[letter].append(path)
+    total = sum(map(len, by_letter.values()))
+    split = total > cfg.list_limit
 
-    def letter_entries(keys: list[str], letter: str) -> dict[str, Any]:
+    def ordered(letter: str) -> list[str]:
+        return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
+
+    def letter_entries(letter: str) -> dict[str, Any]:
+        keys = ordered(letter)
         found = keyword_entries(model, letter_files[letter], "_keywords/_.md")  # only the files it lists
         return {"letter": letter, "keys": keys, "index_link": "../keywords.md",
                 "entries": {k: found[k] for k in keys}}
 
     pages: dict[str, Page] = {}
     sections = []
-    for letter in sorted(letters):
-        keys = letters[letter]
+    for letter in sorted(by_letter):
         if split:
             sub_page = f"_keywords/{letter}.md"
             inputs = f"{cfg.list_limit}:{letter}:{digests[letter].hexdigest()}"
             pages[sub_page] = _lazy(sub_page, "keywords_letter.md.j2", inputs,
-                                    functools.partial(letter_entries, keys, letter))
-            sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
+                                    functools.partial(letter_entries, letter))
+            sections.append({"letter": letter, "count": len(by_letter[letter]), "link": f"./_keywords/{letter}.md"})
         else:
-            sections.append({"letter": letter, "count": len(keys), "keys": keys})
+            sections.append({"letter": letter, "count": len(by_letter[letter]), "keys": ordered(letter)})
     # split, the front page lists letters and counts; whole, every entry (then its inputs are every file's facts)
     inputs = f"{cfg.list_limit}:{model.name}:{len(model.files)}:" + (
-        repr([(s["letter"], s["count"]) for s in sections]) if split else facts_digest(model, model.files))
+        repr([(s["letter"], s["count"]) for s in sections]) if split else keywords_digest(model, model.files))
     pages["keywords.md"] = _lazy("keywords.md", "keywords.md.j2", inputs, lambda: {
         "project": model.name, "sections": sections, "split": split,
         "entries": {} if split else keyword_entries(model, model.files, "keywords.md"),
-        "total": len(names), "files": len(model.files), "limit": cfg.list_limit})
+        "total": total, "files": len(model.files), "limit": cfg.list_limit})
     return pages
