@@ -31,6 +31,7 @@ class OutputFolder:
         resolved_root = root.resolve()
         if output == resolved_root or output in resolved_root.parents:
             raise OutputError(f"refusing to write into {output}: it is, or contains, the repository itself")
+        self._made: set[Path] = set()  # folders known to exist (a page write need not ask again)
         self.previous: dict[str, str] = {}  # page -> digest of its text, from the last complete build
         self.previous_inputs: dict[str, str] = {}  # page -> signature of everything its text was made from
         if output.exists():
@@ -80,7 +81,9 @@ class OutputFolder:
         full = self.target(rel)
         if self.previous.get(rel) == d and full.is_file():
             return d, 0
-        full.parent.mkdir(parents=True, exist_ok=True)
+        if full.parent not in self._made:
+            full.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(full.parent)
         tmp = full.with_name(full.name + ".docatlas-tmp")
         tmp.write_bytes(data)
         os.replace(tmp, full)

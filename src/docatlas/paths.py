@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote
 
@@ -50,10 +51,13 @@ def source_link(from_page: str, path: str, line: int = 0) -> str:
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a file's page, its keyword page and the keyword lists ask again
 def anchor(qualname: str) -> str:
     return "sym-" + _ANCHOR_UNSAFE.sub("-", qualname).strip("-")
 
 
+_SAFE_CHARS = "/-._~!$&'*+,;=:@"
+_SAFE = re.compile(r"[A-Za-z0-9/\-._~!$&'*+,;=:@]*")  # what `quote` leaves as it is: most paths
 _FRAGMENT = re.compile(r"L\d+|sym-[A-Za-z0-9_.-]*|[a-z0-9-]+")  # the fragments docatlas itself links to
 
 
@@ -63,5 +67,5 @@ def url_quote(link: str) -> str:
     path, hash_, fragment = link.rpartition("#")
     if not hash_ or not _FRAGMENT.fullmatch(fragment) or "/" in fragment:
         path, fragment = link, ""
-    quoted = quote(path, safe="/-._~!$&'*+,;=:@")
+    quoted = path if _SAFE.fullmatch(path) else quote(path, safe=_SAFE_CHARS)
     return f"{quoted}#{fragment}" if fragment else quoted
