@@ -10,10 +10,12 @@ text. C++, CUDA and headers use the CUDA grammar, a superset of the C++ grammar 
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from docatlas.extract import crules
 from docatlas.extract import tsadapter as ts
@@ -421,12 +423,21 @@ def _make_extractor(language: str) -> Callable[[str, str], Extraction]:
     return extract
 
 
+@functools.cache
+def _query(grammar: str, query_name: str) -> Any:
+    """The symbol query with the findings rules' patterns (`crules.patterns`) appended: one walk for both."""
+    import tree_sitter
+
+    return tree_sitter.Query(ts.language(grammar), ts.query_source(query_name) + "\n" + crules.patterns(grammar))
+
+
 def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Extraction:
     """Symbols, includes, gtest cases and a parse diagnostic for one C-family file."""
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
     root, parsed = parse_c_family(data, grammar)
-    caps = ts.captures(ts.query(grammar, query_name), root)
+    caps = ts.captures(_query(grammar, query_name), root)
+    rule_caps = {k: caps.pop(k) for k in list(caps) if k.startswith(crules.PREFIX)}
     st = _State(path, data, parsed, out)
     items: list[tuple[int, int, str, Node]] = []
     for kind, nodes in caps.items():
@@ -472,7 +483,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     _resolve_out_of_line(st)
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     t0 = time.perf_counter()
-    out.findings.extend(crules.check(root, data, grammar))
+    out.findings.extend(crules.check(root, data, grammar, rule_caps))
     TIMINGS["rules"] += time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     diag = ts.error_diagnostic(path, root, len(data))

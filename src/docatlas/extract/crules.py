@@ -53,18 +53,33 @@ def _callee(data: bytes, fn: Node) -> str | None:
 
 
 # One pattern per rule family. A query visits the tree in C; walking every node in Python cost a third of
-# all C/C++ extraction time. Patterns whose node types a grammar lacks (C has no qualified_identifier)
-# are dropped for that grammar.
+# all C/C++ extraction time, and so did looking at every call: calls are matched by name in the query
+# (`#any-of?`), and Python sees only those it has a rule for. Patterns whose node types a grammar lacks (C has
+# no qualified_identifier or kernel launch) are dropped for that grammar.
+def _quoted(names: Any) -> str:
+    return " ".join(f'"{n}"' for n in sorted(names))
+
+
+_CALLED = _quoted({*_CALL_RULE, *_SCANF, *_PRINTF, *_SYNC})
 _PATTERNS = (
-    "(call_expression) @call",
-    "(function_definition) @function",
-    "(preproc_call) @pragma",
-    '(qualified_identifier scope: (namespace_identifier) @scope (#eq? @scope "std")) @std',
+    f"(call_expression function: (identifier) @rule.name (#any-of? @rule.name {_CALLED})) @rule.call",
+    "(call_expression function: (qualified_identifier name: (identifier) @rule.name "
+    f"(#any-of? @rule.name {_CALLED}))) @rule.call",
+    "(call_expression (kernel_call_syntax)) @rule.launch",
+    '(function_definition "__global__") @rule.function',
+    "(preproc_call) @rule.pragma",
+    '(qualified_identifier scope: (namespace_identifier) @rule.scope name: (_) @rule.member (#eq? @rule.scope "std") '
+    f"(#any-of? @rule.member {_quoted(_THREADS)})) @rule.std",
 )
 
 
+PREFIX = "rule."  # the capture names of the patterns below
+
+
 @functools.cache
-def _query(grammar: str) -> Any:
+def patterns(grammar: str) -> str:
+    """The rules' query patterns that this grammar can compile. The C-family extractor appends them to its own
+    query, so that one walk of the tree serves both: the walk, not the rules, was most of their cost."""
     import tree_sitter
 
     lang = ts.language(grammar)
@@ -75,11 +90,19 @@ def _query(grammar: str) -> Any:
         except Exception:
             continue
         usable.append(pattern)
-    return tree_sitter.Query(lang, "\n".join(usable))
+    return "\n".join(usable)
 
 
-def check(root: Node, data: bytes, grammar: str = "cuda") -> list[Finding]:
-    """All findings for one parsed C-family file; `data` is the text the tree was parsed from."""
+@functools.cache
+def _query(grammar: str) -> Any:
+    import tree_sitter
+
+    return tree_sitter.Query(ts.language(grammar), patterns(grammar))
+
+
+def check(root: Node, data: bytes, grammar: str = "cuda", caps: ts.Captures | None = None) -> list[Finding]:
+    """All findings for one parsed C-family file; `data` is the text the tree was parsed from, `caps` the
+    captures of `patterns` when the caller already ran them."""
     lines: list[str] | None = None
     out: list[Finding] = []
     seen: set[tuple[str, int]] = set()
@@ -96,12 +119,15 @@ def check(root: Node, data: bytes, grammar: str = "cuda") -> list[Finding]:
         evidence = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         out.append(Finding(category, rule, message, line, evidence))
 
-    caps = ts.captures(_query(grammar), root)
-    for node in caps.get("call", ()):
+    if caps is None:
+        caps = ts.captures(_query(grammar), root)
+    for node in caps.get("rule.launch", ()):
         fn = node.child_by_field_name("function")
         name = _callee(data, fn) if fn is not None else None
-        if any(c.type == "kernel_call_syntax" for c in node.children):
-            add("performance", "PERF-CUDA-LAUNCH", f"CUDA kernel launch `{name or _text(data, fn)}<<<…>>>`", node)
+        add("performance", "PERF-CUDA-LAUNCH", f"CUDA kernel launch `{name or _text(data, fn)}<<<…>>>`", node)
+    for node in caps.get("rule.call", ()):
+        fn = node.child_by_field_name("function")
+        name = _callee(data, fn) if fn is not None else None
         if name is None:
             continue
         rule = _CALL_RULE.get(name)
@@ -122,16 +148,15 @@ def check(root: Node, data: bytes, grammar: str = "cuda") -> list[Finding]:
                                                 f"(CWE-134): pass `\"%s\"` and the value", node)
         if name in _SYNC:
             add("performance", "PERF-CUDA-SYNC", f"`{name}` blocks the host until the device is done", node)
-    for node in caps.get("function", ()):
-        if any(c.type == "__global__" for c in node.children):
-            decl = node.child_by_field_name("declarator")
-            add("performance", "PERF-CUDA-KERNEL",
-                f"CUDA kernel `{_kernel_name(data, decl)}` (`__global__`) runs on the GPU", node)
-    for node in caps.get("pragma", ()):
+    for node in caps.get("rule.function", ()):
+        decl = node.child_by_field_name("declarator")
+        add("performance", "PERF-CUDA-KERNEL", f"CUDA kernel `{_kernel_name(data, decl)}` (`__global__`) runs on "
+                                               "the GPU", node)
+    for node in caps.get("rule.pragma", ()):
         text = _text(data, node)
         if text.startswith("#pragma") and " omp " in f" {text[7:].strip()} ":
             add("performance", "PERF-OPENMP", f"OpenMP parallelism: `{text.strip()[:60]}`", node)
-    for node in caps.get("std", ()):
+    for node in caps.get("rule.std", ()):
         name_node = node.child_by_field_name("name")
         member = _text(data, name_node) if name_node is not None else ""
         if member in _THREADS and member not in threads_seen:
