@@ -512,8 +512,8 @@ def _macro_signature(data: bytes, node: Node) -> str:
 def _add(st: _State, node: Node, kind: str, name: str, qualname: str, parent: str, signature: str,
          flags: tuple[str, ...], summary: str | None = None, bases: tuple[str, ...] = ()) -> Symbol:
     doc_node = _outer(node)
-    start = _start(st, doc_node)
-    line = st.data.count(b"\n", 0, start) + 1
+    start = _start(st, doc_node)  # at or before the node: count only the newlines in between
+    line = doc_node.start_point[0] + 1 - st.data.count(b"\n", start, doc_node.start_byte)
     sym = Symbol(kind=kind, name=name, qualname=qualname or name, line=line,
                  end_line=ts.end_line(node), signature=signature,
                  summary=doc_comment(st.data, doc_node, start_row=line - 1) if summary is None else summary,
