@@ -206,6 +206,16 @@ def open_index(output: Path) -> sqlite3.Connection:
     return conn
 
 
+def pickle_facts(facts: FileFacts) -> bytes:
+    """A file's facts as the facts cache stores them."""
+    return pickle.dumps(facts, protocol=5)
+
+
+def unpickle_facts(blob: bytes) -> FileFacts:
+    facts: FileFacts = pickle.loads(blob)
+    return facts
+
+
 # -- the facts cache ----------------------------------------------------------------------------------------
 @dataclass
 class FactsCache:
@@ -301,7 +311,7 @@ class FactsCache:
         try:
             for path, blob in conn.execute("SELECT path, facts FROM facts_cache"):
                 if path in wanted:
-                    out[path] = pickle.loads(blob)
+                    out[path] = unpickle_facts(blob)
         finally:
             conn.close()
         return out
@@ -420,28 +430,29 @@ def _symbol_rows(facts: FileFacts, module: str) -> list[tuple[Any, ...]]:
              " ".join(s.flags), 0 if "declaration" in s.flags else 1) for s in facts.symbols]
 
 
-def _insert_symbols(conn: sqlite3.Connection, facts: FileFacts, module: str, first: int) -> int:
-    """Insert a file's symbols and their search rows with ids from `first`; returns the next free id."""
-    rows = _symbol_rows(facts, module)
-    if rows:
-        conn.executemany(_INSERT_SYMBOL, [(first + i, *r) for i, r in enumerate(rows)])
-        conn.executemany(_INSERT_SEARCH, [
-            (first + i, r[2], r[4], identifier_words(r[4]), r[0], r[8], r[1], facts.language)
-            for i, r in enumerate(rows)])
-    return first + len(rows)
-
-
-def _per_file(conn: sqlite3.Connection, facts: FileFacts, module: str, first: int) -> int:
-    """Rows that depend on the file alone: replaced only when the file changed. Returns the next symbol id."""
-    nxt = _insert_symbols(conn, facts, module, first)
-    p = facts.path
-    conn.executemany("INSERT INTO tests VALUES (?,?,?,?,?)",
-                     [(p, t.name, t.line, t.framework, t.kind) for t in facts.tests])
-    conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)",
-                     [(p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings])
-    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')",
-                     [(d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics])
-    return nxt
+def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int) -> None:
+    """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
+    one statement per table for all the files, not one per file."""
+    symbols: list[tuple[Any, ...]] = []
+    search: list[tuple[Any, ...]] = []
+    tests: list[tuple[Any, ...]] = []
+    findings: list[tuple[Any, ...]] = []
+    diagnostics: list[tuple[Any, ...]] = []
+    nxt = first
+    for facts, module in files:
+        p = facts.path
+        for r in _symbol_rows(facts, module):
+            symbols.append((nxt, *r))
+            search.append((nxt, r[2], r[4], identifier_words(r[4]), p, r[8], r[1], facts.language))
+            nxt += 1
+        tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
+        findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
+        diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
+    conn.executemany(_INSERT_SYMBOL, symbols)
+    conn.executemany(_INSERT_SEARCH, search)
+    conn.executemany("INSERT INTO tests VALUES (?,?,?,?,?)", tests)
+    conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)", findings)
+    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')", diagnostics)
 
 
 def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
@@ -538,11 +549,13 @@ def _fresh_db(path: Path) -> sqlite3.Connection:
 
 def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
                 scan_diagnostics: list[Diagnostic], pages: dict[str, str], render_diagnostics: list[Diagnostic],
-                link_state: dict[str, Any], link_reused: bool = False) -> str:
+                link_state: dict[str, Any], link_reused: bool = False,
+                blobs: dict[str, bytes] | None = None) -> str:
     """Store the build in the index: in place (one transaction, only changed files' rows) when the previous
     index is usable, else a fresh file renamed over the old one. Returns "incremental" or "full".
 
-    `link_state` is the link stage's output, kept for the next build. When this build reused the stored one
+    `blobs` holds facts already pickled (`pickle_facts`) by the extract workers. `link_state` is the link
+    stage's output, kept for the next build. When this build reused the stored one
     (`FactsCache.link_state`), the rows made from it are kept too and only the edited files' own rows change."""
     changed = sorted(set(extracted))
     cached_paths = set(cache.entries)
@@ -559,7 +572,7 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
             try:
                 with _transaction(conn):
                     _delete_per_file(conn, sorted(set(changed) | set(deleted)))
-                    _write_rows(conn, model, changed, cache, meta)
+                    _write_rows(conn, model, changed, cache, meta, blobs or {})
                     if link_reused:
                         _refresh_files(conn, model, changed)
                     else:
@@ -573,7 +586,7 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
     conn = _fresh_db(tmp)
     try:
         with _transaction(conn):
-            _write_rows(conn, model, sorted(model.files), cache, meta)
+            _write_rows(conn, model, sorted(model.files), cache, meta, blobs or {})
             _whole_repo(conn, model, scan_diagnostics, render_diagnostics, link_state)
             for statement in _INDEXES.splitlines():
                 conn.execute(statement)
@@ -587,17 +600,17 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
 
 
 def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,
-                meta: dict[str, str]) -> None:
+                meta: dict[str, str], blobs: dict[str, bytes]) -> None:
     """The changed files' own rows and cached facts, and the build's meta."""
-    blobs = []
-    nxt = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
+    rows = []
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
+    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first)
     for path in changed:
         f = model.files[path]
-        nxt = _per_file(conn, f, model.module_of.get(path, ""), nxt)
         if not any(d.code == "DA101" for d in f.diagnostics):  # unreadable: the next build tries again
             size, mtime = cache.stats.get(path, (f.size, 0))
-            blobs.append((path, size, mtime, f.digest, pickle.dumps(f, protocol=5)))
-    conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?)", blobs)
+            rows.append((path, size, mtime, f.digest, blobs.get(path) or pickle_facts(f)))
+    conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?)", rows)
     conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
                      [(s, m, p) for p, (s, m) in sorted(cache.restat.items())])
     conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))

@@ -62,14 +62,20 @@ _STATE: dict[str, Any] = {}
 
 def _init_worker(state: dict[str, Any]) -> None:
     _STATE.update(state)
+    _STATE["worker"] = True
     gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
 
 
-def _extract_one(scanned: ScannedFile) -> tuple[FileFacts, float]:
-    """One file's facts and the CPU seconds they took (summed per language family for the timing report)."""
+def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
+    """One file's facts and the CPU seconds they took (summed per language family for the timing report).
+
+    A pool worker sends them pickled as the facts cache stores them: the parent unpickles them, as it would
+    have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch)."""
     cfg: Config = _STATE["cfg"]
     start = time.process_time()
     facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+    if _STATE.get("worker"):
+        return idx.pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
 
 
@@ -225,7 +231,11 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
     jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
-    for f, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress):
+    blobs: dict[str, bytes] = {}
+    for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress):
+        f = got if isinstance(got, FileFacts) else idx.unpickle_facts(got)
+        if isinstance(got, bytes):
+            blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     facts = {f.path: cached.get(f.path) or fresh[f.path] for f in scanned.files}
@@ -276,7 +286,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     report.removed = len(out.finish(pages, inputs))
     t = _clock(report.timings, "finish", t)
     idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages, render_diagnostics, state,
-                    report.link_reused)
+                    report.link_reused, blobs)
     _clock(report.timings, "index", t)
     _STATE.clear()
     report.model = model
