@@ -53,7 +53,7 @@ def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _build(repo: Path, out: Path, **options: object) -> BuildReport:
-    return build(make_config(repo, out, jobs=1, **options))
+    return build(make_config(repo, out, **{"jobs": 1, **options}))
 
 
 def test_incremental_equals_full_build(make_repo, extracted: list[str]) -> None:
@@ -217,15 +217,42 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),
     ("csrc/util.h", "#pragma once\n// Helpers, documented.\nint helper(int x);\n", True),
 ])
-def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
+def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:
     repo = make_repo(LINKED)
     _age(repo)
     out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
-    _build(repo, out_a)
+    _build(repo, out_a, jobs=jobs)
     (repo / path).write_text(text)
-    again = _build(repo, out_a)
-    full = _build(repo, out_b, full=True)
+    again = _build(repo, out_a, jobs=jobs)
+    full = _build(repo, out_b, full=True, jobs=jobs)
     assert again.link_reused is reused
     assert _tree(out_a) == _tree(out_b)
     assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
+
+
+def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With workers, the index rows are written by a thread while pages render: a build stopped then must not
+    commit them, and must not leave the index locked."""
+    repo = make_repo(REPO)
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out, jobs=2)
+    before = idx.dump(sqlite3.connect(out / idx.INDEX_NAME))
+    (repo / "pkg" / "a.py").write_text("def changed():\n    pass\n")
+
+    def boom(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.OutputFolder, "finish", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _build(repo, out, jobs=2)
+    monkeypatch.undo()
+    conn = sqlite3.connect(out / idx.INDEX_NAME, timeout=0)  # no lock left behind
+    assert idx.dump(conn) == before
+    assert dict(conn.execute("SELECT key, value FROM meta"))["complete"] == "0"
+    conn.close()
+    report = _build(repo, out, jobs=2)
+    assert not report.link_reused  # the pages were not trusted: everything was checked again
+    assert idx.search(idx.open_index(out), "changed")[0].path == "pkg/a.py"

@@ -171,7 +171,8 @@ _TABLES = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None)
+    # check_same_thread=False: an `IndexWrite` may be written in a thread and committed in the building one
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.execute("PRAGMA synchronous=NORMAL")
     return conn
@@ -491,7 +492,7 @@ def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> 
 
 
 def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
-                render_diagnostics: list[Diagnostic], link_state: dict[str, Any]) -> None:
+                link_state: dict[str, Any]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
     for table in ("files", "folders", "imports", "test_links", "link_state"):
         conn.execute(f"DELETE FROM {table}")
@@ -528,9 +529,8 @@ def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Dia
                                 imp.conditional, int(imp.system), category, target, reason))
     conn.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)", import_rows)
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
-    for stage, diagnostics in (("scan", scan_diagnostics), ("render", render_diagnostics)):
-        conn.executemany(f"INSERT INTO diagnostics VALUES (?,?,?,?,?, '{stage}')",
-                         [(d.path, d.line, d.col, d.code, d.message) for d in diagnostics])
+    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
+                     [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
     conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
 
 
@@ -551,57 +551,137 @@ def write_index(cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[
                 scan_diagnostics: list[Diagnostic], pages: dict[str, str], render_diagnostics: list[Diagnostic],
                 link_state: dict[str, Any], link_reused: bool = False,
                 blobs: dict[str, bytes] | None = None) -> str:
-    """Store the build in the index: in place (one transaction, only changed files' rows) when the previous
-    index is usable, else a fresh file renamed over the old one. Returns "incremental" or "full".
+    """Store the build in the index in one go (`IndexWrite` in two steps). Returns "incremental" or "full"."""
+    writer = IndexWrite(cfg, model, cache, extracted, scan_diagnostics, link_state, link_reused, blobs)
+    writer.write()
+    return writer.commit(pages, render_diagnostics)
 
-    `blobs` holds facts already pickled (`pickle_facts`) by the extract workers. `link_state` is the link
-    stage's output, kept for the next build. When this build reused the stored one
-    (`FactsCache.link_state`), the rows made from it are kept too and only the edited files' own rows change."""
-    changed = sorted(set(extracted))
-    cached_paths = set(cache.entries)
-    deleted = sorted(cached_paths - set(model.files))
-    meta = {
-        "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
-        "cache_key": cache.key, "complete": "1", "start_ns": str(cache.start_ns), "project": model.name,
-        "files": str(len(model.files)), "pages": str(len(pages)), "root": str(cfg.root),
-        "binary": str(sum(1 for f in model.files.values() if f.binary)),
-    }
-    if cache.usable:
+
+class IndexWrite:
+    """Storing a build in the index: in place (one transaction, only changed files' rows) when the previous
+    index is usable, else a fresh file renamed over the old one.
+
+    `write` stores every row the facts and the link stage give; it may run in a thread while the pages render
+    in worker processes (on PyTorch it is 4 s of one core that would otherwise run after them). `commit` adds
+    what rendering found (page count, page-name clashes) and makes the result the index; until then a reader
+    sees the previous index, marked incomplete. `blobs` holds facts already pickled by the extract workers.
+    When the build reused the stored link stage output (`FactsCache.link_state`), the rows made from it are
+    kept and only the edited files' own rows change."""
+
+    def __init__(self, cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
+                 scan_diagnostics: list[Diagnostic], link_state: dict[str, Any], link_reused: bool = False,
+                 blobs: dict[str, bytes] | None = None) -> None:
+        self.cfg, self.model, self.cache = cfg, model, cache
+        self.changed = sorted(set(extracted))
+        self.scan_diagnostics, self.link_state, self.link_reused = scan_diagnostics, link_state, link_reused
+        self.blobs = blobs or {}
+        self.mode = ""
+        self.seconds = 0.0  # spent in `write`
+        self.error: BaseException | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._tmp: Path | None = None
+
+    def run(self) -> None:
+        """`write`, keeping any exception for `commit` to raise (the thread's target)."""
         try:
+            self.write()
+        except BaseException as exc:  # re-raised by commit in the building thread
+            self.error = exc
+
+    def write(self) -> None:
+        start = time.perf_counter()
+        try:
+            self._write()
+        finally:
+            self.seconds = time.perf_counter() - start
+
+    def _write(self) -> None:
+        cache, model = self.cache, self.model
+        if cache.usable:
             conn = _connect(cache.path)
             try:
-                with _transaction(conn):
-                    _delete_per_file(conn, sorted(set(changed) | set(deleted)))
-                    _write_rows(conn, model, changed, cache, meta, blobs or {})
-                    if link_reused:
-                        _refresh_files(conn, model, changed)
-                    else:
-                        _whole_repo(conn, model, scan_diagnostics, render_diagnostics, link_state)
-            finally:
-                conn.close()
-            return "incremental"
-        except sqlite3.DatabaseError as exc:
-            log.warning("%s: cannot update (%s); rebuilding it", cache.path, exc)
-    tmp = cache.path.with_name(INDEX_NAME + ".tmp")
-    conn = _fresh_db(tmp)
-    try:
-        with _transaction(conn):
-            _write_rows(conn, model, sorted(model.files), cache, meta, blobs or {})
-            _whole_repo(conn, model, scan_diagnostics, render_diagnostics, link_state)
+                conn.execute("BEGIN IMMEDIATE")
+                deleted = sorted(set(cache.entries) - set(model.files))
+                _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
+                _write_rows(conn, model, self.changed, cache, self.blobs)
+                if self.link_reused:
+                    _refresh_files(conn, model, self.changed)
+                else:
+                    _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+                self._conn, self.mode = conn, "incremental"
+                return
+            except sqlite3.DatabaseError as exc:
+                _close(conn, rollback=True)
+                log.warning("%s: cannot update (%s); rebuilding it", cache.path, exc)
+            except BaseException:
+                _close(conn, rollback=True)
+                raise
+        self._tmp = cache.path.with_name(INDEX_NAME + ".tmp")
+        self._tmp.parent.mkdir(parents=True, exist_ok=True)  # the pages may not have made the folder yet
+        conn = _fresh_db(self._tmp)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            _write_rows(conn, model, sorted(model.files), cache, self.blobs)
+            _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
             for statement in _INDEXES.splitlines():
                 conn.execute(statement)
-        conn.execute("PRAGMA optimize")
+        except BaseException:
+            _close(conn, rollback=True)
+            raise
+        self._conn, self.mode = conn, "full"
+
+    def commit(self, pages: dict[str, str], render_diagnostics: list[Diagnostic]) -> str:
+        """Finish what `write` began (raising what it raised); returns "incremental" or "full"."""
+        if self.error is not None:
+            raise self.error
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("IndexWrite.commit before write")
+        model = self.model
+        meta = {
+            "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
+            "cache_key": self.cache.key, "complete": "1", "start_ns": str(self.cache.start_ns),
+            "project": model.name, "files": str(len(model.files)), "pages": str(len(pages)),
+            "root": str(self.cfg.root), "binary": str(sum(1 for f in model.files.values() if f.binary)),
+        }
+        try:
+            if not self.link_reused:  # else the last build's, which still hold
+                conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'render')",
+                                 [(d.path, d.line, d.col, d.code, d.message) for d in render_diagnostics])
+            conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
+            conn.execute("COMMIT")
+            if self.mode == "full":
+                conn.execute("PRAGMA optimize")
+        except BaseException:
+            _close(conn, rollback=True)
+            raise
+        conn.close()
+        self._conn = None
+        if self._tmp is not None:
+            os.replace(self._tmp, self.cache.path)
+            self.cache.path.with_name(INDEX_NAME + "-journal").unlink(missing_ok=True)
+        return self.mode
+
+    def abort(self) -> None:
+        """Leave the index as it was (the build stopped before its pages were done)."""
+        if self._conn is not None:
+            _close(self._conn, rollback=True)
+            self._conn = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+
+def _close(conn: sqlite3.Connection, rollback: bool) -> None:
+    try:
+        if rollback and conn.in_transaction:
+            conn.execute("ROLLBACK")
     finally:
         conn.close()
-    os.replace(tmp, cache.path)
-    for leftover in (cache.path.with_name(INDEX_NAME + "-journal"),):
-        leftover.unlink(missing_ok=True)
-    return "full"
 
 
 def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,
-                meta: dict[str, str], blobs: dict[str, bytes]) -> None:
-    """The changed files' own rows and cached facts, and the build's meta."""
+                blobs: dict[str, bytes]) -> None:
+    """The changed files' own rows and cached facts."""
     rows = []
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
     _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first)
@@ -613,7 +693,6 @@ def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache:
     conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?)", rows)
     conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
                      [(s, m, p) for p, (s, m) in sorted(cache.restat.items())])
-    conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
 
 
 # -- queries ------------------------------------------------------------------------------------------------
@@ -981,6 +1060,6 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "FactsCache", "Hit", "IndexUnavailable", "QueryError", "cache_key",
-           "dump", "export_records", "identifier_words", "open_index", "search", "show", "stats",
+__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "FactsCache", "Hit", "IndexUnavailable", "IndexWrite", "QueryError",
+           "cache_key", "dump", "export_records", "identifier_words", "open_index", "search", "show", "stats",
            "write_index"]

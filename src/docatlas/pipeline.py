@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -115,8 +116,11 @@ def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
 
 
 def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any], stage: str,
-         progress: Progress | None) -> Iterator[R]:
-    """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled)."""
+         progress: Progress | None, pooled: Callable[[], None] | None = None) -> Iterator[R]:
+    """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled).
+
+    `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
+    then is not copied into them half-way through its work, as it would be if it ran when they forked."""
     total = len(items)
     if jobs <= 1 or total < 2:
         _STATE.update(state)  # in-process: `build` has already paused the cyclic collector
@@ -133,6 +137,8 @@ def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any],
     else:  # pragma: no cover - platforms without fork
         pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
     chunksize = max(1, min(64, total // (jobs * 8) or 1))
+    if pooled is not None:
+        pooled()
     try:
         for i, result in enumerate(pool.imap(fn, items, chunksize=chunksize), 1):
             yield result
@@ -267,8 +273,43 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     else:
         tasks = all_tasks(model)
     cache.mark_dirty()
+    # The index is written by a thread of this process while the pages render in the pool, and committed
+    # after them; rendering in-process, it is written after them (two Python threads would only take turns).
+    writer = idx.IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
+    thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
-    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress):
+    try:
+        _render(report, tasks, cfg, worker_state, thread, pages, inputs, render_diagnostics, progress)
+        t = _clock(report.timings, "render+write", t)
+        report.removed = len(out.finish(pages, inputs))
+        t = _clock(report.timings, "finish", t)
+        if thread.ident is not None:
+            thread.join()  # usually done by now: it ran beside the render workers
+        else:
+            writer.write()
+        writer.commit(pages, render_diagnostics)
+    except BaseException:
+        if thread.ident is not None:
+            thread.join()
+        writer.abort()
+        raise
+    _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
+    report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
+    _STATE.clear()
+    report.model = model
+    report.files = len(model.files)
+    report.binary = sum(1 for f in model.files.values() if f.binary)
+    report.pages = len(pages)
+    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def _render(report: BuildReport, tasks: list[tuple[str, str]], cfg: Config, worker_state: dict[str, Any],
+            thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
+            render_diagnostics: list[Diagnostic], progress: Progress | None) -> None:
+    """Render and write `tasks`, recording each page's digest and input signature."""
+    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start):
         for rel, d, written, signature in results:
             if written < 0:
                 if not report.link_reused:
@@ -281,18 +322,3 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
             report.written += written > 0
             report.bytes_written += written
     report.diagnostics.extend(render_diagnostics)
-    t = _clock(report.timings, "render+write", t)
-
-    report.removed = len(out.finish(pages, inputs))
-    t = _clock(report.timings, "finish", t)
-    idx.write_index(cfg, model, cache, fresh, scanned.diagnostics, pages, render_diagnostics, state,
-                    report.link_reused, blobs)
-    _clock(report.timings, "index", t)
-    _STATE.clear()
-    report.model = model
-    report.files = len(model.files)
-    report.binary = sum(1 for f in model.files.values() if f.binary)
-    report.pages = len(pages)
-    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
-    report.seconds = round(time.perf_counter() - t0, 3)
-    return report
