@@ -89,21 +89,29 @@ def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str]) -
     figures = run(cmd)
     data = json.loads(report.read_text())
     figures.update(files=data["files"], pages=data["pages"], written=data["written"],
-                   mb_written=data["bytes_written"] / 1e6)
+                   mb_written=data["bytes_written"] / 1e6, link_reused=float(data.get("link_reused", False)))
     figures.update({f"stage:{k}": v for k, v in data["timings"].items()})
     return figures
 
 
-def touch_edit(repo: Path, suffixes: tuple[str, ...]) -> list[str]:
-    """Append a comment line to the first file (sorted) of each suffix: a real content change."""
+# What each kind of edit appends to the first file (sorted) of each suffix. A comment keeps every file's link
+# inputs (docatlas reuses the link stage and renders only the pages it can change); an import or include
+# changes the dependency graph (everything is linked again and every page's inputs are checked).
+EDITS = {
+    "comment": {".py": "# docatlas bench edit\n", ".cu": "// docatlas bench edit\n"},
+    "import": {".py": "import docatlas_bench_edit\n", ".cu": "#include <docatlas_bench_edit.h>\n"},
+}
+
+
+def touch_edit(repo: Path, suffixes: tuple[str, ...], kind: str = "comment") -> list[str]:
+    """Append a line to the first file (sorted) of each suffix: a real content change."""
     edited = []
     for suffix in suffixes:
         path = next((p for p in sorted(repo.rglob(f"*{suffix}")) if p.is_file() and not p.is_symlink()), None)
         if path is None:
             continue
-        comment = "# docatlas bench edit\n" if suffix == ".py" else "// docatlas bench edit\n"
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(comment)
+            fh.write(EDITS[kind][suffix])
         edited.append(path.relative_to(repo).as_posix())
     return edited
 
@@ -124,7 +132,8 @@ def main() -> None:
     repo = tmp / src.name
     shutil.copytree(src, repo, symlinks=True)
     extra = args.extra.split()
-    rows: dict[str, list[dict[str, float]]] = {"full build": [], "no-op rebuild": [], "edit .py+.cu rebuild": []}
+    rows: dict[str, list[dict[str, float]]] = {"full build": [], "no-op rebuild": [], "edit .py+.cu rebuild": [],
+                                               "import .py+.cu rebuild": []}
     ctags: list[dict[str, float]] = []
     try:
         for i in range(args.repeat):
@@ -134,6 +143,8 @@ def main() -> None:
             rows["no-op rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             edited = touch_edit(repo, (".py", ".cu"))
             rows["edit .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
+            touch_edit(repo, (".py", ".cu"), "import")
+            rows["import .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             if not args.no_ctags and shutil.which("ctags"):
                 ctags.append(run(["ctags", "-R", "-f", str(tmp / "tags"), str(repo)]))
             if not args.keep:
@@ -150,8 +161,14 @@ def main() -> None:
         full = medians["full build"]
         stages = sorted(k for k in full if k.startswith("stage:"))
         print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
-        for name in ("no-op rebuild", "edit .py+.cu rebuild"):
-            print(f"{name}: {medians[name]['wall'] / full['wall']:.1%} of the full build")
+        for name in ("no-op rebuild", "edit .py+.cu rebuild", "import .py+.cu rebuild"):
+            reused = statistics.mean(r.get("link_reused", 0.0) for r in rows[name])
+            print(f"{name}: {medians[name]['wall'] / full['wall']:.1%} of the full build"
+                  + (f"; link stage reused in {reused:.0%} of runs" if name != "no-op rebuild" else ""))
+        for name in ("edit .py+.cu rebuild", "import .py+.cu rebuild"):
+            med = medians[name]
+            stages = [k for k in sorted(med) if k.startswith("stage:") and ":" not in k[6:]]
+            print(f"{name} per stage (s, median): " + ", ".join(f"{k[6:]} {med[k]:.2f}" for k in stages))
         if ctags:
             print(f"full build / ctags -R: {full['wall'] / medians['ctags -R']['wall']:.2f}x")
         print(f"files/s (full build): {full['files'] / full['wall']:.0f}")
