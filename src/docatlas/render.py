@@ -106,6 +106,7 @@ def env() -> jinja2.Environment:
     if _env is None:
         _env = _Environment(
             loader=jinja2.PackageLoader("docatlas", "templates"), autoescape=False, trim_blocks=True,
+            auto_reload=False,  # templates do not change during a build: no stat of the file per page
             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
         )
         _env.filters.update(code=code, cell=cell, size=size_text, plural=plural)
