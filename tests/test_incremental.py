@@ -256,3 +256,24 @@ def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeyp
     report = _build(repo, out, jobs=2)
     assert not report.link_reused  # the pages were not trusted: everything was checked again
     assert idx.search(idx.open_index(out), "changed")[0].path == "pkg/a.py"
+
+
+def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> None:
+    """Folder and keyword pages aggregate over every file through `FileSummary`; a rebuild that reuses the link
+    stage should unpickle the cached facts only of files whose own details its few pages show."""
+    files = {f"pkg{i}/__init__.py": "" for i in range(5)}
+    files.update({f"pkg{i}/mod{j}.py": f'"""Module {j}."""\n\n\ndef f{i}_{j}():\n    return {j}\n'
+                  for i in range(5) for j in range(10)})
+    repo = make_repo(files)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    (repo / "pkg3" / "mod7.py").write_text('"""Module 7, edited."""\n\n\ndef f3_7():\n    return 70\n')
+    again = _build(repo, out_a)
+    assert again.link_reused
+    facts = again.model.files  # type: ignore[union-attr]
+    assert isinstance(facts, idx.LazyFacts) and len(facts) == 55
+    # the root's key files (10) and pkg3's own files (11) at most; the other folders' files are never read
+    assert 0 < facts.unpickled <= 21
+    _build(repo, out_b, full=True)
+    assert _tree(out_a) == _tree(out_b)

@@ -22,7 +22,7 @@ import pickle
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +33,12 @@ from docatlas.config import Config
 from docatlas.errors import DocatlasError
 from docatlas.fingerprint import code_fingerprint
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
+from docatlas.summary import FileSummary
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 EXPORT_SCHEMA = "docatlas-export/1"
 # A file whose mtime lies this close to (or after) the start of the build that cached it may have changed
 # again within the file system's timestamp granularity ("racy" in git's words): its digest is re-checked.
@@ -90,7 +91,7 @@ CREATE TABLE diagnostics(
 CREATE INDEX diagnostics_path ON diagnostics(path);
 CREATE TABLE facts_cache(
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,
-    facts BLOB NOT NULL) WITHOUT ROWID;
+    facts BLOB NOT NULL, summary BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE link_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
 CREATE VIRTUAL TABLE search USING fts5(
     name, qualname, words, path, summary, kind UNINDEXED, lang UNINDEXED, tokenize = 'unicode61');
@@ -217,6 +218,36 @@ def unpickle_facts(blob: bytes) -> FileFacts:
     return facts
 
 
+class LazyFacts(Mapping[str, FileFacts]):
+    """Every file's facts by path, in path order: those extracted by this build, and cached ones unpickled on
+    first use. Unpickling all of PyTorch's took half a second; a rebuild that renders a few pages needs few."""
+
+    def __init__(self, blobs: dict[str, bytes], loaded: dict[str, FileFacts]) -> None:
+        self._blobs = blobs
+        self._loaded = dict(loaded)
+        self._paths = sorted(set(blobs) | set(loaded))
+
+    def __getitem__(self, path: str) -> FileFacts:
+        found = self._loaded.get(path)
+        if found is None:
+            found = self._loaded[path] = unpickle_facts(self._blobs[path])  # KeyError: not a file of this build
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._loaded or path in self._blobs
+
+    @property
+    def unpickled(self) -> int:
+        """How many cached facts were unpickled so far (for tests and profiling)."""
+        return sum(1 for p in self._loaded if p in self._blobs)
+
+
 # -- the facts cache ----------------------------------------------------------------------------------------
 @dataclass
 class FactsCache:
@@ -302,20 +333,23 @@ class FactsCache:
             todo.append(f)
         return hits, todo
 
-    def facts(self, paths: Iterable[str]) -> dict[str, FileFacts]:
-        """Unpickle the cached facts of `paths` (all of them are known hits)."""
+    def facts(self, paths: Iterable[str]) -> tuple[dict[str, bytes], dict[str, FileSummary]]:
+        """The cached facts of `paths` (all of them known), still pickled (`LazyFacts` unpickles on use), and
+        their summaries."""
         wanted = set(paths)
-        out: dict[str, FileFacts] = {}
+        blobs: dict[str, bytes] = {}
+        summaries: dict[str, FileSummary] = {}
         if not wanted:
-            return out
+            return blobs, summaries
         conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
         try:
-            for path, blob in conn.execute("SELECT path, facts FROM facts_cache"):
+            for path, blob, summary in conn.execute("SELECT path, facts, summary FROM facts_cache"):
                 if path in wanted:
-                    out[path] = unpickle_facts(blob)
+                    blobs[path] = blob
+                    summaries[path] = pickle.loads(summary)
         finally:
             conn.close()
-        return out
+        return blobs, summaries
 
     def unchanged(self, hits: list[str], todo: list[ScannedFile], output: Path, pages: dict[str, str]) -> bool:
         """Whether the last complete build already produced exactly this output: same files, same bytes, same
@@ -656,7 +690,7 @@ class IndexWrite:
             "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
             "cache_key": self.cache.key, "complete": "1", "start_ns": str(self.cache.start_ns),
             "project": model.name, "files": str(len(model.files)), "pages": str(len(pages)),
-            "root": str(self.cfg.root), "binary": str(sum(1 for f in model.files.values() if f.binary)),
+            "root": str(self.cfg.root), "binary": str(sum(1 for p in model.files if model.summary(p).binary)),
         }
         try:
             if not self.link_reused:  # else the last build's, which still hold
@@ -704,9 +738,10 @@ def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache:
             f = model.files[path]
             if not any(d.code == "DA101" for d in f.diagnostics):  # unreadable: the next build tries again
                 size, mtime = cache.stats.get(path, (f.size, 0))
-                yield path, size, mtime, f.digest, blobs.get(path) or pickle_facts(f)
+                summary = pickle.dumps(model.summary(path), protocol=5)
+                yield path, size, mtime, f.digest, blobs.get(path) or pickle_facts(f), summary
 
-    conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?)", cached())
+    conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?,?)", cached())
     conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
                      [(s, m, p) for p, (s, m) in sorted(cache.restat.items())])
 
@@ -1065,7 +1100,7 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows without build-specific ids and stats, sorted: two indexes of the same input compare
     equal whether they were built in one go or incrementally (used by the tests)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts"},
+    skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
             "link_state": {"state"}}
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                                  "'search%' AND name != 'meta' ORDER BY name").fetchall():
@@ -1076,6 +1111,6 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "FactsCache", "Hit", "IndexUnavailable", "IndexWrite", "QueryError",
-           "cache_key", "dump", "export_records", "identifier_words", "open_index", "search", "show", "stats",
-           "write_index"]
+__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "FactsCache", "Hit", "IndexUnavailable", "IndexWrite", "LazyFacts",
+           "QueryError", "cache_key", "dump", "export_records", "identifier_words", "open_index", "search", "show",
+           "stats", "write_index"]

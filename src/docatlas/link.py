@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import shlex
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
@@ -29,6 +30,7 @@ from docatlas.resolve import (
 )
 from docatlas.resolve import python_roots as python_roots
 from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
+from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
            "link_inputs", "link_state", "relink"]
@@ -65,7 +67,7 @@ class Folder:
 @dataclass
 class RepoModel:
     name: str
-    files: dict[str, FileFacts]
+    files: Mapping[str, FileFacts]  # sorted by path; a rebuild that reuses the link stage unpickles them lazily
     folders: dict[str, Folder]
     modules: dict[str, str]  # python module name -> path
     module_of: dict[str, str]  # path -> python module name
@@ -85,8 +87,17 @@ class RepoModel:
     run_commands: dict[str, list[str]] = field(default_factory=dict)  # test file -> shell commands
     related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> [(path, reason)], cut
     related_total: dict[str, int] = field(default_factory=dict)
+    # Facts summaries (`summary.FileSummary`) that pages about many files read: filled from the facts cache
+    # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
+    summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
+
+    def summary(self, path: str) -> FileSummary:
+        found = self.summaries.get(path)
+        if found is None:
+            found = self.summaries[path] = summarize(self.files[path])
+        return found
 
     def subtree_files(self, folder: str) -> list[str]:
         """Every file under `folder`, sorted; computed for all folders at once on first use."""
@@ -194,7 +205,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
 
 
 # -- tests <-> code -----------------------------------------------------------------------------
-def _reexports(path: str, facts: dict[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+def _reexports(path: str, facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
                cache: dict[str, dict[str, str]]) -> dict[str, str]:
     """name -> the file it comes from, for names that `path` imports from other repository files."""
     if path in cache:
@@ -223,7 +234,7 @@ def _reexports(path: str, facts: dict[str, FileFacts], resolved: dict[str, list[
     return out
 
 
-def _origin(target: str, name: str, facts: dict[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+def _origin(target: str, name: str, facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
             cache: dict[str, dict[str, str]]) -> str:
     """Follow re-exports (`pkg/__init__.py` importing from `pkg/mod.py`) to the file that defines `name`."""
     seen = {target}
@@ -237,7 +248,7 @@ def _origin(target: str, name: str, facts: dict[str, FileFacts], resolved: dict[
     return cur
 
 
-def _tests_links(test_files: list[str], facts: dict[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
                  purposes: dict[str, Purpose], index: PythonIndex) -> dict[str, list[TestLink]]:
     cache: dict[str, dict[str, str]] = {}
     out: dict[str, list[TestLink]] = {}
@@ -352,7 +363,7 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
 
 
 # -- the stage ----------------------------------------------------------------------------------
-def link(name: str, facts: dict[str, FileFacts]) -> RepoModel:
+def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
     paths = sorted(facts)
     path_set = set(paths)
     roots = python_roots(path_set)
@@ -473,7 +484,8 @@ def link_inputs(facts: FileFacts) -> tuple[Any, ...]:
             tuple((s.name, s.qualname, s.parent, s.kind) for s in facts.symbols))
 
 
-_STATE_FIELDS = tuple(f.name for f in fields(RepoModel) if f.name not in ("name", "files", "_subtrees", "memo"))
+_STATE_FIELDS = tuple(f.name for f in fields(RepoModel)
+                      if f.name not in ("name", "files", "summaries", "_subtrees", "memo"))
 
 
 def link_state(model: RepoModel) -> dict[str, Any]:
@@ -481,8 +493,12 @@ def link_state(model: RepoModel) -> dict[str, Any]:
     return {name: getattr(model, name) for name in _STATE_FIELDS}
 
 
-def relink(name: str, facts: dict[str, FileFacts], state: dict[str, Any]) -> RepoModel:
-    """The model of `facts` from a stored `link_state` whose files all had the same `link_inputs`."""
-    model = RepoModel(name=name, files={p: facts[p] for p in sorted(facts)}, **state)
+def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any]) -> RepoModel:
+    """The model of `facts` (a mapping sorted by path, loaded lazily or not) from a stored `link_state` whose
+    files all had the same `link_inputs`."""
+    paths = list(facts)
+    if paths != sorted(paths):
+        facts = {p: facts[p] for p in sorted(paths)}
+    model = RepoModel(name=name, files=facts, **state)
     model.subtree_files("")
     return model

@@ -7,7 +7,7 @@ import multiprocessing
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -156,7 +156,7 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
 
 
 def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
-                   facts: dict[str, FileFacts], before: dict[str, FileFacts],
+                   facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
                    fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
     """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
     every edited file with the same `link.link_inputs` as before; else None (link everything again)."""
@@ -177,7 +177,7 @@ def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     keyword pages, then folders by subtree size, then files."""
     tasks: list[tuple[str, str]] = [("keywords", "")]
     tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
-    tasks += [("file", p) for p in model.files if not model.files[p].binary]
+    tasks += [("file", p) for p in model.files if not model.summary(p).binary]
     return tasks
 
 
@@ -194,7 +194,7 @@ def local_tasks(model: RepoModel, edited: dict[str, FileFacts]) -> list[tuple[st
             folder = folder_of(folder)
     tasks: list[tuple[str, str]] = [("keywords", "")]
     tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
-    tasks += [("file", p) for p in sorted(edited) if not model.files[p].binary]
+    tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
     return tasks
 
 
@@ -231,8 +231,8 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
-    cached = cache.facts([*hits, *edited])
-    before = {p: cached.pop(p) for p in edited}  # the edited files' previous facts
+    blobs_cached, summaries = cache.facts([*hits, *edited])
+    before = {p: idx.unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
     t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
@@ -244,9 +244,11 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
-    facts = {f.path: cached.get(f.path) or fresh[f.path] for f in scanned.files}
-    for f in facts.values():
-        report.diagnostics.extend(f.diagnostics)
+    for p in edited:
+        summaries.pop(p, None)
+    facts = idx.LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
+    for p in facts:
+        report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
     t = _clock(report.timings, "extract", t)
     report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
 
@@ -259,6 +261,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     else:
         model = lk.link(cfg.name, facts)
         state = lk.link_state(model)
+    model.summaries.update(summaries)
     t = _clock(report.timings, "link", t)
 
     pages: dict[str, str] = {}
@@ -298,7 +301,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     _STATE.clear()
     report.model = model
     report.files = len(model.files)
-    report.binary = sum(1 for f in model.files.values() if f.binary)
+    report.binary = sum(1 for p in model.files if model.summary(p).binary)
     report.pages = len(pages)
     report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
     report.seconds = round(time.perf_counter() - t0, 3)

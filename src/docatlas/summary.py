@@ -1,0 +1,68 @@
+"""What pages about many files read of each file: a small record kept beside the facts in the cache.
+
+Folder pages and keyword pages aggregate over thousands of files (counts by kind, keyword names, line counts
+for ranking). `FileSummary` holds just that, so a rebuild that renders only a few pages (`link.link_inputs`)
+reads these instead of unpickling every file's facts. It is a pure function of the facts (`summarize`), and
+`RepoModel.summary` makes it on demand when it is not cached, so it can only ever be slower, never different.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+
+from docatlas.model import Diagnostic, FileFacts, Record, Symbol, picklable
+
+_PLURALS = {"class": "Classes", "alias": "Aliases", "property": "Properties", "dependency": "Dependencies",
+            "heading": "Headings", "key": "Keys", "function": "Functions", "method": "Methods"}
+
+
+@functools.cache
+def plural(kind: str) -> str:
+    if kind in _PLURALS:
+        return _PLURALS[kind]
+    word = kind.replace("_", " ").title()
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def keyword_group(s: Symbol) -> str:
+    if "nested" in s.flags and s.kind in ("function", "class"):
+        return "Nested " + plural(s.kind)
+    return plural(s.kind)
+
+
+def is_keyword(s: Symbol) -> bool:
+    """Keyword pages list definitions; nested local ones and headings stay on their file's own pages."""
+    return s.kind != "heading" and "<locals>" not in s.qualname
+
+
+@picklable
+@dataclass(frozen=True, slots=True)
+class FileSummary(Record):
+    language: str
+    binary: bool
+    lines: int
+    tests: int  # test cases (kind "test")
+    keywords: frozenset[str]  # qualified names of its keyword-worthy symbols
+    symbols_key: str  # what keyword lists show of it: its symbols' kinds, names and lines (anchors follow)
+    groups: tuple[tuple[str, int], ...]  # symbols per keyword group ("Classes", "Nested Functions" ...)
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def summarize(facts: FileFacts) -> FileSummary:
+    symbols = facts.symbols
+    text = "\n".join([f"{s.kind}\0{s.qualname}\0{s.line}" for s in symbols])
+    return FileSummary(
+        language=facts.language, binary=facts.binary, lines=facts.lines,
+        tests=sum(1 for t in facts.tests if t.kind == "test"),
+        keywords=frozenset(s.qualname for s in symbols if is_keyword(s)),
+        symbols_key=hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        groups=tuple(sorted(Counter(keyword_group(s) for s in symbols).items())),
+        diagnostics=facts.diagnostics,
+    )
