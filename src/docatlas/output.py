@@ -31,7 +31,7 @@ class OutputFolder:
         resolved_root = root.resolve()
         if output == resolved_root or output in resolved_root.parents:
             raise OutputError(f"refusing to write into {output}: it is, or contains, the repository itself")
-        self._made: set[Path] = set()  # folders known to exist (a page write need not ask again)
+        self._made: set[str] = set()  # folders known to exist (a page write need not ask again)
         self.previous: dict[str, str] = {}  # page -> digest of its text, from the last complete build
         self.previous_inputs: dict[str, str] = {}  # page -> signature of everything its text was made from
         if output.exists():
@@ -75,17 +75,23 @@ class OutputFolder:
         return self.previous[rel] if os.path.isfile(f"{self._prefix}{rel}") else None
 
     def write(self, rel: str, text: str) -> tuple[str, int]:
-        """Write a page unless the same text is already there; returns (digest, bytes written)."""
+        """Write a page unless the same text is already there; returns (digest, bytes written).
+
+        Plain strings and `os` calls: pathlib's parsing and `parents` walk cost more than the writes."""
         data = text.encode("utf-8")
         d = digest(data)
-        full = self.target(rel)
-        if self.previous.get(rel) == d and full.is_file():
+        full = os.path.normpath(f"{self._prefix}{rel}")
+        if not full.startswith(self._prefix):
+            raise OutputError(f"page path {rel!r} would leave the output folder")
+        if self.previous.get(rel) == d and os.path.isfile(full):
             return d, 0
-        if full.parent not in self._made:
-            full.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(full.parent)
-        tmp = full.with_name(full.name + ".docatlas-tmp")
-        tmp.write_bytes(data)
+        folder = os.path.dirname(full)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        tmp = full + ".docatlas-tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, full)
         return d, len(data)
 

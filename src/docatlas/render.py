@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import shlex
 from collections import Counter, defaultdict
@@ -63,6 +64,8 @@ def cell(text: str) -> str:
 
 
 def fence_for(text: str) -> str:
+    if "```" not in text:  # the usual case: no run of three backticks to outrun (a scan in C, not a regex)
+        return "```"
     runs = [len(m) for m in _BACKTICKS.findall(text)]
     return "`" * max(3, (max(runs) + 1) if runs else 3)
 
@@ -268,7 +271,8 @@ def read_source(cfg: Config, facts: FileFacts) -> str | None:
     if facts.binary or cfg.embed_source == "none" or not facts.digest:
         return None
     try:
-        data = (cfg.root / facts.path).read_bytes()
+        with open(f"{cfg.root}{os.sep}{facts.path}", "rb") as fh:
+            data = fh.read()
     except OSError:
         return None
     return decode(data, facts.path, facts.language)[0]  # as the analysis read it (BOM, PEP 263 coding lines)
