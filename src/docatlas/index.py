@@ -512,16 +512,20 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
 
 
-def _file_rows(i: int, path: str, f: FileFacts, model: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """A file's `files` row and its search row (rowid -i)."""
+def _file_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+    """A file's `files` row."""
     purpose = model.purposes[path]
+    return (i, path, P.folder_of(path), path.rsplit("/", 1)[-1], f.language, purpose.label, purpose.reason,
+            model.module_of.get(path, ""), f.size, f.digest, f.lines, int(f.binary), f.binary_kind, f.generated,
+            int(f.vendored), f.docstring, int(f.parse_ok), float(model.rank.get(path, 0.0) or 0.0),
+            "" if f.binary else P.file_page(path), "" if f.binary else P.kw_page(path))
+
+
+def _file_search_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+    """A file's search row (rowid -i)."""
     module = model.module_of.get(path, "")
-    name = path.rsplit("/", 1)[-1]
-    row = (i, path, P.folder_of(path), name, f.language, purpose.label, purpose.reason, module, f.size, f.digest,
-           f.lines, int(f.binary), f.binary_kind, f.generated, int(f.vendored), f.docstring, int(f.parse_ok),
-           float(model.rank.get(path, 0.0) or 0.0), "" if f.binary else P.file_page(path),
-           "" if f.binary else P.kw_page(path))
-    return row, (-i, name, module or path, identifier_words(path, module), path, f.docstring, "file", f.language)
+    return (-i, path.rsplit("/", 1)[-1], module or path, identifier_words(path, module), path, f.docstring, "file",
+            f.language)
 
 
 _INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
@@ -532,11 +536,11 @@ def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> 
     was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring) can differ."""
     for path in changed:
         found = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
-        row, search_row = _file_rows(found[0], path, model.files[path], model)
+        f = model.files[path]
         conn.execute("DELETE FROM files WHERE id = ?", (found[0],))
-        conn.execute(_INSERT_FILE, row)
+        conn.execute(_INSERT_FILE, _file_row(found[0], path, f, model))
         conn.execute("DELETE FROM search WHERE rowid = ?", (-found[0],))
-        conn.execute(_INSERT_SEARCH, search_row)
+        conn.execute(_INSERT_SEARCH, _file_search_row(found[0], path, f, model))
 
 
 def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
@@ -546,36 +550,32 @@ def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Dia
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM search WHERE rowid < 0")
     conn.execute("DELETE FROM diagnostics WHERE stage IN ('scan', 'render')")
-    file_rows = []
-    search_rows: list[tuple[Any, ...]] = []
-    for i, (path, f) in enumerate(sorted(model.files.items()), 1):
-        row, search_row = _file_rows(i, path, f, model)
-        file_rows.append(row)
-        search_rows.append(search_row)
-    conn.executemany(_INSERT_FILE, file_rows)
-    folder_rows = []
-    for i, (path, folder) in enumerate(sorted(model.folders.items()), 1):
-        name = path.rsplit("/", 1)[-1] if path else ""
-        parent = P.folder_of(path) if path else None
-        subtree = len(model.subtree_files(path)) if path else len(model.files)
-        folder_rows.append((i, path, parent, name, len(folder.files), len(folder.subfolders), subtree,
-                            ""))
-        if path:
-            search_rows.append((-(FOLDER_ROWID_BASE + i), name, path, identifier_words(path), path, "", "folder",
-                                ""))
-    conn.executemany("INSERT INTO folders VALUES (?,?,?,?,?,?,?,?)", folder_rows)
-    conn.executemany(_INSERT_SEARCH, search_rows)
-    import_rows = []
-    for path, f in sorted(model.files.items()):
-        resolved = model.imports.get(path)
-        if resolved is None:
-            resolved_list: list[tuple[Any, str, str, str]] = [(imp, "", "", "") for imp in f.imports]
-        else:
-            resolved_list = [(r.imp, r.category, r.target, str(getattr(r, "reason", ""))) for r in resolved]
-        for imp, category, target, reason in resolved_list:
-            import_rows.append((path, imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line,
-                                imp.conditional, int(imp.system), category, target, reason))
-    conn.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)", import_rows)
+    # Rows are streamed (generators), not listed: this runs beside the render workers, whose memory it adds to.
+    paths = sorted(model.files)
+    conn.executemany(_INSERT_FILE, (_file_row(i, p, model.files[p], model) for i, p in enumerate(paths, 1)))
+    conn.executemany(_INSERT_SEARCH, (_file_search_row(i, p, model.files[p], model)
+                                      for i, p in enumerate(paths, 1)))
+    folders = sorted(model.folders.items())
+    conn.executemany("INSERT INTO folders VALUES (?,?,?,?,?,?,?,?)", (
+        (i, path, P.folder_of(path) if path else None, path.rsplit("/", 1)[-1] if path else "", len(folder.files),
+         len(folder.subfolders), len(model.subtree_files(path)) if path else len(model.files), "")
+        for i, (path, folder) in enumerate(folders, 1)))
+    conn.executemany(_INSERT_SEARCH, (
+        (-(FOLDER_ROWID_BASE + i), path.rsplit("/", 1)[-1], path, identifier_words(path), path, "", "folder", "")
+        for i, (path, _) in enumerate(folders, 1) if path))
+
+    def import_rows() -> Iterator[tuple[Any, ...]]:
+        for path in paths:
+            resolved = model.imports.get(path)
+            if resolved is None:
+                entries: list[tuple[Any, str, str, str]] = [(imp, "", "", "") for imp in model.files[path].imports]
+            else:
+                entries = [(r.imp, r.category, r.target, r.reason) for r in resolved]
+            for imp, category, target, reason in entries:
+                yield (path, imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
+                       int(imp.system), category, target, reason)
+
+    conn.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)", import_rows())
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
                      [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
@@ -652,6 +652,7 @@ class IndexWrite:
                 deleted = sorted(set(cache.entries) - set(model.files))
                 _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
                 _write_rows(conn, model, self.changed, cache, self.blobs)
+                self.blobs.clear()  # in the cache now; the pipeline is done with them
                 if self.link_reused:
                     _refresh_files(conn, model, self.changed)
                 else:
@@ -670,6 +671,7 @@ class IndexWrite:
         try:
             conn.execute("BEGIN IMMEDIATE")
             _write_rows(conn, model, sorted(model.files), cache, self.blobs)
+            self.blobs.clear()  # in the cache now; the pipeline is done with them
             _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
             for statement in _INDEXES.splitlines():
                 conn.execute(statement)
