@@ -1,4 +1,4 @@
-"""Build benchmark: full build, no-op rebuild and one-file-edit rebuild of a corpus, with ctags as yardstick.
+"""Build benchmark: full build, no-op rebuild and one-file-edit rebuilds of a corpus, with ctags as yardstick.
 
     python bench/build.py pytorch-1.13.1 [--jobs 2] [--repeat 3] [--keep]
 
@@ -6,7 +6,9 @@ The corpus (from ../shared/corpora/fetch, in $DOCATLAS_CORPORA or ~/.cache/docat
 temporary folder first, so edits never touch the cache. Every figure is measured in this one run, side by
 side, because this machine is shared and noisy: compare ratios, not absolute seconds across runs. Reports
 wall time, user+sys CPU of the whole process tree, peak RSS summed over the process tree (sampled from
-/proc every 20 ms), pages and MB written, and docatlas's own per-stage timings.
+/proc every 20 ms; it counts pages that forked workers share with the parent once per process), peak PSS
+summed over the tree (shared pages divided among their sharers: what the tree really holds), pages and MB
+written, and docatlas's own per-stage timings.
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (a forked worker's copy-on-write view of the parent's model) counted
+    once across the processes that share them, so the tree's sum is the memory it really holds."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -61,13 +76,15 @@ def run(cmd: list[str]) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
-            peak = max(peak, sum(_rss_kb(p) for p in _children(proc.pid)))
+            tree = _children(proc.pid)
+            peak = max(peak, sum(_rss_kb(p) for p in tree))
+            peak_pss = max(peak_pss, sum(_pss_kb(p) for p in tree))
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -80,7 +97,7 @@ def run(cmd: list[str]) -> dict[str, float]:
     if proc.returncode not in (0, 1):  # 1: some input files had diagnostics
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024}
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024}
 
 
 def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str]) -> dict[str, float]:
@@ -151,7 +168,7 @@ def main() -> None:
                 shutil.rmtree(out)
         print(f"corpus {src.name}: {sum(1 for _ in repo.rglob('*'))} paths; jobs={args.jobs}; "
               f"medians of {args.repeat} runs; edited {', '.join(edited) or 'nothing'}")
-        keys = ["wall", "cpu", "peak_mb", "pages", "written", "mb_written"]
+        keys = ["wall", "cpu", "peak_mb", "peak_pss_mb", "pages", "written", "mb_written"]
         print(f"{'measurement':<24}" + "".join(f"{k:>12}" for k in keys))
         medians: dict[str, dict[str, float]] = {}
         for name, runs in [*rows.items(), *([("ctags -R", ctags)] if ctags else [])]:
