@@ -209,7 +209,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
 
 @pytest.mark.parametrize("path, text, reused", [
     ("pkg/a.py", '"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n', False),  # a new import
-    ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef omega():\n    pass\n', False),  # new symbol
+    ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef omega():\n    pass\n', True),  # new function
+    ("pkg/a.py", '"""Module a."""\n\n\nclass Alpha:\n    def go(self):\n        pass\n', True),  # alpha renamed
+    ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n\n\ndef _hidden():\n    pass\n",
+     True),  # a private function in a star-imported module
+    ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n\n\ndef gamma():\n    pass\n",
+     False),  # a public one: `from .b import *` in pkg/__init__.py now takes it too
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n\nint main() { return 0; }\n',
+     False),  # `main`: the file becomes a program
     ("pkg/a.py", '\n"""Module a."""\n\n\ndef alpha():\n    return 1\n', True),  # everything one line down
     ("pkg/b.py", "\nfrom pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n", False),  # import line moves
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha()\n\n\n"

@@ -11,8 +11,8 @@ import pytest
 from docatlas.config import make_config
 from docatlas.extract import extract_bytes
 from docatlas.languages import language_for_name
-from docatlas.link import RepoModel, link, link_inputs, link_state, relink
-from docatlas.model import Diagnostic, FileFacts, Finding, Import
+from docatlas.link import RepoModel, link, link_inputs, link_state, relink, star_targets
+from docatlas.model import Diagnostic, FileFacts, Finding, Import, Symbol
 from docatlas.pipeline import all_tasks, local_tasks, task_pages
 from docatlas.resolve import IncludeIndex, resolve_include
 
@@ -202,13 +202,21 @@ LINK_REPO = {
 }
 
 
-def _perturbed(f: FileFacts, n: int) -> FileFacts:
-    """`f` with every field that `link_inputs` leaves out changed (n varies the values)."""
-    symbols = tuple(dataclasses.replace(s, line=s.line + n, end_line=s.end_line + 2 * n, signature=f"sig{n}",
-                                        summary=f"summary {n}", decorators=(f"d{n}",), bases=(f"B{n}",),
-                                        flags=(f"flag{n}",)) for s in f.symbols)
+def _perturbed(f: FileFacts, n: int, public: bool = False) -> FileFacts:
+    """`f` with every field that `link_inputs` leaves out changed (n varies the values): lines, sizes, digests,
+    docstrings, findings, diagnostics, and definitions (nested ones renamed, a private one added; with
+    `public`, a public top-level one too, which only a star import of the file reads)."""
+    parents = {s.parent for s in f.symbols}
+    symbols = [dataclasses.replace(s, line=s.line + n, end_line=s.end_line + 2 * n, signature=f"sig{n}",
+                                   summary=f"summary {n}", decorators=(f"d{n}",), bases=(f"B{n}",),
+                                   flags=(f"flag{n}",)) for s in f.symbols]
+    symbols = [dataclasses.replace(s, name=f"{s.name}_{n}", qualname=f"{s.qualname}_{n}")
+               if s.parent and s.qualname not in parents else s for s in symbols]
+    symbols.append(Symbol("function", f"_extra{n}", f"_extra{n}", 900 + n, 901 + n))
+    if public:
+        symbols.append(Symbol("function", f"extra{n}", f"extra{n}", 950 + n, 951 + n))
     return dataclasses.replace(
-        f, size=f.size + n, digest=f"{n:040x}", lines=f.lines + n, docstring=f"doc {n}", symbols=symbols,
+        f, size=f.size + n, digest=f"{n:040x}", lines=f.lines + n, docstring=f"doc {n}", symbols=tuple(symbols),
         findings=(Finding("security", "B000", "m", n, "e"),), diagnostics=(Diagnostic(f.path, n, 0, "DA204", "x"),),
         parse_ok=bool(n % 2), extra=(("k", str(n)),))
 
@@ -219,7 +227,16 @@ def test_link_output_depends_only_on_link_inputs(n: int) -> None:
     facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in LINK_REPO.items()}
     perturbed = {p: _perturbed(f, n) for p, f in facts.items()}
     assert all(link_inputs(facts[p]) == link_inputs(perturbed[p]) for p in facts)
-    assert link_state(link("repo", facts)) == link_state(link("repo", perturbed))
+    state = link_state(link("repo", facts))
+    assert link_state(link("repo", perturbed)) == state
+    # a new public definition matters only where a star import reads it (pkg/util.py here)
+    star = star_targets(state)
+    assert star == {"pkg/util.py"}
+    public = {p: _perturbed(f, n, public=True) for p, f in facts.items()}
+    assert link_inputs(facts["pkg/util.py"], True) != link_inputs(public["pkg/util.py"], True)
+    assert all(link_inputs(facts[p], False) == link_inputs(public[p], False) for p in facts)
+    public["pkg/util.py"] = perturbed["pkg/util.py"]
+    assert link_state(link("repo", public)) == state
     model = relink("repo", perturbed, link_state(link("repo", facts)))
     assert model.files == dict(sorted(perturbed.items())) and model.subtree_files("pkg") == sorted(
         p for p in LINK_REPO if p.startswith("pkg/"))
@@ -239,7 +256,7 @@ def test_an_edit_that_keeps_link_inputs_changes_only_the_local_pages(make_repo, 
 
     base = pages(relink("repo", facts, state), all_tasks(relink("repo", facts, state)))
     for path in LINK_REPO:
-        edited = {**facts, path: _perturbed(facts[path], 3)}
+        edited = {**facts, path: _perturbed(facts[path], 3, public=path not in star_targets(state))}
         model = relink("repo", edited, state)
         now = pages(model, all_tasks(model))
         differ = {p for p in base if base[p] != now[p]}

@@ -695,9 +695,9 @@ class IndexWrite:
             "root": str(self.cfg.root), "binary": str(sum(1 for p in model.files if model.summary(p).binary)),
         }
         try:
-            if not self.link_reused:  # else the last build's, which still hold
-                conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'render')",
-                                 [(d.path, d.line, d.col, d.code, d.message) for d in render_diagnostics])
+            conn.execute("DELETE FROM diagnostics WHERE stage = 'render'")
+            conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'render')",
+                             [(d.path, d.line, d.col, d.code, d.message) for d in render_diagnostics])
             conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
             conn.execute("COMMIT")
             if self.mode == "full":

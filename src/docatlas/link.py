@@ -33,7 +33,7 @@ from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
 from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
-           "link_inputs", "link_state", "relink"]
+           "link_inputs", "link_state", "relink", "star_targets"]
 
 RELATED_LIMIT = 20  # longer lists are cut with the number left out said on the page
 
@@ -144,6 +144,16 @@ _PACKAGING = {"setup.py": "Python packaging script (`setup.py`)", "noxfile.py": 
               "build.rs": "Cargo build script"}
 
 
+def defines_main(facts: FileFacts) -> bool:
+    return any(s.name == "main" and s.kind == "function" for s in facts.symbols)
+
+
+def star_names(facts: FileFacts) -> tuple[str, ...]:
+    """What `from m import *` takes from a module without `__all__`: its public top-level definitions."""
+    return tuple(s.name for s in facts.symbols if not s.parent and not s.name.startswith("_")
+                 and s.kind in ("class", "function", "constant"))
+
+
 def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = frozenset()) -> Purpose:
     """What a file is for, from evidence about the file itself; the reason says which evidence. A folder name
     alone (`doc`, `test`) never decides: `docker/` is not documentation, `test_utils.py` defines no tests."""
@@ -198,7 +208,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
         if facts.language in C_LANGS and any(p in _EXAMPLE_DIRS for p in parts):
             folder = next(p for p in parts if p in _EXAMPLE_DIRS)
             return Purpose("example", f"{lang.type_name} under `{folder}/`")
-        if any(s.name == "main" and s.kind == "function" for s in facts.symbols):
+        if defines_main(facts):
             return Purpose("program", f"{lang.type_name} defining `main`")
         return Purpose("source", f"{lang.type_name}")
     return Purpose("data", f"{lang.type_name}")
@@ -218,8 +228,7 @@ def _reexports(path: str, facts: Mapping[str, FileFacts], resolved: dict[str, li
         if "*" in r.imp.names:
             f = facts.get(r.target)
             if f is not None:
-                names = f.exports or tuple(s.name for s in f.symbols if not s.parent and not s.name.startswith("_")
-                                           and s.kind in ("class", "function", "constant"))
+                names = f.exports or star_names(f)
                 for n in names:
                     out.setdefault(n, r.target)
             continue
@@ -470,18 +479,26 @@ def _stem_ext(name: str) -> tuple[str, str]:
 
 
 # -- reuse --------------------------------------------------------------------------------------
-def link_inputs(facts: FileFacts) -> tuple[Any, ...]:
+def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]:
     """Every part of a file's facts that `link` reads, and that pages of other files show (its test cases).
 
-    When a rebuild finds the same paths and every edited file keeps these (an edit inside a function body, a
-    comment, a docstring), the link stage's output is the same as last time and is reused (`relink`), and the
-    only pages that can change are the edited files' own, their folders' and the keyword index. Everything
-    else (line counts, sizes, symbol lines and signatures, findings, diagnostics) stays out: a test perturbs
-    exactly those and checks that `link` gives the same output.
+    When a rebuild finds the same paths and every edited file keeps these, the link stage's output is the same
+    as last time and is reused (`relink`), and the only pages that can change are the edited files' own, their
+    folders' and the keyword index. Of its definitions, `link` reads only whether it defines `main` and, when
+    another file star-imports it (`star_imported`, from the last link), its public top-level names: adding or
+    renaming a method or a function elsewhere keeps the inputs. Everything else (lines, sizes, symbols, their
+    lines and signatures, findings, diagnostics) stays out: tests perturb exactly those and check that `link`
+    gives the same output and that no page outside the local ones changes.
     """
     return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, facts.main_line,
-            facts.imports, facts.tests, facts.exports,
-            tuple((s.name, s.qualname, s.parent, s.kind) for s in facts.symbols))
+            facts.imports, facts.tests, facts.exports, star_names(facts) if star_imported else (),
+            defines_main(facts))
+
+
+def star_targets(state: dict[str, Any]) -> set[str]:
+    """The files that some file star-imports, in a stored `link_state`."""
+    return {r.target for resolved in state["imports"].values() for r in resolved
+            if r.category == "repo" and "*" in r.imp.names}
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(RepoModel)

@@ -160,16 +160,20 @@ def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: l
                    fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
     """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
     every edited file with the same `link.link_inputs` as before; else None (link everything again)."""
-    from docatlas.link import link_inputs
+    from docatlas.link import link_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
-        return None
-    if any(link_inputs(before[p]) != link_inputs(f) for p, f in fresh.items()):
         return None
     key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
     if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
         return None
-    return cache.link_state()
+    state = cache.link_state()
+    if state is None:
+        return None
+    star = star_targets(state)
+    if any(link_inputs(before[p], p in star) != link_inputs(f, p in star) for p, f in fresh.items()):
+        return None
+    return state
 
 
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
@@ -267,12 +271,14 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
     render_diagnostics: list[Diagnostic] = []
+    previous_clashes: list[Diagnostic] = []
     if report.link_reused:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
-        # every other page keeps its entry in the manifest, and the page-name clashes are the last build's.
+        # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, fresh)
-        pages, inputs = dict(out.previous), dict(out.previous_inputs)
-        render_diagnostics = cache.diagnostics(("render",))
+        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
+        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
+        previous_clashes = cache.diagnostics(("render",))
     else:
         tasks = all_tasks(model)
     cache.mark_dirty()
@@ -282,7 +288,11 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
     try:
-        _render(report, tasks, cfg, worker_state, thread, pages, inputs, render_diagnostics, progress)
+        touched = _render(report, tasks, cfg, worker_state, thread, pages, inputs, render_diagnostics, progress)
+        # page-name clashes (DA305) of pages this build did not look at are the last build's
+        render_diagnostics += [d for d in previous_clashes if d.path not in touched and not _is_keyword_page(d.path)]
+        render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
+        report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
         report.removed = len(out.finish(pages, inputs))
         t = _clock(report.timings, "finish", t)
@@ -308,20 +318,25 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     return report
 
 
+def _is_keyword_page(rel: str) -> bool:
+    return rel == "keywords.md" or rel.startswith("_keywords/")
+
+
 def _render(report: BuildReport, tasks: list[tuple[str, str]], cfg: Config, worker_state: dict[str, Any],
             thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
-            render_diagnostics: list[Diagnostic], progress: Progress | None) -> None:
-    """Render and write `tasks`, recording each page's digest and input signature."""
+            render_diagnostics: list[Diagnostic], progress: Progress | None) -> set[str]:
+    """Render and write `tasks`, recording each page's digest and input signature; returns their pages."""
+    touched: set[str] = set()
     for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start):
         for rel, d, written, signature in results:
+            touched.add(rel)
             if written < 0:
-                if not report.link_reused:
-                    render_diagnostics.append(Diagnostic(
-                        rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
-                        "pages go inside it); page not written"))
+                render_diagnostics.append(Diagnostic(
+                    rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
+                    "pages go inside it); page not written"))
                 continue
             pages[rel] = d
             inputs[rel] = signature
             report.written += written > 0
             report.bytes_written += written
-    report.diagnostics.extend(render_diagnostics)
+    return touched
