@@ -111,11 +111,13 @@ def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str]) -
     return figures
 
 
-# What each kind of edit appends to the first file (sorted) of each suffix. A comment keeps every file's link
-# inputs (docatlas reuses the link stage and renders only the pages it can change); an import or include
-# changes the dependency graph (everything is linked again and every page's inputs are checked).
+# What each kind of edit appends to the first file (sorted) of each suffix. A comment or a new function keeps
+# every file's link inputs (docatlas reuses the link stage and renders only the pages the edit can change); an
+# import or include changes the dependency graph (everything is linked again, every page's inputs checked).
 EDITS = {
     "comment": {".py": "# docatlas bench edit\n", ".cu": "// docatlas bench edit\n"},
+    "function": {".py": "\n\ndef docatlas_bench_edit():\n    return 1\n",
+                 ".cu": "\nint docatlas_bench_edit() { return 1; }\n"},
     "import": {".py": "import docatlas_bench_edit\n", ".cu": "#include <docatlas_bench_edit.h>\n"},
 }
 
@@ -150,7 +152,7 @@ def main() -> None:
     shutil.copytree(src, repo, symlinks=True)
     extra = args.extra.split()
     rows: dict[str, list[dict[str, float]]] = {"full build": [], "no-op rebuild": [], "edit .py+.cu rebuild": [],
-                                               "import .py+.cu rebuild": []}
+                                               "function .py+.cu rebuild": [], "import .py+.cu rebuild": []}
     ctags: list[dict[str, float]] = []
     try:
         for i in range(args.repeat):
@@ -160,6 +162,8 @@ def main() -> None:
             rows["no-op rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             edited = touch_edit(repo, (".py", ".cu"))
             rows["edit .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
+            touch_edit(repo, (".py", ".cu"), "function")
+            rows["function .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             touch_edit(repo, (".py", ".cu"), "import")
             rows["import .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             if not args.no_ctags and shutil.which("ctags"):
@@ -178,11 +182,11 @@ def main() -> None:
         full = medians["full build"]
         stages = sorted(k for k in full if k.startswith("stage:"))
         print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
-        for name in ("no-op rebuild", "edit .py+.cu rebuild", "import .py+.cu rebuild"):
+        for name in ("no-op rebuild", "edit .py+.cu rebuild", "function .py+.cu rebuild", "import .py+.cu rebuild"):
             reused = statistics.mean(r.get("link_reused", 0.0) for r in rows[name])
             print(f"{name}: {medians[name]['wall'] / full['wall']:.1%} of the full build"
                   + (f"; link stage reused in {reused:.0%} of runs" if name != "no-op rebuild" else ""))
-        for name in ("edit .py+.cu rebuild", "import .py+.cu rebuild"):
+        for name in ("edit .py+.cu rebuild", "function .py+.cu rebuild", "import .py+.cu rebuild"):
             med = medians[name]
             stages = [k for k in sorted(med) if k.startswith("stage:") and ":" not in k[6:]]
             print(f"{name} per stage (s, median): " + ", ".join(f"{k[6:]} {med[k]:.2f}" for k in stages))
