@@ -218,7 +218,11 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n\nint main() { return 0; }\n',
      False),  # `main`: the file becomes a program
     ("pkg/a.py", '\n"""Module a."""\n\n\ndef alpha():\n    return 1\n', True),  # everything one line down
-    ("pkg/b.py", "\nfrom pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n", False),  # import line moves
+    ("pkg/b.py", "\nfrom pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n", True),  # its import moves
+    ("pkg/run.py", 'import sys\n\n\ndef main():\n    return 0\n\n\n\nif __name__ == "__main__":\n'
+                   "    sys.exit(main())\n", True),  # the `__main__` block moves (its purpose cites the line)
+    ("tests/test_a.py", "# moved\nfrom pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n",
+     True),  # the test and the import move
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha()\n\n\n"
                         "def test_again():\n    pass\n", False),  # a new test case
     ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),

@@ -204,8 +204,9 @@ LINK_REPO = {
 
 def _perturbed(f: FileFacts, n: int, public: bool = False) -> FileFacts:
     """`f` with every field that `link_inputs` leaves out changed (n varies the values): lines, sizes, digests,
-    docstrings, findings, diagnostics, and definitions (nested ones renamed, a private one added; with
-    `public`, a public top-level one too, which only a star import of the file reads)."""
+    docstrings, findings, diagnostics, the lines of its imports, tests and `__main__` block, and definitions
+    (nested ones renamed, a private one added; with `public`, a public top-level one too, which only a star
+    import of the file reads)."""
     parents = {s.parent for s in f.symbols}
     symbols = [dataclasses.replace(s, line=s.line + n, end_line=s.end_line + 2 * n, signature=f"sig{n}",
                                    summary=f"summary {n}", decorators=(f"d{n}",), bases=(f"B{n}",),
@@ -218,17 +219,24 @@ def _perturbed(f: FileFacts, n: int, public: bool = False) -> FileFacts:
     return dataclasses.replace(
         f, size=f.size + n, digest=f"{n:040x}", lines=f.lines + n, docstring=f"doc {n}", symbols=tuple(symbols),
         findings=(Finding("security", "B000", "m", n, "e"),), diagnostics=(Diagnostic(f.path, n, 0, "DA204", "x"),),
-        parse_ok=bool(n % 2), extra=(("k", str(n)),))
+        parse_ok=bool(n % 2), extra=(("k", str(n)),), main_line=f.main_line and f.main_line + n,
+        imports=tuple(dataclasses.replace(i, line=i.line + n) for i in f.imports),
+        tests=tuple(dataclasses.replace(t, line=t.line + n) for t in f.tests))
 
 
 @pytest.mark.parametrize("n", [1, 7])
-def test_link_output_depends_only_on_link_inputs(n: int) -> None:
-    """`link_inputs` is what lets a rebuild reuse the link stage: no other part of the facts may reach it."""
+def test_relink_of_what_keeps_link_inputs_equals_link(n: int) -> None:
+    """`link_inputs` is what lets a rebuild reuse the link stage: whatever else changes in the edited files,
+    `relink` of the stored output (remaking the edited files' own entries) gives what `link` gives."""
     facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in LINK_REPO.items()}
     perturbed = {p: _perturbed(f, n) for p, f in facts.items()}
     assert all(link_inputs(facts[p]) == link_inputs(perturbed[p]) for p in facts)
     state = link_state(link("repo", facts))
-    assert link_state(link("repo", perturbed)) == state
+    assert link_state(relink("repo", perturbed, state, perturbed)) == link_state(link("repo", perturbed))
+    assert link_state(relink("repo", facts, state, facts)) == state
+    for path in LINK_REPO:  # one edited file at a time, as rebuilds see them
+        one = {**facts, path: perturbed[path]}
+        assert link_state(relink("repo", one, state, [path])) == link_state(link("repo", one)), path
     # a new public definition matters only where a star import reads it (pkg/util.py here)
     star = star_targets(state)
     assert star == {"pkg/util.py"}
@@ -236,7 +244,7 @@ def test_link_output_depends_only_on_link_inputs(n: int) -> None:
     assert link_inputs(facts["pkg/util.py"], True) != link_inputs(public["pkg/util.py"], True)
     assert all(link_inputs(facts[p], False) == link_inputs(public[p], False) for p in facts)
     public["pkg/util.py"] = perturbed["pkg/util.py"]
-    assert link_state(link("repo", public)) == state
+    assert link_state(relink("repo", public, state, public)) == link_state(link("repo", public))
     model = relink("repo", perturbed, link_state(link("repo", facts)))
     assert model.files == dict(sorted(perturbed.items())) and model.subtree_files("pkg") == sorted(
         p for p in LINK_REPO if p.startswith("pkg/"))
@@ -257,7 +265,7 @@ def test_an_edit_that_keeps_link_inputs_changes_only_the_local_pages(make_repo, 
     base = pages(relink("repo", facts, state), all_tasks(relink("repo", facts, state)))
     for path in LINK_REPO:
         edited = {**facts, path: _perturbed(facts[path], 3, public=path not in star_targets(state))}
-        model = relink("repo", edited, state)
+        model = relink("repo", edited, state, [path])
         now = pages(model, all_tasks(model))
         differ = {p for p in base if base[p] != now[p]}
         local = set(pages(model, local_tasks(model, {path: edited[path]})))

@@ -532,8 +532,11 @@ _INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
 
 
 def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> None:
-    """Rewrite the `files` and search rows of edited files, keeping their ids, when the link stage's output
-    was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring) can differ."""
+    """Rewrite the `files`, search and `imports` rows of edited files, keeping their ids, when the link stage's
+    output was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring, the lines of
+    their imports, their purpose's evidence) can differ."""
+    conn.executemany("DELETE FROM imports WHERE path = ?", [(p,) for p in changed])
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, changed))
     for path in changed:
         found = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         f = model.files[path]
@@ -541,6 +544,21 @@ def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> 
         conn.execute(_INSERT_FILE, _file_row(found[0], path, f, model))
         conn.execute("DELETE FROM search WHERE rowid = ?", (-found[0],))
         conn.execute(_INSERT_SEARCH, _file_search_row(found[0], path, f, model))
+
+
+_INSERT_IMPORT = "INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    for path in paths:
+        resolved = model.imports.get(path)
+        if resolved is None:
+            entries: list[tuple[Any, str, str, str]] = [(imp, "", "", "") for imp in model.files[path].imports]
+        else:
+            entries = [(r.imp, r.category, r.target, r.reason) for r in resolved]
+        for imp, category, target, reason in entries:
+            yield (path, imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
+                   int(imp.system), category, target, reason)
 
 
 def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
@@ -564,18 +582,7 @@ def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Dia
         (-(FOLDER_ROWID_BASE + i), path.rsplit("/", 1)[-1], path, identifier_words(path), path, "", "folder", "")
         for i, (path, _) in enumerate(folders, 1) if path))
 
-    def import_rows() -> Iterator[tuple[Any, ...]]:
-        for path in paths:
-            resolved = model.imports.get(path)
-            if resolved is None:
-                entries: list[tuple[Any, str, str, str]] = [(imp, "", "", "") for imp in model.files[path].imports]
-            else:
-                entries = [(r.imp, r.category, r.target, r.reason) for r in resolved]
-            for imp, category, target, reason in entries:
-                yield (path, imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
-                       int(imp.system), category, target, reason)
-
-    conn.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)", import_rows())
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, paths))
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
                      [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])

@@ -7,16 +7,17 @@ is plain data (dicts, lists, frozen records) because render workers inherit it b
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import shlex
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import graph, languages
-from docatlas.model import FileFacts, Record, picklable
+from docatlas.model import FileFacts, Import, Record, picklable
 from docatlas.paths import folder_of
 from docatlas.resolve import (
     C_LANGS,
@@ -412,9 +413,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
     graph_nodes = sorted(set(edges) | set(reverse))
     folders = build_folders(paths)
     uses, used_by = graph.folder_dependencies(edges, sorted(folders))
-    purposes = {p: classify(facts[p], index.module_of.get(p),
-                            frozenset(PurePosixPath(s).name for s in folders[folder_of(p)].files)
-                            if PurePosixPath(p).name == "conf.py" else frozenset()) for p in paths}
+    purposes = {p: _purpose(facts[p], index.module_of.get(p), folders) for p in paths}
     test_files = [p for p in paths if purposes[p].label == "test"]
     tests_of = _tests_links([p for p in test_files if facts[p].language in PY_LANGS], facts, resolved, purposes,
                             index)
@@ -451,13 +450,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         run_commands={p: run_commands(p, facts[p], index, path_set) for p in test_files},
     )
-    stems: dict[tuple[str, str], list[str]] = defaultdict(list)  # (stem, folder) and (stem, "^" + grandparent)
-    for p in paths:
-        folder, fname = _split(p)
-        stem = _stem_ext(fname)[0]
-        stems[(stem, folder)].append(p)
-        if folder:
-            stems[(stem, "^" + _split(folder)[0])].append(p)
+    stems = _stems(paths)
     for p in paths:
         if facts[p].binary:
             continue
@@ -466,6 +459,25 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         model.related_total[p] = len(rel)
     model.subtree_files("")  # fill the per-folder lists before render workers fork, so they share them
     return model
+
+
+def _purpose(facts: FileFacts, module: str | None, folders: dict[str, Folder]) -> Purpose:
+    path = facts.path
+    siblings = frozenset(PurePosixPath(s).name for s in folders[folder_of(path)].files) \
+        if PurePosixPath(path).name == "conf.py" else frozenset()
+    return classify(facts, module, siblings)
+
+
+def _stems(paths: list[str]) -> dict[tuple[str, str], list[str]]:
+    """(stem, folder) and (stem, "^" + grandparent) -> paths: where `_related` looks for same-named files."""
+    stems: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for p in paths:
+        folder, fname = _split(p)
+        stem = _stem_ext(fname)[0]
+        stems[(stem, folder)].append(p)
+        if folder:
+            stems[(stem, "^" + _split(folder)[0])].append(p)
+    return stems
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -483,16 +495,38 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
     """Every part of a file's facts that `link` reads, and that pages of other files show (its test cases).
 
     When a rebuild finds the same paths and every edited file keeps these, the link stage's output is the same
-    as last time and is reused (`relink`), and the only pages that can change are the edited files' own, their
-    folders' and the keyword index. Of its definitions, `link` reads only whether it defines `main` and, when
-    another file star-imports it (`star_imported`, from the last link), its public top-level names: adding or
-    renaming a method or a function elsewhere keeps the inputs. Everything else (lines, sizes, symbols, their
-    lines and signatures, findings, diagnostics) stays out: tests perturb exactly those and check that `link`
-    gives the same output and that no page outside the local ones changes.
+    as last time except for the edited files' own entries, which `relink` makes again (where their imports and
+    `__main__` block now sit), and the only pages that can change are the edited files' own, their folders'
+    and the keyword index. So the inputs hold imports and test cases without their lines, whether there is a
+    `__main__` block, whether it defines `main`, and, when another file star-imports it (`star_imported`, from
+    the last link), its public top-level names: adding or renaming a method or a function, or moving code
+    about, keeps them. Tests perturb everything else and check that `relink` gives what `link` gives and that
+    no page outside the local ones changes.
     """
-    return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, facts.main_line,
-            facts.imports, facts.tests, facts.exports, star_names(facts) if star_imported else (),
-            defines_main(facts))
+    return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, bool(facts.main_line),
+            tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
+            facts.exports, star_names(facts) if star_imported else (), defines_main(facts))
+
+
+def _unlined(imp: Import) -> Import:
+    return dataclasses.replace(imp, line=0) if imp.line else imp
+
+
+def _relined(resolved: list[ResolvedImport], imports: tuple[Import, ...]) -> list[ResolvedImport]:
+    """`resolved` (from the last link) with each entry's import replaced by its counterpart in `imports`: the
+    same statements in the same order (`link_inputs`), whose lines may have moved. The entries of one
+    statement share its `Import`; two equal statements are told apart by their order."""
+    out = []
+    k = -1
+    prev: Import | None = None
+    for r in resolved:
+        if r.imp is not prev:
+            k += 1
+            while _unlined(imports[k]) != _unlined(r.imp):
+                k += 1
+            prev = r.imp
+        out.append(ResolvedImport(imports[k], r.category, r.target, r.reason))
+    return out
 
 
 def star_targets(state: dict[str, Any]) -> set[str]:
@@ -510,12 +544,31 @@ def link_state(model: RepoModel) -> dict[str, Any]:
     return {name: getattr(model, name) for name in _STATE_FIELDS}
 
 
-def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any]) -> RepoModel:
+def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
+           edited: Iterable[str] = ()) -> RepoModel:
     """The model of `facts` (a mapping sorted by path, loaded lazily or not) from a stored `link_state` whose
-    files all had the same `link_inputs`."""
+    files all had the same `link_inputs`; the `edited` files' own entries (their imports with today's lines,
+    their purpose, their related files) are made again."""
     paths = list(facts)
     if paths != sorted(paths):
-        facts = {p: facts[p] for p in sorted(paths)}
+        paths = sorted(paths)
+        facts = {p: facts[p] for p in paths}
+    changed = sorted(edited)
+    if changed:  # copies of what changes below: `state` is the caller's
+        state = {**state, "imports": dict(state["imports"]), "purposes": dict(state["purposes"]),
+                 "related": dict(state["related"]), "related_total": dict(state["related_total"])}
     model = RepoModel(name=name, files=facts, **state)
+    if changed:
+        for p in changed:
+            f = facts[p]
+            if p in model.imports:
+                model.imports[p] = _relined(model.imports[p], f.imports)
+            model.purposes[p] = _purpose(f, model.module_of.get(p), model.folders)
+        stems = _stems(paths)
+        for p in changed:
+            if not facts[p].binary:
+                rel = _related(p, model, stems)
+                model.related[p] = rel[:RELATED_LIMIT]
+                model.related_total[p] = len(rel)
     model.subtree_files("")
     return model

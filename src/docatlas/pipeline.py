@@ -260,7 +260,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     state = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
     if state is not None:
-        model = lk.relink(cfg.name, facts, state)
+        model = lk.relink(cfg.name, facts, state, fresh)
         report.link_reused = True
     else:
         model = lk.link(cfg.name, facts)
