@@ -561,6 +561,26 @@ def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
                    int(imp.system), category, target, reason)
 
 
+def _relinked_repo(conn: sqlite3.Connection, model: Any, changed: list[str], scan_diagnostics: list[Diagnostic],
+                   link_state: dict[str, Any]) -> None:
+    """`_whole_repo` for a build that linked again over the same files: what can change for a file that was not
+    edited is its rank (PageRank moves everywhere with one edge) and its test links, so those are updated in
+    place, the edited files' rows rewritten, and the rest (folders, names, search rows) kept."""
+    _refresh_files(conn, model, changed)
+    conn.executemany("UPDATE files SET rank = ? WHERE path = ?",
+                     ((float(model.rank.get(p, 0.0) or 0.0), p) for p in model.files))
+    old = set(conn.execute("SELECT target, test_path, names, via, cases FROM test_links"))
+    new = set(_test_links(model))
+    conn.executemany("DELETE FROM test_links WHERE target = ? AND test_path = ? AND names = ? AND via = ? AND "
+                     "cases = ?", sorted(old - new))
+    conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", sorted(new - old))
+    conn.execute("DELETE FROM diagnostics WHERE stage IN ('scan', 'render')")
+    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
+                     [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
+    conn.execute("DELETE FROM link_state")
+    conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
+
+
 def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
                 link_state: dict[str, Any]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
@@ -662,6 +682,8 @@ class IndexWrite:
                 self.blobs.clear()  # in the cache now; the pipeline is done with them
                 if self.link_reused:
                     _refresh_files(conn, model, self.changed)
+                elif not deleted and len(cache.entries) == len(model.files):
+                    _relinked_repo(conn, model, self.changed, self.scan_diagnostics, self.link_state)
                 else:
                     _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
                 self._conn, self.mode = conn, "incremental"
