@@ -100,7 +100,7 @@ def env() -> jinja2.Environment:
             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
         )
         _env.filters.update(code=code, cell=cell, size=size_text, plural=plural)
-        _env.globals.update(counted=counted, structure_lines=structure_lines)
+        _env.globals.update(counted=counted, structure_lines=structure_lines, keyword_lines=keyword_lines)
         _env.globals.update(GENERATOR=GENERATOR)
     return _env
 
@@ -213,6 +213,13 @@ def structure_lines(tree: list[SymbolRow], src_base: str) -> str:
             parts.append(f" — {s.summary}")
         lines.append("".join(parts))
     return "\n".join(lines)
+
+
+def keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]]) -> str:
+    """A letter page's list, one line per keyword with its definitions: built here rather than in the template,
+    for the reason `structure_lines` is (a letter of PyTorch's keyword index has 13,000 lines)."""
+    return "".join(f"- **{code(k)}**: " + ", ".join(f"[{e['kind']} in `{e['path']}`]({e['link']})" for e in entries[k])
+                   + "\n" for k in keys)
 
 
 def symbol_counts(symbols: tuple[Symbol, ...]) -> list[tuple[str, int]]:
