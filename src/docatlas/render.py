@@ -100,7 +100,8 @@ def env() -> jinja2.Environment:
             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
         )
         _env.filters.update(code=code, cell=cell, size=size_text, plural=plural)
-        _env.globals.update(counted=counted, structure_lines=structure_lines, keyword_lines=keyword_lines)
+        _env.globals.update(counted=counted, structure_lines=structure_lines, keyword_lines=keyword_lines,
+                            subtree_keyword_lines=subtree_keyword_lines, group_lines=group_lines)
         _env.globals.update(GENERATOR=GENERATOR)
     return _env
 
@@ -220,6 +221,19 @@ def keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]]) -> 
     for the reason `structure_lines` is (a letter of PyTorch's keyword index has 13,000 lines)."""
     return "".join(f"- **{code(k)}**: " + ", ".join(f"[{e['kind']} in `{e['path']}`]({e['link']})" for e in entries[k])
                    + "\n" for k in keys)
+
+
+def subtree_keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]]) -> str:
+    """A `sub.md` list: a heading per keyword, a line per definition (see `keyword_lines`)."""
+    return "".join(f"### {code(k)}\n\n" + "".join(f"- {e['kind']} in [`{e['path']}`]({e['link']}) (line {e['line']})\n"
+                                                   for e in entries[k]) + "\n" for k in keys)
+
+
+def group_lines(groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
+    """A file keyword page's definitions by group (see `keyword_lines`)."""
+    return "".join(f"### {group}\n\n" + "".join(f"- **{code(i['name'])}**: [definition]({i['link']}) · "
+                                                  f"[line {i['line']}]({i['src']})\n" for i in items) + "\n"
+                   for group, items in groups)
 
 
 def symbol_counts(symbols: tuple[Symbol, ...]) -> list[tuple[str, int]]:
