@@ -8,7 +8,7 @@ import os
 import re
 import shlex
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -177,9 +177,19 @@ class SymbolRow:
     label: str  # "class", "method", "nested function", "property" ...
 
 
-def symbol_tree(symbols: tuple[Symbol, ...]) -> list[SymbolRow]:
+def file_anchors(model: RepoModel, path: str) -> list[str]:
+    """`symbol_anchors` of a file, memoised: its page, its keyword page and the keyword lists all ask."""
+    memo: dict[str, list[str]] = model.memo.setdefault("anchors", {})
+    found = memo.get(path)
+    if found is None:
+        found = memo[path] = symbol_anchors(model.files[path].symbols)
+    return found
+
+
+def symbol_tree(symbols: tuple[Symbol, ...], anchors: list[str] | None = None) -> list[SymbolRow]:
     """Symbols in source order, each indented under its parent."""
-    anchors = symbol_anchors(symbols)
+    if anchors is None:
+        anchors = symbol_anchors(symbols)
     depth_of: dict[str, int] = {}
     rows = []
     for s, a in zip(symbols, anchors, strict=True):
@@ -323,7 +333,7 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     return {
         "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
         "extension": PurePosixPath(path).suffix or "(none)",
-        "tree": symbol_tree(facts.symbols), "counts": symbol_counts(facts.symbols),
+        "tree": symbol_tree(facts.symbols, file_anchors(model, path)), "counts": symbol_counts(facts.symbols),
         "import_statements": len(facts.imports), "tests": tests, "test_ids": test_ids,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
@@ -459,7 +469,7 @@ def _kw_context(model: RepoModel, path: str) -> dict[str, Any]:
     page = P.kw_page(path)
     doc = P.file_page(path)
     doc_link = P.url_quote(P.rel(page, doc))
-    anchors = symbol_anchors(facts.symbols)
+    anchors = file_anchors(model, path)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s, a in zip(facts.symbols, anchors, strict=True):
         groups[keyword_group(s)].append({"name": s.qualname, "link": f"{doc_link}#{a}", "line": s.line,
@@ -648,7 +658,7 @@ def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]
     found = memo.get(path)
     if found is None:
         symbols = model.files[path].symbols
-        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, symbol_anchors(symbols), strict=True)
+        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, file_anchors(model, path), strict=True)
                  if is_keyword(s)]
         memo[path] = found
     return found
@@ -661,8 +671,10 @@ def keyword_count(model: RepoModel, files: Iterable[str]) -> int:
     return len(names)
 
 
-def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[str, list[dict[str, str]]]:
-    """keyword -> the definitions (file page links) of code symbols in `files`; nested locals excluded."""
+def keyword_entries(model: RepoModel, files: Iterable[str], page: str,
+                    only: Container[str] | None = None) -> dict[str, list[dict[str, str]]]:
+    """keyword -> the definitions (file page links) of code symbols in `files`; nested locals excluded; only
+    the keywords in `only` when given (a letter page)."""
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
     for p in files:
         keywords = file_keywords(model, p)
@@ -670,7 +682,8 @@ def keyword_entries(model: RepoModel, files: Iterable[str], page: str) -> dict[s
             continue
         link = P.url_quote(P.rel(page, P.file_page(p))) + "#"
         for qualname, kind, line, anchor in keywords:
-            out[qualname].append({"path": p, "kind": kind, "line": str(line), "link": link + anchor})
+            if only is None or qualname in only:
+                out[qualname].append({"path": p, "kind": kind, "line": str(line), "link": link + anchor})
     return out
 
 
@@ -759,7 +772,7 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
 
     def letter_entries(letter: str) -> dict[str, Any]:
         keys = ordered(letter)
-        found = keyword_entries(model, letter_files[letter], "_keywords/_.md")  # only the files it lists
+        found = keyword_entries(model, letter_files[letter], "_keywords/_.md", by_letter[letter])
         return {"letter": letter, "keys": keys, "index_link": "../keywords.md",
                 "entries": {k: found[k] for k in keys}}
 
