@@ -47,28 +47,26 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _proc_kb(path: str, key: str) -> int:
+    """A `key: N kB` figure from a /proc file; 0 when the process is gone."""
+    try:
+        with open(path) as fh:
+            for line in fh:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _pss_kb(pid: int) -> int:
     """Proportional set size: shared pages (a forked worker's copy-on-write view of the parent's model) counted
     once across the processes that share them, so the tree's sum is the memory it really holds."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kb(f"/proc/{pid}/status", "VmRSS:")
 
 
 def run(cmd: list[str]) -> dict[str, float]:
