@@ -44,6 +44,19 @@ def test_rerun_is_byte_identical_and_writes_nothing(make_repo, tmp_path: Path, c
     assert "0 written" in capsys.readouterr().err
 
 
+def test_summary_says_when_the_link_stage_was_reused(make_repo, tmp_path: Path, capsys) -> None:
+    repo = make_repo({"a.py": "def f():\n    return 1\n", "b.py": "import a\n"})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1"]) == 0
+    assert "link (reused)" not in capsys.readouterr().err
+    (repo / "a.py").write_text("def f():\n    return 2\n")  # a body: every file keeps its link inputs
+    assert main(["build", str(repo), "-o", str(out), "-j", "1"]) == 0
+    assert "link (reused)" in capsys.readouterr().err
+    (repo / "a.py").write_text("import os\n\n\ndef f():\n    return 2\n")  # an import: linked again
+    assert main(["build", str(repo), "-o", str(out), "-j", "1"]) == 0
+    assert "link (reused)" not in capsys.readouterr().err
+
+
 def test_output_inside_the_repo_is_never_documented(make_repo) -> None:
     repo = make_repo({"a.py": "X = 1\n"}, git=True)
     out = repo / "docs-out"

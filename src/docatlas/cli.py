@@ -96,6 +96,8 @@ def _with_progress(cfg: Any, quiet: bool) -> BuildReport:
 
 def _summary(report: BuildReport) -> None:
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items() if ":" not in k)  # CPU per family: JSON
+    if report.link_reused:  # say why a rebuild looked at so few pages
+        stages = stages.replace("link ", "link (reused) ", 1)
     n = len(report.diagnostics)
     click.echo(
         f"docatlas: {report.files} files ({report.binary} binary), {report.pages} pages "
