@@ -288,3 +288,19 @@ def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> Non
     assert 0 < facts.unpickled <= 21
     _build(repo, out_b, full=True)
     assert _tree(out_a) == _tree(out_b)
+
+
+def test_a_page_deleted_by_hand_comes_back_on_a_local_rebuild(make_repo) -> None:
+    repo = make_repo(LINKED)
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out)
+    page = out / "pkg" / "sub" / "c.py_docs.md"  # of a file the edit below does not touch
+    text = page.read_text()
+    page.unlink()
+    (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"])
+    report = _build(repo, out)
+    assert not report.link_reused  # only a look at every page finds the missing one
+    assert page.read_text() == text
+    again = _build(repo, out)
+    assert again.written == 0 and "render+write" not in again.timings  # and then nothing is left to do

@@ -22,7 +22,7 @@ import pickle
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,15 +351,15 @@ class FactsCache:
             conn.close()
         return blobs, summaries
 
-    def unchanged(self, hits: list[str], todo: list[ScannedFile], output: Path, pages: dict[str, str]) -> bool:
+    def unchanged(self, hits: list[str], todo: list[ScannedFile], pages: dict[str, str],
+                  intact: Callable[[], bool]) -> bool:
         """Whether the last complete build already produced exactly this output: same files, same bytes, same
-        code and options, and every page it wrote still there. Then a rebuild has nothing to do."""
+        code and options, and every page it wrote still there (`intact`). Then a rebuild has nothing to do."""
         if not self.usable or todo or self.meta.get("complete") != "1" or len(hits) != len(self.entries):
             return False
         if self.meta.get("pages") != str(len(pages)) or not pages:
             return False
-        prefix = f"{output}{os.sep}"
-        return all(os.path.isfile(prefix + rel) for rel in pages)
+        return intact()
 
     def mark_dirty(self) -> None:
         """Before pages change: the index no longer describes the pages until the build commits a new one."""

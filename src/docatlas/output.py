@@ -66,6 +66,10 @@ class OutputFolder:
         self.previous = dict.fromkeys(self.previous, "")
         self.previous_inputs = {}
 
+    def intact(self) -> bool:
+        """Whether every page of the last build is still on disk (someone may have deleted one)."""
+        return all(os.path.isfile(f"{self._prefix}{rel}") for rel in self.previous)
+
     def unchanged(self, rel: str, signature: str) -> str | None:
         """The page's digest when it was made from the same inputs and is still on disk, else None."""
         if self.previous_inputs.get(rel) != signature or not self.previous.get(rel):

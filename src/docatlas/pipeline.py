@@ -164,6 +164,8 @@ def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: l
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
         return None
+    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
+        return None
     key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
     if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
         return None
@@ -229,7 +231,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     cache = idx.FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
     hits, todo = cache.split(cfg.root, scanned.files)
-    if cache.unchanged(hits, todo, cfg.output, out.previous):  # nothing changed since the last complete build
+    if cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed since the last complete build
         idx.noop_report(report, cache, t0, t)
         return report
     if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
