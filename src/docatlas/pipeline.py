@@ -7,7 +7,7 @@ import multiprocessing
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -187,7 +187,7 @@ def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     return tasks
 
 
-def local_tasks(model: RepoModel, edited: dict[str, FileFacts]) -> list[tuple[str, str]]:
+def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]]:
     """The pages an edit that kept every `link_inputs` can change: the keyword index, the folders above each
     edited file, and the edited files' own pages."""
     folders: set[str] = set()
