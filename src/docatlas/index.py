@@ -574,7 +574,13 @@ def _relinked_repo(conn: sqlite3.Connection, model: Any, changed: list[str], sca
     conn.executemany("DELETE FROM test_links WHERE target = ? AND test_path = ? AND names = ? AND via = ? AND "
                      "cases = ?", sorted(old - new))
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", sorted(new - old))
-    conn.execute("DELETE FROM diagnostics WHERE stage IN ('scan', 'render')")
+    _scan_and_link_state(conn, scan_diagnostics, link_state)
+
+
+def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagnostic],
+                         link_state: dict[str, Any]) -> None:
+    """The scan's diagnostics and the link stage's output, replaced (render diagnostics come with `commit`)."""
+    conn.execute("DELETE FROM diagnostics WHERE stage = 'scan'")
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
                      [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
     conn.execute("DELETE FROM link_state")
@@ -584,10 +590,9 @@ def _relinked_repo(conn: sqlite3.Connection, model: Any, changed: list[str], sca
 def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
                 link_state: dict[str, Any]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
-    for table in ("files", "folders", "imports", "test_links", "link_state"):
+    for table in ("files", "folders", "imports", "test_links"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM search WHERE rowid < 0")
-    conn.execute("DELETE FROM diagnostics WHERE stage IN ('scan', 'render')")
     # Rows are streamed (generators), not listed: this runs beside the render workers, whose memory it adds to.
     paths = sorted(model.files)
     conn.executemany(_INSERT_FILE, (_file_row(i, p, model.files[p], model) for i, p in enumerate(paths, 1)))
@@ -604,9 +609,7 @@ def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Dia
 
     conn.executemany(_INSERT_IMPORT, _import_rows(model, paths))
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
-    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
-                     [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
-    conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
+    _scan_and_link_state(conn, scan_diagnostics, link_state)
 
 
 def _fresh_db(path: Path) -> sqlite3.Connection:
