@@ -17,9 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 from docatlas.extract import extract_file
-from docatlas.link import RepoModel, link
+from docatlas.link.resolve import C_LANGS
+from docatlas.link.stage import RepoModel, link
 from docatlas.model import FileFacts, Import, ScannedFile
-from docatlas.resolve import C_LANGS
 from docatlas.scan import scan
 
 _ROOT = ""

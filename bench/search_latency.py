@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from docatlas import index as idx
 from docatlas.config import make_config
 from docatlas.pipeline import BuildReport, build
+from docatlas.store import index as idx
 
 QUERIES = [
     "recompile", "Module", "forward", "conv2d", "at::native::add", "cache_limit", "TensorIterator",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from docatlas.config import make_config
-from docatlas.link import RepoModel
+from docatlas.link.stage import RepoModel
 from docatlas.pipeline import build
 from docatlas.scan import MANIFEST_NAME
 

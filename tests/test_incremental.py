@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import docatlas.pipeline as pipeline
-from docatlas import index as idx
 from docatlas.config import make_config
 from docatlas.pipeline import BuildReport, build
+from docatlas.store import index as idx
 
 OLD = 1_500_000_000  # 2017: far from "racy", so an unchanged stat is trusted without reading the file
 

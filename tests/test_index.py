@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from docatlas import index as idx
 from docatlas.config import make_config
-from docatlas.link import link, link_state
+from docatlas.link.stage import link, link_state
 from docatlas.model import FileFacts, Import, Symbol
 from docatlas.model import TestCase as Case
 from docatlas.pipeline import build
+from docatlas.store import index as idx
 
 COMPILER = '''"""Graph compilation helpers."""
 
@@ -181,7 +181,7 @@ def test_corrupt_index_is_rebuilt_with_a_warning(make_repo, tmp_path: Path, capl
     (out / idx.INDEX_NAME).write_bytes(b"this is not a database" * 100)
     with pytest.raises(idx.IndexUnavailable, match="unreadable"):
         idx.open_index(out)
-    with caplog.at_level(logging.WARNING, logger="docatlas.index"):
+    with caplog.at_level(logging.WARNING, logger="docatlas.store.index"):
         report = build(make_config(repo, out, jobs=1))
     assert "unreadable" in caplog.text and "rebuilding" in caplog.text
     assert report.timings.get("extract") is not None
@@ -197,7 +197,7 @@ def test_old_schema_is_rebuilt(make_repo, tmp_path: Path, caplog: pytest.LogCapt
     conn.close()
     with pytest.raises(idx.IndexUnavailable, match="schema version 0"):
         idx.open_index(out)
-    with caplog.at_level(logging.WARNING, logger="docatlas.index"):
+    with caplog.at_level(logging.WARNING, logger="docatlas.store.index"):
         build(make_config(repo, out, jobs=1))
     assert "schema version 0" in caplog.text
     assert idx.open_index(out).execute("PRAGMA user_version").fetchone()[0] == idx.SCHEMA_VERSION

@@ -11,10 +11,10 @@ import pytest
 from docatlas.config import make_config
 from docatlas.extract import extract_bytes
 from docatlas.languages import language_for_name
-from docatlas.link import RepoModel, link, link_inputs, link_state, relink, star_targets
+from docatlas.link.resolve import IncludeIndex, resolve_include
+from docatlas.link.stage import RepoModel, link, link_inputs, link_state, relink, star_targets
 from docatlas.model import Diagnostic, FileFacts, Finding, Import, Symbol
 from docatlas.pipeline import all_tasks, local_tasks, task_pages
-from docatlas.resolve import IncludeIndex, resolve_include
 
 
 def model_of(files: dict[str, str], extra: dict[str, FileFacts] | None = None) -> RepoModel:

@@ -1,4 +1,4 @@
-"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.index).
+"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.store.index).
 
 They find the index where `build` put it: `-o/--output`, else the repository's configured or default output
 folder (`--repo`, default the current folder). Only this module and cli.py print.
@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import click
 
-from docatlas import index as idx
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
+from docatlas.store import index as idx
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from docatlas import index as idx
 from docatlas import languages
 from docatlas.config import Config
 from docatlas.errors import OutputError
@@ -20,9 +19,10 @@ from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.paths import folder_of
 from docatlas.scan import MANIFEST_NAME, scan
+from docatlas.store import index as idx
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
-    from docatlas.link import RepoModel  # a no-op rebuild stops after the scan and must start fast
+    from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 T = TypeVar("T")
@@ -82,7 +82,7 @@ def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
 
 def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
     """The pages (`render.Page`) of one render task: a file's two, a folder's three, or the keyword index."""
-    from docatlas import render
+    from docatlas.render import pages as render
 
     if kind == "file":
         return [render.render_file_page(model, cfg, target), render.render_kw_page(model, target)]
@@ -160,7 +160,7 @@ def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: l
                    fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
     """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
     every edited file with the same `link.link_inputs` as before; else None (link everything again)."""
-    from docatlas.link import link_inputs, star_targets
+    from docatlas.link.stage import link_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
         return None
@@ -258,7 +258,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     t = _clock(report.timings, "extract", t)
     report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
 
-    from docatlas import link as lk
+    from docatlas.link import stage as lk
 
     state = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
     if state is not None:

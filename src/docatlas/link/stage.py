@@ -16,10 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
 
-from docatlas import graph, languages
-from docatlas.model import FileFacts, Import, Record, picklable
-from docatlas.paths import folder_of
-from docatlas.resolve import (
+from docatlas import languages
+from docatlas.link import graph
+from docatlas.link.resolve import (
     C_LANGS,
     PY_LANGS,
     STDLIB,
@@ -29,7 +28,9 @@ from docatlas.resolve import (
     resolve_include,
     resolve_python,
 )
-from docatlas.resolve import python_roots as python_roots
+from docatlas.link.resolve import python_roots as python_roots
+from docatlas.model import FileFacts, Import, Record, picklable
+from docatlas.paths import folder_of
 from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
 from docatlas.summary import FileSummary, summarize
 

@@ -20,7 +20,7 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.extract import decode
 from docatlas.fingerprint import code_fingerprint
-from docatlas.link import RepoModel
+from docatlas.link.stage import RepoModel
 from docatlas.model import FileFacts, Finding, Symbol
 from docatlas.summary import is_keyword, keyword_group, plural
 

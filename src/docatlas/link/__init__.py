@@ -1,0 +1,1 @@
+"""The link stage: everything that needs more than one file's facts (resolution, graph, tests <-> code, purposes)."""
