@@ -30,9 +30,11 @@ from docatlas.extract import tsadapter as ts
 from docatlas.extract.cfamily import parse_c_family
 
 C_FAMILY = {"c", "cpp", "c-header", "cuda"}
-KINDS = ("namespace", "class", "struct", "union", "enum", "function", "macro")
+KINDS = ("namespace", "class", "struct", "union", "enum", "function", "macro", "prototype", "externvar")
 SKIP_DIRS = {".git", "node_modules", "__pycache__", "third_party"}
 NOT_DEFINITIONS = {"declaration", "defaulted", "deleted", "pure"}
+REGISTRATION_MACROS = {"TORCH_IMPL_FUNC", "TORCH_META_FUNC", "TORCH_META_FUNC2", "TORCH_PRECOMPUTE_META_FUNC",
+                       "TORCH_PRECOMPUTE_META_FUNC2"}
 
 
 def corpora_root() -> Path:
@@ -53,8 +55,8 @@ def walk(root: Path, include_third_party: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tuple[str, str, str, bool]], int,
-                                                      float]:
+def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tuple[str, str, str, bool, str]],
+                                                      int, float]:
     root, rel, lang = args
     data = Path(root, rel).read_bytes()
     rules0 = cfamily.TIMINGS["rules"]
@@ -67,7 +69,11 @@ def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tupl
         for s in facts.symbols:
             definition = not (NOT_DEFINITIONS & set(s.flags))
             name = s.signature.partition("(")[0] if s.kind == "test" else s.name  # the gtest macro
-            syms.append((s.kind, name, s.qualname, definition))
+            # a definition named by a registration macro (`TORCH_IMPL_FUNC(add_out)`): ctags names it the macro
+            qual = s.qualname
+            if s.kind == "function" and s.macro in REGISTRATION_MACROS:
+                qual = f"{s.parent}::{s.macro}" if s.parent else s.macro
+            syms.append((s.kind, name, qual, definition, s.macro))
     return rel, lang, dt, syms, len(data), rules
 
 
@@ -119,6 +125,7 @@ def run_ctags(root: Path, files: list[str]) -> list[dict]:
         sys.exit("ctags not found (install universal-ctags)")
     # ctags's own CUDA parser is C-based and loses namespaces and classes: read CUDA files as C++ instead
     cmd = [ctags, "--output-format=json", "--fields=+n+K+S", "--languages=C,C++", "--langmap=C++:+.cu.cuh.hip",
+           "--kinds-C=+px", "--kinds-C++=+px",
            "-L", "-", "-f", "-"]
     proc = subprocess.run(cmd, cwd=root, input="\n".join(files), capture_output=True, text=True, check=False)
     tags = []
@@ -145,10 +152,15 @@ def _norm(name: str) -> str:
 
 
 def ctags_keys(tags: list[dict]) -> dict[str, set[tuple[str, str]]]:
+    """ctags's tags by kind; prototypes and extern variables named like a macro of the corpus are left out:
+    ctags takes `PyAPI_FUNC(int) f(void);` for a prototype of `PyAPI_FUNC`."""
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    macros = {t["name"] for t in tags if t.get("kind") == "macro"}
     for t in tags:
         kind = t.get("kind")
         if kind not in KINDS or t["name"].startswith("__anon"):
+            continue
+        if kind in ("prototype", "externvar") and t["name"] in macros:
             continue
         scope = t.get("scope", "") if kind != "macro" else ""
         qual = _strip_anon(f"{scope}::{t['name']}" if scope else t["name"])
@@ -162,8 +174,8 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
         if lang not in C_FAMILY:
             continue
         # ctags scopes a type local to `TEST_F(Suite, Name) { struct S {}; }` as `TEST_F::S`
-        tests = {qual: name for kind, name, qual, _ in syms if kind == "test"}
-        for kind, _name, qual, definition in syms:
+        tests = {qual: name for kind, name, qual, _, _ in syms if kind == "test"}
+        for kind, _name, qual, definition, _macro in syms:
             for tq, macro in tests.items():
                 if qual.startswith(tq + "::"):
                     ns = tq.rpartition("::")[0]
@@ -173,18 +185,20 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
                 out["function"].add((rel, f"{ns}::{tests[qual]}" if ns else tests[qual]))
 
             if kind in ("function", "method"):
-                if definition:
-                    out["function"].add((rel, qual))
+                out["function" if definition else "prototype"].add((rel, qual))
+            elif kind == "variable":
+                out["externvar"].add((rel, qual))
             elif kind == "namespace":
                 parts = qual.split("::")
                 for i in range(1, len(parts) + 1):
                     out["namespace"].add((rel, "::".join(parts[:i])))
             elif kind in KINDS:
                 out[kind].add((rel, qual))
-        for key in list(out["function"]):
-            if "operator" in key[1]:
-                out["function"].discard(key)
-                out["function"].add((key[0], _strip_anon(key[1])))
+        for kind in ("function", "prototype"):
+            for key in list(out[kind]):
+                if "operator" in key[1]:
+                    out[kind].discard(key)
+                    out[kind].add((key[0], _strip_anon(key[1])))
     return out
 
 
@@ -212,6 +226,27 @@ def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[s
                 print(f"- {label}: `{qual}` in {path}")
 
 
+KEYWORDS = {"if", "else", "while", "for", "do", "switch", "return", "sizeof", "case", "catch"}
+STATEMENT_MACROS = {"TARGET", "CUDA_KERNEL_LOOP", "Py_BEGIN_ALLOW_THREADS", "Py_END_ALLOW_THREADS", "DISPATCH",
+                    "AT_DISPATCH_FLOATING_TYPES", "AT_DISPATCH_ALL_TYPES", "C10_CUDA_KERNEL_LAUNCH_CHECK"}
+
+
+def statement_functions(results) -> None:
+    """Definitions named after a statement keyword or a statement macro: each is a misparse (target: none)."""
+    found = Counter()
+    where = []
+    for rel, _lang, _dt, syms, _size, _rules in results:
+        for kind, name, _qual, definition, _macro in syms:
+            if kind in ("function", "method") and definition and (name in KEYWORDS or name in STATEMENT_MACROS):
+                found[name] += 1
+                where.append(f"{rel}: {name}")
+    print(f"\n## Functions named after a statement keyword or statement macro: {sum(found.values())}")
+    if found:
+        print(", ".join(f"`{k}` x{v}" for k, v in found.most_common()))
+        for w in where[:10]:
+            print(f"- {w}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", nargs="?", default=str(corpora_root() / "pytorch-1.13.1"))
@@ -221,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="second corpus for the error-node share (skipped when absent)")
     ap.add_argument("--third-party", action="store_true", help="include third_party/ folders")
     ap.add_argument("--no-ctags", action="store_true")
+    ap.add_argument("--under", action="append", default=[],
+                    help="also compare only the files under this folder (e.g. Include); repeatable")
     args = ap.parse_args(argv)
     root = Path(args.corpus).expanduser()
     if not root.is_dir():
@@ -242,7 +279,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         tags = run_ctags(root, c_files)
         print(f"\nctags: {len(tags):,} tags from {len(c_files):,} files in {time.perf_counter() - t0:.1f}s")
-        compare(our_keys(results), ctags_keys(tags), args.samples)
+        ours, theirs = our_keys(results), ctags_keys(tags)
+        compare(ours, theirs, args.samples)
+        for under in args.under:
+            prefix = under.rstrip("/") + "/"
+            print(f"\n## Only files under `{prefix}`")
+            compare({k: {x for x in v if x[0].startswith(prefix)} for k, v in ours.items()},
+                    {k: {x for x in v if x[0].startswith(prefix)} for k, v in theirs.items()}, args.samples)
+        statement_functions(results)
     counts = Counter(lang for _rel, lang in files)
     print("\nfiles per language:", ", ".join(f"{k} {v:,}" for k, v in counts.most_common()))
     return 0

@@ -7,6 +7,7 @@ builders here with the enclosing scope. Names, signatures and comments are cut f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from docatlas.extract import tsadapter as ts
@@ -121,16 +122,99 @@ def macro_signature(data: bytes, node: Node) -> str:
 
 
 def add_symbol(st: State, node: Node, kind: str, name: str, qualname: str, parent: str, signature: str,
-         flags: tuple[str, ...], summary: str | None = None, bases: tuple[str, ...] = ()) -> Symbol:
+               flags: tuple[str, ...], summary: str | None = None, bases: tuple[str, ...] = (),
+               macro: str | None = None, target: str = "") -> Symbol:
     doc_node = _outer(node)
     start = _start(st, doc_node)  # at or before the node: count only the newlines in between
     line = doc_node.start_point[0] + 1 - st.data.count(b"\n", start, doc_node.start_byte)
+    condition, extern_c = branch_of(st.data, node)
+    if macro is None:
+        macro = export_macro(signature, name) or ('extern "C"' if extern_c and kind in _LINKED else "")
     sym = Symbol(kind=kind, name=name, qualname=qualname or name, line=line,
                  end_line=ts.end_line(node), signature=signature,
                  summary=doc_comment(st.data, doc_node, start_row=line - 1) if summary is None else summary,
-                 bases=bases, parent=parent, flags=flags)
+                 bases=bases, parent=parent, flags=flags, macro=macro, condition=condition, target=target)
     st.out.symbols.append(sym)
     return sym
+
+
+_LINKED = frozenset(("function", "variable"))
+# Export macros by name, beside the `*_API`/`*_EXPORT` convention (TORCH_API, C10_API, CAFFE2_API, ...).
+_EXPORT_WORDS = frozenset(("PyAPI_FUNC", "PyAPI_DATA", "PyMODINIT_FUNC", "Py_EXPORTED_SYMBOL", "Py_LOCAL",
+                           "Py_LOCAL_INLINE", "JNIEXPORT", "__declspec"))
+_EXPORT_RE = re.compile(r"[A-Z][A-Z0-9_]*_(?:API|EXPORT)\Z")
+_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def export_macro(signature: str, name: str) -> str:
+    """The export macro written before `name` in its declaration (`PyAPI_FUNC`, `TORCH_API`), or ""."""
+    cut = signature.find(name) if name else -1
+    for word in _WORD_RE.findall(signature[:cut] if cut > 0 else ""):
+        if word in _EXPORT_WORDS or _EXPORT_RE.match(word):
+            return str(word)
+    return ""
+
+
+CONDITIONAL = frozenset(("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef"))
+
+
+def branch_of(data: bytes, node: Node) -> tuple[str, bool]:
+    """The preprocessor branches `node` is compiled in, outermost first (`#ifdef MS_WINDOWS > #else of `#if X``;
+    header guards left out), and whether it sits in an `extern "C"` block."""
+    parts: list[str] = []
+    extern_c = False
+    child = node
+    parent = node.parent
+    while parent is not None:
+        t = parent.type
+        if t in CONDITIONAL and not is_header_guard(data, parent) and child.type != "linkage_specification":
+            # (`#ifdef __cplusplus` / `extern "C" {` / `#endif` wraps a whole header in the tree: not a condition)
+            alt = parent.child_by_field_name("alternative")
+            if alt is None or alt.start_byte != child.start_byte or alt.type != child.type:
+                parts.append(_branch_text(data, parent))
+        elif t == "linkage_specification":
+            value = parent.child_by_field_name("value")
+            extern_c = extern_c or (value is not None and ts.text(data, value) == '"C"')
+        child = parent
+        parent = parent.parent
+    return " > ".join(reversed(parts)), extern_c
+
+
+def _branch_text(data: bytes, node: Node) -> str:
+    """`#ifdef X`, `#elif Y`, or `#else of `#if Z`` for the branch `node` opens."""
+    if node.type == "preproc_else":
+        head = node.parent
+        while head is not None and head.type in ("preproc_elif", "preproc_elifdef"):
+            head = head.parent
+        opener = _directive_line(data, head) if head is not None else "#if"
+        return f"#else of `{opener}`"
+    return _directive_line(data, node)
+
+
+def _directive_line(data: bytes, node: Node) -> str:
+    end = data.find(b"\n", node.start_byte, node.end_byte)
+    text = data[node.start_byte:end if end >= 0 else node.end_byte].decode("utf-8", "replace")
+    while text.rstrip().endswith("\\"):  # a condition continued over lines: the first line, marked cut
+        text = text.rstrip()[:-1].rstrip() + " …"
+        break
+    return " ".join(text.split())[:120]
+
+
+def is_header_guard(data: bytes, node: Node) -> bool:
+    """`#ifndef X_H` directly followed by `#define X_H`: the include guard, not a condition."""
+    if node.type != "preproc_ifdef" or not ts.text(data, node).startswith("#ifndef"):
+        return False
+    name = node.child_by_field_name("name")
+    if name is None:
+        return False
+    for c in node.named_children:
+        if c.type in ("identifier", "comment") or c == name:
+            continue
+        if c.type == "preproc_def":
+            inner = c.child_by_field_name("name")
+            return inner is not None and ts.text(data, inner) == ts.text(data, name)
+        return False
+    return False
 
 
 _OUTER_TYPES = {"template_declaration", "field_declaration", "declaration", "type_definition",
@@ -253,6 +337,26 @@ def _spec_flags(data: bytes, start: int, node: Node, decl: Node | None) -> list[
     return flags
 
 
+# Definitions whose name is a macro argument (`TORCH_IMPL_FUNC(add_out)(...) { }`), see `cbridges.macro_named`.
+NAMING_MACROS = frozenset(("TORCH_IMPL_FUNC", "TORCH_META_FUNC", "TORCH_META_FUNC2", "TORCH_PRECOMPUTE_META_FUNC",
+                           "TORCH_PRECOMPUTE_META_FUNC2"))
+# Statement keywords the grammar may take for a function name when error recovery leaves `if (x) { }` outside a
+# body; a declarator can never be named by one.
+KEYWORDS = frozenset((
+    "if", "else", "while", "for", "do", "switch", "case", "default", "return", "goto", "break", "continue", "sizeof",
+    "alignof", "typeof", "decltype", "static_assert", "catch", "try", "throw", "new", "delete", "co_await",
+    "co_return", "co_yield", "__asm__", "asm", "_Generic", "defined"))
+
+
+def statement_macro(st: State, node: Node) -> bool:
+    """Whether a function definition found inside a body is a statement macro with a block, not a function:
+    no return type (`TARGET(op) {`, `CUDA_KERNEL_LOOP(i, n) {`), or named by a keyword."""
+    if node.child_by_field_name("type") is None:
+        return True
+    name_node = _function_name_node(node.child_by_field_name("declarator"))
+    return name_node is None or ts.text(st.data, name_node) in KEYWORDS
+
+
 def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scope | None) -> str:
     """Add the function or method `node` defines; returns its qualified name ("" when it is none)."""
     data = st.data
@@ -262,6 +366,10 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
         return ""  # e.g. a macro-shaped definition such as `FOO(x) { }` without a function declarator
     if name_node.type == "identifier" and ts.text(data, name_node) in _GTEST and not in_class:
         return _gtest(st, node, name_node, decl, prefix)
+    if name_node.type == "identifier" and ts.text(data, name_node) in KEYWORDS:
+        return ""  # `if (x) {` in an error-recovered tree: a statement, never a function
+    if name_node.type == "identifier" and ts.text(data, name_node) in NAMING_MACROS:
+        return _macro_named(st, node, name_node, prefix)
     flags = _spec_flags(data, _start(st, node), node, decl)
     outer = _outer(node)
     if outer.type == "template_declaration":
@@ -276,6 +384,19 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
                 flags.append("pure")
     signature = _signature_to_body(st, node, outer if outer.type == "template_declaration" else node)
     return _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
+
+
+def _macro_named(st: State, node: Node, name_node: Node, prefix: str) -> str:
+    """`TORCH_IMPL_FUNC(softmax_cuda_out)(...) { }`: the function named by the macro's argument."""
+    from docatlas.extract.cbridges import macro_named  # cbridges builds on this module
+
+    macro = ts.text(st.data, name_node)
+    name = macro_named(st.data, name_node)
+    if not name:
+        return ""
+    flags = ("meta",) if "META" in macro else ("impl",)
+    signature = _signature_to_body(st, node, node)
+    return add_symbol(st, node, "function", name, _join(prefix, name), prefix, signature, flags, macro=macro).qualname
 
 
 def _function_symbol(st: State, node: Node, name_node: Node, prefix: str, in_class: bool,
@@ -322,9 +443,16 @@ def prototypes(st: State, node: Node, prefix: str, in_class: bool, scope: Scope 
     first = node.children[0] if node.child_count else None
     if first is not None and first.type == "friend":
         return
+    external: bool | None = None
     for decl in node.children_by_field_name("declarator"):
         name_node = _function_name_node(decl)
         if name_node is None:
+            if in_class or node.type != "declaration":
+                continue
+            if external is None:
+                external = _is_extern(st, node)
+            if external:
+                _variable(st, node, decl, prefix)
             continue
         if name_node.type == "identifier" and ts.text(data, name_node) in _GTEST:
             continue
@@ -339,6 +467,26 @@ def prototypes(st: State, node: Node, prefix: str, in_class: bool, scope: Scope 
         head = outer if outer.type == "template_declaration" else node
         signature = squash(data[_start(st, head):decl.end_byte].decode("utf-8", "replace"))
         _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
+
+
+def _is_extern(st: State, node: Node) -> bool:
+    """`extern int x;` or `PyAPI_DATA(int) x;`: a variable declared here and defined elsewhere."""
+    for c in node.children:
+        if c.type == "storage_class_specifier" and ts.text(st.data, c) == "extern":
+            return True
+    head = st.data[_start(st, node):node.start_byte]
+    return b"PyAPI_DATA" in head or b"_API" in head
+
+
+def _variable(st: State, node: Node, decl: Node, prefix: str) -> None:
+    """An `extern` variable declaration: part of a header's API, like a prototype."""
+    found = decl if decl.type in ("identifier", "qualified_identifier") else _first_of(
+        decl, ("identifier", "qualified_identifier"))
+    if found is None:
+        return
+    name = ts.text(st.data, found)
+    signature = squash(st.data[_start(st, node):decl.end_byte].decode("utf-8", "replace"))
+    add_symbol(st, node, "variable", name, _join(prefix, name), prefix, signature, ("declaration", "extern"))
 
 
 def alias_symbols(st: State, node: Node, kind: str, prefix: str) -> None:

@@ -15,22 +15,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from docatlas.extract import crules
+from docatlas.extract import cbridges, crules
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.ccomments import comment_text, doc_comment, squash
 from docatlas.extract.cdecls import (
+    CONDITIONAL,
     KIND_OF,
     Scope,
     State,
     add_symbol,
     alias_symbols,
     function_def,
+    is_header_guard,
     macro_signature,
     namespace_symbol,
     objc_method,
     prototypes,
     resolve_out_of_line,
+    statement_macro,
     type_symbol,
 )
 from docatlas.extract.cmacros import blank_macros, parse_c_family
@@ -69,7 +72,8 @@ def _query(grammar: str, query_name: str) -> Any:
     """The symbol query with the findings rules' patterns (`crules.patterns`) appended: one walk for both."""
     import tree_sitter
 
-    return tree_sitter.Query(ts.language(grammar), ts.query_source(query_name) + "\n" + crules.patterns(grammar))
+    return tree_sitter.Query(ts.language(grammar), ts.query_source(query_name) + "\n" + cbridges.query_patterns()
+                             + "\n" + crules.patterns(grammar))
 
 
 def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Extraction:
@@ -79,6 +83,8 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     root, parsed = parse_c_family(data, grammar)
     caps = ts.captures(_query(grammar, query_name), root)
     rule_caps = {k: caps.pop(k) for k in list(caps) if k.startswith(crules.PREFIX)}
+    for k in [k for k in caps if k.startswith("_")]:  # predicate helpers of the query, not definitions
+        del caps[k]
     st = State(path, data, parsed, out)
     items: list[tuple[int, int, str, Node]] = []
     for kind, nodes in caps.items():
@@ -96,15 +102,24 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
             name = node.child_by_field_name("name")
             if name is not None:
                 add_symbol(st, node, "macro", ts.text(data, name), "", "", squash(macro_signature(data, node)), ())
+                cbridges.clinic_methoddef(st, node, ts.text(data, name))
             continue
         scope = next((s for s in reversed(stack) if s.kind != "transparent"), None)
         prefix = scope.qualname if scope is not None else ""
         in_class = scope is not None and scope.kind == "class"
+        if kind in _BRIDGES:
+            _bridge(st, kind, node, stack)
+            continue
         if scope is not None and scope.kind == "function" and kind not in KIND_OF:
             if kind not in ("function", "namespace"):
                 continue  # local declarations (`Foo bar(baz);` is a variable) and local aliases are not API
             # A function inside a function body exists only in an error-recovered tree (a `}` lost to a
-            # macro such as `CATCH_ALL_ERRORS(return)`): it belongs to the enclosing namespace or class.
+            # macro such as `CATCH_ALL_ERRORS(return)`): it belongs to the enclosing namespace or class. One
+            # without a return type is a statement macro with a block (`TARGET(op) {`, `CUDA_KERNEL_LOOP(i, n)
+            # {`): it stays part of the body it sits in.
+            if kind == "function" and statement_macro(st, node):
+                stack.append(Scope(node.end_byte, "function", scope.qualname))
+                continue
             scope = next((s for s in reversed(stack) if s.kind in ("namespace", "class")), None)
             prefix = scope.qualname if scope is not None else ""
             in_class = scope is not None and scope.kind == "class"
@@ -134,30 +149,29 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     return out
 
 
+_BRIDGES = frozenset(("registration", "binding", "table"))
+
+
+def _bridge(st: State, kind: str, node: Node, stack: list[Scope]) -> None:
+    """Registration macros, `.def`/`.impl` calls and CPython tables (`cbridges`), in their namespace."""
+    outer = next((s for s in reversed(stack) if s.kind in ("namespace", "class")), None)
+    prefix = outer.qualname if outer is not None else ""
+    body = next((s for s in reversed(stack) if s.kind == "function"), None)
+    if kind == "registration":
+        if body is None:
+            cbridges.registration(st, node, prefix)
+    elif kind == "binding":
+        block = body.qualname.rpartition("::")[2] if body is not None else ""
+        cbridges.binding(st, node, prefix, block if block.startswith(("TORCH_LIBRARY", "PYBIND11_")) else "")
+    elif outer is None or outer.kind == "namespace":
+        cbridges.table(st, node)
+
+
 def _mostly_errors(root: Node, total: int) -> bool:
     return bool(root.type == "ERROR" or (root.named_child_count == 1 and root.named_children[0].type == "ERROR"))
 
 
 # -- includes -----------------------------------------------------------------------------------
-_CONDITIONAL = {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef"}
-
-
-def _is_header_guard(data: bytes, node: Node) -> bool:
-    if node.type != "preproc_ifdef" or not ts.text(data, node).startswith("#ifndef"):
-        return False
-    name = node.child_by_field_name("name")
-    if name is None:
-        return False
-    for c in node.named_children:
-        if c.type in ("identifier", "comment") or c == name:
-            continue
-        if c.type == "preproc_def":
-            inner = c.child_by_field_name("name")
-            return inner is not None and ts.text(data, inner) == ts.text(data, name)
-        return False
-    return False
-
-
 def _include(st: State, node: Node) -> None:
     data = st.data
     path_node = node.child_by_field_name("path")
@@ -169,7 +183,7 @@ def _include(st: State, node: Node) -> None:
     cond = ""
     parent = node.parent
     while parent is not None:
-        if parent.type in _CONDITIONAL and not _is_header_guard(data, parent):
+        if parent.type in CONDITIONAL and not is_header_guard(data, parent):
             cond = "#if"
             break
         parent = parent.parent

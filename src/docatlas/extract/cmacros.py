@@ -40,7 +40,16 @@ _PLAIN = (
     "TORCH_PYTHON_API", "C10_LIKELY", "C10_ATTR_ALWAYS_INLINE", "AT_ALWAYS_INLINE",
     "GPU_LAMBDA", "FUNCAPI", "JNIEXPORT", "JNICALL", "PyObject_HEAD", "PyObject_VAR_HEAD", "CAFFE2_CUDA_API",
     "TORCH_CUDA_CU_API", "C10_MPARK_ALWAYS_INLINE", "C10_ALWAYS_INLINE_UNLESS_MOBILE",
+    # CPython's statement macros without a semicolon: BEGIN opens a block that END closes, so blanking both
+    # keeps the braces balanced and the statements between them parse as the body they are
+    "Py_BEGIN_ALLOW_THREADS", "Py_END_ALLOW_THREADS", "Py_BLOCK_THREADS", "Py_UNBLOCK_THREADS",
+    "Py_EXPORTED_SYMBOL", "Py_IMPORTED_SYMBOL", "Py_LOCAL_SYMBOL", "_Py_NO_RETURN", "Py_NO_INLINE",
+    "Py_ALWAYS_INLINE", "_Py_NO_SANITIZE_ADDRESS", "_Py_NO_SANITIZE_THREAD", "_Py_NO_SANITIZE_MEMORY",
+    "_Py_HOT_FUNCTION", "Py_NO_RETURN",
 )
+# Export macros that take the declared type as their argument (`PyAPI_FUNC(PyObject *) f(void);`): the macro
+# name and its parentheses are blanked, the type inside them stays for the grammar.
+_TYPE_WRAPPERS = frozenset(("PyAPI_FUNC", "PyAPI_DATA", "Py_LOCAL", "Py_LOCAL_INLINE", "XMLPARSEAPI"))
 _WITH_ARGS = (
     "__launch_bounds__", "C10_LAUNCH_BOUNDS_0", "C10_LAUNCH_BOUNDS_1", "C10_LAUNCH_BOUNDS_2",
     "C10_DEPRECATED_MESSAGE", "__align__", "C10_ALIGNAS", "C10_CLANG_DIAGNOSTIC_PUSH",
@@ -49,6 +58,7 @@ _WITH_ARGS = (
     "C10_DEFINE_DEPRECATED_USING", "C10_MPARK_CONSTEXPR", "CUDA_LAUNCH_BOUNDS",
     # namespace-opening/closing macros come in balanced pairs: blanking both keeps the braces balanced
     "PYBIND11_NAMESPACE_BEGIN", "PYBIND11_NAMESPACE_END", "HIDDEN_NAMESPACE_BEGIN", "HIDDEN_NAMESPACE_END",
+    "Py_DEPRECATED", "Py_GCC_ATTRIBUTE", "Py_ALIGNED", "_Py_ALIGNED_DEF",
 )
 _PLAIN_SET = frozenset(_PLAIN)
 _ARGS_SET = frozenset(_WITH_ARGS)
@@ -57,7 +67,8 @@ _ARGS_SET = frozenset(_WITH_ARGS)
 # alternatives one by one, and matching every capitalised identifier to filter in Python cost a tenth of
 # C-family extraction. This only locates tokens; `blank_macros` then checks each is code, not a directive.
 _CANDIDATE = re2.compile(
-    rb"\b(?:" + b"|".join(re.escape(t.encode()) for t in sorted(set(_PLAIN + _WITH_ARGS), key=lambda t: (-len(t), t)))
+    rb"\b(?:" + b"|".join(re.escape(t.encode()) for t in sorted(set(_PLAIN + _WITH_ARGS) | _TYPE_WRAPPERS,
+                                                               key=lambda t: (-len(t), t)))
     + rb"|(?:[A-Z_][A-Z0-9_]*)?_(?:API|EXPORT|IMPORT|VISIBILITY))\b")
 _BRACE_DEFAULT = re.compile(rb"(?<![=!<>+\-*/%&|^])=[ \t]*\{")
 
@@ -125,6 +136,18 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
     for m in _CANDIDATE.finditer(data):
         start, end = m.span()
         token = m.group(0).decode("ascii")
+        if token in _TYPE_WRAPPERS:
+            args = _args_end(data, end)
+            if args < 0 or _logical_line_is_directive(data, start):
+                continue
+            if buf is None:
+                buf = bytearray(data)
+            for i in range(start, data.index(b"(", end) + 1):
+                if buf[i] not in (10, 13):
+                    buf[i] = 32
+            buf[args - 1] = 32
+            count += 1
+            continue
         if token in _ARGS_SET:
             args = _args_end(data, end)
             if args < 0:

@@ -25,6 +25,7 @@ from docatlas.link.resolve import (
     IncludeIndex,
     PythonIndex,
     ResolvedImport,
+    c_extension_modules,
     resolve_include,
     resolve_python,
 )
@@ -381,6 +382,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
     index = PythonIndex(paths, roots)
     includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
     inc_index = IncludeIndex(paths, includes) if includes else None
+    c_modules = c_extension_modules(facts) if includes else {}
     resolved: dict[str, list[ResolvedImport]] = {}
     edges: dict[str, set[str]] = defaultdict(set)
     for path in paths:
@@ -388,7 +390,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         if f.language in PY_LANGS:
             entries: list[ResolvedImport] = []
             for imp in f.imports:
-                entries.extend(resolve_python(path, imp, index))
+                entries.extend(resolve_python(path, imp, index, c_modules=c_modules))
         elif f.language in C_LANGS and inc_index is not None:
             entries = [resolve_include(path, imp, inc_index) for imp in includes[path]]
         else:
@@ -506,7 +508,8 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
     """
     return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, bool(facts.main_line),
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
-            facts.exports, star_names(facts) if star_imported else (), defines_main(facts))
+            facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
+            tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"))
 
 
 def _unlined(imp: Import) -> Import:

@@ -1,0 +1,60 @@
+"""C-family facts in the link stage: angle includes of the repository's own headers, C extension modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from docatlas.extract import extract_bytes
+from docatlas.languages import language_for_name
+from docatlas.link.stage import RepoModel, link, link_inputs
+
+pytest.importorskip("tree_sitter_language_pack")
+
+REPO = {
+    "Include/Python.h": '#include "object.h"\n#include "abstract.h"\n',
+    "Include/object.h": "PyAPI_FUNC(PyObject *) PyObject_GetAttr(PyObject *, PyObject *);\n",
+    "Include/abstract.h": '#include "object.h"\n',
+    "Include/windows.h": "int win(void);\n",
+    "Modules/_testcapimodule.c": (
+        "#include <Python.h>\n#include <stdio.h>\n#include <windows.h>\n#include <unistd.h>\n"
+        "static PyObject *f(PyObject *m, PyObject *a) { return NULL; }\n"
+        'static PyMethodDef methods[] = {{"f", f, METH_O, NULL}, {NULL, NULL}};\n'
+        'static struct PyModuleDef _testcapimodule = {PyModuleDef_HEAD_INIT, "_testcapi", NULL, -1, methods};\n'
+        "PyMODINIT_FUNC PyInit__testcapi(void) { return PyModule_Create(&_testcapimodule); }\n"),
+    "Objects/object.c": '#include "Python.h"\nPyObject *PyObject_GetAttr(PyObject *v, PyObject *name) { return v; }\n',
+    "Lib/test/test_capi.py": "import _testcapi\nfrom _testcapi import f\nimport json\nimport numpy\n",
+}
+
+
+def _model(files: dict[str, str]) -> RepoModel:
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in files.items()}
+    return link("repo", facts)
+
+
+def test_angle_includes_of_the_repositorys_own_headers_are_first_party() -> None:
+    m = _model(REPO)
+    got = {r.imp.module: (r.category, r.target) for r in m.imports["Modules/_testcapimodule.c"]}
+    assert got["Python.h"] == ("repo", "Include/Python.h")
+    assert got["stdio.h"] == ("system", "")  # the standard library is never the repository's
+    assert got["windows.h"] == ("repo", "Include/windows.h")  # an OS name the repository ships in `Include/`
+    assert got["unistd.h"] == ("system", "")
+
+
+def test_an_angle_include_the_repository_lacks_stays_external() -> None:
+    m = _model({"src/a.c": "#include <Python.h>\nint a(void) { return 0; }\n"})
+    assert [r.category for r in m.imports["src/a.c"]] == ["third-party"]
+
+
+def test_extension_modules_from_pymoduledef_resolve_to_their_c_file() -> None:
+    m = _model(REPO)
+    got = [(r.imp.module, r.category, r.target) for r in m.imports["Lib/test/test_capi.py"]]
+    assert got[:2] == [("_testcapi", "repo", "Modules/_testcapimodule.c")] * 2
+    assert got[2][1] == "stdlib" and got[3][1] == "third-party"
+    assert "PyModuleDef" in m.imports["Lib/test/test_capi.py"][0].reason
+
+
+def test_link_inputs_change_when_a_module_name_changes() -> None:
+    path = "Modules/_testcapimodule.c"
+    before = extract_bytes(path, REPO[path].encode(), "c")
+    after = extract_bytes(path, REPO[path].replace('"_testcapi"', '"_testcapi2"').encode(), "c")
+    assert link_inputs(before) != link_inputs(after)
