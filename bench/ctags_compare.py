@@ -202,7 +202,8 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
     return out
 
 
-def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[str, str]]], samples: int) -> None:
+def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[str, str]]], samples: int,
+            dump: str = "") -> None:
     print("\n## docatlas vs universal-ctags (keys: file, qualified name, kind)\n")
     print("| kind | ctags | docatlas | both | recall | precision | recall by name only |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -218,6 +219,11 @@ def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[s
         print(f"| {kind} | {len(b):,} | {len(a):,} | {len(both):,} | {100 * recall:.1f}% | {100 * precision:.1f}% "
               f"| {100 * name_recall:.1f}% |")
         details.append((kind, sorted(b - a), sorted(a - b)))
+    if dump:
+        Path(dump).mkdir(parents=True, exist_ok=True)
+        for kind, missed, extra in details:
+            for label, items in (("ctags", missed), ("docatlas", extra)):
+                Path(dump, f"{kind}.only-{label}.txt").write_text("".join(f"{p}\t{q}\n" for p, q in items))
     for kind, missed, extra in details:
         print(f"\n### {kind}: {len(missed):,} only in ctags, {len(extra):,} only in docatlas")
         for label, items in (("only ctags", missed), ("only docatlas", extra)):
@@ -256,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="second corpus for the error-node share (skipped when absent)")
     ap.add_argument("--third-party", action="store_true", help="include third_party/ folders")
     ap.add_argument("--no-ctags", action="store_true")
+    ap.add_argument("--dump", default="", help="write every disagreement to files in this folder")
     ap.add_argument("--under", action="append", default=[],
                     help="also compare only the files under this folder (e.g. Include); repeatable")
     args = ap.parse_args(argv)
@@ -280,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         tags = run_ctags(root, c_files)
         print(f"\nctags: {len(tags):,} tags from {len(c_files):,} files in {time.perf_counter() - t0:.1f}s")
         ours, theirs = our_keys(results), ctags_keys(tags)
-        compare(ours, theirs, args.samples)
+        compare(ours, theirs, args.samples, args.dump)
         for under in args.under:
             prefix = under.rstrip("/") + "/"
             print(f"\n## Only files under `{prefix}`")

@@ -92,7 +92,8 @@ def test_statement_keywords_and_statement_macros_are_never_functions(language: s
 
 def test_error_recovery_never_names_a_function_after_a_keyword() -> None:
     # `#if` branches that open two blocks for one close: the parser recovers, a keyword never becomes a name
-    src = "void f(int a) {\n#if A\n  if (a) {\n#else\n  if (!a) {\n#endif\n    g();\n  }\n}\nint h(void) { return 1; }\n"
+    src = ("void f(int a) {\n#if A\n  if (a) {\n#else\n  if (!a) {\n#endif\n    g();\n  }\n}\n"
+           "int h(void) { return 1; }\n")
     names = [s.name for s in _symbols(src, "a.c", "c") if s.kind == "function"]
     assert "if" not in names and "h" in names
 
@@ -196,3 +197,62 @@ def test_cpython_method_tables_and_module_definitions() -> None:
     modules = {s.name: s for s in syms if s.kind == "module"}
     assert set(modules) == {"_testcapi", "_other"}
     assert modules["_testcapi"].macro == "PyModuleDef"
+
+
+def test_every_branch_of_a_chain_that_parses_only_one_branch_at_a_time() -> None:
+    # a directive inside an expression breaks the whole-file parse: each branch is then read on its own
+    src = """\
+#if defined(ANSI)
+static inline int bsf(int a) { return a & 1; }
+#elif defined(ASM)
+static inline int bsf(int a)
+{
+    int r;
+    __asm__ (
+#ifdef CONFIG_64
+        "bsfq %1, %0"
+#else
+        "bsf %1, %0"
+#endif
+        : "=r" (r) : "rm" (a) : "cc");
+    return r;
+}
+#else
+static inline int bsf(int a) { return _BitScanForward(a); }
+#endif
+int after(void) { return 0; }
+"""
+    found = [(s.name, s.line, s.condition) for s in _symbols(src, "bits.h") if s.kind == "function"]
+    assert found == [("bsf", 2, "#if defined(ANSI)"), ("bsf", 4, "#elif defined(ASM)"),
+                     ("bsf", 17, "#else of `#if defined(ANSI)`"), ("after", 19, "")]
+
+
+def test_statement_macros_without_semicolon_do_not_swallow_the_rest_of_the_file() -> None:
+    src = """\
+#define ENTER_PYTHON { PyThreadState *t = get(); release();
+#define LEAVE_PYTHON acquire(); }
+static void
+cmd_delete(void *data)
+{
+    ENTER_PYTHON
+    Py_XDECREF(data);
+    PyMem_Free(data);
+    LEAVE_PYTHON
+}
+
+TCL_DECLARE_MUTEX(command_mutex)
+
+typedef struct CommandEvent {
+    int create;
+} CommandEvent;
+
+static int
+command_proc(CommandEvent *ev, int flags)
+{
+    return 1;
+}
+"""
+    syms = _symbols(src, "tk.c", "c")
+    functions = [(s.name, s.line) for s in syms if s.kind == "function" and "declaration" not in s.flags]
+    assert ("cmd_delete", 3) in functions and ("command_proc", 18) in functions
+    assert not any(s.name in ("Py_XDECREF", "PyMem_Free") for s in syms)

@@ -36,7 +36,7 @@ from docatlas.extract.cdecls import (
     statement_macro,
     type_symbol,
 )
-from docatlas.extract.cmacros import blank_macros, parse_c_family
+from docatlas.extract.cmacros import blank_macros, parse_c_family, parse_variants
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import
 
@@ -80,12 +80,41 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     """Symbols, includes, gtest cases and a parse diagnostic for one C-family file."""
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
-    root, parsed = parse_c_family(data, grammar)
+    root, parsed, variants = parse_variants(data, grammar)
+    rule_caps = _walk(State(path, data, parsed, out), root, grammar, query_name)
+    if variants:  # definitions of the other `#if` branches, each chain's second, third ... branch kept
+        seen = {(s.kind, s.qualname, s.line) for s in out.symbols}
+        seen_tests = {(t.name, t.line) for t in out.tests}
+        for other_root, other_parsed in variants:
+            other = Extraction()
+            _walk(State(path, data, other_parsed, other), other_root, grammar, query_name)
+            for sym in other.symbols:
+                if (sym.kind, sym.qualname, sym.line) not in seen:
+                    seen.add((sym.kind, sym.qualname, sym.line))
+                    out.symbols.append(sym)
+            out.tests.extend(t for t in other.tests if (t.name, t.line) not in seen_tests)
+            seen_tests.update((t.name, t.line) for t in other.tests)
+    out.symbols.sort(key=lambda s: (s.line, s.end_line))
+    out.tests.sort(key=lambda t: t.line)
+    t0 = time.perf_counter()
+    out.findings.extend(crules.check(root, data, grammar, rule_caps))
+    TIMINGS["rules"] += time.perf_counter() - t0
+    out.docstring = _file_comment(data, root)
+    diag = ts.error_diagnostic(path, root, len(data))
+    if diag is not None:
+        out.diagnostics.append(diag)
+        out.parse_ok = bool(out.symbols) or bool(out.imports) or not _mostly_errors(root, len(data))
+    return out
+
+
+def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, list[Node]]:
+    """Every definition of one parse tree into `st.out`, each in its enclosing scope; returns the captures of
+    the findings rules (`crules`), which share the query."""
+    data = st.data
     caps = ts.captures(_query(grammar, query_name), root)
     rule_caps = {k: caps.pop(k) for k in list(caps) if k.startswith(crules.PREFIX)}
     for k in [k for k in caps if k.startswith("_")]:  # predicate helpers of the query, not definitions
         del caps[k]
-    st = State(path, data, parsed, out)
     items: list[tuple[int, int, str, Node]] = []
     for kind, nodes in caps.items():
         for n in nodes:
@@ -137,16 +166,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
         elif kind == "objc_method":
             objc_method(st, node, prefix)
     resolve_out_of_line(st)
-    out.symbols.sort(key=lambda s: (s.line, s.end_line))
-    t0 = time.perf_counter()
-    out.findings.extend(crules.check(root, data, grammar, rule_caps))
-    TIMINGS["rules"] += time.perf_counter() - t0
-    out.docstring = _file_comment(data, root)
-    diag = ts.error_diagnostic(path, root, len(data))
-    if diag is not None:
-        out.diagnostics.append(diag)
-        out.parse_ok = bool(out.symbols) or bool(out.imports) or not _mostly_errors(root, len(data))
-    return out
+    return rule_caps
 
 
 _BRIDGES = frozenset(("registration", "binding", "table"))

@@ -188,7 +188,24 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
             if buf[i] not in (10, 13):
                 buf[i] = 32
         count += 1
+    for m in _STATEMENT_LINE.finditer(data):  # `    ENTER_PYTHON` alone on a line inside a body
+        before = data[:m.start()].rstrip()
+        after = data[m.end():m.end() + 200].lstrip()
+        if not before or before[-1:] not in b";{}" or after[:1] in b"),;=[.-+*/&|?:<>":
+            continue
+        if buf is None:
+            buf = bytearray(data)
+        for i in range(m.start(1), m.end(1)):
+            buf[i] = 32
+        count += 1
     return (bytes(buf) if buf is not None else data), count
+
+
+# An indented line holding only an all-caps name, after a statement or a brace and before another statement:
+# a statement macro used without a semicolon (`ENTER_PYTHON`, `Py_BEGIN_ALLOW_THREADS`), often one that opens
+# a block another closes. The grammar takes it for a type and loses the statement after it, and with an
+# unbalanced pair the rest of the file; blanked like its partner, the braces stay balanced.
+_STATEMENT_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{3,})[ \t]*\r?$", re.MULTILINE)
 
 
 _IF_WORDS = (b"if", b"ifdef", b"ifndef")
@@ -202,9 +219,12 @@ def blank_else_branches(data: bytes) -> bytes:
     keeping only the first branch balances them. Directive lines (nested `#if`, `#define`) stay, so
     macros defined in other branches are still found. Used only when a file fails to parse as it is.
     """
-    out = bytearray(data)
-    depth = 0
-    blank_depth = 0  # > 0: inside an else branch opened at this #if depth
+    return blank_branches(data, 0)[0]
+
+
+def _lines(data: bytes) -> list[tuple[int, int, bool, bytes]]:
+    """(start, end, is a directive or its continuation, the directive's word) per physical line."""
+    out = []
     pos = 0
     n = len(data)
     continued = False
@@ -214,26 +234,45 @@ def blank_else_branches(data: bytes) -> bytes:
             end = n
         line = data[pos:end]
         stripped = line.lstrip(b" \t")
-        directive = continued or stripped.startswith(b"#")
+        word = b""
         if stripped.startswith(b"#") and not continued:
-            word = stripped[1:].lstrip(b" \t").split(None, 1)
-            w = word[0].split(b"(")[0] if word else b""
-            if w in _IF_WORDS:
-                depth += 1
-            elif w in _ELSE_WORDS:
-                if blank_depth == 0 or blank_depth == depth:
-                    blank_depth = depth
-            elif w == b"endif":
-                if blank_depth == depth:
-                    blank_depth = 0
-                depth = max(0, depth - 1)
-        elif blank_depth and not directive:
-            for i in range(pos, end):
-                if out[i] != 13:
-                    out[i] = 32
+            parts = stripped[1:].lstrip(b" \t").split(None, 1)
+            word = parts[0].split(b"(")[0] if parts else b""
+        directive = continued or stripped.startswith(b"#")
+        out.append((pos, end, directive, word))
         continued = directive and line.rstrip(b"\r").endswith(b"\\")
         pos = end + 1
-    return bytes(out)
+    return out
+
+
+def blank_branches(data: bytes, keep: int) -> tuple[bytes, int]:
+    """`data` with one branch of every `#if` chain kept (the `keep`-th, or the first where a chain has fewer) and
+    the code of the others blanked; and the most branches any chain has. Directive lines always stay."""
+    lines = _lines(data)
+    counts: dict[int, int] = {}  # line index of an `#if` -> its chain's number of branches
+    opened: list[int] = []
+    for i, (_s, _e, _d, word) in enumerate(lines):
+        if word in _IF_WORDS:
+            opened.append(i)
+            counts[i] = 1
+        elif word in _ELSE_WORDS and opened:
+            counts[opened[-1]] += 1
+        elif word == b"endif" and opened:
+            opened.pop()
+    out = bytearray(data)
+    chains: list[list[int]] = []  # per open chain: [current branch, branch kept]
+    for i, (start, end, directive, word) in enumerate(lines):
+        if word in _IF_WORDS:
+            chains.append([0, keep if keep < counts[i] else 0])
+        elif word in _ELSE_WORDS and chains:
+            chains[-1][0] += 1
+        elif word == b"endif" and chains:
+            chains.pop()
+        elif not directive and any(cur != kept for cur, kept in chains):
+            for j in range(start, end):
+                if out[j] != 13:
+                    out[j] = 32
+    return bytes(out), max(counts.values(), default=0)
 
 
 def _error_bytes(root: Node) -> int:
@@ -257,12 +296,27 @@ def parse_c_family(data: bytes, grammar: str) -> tuple[Node, bytes]:
 
     Returns the root node and the bytes actually parsed (same length and lines as `data`).
     """
+    root, parsed, _ = parse_variants(data, grammar)
+    return root, parsed
+
+
+MAX_VARIANTS = 4  # branches read per `#if` chain when the file parses only one branch at a time
+
+
+def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[Node, bytes]]]:
+    """`parse_c_family`, plus, when only the first `#if` branches parsed well, the parses that keep the second,
+    third ... branch of every chain instead (up to `MAX_VARIANTS` in all): definitions in `#elif`/`#else`
+    branches are found in those, as ctags finds them."""
     blanked, _ = blank_macros(data)
     tree = ts.parse(grammar, blanked)
     if tree.root_node.has_error and b"#el" in blanked:
-        retry_bytes = blank_else_branches(blanked)
+        retry_bytes, most = blank_branches(blanked, 0)
         retry = ts.parse(grammar, retry_bytes)
         if _error_bytes(retry.root_node) < _error_bytes(tree.root_node):
-            return retry.root_node, retry_bytes
-    return tree.root_node, blanked
+            others = []
+            for keep in range(1, min(most, MAX_VARIANTS)):
+                other_bytes, _ = blank_branches(blanked, keep)
+                others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
+            return retry.root_node, retry_bytes, others
+    return tree.root_node, blanked, []
 
