@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from docatlas.cli import main
-from docatlas.scan import MANIFEST_NAME
+from docatlas.paths import MANIFEST_NAME
 
 
 def build(repo: Path, out: Path, *extra: str) -> int:

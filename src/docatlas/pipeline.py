@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.config import Config
 from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.paths import folder_of
-from docatlas.scan import MANIFEST_NAME, scan
+from docatlas.paths import MANIFEST_NAME, folder_of
+from docatlas.scan import scan
 from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
 from docatlas.store.writer import IndexWrite
 
@@ -72,25 +73,56 @@ def _noop_report(report: BuildReport, cache: FactsCache, t0: float, t: float) ->
 
 _POOL_MIN = 8  # fewer files than this are extracted in-process
 
-# Worker state, set in the parent before the pool forks (or by the initializer under spawn).
-_STATE: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """What an extract worker needs: the options, and whether to send facts back pickled (from a pool)."""
+
+    cfg: Config
+    pickled: bool = False
 
 
-def _init_worker(state: dict[str, Any]) -> None:
-    _STATE.update(state)
-    _STATE["worker"] = True
+@dataclass(frozen=True)
+class RenderJob:
+    """What a render worker needs: read-only, inherited by the forked workers rather than pickled."""
+
+    cfg: Config
+    model: RepoModel
+    out: OutputFolder
+    blocked: frozenset[str]  # page paths a repository folder takes (DA305)
+
+
+J = TypeVar("J")
+
+# The job of this worker process, set once by the pool's initializer in each worker (never in the parent):
+# `pool.imap` hands a function its item only, so the job waits here for `_in_worker` to pass it on.
+_WORKER_JOB: list[Any] = []
+
+
+def _init_worker(job: Any) -> None:
+    _WORKER_JOB[:] = [job]
     gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
 
 
-def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
+def _in_worker(call: tuple[Callable[[Any, Any], Any], Any]) -> Any:
+    fn, item = call
+    return fn(_WORKER_JOB[0], item)
+
+
+def _pooled(jobs: int, total: int) -> bool:
+    """Whether `_run` uses a pool for this many items (else it runs them in-process)."""
+    return jobs > 1 and total >= 2
+
+
+def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
     """One file's facts and the CPU seconds they took (summed per language family for the timing report).
 
     A pool worker sends them pickled as the facts cache stores them: the parent unpickles them, as it would
     have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch)."""
-    cfg: Config = _STATE["cfg"]
+    cfg = job.cfg
     start = time.process_time()
     facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
-    if _STATE.get("worker"):
+    if job.pickled:
         return pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
 
@@ -109,15 +141,15 @@ def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[An
     return list(render_keywords(model, cfg).values())
 
 
-def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
+def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     """Render and write one file's or folder's pages: (page, digest, bytes written, input signature).
 
     A page whose input signature matches the last complete build is neither rendered nor written.
     """
-    out: OutputFolder = _STATE["out"]
-    pages = task_pages(_STATE["model"], _STATE["cfg"], *task)
+    out = job.out
+    pages = task_pages(job.model, job.cfg, *task)
     results = []
-    blocked: frozenset[str] = _STATE["blocked"]
+    blocked = job.blocked
     for page in pages:
         if page.path in blocked:  # a folder of the repository has this name: its pages live under it
             results.append((page.path, "", -1, ""))
@@ -132,32 +164,27 @@ def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     return results
 
 
-def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any], stage: str,
+def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
          progress: Progress | None, pooled: Callable[[], None] | None = None) -> Iterator[R]:
-    """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled).
+    """Map `fn(job, item)` over `items` in order, in a fork pool when jobs > 1 (the job inherited, not pickled).
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
     then is not copied into them half-way through its work, as it would be if it ran when they forked."""
     total = len(items)
-    if jobs <= 1 or total < 2:
-        _STATE.update(state)  # in-process: `build` has already paused the cyclic collector
+    if not _pooled(jobs, total):  # in-process: `build` has already paused the cyclic collector
         for i, item in enumerate(items, 1):
-            yield fn(item)
+            yield fn(job, item)
             if progress:
                 progress(stage, i, total)
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    if ctx.get_start_method() == "fork":
-        _STATE.update(state)
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=({},))
-    else:  # pragma: no cover - platforms without fork
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(job,))  # under fork, initargs are not pickled
     chunksize = max(1, min(64, total // (jobs * 8) or 1))
     if pooled is not None:
         pooled()
     try:
-        for i, result in enumerate(pool.imap(fn, items, chunksize=chunksize), 1):
+        for i, result in enumerate(pool.imap(_in_worker, ((fn, item) for item in items), chunksize=chunksize), 1):
             yield result
             if progress:
                 progress(stage, i, total)
@@ -261,7 +288,8 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     family_cpu: dict[str, float] = defaultdict(float)
     jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
     blobs: dict[str, bytes] = {}
-    for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress):
+    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)))
+    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress):
         f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
@@ -305,9 +333,9 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
     writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
-    worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
+    render_job = RenderJob(cfg, model, out, frozenset(model.folders))
     try:
-        touched = _render(report, tasks, cfg, worker_state, thread, pages, inputs, render_diagnostics, progress)
+        touched = _render(report, tasks, render_job, thread, pages, inputs, render_diagnostics, progress)
         # page-name clashes (DA305) of pages this build did not look at are the last build's
         render_diagnostics += [d for d in previous_clashes if d.path not in touched and not _is_keyword_page(d.path)]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
@@ -327,7 +355,6 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
-    _STATE.clear()
     report.model = model
     report.files = len(model.files)
     report.binary = sum(1 for p in model.files if model.summary(p).binary)
@@ -341,18 +368,16 @@ def _is_keyword_page(rel: str) -> bool:
     return rel == "keywords.md" or rel.startswith("_keywords/")
 
 
-def _render(report: BuildReport, tasks: list[tuple[str, str]], cfg: Config, worker_state: dict[str, Any],
+def _render(report: BuildReport, tasks: list[tuple[str, str]], job: RenderJob,
             thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
             render_diagnostics: list[Diagnostic], progress: Progress | None) -> set[str]:
     """Render and write `tasks`, recording each page's digest and input signature; returns their pages."""
     touched: set[str] = set()
-    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start):
+    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, thread.start):
         for rel, d, written, signature in results:
             touched.add(rel)
             if written < 0:
-                render_diagnostics.append(Diagnostic(
-                    rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
-                    "pages go inside it); page not written"))
+                render_diagnostics.append(dx.PAGE_NAME_TAKEN.at(rel))
                 continue
             pages[rel] = d
             inputs[rel] = signature

@@ -30,8 +30,7 @@ from docatlas.link.resolve import (
 )
 from docatlas.link.resolve import python_roots as python_roots
 from docatlas.model import FileFacts, Import, Record, picklable
-from docatlas.paths import folder_of
-from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
+from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
@@ -168,7 +167,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
     if facts.generated:
         return Purpose("generated", f"generated-file marker {facts.generated}")
     if facts.vendored:
-        vendor_dir = next((p for p in parts if p in _VENDOR_DIRS), parts[0] if parts else "")
+        vendor_dir = next((p for p in parts if p in VENDOR_DIRS), parts[0] if parts else "")
         return Purpose("vendored", f"inside the vendored folder `{vendor_dir}/`")
     tests = [t for t in facts.tests if t.kind == "test"]
     if tests:

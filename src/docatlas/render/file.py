@@ -11,7 +11,6 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
-from docatlas.extract import decode
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
@@ -28,6 +27,7 @@ from docatlas.render.format import (
     symbol_tree,
 )
 from docatlas.summary import keyword_group
+from docatlas.text import decode
 
 IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "system": "system header",
                  "compiled": "compiled extension", "namespace": "namespace package (folder)",

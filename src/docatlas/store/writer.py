@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from docatlas import __version__
+from docatlas import diagnostics as dx
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
@@ -344,7 +345,7 @@ def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache:
     def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
         for path in changed:
             f = model.files[path]
-            if not any(d.code == "DA101" for d in f.diagnostics):  # unreadable: the next build tries again
+            if not any(d.code == dx.UNREADABLE.code for d in f.diagnostics):  # unreadable: the next build tries again
                 size, mtime = cache.stats.get(path, (f.size, 0))
                 summary = pickle.dumps(model.summary(path), protocol=5)
                 yield path, size, mtime, f.digest, blobs.get(path) or pickle_facts(f), summary
