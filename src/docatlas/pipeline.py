@@ -25,6 +25,7 @@ from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
+    from docatlas.render.format import Memo
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 T = TypeVar("T")
@@ -90,6 +91,7 @@ class RenderJob:
     model: RepoModel
     out: OutputFolder
     blocked: frozenset[str]  # page paths a repository folder takes (DA305)
+    memo: Memo  # the renderer's memo: the one mutable part, each forked worker writing its own copy
 
 
 J = TypeVar("J")
@@ -127,18 +129,19 @@ def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | byt
     return facts, time.process_time() - start
 
 
-def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.Page`) of one render task: a file's two, a folder's three, or the keyword index."""
+def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
+    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, or the keyword
+    index. `memo` is the renderer's memo of this process (`render.format.Memo`)."""
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
 
     if kind == "file":
-        return [render_file_page(model, cfg, target), render_kw_page(model, target)]
+        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
     if kind == "folder":
         return [render_folder_index(model, target), render_folder_doc(model, target),
-                render_folder_sub(model, cfg, target)]
-    return list(render_keywords(model, cfg).values())
+                render_folder_sub(memo, model, cfg, target)]
+    return list(render_keywords(memo, model, cfg).values())
 
 
 def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
@@ -147,7 +150,7 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, 
     A page whose input signature matches the last complete build is neither rendered nor written.
     """
     out = job.out
-    pages = task_pages(job.model, job.cfg, *task)
+    pages = task_pages(job.memo, job.model, job.cfg, *task)
     results = []
     blocked = job.blocked
     for page in pages:
@@ -319,7 +322,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     inputs: dict[str, str] = {}
     render_diagnostics: list[Diagnostic] = []
     previous_clashes: list[Diagnostic] = []
-    if report.link_reused:
+    if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, fresh)
@@ -333,7 +336,9 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
     writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
-    render_job = RenderJob(cfg, model, out, frozenset(model.folders))
+    from docatlas.render.format import Memo
+
+    render_job = RenderJob(cfg, model, out, frozenset(model.folders), Memo())
     try:
         touched = _render(report, tasks, render_job, thread, pages, inputs, render_diagnostics, progress)
         # page-name clashes (DA305) of pages this build did not look at are the last build's

@@ -92,7 +92,6 @@ class RepoModel:
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -541,11 +540,11 @@ def star_targets(state: dict[str, Any]) -> set[str]:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(RepoModel)
-                      if f.name not in ("name", "files", "summaries", "_subtrees", "memo"))
+                      if f.name not in ("name", "files", "summaries", "_subtrees"))
 
 
 def link_state(model: RepoModel) -> dict[str, Any]:
-    """The link stage's output: the model without its name, facts and render-time memos."""
+    """The link stage's output: the model without its name, facts and caches."""
     return {name: getattr(model, name) for name in _STATE_FIELDS}
 
 

@@ -304,7 +304,8 @@ class IndexWrite:
         model = self.model
         meta = {
             "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
-            "cache_key": self.cache.key, "complete": "1", "start_ns": str(self.cache.start_ns),
+            "cache_key": self.cache.key, "output_key": self.cache.output_key, "complete": "1",
+            "start_ns": str(self.cache.start_ns),
             "project": model.name, "files": str(len(model.files)), "pages": str(len(pages)),
             "root": str(self.cfg.root), "binary": str(sum(1 for p in model.files if model.summary(p).binary)),
         }
