@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from docatlas.extract import extract_bytes
@@ -58,3 +60,46 @@ def test_link_inputs_change_when_a_module_name_changes() -> None:
     before = extract_bytes(path, REPO[path].encode(), "c")
     after = extract_bytes(path, REPO[path].replace('"_testcapi"', '"_testcapi2"').encode(), "c")
     assert link_inputs(before) != link_inputs(after)
+
+
+def test_declarations_pair_with_definitions_through_the_include_closure() -> None:
+    files = {
+        **REPO,
+        "Include/other.h": "PyAPI_FUNC(int) Other_Thing(void);\nPyAPI_FUNC(int) PyObject_Unused(void);\n",
+        "Objects/stray.c": "int Other_Thing(void) { return 1; }\nstatic int PyObject_GetAttr(int x) { return x; }\n",
+    }
+    m = _model(files)
+    assert m.c_pairs["Include/object.h"]["PyObject_GetAttr"] == [("Objects/object.c", "definition")]
+    assert m.c_pairs["Objects/object.c"]["PyObject_GetAttr"] == [("Include/object.h", "declaration")]
+    # `stray.c` defines `Other_Thing` but includes nothing: no include path, no pair; `static` never pairs
+    assert "Include/other.h" not in m.c_pairs
+    assert "Objects/stray.c" not in m.c_pairs
+
+
+def test_header_sections_are_headings_in_source_order() -> None:
+    src = ("#ifndef X_H\n#define X_H\n\n/* === Object Protocol === */\n\nPyAPI_FUNC(int) a(void);\n\n"
+           "/* Sequence protocol */\n\n/* the doc comment of b */\nPyAPI_FUNC(int) b(void);\n"
+           "int c(void); /* trailing */\n#endif\n")
+    facts = extract_bytes("x.h", src.encode(), "c-header")
+    assert [(s.kind, s.name) for s in facts.symbols] == [
+        ("macro", "X_H"), ("heading", "Object Protocol"), ("function", "a"), ("heading", "Sequence protocol"),
+        ("function", "b"), ("function", "c")]
+    assert facts.symbols[4].summary == "the doc comment of b"
+
+
+def test_pages_link_a_declaration_and_its_definition_both_ways(tmp_path: Path) -> None:
+    from docatlas.config import make_config
+    from docatlas.pipeline import build
+
+    repo = tmp_path / "repo"
+    for path, text in REPO.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    out = tmp_path / "out"
+    build(make_config(repo, output=out, jobs=1))
+    header = (out / "Include/object.h_docs.md").read_text()
+    source = (out / "Objects/object.c_docs.md").read_text()
+    module = (out / "Modules/_testcapimodule.c_docs.md").read_text()
+    assert "defined in [`Objects/object.c`](../Objects/object.c_docs.md#sym-PyObject_GetAttr)" in header
+    assert "declared in [`Include/object.h`](../Include/object.h_docs.md#sym-PyObject_GetAttr)" in source
+    assert "bound as `f`" in module and "→ `f`" in module

@@ -38,7 +38,7 @@ from docatlas.extract.cdecls import (
 )
 from docatlas.extract.cmacros import blank_macros, parse_c_family, parse_variants
 from docatlas.extract.tsadapter import Node
-from docatlas.model import Import
+from docatlas.model import Import, Symbol
 
 __all__ = ["blank_macros", "comment_text", "doc_comment", "extract_c", "extract_c_family", "extract_cpp",
            "extract_cuda", "extract_header", "extract_objc", "extract_objcpp", "parse_c_family"]
@@ -59,7 +59,7 @@ def _make_extractor(language: str) -> Callable[[str, str], Extraction]:
 
     @ts.safe(language)
     def extract(path: str, text: str) -> Extraction:
-        return extract_c_family(path, text, grammar, qname)
+        return extract_c_family(path, text, grammar, qname, sections=language == "c-header")
 
     extract.__name__ = f"extract_{language.replace('-', '_')}"
     return extract
@@ -72,7 +72,7 @@ def _query(grammar: str, query_name: str) -> Any:
                             + crules.patterns(grammar))
 
 
-def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Extraction:
+def extract_c_family(path: str, text: str, grammar: str, query_name: str, sections: bool = False) -> Extraction:
     """Symbols, includes, gtest cases and a parse diagnostic for one C-family file."""
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
@@ -90,6 +90,8 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
                     out.symbols.append(sym)
             out.tests.extend(t for t in other.tests if (t.name, t.line) not in seen_tests)
             seen_tests.update((t.name, t.line) for t in other.tests)
+    if sections:
+        _sections(data, root, out)
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     out.tests.sort(key=lambda t: t.line)
     t0 = time.perf_counter()
@@ -204,6 +206,43 @@ def _include(st: State, node: Node) -> None:
             break
         parent = parent.parent
     st.out.imports.append(Import(module=module, line=ts.line(node), conditional=cond, system=system))
+
+
+_SECTION_BODIES = frozenset(("translation_unit", "declaration_list", "preproc_ifdef", "preproc_if",
+                             "linkage_specification", "ERROR"))
+_RULE_CHARS = "=-*#~_/ "
+
+
+def _sections(data: bytes, root: Node, out: Extraction) -> None:
+    """A header's section titles: a short comment standing alone between blank lines at file, namespace or
+    `extern "C"` level (`/* === Object Protocol === */`), as `heading` symbols in source order, so that the
+    header's API reads grouped as the header groups it."""
+    stack = [root]
+    found = []
+    while stack:
+        node = stack.pop()
+        children = node.children
+        for i, c in enumerate(children):
+            if c.type in _SECTION_BODIES:
+                stack.append(c)
+            elif c.type == "namespace_definition":
+                body = c.child_by_field_name("body")
+                if body is not None:
+                    stack.append(body)
+            elif c.type == "comment" and i > 0:
+                prev, nxt = children[i - 1], children[i + 1] if i + 1 < len(children) else None
+                prev_end = prev.end_point[0] - (1 if prev.end_point[1] == 0 else 0)
+                if prev_end >= c.start_point[0] - 1 and prev.type != "{":
+                    continue  # attached to what precedes it
+                if nxt is not None and nxt.start_point[0] <= c.end_point[0] + 1:
+                    continue  # the doc comment of what follows
+                title = comment_text(ts.text(data, c)).strip(_RULE_CHARS)
+                if title and "\n" not in title and len(title) <= 72 and not any(
+                        w in title.lower() for w in ("copyright", "license", "nolint", "clang-format", "todo")):
+                    found.append((ts.line(c), title))
+    for line, title in sorted(found):
+        out.symbols.append(Symbol(kind="heading", name=title, qualname=title, line=line, end_line=line,
+                                  flags=("section",)))
 
 
 def _file_comment(data: bytes, root: Node) -> str:

@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import languages
-from docatlas.link import graph
+from docatlas.link import cdecls, graph
 from docatlas.link.resolve import (
     C_LANGS,
     PY_LANGS,
@@ -93,6 +93,8 @@ class RepoModel:
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    # C/C++: declarations paired with definitions (`link.cdecls`): path -> qualname -> [(other path, what it has)]
+    c_pairs: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -455,6 +457,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         run_commands={p: run_commands(p, facts[p], index, path_set) for p in test_files},
+        c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
     )
     stems = _stems(paths)
     for p in paths:
@@ -506,13 +509,17 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
     and the keyword index. So the inputs hold imports and test cases without their lines, whether there is a
     `__main__` block, whether it defines `main`, and, when another file star-imports it (`star_imported`, from
     the last link), its public top-level names: adding or renaming a method or a function, or moving code
-    about, keeps them. Tests perturb everything else and check that `relink` gives what `link` gives and that
+    about, keeps them. A C or C++ file adds the extension modules it defines (`PyModuleDef`) and the names it
+    declares and defines with external linkage, which pair across files (`cdecls`): there, adding, removing or
+    renaming such a function links again; an edit inside a body or moving code about still does not. Tests
+    perturb everything else and check that `relink` gives what `link` gives and that
     no page outside the local ones changes.
     """
     return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, bool(facts.main_line),
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
-            tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"))
+            tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
+            cdecls.pair_names(facts))
 
 
 def _unlined(imp: Import) -> Import:
