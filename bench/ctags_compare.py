@@ -188,7 +188,7 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
 
             if kind in ("function", "method"):
                 out["function" if definition else "prototype"].add((rel, qual))
-            elif kind == "variable":
+            elif kind == "variable" and not _macro.endswith("_DISPATCH"):  # dispatch stubs: docatlas's own
                 out["externvar"].add((rel, qual))
             elif kind == "namespace":
                 parts = qual.split("::")
@@ -226,12 +226,36 @@ def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[s
         for kind, missed, extra in details:
             for label, items in (("ctags", missed), ("docatlas", extra)):
                 Path(dump, f"{kind}.only-{label}.txt").write_text("".join(f"{p}\t{q}\n" for p, q in items))
+    examine_functions(ours.get("function", set()), theirs.get("function", set()))
     for kind, missed, extra in details:
         print(f"\n### {kind}: {len(missed):,} only in ctags, {len(extra):,} only in docatlas")
         for label, items in (("only ctags", missed), ("only docatlas", extra)):
             step = max(1, len(items) // samples) if items else 1
             for path, qual in items[::step][:samples]:
                 print(f"- {label}: `{qual}` in {path}")
+
+
+def examine_functions(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> None:
+    """The function disagreements by cause: a file where ctags lists under half the definitions docatlas finds
+    (ctags lost its parse: `mobile_bytecode_generated.h`, 6 of 328), the same name under another scope, the rest."""
+    per_a, per_b = Counter(p for p, _ in a), Counter(p for p, _ in b)
+    lost = {p for p in per_a if per_b[p] * 2 < per_a[p] and per_a[p] >= 10}
+    extra = a - b
+    in_lost = {x for x in extra if x[0] in lost}
+    b_names = {(p, q.rpartition("::")[2]) for p, q in b}
+    a_names = {(p, q.rpartition("::")[2]) for p, q in a}
+    rescoped = {x for x in extra - in_lost if (x[0], x[1].rpartition("::")[2]) in b_names}
+    missed = b - a
+    missed_rescoped = {x for x in missed if (x[0], x[1].rpartition("::")[2]) in a_names}
+    both = len(a & b)
+    print(f"\nfunction disagreements examined: of {len(extra):,} only in docatlas, {len(in_lost):,} are in "
+          f"{len(lost):,} files where ctags lists under half of docatlas's definitions (ctags lost its parse), "
+          f"{len(rescoped):,} have the same name in ctags under another scope, {len(extra - in_lost - rescoped):,} "
+          f"other; of {len(missed):,} only in ctags, {len(missed_rescoped):,} have the same name in docatlas "
+          f"under another scope.")
+    kept = len(a) - len(in_lost)
+    print(f"function precision without the files where ctags lost its parse: {both:,} / {kept:,} = "
+          f"{100 * both / kept if kept else 100:.1f}%")
 
 
 KEYWORDS = {"if", "else", "while", "for", "do", "switch", "return", "sizeof", "case", "catch"}

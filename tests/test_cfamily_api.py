@@ -256,3 +256,10 @@ command_proc(CommandEvent *ev, int flags)
     functions = [(s.name, s.line) for s in syms if s.kind == "function" and "declaration" not in s.flags]
     assert ("cmd_delete", 3) in functions and ("command_proc", 18) in functions
     assert not any(s.name in ("Py_XDECREF", "PyMem_Free") for s in syms)
+
+
+def test_macro_calls_in_class_bodies_are_not_prototypes() -> None:
+    src = ("class Foo : public Op {\n public:\n  USE_OPERATOR_FUNCTIONS(CPUContext);\n  INPUT_TAGS(A, B);\n  Foo();\n"
+           "  int run();\n};\n_Py_IDENTIFIER(foo);\nint f(void);\n")
+    names = [s.qualname for s in _symbols(src, "a.h") if "declaration" in s.flags]
+    assert names == ["Foo::Foo", "Foo::run", "f"]

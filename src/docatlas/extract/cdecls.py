@@ -143,6 +143,7 @@ _LINKED = frozenset(("function", "variable"))
 _EXPORT_WORDS = frozenset(("PyAPI_FUNC", "PyAPI_DATA", "PyMODINIT_FUNC", "Py_EXPORTED_SYMBOL", "Py_LOCAL",
                            "Py_LOCAL_INLINE", "JNIEXPORT", "__declspec"))
 _EXPORT_RE = re.compile(r"[A-Z][A-Z0-9_]*_(?:API|EXPORT)\Z")
+_MACRO_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*\Z")
 _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -456,6 +457,9 @@ def prototypes(st: State, node: Node, prefix: str, in_class: bool, scope: Scope 
             continue
         if name_node.type == "identifier" and ts.text(data, name_node) in _GTEST:
             continue
+        if node.child_by_field_name("type") is None and name_node.type in ("identifier", "field_identifier") \
+                and _MACRO_NAME.match(ts.text(data, name_node)):
+            continue  # `INPUT_TAGS(A, B);`, `C10_DISABLE_COPY_AND_ASSIGN(Foo);`: a macro call, not a prototype
         flags = ["declaration", *_spec_flags(data, _start(st, node), node, decl)]
         outer = _outer(node)
         if outer.type == "template_declaration":

@@ -79,17 +79,25 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     root, parsed, variants = parse_variants(data, grammar)
     rule_caps = _walk(State(path, data, parsed, out), root, grammar, query_name)
     if variants:  # definitions of the other `#if` branches, each chain's second, third ... branch kept
+        # only what starts on a line the first parse did not see (a blanked branch): elsewhere the first
+        # parse, which reads the file as it comes, knows the scopes best
+        starts = [0, *(i + 1 for i, c in enumerate(data) if c == 10)]
+
+        def hidden(line: int) -> bool:
+            a = starts[line - 1] if 0 < line <= len(starts) else len(data)
+            b = starts[line] if line < len(starts) else len(data)
+            return not parsed[a:b].strip() and bool(data[a:b].strip())
+
         seen = {(s.kind, s.qualname, s.line) for s in out.symbols}
-        seen_tests = {(t.name, t.line) for t in out.tests}
         for other_root, other_parsed in variants:
             other = Extraction()
             _walk(State(path, data, other_parsed, other), other_root, grammar, query_name)
             for sym in other.symbols:
-                if (sym.kind, sym.qualname, sym.line) not in seen:
+                if (sym.kind, sym.qualname, sym.line) not in seen and hidden(sym.line):
                     seen.add((sym.kind, sym.qualname, sym.line))
                     out.symbols.append(sym)
-            out.tests.extend(t for t in other.tests if (t.name, t.line) not in seen_tests)
-            seen_tests.update((t.name, t.line) for t in other.tests)
+            known = {(t.name, t.line) for t in out.tests}
+            out.tests.extend(t for t in other.tests if hidden(t.line) and (t.name, t.line) not in known)
     if sections:
         _sections(data, root, out)
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
