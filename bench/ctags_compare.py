@@ -178,10 +178,15 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
         # ctags scopes a type local to `TEST_F(Suite, Name) { struct S {}; }` as `TEST_F::S`
         tests = {qual: name for kind, name, qual, _, _ in syms if kind == "test"}
         for kind, _name, qual, definition, _macro in syms:
-            for tq, macro in tests.items():
-                if qual.startswith(tq + "::"):
-                    ns = tq.rpartition("::")[0]
-                    qual = (f"{ns}::{macro}" if ns else macro) + qual[len(tq):]
+            if tests and "::" in qual:  # the enclosing test, looked up by each scope prefix of the name
+                parts = qual.split("::")
+                for i in range(len(parts) - 1, 0, -1):
+                    tq = "::".join(parts[:i])
+                    macro = tests.get(tq)
+                    if macro is not None:
+                        ns = tq.rpartition("::")[0]
+                        qual = (f"{ns}::{macro}" if ns else macro) + qual[len(tq):]
+                        break
             if kind == "test":  # ctags lists `TEST_F(Suite, Name) { }` as a function named TEST_F
                 ns = qual.rpartition("::")[0]
                 out["function"].add((rel, f"{ns}::{tests[qual]}" if ns else tests[qual]))

@@ -100,6 +100,8 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
             out.tests.extend(t for t in other.tests if hidden(t.line) and (t.name, t.line) not in known)
     if sections:
         _sections(data, root, out)
+    # Identifier references (issue 12) belong here: from `root` (the first parse, macros blanked, offsets those
+    # of `data`), after every definition is known, as one more step beside `crules.check` below.
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     out.tests.sort(key=lambda t: t.line)
     t0 = time.perf_counter()
