@@ -140,9 +140,9 @@ def binding(st: State, node: Node, prefix: str, block: str) -> None:
     if not name or not re.match(r"[A-Za-z_][A-Za-z0-9_.]*\Z", name):
         return
     target = _function_ref(args[1]) if len(args) > 1 else ""
-    macro = block or ("pybind11" if method != "impl" else "")
+    # the enclosing registration block (`PYBIND11_MODULE`, `TORCH_LIBRARY_IMPL`), else the call's own method
     add_symbol(st, node, "binding", name, f"{prefix}::{name}" if prefix else name, prefix,
-               squash(ts.text(data, node)), (method,), summary="", macro=macro or method, target=target)
+               squash(ts.text(data, node)), (method,), summary="", macro=block or f".{method}", target=target)
 
 
 def table(st: State, node: Node) -> None:
