@@ -448,8 +448,8 @@ def prototypes(st: State, node: Node, prefix: str, in_class: bool, scope: Scope 
     for decl in node.children_by_field_name("declarator"):
         name_node = _function_name_node(decl)
         if name_node is None:
-            if in_class or node.type != "declaration":
-                continue
+            if in_class or node.type != "declaration" or decl.type == "init_declarator":
+                continue  # a field, or a variable defined here (`int x = 1;`)
             if external is None:
                 external = _is_extern(st, node)
             if external:
