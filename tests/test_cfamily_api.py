@@ -126,6 +126,7 @@ TORCH = """\
 namespace at { namespace native {
 DEFINE_DISPATCH(add_stub);
 REGISTER_DISPATCH(add_stub, &add_kernel);
+REGISTER_DISPATCH(qadd_stub, &qadd_kernel<false>);
 DECLARE_DISPATCH(add_fn, add_stub);
 TORCH_IMPL_FUNC(softmax_cuda_out) (const Tensor& input, int64_t dim, const Tensor& output) {
   host_softmax(input, dim, output);
@@ -147,7 +148,8 @@ def test_registration_macros_name_the_functions_they_define_or_bind() -> None:
     syms = _symbols(TORCH, "a.cu", "cuda")
     by = {(s.kind, s.qualname): s for s in syms}
     impl = by[("function", "at::native::softmax_cuda_out")]
-    assert (impl.macro, impl.line, impl.end_line) == ("TORCH_IMPL_FUNC", 5, 7)
+    assert (impl.macro, impl.line, impl.end_line) == ("TORCH_IMPL_FUNC", 6, 8)
+    assert by[("binding", "at::native::qadd_stub")].target == "qadd_kernel"
     assert by[("function", "at::native::add_Tensor")].macro == "TORCH_META_FUNC2"
     assert by[("variable", "at::native::add_stub")].macro in ("DEFINE_DISPATCH", "DECLARE_DISPATCH")
     reg = by[("binding", "at::native::add_stub")]

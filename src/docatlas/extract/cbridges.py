@@ -71,6 +71,8 @@ def _function_ref(text: str) -> str:
             text = inner.rsplit(",", 1)[-1].strip()
         else:
             break
+    if "<" in text and text.endswith(">"):  # `&qadd_kernel<false>`: the function template
+        text = text[:text.index("<")].strip()
     if text in ("NULL", "nullptr", "0") or not _IDENT.match(text):
         return ""
     return text
