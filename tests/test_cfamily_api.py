@@ -265,3 +265,10 @@ def test_macro_calls_in_class_bodies_are_not_prototypes() -> None:
            "  int run();\n};\n_Py_IDENTIFIER(foo);\nint f(void);\n")
     names = [s.qualname for s in _symbols(src, "a.h") if "declaration" in s.flags]
     assert names == ["Foo::Foo", "Foo::run", "f"]
+
+
+def test_a_loop_macro_left_at_file_scope_is_not_a_function() -> None:
+    # the kernel around it did not parse (a macro type in its parameters): the loop is still no function
+    src = "CUDA_1D_KERNEL_LOOP(i, N) {\n  C[i] = A[i];\n}\nTORCH_LIBRARY_IMPL(aten, CPU, m) {\n}\n"
+    names = [s.name for s in _symbols(src, "a.cu", "cuda") if s.kind == "function"]
+    assert names == ["TORCH_LIBRARY_IMPL"]

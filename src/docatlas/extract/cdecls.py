@@ -143,6 +143,7 @@ _LINKED = frozenset(("function", "variable"))
 _EXPORT_WORDS = frozenset(("PyAPI_FUNC", "PyAPI_DATA", "PyMODINIT_FUNC", "Py_EXPORTED_SYMBOL", "Py_LOCAL",
                            "Py_LOCAL_INLINE", "JNIEXPORT", "__declspec"))
 _EXPORT_RE = re.compile(r"[A-Z][A-Z0-9_]*_(?:API|EXPORT)\Z")
+_LOOP_MACRO = re.compile(r"[A-Z0-9_]*_LOOP(?:_[A-Z0-9_]+)?\Z")
 _MACRO_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*\Z")
 _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -369,6 +370,9 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
         return _gtest(st, node, name_node, decl, prefix)
     if name_node.type == "identifier" and ts.text(data, name_node) in KEYWORDS:
         return ""  # `if (x) {` in an error-recovered tree: a statement, never a function
+    if name_node.type == "identifier" and node.child_by_field_name("type") is None \
+            and _LOOP_MACRO.match(ts.text(data, name_node)):
+        return ""  # `CUDA_1D_KERNEL_LOOP(i, n) {` left at file scope when its kernel failed to parse
     if name_node.type == "identifier" and ts.text(data, name_node) in NAMING_MACROS:
         return _macro_named(st, node, name_node, prefix)
     flags = _spec_flags(data, _start(st, node), node, decl)
