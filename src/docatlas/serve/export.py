@@ -1,0 +1,141 @@
+"""`docatlas site -o SITE/`: the served site as static files, with a sharded search index.
+
+The search index is split by the first two letters or digits of each word of an entry's name, qualified name
+and file name (CamelCase and `_` split, as the index's `words`): a query loads only the shard of its first word,
+`_docatlas/search/<2 chars>.json`. Entries are written in the index's tie order (definitions first, files outside
+tests first, link rank), so the browser ranks exact names, then prefixes, then word matches, keeping that order;
+unlike the server it has no full-text "mention" tier (summaries are not shipped).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docatlas.errors import DocatlasError
+from docatlas.paths import anchor
+from docatlas.serve.app import STATIC_FILES, App, static_asset
+from docatlas.serve.html import PREFIX, html_page, source_page
+from docatlas.serve.site import NotFound, Site
+from docatlas.store.index import identifier_words
+
+MARKER = ".docatlas-site"
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    pages: int
+    sources: int
+    shards: int
+    shard_bytes_max: int
+    entries: int
+
+
+def _words(*texts: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for t in texts:
+        for w in _WORD.findall(t):
+            seen.setdefault(w.lower(), None)
+    for w in identifier_words(*texts).split():
+        seen.setdefault(w, None)
+    return list(seen)
+
+
+def search_entries(site: Site) -> list[list[Any]]:
+    """[kind, name, qualname, path, line, page, words] for every folder, file and symbol, in the index's order."""
+    conn = site.conn()
+    out: list[list[Any]] = []
+    for (path,) in conn.execute("SELECT path FROM folders WHERE path != '' ORDER BY path"):
+        name = path.rsplit("/", 1)[-1]
+        out.append(["folder", name, path, path, 0, f"{path}/index.md", _words(name)])
+    for path, name, module, page in conn.execute(
+            "SELECT path, name, module, page FROM files ORDER BY purpose = 'test', rank DESC, path"):
+        out.append(["file", name, module, path, 0, page, _words(name, module)])
+    rows = conn.execute(
+        "SELECT s.kind, s.name, s.qualname, s.fqname, s.path, s.line, f.page FROM symbols s "
+        "JOIN files f ON f.path = s.path ORDER BY s.definition DESC, f.purpose = 'test', f.rank DESC, "
+        "length(s.fqname), s.path, s.line, s.id")
+    for kind, name, qualname, fqname, path, line, page in rows:
+        link = f"{page}#{anchor(qualname)}" if page else ""
+        out.append([kind, name, fqname, path, line, link, _words(name, qualname)])
+    return out
+
+
+SHARD_MAX = 3000  # entries; a larger shard is split by one more character
+SHARD_TOP = 200  # what a split shard keeps: its first entries in order, and those with the word itself
+
+
+def shard_entries(entries: list[list[Any]], most: int = SHARD_MAX, top: int = SHARD_TOP
+                  ) -> tuple[dict[str, list[list[Any]]], list[str]]:
+    """Shards keyed by word prefix (two characters, longer where a shard would pass `most` entries) and the
+    keys of the split ones, which hold only their `top` first entries plus those whose word is the key itself."""
+    by2: dict[str, list[list[Any]]] = defaultdict(list)
+    for e in entries:
+        for key in sorted({w[:2] for w in e[6] if len(w) >= 2}):
+            by2[key].append(e)
+    shards: dict[str, list[list[Any]]] = {}
+    partial: list[str] = []
+    todo = sorted(by2.items())
+    while todo:
+        key, rows = todo.pop()
+        if len(rows) <= most or len(key) >= 12:
+            shards[key] = rows
+            continue
+        partial.append(key)
+        n = len(key)
+        shards[key] = [e for i, e in enumerate(rows) if i < top or key in e[6]][: top + most]
+        children: dict[str, list[list[Any]]] = defaultdict(list)
+        for e in rows:
+            for k in sorted({w[: n + 1] for w in e[6] if len(w) > n and w.startswith(key)}):
+                children[k].append(e)
+        todo.extend(sorted(children.items()))
+    return shards, sorted(partial)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def export_site(site: Site, dest: Path, force: bool = False) -> SiteReport:
+    """Write the site into `dest`: a new or empty folder, or one an earlier export made (its marker file)."""
+    dest = dest.resolve()
+    if dest in (site.output, site.repo) or dest in site.output.parents:
+        raise DocatlasError(f"{dest}: refusing to write the site over the output or the repository")
+    if dest.exists() and any(dest.iterdir()):
+        if not (dest / MARKER).is_file() and not force:
+            raise DocatlasError(f"{dest} is not empty and no earlier `docatlas site` made it (use --force)")
+        if (dest / MARKER).is_file():
+            shutil.rmtree(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / MARKER).write_text("written by docatlas site; removed and rewritten by the next export\n")
+    app = App(site, mode="static")
+    pages = site.pages()
+    for rel in pages:
+        _write(dest / html_page(rel), app.page_html(rel))
+    sources = site.sources()
+    for path in sources:
+        try:
+            _write(dest / source_page(path), app.source_html(path))
+        except (OSError, NotFound):  # a file that vanished since the build: its page's link stays dead
+            continue
+    for folder, n in app.tree_ids().items():
+        _write(dest / f"{PREFIX}tree/{n}.json", app.tree_json(folder))
+    for name in STATIC_FILES:
+        _write(dest / f"{PREFIX}static/{name}", static_asset(name)[0])
+    entries = search_entries(site)
+    shards, partial = shard_entries(entries)
+    keys = {"keys": sorted(shards), "partial": partial, "top": SHARD_TOP}
+    _write(dest / f"{PREFIX}search/keys.json", json.dumps(keys, separators=(",", ":")).encode())
+    biggest = 0
+    for key, rows in shards.items():
+        data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+        biggest = max(biggest, len(data))
+        _write(dest / f"{PREFIX}search/{key}.json", data)
+    return SiteReport(len(pages), len(sources), len(shards), biggest, len(entries))

@@ -1,0 +1,173 @@
+// docatlas site: as-you-type search and a lazily loaded folder tree. Works served (JSON API) and as static
+// files (prebuilt search shards, one per two-character prefix; only the shard a query needs is loaded).
+"use strict";
+(function () {
+  const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
+  const root = meta("docatlas-root");
+  const mode = meta("docatlas-search");
+  const current = meta("docatlas-page");
+  const toHtml = (page) => page.replace(/\.md(#|$)/, ".html$1");
+  const href = (page) => root + toHtml(page).split("/").map(encodeURIComponent).join("/").replace(/%23/, "#");
+
+  // -- search ------------------------------------------------------------------------------------------------
+  const input = document.getElementById("q");
+  const list = document.getElementById("results");
+  const shards = new Map();
+  let seq = 0;
+
+  function terms(q) {
+    return q.toLowerCase().match(/[a-z0-9]+/g) || [];
+  }
+
+  let keys = null;
+  async function shard(key) {
+    if (!shards.has(key)) {
+      shards.set(key, fetch(`${root}_docatlas/search/${key}.json`).then((r) => (r.ok ? r.json() : [])).catch(() => []));
+    }
+    return shards.get(key);
+  }
+
+  // Static ranking: exact name, then name prefix, then every term a prefix of one of the entry's words; ties keep
+  // the index's order (definitions first, non-test files first, link rank), in which the shards are written.
+  // The shard is the longest key (two characters or more) that starts a term; a split one holds only its first
+  // entries, so the box says to type more.
+  async function staticSearch(q, limit) {
+    const ts = terms(q);
+    if (!ts.some((t) => t.length >= 2)) return { hint: "type two letters or digits" };
+    if (!keys) {
+      keys = await fetch(`${root}_docatlas/search/keys.json`).then((r) => r.json());
+      keys.set = new Set(keys.keys);
+    }
+    // the most specific shard: the longest key that starts one of the terms
+    let key = "";
+    let first = "";
+    for (const t of ts) {
+      for (let n = Math.min(t.length, 12); n > key.length && n >= 2; n--) {
+        if (keys.set.has(t.slice(0, n))) {
+          key = t.slice(0, n);
+          first = t;
+          break;
+        }
+      }
+    }
+    if (!key) return { hits: [] };
+    const rows = await shard(key);
+    const whole = q.trim().toLowerCase();
+    const scored = [];
+    rows.forEach((r, i) => {
+      const words = r[6];
+      if (!ts.every((t) => words.some((w) => w.startsWith(t)) || r[3].toLowerCase().includes(t))) return;
+      const name = r[1].toLowerCase();
+      const tier = name === whole || r[2].toLowerCase() === whole ? 0 : name.startsWith(whole) ? 1 : 2;
+      scored.push([tier, i, r]);
+    });
+    scored.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const hits = scored.slice(0, limit).map(([, , r]) => ({ kind: r[0], name: r[1], qualname: r[2], path: r[3], line: r[4], page: r[5] }));
+    const cut = keys.partial.includes(key) && key.length === first.length;
+    return cut ? { hits, hint: `"${key}" has many matches and only the first ones were searched: type more` } : { hits };
+  }
+
+  async function apiSearch(q, limit) {
+    const r = await fetch(`${root}api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+    const data = await r.json();
+    return r.ok ? { hits: data } : { hint: data.error || "bad query" };
+  }
+
+  function show(res) {
+    list.replaceChildren();
+    if (res.hint) {
+      const li = document.createElement("li");
+      li.className = "hint";
+      li.textContent = res.hint;
+      list.append(li);
+    }
+    (res.hits || []).forEach((h) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = h.page ? href(h.page) : "#";
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = h.kind;
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = h.qualname || h.name;
+      const where = document.createElement("span");
+      where.className = "where";
+      where.textContent = h.line ? `${h.path}:${h.line}` : h.path;
+      a.append(kind, name, where);
+      li.append(a);
+      list.append(li);
+    });
+    if (!res.hint && !(res.hits || []).length) {
+      const li = document.createElement("li");
+      li.className = "hint";
+      li.textContent = "no results";
+      list.append(li);
+    }
+    list.hidden = false;
+  }
+
+  let timer = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = input.value;
+    if (!q.trim()) {
+      list.hidden = true;
+      return;
+    }
+    timer = setTimeout(async () => {
+      const mine = ++seq;
+      const res = await (mode === "static" ? staticSearch(q, 20) : apiSearch(q, 20)).catch(() => ({ hint: "search failed" }));
+      if (mine === seq) show(res);
+    }, 60);
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      const a = list.querySelector("a");
+      if (a) window.location.href = a.href;
+    } else if (e.key === "Escape") {
+      list.hidden = true;
+    }
+  });
+
+  // -- folder tree -------------------------------------------------------------------------------------------
+  const tree = document.getElementById("tree");
+  const currentDir = current.includes("/") ? current.slice(0, current.lastIndexOf("/")) : "";
+
+  async function load(url, into) {
+    const r = await fetch(root + url);
+    if (!r.ok) return;
+    const entries = await r.json();
+    const ul = document.createElement("ul");
+    for (const e of entries) {
+      const li = document.createElement("li");
+      li.className = e.kind;
+      const a = document.createElement("a");
+      a.textContent = e.kind === "folder" ? e.name + "/" : e.name;
+      if (e.page) a.href = href(e.page);
+      if (toHtml(e.page) === current) a.className = "current";
+      if (e.kind === "folder") {
+        const toggle = document.createElement("button");
+        toggle.type = "button";
+        toggle.textContent = "▸";
+        toggle.setAttribute("aria-label", `open ${e.name}`);
+        let loaded = false;
+        toggle.addEventListener("click", async () => {
+          if (!loaded) {
+            loaded = true;
+            await load(e.children, li);
+          }
+          li.classList.toggle("open");
+          toggle.textContent = li.classList.contains("open") ? "▾" : "▸";
+        });
+        li.append(toggle, a);
+        if (currentDir === e.path || currentDir.startsWith(e.path + "/")) toggle.click();
+      } else {
+        li.append(a);
+      }
+      ul.append(li);
+    }
+    into.append(ul);
+  }
+  if (tree) load(meta("docatlas-tree"), tree);
+})();
