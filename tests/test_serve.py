@@ -21,7 +21,7 @@ from docatlas.serve.export import _words, shard_entries
 from docatlas.serve.html import rewrite_link
 from docatlas.serve.http import DocServer
 from docatlas.serve.site import Site
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +134,8 @@ def test_search_api_matches_cli_ranking(server: DocServer, built_site: tuple[Pat
     status, ctype, body = get(server, "/api/search?q=shape&limit=10")
     hits = json.loads(body)
     assert status == 200 and ctype.startswith("application/json")
-    conn = idx.open_index(out)
-    expected = [(h.kind, h.name, h.path, h.line) for h in idx.search(conn, "shape", limit=10)]
+    conn = schema.open_index(out)
+    expected = [(h.kind, h.name, h.path, h.line) for h in queries.search(conn, "shape", limit=10)]
     conn.close()
     assert [(h["kind"], h["name"], h["path"], h["line"]) for h in hits] == expected
     assert all(set(h) == {"kind", "name", "qualname", "path", "line", "page"} for h in hits)

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from docatlas import __version__
 from docatlas.agent import tools
-from docatlas.store import index as idx
+from docatlas.store import schema
 
 Limit = Annotated[int, Field(ge=1, le=tools.MAX_LIMIT, description=f"Most items to return (1-{tools.MAX_LIMIT}).")]
 Cursor = Annotated[str | None, Field(description="The `next` token of the previous answer, to continue.")]
@@ -28,7 +28,7 @@ Cursor = Annotated[str | None, Field(description="The `next` token of the previo
 def make_server(output: Path, repo: Path | None = None) -> MCPServer:
     """An MCPServer over the index in `output`; `repo` is where sources are read (default: the index's root)."""
     output = output.resolve()
-    with closing(idx.open_index(output)) as conn:  # fail at start, with the index's own message
+    with closing(schema.open_index(output)) as conn:  # fail at start, with the index's own message
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     root = (repo or Path(meta.get("root") or output.resolve().parent)).resolve()
     project = meta.get("project", "")
@@ -40,7 +40,7 @@ def make_server(output: Path, repo: Path | None = None) -> MCPServer:
     def call(fn: Any, *args: Any) -> dict[str, Any]:
         # a connection per call: the SDK runs tools in worker threads, and opening one costs about a millisecond
         try:
-            with closing(idx.open_index(output)) as conn:
+            with closing(schema.open_index(output)) as conn:
                 result: dict[str, Any] = fn(conn, *args)
         except tools.ToolInputError as exc:
             raise ToolError(str(exc)) from exc

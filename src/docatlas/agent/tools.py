@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from docatlas.errors import DocatlasError
 from docatlas.link.stage import run_commands
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
 
 MAX_BYTES = 60_000
 MAX_LIMIT = 200
@@ -65,15 +65,15 @@ def capped(out: dict[str, Any], key: str) -> dict[str, Any]:
 
 def search(conn: sqlite3.Connection, query: str, kind: str | None, limit: int) -> dict[str, Any]:
     try:
-        hits = idx.search(conn, query, kind=kind or None, limit=_limit(limit))
-    except idx.QueryError as exc:
+        hits = queries.search(conn, query, kind=kind or None, limit=_limit(limit))
+    except schema.QueryError as exc:
         raise ToolInputError(str(exc)) from exc
     return capped({"query": query, "results": [h.as_dict() for h in hits],
                    "note": f"at most {limit} results, ranked: exact, prefix, words, mentions"}, "results")
 
 
 def show(conn: sqlite3.Connection, target: str) -> dict[str, Any]:
-    found = idx.show(conn, target)
+    found = queries.show(conn, target)
     if found is None:
         raise ToolInputError(f"nothing called {target!r} in the index; try the search tool")
     if found["type"] == "file":
@@ -102,7 +102,7 @@ def tests_for(conn: sqlite3.Connection, target: str, limit: int, cursor: str | N
     """Test files that exercise a file (or the file defining a symbol), with their cases and run commands."""
     path = target.strip().strip("/")
     if conn.execute("SELECT 1 FROM files WHERE path = ?", (path,)).fetchone() is None:
-        syms = idx.symbol_records(conn, target)
+        syms = queries.symbol_records(conn, target)
         if not syms:
             raise ToolInputError(f"{target!r} is neither a documented file nor a symbol in the index")
         path = syms[0]["path"]

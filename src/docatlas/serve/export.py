@@ -22,7 +22,7 @@ from docatlas.paths import anchor
 from docatlas.serve.app import STATIC_FILES, App, static_asset
 from docatlas.serve.html import PREFIX, html_page, source_page
 from docatlas.serve.site import NotFound, Site
-from docatlas.store.index import identifier_words
+from docatlas.store.schema import identifier_words
 
 MARKER = ".docatlas-site"
 _WORD = re.compile(r"[A-Za-z0-9]+")

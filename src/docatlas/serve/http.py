@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from docatlas.serve.app import App, static_asset
 from docatlas.serve.html import PREFIX, SOURCE_PREFIX
 from docatlas.serve.site import SEARCH_LIMIT_MAX, NotFound
-from docatlas.store.index import QueryError
+from docatlas.store.schema import QueryError
 
 _HTML = "text/html; charset=utf-8"
 _JSON = "application/json; charset=utf-8"

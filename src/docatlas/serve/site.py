@@ -16,7 +16,7 @@ from typing import Any
 
 from docatlas.paths import anchor
 from docatlas.render.diagrams import Diagram, file_diagram, folder_diagram
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
 
 SEARCH_LIMIT_MAX = 100
 
@@ -63,7 +63,7 @@ class Site:
 
     def __init__(self, output: Path, repo: Path | None = None) -> None:
         self.output = output.resolve()
-        idx.open_index(self.output).close()  # fail now, with the index's message, not on the first request
+        schema.open_index(self.output).close()  # fail now, with the index's message, not on the first request
         self._local = threading.local()
         meta = dict(self.conn().execute("SELECT key, value FROM meta").fetchall())
         self.project = meta.get("project", "") or self.output.name
@@ -74,7 +74,7 @@ class Site:
         """This thread's read-only connection (sqlite3 connections are not shared between threads)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = idx.open_index(self.output)
+            conn = schema.open_index(self.output)
             self._local.conn = conn
         return conn
 
@@ -117,7 +117,7 @@ class Site:
     def search(self, query: str, limit: int) -> list[dict[str, Any]]:
         """`docatlas search` ranking, as the JSON the search box reads; QueryError for an unsearchable query."""
         limit = max(1, min(limit, SEARCH_LIMIT_MAX))
-        hits = idx.search(self.conn(), query, limit=limit)
+        hits = queries.search(self.conn(), query, limit=limit)
         pages = self._pages_of({h.path for h in hits if h.kind != "folder"})
         out = []
         for h in hits:
