@@ -15,6 +15,7 @@ from docatlas.extract import decode
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
+from docatlas.render.diagrams import file_diagram
 from docatlas.render.format import (
     LIST_LIMIT,
     Page,
@@ -148,6 +149,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:LIST_LIMIT]]
     related = related_files(model, path)
+    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths)
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
@@ -161,6 +163,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
         "source_link": P.url_quote(P.source_link(page, path)),
         "src_base": P.url_quote(P.source_link(page, path)),
+        "import_diagram": diagram.markdown() if diagram else "",
     }
 
 

@@ -11,6 +11,7 @@ from docatlas import languages
 from docatlas import paths as P
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
+from docatlas.render.diagrams import folder_diagram
 from docatlas.render.format import LIST_LIMIT, Page, make_page
 
 
@@ -119,6 +120,9 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
     structure = [{"name": s.rsplit("/", 1)[-1], "files": len(model.subtree_files(s)),
                   "link": P.url_quote(P.rel(page, P.folder_page(s, "doc.md")))} for s in fold.subfolders]
     module_count = sum(1 for p in files if p in model.module_of)
+    diagram = folder_diagram(folder, {s: len(model.subtree_files(s)) for s in fold.subfolders},
+                             {("" if f == "(root)" else f): n for f, n in model.folder_uses.get(folder, [])}
+                             if folder else {})
     return make_page(
         page, "folder_doc.md.j2", folder=folder, project=model.name, files=files, direct=direct,
         purposes=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
@@ -136,6 +140,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
         index_link="./index.md", sub_link="./sub.md", list_limit=LIST_LIMIT,
         parent_doc=P.url_quote(P.rel(page, P.folder_page(P.folder_of(folder), "doc.md"))) if folder else "",
         test_commands=commands, tests_without_command=no_command,
+        diagram=diagram.markdown() if diagram else "",
     )
 
 

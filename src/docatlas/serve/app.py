@@ -1,8 +1,7 @@
 """The site's documents: HTML for a page, a source and the tree JSON, shared by the server and the export.
 
-The diagrams come from the index (`render.diagrams` over `Site` queries): a folder's `doc.md` gets its folder
-diagram under `### Folder Structure`, a file page its import neighbourhood under `### Import Dependencies`,
-unless the Markdown already holds a Mermaid block (once the page renderer writes them itself).
+Diagrams are the pages' own ```` ```mermaid ```` blocks (`render.diagrams`, written by `build`), drawn in the
+browser by the vendored Mermaid.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from docatlas.serve.site import NotFound, Site
 STATIC_FILES = ("app.js", "diagrams.js", "style.css", "mermaid.tiny.js", "mermaid.LICENSE")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".LICENSE": "text/plain; charset=utf-8"}
-_HOOKS = {"folder": "### Folder Structure", "file": "### Import Dependencies"}
 
 
 def static_asset(name: str) -> tuple[bytes, str]:
@@ -74,31 +72,14 @@ class App:
         return json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode()
 
     def page_html(self, rel: str) -> bytes:
-        """The output page `rel` (`x.py_docs.md`) as HTML, with its diagram added."""
+        """The output page `rel` (`x.py_docs.md`) as HTML."""
         path = self.site.page_file(rel)
         text = path.read_text(encoding="utf-8", errors="replace")
-        text = self._with_diagram(rel, text)
         body, mermaid = markdown_html(rel, text)
         title = title_of(text, posixpath.basename(rel))
         html = self.layout.render(rel, title, body, mermaid, breadcrumbs(rel, posixpath.basename(rel)),
                                   tree=self.tree_url(""))
         return html.encode()
-
-    def _with_diagram(self, rel: str, text: str) -> str:
-        if "```mermaid" in text:
-            return text
-        kind, subject = self.site.page_subject(rel)
-        if not kind:
-            return text
-        diagram = self.site.folder_diagram(subject) if kind == "folder" else self.site.file_diagram(subject)
-        if diagram is None:
-            return text
-        hook = _HOOKS[kind] + "\n"
-        at = text.find(hook)
-        if at < 0:
-            return text
-        at += len(hook)
-        return f"{text[:at]}\n{diagram.markdown()}{text[at:]}"
 
     def source_html(self, path: str) -> bytes:
         """A documented source file, highlighted, with line anchors, linked back to its page."""

@@ -7,7 +7,6 @@ the repository; no `..`, backslash, NUL or absolute path is ever followed, nor a
 
 from __future__ import annotations
 
-import posixpath
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from docatlas.paths import anchor
-from docatlas.render.diagrams import Diagram, file_diagram, folder_diagram
 from docatlas.store import queries, schema
 
 SEARCH_LIMIT_MAX = 100
@@ -155,36 +153,3 @@ class Site:
 
     def folders(self) -> list[str]:
         return [r[0] for r in self.conn().execute("SELECT path FROM folders ORDER BY path")]
-
-    # -- diagrams -------------------------------------------------------------------------------------------
-    def folder_diagram(self, folder: str) -> Diagram | None:
-        """Subfolders (files in their subtree) and the outside folders this subtree's files import from."""
-        conn = self.conn()
-        subs = dict(conn.execute("SELECT path, subtree_files FROM folders WHERE parent = ?", (folder,)).fetchall())
-        prefix = folder + "/" if folder else ""
-        deps: dict[str, int] = {}
-        if folder:
-            deps = dict(conn.execute(
-                "SELECT t.folder, count(*) FROM imports i JOIN files t ON t.path = i.target "
-                "WHERE i.category = 'repo' AND substr(i.path, 1, ?) = ? AND substr(t.path, 1, ?) != ? "
-                "GROUP BY t.folder", (len(prefix), prefix, len(prefix), prefix)).fetchall())
-        return folder_diagram(folder, subs, deps)
-
-    def file_diagram(self, path: str) -> Diagram | None:
-        conn = self.conn()
-        outs = [r[0] for r in conn.execute(
-            "SELECT DISTINCT target FROM imports WHERE path = ? AND category = 'repo' AND target != ''", (path,))]
-        ins = [r[0] for r in conn.execute("SELECT DISTINCT path FROM imports WHERE target = ?", (path,))]
-        return file_diagram(path, outs, ins)
-
-    def page_subject(self, rel: str) -> tuple[str, str]:
-        """What an output page is about: ("file", path), ("folder", path) or ("", "") for the others."""
-        name = posixpath.basename(rel)
-        folder = posixpath.dirname(rel)
-        if name == "doc.md":
-            return "folder", folder
-        if rel.endswith("_docs.md"):
-            row = self.conn().execute("SELECT path FROM files WHERE page = ?", (rel,)).fetchone()
-            if row:
-                return "file", row[0]
-        return "", ""
