@@ -73,7 +73,7 @@ def pct(values: list[float], q: float) -> float:
 def report(name: str, values: list[float], target: float | None) -> None:
     p95 = pct(values, 0.95)
     verdict = "" if target is None else ("  ok" if p95 <= target else f"  OVER the {target:.0f} ms target")
-    print(f"{name:<8} n={len(values):<4} median {statistics.median(values):7.1f} ms  p95 {p95:7.1f} ms  "
+    print(f"{name:<11} n={len(values):<4} median {statistics.median(values):7.1f} ms  p95 {p95:7.1f} ms  "
           f"max {max(values):7.1f} ms{verdict}")
 
 
@@ -90,9 +90,12 @@ def main() -> None:
     names.sort()
     rnd.shuffle(names)
     queries = list(FIXED)
+    kinds = ["fixed"] * len(FIXED)
     while len(queries) < args.requests:
         n = names[len(queries) % len(names)]
-        queries.append(rnd.choice([n, n[:3], f"{n} {rnd.choice(names)[:4]}"]))
+        kind = rnd.choice(["name", "prefix3", "two words"])
+        kinds.append(kind)
+        queries.append({"name": n, "prefix3": n[:3], "two words": f"{n} {rnd.choice(names)[:4]}"}[kind])
     files = [r[0] for r in db.execute("SELECT page FROM files WHERE page != '' ORDER BY path")]
     folders = [r[0] for r in db.execute("SELECT path FROM folders ORDER BY path")]
     sources = [r[0] for r in db.execute("SELECT path FROM files WHERE binary = 0 ORDER BY path")]
@@ -118,6 +121,8 @@ def main() -> None:
         page = timed(conn, ["/" + quote(p[:-3] + ".html") for p in pages])
         source = timed(conn, ["/_docatlas/src/" + quote(s) + ".html" for s in srcs])
         report("search", search, 50)
+        for kind in ("fixed", "name", "prefix3", "two words"):
+            report(f"  {kind}", [t for t, k in zip(search, kinds, strict=True) if k == kind], None)
         report("page", page, 100)
         report("source", source, None)
         conn.close()

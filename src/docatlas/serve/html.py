@@ -23,10 +23,6 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
-from pygments.util import ClassNotFound
 
 from docatlas import __version__
 from docatlas.paths import rel as rel_link
@@ -152,6 +148,11 @@ def title_of(text: str, fallback: str) -> str:
 
 def source_html(path: str, text: str, language: str) -> str:
     """A source file as lines `<span id="L48">` with Pygments highlighting (plain text past the size cap)."""
+    from pygments import highlight  # here: pages need no Pygments, and the server starts faster without it
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
     lexer: Any
     if len(text) > HIGHLIGHT_MAX_BYTES:
         lexer = TextLexer()
@@ -175,4 +176,6 @@ def source_html(path: str, text: str, language: str) -> str:
 
 
 def pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
     return str(HtmlFormatter(style="default").get_style_defs(".highlight"))  # type: ignore[no-untyped-call]
