@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from docatlas.agent import tools
+from docatlas.store import schema
 
 EXPECTED_TOOLS = {"search", "show", "tests_for", "outline", "read_source"}
 
@@ -84,3 +86,17 @@ def test_answers_are_capped(built_site: tuple[Path, Path]) -> None:
     assert len(json.dumps(out)) <= tools.MAX_BYTES
     kept = len(out["items"])
     assert 0 < kept < 200 and out["next"] == str(kept) and "more left out" in out["cut"]
+
+
+def test_show_cuts_long_lists_and_says_so(built_site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out = built_site
+    monkeypatch.setattr(tools, "SHOWN", 1)
+    conn = schema.open_index(out)
+    try:
+        folder = tools.show(conn, "pkg")["folder"]
+        assert [f["path"] for f in folder["file_list"]] == ["pkg/__init__.py"]
+        assert folder["cut"] == {"file_list": "first 1 of 3 shown"}
+        with pytest.raises(tools.ToolInputError, match="nothing called"):
+            tools.show(conn, "no_such_name_anywhere")
+    finally:
+        conn.close()

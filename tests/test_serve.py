@@ -96,7 +96,7 @@ def test_repository_text_is_escaped(server: DocServer) -> None:
     "/_docatlas/src/%2e%2e/%2e%2e/etc/passwd.html", "/_docatlas/src/..%5c..%5cetc%5cpasswd.html",
     "/pkg\\..\\..\\etc\\passwd.html", "/_docatlas/static/../../../cli.py", "/_docatlas/static/%2e%2e%2fhttp.py",
     "/docatlas.sqlite", "/.docatlas-manifest.json", "/_docatlas/src/.git/config.html", "//etc/passwd",
-    "/_docatlas/api/tree?dir=..", "/_docatlas/api/tree?dir=/etc", "/%00.html", "/pkg/shapes.py_docs.md",
+    "/_docatlas/api/tree?dir=..", "/_docatlas/api/tree?dir=/etc", "/%00.html", "/pkg/shapes.py_docs.md", "/%ff%fe.html",
 ])
 def test_traversal_and_unlisted_paths_are_refused(server: DocServer, raw: str) -> None:
     status, ctype, body = get(server, raw)

@@ -22,6 +22,7 @@ from docatlas.store import queries, schema
 MAX_BYTES = 60_000
 MAX_LIMIT = 200
 SOURCE_MAX_LINES = 400
+SHOWN = 100  # items per list in a `show` answer
 
 
 class ToolInputError(DocatlasError):
@@ -76,13 +77,15 @@ def show(conn: sqlite3.Connection, target: str) -> dict[str, Any]:
     found = queries.show(conn, target)
     if found is None:
         raise ToolInputError(f"nothing called {target!r} in the index; try the search tool")
-    if found["type"] == "file":
-        rec = found["file"]
-        for key in ("symbols", "imports", "imported_by", "tests", "findings"):
-            items = rec.get(key) or []
-            if len(items) > 100:
-                rec[key] = items[:100]
-                rec.setdefault("cut", {})[key] = f"first 100 of {len(items)} shown (use outline for symbols)"
+    records = [found.get("file"), found.get("folder"), found, *found.get("files", {}).values()]
+    for rec in records:
+        if not isinstance(rec, dict):
+            continue
+        for key, items in list(rec.items()):
+            if isinstance(items, list) and len(items) > SHOWN:
+                rec[key] = items[:SHOWN]
+                rec.setdefault("cut", {})[key] = f"first {SHOWN} of {len(items)} shown" + \
+                    (" (outline lists every symbol)" if key == "symbols" else "")
     text = json.dumps(found, ensure_ascii=False, default=str)
     if len(text) > MAX_BYTES:
         return {"type": found["type"], "cut": f"answer of {len(text)} bytes cut to {MAX_BYTES}",

@@ -73,7 +73,10 @@ class Handler(BaseHTTPRequestHandler):
         raw = parts.path
         if "%2f" in raw.lower() or "%5c" in raw.lower() or "\\" in raw:  # encoded separators never name a file
             raise NotFound(raw)
-        path = unquote(raw, errors="strict").lstrip("/")
+        try:
+            path = unquote(raw, errors="strict").lstrip("/")
+        except UnicodeDecodeError as exc:  # no page or file has a name that is not UTF-8
+            raise NotFound(raw) from exc
         app = self.server.app
         if path == "api/search":
             return HTTPStatus.OK, _JSON, _search(app, parts.query)
