@@ -100,3 +100,23 @@ def test_show_cuts_long_lists_and_says_so(built_site: tuple[Path, Path], monkeyp
             tools.show(conn, "no_such_name_anywhere")
     finally:
         conn.close()
+
+
+def test_read_source_continues_and_says_so(tmp_path: Path, make_repo: Any) -> None:
+    from docatlas.cli import main
+
+    repo = make_repo({"big.py": "".join(f"x{i} = {i}\n" for i in range(1000))})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    conn = schema.open_index(out)
+    try:
+        first = tools.read_source(conn, repo, "big.py", 1, None)
+        assert (first["start"], first["end"], first["next_start"]) == (1, tools.SOURCE_MAX_LINES, 401)
+        assert "at most 400 lines" in first["cut"]
+        last = tools.read_source(conn, repo, "big.py", 801, None)
+        assert (last["end"], last["next_start"], "cut" in last) == (1000, None, False)
+        assert last["text"].splitlines()[-1] == "  1000  x999 = 999"
+        with pytest.raises(tools.ToolInputError, match="past the end"):
+            tools.read_source(conn, repo, "big.py", 1001, None)
+    finally:
+        conn.close()

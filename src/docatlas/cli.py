@@ -124,13 +124,15 @@ def serve_cmd(repo: Path, output: Path | None, host: str, port: int, open_browse
 @click.option("-o", "--out", "dest", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Where to write the static site (new, empty, or an earlier export).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that `docatlas site` did not make.")
-def site_cmd(repo: Path, output: Path | None, dest: Path, force: bool) -> None:
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
+              help="Worker processes.")
+def site_cmd(repo: Path, output: Path | None, dest: Path, force: bool, jobs: int) -> None:
     """Export the documentation as a static website (HTML, sources, sharded search index)."""
     from docatlas.serve.export import export_site
     from docatlas.serve.site import Site
 
     out, repo_root = _site_paths(repo, output)
-    report = export_site(Site(out, repo_root), dest, force=force)
+    report = export_site(Site(out, repo_root), dest, force=force, jobs=jobs)
     click.echo(f"docatlas: {report.pages} pages, {report.sources} sources, search index of {report.entries:,} "
                f"entries in {report.shards} shards (largest {report.shard_bytes_max:,} bytes) -> {dest}", err=True)
 

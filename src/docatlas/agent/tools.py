@@ -169,10 +169,17 @@ def read_source(conn: sqlite3.Connection, repo: Path, path: str, start: int, end
             break
         text.append(entry)
         used += len(entry) + 1
+    long_line = not text and bool(chosen)
+    if long_line:  # one line longer than the cap (minified code): its head, so the next call moves on
+        text = [f"{start:>6}  {chosen[0]}"[:MAX_BYTES]]
     stop = start + len(text) - 1
+    wanted = min(end or len(lines), len(lines))
+    more = stop < wanted
     out: dict[str, Any] = {"path": p, "start": start, "end": stop, "lines_in_file": len(lines),
-                           "text": "\n".join(text),
-                           "next_start": stop + 1 if stop < min(end or len(lines), len(lines)) else None}
-    if stop < min(end or stop, len(lines)):
+                           "text": "\n".join(text), "next_start": stop + 1 if more else None}
+    if more:
         out["cut"] = f"stopped at line {stop}: at most {SOURCE_MAX_LINES} lines and {MAX_BYTES} bytes per call"
+    if long_line:
+        out["cut"] = f"line {start} is longer than {MAX_BYTES} bytes: its first {MAX_BYTES} characters shown" + \
+            (f"; {out['cut']}" if more else "")
     return out

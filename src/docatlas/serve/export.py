@@ -10,6 +10,7 @@ unlike the server it has no full-text "mention" tier (summaries are not shipped)
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import shutil
 from collections import defaultdict
@@ -103,8 +104,39 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def export_site(site: Site, dest: Path, force: bool = False) -> SiteReport:
-    """Write the site into `dest`: a new or empty folder, or one an earlier export made (its marker file)."""
+CHUNK = 200  # pages or sources per task of the worker pool
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Pages or sources for one worker task: plain paths, so a task pickles small; the worker opens the index."""
+
+    output: Path
+    repo: Path
+    dest: Path
+    kind: str
+    items: tuple[str, ...]
+
+
+def _write_chunk(chunk: _Chunk) -> int:
+    app = App(Site(chunk.output, chunk.repo), mode="static")
+    written = 0
+    for item in chunk.items:
+        try:
+            if chunk.kind == "page":
+                _write(chunk.dest / html_page(item), app.page_html(item))
+            else:
+                _write(chunk.dest / source_page(item), app.source_html(item))
+        except (OSError, NotFound):  # vanished since the build (or now a link out of the tree): left out
+            continue
+        written += 1
+    app.site.conn().close()
+    return written
+
+
+def export_site(site: Site, dest: Path, force: bool = False, jobs: int = 1) -> SiteReport:
+    """Write the site into `dest`: a new or empty folder, or one an earlier export made (its marker file);
+    pages and sources in `jobs` worker processes."""
     dest = dest.resolve()
     if dest in (site.output, site.repo) or dest in site.output.parents:
         raise DocatlasError(f"{dest}: refusing to write the site over the output or the repository")
@@ -116,15 +148,19 @@ def export_site(site: Site, dest: Path, force: bool = False) -> SiteReport:
     dest.mkdir(parents=True, exist_ok=True)
     (dest / MARKER).write_text("written by docatlas site; removed and rewritten by the next export\n")
     app = App(site, mode="static")
-    pages = site.pages()
-    for rel in pages:
-        _write(dest / html_page(rel), app.page_html(rel))
-    sources = site.sources()
-    for path in sources:
-        try:
-            _write(dest / source_page(path), app.source_html(path))
-        except (OSError, NotFound):  # a file that vanished since the build: its page's link stays dead
-            continue
+    pages, sources = site.pages(), site.sources()
+    chunks = [_Chunk(site.output, site.repo, dest, "page", tuple(pages[i: i + CHUNK]))
+              for i in range(0, len(pages), CHUNK)]
+    chunks += [_Chunk(site.output, site.repo, dest, "source", tuple(sources[i: i + CHUNK]))
+               for i in range(0, len(sources), CHUNK)]
+    if jobs <= 1 or len(chunks) < 2:
+        for chunk in chunks:
+            _write_chunk(chunk)
+    else:
+        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with ctx.Pool(jobs) as pool:
+            for _ in pool.imap_unordered(_write_chunk, chunks):
+                pass
     for folder, n in app.tree_ids().items():
         _write(dest / f"{PREFIX}tree/{n}.json", app.tree_json(folder))
     for name in STATIC_FILES:
