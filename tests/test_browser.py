@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api  # the test extra installs it: its absence fails, only chromium's skips
 
 from docatlas.serve.app import App
 from docatlas.serve.export import export_site
@@ -22,7 +23,6 @@ from docatlas.serve.site import Site
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (apt-get install -y chromium)")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra)")
 
 
 @pytest.fixture(scope="module")
