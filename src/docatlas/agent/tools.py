@@ -9,7 +9,6 @@ symbol is not answered; `show` gives importers (`imported_by`) of a file.
 from __future__ import annotations
 
 import json
-import pickle
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +17,7 @@ from typing import Any, cast
 from docatlas.errors import DocatlasError
 from docatlas.link.stage import run_commands
 from docatlas.store import queries, schema
+from docatlas.store.cache import unpickle_facts
 
 MAX_BYTES = 60_000
 MAX_LIMIT = 200
@@ -124,7 +124,7 @@ def _run(conn: sqlite3.Connection, test: str) -> list[str]:
     row = conn.execute("SELECT facts FROM facts_cache WHERE path = ?", (test,)).fetchone()
     if row is None:
         return []
-    facts = pickle.loads(row[0])
+    facts = unpickle_facts(row[0])
     module = conn.execute("SELECT module FROM files WHERE path = ?", (test,)).fetchone()[0]
     root = ""
     if module:
