@@ -6,8 +6,13 @@
   const root = meta("docatlas-root");
   const mode = meta("docatlas-search");
   const current = meta("docatlas-page");
-  const toHtml = (page) => page.replace(/\.md(#|$)/, ".html$1");
-  const href = (page) => root + toHtml(page).split("/").map(encodeURIComponent).join("/").replace(/%23/, "#");
+  const toHtml = (page) => page.replace(/\.md$/, ".html");
+  // a result's page may end in a symbol anchor (`#sym-...`); a `#` elsewhere is part of a file name
+  const href = (page) => {
+    const cut = page.lastIndexOf("#sym-");
+    const [path, frag] = cut < 0 ? [page, ""] : [page.slice(0, cut), page.slice(cut)];
+    return root + toHtml(path).split("/").map(encodeURIComponent).join("/") + frag;
+  };
 
   // -- search ------------------------------------------------------------------------------------------------
   const input = document.getElementById("q");
