@@ -172,7 +172,7 @@ def test_diagrams_on_folder_and_file_pages(server: DocServer) -> None:
     assert '<pre class="mermaid">flowchart LR' in app and "mermaid.tiny.js" in app
     assert "&quot;2 imports&quot;" in app and "1 other folder its files import from" in app
     page = get(server, "/pkg/util.py_docs.html")[2].decode()
-    assert "2 repository files importing it" in page and "I1[&quot;app/main.py&quot;] --&gt; F0" in page
+    assert "2 repository files importing it" in page and "&quot;app/main.py&quot;] --&gt; F0" in page
     assert get(server, "/_docatlas/static/mermaid.tiny.js")[1].startswith("text/javascript")
 
 
@@ -186,8 +186,9 @@ def test_folder_diagram_caps_and_says_so() -> None:
     assert "20 subfolders" in d.caption and "(5 shown, those with the most files)" in d.caption
     assert "3 other folders" in d.caption and "shown" not in d.caption.split(";")[1]
     assert folder_diagram("a", {}, {}) is None
-    f = file_diagram("x.py", [f"m{i}.py" for i in range(4)] + ["x.py"], [], cap=2)
-    assert f is not None and f.mermaid.count("-->") == 2 and "4 repository files it imports, the first 2" in f.caption
+    f = file_diagram("x.py", [f"m{i}.py" for i in (3, 1, 2, 0)] + ["x.py", "m1.py"], [], cap=2)
+    assert f is not None and f.mermaid.count("-->") == 2 and '"m3.py"' in f.mermaid and '"m1.py"' in f.mermaid
+    assert "4 repository files it imports (the first 2 in import order shown)" in f.caption
     assert label('a"]; click F0 call alert(1) %%<b>') == '"a___ click F0 call alert(1) %%_b_"'
     assert f.markdown().startswith("```mermaid\nflowchart LR\n")
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-DEFAULT_CAP = 12
+DEFAULT_CAP = 8  # per side: more stacks into a diagram taller than a screen
 _UNSAFE = re.compile(r'["<>`#;{}\[\]|\\&\n\r\t]')
 
 
@@ -67,11 +67,13 @@ def folder_diagram(folder: str, subfolders: Mapping[str, int], depends_on: Mappi
     return Diagram("\n".join(lines), "Diagram: " + "; ".join(parts) + ".")
 
 
-def file_diagram(path: str, imports: Iterable[str], imported_by: Iterable[str],
-                 cap: int = DEFAULT_CAP) -> Diagram | None:
-    """A file's import neighbourhood: the repository files it imports (left to right) and those importing it.
-    None when it has neither."""
-    outs, ins = sorted(set(imports) - {path}), sorted(set(imported_by) - {path})
+def file_diagram(path: str, imports: Iterable[str], imported_by: Iterable[str], cap: int = DEFAULT_CAP,
+                 imports_order: str = "in import order", importers_order: str = "by path") -> Diagram | None:
+    """A file's import neighbourhood: the files importing it (left) and the repository files it imports
+    (right), each list kept in the order given (named by `*_order` in the caption when cut). None when both
+    are empty."""
+    outs = [p for p in dict.fromkeys(imports) if p != path]
+    ins = [p for p in dict.fromkeys(imported_by) if p != path]
     if not outs and not ins:
         return None
     lines = ["flowchart LR", f"  F0[{label(path)}]"]
@@ -80,8 +82,8 @@ def file_diagram(path: str, imports: Iterable[str], imported_by: Iterable[str],
     for i, p in enumerate(outs[:cap], 1):
         lines.append(f"  F0 --> O{i}[{label(p)}]")
     parts = []
-    for n, what in ((len(ins), "importing it"), (len(outs), "it imports")):
+    for n, what, order in ((len(ins), "importing it", importers_order), (len(outs), "it imports", imports_order)):
         if n:
-            cut = f", the first {cap} by path shown" if n > cap else ""
+            cut = f" (the first {cap} {order} shown)" if n > cap else ""
             parts.append(f"{_plural(n, 'repository file')} {what}{cut}")
     return Diagram("\n".join(lines), "Diagram: " + "; ".join(parts) + ".")

@@ -150,7 +150,8 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
     related = related_files(model, path)
-    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths)
+    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
+                           importers_order="most central")
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
