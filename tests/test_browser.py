@@ -123,9 +123,15 @@ def test_static_site(browser: Any, built_site: tuple[Path, Path], shots: Path, t
             first.wait_for()
             assert "helper" in first.inner_text()
             shards = [u for u in requested if "/_docatlas/search/" in u]
-            assert [u.rsplit("/", 1)[1] for u in shards] == ["keys.json", "he.json"]
+            assert [u.rsplit("/", 1)[1] for u in shards] == ["keys.json", "he.json"]  # only the shard it needs
             page.screenshot(path=str(shots / "static-search.png"))
-            first.click()
+            page.fill("#q", "shape area")  # two terms: one shard each, entries matching both
+            page.locator("#results a", has_text="pkg.shapes.Shape.area").wait_for()
+            assert "pkg.shapes.Shape.area" in page.locator("#results a").first.inner_text()
+            page.fill("#q", "helper")
+            result = page.locator("#results a", has_text="pkg.util.helper")  # not the last query's, still shown
+            result.wait_for()
+            result.first.click()
             page.wait_for_url("**/pkg/util.py_docs.html#sym-helper")
             page.locator("#tree a.current", has_text="util.py").wait_for()
         assert rec.errors == []

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -18,7 +18,7 @@ from conftest import HOSTILE_NAME
 from docatlas.cli import main
 from docatlas.render.diagrams import file_diagram, folder_diagram, label
 from docatlas.serve.app import App
-from docatlas.serve.export import _words, shard_entries
+from docatlas.serve.export import _words, shard_entries, shard_json
 from docatlas.serve.html import rewrite_link
 from docatlas.serve.http import DocServer
 from docatlas.serve.site import Site
@@ -211,9 +211,12 @@ def test_static_site_export(built_site: tuple[Path, Path], tmp_path: Path) -> No
     assert 'content="static"' in (dest / "index.html").read_text()
     keys = json.loads((dest / "_docatlas/search/keys.json").read_text())
     assert "sh" in keys["keys"] and keys["partial"] == []
-    rows = json.loads((dest / "_docatlas/search/sh.json").read_text())
-    assert ["class", "Shape", "pkg.shapes.Shape", "pkg/shapes.py", 9, "pkg/shapes.py_docs.md#sym-Shape"] in \
-        [r[:6] for r in rows]
+    shard = json.loads((dest / "_docatlas/search/sh.json").read_text())
+    found = [(r[0], r[1], r[2], *shard["files"][r[3]], r[4], r[5]) for r in shard["rows"]]
+    assert ("class", "Shape", "pkg.shapes.Shape", "pkg/shapes.py", "pkg/shapes.py_docs.md", 9, "sym-Shape") in found
+    assert ("method", "area", "pkg.shapes.Shape.area") not in [f[:3] for f in found]  # keyed by its name only
+    area = json.loads((dest / "_docatlas/search/ar.json").read_text())
+    assert "pkg.shapes.Shape.area" in [r[2] for r in area["rows"]]
     tree = json.loads((dest / "_docatlas/tree/0.json").read_text())
     assert {e["name"] for e in tree} >= {"pkg", "README.md"}
     for e in tree:
@@ -229,26 +232,16 @@ def test_static_site_export(built_site: tuple[Path, Path], tmp_path: Path) -> No
 
 
 def test_shards_split_when_large() -> None:
-    entries = [["function", f"test_tea{i}", f"test_tea{i}", "t.py", i, "", _words(f"test_tea{i}")] for i in range(50)]
-    entries.append(["class", "Tee", "Tee", "t.py", 99, "", _words("Tee")])
+    def entry(kind: str, name: str, line: int) -> list[Any]:
+        return [kind, name, name, "t.py", line, "", _words(name), _words(name)]
+
+    entries = [entry("function", f"test_tea{i}", i) for i in range(50)] + [entry("class", "Tee", 99)]
     shards, partial = shard_entries(entries, most=20, top=5)
     assert partial == ["te", "tea", "tes", "test"]
     assert len(shards["te"]) == 5 and shards["tee"] == [entries[-1]]
     assert all(len(rows) <= 20 for key, rows in shards.items() if key not in partial)
     found = {r[1] for key, rows in shards.items() if key.startswith("tea") and key not in partial for r in rows}
     assert found == {f"test_tea{i}" for i in range(50)}  # every entry is reachable by its own word
-
-
-def test_serve_command_refuses_cleanly(built_site: tuple[Path, Path], tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    """No index, or a port already taken: one error line and exit 2, never a traceback."""
-    assert main(["serve", "-o", str(tmp_path)]) == 2
-    assert "no index" in capsys.readouterr().err
-    repo, out = built_site
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        assert main(["serve", "--repo", str(repo), "-o", str(out), "--port", str(port)]) == 2
-    err = capsys.readouterr().err
-    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+    order = {id(e): i for i, e in enumerate(entries)}
+    data = json.loads(shard_json(shards["tee"], order))
+    assert data == {"files": [["t.py", ""]], "rows": [["class", "Tee", "Tee", 0, 99, "", ["tee"], 50]]}

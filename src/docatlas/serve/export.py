@@ -1,10 +1,12 @@
 """`docatlas site -o SITE/`: the served site as static files, with a sharded search index.
 
-The search index is split by the first two letters or digits of each word of an entry's name, qualified name
-and file name (CamelCase and `_` split, as the index's `words`): a query loads only the shard of its first word,
-`_docatlas/search/<2 chars>.json`. Entries are written in the index's tie order (definitions first, files outside
-tests first, link rank), so the browser ranks exact names, then prefixes, then word matches, keeping that order;
-unlike the server it has no full-text "mention" tier (summaries are not shipped).
+The search index is split by word prefix: an entry is written to the shard of each word of its name (a file's:
+its name and module; CamelCase and `_` split, as the index's `words`), keyed by the word's first two letters or
+digits, or more where a shard would pass SHARD_MAX entries (`_docatlas/search/keys.json` lists the keys). A
+query loads one shard per term (the longest key starting it) and keeps the entries whose words all its terms
+start, so at least one term must start a word of the name. Entries carry their place in the index's tie order
+(definitions first, files outside tests first, link rank); the browser ranks exact names, then prefixes, then
+word matches, in that order. Unlike the server it has no full-text "mention" tier (summaries are not shipped).
 """
 
 from __future__ import annotations
@@ -49,36 +51,53 @@ def _words(*texts: str) -> list[str]:
 
 
 def search_entries(site: Site) -> list[list[Any]]:
-    """[kind, name, qualname, path, line, page, words] for every folder, file and symbol, in the index's order."""
+    """[kind, name, qualname, path, line, page, words, keys] for every folder, file and symbol, in the index's
+    order: `words` (of the name and qualified name) filter a query's terms, `keys` (of the name alone; of the
+    name and module for a file) choose the shards an entry is written to."""
     conn = site.conn()
     out: list[list[Any]] = []
     for (path,) in conn.execute("SELECT path FROM folders WHERE path != '' ORDER BY path"):
         name = path.rsplit("/", 1)[-1]
-        out.append(["folder", name, path, path, 0, f"{path}/index.md", _words(name)])
+        words = _words(name)
+        out.append(["folder", name, path, path, 0, f"{path}/index.md", words, words])
     for path, name, module, page in conn.execute(
             "SELECT path, name, module, page FROM files ORDER BY purpose = 'test', rank DESC, path"):
-        out.append(["file", name, module, path, 0, page, _words(name, module)])
+        words = _words(name, module)
+        out.append(["file", name, module, path, 0, page, words, words])
     rows = conn.execute(
         "SELECT s.kind, s.name, s.qualname, s.fqname, s.path, s.line, f.page FROM symbols s "
         "JOIN files f ON f.path = s.path ORDER BY s.definition DESC, f.purpose = 'test', f.rank DESC, "
         "length(s.fqname), s.path, s.line, s.id")
     for kind, name, qualname, fqname, path, line, page in rows:
         link = f"{page}#{anchor(qualname)}" if page else ""
-        out.append([kind, name, fqname, path, line, link, _words(name, qualname)])
+        out.append([kind, name, fqname, path, line, link, _words(name, qualname), _words(name)])
     return out
 
 
-SHARD_MAX = 3000  # entries; a larger shard is split by one more character
+def shard_json(rows: list[list[Any]], order: dict[int, int]) -> bytes:
+    """A shard as the browser reads it: `files` ([path, page]) once, `rows` ([kind, name, qualname, file,
+    line, fragment, words, ordinal]) pointing into it; the ordinal is the entry's place in the index's order."""
+    files: dict[tuple[str, str], int] = {}
+    out = []
+    for e in rows:
+        page, _, frag = e[5].partition("#")
+        fid = files.setdefault((e[3], page), len(files))
+        out.append([e[0], e[1], e[2], fid, e[4], frag, e[6], order[id(e)]])
+    return json.dumps({"files": [list(f) for f in files], "rows": out}, ensure_ascii=False,
+                      separators=(",", ":")).encode()
+
+
+SHARD_MAX = 1500  # entries; a larger shard is split by one more character
 SHARD_TOP = 200  # what a split shard keeps: its first entries in order, and those with the word itself
 
 
 def shard_entries(entries: list[list[Any]], most: int = SHARD_MAX, top: int = SHARD_TOP
                   ) -> tuple[dict[str, list[list[Any]]], list[str]]:
-    """Shards keyed by word prefix (two characters, longer where a shard would pass `most` entries) and the
+    """Shards keyed by name-word prefix (two characters, longer where a shard would pass `most` entries) and the
     keys of the split ones, which hold only their `top` first entries plus those whose word is the key itself."""
     by2: dict[str, list[list[Any]]] = defaultdict(list)
     for e in entries:
-        for key in sorted({w[:2] for w in e[6] if len(w) >= 2}):
+        for key in sorted({w[:2] for w in e[7] if len(w) >= 2}):
             by2[key].append(e)
     shards: dict[str, list[list[Any]]] = {}
     partial: list[str] = []
@@ -90,10 +109,10 @@ def shard_entries(entries: list[list[Any]], most: int = SHARD_MAX, top: int = SH
             continue
         partial.append(key)
         n = len(key)
-        shards[key] = [e for i, e in enumerate(rows) if i < top or key in e[6]][: top + most]
+        shards[key] = [e for i, e in enumerate(rows) if i < top or key in e[7]][: top + most]
         children: dict[str, list[list[Any]]] = defaultdict(list)
         for e in rows:
-            for k in sorted({w[: n + 1] for w in e[6] if len(w) > n and w.startswith(key)}):
+            for k in sorted({w[: n + 1] for w in e[7] if len(w) > n and w.startswith(key)}):
                 children[k].append(e)
         todo.extend(sorted(children.items()))
     return shards, sorted(partial)
@@ -169,9 +188,10 @@ def export_site(site: Site, dest: Path, force: bool = False, jobs: int = 1) -> S
     shards, partial = shard_entries(entries)
     keys = {"keys": sorted(shards), "partial": partial, "top": SHARD_TOP}
     _write(dest / f"{PREFIX}search/keys.json", json.dumps(keys, separators=(",", ":")).encode())
+    order = {id(e): i for i, e in enumerate(entries)}
     biggest = 0
     for key, rows in shards.items():
-        data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+        data = shard_json(rows, order)
         biggest = max(biggest, len(data))
         _write(dest / f"{PREFIX}search/{key}.json", data)
     return SiteReport(len(pages), len(sources), len(shards), biggest, len(entries))

@@ -27,49 +27,44 @@
   let keys = null;
   async function shard(key) {
     if (!shards.has(key)) {
-      shards.set(key, fetch(`${root}_docatlas/search/${key}.json`).then((r) => (r.ok ? r.json() : [])).catch(() => []));
+      shards.set(key, fetch(`${root}_docatlas/search/${key}.json`).then((r) => (r.ok ? r.json() : { files: [], rows: [] })).catch(() => ({ files: [], rows: [] })));
     }
     return shards.get(key);
   }
 
-  // Static ranking: exact name, then name prefix, then every term a prefix of one of the entry's words; ties keep
-  // the index's order (definitions first, non-test files first, link rank), in which the shards are written.
-  // The shard is the longest key (two characters or more) that starts a term; a split one holds only its first
-  // entries, so the box says to type more.
+  // Static ranking (see serve/export.py): one shard per term, the longest key that starts it; entries whose words
+  // all the terms start; exact names, then name prefixes, then the rest, each in the index's order. A split
+  // shard holds only its first entries, so the box says to type more.
+  function keyOf(t) {
+    for (let n = Math.min(t.length, 12); n >= 2; n--) if (keys.set.has(t.slice(0, n))) return t.slice(0, n);
+    return "";
+  }
+
   async function staticSearch(q, limit) {
     const ts = terms(q);
     if (!ts.some((t) => t.length >= 2)) return { hint: "type two letters or digits" };
     if (!keys) {
       keys = await fetch(`${root}_docatlas/search/keys.json`).then((r) => r.json());
       keys.set = new Set(keys.keys);
+      keys.cut = new Set(keys.partial);
     }
-    // the most specific shard: the longest key that starts one of the terms
-    let key = "";
-    let first = "";
-    for (const t of ts) {
-      for (let n = Math.min(t.length, 12); n > key.length && n >= 2; n--) {
-        if (keys.set.has(t.slice(0, n))) {
-          key = t.slice(0, n);
-          first = t;
-          break;
-        }
+    const wanted = [...new Set(ts.map(keyOf).filter((k) => k))];
+    const whole = q.trim().toLowerCase();
+    const seen = new Map();
+    for (const data of await Promise.all(wanted.map(shard))) {
+      for (const r of data.rows || []) {
+        if (seen.has(r[7])) continue;
+        const [path, page] = data.files[r[3]];
+        if (!ts.every((t) => r[6].some((w) => w.startsWith(t)) || path.toLowerCase().includes(t))) continue;
+        const name = r[1].toLowerCase();
+        const tier = name === whole || r[2].toLowerCase() === whole ? 0 : name.startsWith(whole) ? 1 : 2;
+        seen.set(r[7], { tier, order: r[7], hit: { kind: r[0], name: r[1], qualname: r[2], path, line: r[4],
+                                                   page: r[5] ? `${page}#${r[5]}` : page } });
       }
     }
-    if (!key) return { hits: [] };
-    const rows = await shard(key);
-    const whole = q.trim().toLowerCase();
-    const scored = [];
-    rows.forEach((r, i) => {
-      const words = r[6];
-      if (!ts.every((t) => words.some((w) => w.startsWith(t)) || r[3].toLowerCase().includes(t))) return;
-      const name = r[1].toLowerCase();
-      const tier = name === whole || r[2].toLowerCase() === whole ? 0 : name.startsWith(whole) ? 1 : 2;
-      scored.push([tier, i, r]);
-    });
-    scored.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    const hits = scored.slice(0, limit).map(([, , r]) => ({ kind: r[0], name: r[1], qualname: r[2], path: r[3], line: r[4], page: r[5] }));
-    const cut = keys.partial.includes(key) && key.length === first.length;
-    return cut ? { hits, hint: `"${key}" has many matches and only the first ones were searched: type more` } : { hits };
+    const hits = [...seen.values()].sort((a, b) => a.tier - b.tier || a.order - b.order).slice(0, limit).map((x) => x.hit);
+    const cut = wanted.some((k) => keys.cut.has(k) && ts.includes(k));
+    return cut ? { hits, hint: "many matches: only the first ones were searched, type more" } : { hits };
   }
 
   async function apiSearch(q, limit) {
