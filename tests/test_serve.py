@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -245,3 +246,18 @@ def test_shards_split_when_large() -> None:
     order = {id(e): i for i, e in enumerate(entries)}
     data = json.loads(shard_json(shards["tee"], order))
     assert data == {"files": [["t.py", ""]], "rows": [["class", "Tee", "Tee", 0, 99, "", ["tee"], 50]]}
+
+
+def test_serve_command_refuses_cleanly(built_site: tuple[Path, Path], tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """No index, or a port already taken: one error line and exit 2, never a traceback."""
+    assert main(["serve", "-o", str(tmp_path)]) == 2
+    assert "no index" in capsys.readouterr().err
+    repo, out = built_site
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--repo", str(repo), "-o", str(out), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
