@@ -34,6 +34,7 @@ def cache_key(cfg: Config) -> str:
         "exclude": list(cfg.exclude), "embed_source": cfg.embed_source, "max_embed_bytes": cfg.max_embed_bytes,
         "head_lines": cfg.head_lines, "max_file_bytes": cfg.max_file_bytes, "project_name": cfg.name,
         "list_limit": cfg.list_limit, "schema": SCHEMA_VERSION,
+        "llms_full": cfg.llms_full_bytes if cfg.llms_full else 0,
     }
     return code_fingerprint() + ":" + hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()
 
