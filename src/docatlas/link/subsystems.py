@@ -29,7 +29,8 @@ from docatlas.link.graph import _sccs
 from docatlas.link.stage import RepoModel
 
 CODE_FAMILIES = frozenset({"python", "c", "script", "other"})
-MIN_SHARE = 0.005  # a top-level folder below this share of code lines and of centrality gets no chapter
+MIN_SHARE = 0.005  # a top-level folder below this share of code lines ...
+MIN_RANK_SHARE = 0.02  # ... and this share of the centrality gets no chapter
 CHILD_SHARE = 0.10  # a large subsystem's subfolder needs this share of its code lines for a chapter
 LARGE_SHARE = 0.10  # a subsystem with this share of the repository's code (and enough files) is split
 LARGE_FILES = 150
@@ -163,9 +164,9 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
                                  f"{_kinds(model, files)})"))
             continue
         share, rshare = lines / total if total else 0.0, rank / rank_total
-        if share < MIN_SHARE and rshare < MIN_SHARE:
-            skipped.append((top, f"{pct(share)} of the code lines and {pct(rshare)} of the centrality, both "
-                                 f"under {pct(MIN_SHARE)}"))
+        if share < MIN_SHARE and rshare < MIN_RANK_SHARE:
+            skipped.append((top, f"{pct(share)} of the code lines (under {pct(MIN_SHARE)}) and {pct(rshare)} of "
+                                 f"the centrality (under {pct(MIN_RANK_SHARE)})"))
             continue
         candidates.append((top, n_files, n_code, lines, rank))
     candidates.sort(key=lambda c: (-c[3], c[0]))
@@ -199,6 +200,8 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
 
 def pct(x: float) -> str:
     """A share as a percentage: one decimal under 10%."""
+    if 0 < x < 0.0005:
+        return "<0.1%"
     return f"{x * 100:.1f}%" if x < 0.1 else f"{x * 100:.0f}%"
 
 
@@ -482,8 +485,10 @@ def contents_line(model: RepoModel, folder: str) -> str:
     files = model.subtree_files(folder)
     if not files:
         return "empty"
-    labels = Counter(model.purposes[p].label for p in files)
-    langs = Counter(languages.get(model.summary(p).language).type_name for p in files if not model.summary(p).binary)
+    code = [p for p in files if code_lines(model, p)]  # what the code is, when there is any; else everything
+    labels = Counter(model.purposes[p].label for p in code or files)
+    langs = Counter(languages.get(model.summary(p).language).type_name for p in code or files
+                    if not model.summary(p).binary)
     top = sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
     lang = " and ".join(name for name, _ in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))[:2])
     noun = _NOUNS.get(top[0][0], top[0][0])
@@ -525,7 +530,7 @@ def readme_paragraphs(root: Path, model: RepoModel, n: int = 2, limit: int = 120
     paras: list[str] = []
     block: list[str] = []
     fence = ""
-    in_list = False
+    in_list = pending = False
     lines = [*text.splitlines(), ""]
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -539,9 +544,21 @@ def readme_paragraphs(root: Path, model: RepoModel, n: int = 2, limit: int = 120
         underline = i + 1 < len(lines) and lines[i + 1].strip() and set(lines[i + 1].strip()) <= set("=-~^*+#")
         if block and stripped.startswith(("- ", "* ", "+ ")) and (in_list or block[-1].endswith(":")):
             block.append(("; " if in_list else "") + stripped[2:].strip())  # the list the paragraph opens
-            in_list = True
+            in_list, pending = True, False
             continue
         in_list = False
+        if pending and not stripped:
+            continue
+        if pending and not stripped.startswith(("- ", "* ", "+ ")):
+            pending = False
+            if len(" ".join(block)) >= 40:
+                paras.append(" ".join(block).replace(" ; ", "; "))
+                if len(paras) >= n:
+                    break
+            block = []
+        if not stripped and block and block[-1].endswith(":") and not in_list:
+            pending = True  # a list may follow the blank line
+            continue
         if not stripped or underline or stripped.startswith(_NOT_PROSE) or line.startswith(("    ", "\t")):
             if block and len(" ".join(block)) >= 40 and any(c.isalpha() for c in block[0]):
                 paras.append(" ".join(block).replace(" ; ", "; "))

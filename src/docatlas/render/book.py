@@ -256,8 +256,8 @@ def _chapter(model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, numb
                       and model.purposes[p].label not in ("test", "vendored", "generated", "docs")][:CANDIDATES]
         central = [p for p in candidates if model.files[p].docstring][:3]
         if central:
-            out.append(f"**What it is for**: it has no README or package docstring; of its {CANDIDATES} most "
-                       f"central files (PageRank), these describe themselves:")
+            out += [f"**What it is for**: it has no README or package docstring; of its {CANDIDATES} most "
+                    f"central files (PageRank), these describe themselves:", ""]
             out += [f"- {_flink(p)}: {first_sentence(model.files[p].docstring)}" for p in central]
         else:
             out.append(f"**What it holds** (no README, package docstring or docstring among its {CANDIDATES} "
@@ -286,11 +286,14 @@ def _chapter(model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, numb
 
 
 def _key_files(model: RepoModel, files: list[str], folder: str) -> list[str]:
-    ranked = [p for p in model.by_rank(files) if not model.summary(p).binary
-              and model.purposes[p].label not in ("vendored",)][:6]
+    code = [p for p in files if code_lines(model, p)]  # code files when there are any
+    ranked = sorted(code or [p for p in files if not model.summary(p).binary and model.purposes[p].label
+                             not in ("vendored", "generated")],
+                    key=lambda p: (-model.rank.get(p, 0.0), -model.summary(p).lines, p))[:6]
     if not ranked:
         return []
-    out = ["**Key files** (by centrality: PageRank over imports and includes):", ""]
+    what = "code files" if code else "files"
+    out = [f"**Key files** ({what} by centrality: PageRank over imports and includes, then size):", ""]
     for p in ranked:
         f = model.files[p]
         out.append(f"- {_flink(p)} ({centrality_band(model, p)}, imported by "
@@ -453,7 +456,8 @@ def _deps(an: Analysis, folder: str) -> list[str]:
             shown = ", ".join(f"{named(o)} ({n:,})" for o, n in rows[:8])
             more = f", and {len(rows) - 8} more (see {_dlink(folder)})" if len(rows) > 8 else ""
             out += [""] if out else []
-            out.append(f"**{label}** (imports and includes, by subsystem): {shown}{more}.")
+            out.append(f"**{label}** (imports and includes, counted by the other file's innermost chapter, or its "
+                       f"top-level folder outside this one's): {shown}{more}.")
     if not out:
         out.append(f"**Dependencies**: no import or include links `{folder}/` to files outside it.")
     return [*out, ""]
@@ -538,7 +542,7 @@ def render_llms(model: RepoModel, cfg: Config) -> Page:
                          f"({pct(s.code_lines / an.code_lines) if an.code_lines else '0%'} of the code)")
             n += 1
         lines.append("")
-    key = key_files(model, LLMS_LINKS - n)
+    key = key_files(model, LLMS_LINKS - n - 1)  # the last link is the search index
     if key:
         lines += ["## Key files", ""]
         for p in key:
