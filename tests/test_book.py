@@ -11,7 +11,7 @@ from pathlib import Path
 from docatlas.config import make_config
 from docatlas.extract import extract_file
 from docatlas.link.stage import link
-from docatlas.link.subsystems import _layers, _setup_py, analyse, readme_paragraphs
+from docatlas.link.subsystems import _layers, _setup_py, analyse, first_sentence, readme_paragraphs
 from docatlas.model import ScannedFile
 from docatlas.pipeline import build
 from docatlas.scan import MANIFEST_NAME
@@ -63,6 +63,10 @@ def test_book_front_page_and_llms_links_resolve(make_repo) -> None:
     front = (out / "index.md").read_text()
     assert front.index("comprehensive_book.md") < front.index("## Overview")
     assert "| [`app/`](./app/index.md) | The app package: widgets and gadgets." in front
+    assert "## Entry Points" in front and "`app` → `app.cli:main` ([`app/cli.py`](./app/cli.py_docs.md))" in front
+    assert "`python -m app` ([`app/__main__.py`](./app/__main__.py_docs.md), line 3)" in front
+    sub = (out / "app" / "index.md").read_text()
+    assert sub.count("## Subfolders") == 1 and "No subfolders." in sub
     llms = (out / "llms.txt").read_text().splitlines()
     assert llms[0] == "# app" and llms[2] == "> Widgets for everyone"
     assert all(line.startswith(("- [", "## ", "# ", "> ")) or not line or line.startswith("Documentation")
@@ -149,3 +153,8 @@ def test_a_repository_without_folders_gets_a_book_that_says_so(make_repo) -> Non
     assert "No folder of this repository holds code of its own below the top level" in book
     assert broken_links(out, "comprehensive_book.md", repo)[1] == []
     assert not re.search(r"\[[^\]]*\]\(\)", book)  # no empty link
+
+
+def test_a_lone_surrogate_in_a_docstring_is_escaped() -> None:
+    """A Python string literal may hold a lone surrogate; pages are UTF-8, so it is written as its escape."""
+    assert first_sentence("Handles \udfff surrogates. More.") == "Handles \\udfff surrogates."

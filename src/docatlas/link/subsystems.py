@@ -501,8 +501,11 @@ def contents_line(model: RepoModel, folder: str) -> str:
 
 
 def first_sentence(text: str, limit: int = 200) -> str:
-    """The first sentence of a docstring or paragraph, cut at a word with `…` past `limit` characters."""
+    """The first sentence of a docstring or paragraph, cut at a word with `…` past `limit` characters. A lone
+    surrogate (a Python string literal may hold one) is written as its escape: pages are UTF-8."""
     text = " ".join(text.split())
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     for end in (". ", "! ", "? "):
         cut = text.find(end)
         if cut > 0:

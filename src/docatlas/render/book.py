@@ -312,6 +312,8 @@ def _describe(model: RepoModel, path: str) -> str:
     f = model.files[path]
     if f.docstring:
         return first_sentence(f.docstring, 140)
+    if model.purposes[path].label == "test":
+        return model.purposes[path].reason
     names = [s for s in f.symbols if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_")]
     if names:
         shown = ", ".join(code(s.name) for s in names[:4])
@@ -414,7 +416,8 @@ def _tests(model: RepoModel, folder: str, files: list[str]) -> list[str]:
     if testers:
         shown = ", ".join(_flink(t) for t in testers[:3])
         out += [""] if out else []
-        out.append(f"**Tested from outside**: {counted(len(testers), 'test files')} elsewhere import or include its "
+        verb = "imports or includes" if len(testers) == 1 else "import or include"
+        out.append(f"**Tested from outside**: {counted(len(testers), 'test files')} elsewhere {verb} its "
                    f"files, "
                    f"the most central: {shown}.")
     if not out:
@@ -477,8 +480,8 @@ def _reading(an: Analysis, numbers: dict[str, str]) -> list[str]:
         deps = sorted(((b, w) for (a, b), w in an.edges.items() if a == t), key=lambda d: (-d[1], d[0]))
         uses = ", ".join(f"`{d}/` ({w:,})" for d, w in deps) if deps else "no other subsystem"
         note = f"; in a cycle with {', '.join(f'`{c}/`' for c in cyc[t] if c != t)}" if t in cyc else ""
-        out.append(f"{i}. [`{t}/`](#{chapter_id(t)}) (chapter {numbers.get(t, '?')}, layer {layer_of[t]}): "
-                   f"uses {uses}{note}.")
+        chapter = f"chapter {numbers[t]}, " if t in numbers else ""
+        out.append(f"{i}. [`{t}/`](#{chapter_id(t)}) ({chapter}layer {layer_of[t]}): uses {uses}{note}.")
     return [*out, ""]
 
 
