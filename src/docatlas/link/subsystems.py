@@ -459,8 +459,14 @@ def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
     candidates.append(prefix + "__init__.py")
     for p in candidates:
         f = model.files.get(p)
-        if f is not None and f.docstring and not f.binary and _prose(f.docstring):
+        if f is None or f.binary:
+            continue
+        if f.docstring and _prose(f.docstring):
             found = (first_sentence(f.docstring), p)
+            break
+        title = next((s.name for s in f.symbols if s.kind == "heading" and "h1" in s.flags), "")
+        if title and title.lower().strip("/ ") != folder.rsplit("/", 1)[-1].lower():
+            found = (first_sentence(title), p)  # a README whose first paragraph is an instruction: its title
             break
     else:
         found = (contents_line(model, folder), "")
@@ -468,9 +474,13 @@ def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
     return found
 
 
+_INSTRUCTIONS = ("first,", "first ", "please ", "see ", "run ", "note:", "note ", "install", "to ", "use ", "for ")
+
+
 def _prose(text: str) -> bool:
-    """A sentence a reader can use: a few words, not a navigation bar (`**A** | **B**`) or a bare name."""
-    return text.count("|") < 2 and len(text.split()) >= 3
+    """A sentence that says what something is: a few words, not a navigation bar (`**A** | **B**`), a bare
+    name, or an instruction (`First, create a new test file`, `Please see ...`)."""
+    return text.count("|") < 2 and len(text.split()) >= 3 and not text.lower().startswith(_INSTRUCTIONS)
 
 
 _NOUNS = {"test": "tests", "test-support": "test helpers", "library": "library modules", "source": "source files",
