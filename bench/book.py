@@ -4,8 +4,8 @@ chapters, and whether every link of the guide, llms.txt and the front page resol
     python bench/book.py pytorch-1.13.1 --out /tmp/book/pytorch [--jobs 2] [--repeat 3]
 
 The build is the one `docatlas build CORPUS -o OUT --full` runs (with `--llms-full`); the guide's cost is
-measured again in this process, in-process and single-threaded, on the built model (its memo cleared before
-each run, so nothing is reused), and set against the full build's wall time.
+measured again in this process, in-process and single-threaded, on the built model (a fresh renderer memo
+for each run, so nothing is reused), and set against the full build's wall time.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from docatlas.config import make_config  # noqa: E402
 from docatlas.pipeline import build  # noqa: E402
 from docatlas.render.book import BOOK, LLMS, LLMS_FULL, book_pages  # noqa: E402
+from docatlas.render.format import Memo  # noqa: E402
 from link_check import broken_links  # noqa: E402
 
 CORPORA = Path(os.environ.get("DOCATLAS_CORPORA", Path.home() / ".cache" / "docatlas-corpora"))
@@ -47,9 +48,8 @@ def main() -> None:
           f"timings {report.timings.get('link')} s link, {report.timings.get('render+write')} s render+write")
     runs = []
     for _ in range(args.repeat):
-        model.memo.clear()
         start = time.perf_counter()
-        for page in book_pages(model, cfg):
+        for page in book_pages(Memo(), model, cfg):
             page.signature()
             page.text()
         runs.append(time.perf_counter() - start)

@@ -120,12 +120,9 @@ def _core(model: RepoModel, folder: str, lines_of: Callable[[str], int]) -> str:
 
 
 def analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...] = DEFAULT_EDGES) -> Analysis:
-    memo = model.memo.get("subsystems")
-    if memo is not None and memo[0] == edge_sources:
-        return memo[1]  # type: ignore[no-any-return]
-    result = _analyse(model, edge_sources)
-    model.memo["subsystems"] = (edge_sources, result)
-    return result
+    """Subsystems, their dependencies and layers (see the module docstring); `edge_sources` give the weighted
+    file edges between them."""
+    return _analyse(model, edge_sources)
 
 
 def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis:
@@ -304,9 +301,6 @@ def packaging(root: Path, model: RepoModel) -> Packaging:
     """Name, description, scripts and extensions declared by the root `pyproject.toml`, `setup.cfg`,
     `setup.py` or `package.json`, read as data (nothing is executed). A file that cannot be parsed is passed
     over: its own page carries the diagnostic."""
-    memo = model.memo.get("packaging")
-    if memo is not None:
-        return memo  # type: ignore[no-any-return]
     pk = Packaging()
     for name, reader in (("pyproject.toml", _pyproject), ("setup.cfg", _setup_cfg), ("setup.py", _setup_py)):
         if name not in model.files or model.files[name].binary:
@@ -331,7 +325,6 @@ def packaging(root: Path, model: RepoModel) -> Packaging:
         for ext, line in got.get("extensions", []):
             if ext not in {e.name for e in pk.extensions}:
                 pk.extensions.append(EntryPoint("extension", ext, name, line))
-    model.memo["packaging"] = pk
     return pk
 
 
@@ -449,10 +442,7 @@ def entry_points(model: RepoModel, folder: str = "", limit: int = 5) -> dict[str
 def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
     """A folder's one-line purpose and the file it comes from ("" when it is a count of its contents): the
     first sentence of a README directly in it, else of its package docstring, else what its files are."""
-    memo: dict[str, tuple[str, str]] = model.memo.setdefault("folder_purpose", {})
-    found = memo.get(folder)
-    if found is not None:
-        return found
+    found: tuple[str, str]
     prefix = folder + "/" if folder else ""
     candidates = sorted((p for p in model.folders[folder].files
                          if p[len(prefix):].upper().startswith("README")), key=lambda p: (len(p), p))
@@ -470,7 +460,6 @@ def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
             break
     else:
         found = (contents_line(model, folder), "")
-    memo[folder] = found
     return found
 
 

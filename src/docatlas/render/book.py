@@ -29,7 +29,7 @@ from docatlas.link.subsystems import (
     readme_paragraphs,
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.format import GENERATOR, Page, code, counted, file_anchors, make_page
+from docatlas.render.format import GENERATOR, Memo, Page, code, counted, file_anchors, make_page
 from docatlas.summary import plural
 
 BOOK = "comprehensive_book.md"
@@ -75,8 +75,8 @@ def _dlink(folder: str) -> str:
     return f"[`{folder}/`]({_doc(folder)})"
 
 
-def _sym_link(model: RepoModel, path: str, index: int) -> str:
-    return f"{_file(path)}#{file_anchors(model, path)[index]}"
+def _sym_link(memo: Memo, model: RepoModel, path: str, index: int) -> str:
+    return f"{_file(path)}#{file_anchors(memo, model, path)[index]}"
 
 
 def _ep_line(ep: EntryPoint, frm: str = BOOK) -> str:
@@ -95,15 +95,23 @@ def _some(items: list[str], total: int, what: str, order: str, limit: int) -> st
 
 
 # -- the book -----------------------------------------------------------------------------------
-def render_book(model: RepoModel, cfg: Config, uses: UseCounts | None = None) -> Page:
+def _analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Packaging]:
+    """The subsystems and the packaging metadata, made once per process (the guide's pages and the front page
+    of one worker share them)."""
+    found = memo.book.get("analysis")
+    if found is None:
+        found = memo.book["analysis"] = (analyse(model), packaging(cfg.root, model))
+    return found
+
+
+def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | None = None) -> Page:
     """`comprehensive_book.md`. `uses` ranks types and functions by use once references are counted; without
     it they are ranked by the centrality of the file that defines them, and the book says so."""
-    an = analyse(model)
-    pk = packaging(cfg.root, model)
+    an, pk = _analysis(memo, model, cfg)
     dropped: list[str] = []
     limit_depth = 99
     while True:
-        body = _book(model, cfg, an, pk, uses, limit_depth, dropped)
+        body = _book(memo, model, cfg, an, pk, uses, limit_depth, dropped)
         if len(body.encode("utf-8")) <= MAX_BOOK_BYTES or limit_depth == 0:
             break
         limit_depth = max(s.depth for s in an.subsystems.values() if s.depth <= limit_depth) - 1
@@ -111,8 +119,8 @@ def render_book(model: RepoModel, cfg: Config, uses: UseCounts | None = None) ->
     return make_page(BOOK, "book.md.j2", project=model.name, body=body)
 
 
-def _book(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseCounts | None, max_depth: int,
-          dropped: list[str]) -> str:
+def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseCounts | None,
+          max_depth: int, dropped: list[str]) -> str:
     out: list[str] = [f"# {model.name}: the repository guide", ""]
     out += [f"How **{model.name}** is put together, where to start reading and how to change it, written from "
             f"the analysis behind this documentation (syntax trees, resolved imports and includes, detected "
@@ -130,7 +138,7 @@ def _book(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseC
     def walk(path: str, number: str) -> list[str]:
         sub = an.subsystems[path]
         numbers[path] = number
-        lines = _chapter(model, pk, an, sub, number)
+        lines = _chapter(memo, model, pk, an, sub, number)
         kids = [k for k in sub.children if an.subsystems[k].depth <= max_depth]
         for i, k in enumerate(kids, 1):
             lines += walk(k, f"{number}.{i}")
@@ -152,7 +160,7 @@ def _book(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseC
                     f"{MAX_BOOK_BYTES // 1000} KB; their folders' `doc.md` pages hold the same facts."]
         out.append("")
     out += _reading(an, numbers)
-    out += _glossary(model, uses)
+    out += _glossary(memo, model, uses)
     return "\n".join(out)
 
 
@@ -242,7 +250,7 @@ def _mermaid(an: Analysis) -> list[str]:
     return [note, "", *lines]
 
 
-def _chapter(model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, number: str) -> list[str]:
+def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, number: str) -> list[str]:
     folder = sub.path
     files = model.subtree_files(folder)
     hashes = "#" * min(2 + number.count("."), 5) + "#"
@@ -276,7 +284,7 @@ def _chapter(model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, numb
                    + " (subfolders holding at least 10% of its code lines).")
     out.append("")
     out += _key_files(model, files, folder)
-    out += _key_types(model, files)
+    out += _key_types(memo, model, files)
     out += _api(model, sub)
     out += _entries(model, pk, folder)
     out += _tests(model, folder, files)
@@ -322,7 +330,7 @@ def _describe(model: RepoModel, path: str) -> str:
     return model.purposes[path].reason
 
 
-def _key_types(model: RepoModel, files: list[str]) -> list[str]:
+def _key_types(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:
     """Up to 8 top-level types from the most central files that define any, at most 2 per file, those with
     a doc comment first: central files often open with many small helper types."""
     picked: list[tuple[tuple[int, int, int], str]] = []
@@ -344,7 +352,7 @@ def _key_types(model: RepoModel, files: list[str]) -> list[str]:
         for key, i, s in mine[:2]:
             seen.add(s.name)
             summary = f": {first_sentence(s.summary, 120)}" if s.summary else ""
-            picked.append((key, f"[{code(s.name)}]({_sym_link(model, p, i)}) ({s.kind}, `{p.rsplit('/', 1)[-1]}`)"
+            picked.append((key, f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind}, `{p.rsplit('/', 1)[-1]}`)"
                                 f"{summary}"))
     picked.sort(key=lambda t: t[0])
     if not picked:
@@ -485,7 +493,7 @@ def _reading(an: Analysis, numbers: dict[str, str]) -> list[str]:
     return [*out, ""]
 
 
-def _glossary(model: RepoModel, uses: UseCounts | None) -> list[str]:
+def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]:
     out = ['<a id="glossary"></a>', "", "## Glossary", ""]
     entries: list[tuple[tuple[Any, ...], str, str]] = []
     per_file: dict[str, int] = {}
@@ -500,7 +508,7 @@ def _glossary(model: RepoModel, uses: UseCounts | None) -> list[str]:
             per_file[p] = per_file.get(p, 0) + 1
             key = (-uses.get((p, s.qualname), 0),) if uses is not None else (-model.rank.get(p, 0.0),)
             entries.append(((*key, p, s.line), s.name,
-                            f"[{code(s.name)}]({_sym_link(model, p, i)}) ({s.kind} in `{p}`): "
+                            f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind} in `{p}`): "
                             f"{first_sentence(s.summary, 140)}"))
     entries.sort()
     picked = sorted(entries[:GLOSSARY_SIZE], key=lambda e: (e[1].lower(), e[0]))
@@ -517,9 +525,8 @@ def _glossary(model: RepoModel, uses: UseCounts | None) -> list[str]:
 
 
 # -- llms.txt -----------------------------------------------------------------------------------
-def render_llms(model: RepoModel, cfg: Config) -> Page:
-    an = analyse(model)
-    pk = packaging(cfg.root, model)
+def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
+    an, pk = _analysis(memo, model, cfg)
     _, paras = readme_paragraphs(cfg.root, model, 1)
     summary = pk.description or (first_sentence(paras[0], 300) if paras else "")
     if not summary:
@@ -591,12 +598,12 @@ class _Concat(Page):
         return "\n".join(out)
 
 
-def render_llms_full(model: RepoModel, cfg: Config, book: Page) -> Page:
+def render_llms_full(memo: Memo, model: RepoModel, cfg: Config, book: Page) -> Page:
     """`llms-full.txt`: the book, then the key files' pages, most central first, as many as fit in
     `cfg.llms_full_bytes`; the header says what it holds."""
     from docatlas.render.file import render_file_page
 
-    pages = [book] + [render_file_page(model, cfg, p) for p in key_files(model, LLMS_LINKS)]
+    pages = [book] + [render_file_page(memo, model, cfg, p) for p in key_files(model, LLMS_LINKS)]
     header = (f"# {model.name}: repository guide and key file pages\n\n> The repository guide ({BOOK}) followed "
               f"by the documentation pages of the most central files, most central first, as many as fit in "
               f"{cfg.llms_full_bytes:,} bytes. {GENERATOR}.\n")
@@ -605,19 +612,18 @@ def render_llms_full(model: RepoModel, cfg: Config, book: Page) -> Page:
                    header=header, budget=cfg.llms_full_bytes)
 
 
-def book_pages(model: RepoModel, cfg: Config) -> list[Page]:
-    book = render_book(model, cfg)
-    pages = [book, render_llms(model, cfg)]
+def book_pages(memo: Memo, model: RepoModel, cfg: Config) -> list[Page]:
+    book = render_book(memo, model, cfg)
+    pages = [book, render_llms(memo, model, cfg)]
     if cfg.llms_full:
-        pages.append(render_llms_full(model, cfg, book))
+        pages.append(render_llms_full(memo, model, cfg, book))
     return pages
 
 
-def front_page(model: RepoModel, cfg: Config) -> dict[str, Any]:
+def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
     """What the front page adds to a folder index: the book first, the top-level folders with their purpose
     and share of the code, the entry points."""
-    an = analyse(model)
-    pk = packaging(cfg.root, model)
+    an, pk = _analysis(memo, model, cfg)
     page = "index.md"
     folders = []
     for top in model.folders[""].subfolders:
