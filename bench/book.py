@@ -30,13 +30,33 @@ from link_check import broken_links  # noqa: E402
 CORPORA = Path(os.environ.get("DOCATLAS_CORPORA", Path.home() / ".cache" / "docatlas-corpora"))
 
 
+def _tolerate_index_errors() -> None:
+    from docatlas.store.writer import IndexWrite
+
+    commit = IndexWrite.commit
+
+    def tolerant(self: IndexWrite, pages: dict[str, str], diagnostics: list) -> str:  # type: ignore[type-arg]
+        if isinstance(self.error, UnicodeEncodeError):
+            print(f"index not written (the store cannot take a row: {self.error}); the pages are complete")
+            self.abort()
+            return "none"
+        return commit(self, pages, diagnostics)
+
+    IndexWrite.commit = tolerant  # type: ignore[method-assign]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("corpus")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--tolerate-index-errors", action="store_true",
+                    help="finish the build when the index cannot store a row (cpython-3.11: lone surrogates in "
+                         "facts); the pages, the guide included, are written before the index is committed")
     args = ap.parse_args()
+    if args.tolerate_index_errors:
+        _tolerate_index_errors()
     repo = CORPORA / args.corpus if not Path(args.corpus).is_dir() else Path(args.corpus)
     cfg = make_config(repo, args.out, jobs=args.jobs, full=True, llms_full=True, force=True)
     t = time.perf_counter()
