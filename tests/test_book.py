@@ -11,7 +11,14 @@ from pathlib import Path
 from docatlas.config import make_config
 from docatlas.extract import extract_file
 from docatlas.link.stage import link
-from docatlas.link.subsystems import _layers, _setup_py, analyse, first_sentence, readme_paragraphs
+from docatlas.link.subsystems import (
+    _layers,
+    _setup_py,
+    analyse,
+    first_sentence,
+    readme_paragraphs,
+    readme_title,
+)
 from docatlas.model import ScannedFile
 from docatlas.pipeline import build
 from docatlas.scan import MANIFEST_NAME
@@ -113,13 +120,16 @@ def test_golden_sample_book_links(tmp_path: Path) -> None:
 
 
 def test_readme_paragraphs_skip_badges_headings_and_code(make_repo) -> None:
-    repo = make_repo({"README.rst": "App\n===\n\n.. image:: x.png\n\n::\n\n    code here\n\nThe app is a tool "
+    repo = make_repo({"README.rst": "The App Tool\n============\n\n.. image:: x.png\n\nCopyright (c) 2001 the app's "
+                                    "authors, all rights reserved.\n\nSee the end of this file for the licence "
+                                    "and more.\n\nBuild it like this, on every platform::\n\n    code here\n\n"
+                                    "The app is a tool "
                                     "for making widgets of all kinds.\n\nSecond paragraph is here, and it is "
                                     "long enough.\n"})
     facts = extract_file(str(repo), ScannedFile("README.rst", 10, 0, "rst"), 10**6)
     model = link("r", {"README.rst": facts})
     name, paras = readme_paragraphs(repo, model)
-    assert name == "README.rst"
+    assert name == "README.rst" and readme_title(model, name) == "The App Tool"
     assert paras == ["The app is a tool for making widgets of all kinds.",
                      "Second paragraph is here, and it is long enough."]
 

@@ -89,6 +89,7 @@ class Analysis:
     code_lines: int
     languages: list[tuple[str, int, int]]  # (type name, files, lines) of code, most lines first
     rank_total: float
+    lines_of: dict[str, int] = field(default_factory=dict)  # lines of code per code file (`code_lines`)
 
 
 def code_lines(model: RepoModel, path: str) -> int:
@@ -101,9 +102,9 @@ def code_lines(model: RepoModel, path: str) -> int:
     return s.lines
 
 
-def _stats(model: RepoModel, folder: str) -> tuple[int, int, int, float]:
+def _stats(model: RepoModel, folder: str, lines_of: dict[str, int]) -> tuple[int, int, int, float]:
     files = model.subtree_files(folder)
-    lines = [code_lines(model, p) for p in files]
+    lines = [lines_of.get(p, 0) for p in files]
     return len(files), sum(1 for n in lines if n), sum(lines), sum(model.rank.get(p, 0.0) for p in files)
 
 
@@ -130,10 +131,12 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
     lang_files: Counter[str] = Counter()
     lang_lines: Counter[str] = Counter()
     total = 0
+    per_file: dict[str, int] = {}
     for p in model.files:
         n = code_lines(model, p)
         if not n:
             continue
+        per_file[p] = n
         total += n
         name = languages.get(model.summary(p).language).type_name
         lang_files[name] += 1
@@ -151,7 +154,7 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
     candidates = []
     for top in model.folders[""].subfolders:
         files = model.subtree_files(top)
-        n_files, n_code, lines, rank = _stats(model, top)
+        n_files, n_code, lines, rank = _stats(model, top, per_file)
         vendored = sum(1 for p in files if model.purposes[p].label == "vendored")
         if vendored and vendored >= n_files / 2:
             skipped.append((top, f"vendored third-party code ({vendored:,} of {n_files:,} files)"))
@@ -181,7 +184,7 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
         kids = [s for s in model.folders[sub.core].subfolders if lines_of(s) >= CHILD_SHARE * sub.code_lines]
         kids.sort(key=lambda s: (-lines_of(s), s))
         for k in kids[:MAX_CHILDREN]:
-            n_files, n_code, lines, rank = _stats(model, k)
+            n_files, n_code, lines, rank = _stats(model, k, per_file)
             subsystems[k] = Subsystem(k, sub.depth + 1, n_files, n_code, lines, rank, _core(model, k, lines_of),
                                       parent=sub.path)
             sub.children.append(k)
@@ -192,14 +195,15 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
     reading = [t for layer in layers for t in layer]
     langs = sorted(((name, lang_files[name], n) for name, n in lang_lines.items()), key=lambda t: (-t[2], t[0]))
     return Analysis(subsystems, tops, sorted(skipped), edges, uses, used_by, layers, cycles, reading, total, langs,
-                    rank_total)
+                    rank_total, per_file)
 
 
 def pct(x: float) -> str:
-    """A share as a percentage: one decimal under 10%."""
-    if 0 < x < 0.0005:
-        return "<0.1%"
-    return f"{x * 100:.1f}%" if x < 0.1 else f"{x * 100:.0f}%"
+    """A share as a percentage: two decimals under 1%, one under 10% (so that 0.49% is not shown as the 0.5%
+    it falls under)."""
+    if 0 < x < 0.00005:
+        return "<0.01%"
+    return f"{x * 100:.2f}%" if x < 0.01 else f"{x * 100:.1f}%" if x < 0.1 else f"{x * 100:.0f}%"
 
 
 def _kinds(model: RepoModel, files: list[str]) -> str:
@@ -425,8 +429,11 @@ def entry_points(model: RepoModel, folder: str = "", limit: int = 5) -> dict[str
                 break
             f = model.files[p]
             if kind == "python -m":
-                pkg = model.module_of[p].rsplit(".", 1)[0]
-                shown.append(EntryPoint(kind, f"python -m {pkg}", p, f.main_line))
+                module = model.module_of[p]
+                pkg = module.rsplit(".", 1)[0]
+                root = p[: len(p) - len(module.replace(".", "/") + ".py")].rstrip("/")  # its import root
+                run = f"cd {root} && python -m {pkg}" if root else f"python -m {pkg}"
+                shown.append(EntryPoint(kind, run, p, f.main_line))
             elif kind == "program":
                 main = next((s for s in f.symbols if s.name == "main" and s.kind == "function"), None)
                 shown.append(EntryPoint(kind, p.rsplit("/", 1)[-1], p, main.line if main else 0))
@@ -518,9 +525,24 @@ def first_sentence(text: str, limit: int = 200) -> str:
 _NOT_PROSE = ("#", "<", "!", "[!", "|", "```", "~~~", ">", "=", "-", "*", "+", ":", "..", "[![")
 
 
+def _readme_prose(block: list[str]) -> bool:
+    """A README paragraph worth quoting: prose of some length, not a copyright line or an instruction."""
+    text = " ".join(block)
+    return len(text) >= 40 and any(c.isalpha() for c in block[0]) and _prose(text) and not text.endswith("::") \
+        and not text.lower().startswith(("copyright", "©", "(c)", "all rights reserved"))
+
+
+def readme_title(model: RepoModel, readme: str) -> str:
+    """The README's first top-level heading when it says something (two words or more), else ""."""
+    f = model.files.get(readme)
+    title = next((s.name for s in f.symbols if s.kind == "heading" and "h1" in s.flags), "") if f else ""
+    return title if len(title.split()) >= 2 else ""
+
+
 def readme_paragraphs(root: Path, model: RepoModel, n: int = 2, limit: int = 1200) -> tuple[str, list[str]]:
     """The first `n` prose paragraphs of the root README (Markdown, reStructuredText or text): headings,
-    badges, images, HTML, lists, tables, rules, directives and code blocks are passed over."""
+    badges, images, HTML, lists, tables, rules, directives, code blocks, copyright lines and instructions
+    (`See ...`, `Please ...`) are passed over; a list a paragraph opens (`...features:`) is joined to it."""
     readme = next((p for p in sorted(model.folders[""].files, key=lambda p: (len(p), p))
                    if p.upper().startswith("README") and not model.summary(p).binary), "")
     if not readme:
@@ -553,7 +575,7 @@ def readme_paragraphs(root: Path, model: RepoModel, n: int = 2, limit: int = 120
             continue
         if pending and not stripped.startswith(("- ", "* ", "+ ")):
             pending = False
-            if len(" ".join(block)) >= 40:
+            if _readme_prose(block):
                 paras.append(" ".join(block).replace(" ; ", "; "))
                 if len(paras) >= n:
                     break
@@ -562,7 +584,7 @@ def readme_paragraphs(root: Path, model: RepoModel, n: int = 2, limit: int = 120
             pending = True  # a list may follow the blank line
             continue
         if not stripped or underline or stripped.startswith(_NOT_PROSE) or line.startswith(("    ", "\t")):
-            if block and len(" ".join(block)) >= 40 and any(c.isalpha() for c in block[0]):
+            if block and _readme_prose(block):
                 paras.append(" ".join(block).replace(" ; ", "; "))
                 if len(paras) >= n:
                     break

@@ -14,19 +14,20 @@ from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import (
     LIGHT_EDGE,
+    MIN_RANK_SHARE,
     MIN_SHARE,
     Analysis,
     EntryPoint,
     Packaging,
     Subsystem,
     analyse,
-    code_lines,
     entry_points,
     first_sentence,
     folder_purpose,
     packaging,
     pct,
     readme_paragraphs,
+    readme_title,
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
 from docatlas.render.format import GENERATOR, Memo, Page, code, counted, file_anchors, make_page
@@ -167,6 +168,9 @@ def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging
 def _preface(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list[str]:
     out = ['<a id="preface"></a>', "", "## Preface", ""]
     readme, paras = readme_paragraphs(cfg.root, model)
+    title = readme_title(model, readme) if readme else ""
+    if title:
+        out += [f"{_flink(readme)} is titled “{title}”.", ""]
     if paras:
         out += [f"From {_flink(readme)} (its first paragraphs):", ""]
         for para in paras:
@@ -185,8 +189,9 @@ def _preface(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list
                          + "; ".join(_ep_line(e) for e in pk.scripts[:12])
                          + (f"; and {len(pk.scripts) - 12} more in {srcs}" if len(pk.scripts) > 12 else ""))
         if pk.extensions:
-            facts.append(f"- **Compiled extension modules** ({len(pk.extensions)}, from {srcs}): "
-                         + ", ".join(code(e.name) for e in pk.extensions))
+            more = f" and {len(pk.extensions) - 20} more" if len(pk.extensions) > 20 else ""
+            facts.append(f"- **Compiled extension modules** ({len(pk.extensions)}, from {srcs}, in its order): "
+                         + ", ".join(code(e.name) for e in pk.extensions[:20]) + more)
     n_files = len(model.files)
     facts.append(f"- **Files**: {n_files:,} ([front page](./index.md)); {an.code_lines:,} lines of code in "
                  f"{counted(sum(n for _, n, _ in an.languages), 'code files')} (vendored and generated files not "
@@ -208,8 +213,9 @@ def _map(model: RepoModel, an: Analysis) -> list[str]:
     out = ['<a id="map"></a>', "", "## Map", ""]
     if not an.top:
         return [*out, "No top-level folder holds code, so there are no subsystems to map.", ""]
-    out += [f"The top-level subsystems: folders holding at least {pct(MIN_SHARE)} of the code lines or of the "
-            f"centrality (PageRank over the import and include graph, summed over their files), most code first. "
+    out += [f"The top-level subsystems: folders holding at least {pct(MIN_SHARE)} of the lines of code or "
+            f"{pct(MIN_RANK_SHARE)} of the centrality (PageRank over the import and include graph, summed over "
+            f"their files), vendored code left out, most code first. "
             f"Layer 0 uses no other subsystem; a subsystem in layer *k* uses subsystems below *k* (see the "
             f"[reading order](#reading-order) for how two-way and light dependencies are counted)"
             f"{'; subsystems in a cycle share a layer' if an.cycles else ''}.", "",
@@ -283,7 +289,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
         out.append("**Sections**: " + ", ".join(f"[`{k}/`](#{chapter_id(k)})" for k in sub.children)
                    + " (subfolders holding at least 10% of its code lines).")
     out.append("")
-    out += _key_files(model, files, folder)
+    out += _key_files(model, an, files)
     out += _key_types(memo, model, files)
     out += _api(model, sub)
     out += _entries(model, pk, folder)
@@ -293,8 +299,8 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     return out
 
 
-def _key_files(model: RepoModel, files: list[str], folder: str) -> list[str]:
-    code = [p for p in files if code_lines(model, p)]  # code files when there are any
+def _key_files(model: RepoModel, an: Analysis, files: list[str]) -> list[str]:
+    code = [p for p in files if an.lines_of.get(p)]  # code files when there are any
     ranked = sorted(code or [p for p in files if not model.summary(p).binary and model.purposes[p].label
                              not in ("vendored", "generated")],
                     key=lambda p: (-model.rank.get(p, 0.0), -model.summary(p).lines, p))[:6]
@@ -629,7 +635,7 @@ def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
     for top in model.folders[""].subfolders:
         text, src = folder_purpose(model, top)
         sub = an.subsystems.get(top)
-        lines = sub.code_lines if sub else sum(code_lines(model, p) for p in model.subtree_files(top))
+        lines = sub.code_lines if sub else sum(an.lines_of.get(p, 0) for p in model.subtree_files(top))
         folders.append({"name": top, "link": _link(P.folder_page(top, "index.md"), page),
                         "purpose": text, "src": _file(src, page) if src else "",
                         "share": pct(lines / an.code_lines) if an.code_lines and lines else "", "lines": lines,
