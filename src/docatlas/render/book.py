@@ -328,9 +328,12 @@ def _describe(model: RepoModel, path: str) -> str:
         return first_sentence(f.docstring, 140)
     if model.purposes[path].label == "test":
         return model.purposes[path].reason
-    names = [s for s in f.symbols if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_")]
+    names: list[str] = []  # each name once (conditional definitions repeat one), in file order
+    for s in f.symbols:
+        if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_") and s.name not in names:
+            names.append(s.name)
     if names:
-        shown = ", ".join(code(s.name) for s in names[:4])
+        shown = ", ".join(code(n) for n in names[:4])
         more = f" and {len(names) - 4:,} more" if len(names) > 4 else ""
         return f"{model.purposes[path].reason}; defines {shown}{more}"
     return model.purposes[path].reason
@@ -441,7 +444,7 @@ def _tests(model: RepoModel, folder: str, files: list[str]) -> list[str]:
 
 
 def _build(model: RepoModel, folder: str, files: list[str]) -> list[str]:
-    builds = [p for p in model.by_rank(files) if model.purposes[p].label == "build"]
+    builds = sorted((p for p in files if model.purposes[p].label == "build"), key=lambda p: (p.count("/"), p))
     configs = [p for p in files if model.purposes[p].label == "config"]
     out = []
     if builds:
@@ -449,7 +452,7 @@ def _build(model: RepoModel, folder: str, files: list[str]) -> list[str]:
         names = ", ".join(f"[{code(t.name)}]({_file(t.path)})" for t in targets)
         more = f" ({len(targets)} of {n_targets:,} shown, most central build files first)" \
             if n_targets > len(targets) else ""
-        out.append(f"**Build**: {counted(len(builds), 'build files')}, the most central " + ", ".join(
+        out.append(f"**Build**: {counted(len(builds), 'build files')}, the shallowest " + ", ".join(
             _flink(p) for p in builds[:3]) + (f"; {counted(n_targets, 'build targets')} declared: {names}{more}"
                                               if targets else "") + ".")
     if configs:
