@@ -55,6 +55,10 @@ def cli() -> None:
               help="Write into a non-empty folder that docatlas did not create.")
 @click.option("--full", is_flag=True, default=None,
               help="Ignore the cached facts and the previous index: analyse and index every file again.")
+@click.option("--llms-full", is_flag=True, default=None,
+              help="Also write llms-full.txt: the repository guide and the key files' pages.")
+@click.option("--llms-full-bytes", type=click.IntRange(min=1), default=None,
+              help="Most bytes llms-full.txt may hold [default: 1000000].")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics: no progress bar and no summary.")
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the run's figures (counts, per-stage seconds) as JSON to this file.")
