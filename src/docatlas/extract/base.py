@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from docatlas.model import Diagnostic, Finding, Import, Symbol, TestCase
+from docatlas.model import Diagnostic, Finding, Import, References, Symbol, TestCase
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Extraction:
     exports: list[str] = field(default_factory=list)
     parse_ok: bool = True
     extra: list[tuple[str, str]] = field(default_factory=list)
+    references: References | None = None
 
 
 _WS = re.compile(r"\s+")

@@ -17,7 +17,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import languages
-from docatlas.link import graph
+from docatlas.link import graph, references
+from docatlas.link.references import RefIndex
 from docatlas.link.resolve import (
     C_LANGS,
     PY_LANGS,
@@ -57,6 +58,7 @@ class TestLink(Record):
     names: tuple[str, ...] = ()  # symbols the test imports from it ("" = the module as a whole)
     via: str = ""  # the re-exporting file (`pkg/__init__.py`), "" when imported directly
     cases: tuple[str, ...] = ()  # test cases named after one of `names` or the module
+    uses: int = 0  # references from the test to the target's definitions (`link.references`)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class RepoModel:
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
+    refs: RefIndex = field(default_factory=RefIndex)  # symbol references, both ways (`link.references`)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -343,7 +346,8 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
         order[p] = min(order.get(p, prio), prio)
 
     for tl in model.tested_by.get(path, ()):
-        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else "imports it"
+        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else (
+            "imports it" if not tl.uses else f"{tl.uses} use{'s' if tl.uses != 1 else ''} of its definitions")
         via = f" through `{tl.via}`" if tl.via else ""
         add(tl.test, f"tests this file ({what}{via})", 0)
     for tl in model.tests_of.get(path, ()):
@@ -451,6 +455,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         run_commands={p: run_commands(p, facts[p], index, path_set) for p in test_files},
     )
+    references.attach(model, index)
     stems = _stems(paths)
     for p in paths:
         if facts[p].binary:
@@ -557,7 +562,8 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
     changed = sorted(edited)
     if changed:  # copies of what changes below: `state` is the caller's
         state = {**state, "imports": dict(state["imports"]), "purposes": dict(state["purposes"]),
-                 "related": dict(state["related"]), "related_total": dict(state["related_total"])}
+                 "related": dict(state["related"]), "related_total": dict(state["related_total"]),
+                 "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
     model = RepoModel(name=name, files=facts, **state)
     if changed:
         for p in changed:
@@ -565,8 +571,11 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
             if p in model.imports:
                 model.imports[p] = _relined(model.imports[p], f.imports)
             model.purposes[p] = _purpose(f, model.module_of.get(p), model.folders)
+        touched = references.update(model, changed)
+        if touched:
+            model.memo["refs_touched"] = sorted(touched)
         stems = _stems(paths)
-        for p in changed:
+        for p in sorted({*changed, *touched}):
             if not facts[p].binary:
                 rel = _related(p, model, stems)
                 model.related[p] = rel[:RELATED_LIMIT]

@@ -1,0 +1,108 @@
+"""Python references resolved across files on small repositories written here."""
+
+from __future__ import annotations
+
+from docatlas.extract import extract_bytes
+from docatlas.link.references import python_refs
+from docatlas.link.resolve import PythonIndex, python_roots
+
+
+def _refs(files: dict[str, str]):
+    facts = {p: extract_bytes(p, t.encode(), "python") for p, t in sorted(files.items())}
+    paths = sorted(facts)
+    index = PythonIndex(paths, python_roots(set(paths)))
+    return python_refs(facts, index, paths)
+
+
+def _targets(result, path):
+    return [(r[1], r[2], r[3], r[5], r[6], r[8]) for r in result.outgoing.get(path, [])]
+
+
+TORCHLIKE = {
+    "torch/__init__.py": "from torch import nn as nn\nfrom torch._tensor import Tensor\n",
+    "torch/_tensor.py": "class Tensor:\n    def add(self, o):\n        return self\n",
+    "torch/nn/__init__.py": "from .modules import *\nfrom . import functional\n"
+                            "from torch.nn.parameter import Parameter\n",
+    "torch/nn/parameter.py": "class Parameter:\n    pass\n",
+    "torch/nn/functional.py": "def relu(x):\n    return x\n\n\ndef _private():\n    pass\n",
+    "torch/nn/modules/__init__.py": "from .module import Module\nfrom .linear import Linear, Bilinear\n"
+                                    "__all__ = ['Module', 'Linear']\n",
+    "torch/nn/modules/module.py": "class Module:\n    def forward(self):\n        pass\n\n"
+                                  "    def __call__(self):\n        return self.forward()\n",
+    "torch/nn/modules/linear.py": "from .module import Module\n\n\nclass Linear(Module):\n"
+                                  "    def reset(self):\n        self.forward()\n        super().forward()\n\n\n"
+                                  "class Bilinear(Module):\n    pass\n",
+    "test/test_nn.py": (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom torch.nn import Parameter\n"
+        "\n\nclass T:\n    def test_a(self):\n        m = nn.Linear(3)\n        F.relu(m)\n"
+        "        torch.nn.functional.relu(m)\n        m.reset()\n        nn.Bilinear\n        x = Parameter()\n"
+        "        torch.Tensor.add(x, x)\n        nn.Module.forward(m)\n"),
+}
+
+
+def test_attribute_chains_follow_aliases_star_imports_and_reexports() -> None:
+    result = _refs(TORCHLIKE)
+    got = _targets(result, "test/test_nn.py")
+    assert (9, 16, "call", "torch/nn/modules/linear.py", "Linear", "nn.Linear") in got
+    assert (10, 11, "call", "torch/nn/functional.py", "relu", "F.relu") in got
+    assert (11, 29, "call", "torch/nn/functional.py", "relu", "torch.nn.functional.relu") in got
+    assert (4, 22, "import", "torch/nn/parameter.py", "Parameter", "Parameter") in got
+    assert (14, 13, "call", "torch/nn/parameter.py", "Parameter", "Parameter") in got
+    assert (15, 15, "read", "torch/_tensor.py", "Tensor", "torch.Tensor") in got
+    assert (15, 22, "call", "torch/_tensor.py", "Tensor.add", "torch.Tensor.add") in got
+    assert (16, 12, "read", "torch/nn/modules/module.py", "Module", "nn.Module") in got
+    # `Bilinear` is not in `modules.__all__`, so the star import does not bring it into torch.nn
+    assert not any(t[4] == "Bilinear" for t in got)
+    # a method of a local variable is not claimed
+    assert not any(t[4] == "Linear.reset" for t in got)
+    resolved, _, unresolved = result.counts["test/test_nn.py"]
+    assert unresolved >= 1 and resolved >= 7
+
+
+def test_self_and_super_resolve_through_repository_bases() -> None:
+    got = _targets(_refs(TORCHLIKE), "torch/nn/modules/linear.py")
+    assert (6, 14, "call", "torch/nn/modules/module.py", "Module.forward", "self.forward") in got
+    assert (7, 17, "call", "torch/nn/modules/module.py", "Module.forward", "super().forward") in got
+    assert (4, 14, "subclass", "torch/nn/modules/module.py", "Module", "Module") in got
+
+
+def test_incoming_lists_users_of_each_definition() -> None:
+    result = _refs(TORCHLIKE)
+    users = result.users("torch/nn/modules/linear.py", "Linear")
+    assert [(r[0], r[1]) for r in users] == [("test/test_nn.py", 9), ("torch/nn/modules/__init__.py", 2)]
+
+
+def test_star_import_cycles_terminate_and_conditional_bindings_keep_candidates() -> None:
+    files = {
+        "a.py": "from b import *\n\n\ndef fa():\n    pass\n",
+        "b.py": "from a import *\n\n\ndef fb():\n    pass\n",
+        "c.py": "from a import *\ntry:\n    from fast import impl\nexcept ImportError:\n    from slow import impl\n"
+                "fb()\nfa()\nimpl()\nnothing()\n",
+        "slow.py": "def impl():\n    pass\n",
+    }
+    result = _refs(files)
+    got = _targets(result, "c.py")
+    assert (6, 1, "call", "b.py", "fb", "fb") in got
+    assert (7, 1, "call", "a.py", "fa", "fa") in got
+    assert (8, 1, "call", "slow.py", "impl", "impl") in got
+    facts = extract_bytes("c.py", files["c.py"].encode(), "python")
+    conds = sorted(b[6] for b in facts.references.bindings if b[1] == "impl")
+    assert conds == ["except", "try"]
+    assert result.counts["c.py"][2] >= 1  # `nothing` is counted unresolved, never guessed
+
+
+def test_locals_shadow_module_names_and_function_imports_bind_locally() -> None:
+    files = {
+        "m.py": "def f():\n    pass\n",
+        "u.py": "from m import f\n\n\ndef g(f):\n    f()\n\n\ndef h():\n    from m import f as k\n    k()\n"
+                "    f()\n",
+    }
+    got = _targets(_refs(files), "u.py")
+    assert (5, 5, "call", "m.py", "f", "f") not in got  # the parameter, not the import
+    assert (10, 5, "call", "m.py", "f", "k") in got
+    assert (11, 5, "call", "m.py", "f", "f") in got
+
+
+def test_files_that_do_not_parse_contribute_nothing() -> None:
+    facts = extract_bytes("bad.py", b"def (:\n", "python")
+    assert facts.references is None and not facts.parse_ok
