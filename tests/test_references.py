@@ -34,7 +34,7 @@ TORCHLIKE = {
                                   "class Bilinear(Module):\n    pass\n",
     "test/test_nn.py": (
         "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom torch.nn import Parameter\n"
-        "\n\nclass T:\n    def test_a(self):\n        m = nn.Linear(3)\n        F.relu(m)\n"
+        "\n\nclass TestNN:\n    def test_a(self):\n        m = nn.Linear(3)\n        F.relu(m)\n"
         "        torch.nn.functional.relu(m)\n        m.reset()\n        nn.Bilinear\n        x = Parameter()\n"
         "        torch.Tensor.add(x, x)\n        nn.Module.forward(m)\n"),
 }
@@ -106,3 +106,33 @@ def test_locals_shadow_module_names_and_function_imports_bind_locally() -> None:
 def test_files_that_do_not_parse_contribute_nothing() -> None:
     facts = extract_bytes("bad.py", b"def (:\n", "python")
     assert facts.references is None and not facts.parse_ok
+
+
+def test_build_writes_refs_table_cli_lists_sites_and_export_carries_them(make_repo, tmp_path, capsys) -> None:
+    import json
+
+    from docatlas.cli import main
+
+    repo = make_repo(TORCHLIKE)
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["refs", "torch.nn.modules.linear.Linear", "-o", str(out), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [(s["path"], s["line"], s["col"], s["kind"], s["test"]) for s in found[0]["sites"]] == [
+        ("test/test_nn.py", 9, 16, "call", True), ("torch/nn/modules/__init__.py", 2, 21, "import", False)]
+    assert main(["refs", "Module", "-o", str(out), "--kind", "subclass"]) == 0
+    text = capsys.readouterr().out
+    assert "torch/nn/modules/module.py  Module: 2 uses in 1 file (subclass)" in text
+    assert main(["refs", "Module.forward", "-o", str(out), "--tests-only", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["files"] == 1  # nn.Module.forward(m) in the test
+    assert main(["export", "-o", str(out)]) == 0
+    records = {r["path"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    refs = records["test/test_nn.py"]["references"]
+    assert {"line": 9, "col": 16, "name": "nn.Linear", "kind": "call", "target": "Linear",
+            "target_path": "torch/nn/modules/linear.py", "target_line": 4} in refs
+    linear = next(s for s in records["torch/nn/modules/linear.py"]["symbols"] if s["qualname"] == "Linear")
+    assert (linear["used_by_files"], linear["uses"]) == (2, 2)
+    assert main(["show", "torch.nn.modules.linear.Linear", "-o", str(out)]) == 0
+    assert "used 2 times in 2 other files, most by: test/test_nn.py (1), torch/nn/modules/__init__.py (1)" in (
+        capsys.readouterr().out)

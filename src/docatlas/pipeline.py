@@ -306,7 +306,11 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
             thread.join()  # usually done by now: it ran beside the render workers
         else:
             writer.write()
-        writer.commit(pages, render_diagnostics)
+        mode = writer.commit(pages, render_diagnostics)
+        from docatlas.store import refs as store_refs
+
+        store_refs.write(str(idx.index_path(cfg.output)), model,
+                         model.memo.get("refs_rewritten", []) if report.link_reused and mode != "full" else None)
     except BaseException:
         if thread.ident is not None:
             thread.join()

@@ -470,6 +470,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
     index = PythonIndex(list(files), model.python_roots)
     if any(old.interfaces.get(p) != faces[p] for p in py_edited):
         new = python_refs(files, index, [p for p in files if files[p].language in PY_LANGS])
+        model.memo["refs_rewritten"] = None
     else:
         new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
                        interfaces={**old.interfaces, **faces})
@@ -477,6 +478,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
         sources: set[str] = set()
         for p in py_edited:
             sources.update(r[0] for r in old.incoming.get(p, ()))
+        model.memo["refs_rewritten"] = sorted(sources | set(py_edited))
         for p in sorted(sources | set(py_edited)):  # the edited files and those pointing into them (lines)
             if files[p].references is None:
                 new.outgoing.pop(p, None)
