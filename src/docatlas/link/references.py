@@ -440,9 +440,11 @@ def _fill_incoming(result: RefIndex) -> None:
 
 # -- the link stage's call ----------------------------------------------------------------------------
 def attach(model: Any, index: Any) -> None:
-    """Resolve every file's references into `model.refs`, and let them say which test files exercise which
-    files: a test file that uses a file's definitions (directly, or through re-exports and attribute chains)
-    tests it, with the number of uses; `tested_by` is ordered by uses, then direct import, then rank."""
+    """Resolve every file's references into `model.refs`, and let them say which test code exercises which
+    files: test code (a test file, a test helper, or a file of a test suite's own import root such as Django's
+    `tests/`, e.g. its models) that uses a file's definitions (directly, or through re-exports and attribute
+    chains) tests it, with the number of uses; `tested_by` is ordered by uses, then direct import, then
+    rank."""
     from docatlas.link.resolve import PY_LANGS
 
     files = model.files
@@ -511,10 +513,12 @@ def _test_links(model: Any, index: Any) -> None:
     direct: set[tuple[str, str]] = set()
     for t, links in model.tests_of.items():
         direct.update((t, tl.target) for tl in links if not tl.via)
+    suites = {index.root_of.get(t, "") for t, p in purposes.items() if p.label == "test"}
+    suites = {r for r in suites if r and r.rsplit("/", 1)[-1].startswith("test")}
     for t, out in model.refs.outgoing.items():
-        if purposes[t].label != "test":
-            continue
         own_root = index.root_of.get(t, "")
+        if purposes[t].label not in helper and own_root not in suites:
+            continue  # test code: test files, their helpers, and the files of a test suite's own import root
         uses: dict[str, int] = defaultdict(int)
         for r in out:
             target = r[5]
