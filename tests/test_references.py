@@ -136,3 +136,27 @@ def test_build_writes_refs_table_cli_lists_sites_and_export_carries_them(make_re
     assert main(["show", "torch.nn.modules.linear.Linear", "-o", str(out)]) == 0
     assert "used 2 times in 2 other files, most by: test/test_nn.py (1), torch/nn/modules/__init__.py (1)" in (
         capsys.readouterr().out)
+
+
+def test_c_names_resolve_through_the_include_closure_and_ambiguity_is_counted() -> None:
+    from docatlas.link.stage import link
+
+    files = {
+        "a/util.h": "#pragma once\nint helper(int x);\nstruct Box { int v; };\n",
+        "a/util.cpp": '#include "util.h"\nint helper(int x) { return x + 1; }\n',
+        "b/util.h": "#pragma once\nint helper(int x);\n",
+        "b/util.cpp": '#include "util.h"\nint helper(int x) { return x; }\n',
+        "a/util_test.cpp": '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
+                           "  Box b;\n  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n",
+        "c/k.cu": "__global__ void kern(int *x) {}\nvoid run(int *p) { kern<<<1, 2>>>(p); }\n",
+        "d/other.cpp": "int g() { return helper(3); }\n",
+    }
+    langs = {"h": "c-header", "cpp": "cpp", "cu": "cuda"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    got = [(r[1], r[2], r[3], r[4], r[5], r[6]) for r in model.refs.outgoing["a/util_test.cpp"]]
+    assert (5, 3, "annotation", "Util.Helper", "a/util.h", "Box") in got
+    assert [g[4:] for g in got if g[5] == "helper"] == [("a/util.h", "helper")] * 2  # its closure, not b/util.h
+    assert [(r[1], r[2], r[3], r[5]) for r in model.refs.outgoing["c/k.cu"]] == [(2, 20, "call", "c/k.cu")]
+    assert model.refs.ambiguous["d/other.cpp"] == 1  # two `helper`s defined, neither included nor beside it
+    assert [(tl.test, tl.uses) for tl in model.tested_by["a/util.h"]] == [("a/util_test.cpp", 3)]

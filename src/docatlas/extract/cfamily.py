@@ -19,7 +19,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-from docatlas.extract import crules
+from docatlas.extract import crefs, crules
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
@@ -486,6 +486,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     out.findings.extend(crules.check(root, data, grammar, rule_caps))
     TIMINGS["rules"] += time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
+    out.references = crefs.collect(root, parsed, grammar, out.symbols)  # names used (`link.references`)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:
         out.diagnostics.append(diag)

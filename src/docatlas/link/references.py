@@ -450,49 +450,60 @@ def attach(model: Any, index: Any) -> None:
     files = model.files
     py = [p for p in files if files[p].language in PY_LANGS]
     refs = python_refs(files, index, py)
+    c_refs(model, refs)
+    _fill_incoming(refs)
     refs.import_tests_of = dict(model.tests_of)
     model.refs = refs
     _test_links(model, index)
 
 
 def update(model: Any, edited: list[str]) -> set[str]:
-    """After `link.relink` over the same files: resolve the edited files' references again (all files' when
-    an edit changed what others can resolve against, `interface`), update the lines that references into the
-    edited files point at, and the test links. Returns the other files whose pages can change (their users,
-    testers or tested files changed)."""
-    from docatlas.link.resolve import PY_LANGS, PythonIndex
+    """After `link.relink` over the same files: resolve again the references of the edited files and of the
+    files pointing into them (their target lines may have moved), or of every file of the language when an
+    edit changed what others resolve against (`interface`); then the test links. Returns the other files
+    whose pages can change (their users, testers or tested files changed)."""
+    from docatlas.link.resolve import C_LANGS, PY_LANGS, PythonIndex
 
     files = model.files
     old: RefIndex = model.refs
     py_edited = [p for p in edited if files[p].language in PY_LANGS]
-    faces = {p: interface(files[p]) for p in py_edited}
-    if not py_edited:
+    c_edited = [p for p in edited if files[p].language in C_LANGS]
+    if not py_edited and not c_edited:
         return set()
     model.memo["refs_touched"] = []
     index = PythonIndex(list(files), model.python_roots)
-    if any(old.interfaces.get(p) != faces[p] for p in py_edited):
-        new = python_refs(files, index, [p for p in files if files[p].language in PY_LANGS])
-        model.memo["refs_rewritten"] = None
-    else:
-        new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
-                       interfaces={**old.interfaces, **faces})
-        resolver = PyResolver(files, index)
-        sources: set[str] = set()
-        for p in py_edited:
-            sources.update(r[0] for r in old.incoming.get(p, ()))
-        model.memo["refs_rewritten"] = sorted(sources | set(py_edited))
-        for p in sorted(sources | set(py_edited)):  # the edited files and those pointing into them (lines)
-            if files[p].references is None:
-                new.outgoing.pop(p, None)
-                new.counts.pop(p, None)
-                continue
-            out, counts = resolver.resolve_file(p)
-            new.counts[p] = counts
-            if out:
-                new.outgoing[p] = out
-            else:
-                new.outgoing.pop(p, None)
-        _fill_incoming(new)
+    faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
+    new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
+                   interfaces={**old.interfaces, **faces})
+    rewritten: set[str] | None = set()
+    for langs, changed in ((PY_LANGS, py_edited), (C_LANGS, c_edited)):
+        if not changed:
+            continue
+        if any(old.interfaces.get(p) != faces[p] for p in changed):
+            redo = [p for p in files if files[p].language in langs]
+            rewritten = None
+        else:
+            sources = {r[0] for p in changed for r in old.incoming.get(p, ())}
+            redo = sorted(sources | set(changed))
+            if rewritten is not None:
+                rewritten |= set(redo)
+        for p in redo:
+            new.outgoing.pop(p, None)
+            new.counts.pop(p, None)
+            new.ambiguous.pop(p, None)
+        if langs is PY_LANGS:
+            resolver = PyResolver(files, index)
+            for p in redo:
+                if files[p].references is None:
+                    continue
+                out, counts = resolver.resolve_file(p)
+                new.counts[p] = counts
+                if out:
+                    new.outgoing[p] = out
+        else:
+            c_refs(model, new, redo)
+    _fill_incoming(new)
+    model.memo["refs_rewritten"] = sorted(rewritten) if rewritten is not None else None
     new.import_tests_of = old.import_tests_of
     model.refs = new
     before_tested, before_tests = model.tested_by, model.tests_of
@@ -550,3 +561,72 @@ def _test_links(model: Any, index: Any) -> None:
         target: sorted(by_test.values(), key=lambda tl: (-tl.uses, (tl.test, target) not in direct,
                                                          -rank.get(tl.test, 0.0), tl.test))
         for target, by_test in sorted(tested_by.items())}
+
+
+# -- C, C++, CUDA ---------------------------------------------------------------------------------------
+_C_DEF_KINDS = frozenset({"function", "method", "class", "struct", "union", "enum", "typedef", "alias", "macro",
+                          "type"})
+
+
+def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> None:
+    """Resolve the names C-family files use by name against the definitions of every C-family file: a name
+    with candidates in the file's include closure takes those, else those in its folder, else all; one
+    qualified name defined in at most one file resolves (to its declaration in the closure, else its
+    definition); several names, or one defined in several files, are counted as ambiguous; none as
+    unresolved (mostly the standard library and third-party code)."""
+    from docatlas.link.resolve import C_LANGS
+
+    files = model.files
+    cfiles = [p for p in files if files[p].language in C_LANGS]
+    defs: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
+    for p in cfiles:
+        for s in files[p].symbols:
+            if s.kind in _C_DEF_KINDS:
+                defs[s.name].append((p, s.qualname, s.line, "declaration" in s.flags))
+    includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
+                for p in cfiles}
+    for path in cfiles if paths is None else paths:
+        result.interfaces[path] = interface(files[path])
+        refs = files[path].references
+        if refs is None:
+            continue
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        closure: set[str] | None = None
+        out: list[Ref] = []
+        resolved = unresolved = ambiguous = 0
+        for name, line, col, kind, enclosing in refs.uses:
+            cands = defs.get(name)
+            if not cands:
+                unresolved += 1
+                continue
+            if len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands):
+                if closure is None:
+                    closure = _closure(path, includes)
+                tier = [c for c in cands if c[0] in closure] or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
+                                                                 ] or cands
+            else:
+                tier = cands
+            if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
+                ambiguous += 1  # several names, or one name defined in several files
+                continue
+            near = closure or ()
+            best = min(tier, key=lambda c: (c[0] != path and c[0] not in near,
+                                            c[3] is (c[0] != path and c[0] not in near), c[0]))
+            resolved += 1
+            out.append((path, line, col, kind, enclosing, best[0], best[1], best[2], name))
+        result.counts[path] = (resolved, 0, unresolved)
+        if ambiguous:
+            result.ambiguous[path] = ambiguous
+        if out:
+            result.outgoing[path] = out
+
+
+def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
+    seen = {path}
+    stack = [path]
+    while stack:
+        for t in includes.get(stack.pop(), ()):
+            if t not in seen:
+                seen.add(t)
+                stack.append(t)
+    return seen
