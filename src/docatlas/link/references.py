@@ -470,7 +470,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
     c_edited = [p for p in edited if files[p].language in C_LANGS]
     if not py_edited and not c_edited:
         return set()
-    model.memo["refs_touched"] = []
+    model.refs_update["touched"] = []
     index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
     new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
@@ -503,7 +503,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
         else:
             c_refs(model, new, redo)
     _fill_incoming(new)
-    model.memo["refs_rewritten"] = sorted(rewritten) if rewritten is not None else None
+    model.refs_update["rewritten"] = sorted(rewritten) if rewritten is not None else None
     new.import_tests_of = old.import_tests_of
     model.refs = new
     before_tested, before_tests = model.tested_by, model.tests_of

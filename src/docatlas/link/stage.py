@@ -31,8 +31,7 @@ from docatlas.link.resolve import (
 )
 from docatlas.link.resolve import python_roots as python_roots
 from docatlas.model import FileFacts, Import, Record, picklable
-from docatlas.paths import folder_of
-from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
+from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
@@ -95,8 +94,9 @@ class RepoModel:
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
     refs: RefIndex = field(default_factory=RefIndex)  # symbol references, both ways (`link.references`)
+    # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
+    refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -171,7 +171,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
     if facts.generated:
         return Purpose("generated", f"generated-file marker {facts.generated}")
     if facts.vendored:
-        vendor_dir = next((p for p in parts if p in _VENDOR_DIRS), parts[0] if parts else "")
+        vendor_dir = next((p for p in parts if p in VENDOR_DIRS), parts[0] if parts else "")
         return Purpose("vendored", f"inside the vendored folder `{vendor_dir}/`")
     tests = [t for t in facts.tests if t.kind == "test"]
     if tests:
@@ -298,6 +298,11 @@ def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved
     return out
 
 
+def pytest_command(target: str) -> str:
+    """pytest on a file or folder: the command for a Python test that nothing else in the repository runs."""
+    return f"python -m pytest {shlex.quote(target)}"
+
+
 def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: set[str]) -> list[str]:
     """Shell commands that run one test file, by framework and by the repository's own conventions; empty
     when nothing in the repository says how (a C++ test binary is whatever the build system makes of it)."""
@@ -312,9 +317,9 @@ def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: 
         if facts.main_line:
             if module and any(i.level for i in facts.imports):  # relative imports need the package context
                 run = f"python -m {q(module)}"
-                return [f"(cd {q(root)} && {run})" if root else run, f"python -m pytest {q(path)}"]
-            return [f"python {q(path)}", f"python -m pytest {q(path)}"]
-        return [f"python -m pytest {q(path)}"]
+                return [f"(cd {q(root)} && {run})" if root else run, pytest_command(path)]
+            return [f"python {q(path)}", pytest_command(path)]
+        return [pytest_command(path)]
     stem = PurePosixPath(path).stem
     folder = path.rsplit("/", 1)[0] if "/" in path else "."
     if "go" in frameworks or facts.language == "go":
@@ -542,11 +547,11 @@ def star_targets(state: dict[str, Any]) -> set[str]:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(RepoModel)
-                      if f.name not in ("name", "files", "summaries", "_subtrees", "memo"))
+                      if f.name not in ("name", "files", "summaries", "_subtrees", "refs_update"))
 
 
 def link_state(model: RepoModel) -> dict[str, Any]:
-    """The link stage's output: the model without its name, facts and render-time memos."""
+    """The link stage's output: the model without its name, facts and caches."""
     return {name: getattr(model, name) for name in _STATE_FIELDS}
 
 
@@ -573,7 +578,7 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
             model.purposes[p] = _purpose(f, model.module_of.get(p), model.folders)
         touched = references.update(model, changed)
         if touched:
-            model.memo["refs_touched"] = sorted(touched)
+            model.refs_update["touched"] = sorted(touched)
         stems = _stems(paths)
         for p in sorted({*changed, *touched}):
             if not facts[p].binary:

@@ -2,8 +2,8 @@
 
 One row per reference: where it is (path, line, 1-based col, kind, enclosing symbol, the text used) and what
 it denotes (target path, qualified name, definition line); `test` says whether the referring file is a test.
-Written after the rest of the index, in its own transaction: whole on a full build, only the files whose
-references were resolved again on a local rebuild.
+Written by the index writer (`store.writer`): whole when the link stage ran, only the files whose references
+were resolved again after a relink (`link.references.update`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-DDL = """
-CREATE TABLE IF NOT EXISTS refs(
-    path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind TEXT NOT NULL, enclosing TEXT NOT NULL,
-    name TEXT NOT NULL, target_path TEXT NOT NULL, target TEXT NOT NULL, target_line INTEGER NOT NULL,
-    test INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS refs_path ON refs(path);
-CREATE INDEX IF NOT EXISTS refs_target ON refs(target_path, target);
-"""
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
 
@@ -32,20 +24,14 @@ def _rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             yield (r[0], r[1], r[2], r[3], r[4], r[8], r[5], r[6], r[7], test)
 
 
-def write(db: str, model: Any, paths: list[str] | None) -> None:
-    """All rows (`paths` None) or those of `paths` replaced."""
-    conn = sqlite3.connect(db)
-    try:
-        with conn:
-            conn.executescript(DDL)
-            if paths is None:
-                conn.execute("DELETE FROM refs")
-                conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(model.files)))
-            else:
-                conn.executemany("DELETE FROM refs WHERE path = ?", ((p,) for p in paths))
-                conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(paths)))
-    finally:
-        conn.close()
+def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
+    """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction."""
+    if paths is None:
+        conn.execute("DELETE FROM refs")
+        conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(model.files)))
+    elif paths:
+        conn.executemany("DELETE FROM refs WHERE path = ?", ((p,) for p in paths))
+        conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(paths)))
 
 
 def available(conn: sqlite3.Connection) -> bool:
