@@ -128,7 +128,8 @@ def compare(name: str, sample: int, seed: int, jobs: int, show: int) -> dict[str
                 misses.append(f"  unresolved {p}:{line}:{ccol + 1} {word} -> jedi {target[0]}:{target[1]}")
             continue
         answered += 1
-        sym = next((s for s in facts[ref[5]].symbols if s.qualname == ref[6]), None) if ref[5] in facts else None
+        sym = next((s for s in facts[ref[5]].symbols if s.qualname == ref[6] and s.line == ref[7]), None) \
+            if ref[5] in facts else None
         same = (ref[5] == target[0] and sym is not None and sym.name == target[2]
                 and sym.line <= target[1] <= sym.end_line)
         if same:

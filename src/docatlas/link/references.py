@@ -203,7 +203,7 @@ class PyResolver:
     def binding(self, path: str, b: tuple[Any, ...], scope: str) -> Value | None:
         kind = b[2]
         if kind == "def":
-            return ("d", path, b[3])
+            return ("d", path, b[3], b[7])  # the line tells a redefinition from the first definition
         if kind == "import":
             target = self.find_module(path, b[3], 0)
             if target is None or target[0] != "m" or b[3] == b[1] or "." not in b[3]:
@@ -359,6 +359,10 @@ class PyResolver:
             return int(value[3])
         m = self.mod(value[1])
         sym = m.symbols.get(value[2]) if m else None
+        if sym is not None and len(value) > 3 and not sym.line <= value[3] <= sym.end_line:
+            facts = self.facts[value[1]]
+            sym = next((s for s in facts.symbols if s.qualname == value[2] and s.line <= value[3] <= s.end_line),
+                       sym)
         return sym.line if sym else 0
 
     def resolve_file(self, path: str) -> tuple[list[Ref], tuple[int, int, int]]:
