@@ -514,6 +514,10 @@ def update(model: Any, edited: list[str]) -> set[str]:
     model.tests_of = dict(old.import_tests_of)
     _test_links(model, index)
     touched = {t for t in set(old.incoming) | set(new.incoming) if old.incoming.get(t) != new.incoming.get(t)}
+    edited_set = set(edited)
+    for t in {r[5] for p in edited for r in new.outgoing.get(p, ())}:  # usage examples show their source text
+        if any(r[0] in edited_set for r in examples(new.incoming.get(t, []), model.purposes)):
+            touched.add(t)
     touched |= {t for t in set(before_tested) | set(model.tested_by)
                 if before_tested.get(t) != model.tested_by.get(t)}
     touched |= {t for t in set(before_tests) | set(model.tests_of) if before_tests.get(t) != model.tests_of.get(t)}
@@ -634,3 +638,18 @@ def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
                 seen.add(t)
                 stack.append(t)
     return seen
+
+
+# -- what pages show ----------------------------------------------------------------------------------
+EXAMPLES = 3
+
+
+def examples(incoming: list[Ref], purposes: Mapping[str, Any]) -> list[Ref]:
+    """Up to three call sites of a file's definitions, one per referring file: test files first, then the
+    files that call it most, then by path and line."""
+    calls: dict[str, list[Ref]] = defaultdict(list)
+    for r in incoming:
+        if r[3] == "call":
+            calls[r[0]].append(r)
+    order = sorted(calls, key=lambda p: (getattr(purposes.get(p), "label", "") != "test", -len(calls[p]), p))
+    return [calls[p][0] for p in order[:EXAMPLES]]
