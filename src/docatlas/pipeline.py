@@ -319,6 +319,8 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         state = lk.link_state(model)
     model.summaries.update(summaries)
     t = _clock(report.timings, "link", t)
+    if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
+        report.timings["link:references"] = round(model.refs_update["seconds"], 3)
 
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -451,6 +452,7 @@ def attach(model: Any, index: Any) -> None:
     rank."""
     from docatlas.link.resolve import PY_LANGS
 
+    t0 = time.perf_counter()
     files = model.files
     py = [p for p in files if files[p].language in PY_LANGS]
     refs = python_refs(files, index, py)
@@ -459,6 +461,7 @@ def attach(model: Any, index: Any) -> None:
     refs.import_tests_of = dict(model.tests_of)
     model.refs = refs
     _test_links(model, index)
+    model.refs_update["seconds"] = time.perf_counter() - t0
 
 
 def update(model: Any, edited: list[str]) -> set[str]:
