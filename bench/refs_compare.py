@@ -1,6 +1,12 @@
 """Accuracy of docatlas's Python references against jedi, an independent static resolver.
 
     python bench/refs_compare.py pytorch-1.13.1 django-5.2 [--sample 2500] [--seed 0] [--jobs 2]
+    python bench/refs_compare.py pytorch-1.13.1 --c-index OUT/.docatlas-index.sqlite [--functions 200]
+
+C/C++ (`--c-index`, the index of a docatlas build of the corpus): GNU Global (`gtags`, then `global -rx NAME`)
+on a reproducible random sample of functions defined in C-family files: the share of the C-family files Global
+lists as referencing the function's name (the defining file left out) that are among the files docatlas's
+`refs` table says use it (any definition of the same qualified name).
 
 For each corpus (in $DOCATLAS_CORPORA or ~/.cache/docatlas-corpora): every Python file is extracted and the
 references resolved as a build does (`link.references`), then a reproducible random sample (`--seed`) of the
@@ -152,6 +158,52 @@ def compare(name: str, sample: int, seed: int, jobs: int, show: int) -> dict[str
     return {"counted": counted, "answered": answered, "agree": agree}
 
 
+def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> None:
+    import sqlite3
+    import subprocess
+    import tempfile
+
+    root = CORPORA / name
+    db = tempfile.mkdtemp(prefix="refs-gtags-")
+    t0 = time.perf_counter()
+    subprocess.run(["gtags", "--skip-unreadable", "-q", db], cwd=root, check=True)
+    print(f"{name}: gtags {time.perf_counter() - t0:.0f} s", flush=True)
+    env = {**os.environ, "GTAGSROOT": str(root), "GTAGSDBPATH": db}
+    conn = sqlite3.connect(index)
+    c_files = {p for (p,) in conn.execute("SELECT path FROM files WHERE language IN "
+                                          "('c', 'cpp', 'c-header', 'cuda', 'objc', 'objcpp', 'metal')")}
+    funcs = sorted(set(conn.execute("SELECT path, name, qualname FROM symbols WHERE kind = 'function' AND "
+                                    "flags NOT LIKE '%declaration%'")))
+    funcs = [f for f in funcs if f[0] in c_files]
+    rng = random.Random(seed)
+    rng.shuffle(funcs)
+    listed = found = sampled = 0
+    per: list[float] = []
+    misses: list[str] = []
+    for path, fname, qual in funcs:
+        if sampled >= functions:
+            break
+        out = subprocess.run(["global", "-rx", fname], env=env, cwd=root, capture_output=True, text=True).stdout
+        theirs = {line.split()[2] for line in out.splitlines() if len(line.split()) > 2} & c_files
+        theirs.discard(path)
+        if not theirs:
+            continue
+        sampled += 1
+        ours = {p for (p,) in conn.execute("SELECT DISTINCT path FROM refs WHERE target = ?", (qual,))}
+        hit = theirs & ours
+        listed += len(theirs)
+        found += len(hit)
+        per.append(len(hit) / len(theirs))
+        if len(hit) < len(theirs) and len(misses) < show:
+            missing = sorted(theirs - ours)
+            misses.append(f"  {qual} ({path}): {len(hit)}/{len(theirs)}; e.g. not in ours: {', '.join(missing[:3])}")
+    print(f"{name}: {sampled} functions (seed {seed}) with references in Global; of the {listed} (function, "
+          f"file) pairs Global lists, docatlas's used-by has {found} ({found / max(1, listed):.1%}); mean per "
+          f"function {sum(per) / max(1, len(per)):.1%}")
+    for m in misses:
+        print(m)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("corpora", nargs="+")
@@ -159,8 +211,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--show", type=int, default=40)
+    ap.add_argument("--c-index", default="", help="compare C/C++ against GNU Global, using this docatlas index")
+    ap.add_argument("--functions", type=int, default=200)
     args = ap.parse_args()
     sys.setrecursionlimit(10000)
+    if args.c_index:
+        for name in args.corpora:
+            compare_c(name, args.c_index, args.functions, args.seed, args.show)
+        return
     total = {"counted": 0, "answered": 0, "agree": 0}
     for name in args.corpora:
         for k, v in compare(name, args.sample, args.seed, args.jobs, args.show).items():
