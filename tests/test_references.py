@@ -160,3 +160,21 @@ def test_c_names_resolve_through_the_include_closure_and_ambiguity_is_counted() 
     assert [(r[1], r[2], r[3], r[5]) for r in model.refs.outgoing["c/k.cu"]] == [(2, 20, "call", "c/k.cu")]
     assert model.refs.ambiguous["d/other.cpp"] == 1  # two `helper`s defined, neither included nor beside it
     assert [(tl.test, tl.uses) for tl in model.tested_by["a/util.h"]] == [("a/util_test.cpp", 3)]
+
+
+def test_search_puts_the_most_used_definition_first(make_repo, tmp_path, capsys) -> None:
+    import json
+
+    from docatlas.cli import main
+
+    repo = make_repo({**TORCHLIKE,
+                      "torch/ao/quantized/linear.py": "class Linear:\n    pass\n",
+                      "torch/ao/quantized/__init__.py": "",
+                      # more central (imported by three files) but never used
+                      **{f"torch/ao/user{i}.py": "import torch.ao.quantized.linear\n" for i in range(3)}})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["search", "Linear", "-o", str(out), "--kind", "class", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [h["path"] for h in hits][:2] == ["torch/nn/modules/linear.py", "torch/ao/quantized/linear.py"]
