@@ -178,3 +178,9 @@ def test_search_puts_the_most_used_definition_first(make_repo, tmp_path, capsys)
     assert main(["search", "Linear", "-o", str(out), "--kind", "class", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert [h["path"] for h in hits][:2] == ["torch/nn/modules/linear.py", "torch/ao/quantized/linear.py"]
+
+
+def test_package_api_follows_star_imports_and_their_all() -> None:
+    api = _refs(TORCHLIKE).package_api["torch/nn/__init__.py"]
+    assert {"Linear", "Module", "Parameter"} <= set(api)
+    assert "Bilinear" not in api  # not in `modules.__all__`

@@ -42,6 +42,7 @@ class RefIndex:
     ambiguous: dict[str, int] = field(default_factory=dict)  # C family: uses with several candidates, per file
     interfaces: dict[str, bytes] = field(default_factory=dict)  # path -> digest of `interface` (for `update`)
     import_tests_of: dict[str, list[Any]] = field(default_factory=dict)  # `tests_of` from imports alone
+    package_api: dict[str, tuple[str, ...]] = field(default_factory=dict)  # `__init__` -> names (`package_api`)
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
@@ -168,6 +169,21 @@ class PyResolver:
             if hit:
                 return ("m", hit)
         return None
+
+    def package_api(self, path: str) -> tuple[str, ...]:
+        """A package's public names when its `__init__` has no `__all__`: the definitions, names imported from
+        modules and aliases it binds (not modules it imports), then what its star imports bring (their
+        `__all__`, else their public names, transitively), in that order."""
+        m = self.mod(path)
+        if m is None:
+            return ()
+        names = [n for n, cands in m.scopes.get("", {}).items() if not n.startswith("_")
+                 and any(b[2] in ("def", "from", "alias") for b in cands)]
+        for star in m.stars:
+            target = self.find_module(path, star[3], star[5])
+            if target is not None and target[0] == "m":
+                names += sorted(self.public_names(target[1]))
+        return tuple(dict.fromkeys(names))
 
     def public_names(self, path: str) -> frozenset[str]:
         """What `from path import *` binds: `__all__` when the module has one, else its public names."""
@@ -430,6 +446,8 @@ def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]
         result.counts[path] = counts
         if out:
             result.outgoing[path] = out
+        if path.endswith(("/__init__.py", "/__init__.pyi")):
+            result.package_api[path] = resolver.package_api(path)
     _fill_incoming(result)
     return result
 
@@ -481,7 +499,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
     index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
     new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
-                   interfaces={**old.interfaces, **faces})
+                   interfaces={**old.interfaces, **faces}, package_api=dict(old.package_api))
     rewritten: set[str] | None = set()
     for langs, changed in ((PY_LANGS, py_edited), (C_LANGS, c_edited)):
         if not changed:
@@ -507,6 +525,8 @@ def update(model: Any, edited: list[str]) -> set[str]:
                 new.counts[p] = counts
                 if out:
                     new.outgoing[p] = out
+                if p.endswith(("/__init__.py", "/__init__.pyi")):
+                    new.package_api[p] = resolver.package_api(p)
         else:
             c_refs(model, new, redo)
     _fill_incoming(new)
