@@ -184,3 +184,11 @@ def test_package_api_follows_star_imports_and_their_all() -> None:
     api = _refs(TORCHLIKE).package_api["torch/nn/__init__.py"]
     assert {"Linear", "Module", "Parameter"} <= set(api)
     assert "Bilinear" not in api  # not in `modules.__all__`
+
+
+def test_a_test_named_after_its_target_comes_first() -> None:
+    from docatlas.link.references import named_after
+
+    assert named_after("c10/test/util/irange_test.cpp", "c10/util/irange.h")
+    assert named_after("test/nn/test_linear.py", "torch/nn/modules/linear.py")
+    assert not named_after("test/test_nn.py", "torch/nn/modules/linear.py")

@@ -466,8 +466,8 @@ def attach(model: Any, index: Any) -> None:
     """Resolve every file's references into `model.refs`, and let them say which test code exercises which
     files: test code (a test file, a test helper, or a file of a test suite's own import root such as Django's
     `tests/`, e.g. its models) that uses a file's definitions (directly, or through re-exports and attribute
-    chains) tests it, with the number of uses; `tested_by` is ordered by uses, then direct import, then
-    rank."""
+    chains) tests it, with the number of uses; `tested_by` puts test files named after their target first
+    (`named_after`), then orders by uses, then direct import, then rank."""
     from docatlas.link.resolve import PY_LANGS
 
     t0 = time.perf_counter()
@@ -589,9 +589,18 @@ def _test_links(model: Any, index: Any) -> None:
                     max(prev.uses, tl.uses))
     rank = model.rank
     model.tested_by = {
-        target: sorted(by_test.values(), key=lambda tl: (-tl.uses, (tl.test, target) not in direct,
-                                                         -rank.get(tl.test, 0.0), tl.test))
+        target: sorted(by_test.values(), key=lambda tl: (not named_after(tl.test, target), -tl.uses,
+                                                         (tl.test, target) not in direct, -rank.get(tl.test, 0.0),
+                                                         tl.test))
         for target, by_test in sorted(tested_by.items())}
+
+
+def named_after(test: str, target: str) -> bool:
+    """Whether a test file is named after the file it tests (`irange_test.cpp`, `test_linear.py` for
+    `irange.h`, `linear.py`): the most direct evidence that it tests that file."""
+    stem = target.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    name = test.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    return bool(stem) and name in (f"test_{stem}", f"{stem}_test", f"{stem}_tests", f"test{stem}", f"{stem}test")
 
 
 # -- C, C++, CUDA ---------------------------------------------------------------------------------------
