@@ -192,3 +192,9 @@ def test_a_test_named_after_its_target_comes_first() -> None:
     assert named_after("c10/test/util/irange_test.cpp", "c10/util/irange.h")
     assert named_after("test/nn/test_linear.py", "torch/nn/modules/linear.py")
     assert not named_after("test/test_nn.py", "torch/nn/modules/linear.py")
+
+
+def test_a_name_bound_twice_in_a_body_resolves_to_the_binding_before_the_use() -> None:
+    files = {"m.py": "def f():\n    class A:\n        pass\n    A()\n    class A:\n        pass\n    A()\n"}
+    got = [(r[1], r[7]) for r in _refs(files).outgoing["m.py"]]
+    assert got == [(4, 2), (7, 5)]

@@ -98,8 +98,9 @@ class PyResolver:
         self._public: dict[str, frozenset[str]] = {}
         self._mro: dict[tuple[str, str], list[tuple[str, str]] | None] = {}
         self._partial: dict[tuple[str, str], list[tuple[str, str]]] = {}  # MROs with an unresolved base
-        self._chain: dict[tuple[str, str, str], list[Value | None]] = {}
+        self._chain: dict[tuple[str, str, str, int], list[Value | None]] = {}
         self._busy: set[Any] = set()
+        self._multi: dict[str, set[tuple[str, str]]] = {}
 
     # -- modules ---------------------------------------------------------------------------------
     def mod(self, path: str) -> _Module | None:
@@ -316,12 +317,16 @@ class PyResolver:
         return bool(values) and values[-1] == EXTERNAL
 
     # -- uses ------------------------------------------------------------------------------------
-    def head(self, path: str, scope: str, name: str) -> Value | None:
+    def head(self, path: str, scope: str, name: str, line: int = 0) -> Value | None:
+        """The value of `name` used in `scope` at `line`: inside a function or class body the bindings made
+        before that line count (the body runs in order); at module level every binding (functions run later)."""
         m = self.mod(path)
         if m is None:
             return None
         if scope:
             cands = m.scopes.get(scope, {}).get(name)
+            if cands and line:
+                cands = [b for b in cands if b[7] < line] or cands
             if cands:
                 return self._choose(path, _effective(cands), scope)
             if scope in m.symbols and m.symbols[scope].kind == "class":
@@ -333,10 +338,23 @@ class PyResolver:
             return EXTERNAL
         return value
 
-    def chain(self, path: str, scope: str, text: str) -> list[Value | None]:
-        """The value of each prefix of a dotted chain used in `scope` of `path` (None from the first part
-        that cannot be resolved on)."""
-        key = (path, scope, text)
+    def _scoped(self, path: str) -> set[tuple[str, str]]:
+        """(scope, name) of the names bound more than once in a function or class body: only their uses
+        depend on the line."""
+        m = self.mod(path)
+        if m is None:
+            return set()
+        found = self._multi.get(path)
+        if found is None:
+            found = self._multi[path] = {(s, n) for s, names in m.scopes.items() if s
+                                         for n, c in names.items() if len(c) > 1}
+        return found
+
+    def chain(self, path: str, scope: str, text: str, line: int = 0) -> list[Value | None]:
+        """The value of each prefix of a dotted chain used in `scope` of `path` at `line` (None from the first
+        part that cannot be resolved on)."""
+        line = line if scope and (scope, text.split(".", 1)[0]) in self._scoped(path) else 0
+        key = (path, scope, text, line)
         found = self._chain.get(key)
         if found is not None:
             return found
@@ -348,7 +366,7 @@ class PyResolver:
         elif head == "<super>":
             value = ("s", path, scope)
         else:
-            value = self.head(path, scope, head)
+            value = self.head(path, scope, head, line)
         values: list[Value | None] = [value]
         for part in parts[1:]:
             value = self.attr(value, part) if value is not None else None
@@ -397,7 +415,7 @@ class PyResolver:
                 values = [v]
                 names = [name]
             else:
-                values = self.chain(path, scope, chain)
+                values = self.chain(path, scope, chain, pos[0])
                 names = chain.split(".")
             last = values[-1]
             if last is None:
