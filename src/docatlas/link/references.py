@@ -43,6 +43,9 @@ class RefIndex:
     interfaces: dict[str, bytes] = field(default_factory=dict)  # path -> digest of `interface` (for `update`)
     import_tests_of: dict[str, list[Any]] = field(default_factory=dict)  # `tests_of` from imports alone
     package_api: dict[str, tuple[str, ...]] = field(default_factory=dict)  # `__init__` -> names (`package_api`)
+    # C-family definitions by name: (path, qualname, line, declaration), so that `update` need not read every
+    # C-family file's facts again
+    c_defs: dict[str, list[tuple[str, str, int, bool]]] = field(default_factory=dict)
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
@@ -517,14 +520,17 @@ def update(model: Any, edited: list[str]) -> set[str]:
     index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
     new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
-                   interfaces={**old.interfaces, **faces}, package_api=dict(old.package_api))
+                   interfaces={**old.interfaces, **faces}, package_api=dict(old.package_api),
+                   c_defs=old.c_defs)
     rewritten: set[str] | None = set()
     for langs, changed in ((PY_LANGS, py_edited), (C_LANGS, c_edited)):
         if not changed:
             continue
         if any(old.interfaces.get(p) != faces[p] for p in changed):
-            redo = [p for p in files if files[p].language in langs]
+            redo = [p for p in files if model.summary(p).language in langs]
             rewritten = None
+            if langs is C_LANGS:
+                new.c_defs = {}
         else:
             sources = {r[0] for p in changed for r in old.incoming.get(p, ())}
             redo = sorted(sources | set(changed))
@@ -635,12 +641,24 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     from docatlas.link.resolve import C_LANGS
 
     files = model.files
-    cfiles = [p for p in files if files[p].language in C_LANGS]
-    defs: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
-    for p in cfiles:
-        for s in files[p].symbols:
-            if s.kind in _C_DEF_KINDS:
-                defs[s.name].append((p, s.qualname, s.line, "declaration" in s.flags))
+    cfiles = [p for p in files if model.summary(p).language in C_LANGS]
+    if paths is None or not result.c_defs:
+        defs: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
+        for p in cfiles:
+            _add_defs(defs, p, files[p])
+        result.c_defs = dict(defs)
+    else:  # the same names as before (`interface`); the redone files' lines may have moved
+        redo = set(paths)
+        defs = defaultdict(list)
+        for name, before in result.c_defs.items():
+            kept = [c for c in before if c[0] not in redo]
+            if kept:
+                defs[name] = kept
+        for p in sorted(redo):
+            _add_defs(defs, p, files[p])
+        for entries in defs.values():
+            entries.sort(key=lambda c: (c[0], c[2]))
+        result.c_defs = dict(defs)
     includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
                 for p in cfiles}
     for path in cfiles if paths is None else paths:
@@ -677,6 +695,12 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             result.ambiguous[path] = ambiguous
         if out:
             result.outgoing[path] = out
+
+
+def _add_defs(defs: dict[str, list[tuple[str, str, int, bool]]], path: str, facts: FileFacts) -> None:
+    for s in facts.symbols:
+        if s.kind in _C_DEF_KINDS:
+            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags))
 
 
 def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
