@@ -178,6 +178,7 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> No
     rng = random.Random(seed)
     rng.shuffle(funcs)
     listed = found = sampled = 0
+    u_listed = u_found = u_sampled = 0
     per: list[float] = []
     misses: list[str] = []
     for path, fname, qual in funcs:
@@ -186,6 +187,11 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> No
         out = subprocess.run(["global", "-rx", fname], env=env, cwd=root, capture_output=True, text=True).stdout
         theirs = {line.split()[2] for line in out.splitlines() if len(line.split()) > 2} & c_files
         theirs.discard(path)
+        # a file declaring or defining the name (a header's prototype) is a definition site, not a use
+        defining = {p for (p,) in conn.execute("SELECT DISTINCT path FROM symbols WHERE name = ?", (fname,))}
+        theirs -= defining
+        unique = len({q for (q,) in conn.execute("SELECT DISTINCT qualname FROM symbols WHERE name = ?",
+                                                 (fname,))}) == 1
         if not theirs:
             continue
         sampled += 1
@@ -194,12 +200,18 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> No
         listed += len(theirs)
         found += len(hit)
         per.append(len(hit) / len(theirs))
+        if unique:
+            u_sampled += 1
+            u_listed += len(theirs)
+            u_found += len(hit)
         if len(hit) < len(theirs) and len(misses) < show:
             missing = sorted(theirs - ours)
             misses.append(f"  {qual} ({path}): {len(hit)}/{len(theirs)}; e.g. not in ours: {', '.join(missing[:3])}")
     print(f"{name}: {sampled} functions (seed {seed}) with references in Global; of the {listed} (function, "
           f"file) pairs Global lists, docatlas's used-by has {found} ({found / max(1, listed):.1%}); mean per "
-          f"function {sum(per) / max(1, len(per)):.1%}")
+          f"function {sum(per) / max(1, len(per)):.1%} (files declaring or defining the name left out of "
+          f"Global's list); for the {u_sampled} whose name has one qualified name in the repository: "
+          f"{u_found}/{u_listed} ({u_found / max(1, u_listed):.1%})")
     for m in misses:
         print(m)
 
