@@ -229,6 +229,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
                         "def test_again():\n    pass\n", False),  # a new test case
     ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),
     ("csrc/util.h", "#pragma once\n// Helpers, documented.\nint helper(int x);\n", True),
+    # references: a test that uses its target more (its Testing entry and the target's Used By change), a body
+    # that calls one more definition, a C test calling the helper again, a call moved down a line
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n"
+                        "    assert alpha() + alpha() == 2\n", True),
+    ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha() + alpha()\n", True),
+    ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
+                           "  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n", True),
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n\n    assert alpha() == 1\n", True),
 ])
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
 def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:
