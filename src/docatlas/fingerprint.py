@@ -12,7 +12,6 @@ from pathlib import Path
 
 from docatlas import __version__
 
-
 # Rooms that only read a finished build (the HTML server, the MCP server): their code makes no facts or pages, so
 # editing it must not invalidate every cached fact and page signature.
 _READERS = frozenset({"serve", "agent"})
