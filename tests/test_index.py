@@ -115,7 +115,10 @@ def test_schema_and_contents(built: Path) -> None:
         "SELECT path, category, target FROM imports").fetchall()
     assert conn.execute("SELECT count(*) FROM test_links WHERE target = 'pkg/compiler.py' "
                         "AND test_path = 'tests/test_compiler.py'").fetchone()[0] == 1
-    assert conn.execute("SELECT count(*) FROM facts_cache").fetchone()[0] == 4
+    cache = sqlite3.connect(schema.cache_path(built))
+    assert cache.execute("SELECT count(*) FROM facts_cache").fetchone()[0] == 4
+    private = "SELECT count(*) FROM sqlite_master WHERE name IN ('facts_cache', 'link_state', 'search_content')"
+    assert not conn.execute(private).fetchone()[0]
     assert {r[0] for r in conn.execute("SELECT path FROM folders")} == {"", "pkg", "tests"}
 
 
