@@ -66,7 +66,10 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
                       f"which end inside line 1 ({limit}). {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
-    return {"mode": "embedded", "link": link, "text": shown, "fence": fence_for(shown), "notice": notice}
+    n = shown.count("\n")
+    lines = f"{n:,} line{'s' if n != 1 else ''}" + (f" of {total_lines:,}" if notice else "")
+    return {"mode": "embedded", "link": link, "text": shown, "fence": fence_for(shown), "notice": notice,
+            "lines": lines}
 
 
 def _finding_rows(findings: Iterable[Finding], page: str, path: str) -> list[dict[str, Any]]:
