@@ -53,6 +53,9 @@ class FileSummary(Record):
     symbols_key: str  # what keyword lists show of it: its symbols' kinds, names and lines (anchors follow)
     groups: tuple[tuple[str, int], ...]  # symbols per keyword group ("Classes", "Nested Functions" ...)
     diagnostics: tuple[Diagnostic, ...]
+    # keywords defined more than once in the file (overloads, redefinitions), with their count: with `keywords`
+    # and the group names this bounds the bytes of the file's entries on keyword pages (`render.keywords`)
+    repeats: tuple[tuple[str, int], ...] = ()
 
 
 def summarize(facts: FileFacts) -> FileSummary:
@@ -65,4 +68,6 @@ def summarize(facts: FileFacts) -> FileSummary:
         symbols_key=hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(),
         groups=tuple(sorted(Counter(keyword_group(s) for s in symbols).items())),
         diagnostics=facts.diagnostics,
+        repeats=tuple(sorted((k, n) for k, n in Counter(s.qualname for s in symbols if is_keyword(s)).items()
+                             if n > 1)),
     )

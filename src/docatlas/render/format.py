@@ -241,11 +241,22 @@ def structure_lines(tree: list[SymbolRow], src_base: str) -> str:
     return "\n".join(lines)
 
 
-def keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]]) -> str:
+def keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]],
+                  cuts: dict[str, int] | None = None) -> str:
     """A letter page's list, one line per keyword with its definitions: built here rather than in the template,
-    for the reason `structure_lines` is (a letter of PyTorch's keyword index has 13,000 lines)."""
-    return "".join(f"- **{code(k)}**: " + ", ".join(f"[{e['kind']} in `{e['path']}`]({e['link']})" for e in entries[k])
-                   + "\n" for k in keys)
+    for the reason `structure_lines` is (a letter of PyTorch's keyword index has 13,000 lines). A keyword in
+    `cuts` lists only that many definitions (path order), and says how many more there are and where."""
+    lines = []
+    for k in keys:
+        found = entries[k]
+        shown = found if not cuts or k not in cuts else found[: cuts[k]]
+        text = f"- **{code(k)}**: " + ", ".join(f"[{e['kind']} in `{e['path']}`]({e['link']})" for e in shown)
+        if len(shown) < len(found):
+            text += (f", … and {len(found) - len(shown):,} more definitions, not listed: this line is in path "
+                     f"order and bounded in size; {code(f'docatlas search {k!r} --limit {len(found) + 20}')} "
+                     f"lists them all")
+        lines.append(text + "\n")
+    return "".join(lines)
 
 
 def subtree_keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]]) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
+from docatlas.render import bounds as B
 from docatlas.render.format import Page, file_anchors, lazy_page
 from docatlas.summary import is_keyword
 
@@ -71,9 +72,33 @@ def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
     return lazy_page(page, "folder_sub.md.j2", inputs, lambda: _folder_sub_context(model, cfg, folder, page, files))
 
 
+def _sub_bound(model: RepoModel, files: Iterable[str]) -> int:
+    """An upper bound of the bytes a `sub.md` list of `files` takes (`render.bounds`): per definition a line
+    with its kind, path, link and line number; per keyword (counted once per file) a heading."""
+    total = 0
+    for p in files:
+        summary = model.summary(p)
+        if not summary.keywords:
+            continue
+        one = B.file_entry_bound(p, summary, 0) + len(str(summary.lines)) + len("- in [``]() (line )\n")
+        repeats = dict(summary.repeats)
+        for k in summary.keywords:
+            total += one * repeats.get(k, 1) + 3 * B.text_bound(k) + 12
+    return total
+
+
+def _too_long(model: RepoModel, cfg: Config, files: list[str]) -> str:
+    """Why one `sub.md` cannot list the keywords of `files` ("" when it can): more than `list_limit`, or
+    more bytes than a Git host renders on one page."""
+    if keyword_count(model, files) > cfg.list_limit:
+        return "count"
+    return "bytes" if _sub_bound(model, files) > B.LIST_BUDGET else ""
+
+
 def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, files: list[str]) -> dict[str, Any]:
     total = keyword_count(model, files)
-    split = total > cfg.list_limit
+    why = _too_long(model, cfg, files)
+    split = bool(why)
     subfolders = []
     fold = model.folders[folder]
     if split:
@@ -81,7 +106,8 @@ def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, f
             subfolders.append({"name": s.rsplit("/", 1)[-1], "count": keyword_count(model, model.subtree_files(s)),
                                "link": P.url_quote(P.rel(page, P.folder_page(s, "sub.md")))})
     listed = fold.files if split else files
-    direct_cut = split and keyword_count(model, listed) > cfg.list_limit
+    direct_why = _too_long(model, cfg, listed) if split else ""
+    direct_cut = bool(direct_why)
     kw_pages = []
     entries: dict[str, list[dict[str, str]]] = {}
     if direct_cut:
@@ -92,6 +118,7 @@ def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, f
     keys = sorted(entries, key=lambda k: (k.lower(), k))
     return {"folder": folder, "files": len(files), "entries": entries, "keys": keys, "split": split, "total": total,
             "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "limit": cfg.list_limit,
+            "why": why, "direct_why": direct_why,
             "index_link": "./index.md", "doc_link": "./doc.md"}
 
 
@@ -100,11 +127,56 @@ def _letter(name: str) -> str:
     return c if c.isascii() and c.isalnum() else "_"
 
 
-def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
-    """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page.
+_DEPTH = 2  # keyword list pages are at most two folders deep (`_keywords/T/to.md`): bounds assume that
 
-    Which pages exist follows from the keyword names alone; their link lists are built only for pages
-    whose inputs changed.
+
+def _bounds(model: RepoModel, files: Iterable[str]) -> dict[str, int]:
+    """keyword -> an upper bound of its line's bytes on a keyword page (`render.bounds`), from summaries."""
+    line: dict[str, int] = {}
+    for p in files:
+        summary = model.summary(p)
+        if not summary.keywords:
+            continue
+        base = B.file_entry_bound(p, summary, _DEPTH) + len("sym-")
+        repeats = dict(summary.repeats) if summary.repeats else {}
+        for k in summary.keywords:
+            n = line.get(k)
+            if n is None:
+                n = B.line_start(k)
+            line[k] = n + (base + len(k)) * repeats.get(k, 1)
+    return line
+
+
+def _cuts(model: RepoModel, files: list[str], line: dict[str, int]) -> dict[str, int]:
+    """keyword -> how many of its definitions its line lists, for the (rare) keywords whose line would pass
+    `bounds.KEYWORD_BUDGET`; their definitions are listed in path order."""
+    over = {k for k, n in line.items() if n > B.KEYWORD_BUDGET}
+    if not over:
+        return {}
+    entries: dict[str, list[int]] = defaultdict(list)
+    for p in files:
+        summary = model.summary(p)
+        mine = over & summary.keywords
+        if not mine:
+            continue
+        base = B.file_entry_bound(p, summary, _DEPTH)
+        repeats = dict(summary.repeats)
+        for k in mine:
+            entries[k].extend([base + B.anchor_bound(k)] * repeats.get(k, 1))
+    return {k: B.cut_count(k, entries[k], B.KEYWORD_BUDGET) for k in sorted(over)}
+
+
+def _shown(k: str, line: dict[str, int], cuts: dict[str, int]) -> int:
+    return line[k] if k not in cuts else B.KEYWORD_BUDGET
+
+
+def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
+    """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page; a letter whose
+    list would pass the page budget (`render.bounds`) is a table of contents of `_keywords/<letter>/<prefix>.md`
+    pages, split by a longer and longer prefix until each fits.
+
+    Which pages exist follows from the keyword names and the files' summaries alone; their link lists are
+    built only for pages whose inputs changed.
     """
     by_letter: dict[str, set[str]] = defaultdict(set)  # letter -> its keywords (sorted only where shown)
     digests: dict[str, Any] = {}  # letter -> digest of what the files with keywords under it list
@@ -128,28 +200,46 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
                 h.update(key)
                 letter_files[letter].append(path)
     total = sum(map(len, by_letter.values()))
-    split = total > cfg.list_limit
+    line = _bounds(model, model.files)
+    cuts = _cuts(model, list(model.files), line)
+    split = total > cfg.list_limit or sum(_shown(k, line, cuts) for k in line) > B.LIST_BUDGET
 
     def ordered(letter: str) -> list[str]:
         return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
 
-    def letter_entries(letter: str) -> dict[str, Any]:
-        keys = ordered(letter)
-        found = keyword_entries(model, letter_files[letter], "_keywords/_.md", by_letter[letter])
-        return {"letter": letter, "keys": keys, "index_link": "../keywords.md",
-                "entries": {k: found[k] for k in keys}}
+    def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str]) -> dict[str, Any]:
+        found = keyword_entries(model, letter_files[letter], page, set(keys))
+        return {"letter": title, "keys": keys, "index_link": links["index"], "letter_link": links.get("letter", ""),
+                "entries": {k: found[k] for k in keys}, "cuts": {k: cuts[k] for k in keys if k in cuts}}
 
     pages: dict[str, Page] = {}
     sections = []
     for letter in sorted(by_letter):
-        if split:
-            sub_page = f"_keywords/{letter}.md"
-            inputs = f"{cfg.list_limit}:{letter}:{digests[letter].hexdigest()}"
-            pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", inputs,
-                                    functools.partial(letter_entries, letter))
-            sections.append({"letter": letter, "count": len(by_letter[letter]), "link": f"./_keywords/{letter}.md"})
-        else:
+        if not split:
             sections.append({"letter": letter, "count": len(by_letter[letter]), "keys": ordered(letter)})
+            continue
+        sub_page = f"_keywords/{letter}.md"
+        digest = digests[letter].hexdigest()
+        keys = ordered(letter)
+        plan = B.plan_pages(keys, lambda k: _shown(k, line, cuts), B.LIST_BUDGET)
+        sections.append({"letter": letter, "count": len(by_letter[letter]), "link": f"./_keywords/{letter}.md"})
+        if len(plan) == 1:
+            inputs = f"{cfg.list_limit}:{letter}:{digest}"
+            pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", inputs, functools.partial(
+                letter_entries, letter, keys, sub_page, letter, {"index": "../keywords.md"}))
+            continue
+        toc = []
+        for name, part in plan:
+            leaf = f"_keywords/{letter}/{name}.md"
+            inputs = f"{cfg.list_limit}:{leaf}:{digest}"
+            pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", inputs, functools.partial(
+                letter_entries, letter, part, leaf, f"{letter}, `{name}`",
+                {"index": "../../keywords.md", "letter": f"../{letter}.md"}))
+            toc.append({"name": name, "link": P.url_quote(f"./{letter}/{name}.md"), "count": len(part),
+                        "first": part[0], "last": part[-1]})
+        toc_ctx = {"letter": letter, "toc": toc, "index_link": "../keywords.md", "count": len(keys)}
+        pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2", f"{cfg.list_limit}:{letter}:{toc!r}",
+                                    functools.partial(dict, toc_ctx))
     # split, the front page lists letters and counts; whole, every entry (then its inputs are every file's facts)
     inputs = f"{cfg.list_limit}:{model.name}:{len(model.files)}:" + (
         repr([(s["letter"], s["count"]) for s in sections]) if split else keywords_digest(model, model.files))

@@ -1,0 +1,74 @@
+"""Page size bounds: keyword pages split by prefix (with a table of contents) and long keyword lines cut, so
+that no page passes what a Git host renders; the bounds are planned from summaries and must hold on the text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from docatlas.cli import main
+from docatlas.render import bounds as B
+
+
+def _size(k: str) -> int:
+    return 100
+
+
+def test_plan_pages_splits_by_prefix_until_each_fits() -> None:
+    keys = sorted([f"torch{i}" for i in range(30)] + [f"tensor{i}" for i in range(5)] + ["T", "t", "T::x"],
+                  key=lambda k: (k.lower(), k))
+    plan = B.plan_pages(keys, _size, budget=1000)
+    names = [name for name, _ in plan]
+    assert len(set(names)) == len(names)
+    assert all(sum(map(_size, part)) <= 1000 for _, part in plan)
+    assert sorted(k for _, part in plan for k in part) == sorted(keys)
+    assert all(re.fullmatch(r"[a-z0-9_]+(-\d+)?", n) for n in names)  # safe, case-free file names
+    # `T` and `t` cannot be told apart by any prefix: they share a page; 30 `torch<i>` go deeper than `to`
+    assert any(part == ["T", "t"] for _, part in plan)
+    assert {"torch1", "torch2"} <= {n for n in names}
+
+
+def test_plan_pages_numbers_pages_of_keys_no_prefix_tells_apart() -> None:
+    keys = [f"a{c}" for c in "+-*/<>=!%^&|~"]  # every one reads `a_`
+    plan = B.plan_pages(keys, _size, budget=500)
+    assert [n for n, _ in plan] == ["a_-1", "a_-2", "a_-3"]
+    assert [k for _, part in plan for k in part] == keys
+    assert B.plan_pages(keys[:3], _size, budget=500) == [("", keys[:3])]
+
+
+def test_keyword_pages_stay_within_their_budget(make_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"pkg/mod{i:02d}.py": "".join(f"def {w}_{j}():\n    pass\n\n\n" for w in ("take", "tally", "zip")
+                                          for j in range(8)) + "def shared():\n    pass\n"
+             for i in range(40)}
+    repo = make_repo(files)
+    monkeypatch.setattr(B, "LIST_BUDGET", 6000)
+    monkeypatch.setattr(B, "KEYWORD_BUDGET", 2000)
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    letters = sorted(p.relative_to(out).as_posix() for p in (out / "_keywords").rglob("*.md"))
+    assert "_keywords/T.md" in letters and any(p.startswith("_keywords/T/") for p in letters)
+    for page in letters:
+        text = (out / page).read_text(encoding="utf-8")
+        listed = "".join(line + "\n" for line in text.splitlines() if line.startswith("- **"))
+        assert len(listed.encode()) <= 6000, page  # the bound planned from summaries holds on the text
+        for link in re.findall(r"\]\((\.[^)#]*)", text):
+            assert (out / page).parent.joinpath(link).resolve().is_file(), (page, link)
+    toc = (out / "_keywords/T.md").read_text(encoding="utf-8")
+    assert "| Page | Keywords | From | To |" in toc
+    # every `take_*`/`tally_*` keyword is listed exactly once over the leaf pages
+    listed = [m for p in letters if p.startswith("_keywords/T/")
+              for m in re.findall(r"^- \*\*`([^`]+)`\*\*", (out / p).read_text(), re.M)]
+    assert sorted(listed) == sorted(f"{w}_{j}" for w in ("take", "tally") for j in range(8))
+    # `shared` is defined in 40 files: its line is cut, says how many more and how to find them
+    shared = (out / "_keywords/S.md").read_text(encoding="utf-8")
+    line = next(ln for ln in shared.splitlines() if ln.startswith("- **`shared`**"))
+    shown = line.count("[function in")
+    assert 0 < shown < 40
+    assert f"… and {40 - shown:,} more definitions, not listed" in line
+    assert "docatlas search 'shared' --limit 60" in line
+    # the folder's subtree index would pass the budget too: it lists the files' own keyword pages instead
+    sub = (out / "pkg/sub.md").read_text(encoding="utf-8")
+    assert "too many keywords themselves for one page that a Git host still renders" in sub
+    assert "[`mod00.py_kw.md`](./mod00.py_kw.md)" in sub and "### `take_0`" not in sub
