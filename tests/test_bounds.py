@@ -72,3 +72,47 @@ def test_keyword_pages_stay_within_their_budget(make_repo, tmp_path: Path, monke
     sub = (out / "pkg/sub.md").read_text(encoding="utf-8")
     assert "too many keywords themselves for one page that a Git host still renders" in sub
     assert "[`mod00.py_kw.md`](./mod00.py_kw.md)" in sub and "### `take_0`" not in sub
+
+
+def _anchors_resolve(out: Path) -> int:
+    """Every `page#sym-...` link of every page points at an anchor that page holds; returns how many."""
+    anchors: dict[Path, set[str]] = {}
+    checked = 0
+    for page in out.rglob("*.md"):
+        for link, frag in re.findall(r"\]\((\.[^)#\s]*)#(sym-[^)\s]*)\)", page.read_text(encoding="utf-8")):
+            target = page.parent.joinpath(link).resolve()
+            if target not in anchors:
+                anchors[target] = set(re.findall(r'<a id="([^"]+)"></a>', target.read_text(encoding="utf-8")))
+            assert frag in anchors[target], (page, link, frag)
+            checked += 1
+    return checked
+
+
+def test_long_code_structure_continues_on_more_pages(make_repo, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from docatlas import summary
+    from docatlas.render import structure
+
+    body = "".join(f"def function_number_{i}(a, b, c):\n    \"\"\"Does step {i}.\"\"\"\n\n\n" for i in range(120))
+    repo = make_repo({"big.py": body, "small.py": "def tiny():\n    pass\n"})
+    monkeypatch.setattr(summary, "STRUCTURE_BUDGET", 4000)
+    monkeypatch.setattr(structure, "PART_BUDGET", 6000)
+    monkeypatch.setattr(B, "LIST_BUDGET", 6000)
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    parts = sorted(p.name for p in out.glob("big.py_docs-*.md"))
+    assert parts and not list(out.glob("small.py_docs-*.md"))
+    page = (out / "big.py_docs.md").read_text(encoding="utf-8")
+    assert "definitions (line order) are listed here; the list is too long for one page" in page
+    assert "[part 2](./big.py_docs-2.md): definitions " in page
+    rows = [len(re.findall(r'^- <a id="sym-', (out / n).read_text(), re.M)) for n in ["big.py_docs.md", *parts]]
+    assert sum(rows) == 120 and all(rows)
+    for name in parts:
+        listed = "".join(ln + "\n" for ln in (out / name).read_text().splitlines() if ln.startswith("- <a id="))
+        assert len(listed.encode()) <= 6000
+    assert _anchors_resolve(out) >= 2 * 120  # the file keyword page and the keyword index link every one
+    # shrunk below the budget, the continuation pages go (a rebuild that reuses the link stage too)
+    (repo / "big.py").write_text("".join(f"def f{i}():\n    pass\n" for i in range(3)))
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    assert not list(out.glob("big.py_docs-*.md"))
+    _anchors_resolve(out)

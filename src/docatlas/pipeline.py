@@ -100,9 +100,11 @@ def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[An
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
+    from docatlas.render.structure import render_structure_pages
 
     if kind == "file":
-        return [render_file_page(model, cfg, target), render_kw_page(model, target)]
+        return [render_file_page(model, cfg, target), render_kw_page(model, target),
+                *render_structure_pages(model, target)]
     if kind == "folder":
         return [render_folder_index(model, target), render_folder_doc(model, target),
                 render_folder_sub(model, cfg, target)]
@@ -295,8 +297,10 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, fresh)
-        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
+        # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
+        parts = tuple(f"{p}_docs-" for p in fresh)
+        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k) and not k.startswith(parts)}
+        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k) and not k.startswith(parts)}
         previous_clashes = cache.diagnostics(("render",))
     else:
         tasks = all_tasks(model)

@@ -28,6 +28,7 @@ def entry_base(path: str, depth: int) -> int:
     """Bytes of one definition of a file on a keyword page `depth` folders below the output root, without its
     kind and anchor: the path shown and the link to the file page."""
     link = P.url_quote("../" * depth + P.file_page(path))
+    link += "-99999"  # a continuation page of a long Code Structure (`render.structure.part_page`)
     return _ENTRY_SYNTAX + len(path.encode("utf-8", "surrogatepass")) + len(link.encode("utf-8", "surrogatepass"))
 
 

@@ -27,6 +27,7 @@ from docatlas.render.format import (
     symbol_counts,
     symbol_tree,
 )
+from docatlas.render.structure import part_page, part_summaries, structure_parts, symbol_parts
 from docatlas.summary import keyword_group
 
 IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "system": "system header",
@@ -112,7 +113,7 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     return {
         "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
         "extension": PurePosixPath(path).suffix or "(none)",
-        "tree": symbol_tree(facts.symbols, file_anchors(model, path)), "counts": symbol_counts(facts.symbols),
+        **_structure(model, path, page), "counts": symbol_counts(facts.symbols),
         "import_statements": len(facts.imports), "tests": tests, "test_ids": test_ids,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
@@ -123,6 +124,15 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
         "has_rules": facts.language in ("python", "python-stub"),
         "public": public, "exports": list(facts.exports),
     }
+
+
+def _structure(model: RepoModel, path: str, page: str) -> dict[str, Any]:
+    """The Code Structure rows this page holds, and the continuation pages of a long one (`render.structure`)."""
+    parts = structure_parts(model, path)
+    if parts is None:
+        return {"tree": symbol_tree(model.files[path].symbols, file_anchors(model, path)), "more_structure": []}
+    return {"tree": parts[0], "more_structure": part_summaries(model, path, page),
+            "structure_total": sum(map(len, parts))}
 
 
 def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:
@@ -221,9 +231,12 @@ def _kw_context(model: RepoModel, path: str) -> dict[str, Any]:
     doc = P.file_page(path)
     doc_link = P.url_quote(P.rel(page, doc))
     anchors = file_anchors(model, path)
+    elsewhere = symbol_parts(model, path)
+    part_links = {i: P.url_quote(P.rel(page, part_page(path, i))) for i in set(elsewhere.values())}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s, a in zip(facts.symbols, anchors, strict=True):
-        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{doc_link}#{a}", "line": s.line,
+        link = part_links[elsewhere[a]] if a in elsewhere else doc_link
+        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{link}#{a}", "line": s.line,
                                          "src": P.url_quote(P.source_link(page, path, s.line))})
     ordered = sorted(groups.items(), key=lambda kv: (kind_rank(group_kind(kv[0])), kv[0]))
     group_list = [(g, sorted(items, key=lambda i: (i["name"], i["line"]))) for g, items in ordered]

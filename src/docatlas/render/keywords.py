@@ -14,20 +14,23 @@ from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.render import bounds as B
 from docatlas.render.format import Page, file_anchors, lazy_page
+from docatlas.render.structure import part_page, symbol_parts
 from docatlas.summary import is_keyword
 
 
-def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]]:
-    """(qualname, kind, line, anchor) of a file's keyword-worthy symbols; nested locals and headings excluded.
+def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str, int]]:
+    """(qualname, kind, line, anchor, part) of a file's keyword-worthy symbols; nested locals and headings
+    excluded; `part` is the page of the file's Code Structure that holds the anchor (`render.structure`).
 
     Memoised on the model: every folder above a file asks for them again.
     """
-    memo: dict[str, list[tuple[str, str, int, str]]] = model.memo.setdefault("keywords", {})
+    memo: dict[str, list[tuple[str, str, int, str, int]]] = model.memo.setdefault("keywords", {})
     found = memo.get(path)
     if found is None:
         symbols = model.files[path].symbols
-        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, file_anchors(model, path), strict=True)
-                 if is_keyword(s)]
+        elsewhere = symbol_parts(model, path)
+        found = [(s.qualname, s.kind, s.line, a, elsewhere.get(a, 0))
+                 for s, a in zip(symbols, file_anchors(model, path), strict=True) if is_keyword(s)]
         memo[path] = found
     return found
 
@@ -48,9 +51,10 @@ def keyword_entries(model: RepoModel, files: Iterable[str], page: str,
         keywords = file_keywords(model, p)
         if not keywords:
             continue
-        link = P.url_quote(P.rel(page, P.file_page(p))) + "#"
-        for qualname, kind, line, anchor in keywords:
+        links = {0: P.url_quote(P.rel(page, P.file_page(p))) + "#"}
+        for qualname, kind, line, anchor, part in keywords:
             if only is None or qualname in only:
+                link = links.get(part) or links.setdefault(part, P.url_quote(P.rel(page, part_page(p, part))) + "#")
                 out[qualname].append({"path": p, "kind": kind, "line": str(line), "link": link + anchor})
     return out
 
