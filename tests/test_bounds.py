@@ -116,3 +116,25 @@ def test_long_code_structure_continues_on_more_pages(make_repo, tmp_path: Path,
     assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
     assert not list(out.glob("big.py_docs-*.md"))
     _anchors_resolve(out)
+
+
+def test_long_test_and_keyword_lists_are_cut_with_a_notice(make_repo, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from docatlas.render import file as file_pages
+
+    body = "import unittest\n\n\nclass T(unittest.TestCase):\n" + "".join(
+        f"    def test_{i}(self):\n        pass\n\n" for i in range(50))
+    repo = make_repo({"test_many.py": body})
+    monkeypatch.setattr(file_pages, "TESTS_BUDGET", 2000)
+    monkeypatch.setattr(file_pages, "KW_BUDGET", 2000)
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    page = (out / "test_many.py_docs.md").read_text(encoding="utf-8")
+    assert "Defines 50 tests in 1 test class" in page
+    shown = len(re.findall(r"^\| `test_many\.py::T::test_\d+` \|", page, re.M))
+    assert 0 < shown < 50
+    assert f"The first {shown} tests (line order) are listed; {50 - shown} more are not" in page
+    kw = (out / "test_many.py_kw.md").read_text(encoding="utf-8")
+    listed = len(re.findall(r"^- \*\*`[^`]+`\*\*: \[definition\]", kw, re.M))  # class T and 50 methods
+    assert 0 < listed < 51
+    assert f"{51 - listed} more definitions are not listed here" in kw
