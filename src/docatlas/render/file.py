@@ -11,12 +11,12 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
-from docatlas.extract import decode
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
 from docatlas.render.format import (
-    LIST_LIMIT,
+    SHOWN_PER_LIST,
+    Memo,
     Page,
     facts_key,
     fence_for,
@@ -29,6 +29,7 @@ from docatlas.render.format import (
 )
 from docatlas.render.structure import part_page, part_summaries, structure_parts, symbol_parts
 from docatlas.summary import keyword_group
+from docatlas.text import decode
 
 IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "system": "system header",
                  "compiled": "compiled extension", "namespace": "namespace package (folder)",
@@ -139,7 +140,7 @@ def read_source(cfg: Config, facts: FileFacts) -> str | None:
     return decode(data, facts.path, facts.language)[0]  # as the analysis read it (BOM, PEP 263 coding lines)
 
 
-def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
+def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     """The part of a file page computed from the file's own facts and path alone.
 
     It is left out of the page's signature (the facts digest stands for it) and built only when the page is
@@ -163,7 +164,7 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     return {
         "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
         "extension": PurePosixPath(path).suffix or "(none)",
-        **_structure(model, path, page), "counts": symbol_counts(facts.symbols),
+        **_structure(memo, model, path, page), "counts": symbol_counts(facts.symbols),
         "import_statements": len(facts.imports), "tests": tests,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
@@ -178,12 +179,13 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     }
 
 
-def _structure(model: RepoModel, path: str, page: str) -> dict[str, Any]:
+def _structure(memo: Memo, model: RepoModel, path: str, page: str) -> dict[str, Any]:
     """The Code Structure rows this page holds, and the continuation pages of a long one (`render.structure`)."""
-    parts = structure_parts(model, path)
+    parts = structure_parts(memo, model, path)
     if parts is None:
-        return {"tree": symbol_tree(model.files[path].symbols, file_anchors(model, path)), "more_structure": []}
-    return {"tree": parts[0], "more_structure": part_summaries(model, path, page),
+        return {"tree": symbol_tree(model.files[path].symbols, file_anchors(memo, model, path)),
+                "more_structure": []}
+    return {"tree": parts[0], "more_structure": part_summaries(memo, model, path, page),
             "structure_total": sum(map(len, parts))}
 
 
@@ -211,7 +213,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         import_rows.append({"r": r, "link": target, "label": IMPORT_LABELS.get(r.category, r.category)})
     importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
-                  "test": model.purposes[p].label == "test"} for p in importer_paths[:LIST_LIMIT]]
+                  "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
     related = related_files(model, path)
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
@@ -221,7 +223,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "related": related, "related_total": model.related_total.get(path, len(related)),
-        "importers_total": len(importer_paths), "list_limit": LIST_LIMIT, **_graph_facts(model, path, page),
+        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
@@ -237,7 +239,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         return P.url_quote(P.rel(page, P.file_page(p)))
 
     tested_by = []
-    for tl in model.tested_by.get(path, [])[:LIST_LIMIT]:
+    for tl in model.tested_by.get(path, [])[:SHOWN_PER_LIST]:
         tested_by.append({"path": tl.test, "link": link(tl.test), "names": list(tl.names), "via": tl.via,
                           "via_link": link(tl.via) if tl.via else "", "cases": list(tl.cases[:5]),
                           "more_cases": max(0, len(tl.cases) - 5),
@@ -263,28 +265,28 @@ def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
 
 
 
-def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
+def render_file_page(memo: Memo, model: RepoModel, cfg: Config, path: str) -> Page:
     facts = model.files[path]
     page = P.file_page(path)
     embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
     return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
-                late=lambda: {**file_local_context(model, path),
+                late=lambda: {**file_local_context(memo, model, path),
                               "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
 
 
-def render_kw_page(model: RepoModel, path: str) -> Page:
+def render_kw_page(memo: Memo, model: RepoModel, path: str) -> Page:
     """A file's keyword index: a function of its facts alone, so its digest is the whole signature."""
     return lazy_page(P.kw_page(path), "kw.md.j2", facts_key(model.files[path]),
-                 lambda: _kw_context(model, path))
+                 lambda: _kw_context(memo, model, path))
 
 
-def _kw_context(model: RepoModel, path: str) -> dict[str, Any]:
+def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     facts = model.files[path]
     page = P.kw_page(path)
     doc = P.file_page(path)
     doc_link = P.url_quote(P.rel(page, doc))
-    anchors = file_anchors(model, path)
-    elsewhere = symbol_parts(model, path)
+    anchors = file_anchors(memo, model, path)
+    elsewhere = symbol_parts(memo, model, path)
     part_links = {i: P.url_quote(P.rel(page, part_page(path, i))) for i in set(elsewhere.values())}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s, a in zip(facts.symbols, anchors, strict=True):

@@ -13,25 +13,24 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.render import bounds as B
-from docatlas.render.format import Page, file_anchors, lazy_page
+from docatlas.render.format import Memo, Page, file_anchors, lazy_page
 from docatlas.render.structure import part_page, symbol_parts
 from docatlas.summary import is_keyword
 
 
-def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str, int]]:
+def file_keywords(memo: Memo, model: RepoModel, path: str) -> list[tuple[str, str, int, str, int]]:
     """(qualname, kind, line, anchor, part) of a file's keyword-worthy symbols; nested locals and headings
     excluded; `part` is the page of the file's Code Structure that holds the anchor (`render.structure`).
 
-    Memoised on the model: every folder above a file asks for them again.
+    Memoised: every folder above a file asks for them again.
     """
-    memo: dict[str, list[tuple[str, str, int, str, int]]] = model.memo.setdefault("keywords", {})
-    found = memo.get(path)
+    found = memo.keywords.get(path)
     if found is None:
         symbols = model.files[path].symbols
-        elsewhere = symbol_parts(model, path)
+        elsewhere = symbol_parts(memo, model, path)
         found = [(s.qualname, s.kind, s.line, a, elsewhere.get(a, 0))
-                 for s, a in zip(symbols, file_anchors(model, path), strict=True) if is_keyword(s)]
-        memo[path] = found
+                 for s, a in zip(symbols, file_anchors(memo, model, path), strict=True) if is_keyword(s)]
+        memo.keywords[path] = found
     return found
 
 
@@ -42,13 +41,13 @@ def keyword_count(model: RepoModel, files: Iterable[str]) -> int:
     return len(names)
 
 
-def keyword_entries(model: RepoModel, files: Iterable[str], page: str,
+def keyword_entries(memo: Memo, model: RepoModel, files: Iterable[str], page: str,
                     only: Container[str] | None = None) -> dict[str, list[dict[str, str]]]:
     """keyword -> the definitions (file page links) of code symbols in `files`; nested locals excluded; only
     the keywords in `only` when given (a letter page)."""
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
     for p in files:
-        keywords = file_keywords(model, p)
+        keywords = file_keywords(memo, model, p)
         if not keywords:
             continue
         links = {0: P.url_quote(P.rel(page, P.file_page(p))) + "#"}
@@ -69,11 +68,12 @@ def keywords_digest(model: RepoModel, files: Iterable[str]) -> str:
 
 
 
-def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
+def render_folder_sub(memo: Memo, model: RepoModel, cfg: Config, folder: str) -> Page:
     page = P.folder_page(folder, "sub.md")
     files = model.subtree_files(folder)
     inputs = f"{cfg.list_limit}:{folder}:{keywords_digest(model, files)}"
-    return lazy_page(page, "folder_sub.md.j2", inputs, lambda: _folder_sub_context(model, cfg, folder, page, files))
+    return lazy_page(page, "folder_sub.md.j2", inputs,
+                     lambda: _folder_sub_context(memo, model, cfg, folder, page, files))
 
 
 def _sub_bound(model: RepoModel, files: Iterable[str]) -> int:
@@ -99,7 +99,8 @@ def _too_long(model: RepoModel, cfg: Config, files: list[str]) -> str:
     return "bytes" if _sub_bound(model, files) > B.LIST_BUDGET else ""
 
 
-def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, files: list[str]) -> dict[str, Any]:
+def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, page: str,
+                        files: list[str]) -> dict[str, Any]:
     total = keyword_count(model, files)
     why = _too_long(model, cfg, files)
     split = bool(why)
@@ -118,10 +119,10 @@ def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, f
         kw_pages = [{"name": PurePosixPath(p).name, "link": P.url_quote(P.rel(page, P.kw_page(p)))}
                     for p in fold.files if not model.summary(p).binary]
     else:
-        entries = keyword_entries(model, listed, page)
+        entries = keyword_entries(memo, model, listed, page)
     keys = sorted(entries, key=lambda k: (k.lower(), k))
     return {"folder": folder, "files": len(files), "entries": entries, "keys": keys, "split": split, "total": total,
-            "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "limit": cfg.list_limit,
+            "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "list_limit": cfg.list_limit,
             "why": why, "direct_why": direct_why,
             "index_link": "./index.md", "doc_link": "./doc.md"}
 
@@ -174,7 +175,7 @@ def _shown(k: str, line: dict[str, int], cuts: dict[str, int]) -> int:
     return line[k] if k not in cuts else B.KEYWORD_BUDGET
 
 
-def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
+def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page]:
     """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page; a letter whose
     list would pass the page budget (`render.bounds`) is a table of contents of `_keywords/<letter>/<prefix>.md`
     pages, split by a longer and longer prefix until each fits.
@@ -212,7 +213,7 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
         return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
 
     def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str]) -> dict[str, Any]:
-        found = keyword_entries(model, letter_files[letter], page, set(keys))
+        found = keyword_entries(memo, model, letter_files[letter], page, set(keys))
         return {"letter": title, "keys": keys, "index_link": links["index"], "letter_link": links.get("letter", ""),
                 "entries": {k: found[k] for k in keys}, "cuts": {k: cuts[k] for k in keys if k in cuts}}
 
@@ -249,6 +250,6 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
         repr([(s["letter"], s["count"]) for s in sections]) if split else keywords_digest(model, model.files))
     pages["keywords.md"] = lazy_page("keywords.md", "keywords.md.j2", inputs, lambda: {
         "project": model.name, "sections": sections, "split": split,
-        "entries": {} if split else keyword_entries(model, model.files, "keywords.md"),
-        "total": total, "files": len(model.files), "limit": cfg.list_limit})
+        "entries": {} if split else keyword_entries(memo, model, model.files, "keywords.md"),
+        "total": total, "files": len(model.files), "list_limit": cfg.list_limit})
     return pages

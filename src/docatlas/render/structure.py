@@ -15,7 +15,16 @@ from typing import Any
 from docatlas import paths as P
 from docatlas import summary as S
 from docatlas.link.stage import RepoModel
-from docatlas.render.format import Page, SymbolRow, facts_key, file_anchors, lazy_page, structure_lines, symbol_tree
+from docatlas.render.format import (
+    Memo,
+    Page,
+    SymbolRow,
+    facts_key,
+    file_anchors,
+    lazy_page,
+    structure_lines,
+    symbol_tree,
+)
 
 PART_BUDGET = 400 * 1024  # rows on each continuation page
 
@@ -25,15 +34,15 @@ def part_page(path: str, part: int) -> str:
     return P.file_page(path) if part == 0 else f"{path}_docs-{part + 1}.md"
 
 
-def structure_parts(model: RepoModel, path: str) -> list[list[SymbolRow]] | None:
+def structure_parts(memo: Memo, model: RepoModel, path: str) -> list[list[SymbolRow]] | None:
     """The Code Structure rows of each page, or None when they all fit on the file page. Memoised."""
-    memo: dict[str, list[list[SymbolRow]] | None] = model.memo.setdefault("structure_parts", {})
-    if path in memo:
-        return memo[path]
+    if path in memo.structure_parts:
+        found: list[list[SymbolRow]] | None = memo.structure_parts[path]
+        return found
     found = None
     if model.summary(path).long_structure:
         facts = model.files[path]
-        tree = symbol_tree(facts.symbols, file_anchors(model, path))
+        tree = symbol_tree(facts.symbols, file_anchors(memo, model, path))
         src_base = P.url_quote(P.source_link(P.file_page(path), path))  # continuation pages sit beside it
         parts: list[list[SymbolRow]] = [[]]
         used, budget = 0, S.STRUCTURE_BUDGET
@@ -45,21 +54,21 @@ def structure_parts(model: RepoModel, path: str) -> list[list[SymbolRow]] | None
             parts[-1].append(row)
             used += n
         found = parts if len(parts) > 1 else None
-    memo[path] = found
+    memo.structure_parts[path] = found
     return found
 
 
-def symbol_parts(model: RepoModel, path: str) -> dict[str, int]:
+def symbol_parts(memo: Memo, model: RepoModel, path: str) -> dict[str, int]:
     """anchor -> the part holding it, for anchors off the file page itself (empty for most files)."""
-    parts = structure_parts(model, path)
+    parts = structure_parts(memo, model, path)
     if parts is None:
         return {}
     return {row.anchor: i for i, rows in enumerate(parts) if i for row in rows}
 
 
-def part_summaries(model: RepoModel, path: str, page: str) -> list[dict[str, Any]]:
+def part_summaries(memo: Memo, model: RepoModel, path: str, page: str) -> list[dict[str, Any]]:
     """What the file page says of each continuation page: its link and the rows and lines it holds."""
-    parts = structure_parts(model, path) or []
+    parts = structure_parts(memo, model, path) or []
     out = []
     first = len(parts[0]) + 1 if parts else 0
     for i, rows in enumerate(parts[1:], 1):
@@ -69,11 +78,11 @@ def part_summaries(model: RepoModel, path: str, page: str) -> list[dict[str, Any
     return out
 
 
-def render_structure_pages(model: RepoModel, path: str) -> list[Page]:
+def render_structure_pages(memo: Memo, model: RepoModel, path: str) -> list[Page]:
     """The continuation pages of a long Code Structure (none for most files: known from the summary)."""
     if not model.summary(path).long_structure:
         return []
-    parts = structure_parts(model, path)
+    parts = structure_parts(memo, model, path)
     if parts is None:
         return []
     facts = model.files[path]
