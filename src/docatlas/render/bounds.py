@@ -10,6 +10,7 @@ to fit does fit. The budgets leave room for the page's header and footer.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 
 from docatlas import paths as P
@@ -77,44 +78,48 @@ def cut_count(keyword: str, entries: Iterable[int], budget: int = KEYWORD_BUDGET
     return max(shown, 1)
 
 
+_NOT_NAME = re.compile(r"[^a-z0-9]")
+
+
 def _norm(key: str) -> str:
     """A keyword as a page-name prefix: ASCII letters and digits lower-cased (no two pages differ only in case,
     which some file systems cannot hold), anything else `_`."""
-    return "".join(c.lower() if c.isascii() and c.isalnum() else "_" for c in key)
+    return _NOT_NAME.sub("_", key.encode("ascii", "replace").decode("ascii").lower())
 
 
 def plan_pages(keys: list[str], size: Callable[[str], int], budget: int = LIST_BUDGET) -> list[tuple[str, list[str]]]:
     """Split `keys` (listing order) into pages of at most `budget` bytes by a longer and longer common prefix
     (`_norm`): [(page name, its keys)], in prefix order. Keys whose prefixes cannot be told apart are cut into
     numbered pages (`-2`, `-3` ...) in listing order. One page named "" when everything fits."""
-    if sum(size(k) for k in keys) <= budget:
+    sizes = {k: size(k) for k in keys}
+    if sum(sizes.values()) <= budget:
         return [("", keys)]
     out: list[tuple[str, list[str]]] = []
-    _split(keys, 1, size, budget, out)
+    _split(keys, {k: _norm(k) for k in keys}, 1, sizes, budget, out)
     return out
 
 
-def _split(keys: list[str], depth: int, size: Callable[[str], int], budget: int,
+def _split(keys: list[str], norms: dict[str, str], depth: int, sizes: dict[str, int], budget: int,
            out: list[tuple[str, list[str]]]) -> None:
     groups: dict[str, list[str]] = {}
     for k in keys:
-        groups.setdefault(_norm(k)[:depth], []).append(k)
+        groups.setdefault(norms[k][:depth], []).append(k)
     for prefix in sorted(groups):
         group = groups[prefix]
-        if sum(size(k) for k in group) <= budget:
+        if sum(sizes[k] for k in group) <= budget:
             out.append((prefix, group))
         elif len(prefix) < depth:  # these keys' prefixes are all of them: nothing longer tells them apart
-            _chunks(prefix, group, size, budget, out)
+            _chunks(prefix, group, sizes, budget, out)
         else:
-            _split(group, depth + 1, size, budget, out)
+            _split(group, norms, depth + 1, sizes, budget, out)
 
 
-def _chunks(prefix: str, keys: list[str], size: Callable[[str], int], budget: int,
+def _chunks(prefix: str, keys: list[str], sizes: dict[str, int], budget: int,
             out: list[tuple[str, list[str]]]) -> None:
     pages: list[list[str]] = [[]]
     used = 0
     for k in keys:
-        n = size(k)
+        n = sizes[k]
         if pages[-1] and used + n > budget:
             pages.append([])
             used = 0
