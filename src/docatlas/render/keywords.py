@@ -212,8 +212,16 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
     def ordered(letter: str) -> list[str]:
         return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
 
+    last: dict[tuple[str, int], dict[str, list[dict[str, str]]]] = {}  # the letter's entries at a page depth
+
     def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str]) -> dict[str, Any]:
-        found = keyword_entries(memo, model, letter_files[letter], page, set(keys))
+        # A split letter's pages are rendered one after the other and link from the same depth: its entries are
+        # gathered once for all of them (gathered per page, PyTorch's `T` took minutes), and the last kept only.
+        depth = page.count("/")
+        found = last.get((letter, depth))
+        if found is None:
+            last.clear()
+            found = last[(letter, depth)] = keyword_entries(memo, model, letter_files[letter], page, by_letter[letter])
         return {"letter": title, "keys": keys, "index_link": links["index"], "letter_link": links.get("letter", ""),
                 "entries": {k: found[k] for k in keys}, "cuts": {k: cuts[k] for k in keys if k in cuts}}
 
