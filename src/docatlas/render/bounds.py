@@ -88,9 +88,10 @@ def _norm(key: str) -> str:
 
 
 def plan_pages(keys: list[str], size: Callable[[str], int], budget: int = LIST_BUDGET) -> list[tuple[str, list[str]]]:
-    """Split `keys` (listing order) into pages of at most `budget` bytes by a longer and longer common prefix
-    (`_norm`): [(page name, its keys)], in prefix order. Keys whose prefixes cannot be told apart are cut into
-    numbered pages (`-2`, `-3` ...) in listing order. One page named "" when everything fits."""
+    """Split `keys` into pages of at most `budget` bytes by a longer and longer common prefix (`_norm`):
+    [(page name, its keys)], in prefix order. Keys whose prefixes cannot be told apart are cut into numbered
+    pages (`-2`, `-3` ...) in listing order (`listing_order`). One page named "" when everything fits. Only
+    those keys are sorted here: a page sorts its own when it is rendered (a rebuild often renders none)."""
     sizes = {k: size(k) for k in keys}
     if sum(sizes.values()) <= budget:
         return [("", keys)]
@@ -114,11 +115,16 @@ def _split(keys: list[str], norms: dict[str, str], depth: int, sizes: dict[str, 
             _split(group, norms, depth + 1, sizes, budget, out)
 
 
+def listing_order(key: str) -> tuple[str, str]:
+    """The order of keyword lists: case-insensitive, then exact."""
+    return key.lower(), key
+
+
 def _chunks(prefix: str, keys: list[str], sizes: dict[str, int], budget: int,
             out: list[tuple[str, list[str]]]) -> None:
     pages: list[list[str]] = [[]]
     used = 0
-    for k in keys:
+    for k in sorted(keys, key=listing_order):
         n = sizes[k]
         if pages[-1] and used + n > budget:
             pages.append([])

@@ -175,6 +175,15 @@ def _shown(k: str, line: dict[str, int], cuts: dict[str, int]) -> int:
     return line[k] if k not in cuts else B.KEYWORD_BUDGET
 
 
+def _toc_context(letter: str, toc: list[tuple[str, list[str]]]) -> dict[str, Any]:
+    rows = []
+    for name, part in toc:
+        ordered = sorted(part, key=B.listing_order)
+        rows.append({"name": name, "link": P.url_quote(f"./{letter}/{name}.md"), "count": len(part),
+                     "first": ordered[0], "last": ordered[-1]})
+    return {"letter": letter, "toc": rows, "index_link": "../keywords.md", "count": sum(len(p) for _, p in toc)}
+
+
 def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page]:
     """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page; a letter whose
     list would pass the page budget (`render.bounds`) is a table of contents of `_keywords/<letter>/<prefix>.md`
@@ -215,6 +224,7 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
     last: dict[tuple[str, int], dict[str, list[dict[str, str]]]] = {}  # the letter's entries at a page depth
 
     def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str]) -> dict[str, Any]:
+        keys = sorted(keys, key=B.listing_order)
         # A split letter's pages are rendered one after the other and link from the same depth: its entries are
         # gathered once for all of them (gathered per page, PyTorch's `T` took minutes), and the last kept only.
         depth = page.count("/")
@@ -233,9 +243,9 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
             continue
         sub_page = f"_keywords/{letter}.md"
         digest = digests[letter].hexdigest()
-        keys = ordered(letter)
+        keys = list(by_letter[letter])  # sorted only by the pages that are rendered
         plan = B.plan_pages(keys, lambda k: _shown(k, line, cuts), B.LIST_BUDGET)
-        sections.append({"letter": letter, "count": len(by_letter[letter]), "link": f"./_keywords/{letter}.md"})
+        sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
         if len(plan) == 1:
             inputs = f"{cfg.list_limit}:{letter}:{digest}"
             pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", inputs, functools.partial(
@@ -248,11 +258,10 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
             pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", inputs, functools.partial(
                 letter_entries, letter, part, leaf, f"{letter}, `{name}`",
                 {"index": "../../keywords.md", "letter": f"../{letter}.md"}))
-            toc.append({"name": name, "link": P.url_quote(f"./{letter}/{name}.md"), "count": len(part),
-                        "first": part[0], "last": part[-1]})
-        toc_ctx = {"letter": letter, "toc": toc, "index_link": "../keywords.md", "count": len(keys)}
-        pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2", f"{cfg.list_limit}:{letter}:{toc!r}",
-                                    functools.partial(dict, toc_ctx))
+            toc.append((name, part))
+        pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2",
+                                    f"{cfg.list_limit}:{letter}:{digest}:{[(n, len(p)) for n, p in toc]!r}",
+                                    functools.partial(_toc_context, letter, toc))
     # split, the front page lists letters and counts; whole, every entry (then its inputs are every file's facts)
     inputs = f"{cfg.list_limit}:{model.name}:{len(model.files)}:" + (
         repr([(s["letter"], s["count"]) for s in sections]) if split else keywords_digest(model, model.files))
