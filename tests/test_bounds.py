@@ -138,3 +138,25 @@ def test_long_test_and_keyword_lists_are_cut_with_a_notice(make_repo, tmp_path: 
     listed = len(re.findall(r"^- \*\*`[^`]+`\*\*: \[definition\]", kw, re.M))  # class T and 50 methods
     assert 0 < listed < 51
     assert f"{51 - listed} more definitions are not listed here" in kw
+
+
+def test_rebuilds_keep_or_replan_split_letters_as_a_full_build_would(make_repo, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"pkg/mod{i:02d}.py": "".join(f"def {w}_{j}():\n    pass\n\n\n" for w in ("take", "tally")
+                                          for j in range(6)) for i in range(20)}
+    repo = make_repo(files)
+    monkeypatch.setattr(B, "LIST_BUDGET", 4000)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+
+    def pages(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.md"))}
+
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    assert len([p for p in pages(out) if p.startswith("_keywords/T/")]) > 2
+    for edit in ("# a comment\n", "def tango_0():\n    pass\n", "import os\n"):
+        with (repo / "pkg/mod03.py").open("a") as fh:
+            fh.write(edit)
+        assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+        assert main(["build", str(repo), "-o", str(fresh), "-j", "1", "-q", "--force", "--full"]) == 0
+        assert pages(out) == pages(fresh), edit
+    assert "`tango_0`" in "".join(p.decode() for n, p in pages(out).items() if n.startswith("_keywords/T"))

@@ -129,7 +129,8 @@ def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | byt
     return facts, time.process_time() - start
 
 
-def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
+def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str,
+               previous: Mapping[str, str] | None = None) -> list[Any]:
     """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, or the keyword
     index. `memo` is the renderer's memo of this process (`render.format.Memo`)."""
     from docatlas.render.file import render_file_page, render_kw_page
@@ -143,7 +144,7 @@ def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str
     if kind == "folder":
         return [render_folder_index(model, target), render_folder_doc(model, target),
                 render_folder_sub(memo, model, cfg, target)]
-    return list(render_keywords(memo, model, cfg).values())
+    return list(render_keywords(memo, model, cfg, previous).values())
 
 
 def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
@@ -152,7 +153,10 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, 
     A page whose input signature matches the last complete build is neither rendered nor written.
     """
     out = job.out
-    pages = task_pages(job.memo, job.model, job.cfg, *task)
+    previous = None
+    if task[0] == "keywords":  # the keyword pages of the last build still on disk: a letter may keep its plan
+        previous = {k: v for k, v in out.previous_inputs.items() if k.startswith("_keywords/") and out.unchanged(k, v)}
+    pages = task_pages(job.memo, job.model, job.cfg, *task, previous=previous)
     results = []
     blocked = job.blocked
     for page in pages:

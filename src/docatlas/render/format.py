@@ -144,6 +144,20 @@ class Page:
         return page.replace(marker, source["text"], 1)
 
 
+@dataclass
+class KeptPage(Page):
+    """A page known to be as the last build left it (its inputs did not change), under the signature that build
+    stored: never rendered, since an unchanged signature means it is not."""
+
+    kept: str = ""
+
+    def signature(self) -> str:
+        return self.kept
+
+    def text(self) -> str:  # pragma: no cover - only pages whose signature changed are rendered
+        raise RuntimeError(f"{self.path} was kept from the last build and cannot be rendered again")
+
+
 def make_page(page_path: str, template: str, /, **ctx: Any) -> Page:
     return Page(page_path, template, ctx)
 

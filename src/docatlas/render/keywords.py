@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import defaultdict
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -13,7 +13,7 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.render import bounds as B
-from docatlas.render.format import Memo, Page, file_anchors, lazy_page
+from docatlas.render.format import KeptPage, Memo, Page, file_anchors, lazy_page
 from docatlas.render.structure import part_page, symbol_parts
 from docatlas.summary import is_keyword
 
@@ -184,7 +184,38 @@ def _toc_context(letter: str, toc: list[tuple[str, list[str]]]) -> dict[str, Any
     return {"letter": letter, "toc": rows, "index_link": "../keywords.md", "count": sum(len(p) for _, p in toc)}
 
 
-def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page]:
+def _letter_inputs(cfg: Config, digest: str, page: str) -> str:
+    """What a letter's list page is made from besides the code: the list limit, its name and the letter's digest
+    (the plan of a letter's pages follows from the same summaries)."""
+    if page.count("/") == 1:  # `_keywords/T.md`, a letter on one page
+        return f"{cfg.list_limit}:{page[len('_keywords/'):-len('.md')]}:{digest}"
+    return f"{cfg.list_limit}:{page}:{digest}"
+
+
+def _kept_letter(previous: Mapping[str, str], letter: str, inputs: Any) -> dict[str, Page] | None:
+    """A split letter's pages when the last build made them from the same letter digest (`inputs(page)`) and
+    they are on disk (`previous`): their plan is then the same and need not be made again (on PyTorch, the
+    bounds and plans of the big letters took most of a rebuild after a one-line edit). Never rendered: the
+    leaves' signatures match, and the table of contents keeps its stored one."""
+    single = f"_keywords/{letter}.md"
+    if single not in previous:
+        return None
+    leaves = [k for k in previous if k.startswith(f"_keywords/{letter}/")]
+    if not leaves:  # a letter on one page: `render_keywords` makes that page as usual
+        one = lazy_page(single, "keywords_letter.md.j2", inputs(single), dict)
+        return {} if one.signature() == previous[single] else None
+    pages: dict[str, Page] = {}
+    for leaf in sorted(leaves):
+        page = lazy_page(leaf, "keywords_letter.md.j2", inputs(leaf), dict)
+        if page.signature() != previous[leaf]:
+            return None
+        pages[leaf] = page
+    pages[single] = KeptPage(single, "keywords_toc.md.j2", {}, kept=previous[single])
+    return pages
+
+
+def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
+                    previous: Mapping[str, str] | None = None) -> dict[str, Page]:
     """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page; a letter whose
     list would pass the page budget (`render.bounds`) is a table of contents of `_keywords/<letter>/<prefix>.md`
     pages, split by a longer and longer prefix until each fits.
@@ -214,9 +245,13 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
                 h.update(key)
                 letter_files[letter].append(path)
     total = sum(map(len, by_letter.values()))
-    line = _bounds(model, model.files)
-    cuts = _cuts(model, list(model.files), line)
-    split = total > cfg.list_limit or sum(_shown(k, line, cuts) for k in line) > B.LIST_BUDGET
+    line: dict[str, int] = {}
+    cuts: dict[str, int] = {}
+    split = total > cfg.list_limit
+    if not split:
+        line = _bounds(model, model.files)
+        cuts = _cuts(model, list(model.files), line)
+        split = sum(_shown(k, line, cuts) for k in line) > B.LIST_BUDGET
 
     def ordered(letter: str) -> list[str]:
         return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
@@ -237,6 +272,17 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
 
     pages: dict[str, Page] = {}
     sections = []
+    kept: dict[str, dict[str, Page]] = {}  # letters whose pages are as the last build left them
+    if split:
+        for letter in sorted(by_letter):
+            digest = digests[letter].hexdigest()
+            found = _kept_letter(previous or {}, letter, functools.partial(_letter_inputs, cfg, digest))
+            if found is not None:
+                kept[letter] = found
+        if not line:  # the bounds of the letters not kept, in one pass over their files
+            files = sorted({p for letter in by_letter if letter not in kept for p in letter_files[letter]})
+            line = _bounds(model, files)
+            cuts = _cuts(model, files, line)
     for letter in sorted(by_letter):
         if not split:
             sections.append({"letter": letter, "count": len(by_letter[letter]), "keys": ordered(letter)})
@@ -244,18 +290,21 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
         sub_page = f"_keywords/{letter}.md"
         digest = digests[letter].hexdigest()
         keys = list(by_letter[letter])  # sorted only by the pages that are rendered
-        plan = B.plan_pages(keys, lambda k: _shown(k, line, cuts), B.LIST_BUDGET)
         sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
+        if kept.get(letter):
+            pages.update(kept[letter])
+            continue
+        # kept on one page: no plan needed (and, its signature unchanged, it is not rendered)
+        plan = [("", keys)] if letter in kept else B.plan_pages(keys, lambda k: _shown(k, line, cuts), B.LIST_BUDGET)
         if len(plan) == 1:
-            inputs = f"{cfg.list_limit}:{letter}:{digest}"
-            pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", inputs, functools.partial(
-                letter_entries, letter, keys, sub_page, letter, {"index": "../keywords.md"}))
+            pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", _letter_inputs(cfg, digest, sub_page),
+                                        functools.partial(letter_entries, letter, keys, sub_page, letter,
+                                                          {"index": "../keywords.md"}))
             continue
         toc = []
         for name, part in plan:
             leaf = f"_keywords/{letter}/{name}.md"
-            inputs = f"{cfg.list_limit}:{leaf}:{digest}"
-            pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", inputs, functools.partial(
+            pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", _letter_inputs(cfg, digest, leaf), functools.partial(
                 letter_entries, letter, part, leaf, f"{letter}, `{name}`",
                 {"index": "../../keywords.md", "letter": f"../{letter}.md"}))
             toc.append((name, part))
