@@ -217,6 +217,7 @@ class Memo:
     # path -> `file_keywords`: (qualname, kind, line, anchor, part of the Code Structure holding it)
     keywords: dict[str, list[tuple[str, str, int, str, int]]] = field(default_factory=dict)
     structure_parts: dict[str, Any] = field(default_factory=dict)  # path -> `render.structure.structure_parts`
+    sub_bounds: dict[str, int] = field(default_factory=dict)  # path -> its bound on a `sub.md` list
 
 
 def file_anchors(memo: Memo, model: RepoModel, path: str) -> list[str]:

@@ -76,33 +76,37 @@ def render_folder_sub(memo: Memo, model: RepoModel, cfg: Config, folder: str) ->
                      lambda: _folder_sub_context(memo, model, cfg, folder, page, files))
 
 
-def _sub_bound(model: RepoModel, files: Iterable[str]) -> int:
+def _sub_bound(memo: Memo, model: RepoModel, files: Iterable[str]) -> int:
     """An upper bound of the bytes a `sub.md` list of `files` takes (`render.bounds`): per definition a line
-    with its kind, path, link and line number; per keyword (counted once per file) a heading."""
+    with its kind, path, link and line number; per keyword (counted once per file) a heading. Memoised per
+    file: every folder above it asks again."""
     total = 0
+    known = memo.sub_bounds
     for p in files:
-        summary = model.summary(p)
-        if not summary.keywords:
-            continue
-        one = B.file_entry_bound(p, summary, 0) + len(str(summary.lines)) + len("- in [``]() (line )\n")
-        repeats = dict(summary.repeats)
-        for k in summary.keywords:
-            total += one * repeats.get(k, 1) + 3 * B.text_bound(k) + 12
+        n = known.get(p)
+        if n is None:
+            n = known[p] = 0
+            summary = model.summary(p)
+            if summary.keywords:
+                one = B.file_entry_bound(p, summary, 0) + len(str(summary.lines)) + len("- in [``]() (line )\n")
+                repeats = dict(summary.repeats)
+                n = known[p] = sum(one * repeats.get(k, 1) + 3 * B.text_bound(k) + 12 for k in summary.keywords)
+        total += n
     return total
 
 
-def _too_long(model: RepoModel, cfg: Config, files: list[str]) -> str:
+def _too_long(memo: Memo, model: RepoModel, cfg: Config, files: list[str]) -> str:
     """Why one `sub.md` cannot list the keywords of `files` ("" when it can): more than `list_limit`, or
     more bytes than a Git host renders on one page."""
     if keyword_count(model, files) > cfg.list_limit:
         return "count"
-    return "bytes" if _sub_bound(model, files) > B.LIST_BUDGET else ""
+    return "bytes" if _sub_bound(memo, model, files) > B.LIST_BUDGET else ""
 
 
 def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, page: str,
                         files: list[str]) -> dict[str, Any]:
     total = keyword_count(model, files)
-    why = _too_long(model, cfg, files)
+    why = _too_long(memo, model, cfg, files)
     split = bool(why)
     subfolders = []
     fold = model.folders[folder]
@@ -111,7 +115,7 @@ def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, 
             subfolders.append({"name": s.rsplit("/", 1)[-1], "count": keyword_count(model, model.subtree_files(s)),
                                "link": P.url_quote(P.rel(page, P.folder_page(s, "sub.md")))})
     listed = fold.files if split else files
-    direct_why = _too_long(model, cfg, listed) if split else ""
+    direct_why = _too_long(memo, model, cfg, listed) if split else ""
     direct_cut = bool(direct_why)
     kw_pages = []
     entries: dict[str, list[dict[str, str]]] = {}
