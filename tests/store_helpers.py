@@ -29,18 +29,23 @@ def write_index(cfg: Config, model: RepoModel, cache: FactsCache, extracted: Ite
 def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows without build-specific ids and stats, sorted: two indexes of the same input compare
     equal whether they were built in one go or incrementally (used by the tests). The facts cache beside the
-    index is dumped too, and the contentless search table by its terms (`fts5vocab`: term, column, rows)."""
+    index is dumped too, and the contentless search table by its terms (`fts5vocab`: term, column, rows). Tables
+    that point at rows by build-specific ids (`symbol_rows`, `ref_rows`, `strings`) are dumped through the
+    views that read them (`symbols`, `refs`)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
             "link_state": {"state"}}
+    by_view = {"symbol_rows", "ref_rows", "strings"}
     main = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     schemas = ["main"]
     if cache_path(main.parent).is_file() and "cache" not in {r[1] for r in conn.execute("PRAGMA database_list")}:
         conn.execute("ATTACH DATABASE ? AS cache", (str(cache_path(main.parent)),))
         schemas.append("cache")
     for db in schemas:
-        for (table,) in conn.execute(f"SELECT name FROM {db}.sqlite_master WHERE type = 'table' AND name NOT LIKE "
-                                     "'search%' AND name != 'meta' ORDER BY name").fetchall():
+        for (table,) in conn.execute(f"SELECT name FROM {db}.sqlite_master WHERE type IN ('table', 'view') "
+                                     "AND name NOT LIKE 'search%' AND name != 'meta' ORDER BY name").fetchall():
+            if table in by_view:
+                continue
             cols = [r[1] for r in conn.execute(f"PRAGMA {db}.table_info({table})")
                     if r[1] not in skip.get(table, set())]
             out[table] = sorted(conn.execute(f"SELECT {', '.join(cols)} FROM {db}.{table}").fetchall(), key=repr)

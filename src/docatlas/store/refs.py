@@ -16,22 +16,37 @@ from typing import Any
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
 
-def _rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
-    purposes = model.purposes
+def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], strings: dict[str, int],
+          new: list[tuple[int, str]]) -> Iterator[tuple[Any, ...]]:
+    """`ref_rows` values: files as their `files.id`, texts (kind, enclosing, name, target) as ids of `strings`
+    (a name repeats on thousands of rows; new texts are appended to `new`)."""
+    def sid(text: str) -> int:
+        found = strings.get(text)
+        if found is None:
+            found = strings[text] = len(strings) + 1
+            new.append((found, text))
+        return found
+
     for path in paths:
-        test = int(purposes[path].label == "test") if path in purposes else 0
         for r in model.refs.outgoing.get(path, ()):
-            yield (r[0], r[1], r[2], r[3], r[4], r[8], r[5], r[6], r[7], test)
+            yield (ids[r[0]], r[1], r[2], sid(r[3]), sid(r[4]), sid(r[8]), ids[r[5]], sid(r[6]), r[7])
+
+
+_INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?,?,?,?)"
 
 
 def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
-    """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction."""
+    """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction (after `files`)."""
+    ids: dict[str, int] = dict(conn.execute("SELECT path, id FROM files").fetchall())
+    strings: dict[str, int] = dict(conn.execute("SELECT text, id FROM strings").fetchall())
+    new: list[tuple[int, str]] = []
     if paths is None:
-        conn.execute("DELETE FROM refs")
-        conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(model.files)))
+        conn.execute("DELETE FROM ref_rows")
+        conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, strings, new))
     elif paths:
-        conn.executemany("DELETE FROM refs WHERE path = ?", ((p,) for p in paths))
-        conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(paths)))
+        conn.executemany("DELETE FROM ref_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
+        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, strings, new))
+    conn.executemany("INSERT INTO strings VALUES (?, ?)", new)
 
 
 def available(conn: sqlite3.Connection) -> bool:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -45,15 +45,21 @@ CREATE INDEX files_module ON files(module);
 CREATE TABLE folders(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, parent TEXT, name TEXT NOT NULL COLLATE NOCASE,
     files INTEGER NOT NULL, subfolders INTEGER NOT NULL, subtree_files INTEGER NOT NULL, summary TEXT NOT NULL);
-CREATE TABLE symbols(
-    id INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
-    qualname TEXT NOT NULL COLLATE NOCASE, fqname TEXT NOT NULL COLLATE NOCASE, line INTEGER NOT NULL,
-    end_line INTEGER NOT NULL, signature TEXT NOT NULL, summary TEXT NOT NULL, parent TEXT NOT NULL,
-    decorators TEXT NOT NULL, bases TEXT NOT NULL, flags TEXT NOT NULL, definition INTEGER NOT NULL);
-CREATE INDEX symbols_path ON symbols(path);
-CREATE INDEX symbols_name ON symbols(name);
-CREATE INDEX symbols_qualname ON symbols(qualname);
-CREATE INDEX symbols_fqname ON symbols(fqname);
+CREATE TABLE symbol_rows(
+    id INTEGER PRIMARY KEY, file INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
+    qualname TEXT NOT NULL COLLATE NOCASE, fq TEXT COLLATE NOCASE, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    signature TEXT NOT NULL, summary TEXT NOT NULL, parent NOT NULL, decorators TEXT NOT NULL, bases TEXT NOT NULL,
+    flags TEXT NOT NULL, definition INTEGER NOT NULL);
+CREATE INDEX symbol_rows_file ON symbol_rows(file);
+CREATE INDEX symbol_rows_name ON symbol_rows(name);
+CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
+CREATE INDEX symbol_rows_fqname ON symbol_rows(coalesce(fq, qualname) COLLATE NOCASE);
+CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
+    coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
+    s.signature AS signature, s.summary AS summary,
+    CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
+    s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition
+    FROM symbol_rows s JOIN files f ON f.id = s.file;
 CREATE TABLE imports(
     path TEXT NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
     line INTEGER NOT NULL, conditional TEXT NOT NULL, system INTEGER NOT NULL, category TEXT NOT NULL,
@@ -67,12 +73,19 @@ CREATE TABLE test_links(
     target TEXT NOT NULL, test_path TEXT NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
 CREATE INDEX test_links_target ON test_links(target);
 CREATE INDEX test_links_test ON test_links(test_path);
-CREATE TABLE refs(
-    path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind TEXT NOT NULL, enclosing TEXT NOT NULL,
-    name TEXT NOT NULL, target_path TEXT NOT NULL, target TEXT NOT NULL, target_line INTEGER NOT NULL,
-    test INTEGER NOT NULL);
-CREATE INDEX refs_path ON refs(path);
-CREATE INDEX refs_target ON refs(target_path, target);
+CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE ref_rows(
+    file INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind INTEGER NOT NULL,
+    enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
+    target_line INTEGER NOT NULL);
+CREATE INDEX ref_rows_file ON ref_rows(file);
+CREATE INDEX ref_rows_target ON ref_rows(target_file, target);
+CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
+    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
+    f.purpose = 'test' AS test
+    FROM ref_rows r JOIN files f ON f.id = r.file JOIN files t ON t.id = r.target_file
+    JOIN strings e ON e.id = r.enclosing JOIN strings n ON n.id = r.name JOIN strings q ON q.id = r.target
+    JOIN strings k ON k.id = r.kind;
 CREATE TABLE findings(
     path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);

@@ -61,7 +61,7 @@ class LinkedModel(Protocol):
     def subtree_files(self, folder: str) -> list[str]: ...
 
 
-_INSERT_SYMBOL = f"INSERT INTO symbols VALUES ({','.join('?' * 15)})"
+_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 15)})"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary) VALUES (?,?,?,?,?,?)"
 # The search table is contentless (`content=''`: it keeps no second copy of names, paths and summaries), so a
 # row is removed by giving FTS5 the values it was indexed with; the rows below rebuild them from the tables.
@@ -83,13 +83,23 @@ def _fqname(module: str, qualname: str, language: str) -> str:
     return qualname
 
 
-def _symbol_rows(facts: FileFacts, module: str) -> list[tuple[Any, ...]]:
-    return [(facts.path, s.kind, s.name, s.qualname, _fqname(module, s.qualname, facts.language), s.line,
-             s.end_line, s.signature, s.summary, s.parent, "\n".join(s.decorators), "\n".join(s.bases),
-             " ".join(s.flags), 0 if "declaration" in s.flags else 1) for s in facts.symbols]
+def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any, ...]]:
+    """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, fqname and summary at 2, 4, 8.
+
+    The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
+    the qualname (NULL), a parent that begins the qualname (its length)."""
+    rows = []
+    for s in facts.symbols:
+        fq = _fqname(module, s.qualname, facts.language)
+        parent: str | int = len(s.parent) if s.parent and s.qualname.startswith(s.parent) else s.parent
+        rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
+                     s.signature, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
+                     " ".join(s.flags), 0 if "declaration" in s.flags else 1, fq))
+    return rows
 
 
-def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int) -> None:
+def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int,
+              ids: Mapping[str, int]) -> None:
     """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
     one statement per table for many files, not one per file, in batches that keep memory flat (the rows of
     all of PyTorch held at once added 250 MB to the build's peak)."""
@@ -101,9 +111,9 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
     nxt = first
     for facts, module in files:
         p = facts.path
-        for r in _symbol_rows(facts, module):
-            symbols.append((nxt, *r))
-            search.append(_symbol_search_row(nxt, r[2], r[4], p, r[8]))
+        for r in _symbol_rows(facts, module, ids[p]):
+            symbols.append((nxt, *r[:-1]))
+            search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8]))
             nxt += 1
         tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
         findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
@@ -136,7 +146,8 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     rows = [(p,) for p in paths]
     conn.executemany(_DELETE_SEARCH, [_symbol_search_row(*r) for p in paths for r in conn.execute(
         "SELECT id, name, fqname, path, summary FROM symbols WHERE path = ?", (p,)).fetchall()])
-    for table in ("symbols", "tests", "findings", "facts_cache"):
+    conn.executemany("DELETE FROM symbol_rows WHERE file IN (SELECT id FROM files WHERE path = ?)", rows)
+    for table in ("tests", "findings", "facts_cache"):
         conn.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
     conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
 
@@ -228,8 +239,20 @@ def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagno
     conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
 
 
+def file_ids(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str, int]:
+    """Each file's `files.id`: kept for a file already in the index (its `symbol_rows` and `ref_rows` name it),
+    the next free ones for new files in path order."""
+    ids: dict[str, int] = dict(conn.execute("SELECT path, id FROM files").fetchall())
+    nxt = max(ids.values(), default=0) + 1
+    for p in sorted(paths):
+        if p not in ids:
+            ids[p] = nxt
+            nxt += 1
+    return ids
+
+
 def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: list[Diagnostic],
-                link_state: dict[str, Any]) -> None:
+                link_state: dict[str, Any], ids: Mapping[str, int]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
     _delete_file_search(conn, "1")
     conn.executemany(_DELETE_SEARCH, [_folder_search_row(i, p) for i, p in conn.execute(
@@ -238,9 +261,8 @@ def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: 
         conn.execute(f"DELETE FROM {table}")
     # Rows are streamed (generators), not listed: this runs beside the render workers, whose memory it adds to.
     paths = sorted(model.files)
-    conn.executemany(_INSERT_FILE, (_file_row(i, p, model.files[p], model) for i, p in enumerate(paths, 1)))
-    conn.executemany(_INSERT_SEARCH, (_file_search_row(i, p, model.files[p], model)
-                                      for i, p in enumerate(paths, 1)))
+    conn.executemany(_INSERT_FILE, (_file_row(ids[p], p, model.files[p], model) for p in paths))
+    conn.executemany(_INSERT_SEARCH, (_file_search_row(ids[p], p, model.files[p], model) for p in paths))
     folders = sorted(model.folders.items())
     conn.executemany("INSERT INTO folders VALUES (?,?,?,?,?,?,?,?)", (
         (i, path, P.folder_of(path) if path else None, path.rsplit("/", 1)[-1] if path else "", len(folder.files),
@@ -322,8 +344,9 @@ class IndexWrite:
                 conn.execute("PRAGMA cache.journal_mode=DELETE")
                 conn.execute("BEGIN IMMEDIATE")
                 deleted = sorted(set(cache.entries) - set(model.files))
+                ids = file_ids(conn, model.files)
                 _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
-                _write_rows(conn, model, self.changed, cache, self.blobs)
+                _write_rows(conn, model, self.changed, cache, self.blobs, ids)
                 self.blobs.clear()  # in the cache now; the pipeline is done with them
                 if self.link_reused:
                     _refresh_files(conn, model, self.changed)
@@ -332,7 +355,7 @@ class IndexWrite:
                     update = getattr(model, "refs_update", {})
                     refs_rows(conn, model, update.get("rewritten") if "touched" in update else None)
                 else:
-                    _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+                    _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids)
                     refs_rows(conn, model, None)
                 self._conn, self.mode = conn, "incremental"
                 return
@@ -348,9 +371,10 @@ class IndexWrite:
         conn = _fresh_db(self._tmp, self._cache_tmp)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            _write_rows(conn, model, sorted(model.files), cache, self.blobs)
+            ids = file_ids(conn, model.files)
+            _write_rows(conn, model, sorted(model.files), cache, self.blobs, ids)
             self.blobs.clear()  # in the cache now; the pipeline is done with them
-            _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+            _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids)
             refs_rows(conn, model, None)
             for statement in INDEXES.splitlines():
                 conn.execute(statement)
@@ -408,10 +432,10 @@ class IndexWrite:
 
 
 def _write_rows(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], cache: FactsCache,
-                blobs: dict[str, bytes]) -> None:
+                blobs: dict[str, bytes], ids: Mapping[str, int]) -> None:
     """The changed files' own rows and cached facts."""
-    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
-    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first)
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbol_rows").fetchone()[0]
+    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first, ids)
 
     def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
         for path in changed:
