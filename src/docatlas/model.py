@@ -16,6 +16,7 @@ CLASS = "class"
 METHOD = "method"
 FUNCTION = "function"
 CONSTANT = "constant"
+VARIABLE = "variable"
 HEADING = "heading"
 
 

@@ -10,9 +10,20 @@ from pathlib import PurePosixPath
 from docatlas import diagnostics as dx
 from docatlas.extract import pyrefs, pyrules
 from docatlas.extract.base import Extraction, first_paragraph
-from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Import, References, Symbol, TestCase
+from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, VARIABLE, Import, References, Symbol, TestCase
 
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+
+
+def _is_bound_definition(name: str, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> bool:
+    """A public module-level name bound to a call or a lambda (`conv2d = _add_docstr(...)`, `relu_ = _make(...)`):
+    a definition in all but syntax, so it is a `variable` symbol. Plain data (`x = 1`, `y = other`) and loggers are
+    not: they would only crowd the symbol lists."""
+    if isinstance(node, ast.AugAssign) or name.startswith("_") or name in ("logger", "log"):
+        return False
+    value = node.value
+    return isinstance(value, ast.Lambda) or (isinstance(value, ast.Call) and not (
+        isinstance(value.func, ast.Attribute) and value.func.attr == "getLogger"))
 _FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
 _METHOD_FLAGS = {"property": "property", "cached_property": "property", "classmethod": "classmethod",
                  "staticmethod": "staticmethod", "abstractmethod": "abstract", "overload": "overload",
@@ -163,6 +174,13 @@ class _Walker:
                 ann = f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
                 sig = f"{target.id}{ann} = {value}" if value else f"{target.id}{ann}"
                 self.out.symbols.append(Symbol(kind=CONSTANT, name=target.id, qualname=target.id,
+                                               line=node.lineno, end_line=node.end_lineno or node.lineno,
+                                               signature=sig))
+            elif _is_bound_definition(target.id, node):
+                # `conv2d = _add_docstr(...)`, `post_save = ModelSignal(...)`: what readers look up by name
+                value = ast.unparse(node.value) if node.value is not None else ""
+                sig = f"{target.id} = {value[:77] + '...' if len(value) > 80 else value}"
+                self.out.symbols.append(Symbol(kind=VARIABLE, name=target.id, qualname=target.id,
                                                line=node.lineno, end_line=node.end_lineno or node.lineno,
                                                signature=sig))
 

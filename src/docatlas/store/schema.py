@@ -97,6 +97,7 @@ class QueryError(DocatlasError):
 
 # -- identifier-aware words ---------------------------------------------------------------------------------
 _IDENT = re.compile(r"[A-Za-z0-9]+")
+_UNICODE_WORD = re.compile(r"[^\W_]")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+[0-9]*")
 
 
@@ -126,7 +127,7 @@ def fts_query(query: str) -> str:
     matched as a prefix, all terms required. Raises QueryError when nothing searchable is left."""
     terms = []
     for raw in query.split():
-        if not _IDENT.search(raw):
+        if not _UNICODE_WORD.search(raw):  # `größe`, `変数`: unicode61 indexes letters of every script
             continue
         terms.append('"' + raw.replace('"', '""') + '"*')
     if not terms:

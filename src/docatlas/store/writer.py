@@ -83,6 +83,14 @@ def _symbol_rows(facts: FileFacts, module: str) -> list[tuple[Any, ...]]:
              " ".join(s.flags), 0 if "declaration" in s.flags else 1) for s in facts.symbols]
 
 
+def _search_words(fqname: str, bases: str) -> str:
+    """The `words` column of a symbol's search row: its qualified name's CamelCase parts and the last part of
+    each base class (`Adam(Optimizer)` is found by `adam optimizer`)."""
+    names = list(dict.fromkeys(b.split("[", 1)[0].rsplit(".", 1)[-1] for b in bases.split("\n") if b))
+    words = identifier_words(fqname, *names)
+    return " ".join(dict.fromkeys([*words.split(), *(n.lower() for n in names)]))
+
+
 def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int) -> None:
     """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
     one statement per table for many files, not one per file, in batches that keep memory flat (the rows of
@@ -97,7 +105,7 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
         p = facts.path
         for r in _symbol_rows(facts, module):
             symbols.append((nxt, *r))
-            search.append((nxt, r[2], r[4], identifier_words(r[4]), p, r[8], r[1], facts.language))
+            search.append((nxt, r[2], r[4], _search_words(r[4], r[11]), p, r[8], r[1], facts.language))
             nxt += 1
         tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
         findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
