@@ -56,6 +56,7 @@ _SYM_FROM = "FROM symbols s JOIN files f ON f.path = s.path"
 # candidates kept per tier before the use counts order them: the best by (definition, non-test, shorter name,
 # link rank)
 _POOL = 200
+_TEXT_POOL = 100  # full-text candidates re-ranked (bm25's best); each costs a row and a use count
 # words that carry no meaning in a question ("where is softmax implemented on CUDA"); dropped only when the
 # query's words do not all match, before the partial matches are ranked
 _STOPWORDS = frozenset({
@@ -80,12 +81,12 @@ def _path_filter(glob: str | None, column: str) -> tuple[str, list[str]]:
 
 def _with_uses(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Replace each row's last column (the symbol's qualname) by its use count (resolved references to it)."""
-    out = []
-    for r in rows:
-        uses = conn.execute("SELECT count(*) FROM refs WHERE target_path = ? AND target = ?",
-                            (r[0], r[11])).fetchone()[0] if r[11] and r[2] not in ("file", "folder") else 0
-        out.append((*r[:11], uses))
-    return out
+    rows = list(rows)
+    keys = sorted({(r[0], r[11]) for r in rows if r[11] and r[2] not in ("file", "folder")})
+    # one indexed count a key: a row-value `IN (VALUES ...)` over them all is not planned on the index
+    counts = {k: conn.execute("SELECT count(*) FROM refs WHERE target_path = ? AND target = ?", k).fetchone()[0]
+              for k in keys}
+    return [(*r[:11], counts.get((r[0], r[11]), 0) if r[2] not in ("file", "folder") else 0) for r in rows]
 
 
 def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lang: str | None = None,
@@ -148,11 +149,13 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
         if want_sym and len(hits) < limit:
             # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
             # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
-            column = "s.fqname" if "." in q or ":" in q else "s.name"
+            # and the shortest names are taken from the name index alone before the join (`tes`: 29k names)
+            column = "fqname" if "." in q or ":" in q else "name"
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE {column} >= ? AND {column} < ?{sym_where} "
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN (SELECT id FROM symbols WHERE {column} >= ? AND "
+                f"{column} < ? ORDER BY length({column}) LIMIT ?){sym_where} "
                 f"{pre_order.replace('f.rank DESC', 'length(s.name), f.rank DESC')} LIMIT ?",
-                [q, hi, *sym_args, _POOL]).fetchall()
+                [q, hi, _POOL * 5, *sym_args, _POOL]).fetchall()
         if want_file and len(hits) < limit:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE f.name >= ? AND f.name < ?{file_where} LIMIT ?",
@@ -178,12 +181,12 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
 
 def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int, where: str,
                args: list[Any]) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """Full-text candidates (the best `_POOL` by bm25) re-ranked: most query words found, non-test files, the
+    """Full-text candidates (the best `_TEXT_POOL` by bm25) re-ranked: most query words found, non-test files, the
     words' weight by column (`_COLUMN_WEIGHTS`) plus a little for uses, definitions, uses, link rank, bm25.
     Rows with fewer than `need` words are dropped. Returns the rows and their match labels."""
     cands = conn.execute(
         f"SELECT rowid, name, qualname, words, path, summary, rank FROM search WHERE search MATCH ?{where} "
-        f"ORDER BY rank LIMIT ?", [expr, *args, _POOL]).fetchall()
+        f"ORDER BY rank LIMIT ?", [expr, *args, _TEXT_POOL]).fetchall()
     keys: dict[int, tuple[int, float, bool, float]] = {}
     for rid, *columns, bm25 in cands:
         found, weight, in_names = _word_hits(words, columns)
@@ -191,12 +194,18 @@ def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
             keys[rid] = (found, weight, in_names, bm25)
     rows = _with_uses(conn, _rows_for(conn, list(keys)))
     # uses add up to 3 (a thousand references) to the words' weight: a word in the name of `Function`, which
-    # everyone subclasses, outweighs both words in the name of a helper nobody calls
+    # everyone subclasses, outweighs both words in the name of a helper nobody calls; a private name costs 1
     scored = sorted(zip(rows, keys.values(), strict=True), key=lambda p: (
-        -p[1][0], p[0][9], -(p[1][1] + min(3.0, math.log10(1 + p[0][11]))), -p[0][8], -p[0][11], -p[0][10],
+        -p[1][0], p[0][9], -(p[1][1] + min(3.0, math.log10(1 + p[0][11])) - _private(p[0][3])), -p[0][8],
+        -p[0][11], -p[0][10],
         p[1][3], p[0][0], p[0][1], p[0][4]))
     labels = ["text" if k[2] else "partial" if k[0] < len(words) else "mention" for _, k in scored]
     return [r for r, _ in scored], labels
+
+
+def _private(name: str) -> int:
+    """1 for a private name (`_filter_prefetch_queryset`), which a reader asking a question rarely means."""
+    return int(name.startswith("_") and not name.endswith("__"))
 
 
 def _word_hits(words: list[str], columns: list[str]) -> tuple[int, float, bool]:
