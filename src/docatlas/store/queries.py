@@ -16,7 +16,9 @@ from docatlas.store.schema import (
     FOLDER_ROWID_BASE,
     SCHEMA_VERSION,
     fts_query,
+    identifier_words,
     read_meta,
+    search_words,
 )
 
 log = logging.getLogger(__name__)
@@ -44,14 +46,16 @@ class Hit:
 
 _GLOB_CHARS = set("*?[")
 # Result rows: path, line, kind, name, qualified name, summary, signature, language, definition, in a test file,
-# link rank, and last how many resolved references point at the symbol (`refs`; 0 for files and folders), so
+# link rank, how many resolved references point at the symbol (`refs`; 0 for files and folders), so
 # that the `Linear` everyone uses comes before its quantized variants. Candidates are gathered without the use
-# count (a correlated count per row made a prefix like `tes`, 29k matches, cost ~100 ms) and counted for the
+# count (a correlated count per row made a prefix like `tes`, 29k matches, cost ~100 ms; the column holds the
+# qualname until then, and a 13th the base classes, for the full-text words) and counted for the
 # few kept (`_with_uses`).
 _SYM_COLS = ("s.path, s.line, s.kind, s.name, s.fqname, s.summary, s.signature, f.language, s.definition, "
-             "f.purpose = 'test', f.rank, s.qualname")
-_FILE_COLS = "f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank, ''"
-_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, ''"
+             "f.purpose = 'test', f.rank, s.qualname, s.bases")
+_FILE_COLS = ("f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank, "
+              "'', ''")
+_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, '', ''"
 _SYM_FROM = "FROM symbols s JOIN files f ON f.path = s.path"
 # candidates kept per tier before the use counts order them: the best by (definition, non-test, shorter name,
 # link rank)
@@ -161,46 +165,56 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
                 f"SELECT {_FILE_COLS} FROM files f WHERE f.name >= ? AND f.name < ?{file_where} LIMIT ?",
                 [q, hi, *file_args, _POOL]).fetchall()
         add(order(rows), "prefix")
+    filters = ((sym_where, sym_args) if want_sym else None, (file_where, file_args) if want_file else None,
+               (folder_where, folder_args) if want_folder else None)
     if len(hits) < limit:
         words = [w for w in q.split() if _WORD.search(w)]
-        fts_where, fts_args = _path_filter(path, "path")
-        if kind:
-            fts_where, fts_args = fts_where + " AND kind = ?", [*fts_args, kind]
-        if lang:
-            fts_where, fts_args = fts_where + " AND lang = ?", [*fts_args, lang]
-        ranked, labels = _full_text(conn, expr, words, len(words), fts_where, fts_args)
+        ranked, labels = _full_text(conn, expr, words, len(words), filters)
         add(ranked, labels)
         meaningful = [w for w in words if w.lower() not in _STOPWORDS] or words
         if len(hits) < limit and len(words) > 1:
             # nothing (or too little) has every word: rank what has some of them, most words first
-            ranked, labels = _full_text(conn, " OR ".join(fts_query(w) for w in meaningful), meaningful, 1,
-                                        fts_where, fts_args)
+            ranked, labels = _full_text(conn, " OR ".join(fts_query(w) for w in meaningful), meaningful, 1, filters)
             add(ranked, labels)
     return hits
 
 
-def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int, where: str,
-               args: list[Any]) -> tuple[list[tuple[Any, ...]], list[str]]:
+def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
+               filters: tuple[Filter, Filter, Filter]) -> tuple[list[tuple[Any, ...]], list[str]]:
     """Full-text candidates (the best `_TEXT_POOL` by bm25) re-ranked: most query words found, non-test files, the
     words' weight by column (`_COLUMN_WEIGHTS`) plus a little for uses, definitions, uses, link rank, bm25.
     Rows with fewer than `need` words are dropped. Returns the rows and their match labels."""
-    cands = conn.execute(
-        f"SELECT rowid, name, qualname, words, path, summary, rank FROM search WHERE search MATCH ?{where} "
-        f"ORDER BY rank LIMIT ?", [expr, *args, _TEXT_POOL]).fetchall()
-    keys: dict[int, tuple[int, float, bool, float]] = {}
-    for rid, *columns, bm25 in cands:
-        found, weight, in_names = _word_hits(words, columns)
+    # The search table is contentless (it keeps no copy of the text): kind, language and path are checked on
+    # the rows it points at, in bm25 order, and the words are looked for in those rows' own columns.
+    picked: list[tuple[Any, ...]] = []
+    keys: list[tuple[int, float, bool, float]] = []
+    for rid, bm25 in conn.execute("SELECT rowid, rank FROM search WHERE search MATCH ? ORDER BY rank", [expr]):
+        if len(picked) >= _TEXT_POOL:
+            break
+        row = _row_for(conn, rid, filters)
+        if row is None:
+            continue
+        found, weight, in_names = _word_hits(words, _search_columns(row))
         if found >= need:
-            keys[rid] = (found, weight, in_names, bm25)
-    rows = _with_uses(conn, _rows_for(conn, list(keys)))
+            picked.append(row[:12])
+            keys.append((found, weight, in_names, bm25))
+    rows = _with_uses(conn, picked)
     # uses add up to 3 (a thousand references) to the words' weight: a word in the name of `Function`, which
     # everyone subclasses, outweighs both words in the name of a helper nobody calls; a private name costs 1
-    scored = sorted(zip(rows, keys.values(), strict=True), key=lambda p: (
+    scored = sorted(zip(rows, keys, strict=True), key=lambda p: (
         -p[1][0], p[0][9], -(p[1][1] + min(3.0, math.log10(1 + p[0][11])) - _private(p[0][3])), -p[0][8],
         -p[0][11], -p[0][10],
         p[1][3], p[0][0], p[0][1], p[0][4]))
     labels = ["text" if k[2] else "partial" if k[0] < len(words) else "mention" for _, k in scored]
     return [r for r, _ in scored], labels
+
+
+def _search_columns(row: tuple[Any, ...]) -> list[str]:
+    """A result row's text as the search table indexed it: name, qualified name (module for files), identifier
+    words (with base classes, the row's 13th column), path, summary (none for folders)."""
+    bases = row[12].split("\n") if len(row) > 12 and row[12] else []
+    words = search_words(row[4], bases) if row[2] != "file" else identifier_words(row[0], row[4])
+    return [row[3], row[4], words, row[0], row[5] if row[2] != "folder" else ""]
 
 
 def _private(name: str) -> int:
@@ -232,21 +246,29 @@ def _word_hits(words: list[str], columns: list[str]) -> tuple[int, float, bool]:
     return found, weight, in_names
 
 
-def _rows_for(conn: sqlite3.Connection, rowids: list[int]) -> list[tuple[Any, ...]]:
-    """Search rowids -> result rows (use count column still the qualname), in the given order; a rowid whose
-    row is gone is skipped."""
-    out = []
-    for rid in rowids:
-        if rid > 0:
-            row = conn.execute(f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id = ?", (rid,)).fetchone()
-        elif rid > -FOLDER_ROWID_BASE:
-            row = conn.execute(f"SELECT {_FILE_COLS} FROM files f WHERE f.id = ?", (-rid,)).fetchone()
-        else:
-            row = conn.execute(f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.id = ?",
-                               (-rid - FOLDER_ROWID_BASE,)).fetchone()
-        if row is not None:
-            out.append(row)
-    return out
+
+
+Filter = tuple[str, list[str]] | None
+
+
+def _row_for(conn: sqlite3.Connection, rid: int, filters: tuple[Filter, Filter, Filter]) -> tuple[Any, ...] | None:
+    """A search rowid's result row when it passes the filters (None: that kind is not wanted) of its kind:
+    symbols (rowid > 0), files (-id) and folders (-(BASE + id))."""
+    sym, file, folder = filters
+    if rid > 0:
+        if sym is None:
+            return None
+        sql, args = f"SELECT {_SYM_COLS} FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?", sym
+    elif rid > -FOLDER_ROWID_BASE:
+        if file is None:
+            return None
+        sql, args, rid = f"SELECT {_FILE_COLS} FROM files f WHERE f.id = ?", file, -rid
+    else:
+        if folder is None:
+            return None
+        sql, args, rid = f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.id = ?", folder, -rid - FOLDER_ROWID_BASE
+    row: tuple[Any, ...] | None = conn.execute(sql + args[0], [rid, *args[1]]).fetchone()
+    return row
 
 
 def _dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
