@@ -60,6 +60,7 @@ _SYM_FROM = "FROM symbols s JOIN files f ON f.path = s.path"
 # candidates kept per tier before the use counts order them: the best by (definition, non-test, shorter name,
 # link rank)
 _POOL = 200
+_COMMON = 20_000  # rows a word may match and still gather partial-match candidates
 _TEXT_POOL = 100  # full-text candidates re-ranked (bm25's best); each costs a row and a use count
 # words that carry no meaning in a question ("where is softmax implemented on CUDA"); dropped only when the
 # query's words do not all match, before the partial matches are ranked
@@ -174,7 +175,13 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
         meaningful = [w for w in words if w.lower() not in _STOPWORDS] or words
         if len(hits) < limit and len(words) > 1:
             # nothing (or too little) has every word: rank what has some of them, most words first
-            ranked, labels = _full_text(conn, " OR ".join(fts_query(w) for w in meaningful), meaningful, 1, filters)
+            # bm25 scores every row a word matches (`test`: 60k in PyTorch), so the candidates come from names
+            # with the rarer words, and the words in paths, summaries or common still count in the ranking
+            counts = {w: conn.execute("SELECT count(*) FROM search WHERE search MATCH ?",
+                                      [f"{{name words}} : {fts_query(w)}"]).fetchone()[0] for w in meaningful}
+            rare = [w for w in meaningful if counts[w] <= _COMMON] or [min(meaningful, key=lambda w: counts[w])]
+            any_word = " OR ".join(fts_query(w) for w in rare)
+            ranked, labels = _full_text(conn, f"{{name words}} : ({any_word})", meaningful, 1, filters)
             add(ranked, labels)
     return hits
 
