@@ -181,14 +181,15 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
                                       [f"{{name words}} : {fts_query(w)}"]).fetchone()[0] for w in meaningful}
             rare = [w for w in meaningful if counts[w] <= _COMMON] or [min(meaningful, key=lambda w: counts[w])]
             any_word = " OR ".join(fts_query(w) for w in rare)
-            ranked, labels = _full_text(conn, f"{{name words}} : ({any_word})", meaningful, 1, filters)
+            ranked, labels = _full_text(conn, f"{{name words}} : ({any_word})", meaningful, 1, filters,
+                                        _TEXT_POOL // 2)
             add(ranked, labels)
     return hits
 
 
-def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
-               filters: tuple[Filter, Filter, Filter]) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """Full-text candidates (the best `_TEXT_POOL` by bm25) re-ranked: most query words found, non-test files, the
+def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int, filters: tuple[Filter, Filter, Filter],
+               pool: int = _TEXT_POOL) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Full-text candidates (the best `pool` by bm25) re-ranked: most query words found, non-test files, the
     words' weight by column (`_COLUMN_WEIGHTS`) plus a little for uses, definitions, uses, link rank, bm25.
     Rows with fewer than `need` words are dropped. Returns the rows and their match labels."""
     # The search table is contentless (it keeps no copy of the text): kind, language and path are checked on
@@ -196,7 +197,7 @@ def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
     picked: list[tuple[Any, ...]] = []
     keys: list[tuple[int, float, bool, float]] = []
     for rid, bm25 in conn.execute("SELECT rowid, rank FROM search WHERE search MATCH ? ORDER BY rank", [expr]):
-        if len(picked) >= _TEXT_POOL:
+        if len(picked) >= pool:
             break
         row = _row_for(conn, rid, filters)
         if row is None:
