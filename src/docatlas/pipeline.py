@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-import multiprocessing
+import logging
+import os
 import threading
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.paths import folder_of
+from docatlas.pool import Pool, cap_jobs
 from docatlas.scan import MANIFEST_NAME, scan
 from docatlas.store import index as idx
 
@@ -43,6 +47,7 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     output: str = ""
     model: RepoModel | None = field(default=None, repr=False)  # for callers that want the analysis itself
+    warnings: list[str] = field(default_factory=list)  # about the run, not a file: jobs capped, all excluded
 
     @property
     def ok(self) -> bool:
@@ -56,28 +61,72 @@ class BuildReport:
 
 
 _POOL_MIN = 8  # fewer files than this are extracted in-process
+log = logging.getLogger(__name__)
+# Seconds one item may take in a worker before it is killed and the item handed to the fallback (a parser
+# that hangs costs its file's analysis, never the build). Rendering the keyword index of a huge repository is
+# one item, hence the larger render budget. DOCATLAS_TASK_SECONDS overrides both (tests).
+_BUDGET = {"extract": 300.0, "render": 1800.0}
 
 # Worker state, set in the parent before the pool forks (or by the initializer under spawn).
 _STATE: dict[str, Any] = {}
-
-
-def _init_worker(state: dict[str, Any]) -> None:
-    _STATE.update(state)
-    _STATE["worker"] = True
-    gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
 
 
 def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
     """One file's facts and the CPU seconds they took (summed per language family for the timing report).
 
     A pool worker sends them pickled as the facts cache stores them: the parent unpickles them, as it would
-    have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch)."""
+    have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch).
+    An unexpected exception (a bug of docatlas on this file) costs the file its analysis, never the build."""
     cfg: Config = _STATE["cfg"]
     start = time.process_time()
-    facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
-    if _STATE.get("worker"):
+    try:
+        _debug_hook("extract", scanned.path)
+        facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+    except Exception as exc:
+        log.debug("%s: extract failed:\n%s", scanned.path, traceback.format_exc())
+        facts = _without_parser(cfg, scanned, f"internal error while extracting: {type(exc).__name__}: {exc}",
+                                "DA306")
+    if _STATE.get("parent_pid", os.getpid()) != os.getpid():  # in a pool worker
         return idx.pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
+
+
+def _without_parser(cfg: Config, scanned: ScannedFile, why: str, code: str) -> FileFacts:
+    """The file's facts without its language's parser (metadata, purpose, source), with a diagnostic."""
+    diag = Diagnostic(scanned.path, 0, 0, code, f"{why}; documented without analysis")
+    try:
+        facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes, parse=False)
+    except Exception:
+        facts = FileFacts(path=scanned.path, language=scanned.language, size=scanned.size, digest="",
+                          vendored=scanned.vendored, parse_ok=False)
+    return dataclasses.replace(facts, diagnostics=(*facts.diagnostics, diag), parse_ok=False)
+
+
+def _extract_fallback(scanned: ScannedFile, why: str) -> tuple[FileFacts | bytes, float]:
+    """A worker died or ran out of time on this file: retried here without the parser (DA307)."""
+    return _without_parser(_STATE["cfg"], scanned, f"analysis stopped: {why}", "DA307"), 0.0
+
+
+def _debug_hook(stage: str, path: str) -> None:
+    """Test hook (DOCATLAS_DEBUG=stage:action:name-part[,...]): make one file's work slow, hang, raise or
+    crash its process, so that the pool's and the signals' handling can be tested at a reproducible moment."""
+    spec = os.environ.get("DOCATLAS_DEBUG")
+    if not spec:
+        return
+    for rule in spec.split(","):
+        where, action, part = [*rule.split(":", 2), "", ""][:3]
+        if where != stage or part not in path:
+            continue
+        if action.startswith("sleep"):
+            time.sleep(float(action[5:] or 1))
+        elif action == "hang":
+            time.sleep(3600)
+        elif action == "raise":
+            raise RuntimeError(f"debug failure on {path}")
+        elif action == "segv":
+            import ctypes
+
+            ctypes.string_at(0)
 
 
 def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
@@ -92,61 +141,102 @@ def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[An
     return list(render.render_keywords(model, cfg).values())
 
 
-def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
-    """Render and write one file's or folder's pages: (page, digest, bytes written, input signature).
+RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
 
-    A page whose input signature matches the last complete build is neither rendered nor written.
-    """
+
+def _render_task(task: tuple[str, str]) -> list[RenderResult]:
+    """Render and write one file's or folder's pages: (page, digest, bytes written, input signature, stat,
+    error). A page whose input signature matches the last complete build is neither rendered nor written.
+    An unexpected exception while rendering a page (a bug of docatlas on this input) writes a page saying what
+    failed instead, and is reported as that page's diagnostic (DA306)."""
     out: OutputFolder = _STATE["out"]
-    pages = task_pages(_STATE["model"], _STATE["cfg"], *task)
-    results = []
+    try:
+        _debug_hook("render", task[1] or task[0])
+        pages = task_pages(_STATE["model"], _STATE["cfg"], *task)
+    except Exception as exc:
+        log.debug("%s: render failed:\n%s", task, traceback.format_exc())
+        return _render_fallback(task, f"internal error while rendering: {type(exc).__name__}: {exc}")
+    results: list[RenderResult] = []
     blocked: frozenset[str] = _STATE["blocked"]
     for page in pages:
         if page.path in blocked:  # a folder of the repository has this name: its pages live under it
-            results.append((page.path, "", -1, ""))
+            results.append((page.path, "", -1, "", (0, 0), ""))
             continue
-        signature = page.signature()
-        digest = out.unchanged(page.path, signature)
-        if digest is not None:
-            results.append((page.path, digest, 0, signature))
-        else:
-            digest, written = out.write(page.path, page.text())
-            results.append((page.path, digest, written, signature))
+        try:
+            signature = page.signature()
+            kept = out.unchanged(page.path, signature)
+            if kept is not None:
+                results.append((page.path, kept[0], 0, signature, kept[1], ""))
+                continue
+            text = page.text()
+        except Exception as exc:
+            log.debug("%s: render failed:\n%s", page.path, traceback.format_exc())
+            results += _failed_pages(out, [page.path], f"internal error while rendering: {type(exc).__name__}: "
+                                                        f"{exc}")
+            continue
+        digest, written, st = out.write(page.path, text)
+        results.append((page.path, digest, written, signature, st, ""))
+    return results
+
+
+def _task_page_names(task: tuple[str, str]) -> list[str]:
+    from docatlas import paths
+
+    kind, target = task
+    if kind == "file":
+        return [paths.file_page(target), paths.kw_page(target)]
+    if kind == "folder":
+        return [paths.folder_page(target, n) for n in ("index.md", "doc.md", "sub.md")]
+    return ["keywords.md"]
+
+
+def _render_fallback(task: tuple[str, str], why: str) -> list[RenderResult]:
+    """The pages of a task whose rendering failed or whose worker died: each says so."""
+    return _failed_pages(_STATE["out"], _task_page_names(task), why)
+
+
+def _failed_pages(out: OutputFolder, names: list[str], why: str) -> list[RenderResult]:
+    from docatlas.safetext import terminal
+
+    results: list[RenderResult] = []
+    for rel in names:
+        if rel in _STATE["blocked"]:
+            continue
+        text = (f"# {terminal(rel)}\n\nThis page could not be made: {terminal(why)} (DA306). The other pages "
+                f"and the index are complete; run `docatlas build -v` for the traceback, and please report it.\n")
+        digest, written, st = out.write(rel, text)
+        results.append((rel, digest, written, "", st, why))  # no signature: the next build tries again
     return results
 
 
 def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any], stage: str,
-         progress: Progress | None, pooled: Callable[[], None] | None = None) -> Iterator[R]:
-    """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled).
+         progress: Progress | None, pooled: Callable[[], None] | None = None,
+         fallback: Callable[[T, str], R] | None = None) -> Iterator[R]:
+    """Map `fn` over `items`, in a fork pool (`pool.Pool`: state inherited, not pickled; results in the order
+    they finish) when jobs > 1. `fallback(item, why)` stands in for an item whose worker died or overran the
+    time budget.
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
     then is not copied into them half-way through its work, as it would be if it ran when they forked."""
     total = len(items)
+    _STATE.update(state)  # in-process: `build` has already paused the cyclic collector; workers inherit it
+    _STATE["parent_pid"] = os.getpid()
     if jobs <= 1 or total < 2:
-        _STATE.update(state)  # in-process: `build` has already paused the cyclic collector
         for i, item in enumerate(items, 1):
             yield fn(item)
             if progress:
                 progress(stage, i, total)
         return
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    if ctx.get_start_method() == "fork":
-        _STATE.update(state)
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=({},))
-    else:  # pragma: no cover - platforms without fork
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
-    chunksize = max(1, min(64, total // (jobs * 8) or 1))
-    if pooled is not None:
-        pooled()
-    try:
-        for i, result in enumerate(pool.imap(fn, items, chunksize=chunksize), 1):
-            yield result
-            if progress:
-                progress(stage, i, total)
-    finally:
-        pool.close()
-        pool.join()
+    budget = float(os.environ.get("DOCATLAS_TASK_SECONDS") or _BUDGET.get(stage, 0.0))
+    pool = Pool(fn, jobs, fallback or _no_fallback, budget)
+    for i, result in enumerate(pool.run(items, pooled), 1):
+        yield result
+        if progress:
+            progress(stage, i, total)
+
+
+def _no_fallback(item: Any, why: str) -> Any:
+    raise RuntimeError(f"{item!r}: {why}")
 
 
 def _clock(timings: dict[str, float], stage: str, start: float) -> float:
@@ -224,17 +314,36 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     if (cfg.root / MANIFEST_NAME).is_file():
         raise OutputError(f"{cfg.root} is itself docatlas output (it holds {MANIFEST_NAME}); document the "
                           f"repository it was built from instead")
+    jobs, note = cap_jobs(cfg.workers)
+    if note:
+        report.warnings.append(note)
+        cfg = dataclasses.replace(cfg, jobs=jobs)
     out = OutputFolder(cfg.output, cfg.root, cfg.force)
+    out.open(wait=not cfg.no_wait)  # one build at a time; the folder is marked as docatlas's from here on
+    try:
+        return _locked(cfg, out, report, t0, t, progress)
+    finally:
+        out.close()
+
+
+def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: float,
+            progress: Progress | None) -> BuildReport:
+    """The stages, holding the output folder's lock."""
+    report.warnings.extend(out.notes)
     scanned = scan(cfg.root, cfg.output, cfg.exclude)
     report.diagnostics.extend(scanned.diagnostics)
+    if not scanned.files and cfg.exclude:
+        report.warnings.append(f"no file left to document: the exclude patterns ({', '.join(cfg.exclude)}) "
+                               f"exclude every file of {cfg.root}")
     t = _clock(report.timings, "scan", t)
 
     cache = idx.FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
     hits, todo = cache.split(cfg.root, scanned.files)
-    if cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed since the last complete build
+    if not out.resumed and cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed
         idx.noop_report(report, cache, t0, t)
+        out.complete()
         return report
-    if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
+    if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite them all
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
     blobs_cached, summaries = cache.facts([*hits, *edited])
@@ -244,7 +353,8 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     family_cpu: dict[str, float] = defaultdict(float)
     jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
     blobs: dict[str, bytes] = {}
-    for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress):
+    for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress,
+                             fallback=_extract_fallback):
         f = got if isinstance(got, FileFacts) else idx.unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
@@ -272,6 +382,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
+    stats: dict[str, tuple[int, int]] = {}
     render_diagnostics: list[Diagnostic] = []
     previous_clashes: list[Diagnostic] = []
     if report.link_reused:
@@ -280,6 +391,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         tasks = local_tasks(model, fresh)
         pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
         inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
+        stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k)}
         previous_clashes = cache.diagnostics(("render",))
     else:
         tasks = all_tasks(model)
@@ -288,25 +400,27 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
     writer = idx.IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
-    worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
+    from docatlas.paths import out_folder
+
+    worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(map(out_folder, model.folders))}
     try:
-        touched = _render(report, tasks, cfg, worker_state, thread, pages, inputs, render_diagnostics, progress)
+        touched = _render(report, tasks, cfg, worker_state, thread, pages, inputs, stats, render_diagnostics,
+                          progress)
         # page-name clashes (DA305) of pages this build did not look at are the last build's
         render_diagnostics += [d for d in previous_clashes if d.path not in touched and not _is_keyword_page(d.path)]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
-        report.removed = len(out.finish(pages, inputs))
+        report.removed = len(out.finish(pages, inputs, stats))
         t = _clock(report.timings, "finish", t)
         if thread.ident is not None:
             thread.join()  # usually done by now: it ran beside the render workers
         else:
             writer.write()
         writer.commit(pages, render_diagnostics)
+        out.complete()
     except BaseException:
-        if thread.ident is not None:
-            thread.join()
-        writer.abort()
+        _stop_writer(thread, writer)
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
@@ -320,24 +434,44 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     return report
 
 
+def _stop_writer(thread: threading.Thread, writer: idx.IndexWrite) -> None:
+    """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back, within a second. A writer thread
+    still busy is left to die with the process: its transaction, never committed, is rolled back by SQLite
+    when the index is next opened (a hot journal), or its temporary file removed by the next build."""
+    if thread.ident is not None:
+        thread.join(timeout=1.0)
+        if thread.is_alive():
+            return
+    try:
+        writer.abort()
+    except Exception as exc:
+        log.debug("index rollback: %s", exc)
+
+
 def _is_keyword_page(rel: str) -> bool:
     return rel == "keywords.md" or rel.startswith("_keywords/")
 
 
 def _render(report: BuildReport, tasks: list[tuple[str, str]], cfg: Config, worker_state: dict[str, Any],
             thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
-            render_diagnostics: list[Diagnostic], progress: Progress | None) -> set[str]:
-    """Render and write `tasks`, recording each page's digest and input signature; returns their pages."""
+            stats: dict[str, tuple[int, int]], render_diagnostics: list[Diagnostic],
+            progress: Progress | None) -> set[str]:
+    """Render and write `tasks`, recording each page's digest, input signature and stat; returns their
+    pages."""
     touched: set[str] = set()
-    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start):
-        for rel, d, written, signature in results:
+    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start,
+                        fallback=_render_fallback):
+        for rel, d, written, signature, st, error in results:
             touched.add(rel)
             if written < 0:
                 render_diagnostics.append(Diagnostic(
                     rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
                     "pages go inside it); page not written"))
                 continue
+            if error:
+                render_diagnostics.append(Diagnostic(rel, 0, 0, "DA306", f"page not made: {error}"))
             pages[rel] = d
+            stats[rel] = st
             inputs[rel] = signature
             report.written += written > 0
             report.bytes_written += written
