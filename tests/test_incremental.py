@@ -12,7 +12,9 @@ import docatlas.pipeline as pipeline
 from docatlas.config import make_config
 from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
+from docatlas.store.cache import FactsCache, LazyFacts
+from store_helpers import dump
 
 OLD = 1_500_000_000  # 2017: far from "racy", so an unchanged stat is trusted without reading the file
 
@@ -36,7 +38,7 @@ def _age(root: Path) -> None:
 
 def _tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (idx.INDEX_NAME, *STATE_FILES)}
+            if p.is_file() and p.name not in (schema.INDEX_NAME, *STATE_FILES)}
 
 
 @pytest.fixture
@@ -81,11 +83,11 @@ def test_incremental_equals_full_build(make_repo, extracted: list[str]) -> None:
     full = _build(repo, out_b, full=True)
     assert len(extracted) == full.files == second.files == first.files + 1 - 1
     assert _tree(out_a) == _tree(out_b)
-    a = sqlite3.connect(out_a / idx.INDEX_NAME)
-    b = sqlite3.connect(out_b / idx.INDEX_NAME)
-    assert idx.dump(a) == idx.dump(b)
-    assert idx.search(idx.open_index(out_a), "alpha_two")[0].path == "pkg/a.py"
-    assert idx.search(idx.open_index(out_a), "delta") == []
+    a = sqlite3.connect(out_a / schema.INDEX_NAME)
+    b = sqlite3.connect(out_b / schema.INDEX_NAME)
+    assert dump(a) == dump(b)
+    assert queries.search(schema.open_index(out_a), "alpha_two")[0].path == "pkg/a.py"
+    assert queries.search(schema.open_index(out_a), "delta") == []
 
 
 def test_noop_rebuild_reads_no_file(make_repo, extracted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +121,7 @@ def test_touched_file_is_hashed_once_then_trusted(make_repo, extracted: list[str
     extracted.clear()
     report = _build(repo, out)
     assert extracted == [] and report.written == 0
-    cache = idx.FactsCache.load(make_config(repo, out))
+    cache = FactsCache.load(make_config(repo, out))
     assert cache.entries["pkg/a.py"][1] == (OLD + 5) * 10**9
 
 
@@ -204,7 +206,7 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     full = _build(repo, out_b, full=True)
     assert not full.link_reused
     assert _tree(out_a) == _tree(out_b)  # pages and manifest (every page's input signature) alike
-    assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(second) == _diagnostics(full) == _diagnostics(first)
     assert _diagnostics(_build(repo, out_a)) == _diagnostics(full)  # the no-op rebuild reports them too
 
@@ -241,7 +243,7 @@ def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: 
     full = _build(repo, out_b, full=True, jobs=jobs)
     assert again.link_reused is reused
     assert _tree(out_a) == _tree(out_b)
-    assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
 
 
@@ -252,7 +254,7 @@ def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeyp
     _age(repo)
     out = repo.parent / "out"
     _build(repo, out, jobs=2)
-    before = idx.dump(sqlite3.connect(out / idx.INDEX_NAME))
+    before = dump(sqlite3.connect(out / schema.INDEX_NAME))
     (repo / "pkg" / "a.py").write_text("def changed():\n    pass\n")
 
     def boom(*args: object) -> None:
@@ -262,13 +264,13 @@ def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeyp
     with pytest.raises(KeyboardInterrupt):
         _build(repo, out, jobs=2)
     monkeypatch.undo()
-    conn = sqlite3.connect(out / idx.INDEX_NAME, timeout=0)  # no lock left behind
-    assert idx.dump(conn) == before
+    conn = sqlite3.connect(out / schema.INDEX_NAME, timeout=0)  # no lock left behind
+    assert dump(conn) == before
     assert dict(conn.execute("SELECT key, value FROM meta"))["complete"] == "0"
     conn.close()
     report = _build(repo, out, jobs=2)
     assert not report.link_reused  # the pages were not trusted: everything was checked again
-    assert idx.search(idx.open_index(out), "changed")[0].path == "pkg/a.py"
+    assert queries.search(schema.open_index(out), "changed")[0].path == "pkg/a.py"
 
 
 def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> None:
@@ -285,7 +287,7 @@ def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> Non
     again = _build(repo, out_a)
     assert again.link_reused
     facts = again.model.files  # type: ignore[union-attr]
-    assert isinstance(facts, idx.LazyFacts) and len(facts) == 55
+    assert isinstance(facts, LazyFacts) and len(facts) == 55
     # the root's key files (10) and pkg3's own files (11) at most; the other folders' files are never read
     assert 0 < facts.unpickled <= 21
     _build(repo, out_b, full=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docatlas.cli import main
-from docatlas.store.index import EXPORT_SCHEMA
+from docatlas.store.schema import EXPORT_SCHEMA
 from test_index import REPO, _cpp_facts, index_from_facts
 
 

@@ -1,4 +1,4 @@
-"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.store.index).
+"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.store.queries).
 
 They find the index where `build` put it: `-o/--output`, else the repository's configured or default output
 folder (`--repo`, default the current folder). Only this module and cli.py print.
@@ -18,7 +18,7 @@ import click
 
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,11 +34,11 @@ def _location(fn: F) -> F:
 @contextmanager
 def _index(repo: Path, output: Path | None) -> Iterator[tuple[sqlite3.Connection, Path]]:
     out = output.resolve() if output is not None else make_config(repo).output
-    conn = idx.open_index(out)
+    conn = schema.open_index(out)
     try:
         yield conn, out
     except sqlite3.DatabaseError as exc:
-        raise DocatlasError(f"{idx.index_path(out)}: {exc}; run `docatlas build` to rebuild it") from exc
+        raise DocatlasError(f"{schema.index_path(out)}: {exc}; run `docatlas build` to rebuild it") from exc
     finally:
         conn.close()
 
@@ -61,8 +61,8 @@ def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, la
     """Find symbols, files and folders: exact names first, then prefixes, then words anywhere."""
     with _index(repo, output) as (conn, _):
         try:
-            hits = idx.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
-        except idx.QueryError as exc:
+            hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
+        except schema.QueryError as exc:
             raise click.UsageError(str(exc)) from exc
     if as_json:
         _emit_json([h.as_dict() for h in hits])
@@ -137,7 +137,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
     """Summarise TARGET: a file path, a folder, a Python module or a qualified symbol
     (`pkg.mod.Class.method`, `at::native::add`)."""
     with _index(repo, output) as (conn, _):
-        found = idx.show(conn, target)
+        found = queries.show(conn, target)
     if found is None:
         click.echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
         raise SystemExit(1)
@@ -195,7 +195,7 @@ def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> 
     with _index(repo, output) as (conn, out):
         stream = dest.open("w", encoding="utf-8") if dest else sys.stdout
         try:
-            for rec in idx.export_records(conn, out):
+            for rec in queries.export_records(conn, out):
                 stream.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
         finally:
             if dest:
@@ -208,7 +208,7 @@ def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> 
 def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
     """Counts by language, purpose and symbol kind, and what went wrong (diagnostics by code)."""
     with _index(repo, output) as (conn, _):
-        data = idx.stats(conn)
+        data = queries.stats(conn)
     if as_json:
         _emit_json(data)
         return

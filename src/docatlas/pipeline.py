@@ -23,7 +23,8 @@ from docatlas.output import OutputFolder
 from docatlas.paths import folder_of
 from docatlas.pool import Pool, cap_jobs
 from docatlas.scan import MANIFEST_NAME, scan
-from docatlas.store import index as idx
+from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
+from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
@@ -60,6 +61,20 @@ class BuildReport:
                 "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
 
 
+def _noop_report(report: BuildReport, cache: FactsCache, t0: float, t: float) -> None:
+    """Complete the `BuildReport` of a build that found nothing to do (`FactsCache.unchanged`): the numbers
+    and file diagnostics of the last complete build, which this one would have reproduced exactly."""
+    cache.save_restat()
+    report.diagnostics.extend(cache.diagnostics())
+    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
+    report.files = int(cache.meta.get("files", "0"))
+    report.binary = int(cache.meta.get("binary", "0"))
+    report.pages = int(cache.meta.get("pages", "0"))
+    now = time.perf_counter()
+    report.timings["cache"] = round(now - t, 3)
+    report.seconds = round(now - t0, 3)
+
+
 _POOL_MIN = 8  # fewer files than this are extracted in-process
 log = logging.getLogger(__name__)
 # Seconds one item may take in a worker before it is killed and the item handed to the fallback (a parser
@@ -87,7 +102,7 @@ def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
         facts = _without_parser(cfg, scanned, f"internal error while extracting: {type(exc).__name__}: {exc}",
                                 "DA306")
     if _STATE.get("parent_pid", os.getpid()) != os.getpid():  # in a pool worker
-        return idx.pickle_facts(facts), time.process_time() - start
+        return pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
 
 
@@ -131,14 +146,16 @@ def _debug_hook(stage: str, path: str) -> None:
 
 def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
     """The pages (`render.Page`) of one render task: a file's two, a folder's three, or the keyword index."""
-    from docatlas.render import pages as render
+    from docatlas.render.file import render_file_page, render_kw_page
+    from docatlas.render.folder import render_folder_doc, render_folder_index
+    from docatlas.render.keywords import render_folder_sub, render_keywords
 
     if kind == "file":
-        return [render.render_file_page(model, cfg, target), render.render_kw_page(model, target)]
+        return [render_file_page(model, cfg, target), render_kw_page(model, target)]
     if kind == "folder":
-        return [render.render_folder_index(model, target), render.render_folder_doc(model, target),
-                render.render_folder_sub(model, cfg, target)]
-    return list(render.render_keywords(model, cfg).values())
+        return [render_folder_index(model, target), render_folder_doc(model, target),
+                render_folder_sub(model, cfg, target)]
+    return list(render_keywords(model, cfg).values())
 
 
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
@@ -245,7 +262,7 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
     return now
 
 
-def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
+def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
                    facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
                    fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
     """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
@@ -337,17 +354,17 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
                                f"exclude every file of {cfg.root}")
     t = _clock(report.timings, "scan", t)
 
-    cache = idx.FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
+    cache = FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
     hits, todo = cache.split(cfg.root, scanned.files)
     if not out.resumed and cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed
-        idx.noop_report(report, cache, t0, t)
+        _noop_report(report, cache, t0, t)
         out.complete()
         return report
-    if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite them all
+    if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
     blobs_cached, summaries = cache.facts([*hits, *edited])
-    before = {p: idx.unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
+    before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
     t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
@@ -355,14 +372,14 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     blobs: dict[str, bytes] = {}
     for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress,
                              fallback=_extract_fallback):
-        f = got if isinstance(got, FileFacts) else idx.unpickle_facts(got)
+        f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     for p in edited:
         summaries.pop(p, None)
-    facts = idx.LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
+    facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
     for p in facts:
         report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
     t = _clock(report.timings, "extract", t)
@@ -398,7 +415,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     cache.mark_dirty()
     # The index is written by a thread of this process while the pages render in the pool, and committed
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
-    writer = idx.IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
+    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     from docatlas.paths import out_folder
 
@@ -434,7 +451,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     return report
 
 
-def _stop_writer(thread: threading.Thread, writer: idx.IndexWrite) -> None:
+def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:
     """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back, within a second. A writer thread
     still busy is left to die with the process: its transaction, never committed, is rolled back by SQLite
     when the index is next opened (a hot journal), or its temporary file removed by the next build."""

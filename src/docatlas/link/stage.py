@@ -295,6 +295,11 @@ def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved
     return out
 
 
+def pytest_command(target: str) -> str:
+    """pytest on a file or folder: the command for a Python test that nothing else in the repository runs."""
+    return f"python -m pytest {shlex.quote(target)}"
+
+
 def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: set[str]) -> list[str]:
     """Shell commands that run one test file, by framework and by the repository's own conventions; empty
     when nothing in the repository says how (a C++ test binary is whatever the build system makes of it)."""
@@ -309,9 +314,9 @@ def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: 
         if facts.main_line:
             if module and any(i.level for i in facts.imports):  # relative imports need the package context
                 run = f"python -m {q(module)}"
-                return [f"(cd {q(root)} && {run})" if root else run, f"python -m pytest {q(path)}"]
-            return [f"python {q(path)}", f"python -m pytest {q(path)}"]
-        return [f"python -m pytest {q(path)}"]
+                return [f"(cd {q(root)} && {run})" if root else run, pytest_command(path)]
+            return [f"python {q(path)}", pytest_command(path)]
+        return [pytest_command(path)]
     stem = PurePosixPath(path).stem
     folder = path.rsplit("/", 1)[0] if "/" in path else "."
     if "go" in frameworks or facts.language == "go":
