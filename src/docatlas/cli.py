@@ -216,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas", standalone_mode=False)
     except SystemExit as exc:
+        if type(sys.stdout).__name__ == "_PacifyFlushWrapper":  # click's answer to EPIPE: exit 1, silently
+            return _one_line("output closed early (broken pipe)")
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL
     except DocatlasError as exc:
         return _one_line(str(exc))

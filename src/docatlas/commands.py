@@ -18,6 +18,7 @@ import click
 
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
+from docatlas.safetext import terminal
 from docatlas.store import queries, schema
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +42,12 @@ def _index(repo: Path, output: Path | None) -> Iterator[tuple[sqlite3.Connection
         raise DocatlasError(f"{schema.index_path(out)}: {exc}; run `docatlas build` to rebuild it") from exc
     finally:
         conn.close()
+
+
+def _echo(line: str, err: bool = False) -> None:
+    """Every line for the terminal passes `safetext.terminal`: no name from the repository can move the
+    cursor, clear the screen or fake another line."""
+    click.echo(terminal(line), err=err)
 
 
 def _emit_json(data: Any) -> None:
@@ -68,13 +75,13 @@ def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, la
         _emit_json([h.as_dict() for h in hits])
         return
     if not hits:
-        click.echo(f"no results for {query!r}", err=True)
+        _echo(f"no results for {query!r}", err=True)
         raise SystemExit(1)
     for h in hits:
         where = f"{h.path}:{h.line}" if h.line else h.path
         name = h.qualname or h.name
         summary = f" — {h.summary}" if h.summary else ""
-        click.echo(f"{where}  {h.kind}  {name}{summary}")
+        _echo(f"{where}  {h.kind}  {name}{summary}")
 
 
 def _file_lines(rec: dict[str, Any], brief: bool = False) -> list[str]:
@@ -139,7 +146,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
     with _index(repo, output) as (conn, _):
         found = queries.show(conn, target)
     if found is None:
-        click.echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
+        _echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
         raise SystemExit(1)
     if as_json:
         _emit_json(found)
@@ -182,7 +189,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
             if rec["imported_by"]:
                 lines.append(f"  imported by {len(rec['imported_by'])} files")
     for line in lines:
-        click.echo(line)
+        _echo(line)
 
 
 @click.command("export")
@@ -212,16 +219,16 @@ def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
     if as_json:
         _emit_json(data)
         return
-    click.echo(f"{data['project']}: {data['files']:,} files in {data['folders']:,} folders, {data['symbols']:,} "
+    _echo(f"{data['project']}: {data['files']:,} files in {data['folders']:,} folders, {data['symbols']:,} "
                f"symbols, {data['imports']:,} imports, {data['tests']:,} test cases, {data['findings']:,} findings")
     for title, key in (("languages", "languages"), ("purposes", "purposes"), ("symbol kinds", "symbol_kinds"),
                        ("findings", "findings_by_category"), ("diagnostics", "diagnostics")):
         if data[key]:
-            click.echo(f"{title}:")
+            _echo(f"{title}:")
             for k, v in data[key].items():
-                click.echo(f"  {v:>8,}  {k}")
+                _echo(f"  {v:>8,}  {k}")
     if data["diagnostics"]:
-        click.echo(f"  in {data['diagnostic_files']:,} files")
+        _echo(f"  in {data['diagnostic_files']:,} files")
 
 
 COMMANDS = (search_cmd, show_cmd, export_cmd, stats_cmd)

@@ -138,6 +138,9 @@ def make_config(root: str | Path, output: str | Path | None = None, **options: A
         raise ConfigError(f"unknown options: {', '.join(sorted(bad))}")
     if not merged.get("project_name"):
         merged["project_name"] = _declared_name(root_path) or root_path.name
+    from docatlas.safetext import visible
+
+    merged["project_name"] = visible(merged["project_name"], keep_newlines=False)  # a name is one line
     _check_patterns(merged.get("exclude", ()))
     cfg = Config(root=root_path, output=out_path.resolve(), **merged)
     if cfg.embed_source not in EMBED_MODES:

@@ -356,7 +356,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
 
     cache = FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
     hits, todo = cache.split(cfg.root, scanned.files)
-    if not out.resumed and cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed
+    failed_pages = any(not signature for signature in out.previous_inputs.values())  # DA306: try them again
+    if not out.resumed and not failed_pages and cache.unchanged(hits, todo, out.previous, out.intact):
         _noop_report(report, cache, t0, t)
         out.complete()
         return report

@@ -98,7 +98,7 @@ def needs_cleaning(text: str) -> bool:
 
 
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)])", re.MULTILINE)
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+_MD_INLINE = re.compile(r"([\\`\[\]<>|])")
 
 
 def md_inline(s: str) -> str:

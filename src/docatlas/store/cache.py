@@ -17,7 +17,7 @@ from typing import Any
 from docatlas.config import Config
 from docatlas.fingerprint import code_fingerprint
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
-from docatlas.store.schema import SCHEMA_VERSION, check, connect, index_path, read_meta, transaction
+from docatlas.store.schema import SCHEMA_VERSION, check, connect, index_path, read_meta, recover, transaction
 from docatlas.summary import FileSummary
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ class FactsCache:
             cache.reason = "no previous index"
             return cache
         try:
+            recover(cache.path)  # a killed build's hot journal: rolled back before the read-only look
             conn = sqlite3.connect(f"{cache.path.as_uri()}?mode=ro", uri=True)
             try:
                 problem = check(conn)

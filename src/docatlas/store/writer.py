@@ -16,6 +16,7 @@ from docatlas import __version__
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
+from docatlas.safetext import terminal
 from docatlas.store.cache import FactsCache, pickle_facts
 from docatlas.store.schema import (
     FOLDER_ROWID_BASE,
@@ -65,15 +66,25 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
     findings: list[tuple[Any, ...]] = []
     diagnostics: list[tuple[Any, ...]] = []
     nxt = first
+    lists = (symbols, search, tests, findings, diagnostics)
     for facts, module in files:
         p = facts.path
-        for r in _symbol_rows(facts, module):
-            symbols.append((nxt, *r))
-            search.append((nxt, r[2], r[4], identifier_words(r[4]), p, r[8], r[1], facts.language))
-            nxt += 1
-        tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
-        findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
-        diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
+        sizes, start = [len(rows) for rows in lists], nxt
+        try:
+            for r in _symbol_rows(facts, module):
+                symbols.append((nxt, *r))
+                search.append((nxt, r[2], r[4], identifier_words(r[4]), p, r[8], r[1], facts.language))
+                nxt += 1
+            tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
+            findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
+            diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
+        except Exception as exc:  # a bug of docatlas on this file's facts: its rows, never the index
+            for rows, n in zip(lists, sizes, strict=True):
+                del rows[n:]
+            nxt = start
+            message = f"internal error while indexing: {type(exc).__name__}: {exc}; its symbols are not searchable"
+            diagnostics.append((p, 0, 0, "DA306", message))
+            log.warning("%s:0:0: DA306 %s", terminal(p), message, exc_info=log.isEnabledFor(logging.DEBUG))
         if len(symbols) >= _BATCH:
             _insert_rows(conn, symbols, search, tests, findings, diagnostics)
             for rows in (symbols, search, tests, findings, diagnostics):
