@@ -18,9 +18,10 @@ import dataclasses
 import re
 from typing import Any, TypeVar
 
-# C0 controls except tab and newline, DEL, C1 controls, lone surrogates, and the non-characters U+FFFE/U+FFFF
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_UNSAFE_NO_NL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# C0 controls except tab and newline, DEL, C1 controls, bidirectional overrides and isolates (they reorder what
+# a reader sees: "Trojan Source"), lone surrogates, and the non-characters U+FFFE/U+FFFF
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_UNSAFE_NO_NL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _escape(m: re.Match[str]) -> str:
