@@ -16,8 +16,8 @@ import pytest
 from docatlas.config import make_config
 from docatlas.link.stage import RepoModel
 from docatlas.output import STATE_FILES
+from docatlas.paths import MANIFEST_NAME
 from docatlas.pipeline import build
-from docatlas.scan import MANIFEST_NAME
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "golden"

@@ -131,13 +131,13 @@ def test_options_and_full_invalidate_the_cache(make_repo, extracted: list[str]) 
     out = repo / "out"
     _build(repo, out)
     extracted.clear()
-    _build(repo, out, embed_source="none")
+    _build(repo, out, max_file_bytes=1_000_000)  # a facts option (a page option does not: see below)
     assert len(extracted) == len(REPO)
     extracted.clear()
-    _build(repo, out, embed_source="none", full=True)
+    _build(repo, out, max_file_bytes=1_000_000, full=True)
     assert len(extracted) == len(REPO)
     extracted.clear()
-    _build(repo, out, embed_source="none")
+    _build(repo, out, max_file_bytes=1_000_000)
     assert extracted == []
 
 
@@ -308,3 +308,27 @@ def test_a_page_deleted_by_hand_comes_back_on_a_local_rebuild(make_repo) -> None
     assert page.read_text() == text
     again = _build(repo, out)
     assert again.written == 0 and "render+write" not in again.timings  # and then nothing is left to do
+
+
+@pytest.mark.parametrize("option", [{"list_limit": 2}, {"embed_source": "head", "head_lines": 1},
+                                    {"project_name": "renamed"}])
+def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[str], option: dict) -> None:
+    """Page options are not part of the facts key: changing one keeps every file's cached facts, and the
+    pages come out as a fresh build with that option makes them, also when an edit lets the link stage be
+    reused (its local page list would miss pages that only the option changes)."""
+    repo = make_repo(REPO)
+    _age(repo)
+    out, fresh = repo / "out", repo / "fresh"
+    _build(repo, out)
+    extracted.clear()
+    changed = _build(repo, out, **option)
+    assert extracted == [] and changed.written > 0
+    _build(repo, fresh, **option)
+    assert _tree(out) == _tree(fresh)
+
+    extracted.clear()
+    (repo / "pkg" / "sub" / "c.py").write_text("def gamma():\n    return 3\n")  # keeps its link inputs
+    edited = _build(repo, out)  # and back to the default options
+    assert extracted == ["pkg/sub/c.py"] and edited.link_reused
+    _build(repo, fresh, full=True)
+    assert _tree(out) == _tree(fresh)

@@ -225,3 +225,34 @@ def test_interrupted_index_write_keeps_the_previous_index(make_repo, tmp_path: P
     conn.close()
     build(make_config(repo, out, jobs=1))
     assert names(queries.search(schema.open_index(out), "brand_new")) == ["brand_new"]
+
+
+RANKING_REPO = {
+    # Three definitions of `Engine`. The most imported one sits between the others in path order, and the
+    # test file's sorts last by path but first in reverse: neither order of paths gives the expected ranking.
+    "aaa/__init__.py": "",
+    "aaa/engine_low.py": "class Engine:\n    '''Nobody imports this one.'''\n",
+    "mmm/__init__.py": "",
+    "mmm/core.py": "class Engine:\n    '''The one everybody imports.'''\n",
+    "mmm/a.py": "from mmm.core import Engine\n",
+    "mmm/b.py": "from mmm.core import Engine\n",
+    "bbb/__init__.py": "",
+    "bbb/config.py": "from mmm.core import Engine\n\n\nclass EngineConfig:\n    '''Settings of the engine.'''\n",
+    "zzz/__init__.py": "",
+    "zzz/tests/__init__.py": "",
+    "zzz/tests/test_engine.py": "class Engine:\n    pass\n\n\ndef test_engine():\n    assert Engine\n",
+}
+
+
+def test_search_ranks_by_tier_then_test_files_then_centrality(make_repo, tmp_path: Path) -> None:
+    repo = make_repo(RANKING_REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    hits = queries.search(schema.open_index(out), "Engine")
+    got = [(h.path, h.name, h.match) for h in hits[:4]]
+    assert got == [("mmm/core.py", "Engine", "exact"),  # defined, not a test, most central
+                   ("aaa/engine_low.py", "Engine", "exact"),
+                   ("zzz/tests/test_engine.py", "Engine", "exact"),  # test files after the code
+                   ("bbb/config.py", "EngineConfig", "prefix")]
+    paths = [p for p, _, _ in got]
+    assert paths not in (sorted(paths), sorted(paths, reverse=True))

@@ -47,8 +47,10 @@ def cli() -> None:
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Output folder [default: REPO/{DEFAULT_OUTPUT}, or `output` in [tool.docatlas]].")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
-              help="Worker processes [default: all cores; 1 runs in-process].")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable).")
+              help="Worker processes for extraction and rendering; 0 (the default) uses every core, 1 runs "
+                   "everything in this process.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching this gitignore-style pattern (repeatable).")
 @click.option("--embed-source", type=click.Choice(EMBED_MODES), default=None,
               help="Embed each file's source in full (cut with a notice past --max-embed-bytes), its head, "
                    "or not at all [default: full].")
@@ -67,12 +69,12 @@ def cli() -> None:
               help="Exit with 1 when any file produced a diagnostic (as Sphinx -W, mkdocs --strict).")
 @click.option("--no-wait", is_flag=True, default=None,
               help="When another build is writing the output folder, exit with 2 instead of waiting.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; diagnostics only.")
-@click.option("-v", "--verbose", is_flag=True, help="Tracebacks of internal errors, also of one file's.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics: no progress bar and no summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Print the tracebacks of internal errors, also of one file's.")
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the run's figures (counts, per-stage seconds) as JSON to this file.")
 def build_cmd(repo: Path, output: Path | None, quiet: bool, verbose: bool, report_json: Path | None,
-              **options: Any) -> None:
+              **options: Any) -> BuildReport:
     """Document the repository REPO (default: the current folder)."""
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="docatlas: %(message)s")
@@ -91,9 +93,7 @@ def build_cmd(repo: Path, output: Path | None, quiet: bool, verbose: bool, repor
         click.echo(f"docatlas: warning: {terminal(w)}", err=True)
     if not quiet:
         _summary(report)
-    if _PROCESS_ENDS:
-        _KEEP.append(report)
-    raise SystemExit(EXIT_DIAGNOSTICS if report.diagnostics and cfg.strict else EXIT_OK)
+    return report  # `_invoke` turns it into the exit code; `run` keeps it alive until the process ends
 
 
 for _command in COMMANDS:  # search, show, export, stats: queries over the index that build writes
@@ -150,28 +150,23 @@ def _summary(report: BuildReport) -> None:
     )
 
 
-# Set by `run`, the console entry point, whose process ends with the command: the build's model (millions of
-# small objects) is then kept alive and never freed one by one (a quarter second on PyTorch), because
-# `run` leaves with os._exit after flushing. `main`, called in-process (tests, other programs), frees it.
-_PROCESS_ENDS = False
-_KEEP: list[Any] = []
-
-
 def run() -> NoReturn:
-    """The `docatlas` command: `main`, then exit without tearing down what the process built."""
-    global _PROCESS_ENDS
-    _PROCESS_ENDS = True
+    """The `docatlas` command: `main`, then exit without tearing down what the process built.
+
+    The build's report holds its model (millions of small objects): `run` keeps it alive until `os._exit`
+    rather than freeing it object by object (a quarter second on PyTorch). `main`, called in-process (tests,
+    other programs), frees it."""
     # Nor is it collected: once `build` turns the cyclic collector back on, its first full pass over the
     # model's objects took 0.2 s on PyTorch, for a process about to end. Cycles left uncollected die with it.
     gc.disable()
-    code = main()
+    code, _kept = _invoke(None)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         code = code or EXIT_FATAL
     with _suppress_os_errors():
         sys.stderr.flush()
-    os._exit(code)
+    os._exit(code)  # `_kept`, the build's report, is still referenced here: it is never freed
 
 
 class Interrupted(BaseException):
@@ -210,47 +205,57 @@ def _one_line(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never calls sys.exit itself)."""
+    return _invoke(argv)[0]
+
+
+def _invoke(argv: Sequence[str] | None) -> tuple[int, Any]:
+    """The exit code, and what the command returned (a build's report)."""
     handler = None
     with contextlib.suppress(ValueError):  # only the main thread may set handlers (tests call main from others)
         handler = signal.signal(signal.SIGTERM, _on_signal)
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas", standalone_mode=False)
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas",
+                          standalone_mode=False)
     except SystemExit as exc:
         if type(sys.stdout).__name__ == "_PacifyFlushWrapper":  # click's answer to EPIPE: exit 1, silently
-            return _one_line("output closed early (broken pipe)")
-        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL
+            return _one_line("output closed early (broken pipe)"), None
+        return (int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL), None
     except DocatlasError as exc:
-        return _one_line(str(exc))
+        return _one_line(str(exc)), None
     except (KeyboardInterrupt, click.exceptions.Abort, Interrupted) as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
         name = signal.Signals(signum).name
         with _suppress_os_errors():
             click.echo(f"docatlas: interrupted ({name}); the output folder keeps its last good pages and the "
                        f"next build resumes", err=True)
-        return 128 + signum
+        return 128 + signum, None
     except click.ClickException as exc:
         exc.show()
-        return EXIT_FATAL
+        return EXIT_FATAL, None
     except BrokenPipeError:
         with _suppress_os_errors():  # the reader went away (`| head`): nothing more to say to it
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that the final flush cannot fail again
-        return _one_line("output closed early (broken pipe)")
+        return _one_line("output closed early (broken pipe)"), None
     except OSError as exc:
         if exc.errno not in _USER_ERRNOS:
-            return _internal()
+            return _internal(), None
         where = f": {exc.filename}" if exc.filename else ""
-        return _one_line(f"{exc.strerror or exc}{where}")
+        return _one_line(f"{exc.strerror or exc}{where}"), None
     except sqlite3.OperationalError as exc:
         if not any(s in str(exc).lower() for s in _SQLITE_USER):
-            return _internal()
-        return _one_line(f"the index cannot be written: {exc}")
+            return _internal(), None
+        return _one_line(f"the index cannot be written: {exc}"), None
     except Exception:  # a bug, not bad input: say so distinctly from exit code 1
-        return _internal()
+        return _internal(), None
     finally:
         if handler is not None:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGTERM, handler)
-    return EXIT_OK
+    if isinstance(result, BuildReport):
+        return (EXIT_DIAGNOSTICS if result.diagnostics and result.strict else EXIT_OK), result
+    if isinstance(result, int):  # --help, --version: click's own exit code
+        return result, None
+    return EXIT_OK, None
 
 
 def _internal() -> int:

@@ -7,6 +7,7 @@ folder (`--repo`, default the current folder). Only this module and cli.py print
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -44,6 +45,24 @@ def _index(repo: Path, output: Path | None) -> Iterator[tuple[sqlite3.Connection
         conn.close()
 
 
+def _in_repository(conn: sqlite3.Connection, target: str) -> str:
+    """An absolute path inside the documented repository as the index names it (relative, `/`-separated);
+    any other target unchanged."""
+    if not os.path.isabs(target):
+        return target
+    root = schema.read_meta(conn).get("root", "")
+    if not root:
+        return target
+    for candidate in (Path(os.path.normpath(target)), Path(target).resolve()):
+        for base in (Path(root), Path(root).resolve()):
+            try:
+                rel = candidate.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            return "" if rel == "." else rel
+    return target
+
+
 def _echo(line: str, err: bool = False) -> None:
     """Every line for the terminal passes `safetext.terminal`: no name from the repository can move the
     cursor, clear the screen or fake another line."""
@@ -54,14 +73,15 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@click.command("search")
+@click.command("search", short_help="Find symbols, files and folders by name or by word.")
 @click.argument("query")
 @_location
 @click.option("--kind", default=None, help="Only this kind: class, function, method, struct, macro, file, folder …")
 @click.option("--lang", default=None, help="Only files of this language id: python, cpp, cuda, markdown …")
 @click.option("--path", "path_glob", default=None, metavar="GLOB",
               help="Only paths matching GLOB (`*` crosses folders); without wildcards: a file or a folder.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Show at most this many results, best first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of results, for programs.")
 def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, lang: str | None,
                path_glob: str | None, limit: int, as_json: bool) -> None:
@@ -136,15 +156,15 @@ def _test_lines(rec: dict[str, Any], lines: list[str]) -> None:
         lines += [f"  {t['target']}" for t in rec["tests_of"]]
 
 
-@click.command("show")
+@click.command("show", short_help="Summarise a file, folder, Python module or symbol.")
 @click.argument("target")
 @_location
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON, for programs.")
 def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> None:
-    """Summarise TARGET: a file path, a folder, a Python module or a qualified symbol
-    (`pkg.mod.Class.method`, `at::native::add`)."""
+    """Summarise TARGET: a file path (relative to the repository, or absolute inside it), a folder, a Python
+    module or a qualified symbol (`pkg.mod.Class.method`, `at::native::add`)."""
     with _index(repo, output) as (conn, _):
-        found = queries.show(conn, target)
+        found = queries.show(conn, _in_repository(conn, target))
     if found is None:
         _echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
         raise SystemExit(1)
@@ -192,9 +212,10 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
         _echo(line)
 
 
-@click.command("export")
+@click.command("export", short_help="Write one JSON record per file, for retrieval corpora.")
 @_location
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+              help="The output format: JSON Lines, one record per line.")
 @click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> None:
@@ -209,9 +230,9 @@ def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> 
                 stream.close()
 
 
-@click.command("stats")
+@click.command("stats", short_help="Count the files, symbols, findings and diagnostics of a build.")
 @_location
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object, for programs.")
 def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
     """Counts by language, purpose and symbol kind, and what went wrong (diagnostics by code)."""
     with _index(repo, output) as (conn, _):

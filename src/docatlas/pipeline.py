@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
 import os
@@ -14,20 +15,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.config import Config
 from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.paths import folder_of
+from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
 from docatlas.pool import Pool, cap_jobs
-from docatlas.scan import MANIFEST_NAME, scan
+from docatlas.scan import scan
 from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
 from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
+    from docatlas.render.format import Memo
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 T = TypeVar("T")
@@ -49,6 +52,7 @@ class BuildReport:
     output: str = ""
     model: RepoModel | None = field(default=None, repr=False)  # for callers that want the analysis itself
     warnings: list[str] = field(default_factory=list)  # about the run, not a file: jobs capped, all excluded
+    strict: bool = False  # diagnostics make the exit code 1 (`--strict`)
 
     @property
     def ok(self) -> bool:
@@ -82,33 +86,57 @@ log = logging.getLogger(__name__)
 # one item, hence the larger render budget. DOCATLAS_TASK_SECONDS overrides both (tests).
 _BUDGET = {"extract": 300.0, "render": 1800.0}
 
-# Worker state, set in the parent before the pool forks (or by the initializer under spawn).
-_STATE: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """What an extract worker needs: the options, and whether to send facts back pickled (from a pool)."""
+
+    cfg: Config
+    pickled: bool = False
 
 
-def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
+@dataclass(frozen=True)
+class RenderJob:
+    """What a render worker needs: read-only, inherited by the forked workers rather than pickled."""
+
+    cfg: Config
+    model: RepoModel
+    out: OutputFolder
+    blocked: frozenset[str]  # page paths a repository folder takes (DA305)
+    memo: Memo  # the renderer's memo: the one mutable part, each forked worker writing its own copy
+
+
+J = TypeVar("J")
+
+
+def _pooled(jobs: int, total: int) -> bool:
+    """Whether `_run` uses a pool for this many items (else it runs them in-process)."""
+    return jobs > 1 and total >= 2
+
+
+def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
     """One file's facts and the CPU seconds they took (summed per language family for the timing report).
 
     A pool worker sends them pickled as the facts cache stores them: the parent unpickles them, as it would
     have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch).
     An unexpected exception (a bug of docatlas on this file) costs the file its analysis, never the build."""
-    cfg: Config = _STATE["cfg"]
+    cfg = job.cfg
     start = time.process_time()
     try:
         _debug_hook("extract", scanned.path)
         facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
     except Exception as exc:
         log.debug("%s: extract failed:\n%s", scanned.path, traceback.format_exc())
-        facts = _without_parser(cfg, scanned, f"internal error while extracting: {type(exc).__name__}: {exc}",
-                                "DA306")
-    if _STATE.get("parent_pid", os.getpid()) != os.getpid():  # in a pool worker
+        facts = _without_parser(cfg, scanned, dx.INTERNAL_ERROR, stage="extracting",
+                                error=f"{type(exc).__name__}: {exc}", effect="documented without analysis")
+    if job.pickled:
         return pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
 
 
-def _without_parser(cfg: Config, scanned: ScannedFile, why: str, code: str) -> FileFacts:
+def _without_parser(cfg: Config, scanned: ScannedFile, code: dx.Code, **fields: Any) -> FileFacts:
     """The file's facts without its language's parser (metadata, purpose, source), with a diagnostic."""
-    diag = Diagnostic(scanned.path, 0, 0, code, f"{why}; documented without analysis")
+    diag = code.at(scanned.path, **fields)
     try:
         facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes, parse=False)
     except Exception:
@@ -117,9 +145,9 @@ def _without_parser(cfg: Config, scanned: ScannedFile, why: str, code: str) -> F
     return dataclasses.replace(facts, diagnostics=(*facts.diagnostics, diag), parse_ok=False)
 
 
-def _extract_fallback(scanned: ScannedFile, why: str) -> tuple[FileFacts | bytes, float]:
+def _extract_fallback(job: ExtractJob, scanned: ScannedFile, why: str) -> tuple[FileFacts | bytes, float]:
     """A worker died or ran out of time on this file: retried here without the parser (DA307)."""
-    return _without_parser(_STATE["cfg"], scanned, f"analysis stopped: {why}", "DA307"), 0.0
+    return _without_parser(job.cfg, scanned, dx.WORKER_LOST, reason=why), 0.0
 
 
 def _debug_hook(stage: str, path: str) -> None:
@@ -140,41 +168,44 @@ def _debug_hook(stage: str, path: str) -> None:
             raise RuntimeError(f"debug failure on {path}")
         elif action == "segv":
             import ctypes
+            import faulthandler
 
+            faulthandler.disable()  # a crash on purpose: no fatal-error dump
             ctypes.string_at(0)
 
 
-def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.Page`) of one render task: a file's two, a folder's three, or the keyword index."""
+def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
+    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, or the keyword
+    index. `memo` is the renderer's memo of this process (`render.format.Memo`)."""
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
 
     if kind == "file":
-        return [render_file_page(model, cfg, target), render_kw_page(model, target)]
+        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
     if kind == "folder":
         return [render_folder_index(model, target), render_folder_doc(model, target),
-                render_folder_sub(model, cfg, target)]
-    return list(render_keywords(model, cfg).values())
+                render_folder_sub(memo, model, cfg, target)]
+    return list(render_keywords(memo, model, cfg).values())
 
 
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
 
 
-def _render_task(task: tuple[str, str]) -> list[RenderResult]:
+def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
     """Render and write one file's or folder's pages: (page, digest, bytes written, input signature, stat,
     error). A page whose input signature matches the last complete build is neither rendered nor written.
     An unexpected exception while rendering a page (a bug of docatlas on this input) writes a page saying what
     failed instead, and is reported as that page's diagnostic (DA306)."""
-    out: OutputFolder = _STATE["out"]
+    out = job.out
     try:
         _debug_hook("render", task[1] or task[0])
-        pages = task_pages(_STATE["model"], _STATE["cfg"], *task)
+        pages = task_pages(job.memo, job.model, job.cfg, *task)
     except Exception as exc:
         log.debug("%s: render failed:\n%s", task, traceback.format_exc())
-        return _render_fallback(task, f"internal error while rendering: {type(exc).__name__}: {exc}")
+        return _render_fallback(job, task, f"{type(exc).__name__}: {exc}")
     results: list[RenderResult] = []
-    blocked: frozenset[str] = _STATE["blocked"]
+    blocked = job.blocked
     for page in pages:
         if page.path in blocked:  # a folder of the repository has this name: its pages live under it
             results.append((page.path, "", -1, "", (0, 0), ""))
@@ -188,8 +219,7 @@ def _render_task(task: tuple[str, str]) -> list[RenderResult]:
             text = page.text()
         except Exception as exc:
             log.debug("%s: render failed:\n%s", page.path, traceback.format_exc())
-            results += _failed_pages(out, [page.path], f"internal error while rendering: {type(exc).__name__}: "
-                                                        f"{exc}")
+            results += _failed_pages(job, [page.path], f"{type(exc).__name__}: {exc}")
             continue
         digest, written, st = out.write(page.path, text)
         results.append((page.path, digest, written, signature, st, ""))
@@ -207,45 +237,44 @@ def _task_page_names(task: tuple[str, str]) -> list[str]:
     return ["keywords.md"]
 
 
-def _render_fallback(task: tuple[str, str], why: str) -> list[RenderResult]:
+def _render_fallback(job: RenderJob, task: tuple[str, str], why: str) -> list[RenderResult]:
     """The pages of a task whose rendering failed or whose worker died: each says so."""
-    return _failed_pages(_STATE["out"], _task_page_names(task), why)
+    return _failed_pages(job, _task_page_names(task), why)
 
 
-def _failed_pages(out: OutputFolder, names: list[str], why: str) -> list[RenderResult]:
+def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResult]:
     from docatlas.safetext import terminal
 
     results: list[RenderResult] = []
     for rel in names:
-        if rel in _STATE["blocked"]:
+        if rel in job.blocked:
             continue
         text = (f"# {terminal(rel)}\n\nThis page could not be made: {terminal(why)} (DA306). The other pages "
                 f"and the index are complete; run `docatlas build -v` for the traceback, and please report it.\n")
-        digest, written, st = out.write(rel, text)
+        digest, written, st = job.out.write(rel, text)
         results.append((rel, digest, written, "", st, why))  # no signature: the next build tries again
     return results
 
 
-def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any], stage: str,
+def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
          progress: Progress | None, pooled: Callable[[], None] | None = None,
-         fallback: Callable[[T, str], R] | None = None) -> Iterator[R]:
-    """Map `fn` over `items`, in a fork pool (`pool.Pool`: state inherited, not pickled; results in the order
-    they finish) when jobs > 1. `fallback(item, why)` stands in for an item whose worker died or overran the
-    time budget.
+         fallback: Callable[[J, T, str], R] | None = None) -> Iterator[R]:
+    """Map `fn(job, item)` over `items`, in a fork pool (`pool.Pool`: the job inherited, not pickled; results
+    in the order they finish) when jobs > 1. `fallback(job, item, why)` stands in, in this process, for an item
+    whose worker died or overran the time budget.
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
     then is not copied into them half-way through its work, as it would be if it ran when they forked."""
     total = len(items)
-    _STATE.update(state)  # in-process: `build` has already paused the cyclic collector; workers inherit it
-    _STATE["parent_pid"] = os.getpid()
-    if jobs <= 1 or total < 2:
+    if not _pooled(jobs, total):  # in-process: `build` has already paused the cyclic collector
         for i, item in enumerate(items, 1):
-            yield fn(item)
+            yield fn(job, item)
             if progress:
                 progress(stage, i, total)
         return
     budget = float(os.environ.get("DOCATLAS_TASK_SECONDS") or _BUDGET.get(stage, 0.0))
-    pool = Pool(fn, jobs, fallback or _no_fallback, budget)
+    instead = functools.partial(fallback, job) if fallback is not None else _no_fallback
+    pool = Pool(functools.partial(fn, job), jobs, instead, budget)
     for i, result in enumerate(pool.run(items, pooled), 1):
         yield result
         if progress:
@@ -326,7 +355,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     """The stages. Millions of small acyclic records (facts, symbols, model entries) are made here; with the
     collector running, loading the cached facts of PyTorch took 1.4 s instead of 0.8 s, and the link stage and
     index write lost as much again. Nothing here relies on it: the records hold no reference cycles."""
-    report = BuildReport(output=str(cfg.output))
+    report = BuildReport(output=str(cfg.output), strict=cfg.strict)
     t0 = t = time.perf_counter()
     if (cfg.root / MANIFEST_NAME).is_file():
         raise OutputError(f"{cfg.root} is itself docatlas output (it holds {MANIFEST_NAME}); document the "
@@ -371,8 +400,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     family_cpu: dict[str, float] = defaultdict(float)
     jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
     blobs: dict[str, bytes] = {}
-    for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress,
-                             fallback=_extract_fallback):
+    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)))
+    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress, fallback=_extract_fallback):
         f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
@@ -401,9 +430,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
     stats: dict[str, tuple[int, int]] = {}
-    render_diagnostics: list[Diagnostic] = []
     previous_clashes: list[Diagnostic] = []
-    if report.link_reused:
+    if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, fresh)
@@ -418,14 +446,18 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
     writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
-    from docatlas.paths import out_folder
+    from docatlas.render.format import Memo
 
-    worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(map(out_folder, model.folders))}
+    render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
-        touched = _render(report, tasks, cfg, worker_state, thread, pages, inputs, stats, render_diagnostics,
-                          progress)
+        done = _render(tasks, render_job, thread.start, progress)
+        pages.update(done.pages)
+        inputs.update(done.inputs)
+        stats.update(done.stats)
+        report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
-        render_diagnostics += [d for d in previous_clashes if d.path not in touched and not _is_keyword_page(d.path)]
+        render_diagnostics = done.diagnostics + [d for d in previous_clashes
+                                                 if d.path not in done.touched and not _is_keyword_page(d.path)]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
@@ -442,7 +474,6 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
-    _STATE.clear()
     report.model = model
     report.files = len(model.files)
     report.binary = sum(1 for p in model.files if model.summary(p).binary)
@@ -470,27 +501,37 @@ def _is_keyword_page(rel: str) -> bool:
     return rel == "keywords.md" or rel.startswith("_keywords/")
 
 
-def _render(report: BuildReport, tasks: list[tuple[str, str]], cfg: Config, worker_state: dict[str, Any],
-            thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
-            stats: dict[str, tuple[int, int]], render_diagnostics: list[Diagnostic],
-            progress: Progress | None) -> set[str]:
-    """Render and write `tasks`, recording each page's digest, input signature and stat; returns their
-    pages."""
-    touched: set[str] = set()
-    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start,
+@dataclass
+class Rendered:
+    """What rendering the tasks gave: each page's digest and input signature, the page-name clashes, what was
+    written, and every page the tasks produced (clashing ones included)."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # (size, mtime_ns) of each page as written
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    written: int = 0
+    bytes_written: int = 0
+    touched: set[str] = field(default_factory=set)
+
+
+def _render(tasks: list[tuple[str, str]], job: RenderJob, pooled: Callable[[], None],
+            progress: Progress | None) -> Rendered:
+    """Render and write `tasks` (`pooled` starts once the pool exists: see `_run`)."""
+    done = Rendered()
+    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, pooled,
                         fallback=_render_fallback):
         for rel, d, written, signature, st, error in results:
-            touched.add(rel)
+            done.touched.add(rel)
             if written < 0:
-                render_diagnostics.append(Diagnostic(
-                    rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
-                    "pages go inside it); page not written"))
+                done.diagnostics.append(dx.PAGE_NAME_TAKEN.at(rel))
                 continue
             if error:
-                render_diagnostics.append(Diagnostic(rel, 0, 0, "DA306", f"page not made: {error}"))
-            pages[rel] = d
-            stats[rel] = st
-            inputs[rel] = signature
-            report.written += written > 0
-            report.bytes_written += written
-    return touched
+                done.diagnostics.append(dx.INTERNAL_ERROR.at(rel, stage="rendering", error=error,
+                                                             effect="a page saying so was written"))
+            done.pages[rel] = d
+            done.stats[rel] = st
+            done.inputs[rel] = signature
+            done.written += written > 0
+            done.bytes_written += written
+    return done

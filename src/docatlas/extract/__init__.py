@@ -14,10 +14,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.extract.base import Extraction
-from docatlas.model import Diagnostic, FileFacts, ScannedFile
+from docatlas.model import FileFacts, ScannedFile
 from docatlas.safetext import clean_record, has_unsafe, needs_cleaning
+from docatlas.text import decode
 
 Extractor = Callable[[str, str], Extraction]
 
@@ -111,37 +113,6 @@ def _control_share(head: bytes) -> float:
     return len(head.translate(None, _TEXT_BYTES)) / len(head)
 
 
-def decode(data: bytes, path: str, language: str) -> tuple[str, list[Diagnostic]]:
-    """Text of the file; undecodable bytes are replaced and reported, never fatal."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError as exc:
-        if language in ("python", "python-stub"):
-            encoding = _python_coding(data)
-            if encoding:
-                try:
-                    return data.decode(encoding), []
-                except (UnicodeDecodeError, LookupError):
-                    pass
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        diag = Diagnostic(path, line, col, "DA102", f"not valid UTF-8 ({exc.reason}); shown with U+FFFD")
-        return data.decode("utf-8", errors="replace"), [diag]
-
-
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
-def _python_coding(data: bytes) -> str | None:
-    for line in data.split(b"\n", 2)[:2]:
-        m = _CODING.match(line)
-        if m:
-            return m.group(1).decode("ascii")
-    return None
-
-
 def extract_file(root: str, scanned: ScannedFile, max_bytes: int = 0, parse: bool = True) -> FileFacts:
     """Read, classify and analyse one file. Never raises for bad input: problems become diagnostics."""
     path = scanned.path
@@ -150,7 +121,7 @@ def extract_file(root: str, scanned: ScannedFile, max_bytes: int = 0, parse: boo
             return _over_limit(root, scanned, max_bytes)
         data = Path(root, path).read_bytes()
     except OSError as exc:
-        diag = Diagnostic(path, 0, 0, "DA101", f"cannot read: {exc.strerror or exc}")
+        diag = dx.UNREADABLE.at(path, action="read", reason=exc.strerror or exc)
         return FileFacts(path=path, language=scanned.language, size=scanned.size, digest="",
                          vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
     return extract_bytes(path, data, scanned.language, scanned.vendored, parse)
@@ -162,8 +133,7 @@ def _over_limit(root: str, scanned: ScannedFile, max_bytes: int) -> FileFacts:
     with open(os.path.join(root, scanned.path), "rb") as fh:
         head = fh.read(8192)
     kind = binary_kind(head, scanned.path)
-    diag = Diagnostic(scanned.path, 0, 0, "DA103", f"{scanned.size:,} bytes, over the {max_bytes:,}-byte "
-                                                   f"analysis limit (--max-file-bytes); listed without analysis")
+    diag = dx.TOO_LARGE.at(scanned.path, size=scanned.size, limit=max_bytes)
     if kind:
         return FileFacts(path=scanned.path, language="binary", size=scanned.size, digest="", binary=True,
                          binary_kind=kind, vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
@@ -195,7 +165,7 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False,
             result = extractor(path, text)
         except RecursionError:
             result = Extraction(parse_ok=False)
-            result.diagnostics.append(Diagnostic(path, 0, 0, "DA203", "nesting too deep to analyse"))
+            result.diagnostics.append(dx.TOO_DEEP.at(path))
     diags.extend(result.diagnostics)
     facts = FileFacts(
         path=path, language=language, size=len(data), digest=digest, lines=lines,

@@ -11,12 +11,12 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
-from docatlas.extract import decode
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
 from docatlas.render.format import (
-    LIST_LIMIT,
+    SHOWN_PER_LIST,
+    Memo,
     Page,
     facts_key,
     fence_for,
@@ -28,6 +28,7 @@ from docatlas.render.format import (
     symbol_tree,
 )
 from docatlas.summary import keyword_group
+from docatlas.text import decode
 
 IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "system": "system header",
                  "compiled": "compiled extension", "namespace": "namespace package (folder)",
@@ -85,7 +86,7 @@ def read_source(cfg: Config, facts: FileFacts) -> str | None:
     return decode(data, facts.path, facts.language)[0]  # as the analysis read it (BOM, PEP 263 coding lines)
 
 
-def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
+def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     """The part of a file page computed from the file's own facts and path alone.
 
     It is left out of the page's signature (the facts digest stands for it) and built only when the page is
@@ -109,7 +110,7 @@ def file_local_context(model: RepoModel, path: str) -> dict[str, Any]:
     return {
         "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
         "extension": PurePosixPath(path).suffix or "(none)",
-        "tree": symbol_tree(facts.symbols, file_anchors(model, path)), "counts": symbol_counts(facts.symbols),
+        "tree": symbol_tree(facts.symbols, file_anchors(memo, model, path)), "counts": symbol_counts(facts.symbols),
         "import_statements": len(facts.imports), "tests": tests, "test_ids": test_ids,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
@@ -146,7 +147,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         import_rows.append({"r": r, "link": target, "label": IMPORT_LABELS.get(r.category, r.category)})
     importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
-                  "test": model.purposes[p].label == "test"} for p in importer_paths[:LIST_LIMIT]]
+                  "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
     related = related_files(model, path)
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
@@ -155,7 +156,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "imports": import_rows, "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "related": related, "related_total": model.related_total.get(path, len(related)),
-        "importers_total": len(importer_paths), "list_limit": LIST_LIMIT, **_graph_facts(model, path, page),
+        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
@@ -171,7 +172,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         return P.url_quote(P.rel(page, P.file_page(p)))
 
     tested_by = []
-    for tl in model.tested_by.get(path, [])[:LIST_LIMIT]:
+    for tl in model.tested_by.get(path, [])[:SHOWN_PER_LIST]:
         tested_by.append({"path": tl.test, "link": link(tl.test), "names": list(tl.names), "via": tl.via,
                           "via_link": link(tl.via) if tl.via else "", "cases": list(tl.cases[:5]),
                           "more_cases": max(0, len(tl.cases) - 5),
@@ -197,27 +198,27 @@ def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
 
 
 
-def render_file_page(model: RepoModel, cfg: Config, path: str) -> Page:
+def render_file_page(memo: Memo, model: RepoModel, cfg: Config, path: str) -> Page:
     facts = model.files[path]
     page = P.file_page(path)
     embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
     return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
-                late=lambda: {**file_local_context(model, path),
+                late=lambda: {**file_local_context(memo, model, path),
                               "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
 
 
-def render_kw_page(model: RepoModel, path: str) -> Page:
+def render_kw_page(memo: Memo, model: RepoModel, path: str) -> Page:
     """A file's keyword index: a function of its facts alone, so its digest is the whole signature."""
     return lazy_page(P.kw_page(path), "kw.md.j2", facts_key(model.files[path]),
-                 lambda: _kw_context(model, path))
+                 lambda: _kw_context(memo, model, path))
 
 
-def _kw_context(model: RepoModel, path: str) -> dict[str, Any]:
+def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     facts = model.files[path]
     page = P.kw_page(path)
     doc = P.file_page(path)
     doc_link = P.url_quote(P.rel(page, doc))
-    anchors = file_anchors(model, path)
+    anchors = file_anchors(memo, model, path)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s, a in zip(facts.symbols, anchors, strict=True):
         groups[keyword_group(s)].append({"name": s.qualname, "link": f"{doc_link}#{a}", "line": s.line,

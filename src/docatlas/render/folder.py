@@ -11,7 +11,7 @@ from docatlas import languages
 from docatlas import paths as P
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.format import LIST_LIMIT, Page, make_page
+from docatlas.render.format import SHOWN_PER_LIST, Page, make_page
 
 
 # -- folder pages -------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
                                  "file": PurePosixPath(p).name, "rank": model.rank.get(p, 0.0)})
     concepts.sort(key=lambda c: (-c["rank"], c["name"].lower(), c["file"]))
     concepts_total = len(concepts)
-    concepts = concepts[:LIST_LIMIT]
+    concepts = concepts[:SHOWN_PER_LIST]
     tests_here = [p for p in files if model.purposes[p].label == "test"]
     n_tests = sum(model.summary(p).tests for p in tests_here)
     prefix = folder + "/" if folder else ""
@@ -126,14 +126,14 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
         api_source=api_source, module_count=module_count,
         key_files=key_files, ranked_total=len(documented),
         concepts=concepts, concepts_total=concepts_total, tests_here=len(tests_here), n_tests=n_tests,
-        testers=[{"path": t, "link": P.url_quote(P.rel(page, P.file_page(t)))} for t in testers[:LIST_LIMIT]],
+        testers=[{"path": t, "link": P.url_quote(P.rel(page, P.file_page(t)))} for t in testers[:SHOWN_PER_LIST]],
         testers_total=len(testers),
-        uses=model.folder_uses.get(folder, [])[:LIST_LIMIT] if folder else [],
+        uses=model.folder_uses.get(folder, [])[:SHOWN_PER_LIST] if folder else [],
         uses_total=len(model.folder_uses.get(folder, [])) if folder else 0,
-        used_by=model.folder_used_by.get(folder, [])[:LIST_LIMIT] if folder else [],
+        used_by=model.folder_used_by.get(folder, [])[:SHOWN_PER_LIST] if folder else [],
         used_by_total=len(model.folder_used_by.get(folder, [])) if folder else 0,
         structure=structure, symbol_kinds=sorted(_subtree_symbols(model, files).items()),
-        index_link="./index.md", sub_link="./sub.md", list_limit=LIST_LIMIT,
+        index_link="./index.md", sub_link="./sub.md", shown_per_list=SHOWN_PER_LIST,
         parent_doc=P.url_quote(P.rel(page, P.folder_page(P.folder_of(folder), "doc.md"))) if folder else "",
         test_commands=commands, tests_without_command=no_command,
     )

@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -171,7 +171,9 @@ def lazy_page(page_path: str, template: str, inputs: str, build: Callable[[], di
 
 
 
-LIST_LIMIT = 50  # longer lists say how many entries they leave out
+# Lists on pages (importers, tests, concepts, API names) show this many entries and say how many they leave
+# out. Not the `list_limit` setting (`Config.list_limit`), which splits keyword lists into pages.
+SHOWN_PER_LIST = 50
 
 
 
@@ -199,12 +201,20 @@ class SymbolRow:
     label: str  # "class", "method", "nested function", "property" ...
 
 
-def file_anchors(model: RepoModel, path: str) -> list[str]:
+@dataclass
+class Memo:
+    """What several pages ask of one file, kept by the renderer of one process (each render worker has its
+    own, copied at fork): the model stays plain data that no page writes to."""
+
+    anchors: dict[str, list[str]] = field(default_factory=dict)  # path -> `symbol_anchors`
+    keywords: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)  # path -> `file_keywords`
+
+
+def file_anchors(memo: Memo, model: RepoModel, path: str) -> list[str]:
     """`symbol_anchors` of a file, memoised: its page, its keyword page and the keyword lists all ask."""
-    memo: dict[str, list[str]] = model.memo.setdefault("anchors", {})
-    found = memo.get(path)
+    found = memo.anchors.get(path)
     if found is None:
-        found = memo[path] = symbol_anchors(model.files[path].symbols)
+        found = memo.anchors[path] = symbol_anchors(model.files[path].symbols)
     return found
 
 

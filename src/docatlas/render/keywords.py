@@ -12,22 +12,21 @@ from typing import Any
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
-from docatlas.render.format import Page, file_anchors, lazy_page
+from docatlas.render.format import Memo, Page, file_anchors, lazy_page
 from docatlas.summary import is_keyword
 
 
-def file_keywords(model: RepoModel, path: str) -> list[tuple[str, str, int, str]]:
+def file_keywords(memo: Memo, model: RepoModel, path: str) -> list[tuple[str, str, int, str]]:
     """(qualname, kind, line, anchor) of a file's keyword-worthy symbols; nested locals and headings excluded.
 
     Memoised on the model: every folder above a file asks for them again.
     """
-    memo: dict[str, list[tuple[str, str, int, str]]] = model.memo.setdefault("keywords", {})
-    found = memo.get(path)
+    found = memo.keywords.get(path)
     if found is None:
         symbols = model.files[path].symbols
-        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, file_anchors(model, path), strict=True)
+        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, file_anchors(memo, model, path), strict=True)
                  if is_keyword(s)]
-        memo[path] = found
+        memo.keywords[path] = found
     return found
 
 
@@ -38,13 +37,13 @@ def keyword_count(model: RepoModel, files: Iterable[str]) -> int:
     return len(names)
 
 
-def keyword_entries(model: RepoModel, files: Iterable[str], page: str,
+def keyword_entries(memo: Memo, model: RepoModel, files: Iterable[str], page: str,
                     only: Container[str] | None = None) -> dict[str, list[dict[str, str]]]:
     """keyword -> the definitions (file page links) of code symbols in `files`; nested locals excluded; only
     the keywords in `only` when given (a letter page)."""
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
     for p in files:
-        keywords = file_keywords(model, p)
+        keywords = file_keywords(memo, model, p)
         if not keywords:
             continue
         link = P.url_quote(P.rel(page, P.file_page(p))) + "#"
@@ -64,14 +63,16 @@ def keywords_digest(model: RepoModel, files: Iterable[str]) -> str:
 
 
 
-def render_folder_sub(model: RepoModel, cfg: Config, folder: str) -> Page:
+def render_folder_sub(memo: Memo, model: RepoModel, cfg: Config, folder: str) -> Page:
     page = P.folder_page(folder, "sub.md")
     files = model.subtree_files(folder)
     inputs = f"{cfg.list_limit}:{folder}:{keywords_digest(model, files)}"
-    return lazy_page(page, "folder_sub.md.j2", inputs, lambda: _folder_sub_context(model, cfg, folder, page, files))
+    return lazy_page(page, "folder_sub.md.j2", inputs,
+                     lambda: _folder_sub_context(memo, model, cfg, folder, page, files))
 
 
-def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, files: list[str]) -> dict[str, Any]:
+def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, page: str,
+                        files: list[str]) -> dict[str, Any]:
     total = keyword_count(model, files)
     split = total > cfg.list_limit
     subfolders = []
@@ -88,10 +89,10 @@ def _folder_sub_context(model: RepoModel, cfg: Config, folder: str, page: str, f
         kw_pages = [{"name": PurePosixPath(p).name, "link": P.url_quote(P.rel(page, P.kw_page(p)))}
                     for p in fold.files if not model.summary(p).binary]
     else:
-        entries = keyword_entries(model, listed, page)
+        entries = keyword_entries(memo, model, listed, page)
     keys = sorted(entries, key=lambda k: (k.lower(), k))
     return {"folder": folder, "files": len(files), "entries": entries, "keys": keys, "split": split, "total": total,
-            "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "limit": cfg.list_limit,
+            "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "list_limit": cfg.list_limit,
             "index_link": "./index.md", "doc_link": "./doc.md"}
 
 
@@ -100,7 +101,7 @@ def _letter(name: str) -> str:
     return c if c.isascii() and c.isalnum() else "_"
 
 
-def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
+def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page]:
     """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page.
 
     Which pages exist follows from the keyword names alone; their link lists are built only for pages
@@ -135,7 +136,7 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
 
     def letter_entries(letter: str) -> dict[str, Any]:
         keys = ordered(letter)
-        found = keyword_entries(model, letter_files[letter], "_keywords/_.md", by_letter[letter])
+        found = keyword_entries(memo, model, letter_files[letter], "_keywords/_.md", by_letter[letter])
         return {"letter": letter, "keys": keys, "index_link": "../keywords.md",
                 "entries": {k: found[k] for k in keys}}
 
@@ -155,6 +156,6 @@ def render_keywords(model: RepoModel, cfg: Config) -> dict[str, Page]:
         repr([(s["letter"], s["count"]) for s in sections]) if split else keywords_digest(model, model.files))
     pages["keywords.md"] = lazy_page("keywords.md", "keywords.md.j2", inputs, lambda: {
         "project": model.name, "sections": sections, "split": split,
-        "entries": {} if split else keyword_entries(model, model.files, "keywords.md"),
-        "total": total, "files": len(model.files), "limit": cfg.list_limit})
+        "entries": {} if split else keyword_entries(memo, model, model.files, "keywords.md"),
+        "total": total, "files": len(model.files), "list_limit": cfg.list_limit})
     return pages

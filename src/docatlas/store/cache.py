@@ -27,15 +27,23 @@ log = logging.getLogger(__name__)
 RACY_NS = 2_000_000_000
 
 
+def _digest(options: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()
 
-def cache_key(cfg: Config) -> str:
-    """What the cached facts and the previous pages depend on besides the files: code and output options."""
-    options = {
-        "exclude": list(cfg.exclude), "embed_source": cfg.embed_source, "max_embed_bytes": cfg.max_embed_bytes,
-        "head_lines": cfg.head_lines, "max_file_bytes": cfg.max_file_bytes, "project_name": cfg.name,
-        "list_limit": cfg.list_limit, "schema": SCHEMA_VERSION,
-    }
-    return code_fingerprint() + ":" + hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()
+
+def facts_key(cfg: Config) -> str:
+    """What one file's cached facts depend on besides its bytes: docatlas's code, the index schema and the
+    largest file it reads. Another key means every file is extracted again."""
+    return code_fingerprint() + ":" + _digest({"max_file_bytes": cfg.max_file_bytes, "schema": SCHEMA_VERSION})
+
+
+def output_key(cfg: Config) -> str:
+    """The options that change the output but not the facts: which files the scan leaves out, and the page
+    options. Another key means every page is looked at again (its signature decides whether it is rewritten),
+    never that a file is extracted again."""
+    return _digest({"exclude": list(cfg.exclude), "embed_source": cfg.embed_source,
+                    "max_embed_bytes": cfg.max_embed_bytes, "head_lines": cfg.head_lines,
+                    "project_name": cfg.name, "list_limit": cfg.list_limit})
 
 
 def pickle_facts(facts: FileFacts) -> bytes:
@@ -84,7 +92,8 @@ class FactsCache:
     """The previous build's per-file facts, keyed by path with the stat and digest they were taken from."""
 
     path: Path
-    key: str
+    key: str  # `facts_key`: the cached facts are used only when the last build had the same
+    output_key: str = ""  # `output_key`: a build with the same can skip pages it need not look at
     entries: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (size, mtime_ns, digest)
     meta: dict[str, str] = field(default_factory=dict)
     usable: bool = False  # the previous index exists, is readable, and was built with the same key
@@ -96,7 +105,7 @@ class FactsCache:
     @classmethod
     def load(cls, cfg: Config, full: bool = False) -> FactsCache:
         """Read the cache's keys (not the facts): cheap even for a huge repository."""
-        cache = cls(path=index_path(cfg.output), key=cache_key(cfg))
+        cache = cls(path=index_path(cfg.output), key=facts_key(cfg), output_key=output_key(cfg))
         if full:
             cache.reason = "--full"
             return cache
@@ -133,6 +142,11 @@ class FactsCache:
         """Whether the manifest's page digests describe the pages on disk: only when the last build completed
         (a build marks the index incomplete before it writes pages, and complete when it commits the index)."""
         return self.meta.get("complete") == "1"
+
+    @property
+    def same_output_options(self) -> bool:
+        """Whether the last build had the same scan and page options (`output_key`) as this one."""
+        return self.usable and self.meta.get("output_key") == self.output_key
 
     def split(self, root: Path, files: list[ScannedFile]) -> tuple[list[str], list[ScannedFile]]:
         """(paths whose cached facts are still right, files to extract). A file whose size and mtime match is
@@ -188,7 +202,7 @@ class FactsCache:
         code and options, and every page it wrote still there (`intact`). Then a rebuild has nothing to do."""
         if not self.usable or todo or self.meta.get("complete") != "1" or len(hits) != len(self.entries):
             return False
-        if self.meta.get("pages") != str(len(pages)) or not pages:
+        if self.meta.get("pages") != str(len(pages)) or not pages or not self.same_output_options:
             return False
         return intact()
 

@@ -8,11 +8,12 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from docatlas import __version__
+from docatlas import diagnostics as dx
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
@@ -28,15 +29,41 @@ from docatlas.store.schema import (
     connect,
     identifier_words,
 )
+from docatlas.summary import FileSummary
 
 log = logging.getLogger(__name__)
+
+
+class LinkedModel(Protocol):
+    """What the writer reads of the link stage's `RepoModel`: the store may not import the link stage, and
+    this says which parts of the model its rows come from."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def files(self) -> Mapping[str, FileFacts]: ...
+    @property
+    def folders(self) -> Mapping[str, Any]: ...  # link.stage.Folder: .files, .subfolders
+    @property
+    def module_of(self) -> Mapping[str, str]: ...
+    @property
+    def imports(self) -> Mapping[str, list[Any]]: ...  # link.resolve.ResolvedImport: .imp, .category, .target
+    @property
+    def purposes(self) -> Mapping[str, Any]: ...  # link.stage.Purpose: .label, .reason
+    @property
+    def rank(self) -> Mapping[str, float]: ...
+    @property
+    def tested_by(self) -> Mapping[str, list[Any]]: ...  # link.stage.TestLink
+    def summary(self, path: str) -> FileSummary: ...
+    def subtree_files(self, folder: str) -> list[str]: ...
+
 
 _INSERT_SYMBOL = f"INSERT INTO symbols VALUES ({','.join('?' * 15)})"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary, kind, lang) VALUES (?,?,?,?,?,?,?,?)"
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _test_links(model: Any) -> list[tuple[str, str, str, str, str]]:
+def _test_links(model: LinkedModel) -> list[tuple[str, str, str, str, str]]:
     """(target, test file, names, via, cases) rows, from the link stage's `tested_by`: the same links the
     pages show."""
     rows = {(target, tl.test, "\n".join(tl.names), tl.via, "\n".join(tl.cases))
@@ -82,9 +109,10 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
             for rows, n in zip(lists, sizes, strict=True):
                 del rows[n:]
             nxt = start
-            message = f"internal error while indexing: {type(exc).__name__}: {exc}; its symbols are not searchable"
-            diagnostics.append((p, 0, 0, "DA306", message))
-            log.warning("%s:0:0: DA306 %s", terminal(p), message, exc_info=log.isEnabledFor(logging.DEBUG))
+            d = dx.INTERNAL_ERROR.at(p, stage="indexing", error=f"{type(exc).__name__}: {exc}",
+                                     effect="its symbols are not searchable")
+            diagnostics.append((d.path, d.line, d.col, d.code, d.message))
+            log.warning("%s", terminal(str(d)), exc_info=log.isEnabledFor(logging.DEBUG))
         if len(symbols) >= _BATCH:
             _insert_rows(conn, symbols, search, tests, findings, diagnostics)
             for rows in (symbols, search, tests, findings, diagnostics):
@@ -113,7 +141,7 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
 
 
-def _file_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+def _file_row(i: int, path: str, f: FileFacts, model: LinkedModel) -> tuple[Any, ...]:
     """A file's `files` row."""
     purpose = model.purposes[path]
     return (i, path, P.folder_of(path), path.rsplit("/", 1)[-1], f.language, purpose.label, purpose.reason,
@@ -122,7 +150,7 @@ def _file_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
             "" if f.binary else P.file_page(path), "" if f.binary else P.kw_page(path))
 
 
-def _file_search_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+def _file_search_row(i: int, path: str, f: FileFacts, model: LinkedModel) -> tuple[Any, ...]:
     """A file's search row (rowid -i)."""
     module = model.module_of.get(path, "")
     return (-i, path.rsplit("/", 1)[-1], module or path, identifier_words(path, module), path, f.docstring, "file",
@@ -132,7 +160,7 @@ def _file_search_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, 
 _INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
 
 
-def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> None:
+def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[str]) -> None:
     """Rewrite the `files`, search and `imports` rows of edited files, keeping their ids, when the link stage's
     output was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring, the lines of
     their imports, their purpose's evidence) can differ."""
@@ -150,7 +178,7 @@ def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> 
 _INSERT_IMPORT = "INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+def _import_rows(model: LinkedModel, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     for path in paths:
         resolved = model.imports.get(path)
         if resolved is None:
@@ -162,7 +190,7 @@ def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
                    int(imp.system), category, target, reason)
 
 
-def _relinked_repo(conn: sqlite3.Connection, model: Any, changed: list[str], scan_diagnostics: list[Diagnostic],
+def _relinked_repo(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], scan_diagnostics: list[Diagnostic],
                    link_state: dict[str, Any]) -> None:
     """`_whole_repo` for a build that linked again over the same files: what can change for a file that was not
     edited is its rank (PageRank moves everywhere with one edge) and its test links, so those are updated in
@@ -188,7 +216,7 @@ def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagno
     conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
 
 
-def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
+def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: list[Diagnostic],
                 link_state: dict[str, Any]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
     for table in ("files", "folders", "imports", "test_links"):
@@ -238,7 +266,7 @@ class IndexWrite:
     When the build reused the stored link stage output (`FactsCache.link_state`), the rows made from it are
     kept and only the edited files' own rows change."""
 
-    def __init__(self, cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
+    def __init__(self, cfg: Config, model: LinkedModel, cache: FactsCache, extracted: Iterable[str],
                  scan_diagnostics: list[Diagnostic], link_state: dict[str, Any], link_reused: bool = False,
                  blobs: dict[str, bytes] | None = None) -> None:
         self.cfg, self.model, self.cache = cfg, model, cache
@@ -314,7 +342,8 @@ class IndexWrite:
         model = self.model
         meta = {
             "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
-            "cache_key": self.cache.key, "complete": "1", "start_ns": str(self.cache.start_ns),
+            "cache_key": self.cache.key, "output_key": self.cache.output_key, "complete": "1",
+            "start_ns": str(self.cache.start_ns),
             "project": model.name, "files": str(len(model.files)), "pages": str(len(pages)),
             "root": str(self.cfg.root), "binary": str(sum(1 for p in model.files if model.summary(p).binary)),
         }
@@ -346,7 +375,7 @@ class IndexWrite:
 
 
 
-def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,
+def _write_rows(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], cache: FactsCache,
                 blobs: dict[str, bytes]) -> None:
     """The changed files' own rows and cached facts."""
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
@@ -355,7 +384,7 @@ def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache:
     def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
         for path in changed:
             f = model.files[path]
-            if not any(d.code == "DA101" for d in f.diagnostics):  # unreadable: the next build tries again
+            if not any(d.code == dx.UNREADABLE.code for d in f.diagnostics):  # unreadable: the next build tries again
                 size, mtime = cache.stats.get(path, (f.size, 0))
                 summary = pickle.dumps(model.summary(path), protocol=5)
                 yield path, size, mtime, f.digest, blobs.get(path) or pickle_facts(f), summary
