@@ -152,6 +152,22 @@ def test_docatlas_names_inside_the_repository(make_repo, tmp_path: Path, capsys)
         assert query(capsys, out, "search", "A")[0] == 0
 
 
+def test_unlistable_folder_is_a_diagnostic(make_repo, tmp_path: Path, capsys,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo({"a.py": "A = 1\n", "secret/b.py": "B = 1\n"})
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:  # as a folder without read permission (tests run as root)
+        if str(path).endswith("secret"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, lines = build(capsys, repo, tmp_path / "out", "-j", "1")
+    assert code == 0 and lines == ["secret/:0:0: DA101 cannot list this folder: Permission denied; its files are "
+                                   "not documented"]
+
+
 # -- the output folder ---------------------------------------------------------------------------------------
 def test_interrupted_first_build_is_resumed_not_refused(make_repo, tmp_path: Path, capsys) -> None:
     repo = make_repo({"a.py": "A = 1\n", "pkg/b.py": "B = 1\n"})
@@ -321,3 +337,65 @@ def test_broken_pipe_is_one_line(make_repo, tmp_path: Path, capsys) -> None:
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 2 and "Traceback" not in err and len(err.strip().splitlines()) <= 1
+
+
+@pytest.mark.parametrize("where", ["page", "index"])
+def test_full_disk_is_one_line_and_the_next_build_repairs(make_repo, tmp_path: Path, capsys,
+                                                          monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    import errno
+
+    from docatlas.store.writer import IndexWrite
+
+    repo = make_repo({f"m{i}.py": f"X{i} = 1\n" for i in range(6)})
+    out = tmp_path / "out"
+    assert build(capsys, repo, out, "-j", "1")[0] == 0
+    (repo / "m2.py").write_text("X2 = 2\n")
+    (repo / "m7.py").write_text("X7 = 7\n")
+    if where == "page":
+        real = OutputFolder.write
+        calls = []
+
+        def write(self: OutputFolder, rel: str, text: str) -> object:
+            calls.append(rel)
+            if len(calls) > 2:
+                raise OSError(errno.ENOSPC, "No space left on device", rel)
+            return real(self, rel, text)
+
+        monkeypatch.setattr(OutputFolder, "write", write)
+    else:
+        def commit(self: IndexWrite, *args: object) -> str:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(IndexWrite, "commit", commit)
+    code, lines = build(capsys, repo, out, "-j", "1")
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("docatlas: error:"), lines
+    assert "No space left" in lines[0] or "disk is full" in lines[0]
+    assert (out / MARKER_NAME).exists()
+    monkeypatch.undo()
+    assert build(capsys, repo, out, "-j", "1")[0] == 0
+    clean = tmp_path / "clean"
+    assert build(capsys, repo, clean, "-j", "1")[0] == 0
+    assert pages(out) == pages(clean)
+
+
+def test_index_rows_of_one_file_fail_alone(make_repo, tmp_path: Path, capsys,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from docatlas.store import writer
+
+    real = writer._symbol_rows
+
+    def rows(facts: object, module: str) -> object:
+        if getattr(facts, "path", "") == "bad.py":
+            raise KeyError("boom")
+        return real(facts, module)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer, "_symbol_rows", rows)
+    repo = make_repo({"bad.py": "def bad_fn():\n    pass\n", "good.py": "def good_fn():\n    pass\n"})
+    out = tmp_path / "out"
+    code, lines = build(capsys, repo, out, "-j", "1")
+    assert code == 0 and any("bad.py:0:0: DA306 internal error while indexing: KeyError" in line for line in lines)
+    assert query(capsys, out, "search", "good_fn")[0] == 0
+    assert query(capsys, out, "search", "bad_fn")[0] == 1
+    conn = sqlite3.connect(out / schema.INDEX_NAME)
+    assert conn.execute("SELECT count(*) FROM diagnostics WHERE code = 'DA306' AND path = 'bad.py'").fetchone()[0] == 1
+    assert (out / "bad.py_docs.md").is_file()

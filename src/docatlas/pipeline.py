@@ -468,6 +468,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         else:
             writer.write()
         writer.commit(pages, render_diagnostics)
+        report.diagnostics.extend(writer.failures)
         out.complete()
     except BaseException:
         _stop_writer(thread, writer)

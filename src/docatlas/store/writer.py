@@ -83,7 +83,8 @@ def _symbol_rows(facts: FileFacts, module: str) -> list[tuple[Any, ...]]:
              " ".join(s.flags), 0 if "declaration" in s.flags else 1) for s in facts.symbols]
 
 
-def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int) -> None:
+def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int,
+              failures: list[Diagnostic] | None = None) -> None:
     """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
     one statement per table for many files, not one per file, in batches that keep memory flat (the rows of
     all of PyTorch held at once added 250 MB to the build's peak)."""
@@ -112,7 +113,9 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
             d = dx.INTERNAL_ERROR.at(p, stage="indexing", error=f"{type(exc).__name__}: {exc}",
                                      effect="its symbols are not searchable")
             diagnostics.append((d.path, d.line, d.col, d.code, d.message))
-            log.warning("%s", terminal(str(d)), exc_info=log.isEnabledFor(logging.DEBUG))
+            log.debug("%s", terminal(str(d)), exc_info=True)
+            if failures is not None:
+                failures.append(d)
         if len(symbols) >= _BATCH:
             _insert_rows(conn, symbols, search, tests, findings, diagnostics)
             for rows in (symbols, search, tests, findings, diagnostics):
@@ -276,6 +279,7 @@ class IndexWrite:
         self.mode = ""
         self.seconds = 0.0  # spent in `write`
         self.error: BaseException | None = None
+        self.failures: list[Diagnostic] = []  # DA306: a file whose rows could not be made (the build reports it)
         self._conn: sqlite3.Connection | None = None
         self._tmp: Path | None = None
 
@@ -301,7 +305,7 @@ class IndexWrite:
                 conn.execute("BEGIN IMMEDIATE")
                 deleted = sorted(set(cache.entries) - set(model.files))
                 _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
-                _write_rows(conn, model, self.changed, cache, self.blobs)
+                _write_rows(conn, model, self.changed, cache, self.blobs, self.failures)
                 self.blobs.clear()  # in the cache now; the pipeline is done with them
                 if self.link_reused:
                     _refresh_files(conn, model, self.changed)
@@ -322,7 +326,8 @@ class IndexWrite:
         conn = _fresh_db(self._tmp)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            _write_rows(conn, model, sorted(model.files), cache, self.blobs)
+            self.failures.clear()  # an in-place update that failed may have found some: all again
+            _write_rows(conn, model, sorted(model.files), cache, self.blobs, self.failures)
             self.blobs.clear()  # in the cache now; the pipeline is done with them
             _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
             for statement in INDEXES.splitlines():
@@ -376,10 +381,10 @@ class IndexWrite:
 
 
 def _write_rows(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], cache: FactsCache,
-                blobs: dict[str, bytes]) -> None:
+                blobs: dict[str, bytes], failures: list[Diagnostic] | None = None) -> None:
     """The changed files' own rows and cached facts."""
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
-    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first)
+    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first, failures)
 
     def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
         for path in changed:
