@@ -10,8 +10,11 @@ standard library does not:
 - workers die with the parent (`PR_SET_PDEATHSIG` on Linux, and a check of the parent's pid), so no orphan
   keeps writing pages after a `kill -9` of the build.
 
-Items go to workers in small chunks over a pipe; results come back one by one (so the parent knows which
-item a worker is on) and are yielded as they arrive, in no particular order.
+Items go to workers in chunks over a pipe and results come back a chunk at a time (one message each way, as
+`multiprocessing.Pool` does: per-item messages cost 50 µs an item in the parent); each worker keeps the index
+of the item it is on, and when it began it, in shared memory, so the parent knows which item killed a worker
+or ran out of time. The other items of a lost chunk are handed out again. Results are yielded chunk by chunk,
+in no particular order.
 """
 
 from __future__ import annotations
@@ -85,7 +88,8 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int) -> None:
+def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, current: Any,
+            began: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
@@ -97,29 +101,34 @@ def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int) -> None:
             break
         if chunk is None:
             break
+        results = []
         for i, item in chunk:
+            current[slot] = i
+            began[slot] = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
             try:
                 result: Any = fn(item)
-            except Exception as exc:
+            except Exception as exc:  # sent back: the parent turns it into a diagnostic
                 result = Failure(exc)
-            try:
-                conn.send((i, result))
-            except (OSError, ValueError):
-                os._exit(0)
+            results.append((i, result))
+        current[slot] = -1
+        try:
+            conn.send(results)
+        except (OSError, ValueError):
+            os._exit(0)
     os._exit(0)
 
 
 class _Slot:
-    """One worker: its process, its pipe, the items it was given and when it began the current one."""
+    """One worker: its process, its pipe, and the items of the chunk it was given."""
 
-    def __init__(self, ctx: Any, fn: Callable[[Any], Any]) -> None:
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any], n: int, current: Any, began: Any) -> None:
         here, there = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker, args=(there, fn, os.getpid()), daemon=True)
+        current[n] = -1
+        self.proc = ctx.Process(target=_worker, args=(there, fn, os.getpid(), n, current, began), daemon=True)
         self.proc.start()
         there.close()
         self.conn: Connection = here
         self.pending: deque[int] = deque()
-        self.since = time.monotonic()
 
     def kill(self) -> None:
         with contextlib.suppress(OSError, ValueError, AttributeError):
@@ -145,19 +154,27 @@ class Pool(Generic[T, R]):
 
     def run(self, items: list[T], started: Callable[[], None] | None = None) -> Iterator[R]:
         todo: deque[int] = deque(range(len(items)))
-        chunk = max(1, min(16, len(items) // (self.jobs * 8) or 1))
-        slots = [_Slot(self.ctx, self.fn) for _ in range(min(self.jobs, len(items)))]
+        chunk = max(1, min(64, len(items) // (self.jobs * 8) or 1))
+        n_slots = min(self.jobs, len(items))
+        current = self.ctx.RawArray("q", n_slots)  # the item each worker is on (-1: none)
+        began = self.ctx.RawArray("d", n_slots)  # when it began it (time.monotonic)
+        slots = [_Slot(self.ctx, self.fn, n, current, began) for n in range(n_slots)]
         if started is not None:
             started()
         left = len(items)
         try:
             while left:
-                for slot in slots:
+                for n, slot in enumerate(slots):
                     if not slot.pending and todo:
                         give = [todo.popleft() for _ in range(min(chunk, len(todo)))]
-                        slot.pending.extend(give)
-                        slot.since = time.monotonic()
-                        slot.conn.send([(i, items[i]) for i in give])
+                        try:
+                            slot.conn.send([(i, items[i]) for i in give])
+                            slot.pending.extend(give)
+                        except OSError:  # it died while idle (the out-of-memory killer): a new one, same items
+                            slot.kill()
+                            slot.reap()
+                            todo.extendleft(reversed(give))
+                            slots[n] = _Slot(self.ctx, self.fn, n, current, began)
                 busy = [s for s in slots if s.pending]
                 ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=_TICK)
                 now = time.monotonic()
@@ -166,32 +183,35 @@ class Pool(Generic[T, R]):
                         continue
                     lost = ""
                     try:
-                        while slot.conn.poll():
-                            i, result = slot.conn.recv()
-                            slot.pending.remove(i)
-                            slot.since = time.monotonic()
-                            left -= 1
-                            yield self._result(items[i], result)
+                        if slot.conn.poll():
+                            results = slot.conn.recv()
+                            slot.pending.clear()
+                            left -= len(results)
+                            for i, result in results:
+                                yield self._result(items[i], result)
+                            continue
                     except (EOFError, OSError):
                         lost = "the worker process died"
-                    if slot.pending and not lost:
+                    on = current[n]
+                    if not lost:
                         if slot.proc.sentinel in ready and not slot.proc.is_alive():
                             lost = "the worker process died"
-                        elif self.budget and now - slot.since > self.budget:
+                        elif self.budget and on >= 0 and now - began[n] > self.budget:
                             lost = f"it took longer than {self.budget:g} s (the time budget of one item)"
-                    if lost and slot.pending:
+                    if lost:
                         slot.kill()
                         slot.reap()
                         code = slot.proc.exitcode
                         if code is not None and code < 0 and "died" in lost:
                             lost = f"the worker process was killed by {_signal_name(-code)}"
-                        first = slot.pending.popleft()
-                        todo.extendleft(reversed(slot.pending))  # the rest of its chunk: to the others
+                        first = on if on in slot.pending else slot.pending[0]
+                        slot.pending.remove(first)
+                        todo.extendleft(reversed(slot.pending))  # the rest of its chunk: done again
                         slot.pending.clear()
                         log.debug("item %r: %s", items[first], lost)
                         left -= 1
                         yield self.fallback(items[first], lost)
-                        slots[n] = _Slot(self.ctx, self.fn) if left else slot
+                        slots[n] = _Slot(self.ctx, self.fn, n, current, began) if left else slot
         finally:
             for slot in slots:
                 if slot.pending or not slot.proc.is_alive():

@@ -92,10 +92,16 @@ def has_unsafe(v: Any) -> bool:
     return False
 
 
-def needs_cleaning(text: str) -> bool:
-    """Whether facts made from `text` may hold unsafe characters: the text holds some itself, or a backslash
-    through which a string literal's escape (`"\\udfff"`, `"\\x00"`) may produce one."""
-    return "\\" in text or _UNSAFE.search(text) is not None
+# languages whose extractors evaluate string escapes (Python's `ast`, the JSON, TOML and YAML parsers): a
+# backslash in their text may become any character in the facts; other extractors take slices of the text
+EVALUATES_ESCAPES = frozenset({"python", "python-stub", "json", "toml", "yaml", "github-actions"})
+
+
+def needs_cleaning(text: str, language: str = "python") -> bool:
+    """Whether facts made from `text` may hold unsafe characters: the text holds some itself, or (in a
+    language whose extractor evaluates escapes) a backslash through which a string literal's escape
+    (`"\\udfff"`, `"\\x00"`) may produce one."""
+    return ("\\" in text and language in EVALUATES_ESCAPES) or _UNSAFE.search(text) is not None
 
 
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)])", re.MULTILINE)

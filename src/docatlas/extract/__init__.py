@@ -176,4 +176,4 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False,
         parse_ok=result.parse_ok and parse, extra=tuple(result.extra),
     )
     # the one boundary for repository text: lone surrogates and control characters escaped visibly
-    return clean_record(facts) if needs_cleaning(text) and has_unsafe(facts) else facts
+    return clean_record(facts) if needs_cleaning(text, language) and has_unsafe(facts) else facts
