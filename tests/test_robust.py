@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -268,6 +269,17 @@ def test_exclude_everything_warns(make_repo, tmp_path: Path, capsys) -> None:
     repo = make_repo({"a.py": "A = 1\n"})
     code, lines = build(capsys, repo, tmp_path / "out", "--exclude", "*")
     assert code == 0 and any("warning: no file left to document" in line for line in lines)
+
+
+def test_docstrings_cannot_inject_html(make_repo, tmp_path: Path, capsys) -> None:
+    repo = make_repo({"a.py": '"""Run <script>alert(1)</script> with `code` kept."""\n\n\ndef f():\n'
+                              '    """Also <img src=x onerror=y> here."""\n'})
+    out = tmp_path / "out"
+    assert build(capsys, repo, out)[0] == 0
+    text = "".join(p.read_text() for p in out.rglob("*.md"))
+    text = re.sub(r"^```.*?^```$", "", text, flags=re.S | re.M)  # the embedded source is code, shown as it is
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script>alert(1)&lt;/script> with `code` kept." in text
 
 
 def test_project_name_is_escaped(make_repo, tmp_path: Path, capsys) -> None:

@@ -116,6 +116,15 @@ def md_inline(s: str) -> str:
     return _MD_LINE_START.sub(r"\1\\\2", s)
 
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def prose(s: str) -> str:
+    """Repository prose (a docstring, a summary) for running Markdown: Markdown itself is kept (a docstring's
+    `code` stays code), but nothing that reads as a raw HTML tag (`<script>`) is left for a viewer to run."""
+    return _TAG.sub("&lt;", s) if "<" in s else s
+
+
 def html(s: str) -> str:
     """Text for an HTML context: `<`, `>`, `&` and quotes as entities."""
     return (terminal(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
