@@ -28,3 +28,16 @@ def test_corpus_builds_without_internal_error(name: str, tmp_path: Path) -> None
     query = subprocess.run([sys.executable, "-m", "docatlas", "stats", "-o", str(out)], capture_output=True,
                            text=True, timeout=600)
     assert query.returncode == 0
+
+
+def test_five_megabyte_one_line_javascript(tmp_path: Path) -> None:
+    """A minified bundle: one line of 5 MB. Slow (tree-sitter takes seconds), never a crash or a hang."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    body = ",".join(str(i) for i in range(700_000))
+    (repo / "bundle.min.js").write_text(f"var a=[{body}];" + "function f(){return 1}" * 100 + "\n")
+    assert (repo / "bundle.min.js").stat().st_size > 5_000_000
+    proc = subprocess.run([sys.executable, "-m", "docatlas", "build", str(repo), "-o", str(tmp_path / "out"), "-q"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "bundle.min.js_docs.md").is_file()

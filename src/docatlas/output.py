@@ -157,7 +157,7 @@ class OutputFolder:
             if callable(on_wait):
                 on_wait(message)
             else:
-                log.warning("%s", message)
+                log.warning("docatlas: %s", message)
             fcntl.flock(fd, fcntl.LOCK_EX)
         self._lock_fd = fd
         os.ftruncate(fd, 0)
