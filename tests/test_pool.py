@@ -64,3 +64,16 @@ def test_cap_jobs() -> None:
     jobs, warning = cap_jobs(100_000)
     assert 1 <= jobs <= (os.cpu_count() or 1) and "--jobs 100000" in warning
     assert cap_jobs(1) == (1, "")
+
+
+def test_an_error_of_the_fallback_is_not_taken_for_a_dead_worker() -> None:
+    """A full disk while writing the page of a failed item must reach the caller as what it is."""
+    import errno
+
+    import pytest
+
+    def fallback(x: int, why: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        list(Pool(work, 2, fallback, budget=30.0).run(list(range(20))))

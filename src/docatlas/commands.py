@@ -86,11 +86,8 @@ def _emit_json(data: Any) -> None:
 def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, lang: str | None,
                path_glob: str | None, limit: int, as_json: bool) -> None:
     """Find symbols, files and folders: exact names first, then prefixes, then words anywhere."""
-    with _index(repo, output) as (conn, _):
-        try:
-            hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
-        except schema.QueryError as exc:
-            raise click.UsageError(str(exc)) from exc
+    with _index(repo, output) as (conn, _):  # a query that cannot be run is one line, exit 2 (QueryError)
+        hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
     if as_json:
         _emit_json([h.as_dict() for h in hits])
         return

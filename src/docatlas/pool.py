@@ -181,17 +181,18 @@ class Pool(Generic[T, R]):
                 for n, slot in enumerate(slots):
                     if not slot.pending:
                         continue
-                    lost = ""
+                    lost, results = "", None
                     try:
                         if slot.conn.poll():
                             results = slot.conn.recv()
-                            slot.pending.clear()
-                            left -= len(results)
-                            for i, result in results:
-                                yield self._result(items[i], result)
-                            continue
                     except (EOFError, OSError):
                         lost = "the worker process died"
+                    if results is not None:  # yielded outside the `try`: what the consumer raises is its own
+                        slot.pending.clear()
+                        left -= len(results)
+                        for i, result in results:
+                            yield self._result(items[i], result)
+                        continue
                     on = current[n]
                     if not lost:
                         if slot.proc.sentinel in ready and not slot.proc.is_alive():
