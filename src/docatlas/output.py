@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from docatlas import __version__
@@ -130,7 +131,7 @@ class OutputFolder:
             return {}
 
     # -- the lock and the marker --------------------------------------------------------------------------
-    def open(self, wait: bool = True, on_wait: object = None) -> None:
+    def open(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> None:
         """Create the folder, take the lock (waiting for another build unless `wait` is false: then
         OutputError), re-read the state the last build left, remove its stray temporary files, and mark the
         folder as a build in progress."""
@@ -154,7 +155,7 @@ class OutputFolder:
                 raise OutputError(f"another docatlas build ({who}) is writing {self.path}; "
                                   f"try again when it is done, or leave out --no-wait to wait for it") from None
             message = f"waiting for another docatlas build ({who}) writing {self.path} to finish"
-            if callable(on_wait):
+            if on_wait is not None:
                 on_wait(message)
             else:
                 log.warning("docatlas: %s", message)
