@@ -34,7 +34,7 @@ def test_five_megabyte_one_line_javascript(tmp_path: Path) -> None:
     """A minified bundle: one line of 5 MB. Slow (tree-sitter takes seconds), never a crash or a hang."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    body = ",".join(str(i) for i in range(700_000))
+    body = ",".join(str(i) for i in range(800_000))
     (repo / "bundle.min.js").write_text(f"var a=[{body}];" + "function f(){return 1}" * 100 + "\n")
     assert (repo / "bundle.min.js").stat().st_size > 5_000_000
     proc = subprocess.run([sys.executable, "-m", "docatlas", "build", str(repo), "-o", str(tmp_path / "out"), "-q"],
