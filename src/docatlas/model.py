@@ -61,6 +61,11 @@ class Symbol(Record):
     bases: tuple[str, ...] = ()
     parent: str = ""  # qualname of the enclosing symbol, "" at top level
     flags: tuple[str, ...] = ()  # async, property, classmethod, staticmethod, nested, declaration, kernel ...
+    # C family: the export or registration macro that declares or names it (`PyAPI_FUNC`, `TORCH_API`,
+    # `extern "C"`, `TORCH_IMPL_FUNC`, `PyMethodDef`)
+    macro: str = ""
+    condition: str = ""  # C family: the preprocessor branch it is compiled in (`#ifdef MS_WINDOWS`); "" always
+    target: str = ""  # a binding's C/C++ function (a `PyMethodDef` row's `builtin_abs`, pybind11's `&fn`)
 
 
 @picklable
@@ -109,6 +114,18 @@ class Diagnostic(Record):
 
 @picklable
 @dataclass(frozen=True, slots=True)
+class References(Record):
+    """The names a file binds and uses, for `link.references` to resolve across files.
+
+    Python (`extract.pyrefs`): binding and use tuples as documented there. C family (`extract.crefs`):
+    no bindings; uses are (name, line, col, kind, enclosing)."""
+
+    bindings: tuple[tuple[Any, ...], ...] = ()
+    uses: tuple[tuple[Any, ...], ...] = ()
+
+
+@picklable
+@dataclass(frozen=True, slots=True)
 class FileFacts(Record):
     """Everything docatlas knows about one file without looking at any other file."""
 
@@ -131,3 +148,4 @@ class FileFacts(Record):
     exports: tuple[str, ...] = ()  # `__all__`
     parse_ok: bool = True  # False when the structure could not be (fully) extracted
     extra: tuple[tuple[str, str], ...] = field(default=())  # language-specific key/value facts
+    references: References | None = None  # names bound and used, None when not collected (or unparsable)

@@ -42,7 +42,7 @@ TMP_SUFFIX = ".docatlas-tmp"
 # docatlas's own files besides the pages (the index's name is store.index.INDEX_NAME; kept in step by a test)
 _INDEX_FILES = ("docatlas.sqlite", "docatlas.sqlite-journal")
 _STRAY = ("docatlas.sqlite.tmp", MANIFEST_NAME + ".tmp", STATS_NAME + ".tmp")
-_PAGE_NAMES = ("index.md", "doc.md", "sub.md", "keywords.md")
+_PAGE_NAMES = ("index.md", "doc.md", "sub.md", "keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt")
 _OWN = frozenset({MANIFEST_NAME, LOCK_NAME, MARKER_NAME, STATS_NAME, *_INDEX_FILES, *_STRAY})
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ class OutputFolder:
         """Write a page unless the same text is already there; returns (digest, bytes written, stat).
 
         Plain strings and `os` calls: pathlib's parsing and `parents` walk cost more than the writes."""
-        data = text.encode("utf-8", "backslashreplace")  # text is made safe before; never fail on a page here
+        data = text.encode("utf-8", "backslashreplace")  # a lone surrogate (from a Python literal) as its escape
         d = digest(data)
         full = os.path.normpath(f"{self._prefix}{rel}")
         if not full.startswith(self._prefix):

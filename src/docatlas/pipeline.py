@@ -175,8 +175,10 @@ def _debug_hook(stage: str, path: str) -> None:
 
 
 def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, or the keyword
-    index. `memo` is the renderer's memo of this process (`render.format.Memo`)."""
+    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, the repository
+    guide and `llms.txt` (`book`), or the keyword index. `memo` is the renderer's memo of this process
+    (`render.format.Memo`)."""
+    from docatlas.render.book import book_pages
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
@@ -184,8 +186,10 @@ def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str
     if kind == "file":
         return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
     if kind == "folder":
-        return [render_folder_index(model, target), render_folder_doc(model, target),
+        return [render_folder_index(model, target, cfg, memo), render_folder_doc(model, target),
                 render_folder_sub(memo, model, cfg, target)]
+    if kind == "book":
+        return book_pages(memo, model, cfg)
     return list(render_keywords(memo, model, cfg).values())
 
 
@@ -234,6 +238,8 @@ def _task_page_names(task: tuple[str, str]) -> list[str]:
         return [paths.file_page(target), paths.kw_page(target)]
     if kind == "folder":
         return [paths.folder_page(target, n) for n in ("index.md", "doc.md", "sub.md")]
+    if kind == "book":
+        return ["comprehensive_book.md", "llms.txt"]
     return ["keywords.md"]
 
 
@@ -317,15 +323,16 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
     keyword pages, then folders by subtree size, then files."""
-    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
     tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in model.files if not model.summary(p).binary]
     return tasks
 
 
 def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]]:
-    """The pages an edit that kept every `link_inputs` can change: the keyword index, the folders above each
-    edited file, and the edited files' own pages."""
+    """The pages an edit that kept every `link_inputs` can change: the keyword index, the repository guide and
+    `llms.txt` (docstrings and definitions feed them), the folders above each edited file, and the edited
+    files' own pages."""
     folders: set[str] = set()
     for p in edited:
         folder = folder_of(p)
@@ -334,7 +341,7 @@ def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]
             if not folder:
                 break
             folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
     tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
     return tasks
@@ -407,6 +414,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
+    fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
     for p in edited:
         summaries.pop(p, None)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
@@ -421,11 +429,15 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if state is not None:
         model = lk.relink(cfg.name, facts, state, fresh)
         report.link_reused = True
+        if "touched" in model.refs_update:  # references and test links followed the edit: store them
+            state = lk.link_state(model)
     else:
         model = lk.link(cfg.name, facts)
         state = lk.link_state(model)
     model.summaries.update(summaries)
     t = _clock(report.timings, "link", t)
+    if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
+        report.timings["link:references"] = round(model.refs_update["seconds"], 3)
 
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
@@ -434,7 +446,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
-        tasks = local_tasks(model, fresh)
+        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())])
         pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
         inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
         stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k)}
@@ -444,7 +456,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     cache.mark_dirty()
     # The index is written by a thread of this process while the pages render in the pool, and committed
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
-    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
+    # After references changed, the index takes the relinked update (test links, stored link state).
+    index_local = report.link_reused and "touched" not in model.refs_update
+    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     from docatlas.render.format import Memo
 
@@ -498,8 +512,13 @@ def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:
         log.debug("index rollback: %s", exc)
 
 
+_REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
+
+
 def _is_keyword_page(rel: str) -> bool:
-    return rel == "keywords.md" or rel.startswith("_keywords/")
+    """The pages about the whole repository (keyword index, guide, llms files): a local rebuild makes them
+    again rather than keeping their manifest entries (letter pages come and go, llms-full with its option)."""
+    return rel in _REPO_PAGES or rel.startswith("_keywords/")
 
 
 @dataclass

@@ -173,7 +173,7 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False,
         symbols=tuple(result.symbols), imports=tuple(result.imports), tests=tuple(result.tests),
         findings=tuple(sorted(result.findings, key=lambda f: (f.line, f.category, f.rule))),
         diagnostics=tuple(diags), main_line=result.main_line, exports=tuple(result.exports),
-        parse_ok=result.parse_ok and parse, extra=tuple(result.extra),
+        parse_ok=result.parse_ok and parse, extra=tuple(result.extra), references=result.references,
     )
     # the one boundary for repository text: lone surrogates and control characters escaped visibly
     return clean_record(facts) if needs_cleaning(text, language) and has_unsafe(facts) else facts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from docatlas.model import Diagnostic, Finding, Import, Symbol, TestCase
+from docatlas.model import Diagnostic, Finding, Import, References, Symbol, TestCase
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Extraction:
     extra: list[tuple[str, str]] = field(default_factory=list)
     # seconds spent in named parts ("rules"), returned for benchmarks; not part of the facts
     seconds: dict[str, float] = field(default_factory=dict)
+    references: References | None = None
 
 
 _WS = re.compile(r"\s+")

@@ -17,7 +17,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import languages
-from docatlas.link import graph
+from docatlas.link import cdecls, graph, references
+from docatlas.link.references import RefIndex
 from docatlas.link.resolve import (
     C_LANGS,
     PY_LANGS,
@@ -25,6 +26,7 @@ from docatlas.link.resolve import (
     IncludeIndex,
     PythonIndex,
     ResolvedImport,
+    c_extension_modules,
     resolve_include,
     resolve_python,
 )
@@ -56,6 +58,7 @@ class TestLink(Record):
     names: tuple[str, ...] = ()  # symbols the test imports from it ("" = the module as a whole)
     via: str = ""  # the re-exporting file (`pkg/__init__.py`), "" when imported directly
     cases: tuple[str, ...] = ()  # test cases named after one of `names` or the module
+    uses: int = 0  # references from the test to the target's definitions (`link.references`)
 
 
 @dataclass
@@ -92,6 +95,11 @@ class RepoModel:
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    # C/C++: declarations paired with definitions (`link.cdecls`): path -> qualname -> [(other path, what it has)]
+    c_pairs: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    refs: RefIndex = field(default_factory=RefIndex)  # symbol references, both ways (`link.references`)
+    # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
+    refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -346,7 +354,8 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
         order[p] = min(order.get(p, prio), prio)
 
     for tl in model.tested_by.get(path, ()):
-        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else "imports it"
+        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else (
+            "imports it" if not tl.uses else f"{tl.uses} use{'s' if tl.uses != 1 else ''} of its definitions")
         via = f" through `{tl.via}`" if tl.via else ""
         add(tl.test, f"tests this file ({what}{via})", 0)
     for tl in model.tests_of.get(path, ()):
@@ -384,6 +393,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
     index = PythonIndex(paths, roots)
     includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
     inc_index = IncludeIndex(paths, includes) if includes else None
+    c_modules = c_extension_modules(facts) if includes else {}
     resolved: dict[str, list[ResolvedImport]] = {}
     edges: dict[str, set[str]] = defaultdict(set)
     for path in paths:
@@ -391,7 +401,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         if f.language in PY_LANGS:
             entries: list[ResolvedImport] = []
             for imp in f.imports:
-                entries.extend(resolve_python(path, imp, index))
+                entries.extend(resolve_python(path, imp, index, c_modules=c_modules))
         elif f.language in C_LANGS and inc_index is not None:
             entries = [resolve_include(path, imp, inc_index) for imp in includes[path]]
         else:
@@ -453,7 +463,9 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         run_commands={p: run_commands(p, facts[p], index, path_set) for p in test_files},
+        c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
     )
+    references.attach(model, index)
     stems = _stems(paths)
     for p in paths:
         if facts[p].binary:
@@ -504,12 +516,17 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
     and the keyword index. So the inputs hold imports and test cases without their lines, whether there is a
     `__main__` block, whether it defines `main`, and, when another file star-imports it (`star_imported`, from
     the last link), its public top-level names: adding or renaming a method or a function, or moving code
-    about, keeps them. Tests perturb everything else and check that `relink` gives what `link` gives and that
+    about, keeps them. A C or C++ file adds the extension modules it defines (`PyModuleDef`) and the names it
+    declares and defines with external linkage, which pair across files (`cdecls`): there, adding, removing or
+    renaming such a function links again; an edit inside a body or moving code about still does not. Tests
+    perturb everything else and check that `relink` gives what `link` gives and that
     no page outside the local ones changes.
     """
     return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, bool(facts.main_line),
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
-            facts.exports, star_names(facts) if star_imported else (), defines_main(facts))
+            facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
+            tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
+            cdecls.pair_names(facts))
 
 
 def _unlined(imp: Import) -> Import:
@@ -540,7 +557,7 @@ def star_targets(state: dict[str, Any]) -> set[str]:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(RepoModel)
-                      if f.name not in ("name", "files", "summaries", "_subtrees"))
+                      if f.name not in ("name", "files", "summaries", "_subtrees", "refs_update"))
 
 
 def link_state(model: RepoModel) -> dict[str, Any]:
@@ -560,7 +577,8 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
     changed = sorted(edited)
     if changed:  # copies of what changes below: `state` is the caller's
         state = {**state, "imports": dict(state["imports"]), "purposes": dict(state["purposes"]),
-                 "related": dict(state["related"]), "related_total": dict(state["related_total"])}
+                 "related": dict(state["related"]), "related_total": dict(state["related_total"]),
+                 "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
     model = RepoModel(name=name, files=facts, **state)
     if changed:
         for p in changed:
@@ -568,8 +586,11 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
             if p in model.imports:
                 model.imports[p] = _relined(model.imports[p], f.imports)
             model.purposes[p] = _purpose(f, model.module_of.get(p), model.folders)
+        touched = references.update(model, changed)
+        if touched:
+            model.refs_update["touched"] = sorted(touched)
         stems = _stems(paths)
-        for p in changed:
+        for p in sorted({*changed, *touched}):
             if not facts[p].binary:
                 rel = _related(p, model, stems)
                 model.related[p] = rel[:RELATED_LIMIT]

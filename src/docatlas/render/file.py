@@ -14,10 +14,12 @@ from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
+from docatlas.render.diagrams import file_diagram
 from docatlas.render.format import (
     SHOWN_PER_LIST,
     Memo,
     Page,
+    code,
     facts_key,
     fence_for,
     file_anchors,
@@ -27,6 +29,7 @@ from docatlas.render.format import (
     symbol_counts,
     symbol_tree,
 )
+from docatlas.render.usage import snippets, usage_link_context
 from docatlas.summary import keyword_group
 from docatlas.text import decode
 
@@ -149,6 +152,8 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
     related = related_files(model, path)
+    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
+                           importers_order="most central")
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
@@ -162,7 +167,27 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
         "source_link": P.url_quote(P.source_link(page, path)),
         "src_base": P.url_quote(P.source_link(page, path)),
+        "c_pairs": _pair_links(model, path, page),
+        "import_diagram": diagram.markdown() if diagram else "",
+        **usage_link_context(model, path),
     }
+
+
+def _pair_links(model: RepoModel, path: str, page: str) -> dict[str, str]:
+    """For each C/C++ name this file declares or defines: where its definitions or declarations are."""
+    out = {}
+    for qualname, others in model.c_pairs.get(path, {}).items():
+        parts = []
+        for what in ("definition", "declaration"):
+            links = [f"[{code(p)}]({P.url_quote(P.rel(page, P.file_page(p)))}#{P.anchor(qualname)})"
+                     for p, w in others if w == what and p != path]
+            same = any(p == path and w == what for p, w in others)
+            if links or same:
+                verb = "defined" if what == "definition" else "declared"
+                parts.append(f"{verb} in " + ", ".join((["this file"] if same else []) + links))
+        if parts:
+            out[qualname] = "; ".join(parts)
+    return out
 
 
 
@@ -176,7 +201,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         tested_by.append({"path": tl.test, "link": link(tl.test), "names": list(tl.names), "via": tl.via,
                           "via_link": link(tl.via) if tl.via else "", "cases": list(tl.cases[:5]),
                           "more_cases": max(0, len(tl.cases) - 5),
-                          "n_cases": model.summary(tl.test).tests,
+                          "n_cases": model.summary(tl.test).tests, "uses": tl.uses,
                           "command": (model.run_commands.get(tl.test) or [""])[0]})
     tests_of = [{"path": tl.target, "link": link(tl.target), "names": list(tl.names), "via": tl.via,
                  "via_link": link(tl.via) if tl.via else ""} for tl in model.tests_of.get(path, [])]
@@ -202,8 +227,10 @@ def render_file_page(memo: Memo, model: RepoModel, cfg: Config, path: str) -> Pa
     facts = model.files[path]
     page = P.file_page(path)
     embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
-    return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
+    ctx = file_link_context(model, path)
+    return Page(page, "file.md.j2", ctx, extra=embed,
                 late=lambda: {**file_local_context(memo, model, path),
+                              "examples": snippets(str(cfg.root), ctx["example_sites"]),
                               "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
 
 
