@@ -59,7 +59,7 @@ def wait_for(proc: subprocess.Popen[str], needle: str, timeout: float = 60) -> l
     raise AssertionError(f"never saw {needle!r}: {seen}")
 
 
-def group_gone(pgid: int, timeout: float = 5.0) -> bool:
+def group_gone(pgid: int, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
