@@ -38,7 +38,7 @@ def _age(root: Path) -> None:
 
 def _tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (schema.INDEX_NAME, *STATE_FILES)}
+            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME, *STATE_FILES)}
 
 
 @pytest.fixture
@@ -368,3 +368,28 @@ def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[s
     assert extracted == ["pkg/sub/c.py"] and edited.link_reused
     _build(repo, fresh, full=True)
     assert _tree(out) == _tree(fresh)
+
+
+def test_fingerprint_ignores_reader_rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server and MCP rooms read a finished build: editing them must not invalidate cached facts and pages,
+    while editing an extractor must."""
+    import shutil
+
+    import docatlas
+    from docatlas import fingerprint
+
+    pkg = tmp_path / "docatlas"
+    shutil.copytree(Path(docatlas.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__", "static"))
+    monkeypatch.setattr(fingerprint, "__file__", str(pkg / "fingerprint.py"))
+
+    def digest() -> str:
+        fingerprint.code_fingerprint.cache_clear()
+        return fingerprint.code_fingerprint()
+
+    before = digest()
+    (pkg / "serve" / "app.py").write_text((pkg / "serve" / "app.py").read_text() + "\n# edited\n")
+    (pkg / "agent" / "extra.py").write_text("X = 1\n")
+    assert digest() == before
+    (pkg / "extract" / "python.py").write_text((pkg / "extract" / "python.py").read_text() + "\n# edited\n")
+    assert digest() != before
+    fingerprint.code_fingerprint.cache_clear()

@@ -29,7 +29,7 @@ def build(capsys, repo: Path, out: Path, *extra: str) -> tuple[int, list[str]]:
 
 def pages(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (schema.INDEX_NAME, *STATE_FILES)}
+            if p.is_file() and p.name not in (schema.INDEX_NAME, Path(schema.CACHE_NAME).name, *STATE_FILES)}
 
 
 def query(capsys, out: Path, *args: str) -> tuple[int, str, str]:

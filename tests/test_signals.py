@@ -26,7 +26,7 @@ FILES |= {"pkg/__init__.py": "", "tests/test_m.py": "from pkg.m1 import func_1\n
 
 def tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (schema.INDEX_NAME, *STATE_FILES)}
+            if p.is_file() and p.name not in (schema.INDEX_NAME, Path(schema.CACHE_NAME).name, *STATE_FILES)}
 
 
 def same_as_clean(repo: Path, out: Path, tmp_path: Path) -> None:

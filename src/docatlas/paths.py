@@ -13,7 +13,7 @@ from urllib.parse import quote
 OWN_NAMES = frozenset({"docatlas.sqlite", "docatlas.sqlite.tmp", "docatlas.sqlite-journal", "docatlas.sqlite-wal",
                        "docatlas.sqlite-shm", ".docatlas-manifest.json", ".docatlas-manifest.json.tmp",
                        ".docatlas.lock", ".docatlas-build", ".docatlas-stats.json", "keywords.md", "_keywords",
-                       "comprehensive_book.md", "llms.txt", "llms-full.txt"})
+                       "comprehensive_book.md", "llms.txt", "llms-full.txt", ".docatlas-cache"})
 _PAGE_NAMES = frozenset({"index.md", "doc.md", "sub.md"})
 NAME_MAX = 255  # bytes in one file name, on every common file system
 _HASHED = 10  # hex digits of the hash that keeps a shortened name unique

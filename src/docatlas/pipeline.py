@@ -174,23 +174,27 @@ def _debug_hook(stage: str, path: str) -> None:
             ctypes.string_at(0)
 
 
-def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, the repository
-    guide and `llms.txt` (`book`), or the keyword index. `memo` is the renderer's memo of this process
-    (`render.format.Memo`)."""
+def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str,
+               previous: Mapping[str, str] | None = None) -> list[Any]:
+    """The pages (`render.format.Page`) of one render task: a file's two (and the continuation pages of a long
+    Code Structure), a folder's three, the repository guide and `llms.txt` (`book`), or the keyword index.
+    `memo` is the renderer's memo of this process (`render.format.Memo`); `previous` the keyword pages of the
+    last build still on disk, with their input signatures."""
     from docatlas.render.book import book_pages
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
+    from docatlas.render.structure import render_structure_pages
 
     if kind == "file":
-        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
+        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target),
+                *render_structure_pages(memo, model, target)]
     if kind == "folder":
         return [render_folder_index(model, target, cfg, memo), render_folder_doc(model, target),
                 render_folder_sub(memo, model, cfg, target)]
     if kind == "book":
         return book_pages(memo, model, cfg)
-    return list(render_keywords(memo, model, cfg).values())
+    return list(render_keywords(memo, model, cfg, previous).values())
 
 
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
@@ -204,7 +208,11 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
     out = job.out
     try:
         _debug_hook("render", task[1] or task[0])
-        pages = task_pages(job.memo, job.model, job.cfg, *task)
+        previous = None
+        if task[0] == "keywords":  # the keyword pages of the last build still on disk: a letter may keep its plan
+            previous = {k: v for k, v in out.previous_inputs.items()
+                        if k.startswith("_keywords/") and out.unchanged(k, v) is not None}
+        pages = task_pages(job.memo, job.model, job.cfg, *task, previous=previous)
     except Exception as exc:
         log.debug("%s: render failed:\n%s", task, traceback.format_exc())
         return _render_fallback(job, task, f"{type(exc).__name__}: {exc}")
@@ -447,9 +455,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())])
-        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
-        stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k)}
+        # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
+        parts = tuple(f"{p}_docs-" for p in fresh)
+        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k) and not k.startswith(parts)}
+        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k) and not k.startswith(parts)}
+        stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k) and not k.startswith(parts)}
         previous_clashes = cache.diagnostics(("render",))
     else:
         tasks = all_tasks(model)

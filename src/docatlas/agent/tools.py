@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -120,11 +121,23 @@ def tests_for(conn: sqlite3.Connection, target: str, limit: int, cursor: str | N
                                          "re-exports it), as the link stage found them"})
 
 
+def _cached_facts(conn: sqlite3.Connection, path: str) -> bytes | None:
+    """A file's pickled facts from the facts cache beside the index (`.docatlas-cache/`, not published with
+    it: None when it is not there)."""
+    index = conn.execute("PRAGMA database_list").fetchone()[2]
+    cache = schema.cache_path(Path(index).parent) if index else None
+    if cache is None or not cache.is_file():
+        return None
+    with closing(sqlite3.connect(f"{cache.as_uri()}?mode=ro", uri=True)) as facts_db:
+        row = facts_db.execute("SELECT facts FROM facts_cache WHERE path = ?", (path,)).fetchone()
+    return None if row is None else cast(bytes, row[0])
+
+
 def _run(conn: sqlite3.Connection, test: str) -> list[str]:
-    row = conn.execute("SELECT facts FROM facts_cache WHERE path = ?", (test,)).fetchone()
-    if row is None:
+    blob = _cached_facts(conn, test)
+    if blob is None:
         return []
-    facts = unpickle_facts(row[0])
+    facts = unpickle_facts(blob)
     module = conn.execute("SELECT module FROM files WHERE path = ?", (test,)).fetchone()[0]
     root = ""
     if module:

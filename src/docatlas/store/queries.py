@@ -127,36 +127,41 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
                 f"SELECT {_FILE_COLS} FROM files f WHERE f.name >= ? AND f.name < ?{file_where} LIMIT ?",
                 [q, hi, *file_args, cap]).fetchall()
         add(order(rows), "prefix")
+    filters = ((sym_where, sym_args) if want_sym else None, (file_where, file_args) if want_file else None,
+               (folder_where, folder_args) if want_folder else None)
     for column_expr, match in ((f"{DEFINITION_COLUMNS} : ({expr})", "text"), (expr, "mention")):
-        if len(hits) >= limit:
-            break
-        fts_where, fts_args = _path_filter(path, "path")
-        if kind:
-            fts_where, fts_args = fts_where + " AND kind = ?", [*fts_args, kind]
-        if lang:
-            fts_where, fts_args = fts_where + " AND lang = ?", [*fts_args, lang]
-        ids = [r[0] for r in conn.execute(
-            f"SELECT rowid FROM search WHERE search MATCH ?{fts_where} ORDER BY rank LIMIT ?",
-            [column_expr, *fts_args, limit + len(hits)])]
-        add(_rows_for(conn, ids), match)
+        # The search table is contentless (it keeps no copy of the text): kind, language and path are checked
+        # on the rows it points at, in rank order, until enough are found.
+        for (rid,) in conn.execute("SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank", [column_expr]):
+            if len(hits) >= limit:
+                break
+            row = _row_for(conn, rid, filters)
+            if row is not None:
+                add([row], match)
     return hits
 
 
-def _rows_for(conn: sqlite3.Connection, rowids: list[int]) -> list[tuple[Any, ...]]:
-    """Search rowids -> result rows, in the given order."""
-    out = []
-    for rid in rowids:
-        if rid > 0:
-            row = conn.execute(f"SELECT {_SYM_COLS} FROM symbols s JOIN files f ON f.path = s.path "
-                               f"WHERE s.id = ?", (rid,)).fetchone()
-        elif rid > -FOLDER_ROWID_BASE:
-            row = conn.execute(f"SELECT {_FILE_COLS} FROM files f WHERE f.id = ?", (-rid,)).fetchone()
-        else:
-            row = conn.execute(f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.id = ?",
-                               (-rid - FOLDER_ROWID_BASE,)).fetchone()
-        if row is not None:
-            out.append(row)
-    return out
+Filter = tuple[str, list[str]] | None
+
+
+def _row_for(conn: sqlite3.Connection, rid: int, filters: tuple[Filter, Filter, Filter]) -> tuple[Any, ...] | None:
+    """A search rowid's result row when it passes the filters (None: that kind is not wanted) of its kind:
+    symbols (rowid > 0), files (-id) and folders (-(BASE + id))."""
+    sym, file, folder = filters
+    if rid > 0:
+        if sym is None:
+            return None
+        sql, args = f"SELECT {_SYM_COLS} FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?", sym
+    elif rid > -FOLDER_ROWID_BASE:
+        if file is None:
+            return None
+        sql, args, rid = f"SELECT {_FILE_COLS} FROM files f WHERE f.id = ?", file, -rid
+    else:
+        if folder is None:
+            return None
+        sql, args, rid = f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.id = ?", folder, -rid - FOLDER_ROWID_BASE
+    row: tuple[Any, ...] | None = conn.execute(sql + args[0], [rid, *args[1]]).fetchone()
+    return row
 
 
 def _dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 """The index file itself: its schema and version, opening and checking it, and the words of its full-text search.
 
-Why one SQLite file: programs (editors, retrieval pipelines, agents) query it without parsing Markdown, the
-CLI answers `search`/`show` from it in milliseconds, and the cache of extracted facts lives next to the output
-it produced, so deleting the output folder resets everything.
+Why one SQLite file: programs (editors, retrieval pipelines, agents) query it without parsing Markdown, and the
+CLI answers `search`/`show` from it in milliseconds. It is published with the pages, so it holds only what the
+queries serve: the cache of extracted facts and the link stage's output live in a second file,
+`.docatlas-cache/facts.sqlite` inside the output folder (a `.gitignore` there keeps it out of Git), so deleting
+the output folder still resets everything.
 
 Safety: a build changes the index in a single transaction (or writes a fresh file beside it and renames it
 into place), so an interrupted build leaves the previous index usable. An index that cannot be read, has
@@ -24,7 +26,9 @@ from docatlas.safetext import terminal
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-SCHEMA_VERSION = 4
+CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
+CACHE_NAME = "facts.sqlite"
+SCHEMA_VERSION = 5
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -78,13 +82,20 @@ CREATE TABLE diagnostics(
     path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     stage TEXT NOT NULL);
 CREATE INDEX diagnostics_path ON diagnostics(path);
-CREATE TABLE facts_cache(
+CREATE VIRTUAL TABLE search USING fts5(
+    name, qualname, words, path, summary, content = '', tokenize = 'unicode61');
+INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
+"""
+
+
+# The private cache file, attached to the index's connection as `cache` while a build writes both in one
+# transaction. `meta.start_ns` pairs it with the index: a cache whose build is not the index's is not used.
+CACHE_TABLES = """
+CREATE TABLE cache.meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE cache.facts_cache(
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,
     facts BLOB NOT NULL, summary BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE link_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
-CREATE VIRTUAL TABLE search USING fts5(
-    name, qualname, words, path, summary, kind UNINDEXED, lang UNINDEXED, tokenize = 'unicode61');
-INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
+CREATE TABLE cache.link_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
 """
 
 
@@ -154,6 +165,22 @@ def fts_query(query: str) -> str:
 # -- opening ------------------------------------------------------------------------------------------------
 def index_path(output: Path) -> Path:
     return output / INDEX_NAME
+
+
+def cache_path(output: Path) -> Path:
+    return output / CACHE_DIR / CACHE_NAME
+
+
+def make_cache_dir(output: Path) -> Path:
+    """The cache folder, with a `.gitignore` that keeps all of it out of Git (as pytest's and mypy's caches do):
+    the published output is the pages and the index."""
+    folder = output / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.is_file():
+        ignore.write_text("# docatlas's private cache of extracted facts: not part of the published output\n*\n",
+                          encoding="utf-8")
+    return folder
 
 
 INDEXES = "\n".join(line for line in _SCHEMA.splitlines() if line.startswith("CREATE INDEX"))
