@@ -18,6 +18,7 @@ from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.extract.base import Extraction
 from docatlas.model import FileFacts, ScannedFile
+from docatlas.safetext import clean_record, has_unsafe, needs_cleaning
 from docatlas.text import decode
 
 Extractor = Callable[[str, str], Extraction]
@@ -112,23 +113,37 @@ def _control_share(head: bytes) -> float:
     return len(head.translate(None, _TEXT_BYTES)) / len(head)
 
 
-def extract_file(root: str, scanned: ScannedFile, max_bytes: int = 0) -> FileFacts:
+def extract_file(root: str, scanned: ScannedFile, max_bytes: int = 0, parse: bool = True) -> FileFacts:
     """Read, classify and analyse one file. Never raises for bad input: problems become diagnostics."""
     path = scanned.path
-    if max_bytes and scanned.size > max_bytes:
-        diag = dx.TOO_LARGE.at(path, size=scanned.size, limit=max_bytes)
-        return FileFacts(path=path, language=scanned.language, size=scanned.size, digest="",
-                         vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
     try:
+        if max_bytes and scanned.size > max_bytes:
+            return _over_limit(root, scanned, max_bytes)
         data = Path(root, path).read_bytes()
     except OSError as exc:
         diag = dx.UNREADABLE.at(path, action="read", reason=exc.strerror or exc)
         return FileFacts(path=path, language=scanned.language, size=scanned.size, digest="",
                          vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
-    return extract_bytes(path, data, scanned.language, scanned.vendored)
+    return extract_bytes(path, data, scanned.language, scanned.vendored, parse)
 
 
-def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False) -> FileFacts:
+def _over_limit(root: str, scanned: ScannedFile, max_bytes: int) -> FileFacts:
+    """A file too big to analyse: listed, with what its head says it is (a 200 MB archive is binary data,
+    not a text file)."""
+    with open(os.path.join(root, scanned.path), "rb") as fh:
+        head = fh.read(8192)
+    kind = binary_kind(head, scanned.path)
+    diag = dx.TOO_LARGE.at(scanned.path, size=scanned.size, limit=max_bytes)
+    if kind:
+        return FileFacts(path=scanned.path, language="binary", size=scanned.size, digest="", binary=True,
+                         binary_kind=kind, vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
+    return FileFacts(path=scanned.path, language=scanned.language, size=scanned.size, digest="",
+                     vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
+
+
+def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False, parse: bool = True) -> FileFacts:
+    """One file's facts from its bytes. `parse=False` skips the language's parser (the retry after a parser
+    crashed or ran out of time in a worker): metadata, purpose and source only."""
     digest = hashlib.sha1(data).hexdigest()
     kind = binary_kind(data, path)
     if kind:
@@ -143,7 +158,7 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False)
     if m:
         marker_line = data.count(b"\n", 0, m.start()) + 1
         generated = f"`{m.group(0).decode('latin-1')}` at line {marker_line}"
-    extractor = load_extractor(language)
+    extractor = load_extractor(language) if parse else None
     result = Extraction()
     if extractor is not None:
         try:
@@ -152,11 +167,13 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False)
             result = Extraction(parse_ok=False)
             result.diagnostics.append(dx.TOO_DEEP.at(path))
     diags.extend(result.diagnostics)
-    return FileFacts(
+    facts = FileFacts(
         path=path, language=language, size=len(data), digest=digest, lines=lines,
         generated=generated, vendored=vendored, docstring=result.docstring,
         symbols=tuple(result.symbols), imports=tuple(result.imports), tests=tuple(result.tests),
         findings=tuple(sorted(result.findings, key=lambda f: (f.line, f.category, f.rule))),
         diagnostics=tuple(diags), main_line=result.main_line, exports=tuple(result.exports),
-        parse_ok=result.parse_ok, extra=tuple(result.extra), references=result.references,
+        parse_ok=result.parse_ok and parse, extra=tuple(result.extra), references=result.references,
     )
+    # the one boundary for repository text: lone surrogates and control characters escaped visibly
+    return clean_record(facts) if needs_cleaning(text, language) and has_unsafe(facts) else facts

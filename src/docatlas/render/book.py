@@ -29,6 +29,7 @@ from docatlas.link.subsystems import (
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
 from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page
+from docatlas.safetext import md_inline
 from docatlas.summary import plural
 
 BOOK = "comprehensive_book.md"
@@ -120,8 +121,9 @@ def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | Non
 
 def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseCounts | None,
           max_depth: int, dropped: list[str]) -> str:
-    out: list[str] = [f"# {model.name}: the repository guide", ""]
-    out += [f"How **{model.name}** is put together, where to start reading and how to change it, written from "
+    name = md_inline(model.name)  # the project name is given by the user or the repository: escaped
+    out: list[str] = [f"# {name}: the repository guide", ""]
+    out += [f"How **{name}** is put together, where to start reading and how to change it, written from "
             f"the analysis behind this documentation (syntax trees, resolved imports and includes, detected "
             f"tests). Each statement links to the page with its evidence. The [front page](./index.md) lists "
             f"every folder; the [keyword index](./keywords.md) every definition.", ""]
