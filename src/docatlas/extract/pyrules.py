@@ -12,6 +12,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from docatlas.extract.base import clean_text
 from docatlas.model import Finding
 
 SECURITY_RULES: dict[str, str] = {
@@ -176,7 +177,7 @@ def check(tree: ast.Module, text: str, aliases: dict[str, str]) -> list[Finding]
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def finding(category: str, rule: str, message: str, line: int) -> Finding:
-        return Finding(category, rule, message, line, evidence(line))
+        return Finding(category, rule, clean_text(message), line, evidence(line))  # quotes string constants
 
     nodes = _collect(tree, aliases)
     out: list[Finding] = []

@@ -244,9 +244,17 @@ def _is_test_file_name(path: str) -> bool:
 
 def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
     uses_pytest = any(i.module.split(".")[0] == "pytest" for i in out.imports)
-    pytest_style = _is_test_file_name(path) or uses_pytest
-    test_classes: dict[str, str] = {}  # qualname -> framework
     by_name = {qn.rsplit(".", 1)[-1]: qn for qn in walker.classes}
+    # unittest evidence: the import, a `*TestCase` base, or mixins (`class TestDecode:` holding the tests,
+    # `class TestPyDecode(TestDecode, PyTest)` adding the TestCase base from elsewhere). Without pytest's
+    # import such a file is not pytest's, whatever its name.
+    bases_of = {qn: [ast.unparse(b).rsplit(".", 1)[-1] for b in node.bases] for qn, node in walker.classes.items()}
+    mixed_in = {b for bases in bases_of.values() if len(bases) > 1 for b in bases
+                if b in by_name and b.startswith("Test")}
+    uses_unittest = bool(mixed_in) or any(i.module.split(".")[0] == "unittest" for i in out.imports) or \
+        any(b.endswith("TestCase") for bases in bases_of.values() for b in bases)
+    pytest_style = uses_pytest or (_is_test_file_name(path) and not uses_unittest)
+    test_classes: dict[str, str] = {}  # qualname -> framework
     changed = True
     while changed:  # a class deriving from a same-file test class is a test class too
         changed = False
@@ -263,8 +271,11 @@ def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
                     framework = "unittest"
                 if framework:
                     break
-            if not framework and pytest_style and node.name.startswith("Test") and not _has_init(node):
-                framework = "pytest"
+            if not framework and node.name.startswith("Test") and not _has_init(node):
+                if pytest_style:
+                    framework = "pytest"
+                elif uses_unittest and (node.name in mixed_in or _has_test_method(node)):
+                    framework = "unittest"  # a mixin: its tests run through the TestCase classes using it
             if framework:
                 test_classes[qn] = framework
                 changed = True
@@ -280,6 +291,10 @@ def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
             elif pytest_style and sym.name.startswith("test"):
                 out.tests.append(TestCase(name=sym.qualname, line=sym.line, framework="pytest"))
     out.tests.sort(key=lambda t: (t.line, t.name))
+
+
+def _has_test_method(node: ast.ClassDef) -> bool:
+    return any(isinstance(s, _FUNC) and s.name.startswith("test") for s in node.body)
 
 
 def _has_init(node: ast.ClassDef) -> bool:

@@ -259,18 +259,36 @@ def _origin(target: str, name: str, facts: Mapping[str, FileFacts], resolved: di
     return cur
 
 
+_TEST_DIRS = frozenset({"test", "tests", "testing", "unittests", "unit_tests"})
+
+
+def test_suite_folder(test: str, root: str) -> str:
+    """The folder of the test suite that `test` belongs to: what it imports from there is the suite's own
+    helpers and models, not code under test. The import root when it is a tests folder (Django's `tests/`,
+    PyTorch's `test/`); else the first tests folder below the root on the way to the file (CPython's `Lib/test/`,
+    whose import root `Lib/` also holds the library under test; `Lib/unittest/test/`); else the import root."""
+    if root and PurePosixPath(root).name in _TEST_DIRS:
+        return root
+    parts = test.split("/")[:-1]
+    start = len(root.split("/")) if root else 0
+    for i in range(start, len(parts)):
+        if parts[i] in _TEST_DIRS:
+            return "/".join(parts[: i + 1])
+    return root
+
+
 def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
                  purposes: dict[str, Purpose], index: PythonIndex) -> dict[str, list[TestLink]]:
     cache: dict[str, dict[str, str]] = {}
     out: dict[str, list[TestLink]] = {}
     helper_labels = ("test", "test-support")
     for t in test_files:
-        own_root = index.root_of.get(t, "")
+        suite = test_suite_folder(t, index.root_of.get(t, ""))
         names_of: dict[tuple[str, str], list[str]] = defaultdict(list)  # (target, via) -> names
         for r in resolved.get(t, ()):
             if r.category != "repo" or r.target == t:
                 continue
-            if purposes[r.target].label in helper_labels or (own_root and r.target.startswith(own_root + "/")):
+            if purposes[r.target].label in helper_labels or (suite and r.target.startswith(suite + "/")):
                 continue  # the test suite's own helpers and models, not code under test
             imp_names = [n.split(" as ")[0] for n in r.imp.names if n != "*"]
             if not imp_names or r.reason.startswith("submodule"):
