@@ -25,9 +25,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from docatlas import languages
-from docatlas.extract import REGISTRY, cfamily, extract_bytes
+from docatlas.extract import REGISTRY, load_extractor
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.cfamily import parse_c_family
+from docatlas.text import decode
 
 C_FAMILY = {"c", "cpp", "c-header", "cuda"}
 KINDS = ("namespace", "class", "struct", "union", "enum", "function", "macro")
@@ -57,11 +58,12 @@ def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tupl
                                                       float]:
     root, rel, lang = args
     data = Path(root, rel).read_bytes()
-    rules0 = cfamily.TIMINGS["rules"]
+    extractor = load_extractor(lang)
+    assert extractor is not None
     t0 = time.perf_counter()
-    facts = extract_bytes(rel, data, lang)
+    facts = extractor(rel, decode(data, rel, lang)[0])  # the extractor's own result: it returns its timings
     dt = time.perf_counter() - t0
-    rules = cfamily.TIMINGS["rules"] - rules0
+    rules = facts.seconds.get("rules", 0.0)
     syms = []
     if lang in C_FAMILY:
         for s in facts.symbols:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from docatlas.config import make_config
 from docatlas.pipeline import BuildReport, build
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
 
 QUERIES = [
     "recompile", "Module", "forward", "conv2d", "at::native::add", "cache_limit", "TensorIterator",
@@ -97,29 +97,29 @@ def main() -> int:
                          ("delete folder", deleted)):
             print(f"{label:<24} {r.seconds:8.2f} {100 * r.seconds / full.seconds:9.1f}% "
                   f"{r.timings.get('index', 0.0):8.2f}")
-        size = (out / idx.INDEX_NAME).stat().st_size
+        size = (out / schema.INDEX_NAME).stat().st_size
         print(f"index file: {size / 1e6:.1f} MB")
 
-    conn = idx.open_index(out)
+    conn = schema.open_index(out)
     counts = conn.execute("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM symbols)").fetchone()
     print(f"\nsearch latency on {counts[0]:,} files, {counts[1]:,} symbols ({args.runs} runs, limit 20)")
     print(f"{'query':<34} {'median ms':>10} {'max ms':>8} {'hits':>5}  top result")
     for q in QUERIES:
         times = []
-        hits: list[idx.Hit] = []
+        hits: list[queries.Hit] = []
         for _ in range(args.runs):
             t = time.perf_counter()
-            hits = idx.search(conn, q, limit=20)
+            hits = queries.search(conn, q, limit=20)
             times.append((time.perf_counter() - t) * 1000)
         top = f"{hits[0].path}:{hits[0].line} {hits[0].kind} {hits[0].qualname}" if hits else "-"
         print(f"{q:<34} {statistics.median(times):10.1f} {max(times):8.1f} {len(hits):>5}  {top[:90]}")
     t = time.perf_counter()
-    conn2 = idx.open_index(out)
-    idx.search(conn2, "recompile")
+    conn2 = schema.open_index(out)
+    queries.search(conn2, "recompile")
     print(f"cold (open + first query): {(time.perf_counter() - t) * 1000:.1f} ms")
     for target in ("torch.nn.Module.forward", "at::native::add", "torch/nn/modules/linear.py", "torch/nn"):
         t = time.perf_counter()
-        found = idx.show(conn, target)
+        found = queries.show(conn, target)
         kind = found["type"] if found else "not found"
         print(f"show {target:<32} {(time.perf_counter() - t) * 1000:8.1f} ms  {kind}")
     print(f"\nwork folder: {work}")

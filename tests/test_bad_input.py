@@ -82,3 +82,31 @@ def test_folders_named_like_pages_do_not_crash(make_repo, tmp_path: Path, capsys
     assert (out / "keywords.md" / "x.txt_docs.md").is_file()
     assert (out / "a.py_docs.md" / "n.txt_docs.md").is_file()
     assert (out / "a.py_kw.md").is_file()
+
+
+def test_unreadable_file_by_injected_oserror(make_repo, tmp_path: Path, capsys, monkeypatch) -> None:
+    """The DA101 path without relying on file permissions (root reads everything, and CI runs as root): the
+    read of one file raises, as a permission error would. The file is listed and its page says why it has no
+    analysis; the rest is documented; it is not cached, so the next build tries it again."""
+    repo = make_repo({"a.py": "A = 1\n", "locked.py": "B = 1\n"})
+    real = Path.read_bytes
+    tried: list[str] = []
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.py":
+            tried.append(self.name)
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    out = tmp_path / "out"
+    code = main(["build", str(repo), "-o", str(out), "-j", "1", "-q"])  # in-process, so the patch applies
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1 and lines == ["locked.py:0:0: DA101 cannot read: Permission denied"]
+    assert (out / "a.py_docs.md").is_file()
+    page = (out / "locked.py_docs.md").read_text()
+    assert "DA101" in page
+    assert "| [locked.py](../locked.py) |" in (out / "index.md").read_text()
+    tried.clear()
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 1
+    assert tried == ["locked.py"]  # not taken from the cache: read again

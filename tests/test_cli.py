@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from docatlas.cli import main
-from docatlas.scan import MANIFEST_NAME
+from docatlas.paths import MANIFEST_NAME
 
 
 def build(repo: Path, out: Path, *extra: str) -> int:
@@ -116,6 +116,18 @@ def test_exclude_option_and_config_file(make_repo, tmp_path: Path) -> None:
     assert (out / "a.py_docs.md").is_file()
     assert not (out / "gen").exists()
     assert not (out / "big").exists()
+
+
+def test_docatlas_toml_accepts_the_pyproject_table_header(make_repo, tmp_path: Path) -> None:
+    """Settings copied from pyproject.toml's `[tool.docatlas]` work in docatlas.toml as they are."""
+    repo = make_repo({"a.py": "A = 1\n", "big/c.py": "C = 1\n",
+                      "docatlas.toml": '[tool.docatlas]\nexclude = ["big/"]\nproject_name = "Named"\n'})
+    out = tmp_path / "out"
+    assert build(repo, out) == 0
+    assert (out / "a.py_docs.md").is_file() and not (out / "big").exists()
+    assert "Named" in (out / "index.md").read_text()
+    (repo / "docatlas.toml").write_text('[tool.docatlas]\nno_such_setting = 1\n')
+    assert build(repo, out) == 2  # still checked like the top level
 
 
 def test_gitignore_honoured_without_git(make_repo, tmp_path: Path) -> None:

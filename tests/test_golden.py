@@ -15,8 +15,8 @@ import pytest
 
 from docatlas.config import make_config
 from docatlas.link.stage import RepoModel
+from docatlas.paths import MANIFEST_NAME
 from docatlas.pipeline import build
-from docatlas.scan import MANIFEST_NAME
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "golden"

@@ -11,7 +11,9 @@ import pytest
 import docatlas.pipeline as pipeline
 from docatlas.config import make_config
 from docatlas.pipeline import BuildReport, build
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
+from docatlas.store.cache import FactsCache, LazyFacts
+from store_helpers import dump
 
 OLD = 1_500_000_000  # 2017: far from "racy", so an unchanged stat is trusted without reading the file
 
@@ -35,7 +37,7 @@ def _age(root: Path) -> None:
 
 def _tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name != idx.INDEX_NAME}
+            if p.is_file() and p.name != schema.INDEX_NAME}
 
 
 @pytest.fixture
@@ -80,11 +82,11 @@ def test_incremental_equals_full_build(make_repo, extracted: list[str]) -> None:
     full = _build(repo, out_b, full=True)
     assert len(extracted) == full.files == second.files == first.files + 1 - 1
     assert _tree(out_a) == _tree(out_b)
-    a = sqlite3.connect(out_a / idx.INDEX_NAME)
-    b = sqlite3.connect(out_b / idx.INDEX_NAME)
-    assert idx.dump(a) == idx.dump(b)
-    assert idx.search(idx.open_index(out_a), "alpha_two")[0].path == "pkg/a.py"
-    assert idx.search(idx.open_index(out_a), "delta") == []
+    a = sqlite3.connect(out_a / schema.INDEX_NAME)
+    b = sqlite3.connect(out_b / schema.INDEX_NAME)
+    assert dump(a) == dump(b)
+    assert queries.search(schema.open_index(out_a), "alpha_two")[0].path == "pkg/a.py"
+    assert queries.search(schema.open_index(out_a), "delta") == []
 
 
 def test_noop_rebuild_reads_no_file(make_repo, extracted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,7 +120,7 @@ def test_touched_file_is_hashed_once_then_trusted(make_repo, extracted: list[str
     extracted.clear()
     report = _build(repo, out)
     assert extracted == [] and report.written == 0
-    cache = idx.FactsCache.load(make_config(repo, out))
+    cache = FactsCache.load(make_config(repo, out))
     assert cache.entries["pkg/a.py"][1] == (OLD + 5) * 10**9
 
 
@@ -128,13 +130,13 @@ def test_options_and_full_invalidate_the_cache(make_repo, extracted: list[str]) 
     out = repo / "out"
     _build(repo, out)
     extracted.clear()
-    _build(repo, out, embed_source="none")
+    _build(repo, out, max_file_bytes=1_000_000)  # a facts option (a page option does not: see below)
     assert len(extracted) == len(REPO)
     extracted.clear()
-    _build(repo, out, embed_source="none", full=True)
+    _build(repo, out, max_file_bytes=1_000_000, full=True)
     assert len(extracted) == len(REPO)
     extracted.clear()
-    _build(repo, out, embed_source="none")
+    _build(repo, out, max_file_bytes=1_000_000)
     assert extracted == []
 
 
@@ -202,7 +204,7 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     full = _build(repo, out_b, full=True)
     assert not full.link_reused
     assert _tree(out_a) == _tree(out_b)  # pages and manifest (every page's input signature) alike
-    assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(second) == _diagnostics(full) == _diagnostics(first)
     assert _diagnostics(_build(repo, out_a)) == _diagnostics(full)  # the no-op rebuild reports them too
 
@@ -239,7 +241,7 @@ def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: 
     full = _build(repo, out_b, full=True, jobs=jobs)
     assert again.link_reused is reused
     assert _tree(out_a) == _tree(out_b)
-    assert idx.dump(sqlite3.connect(out_a / idx.INDEX_NAME)) == idx.dump(sqlite3.connect(out_b / idx.INDEX_NAME))
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
 
 
@@ -250,7 +252,7 @@ def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeyp
     _age(repo)
     out = repo.parent / "out"
     _build(repo, out, jobs=2)
-    before = idx.dump(sqlite3.connect(out / idx.INDEX_NAME))
+    before = dump(sqlite3.connect(out / schema.INDEX_NAME))
     (repo / "pkg" / "a.py").write_text("def changed():\n    pass\n")
 
     def boom(*args: object) -> None:
@@ -260,13 +262,13 @@ def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeyp
     with pytest.raises(KeyboardInterrupt):
         _build(repo, out, jobs=2)
     monkeypatch.undo()
-    conn = sqlite3.connect(out / idx.INDEX_NAME, timeout=0)  # no lock left behind
-    assert idx.dump(conn) == before
+    conn = sqlite3.connect(out / schema.INDEX_NAME, timeout=0)  # no lock left behind
+    assert dump(conn) == before
     assert dict(conn.execute("SELECT key, value FROM meta"))["complete"] == "0"
     conn.close()
     report = _build(repo, out, jobs=2)
     assert not report.link_reused  # the pages were not trusted: everything was checked again
-    assert idx.search(idx.open_index(out), "changed")[0].path == "pkg/a.py"
+    assert queries.search(schema.open_index(out), "changed")[0].path == "pkg/a.py"
 
 
 def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> None:
@@ -283,7 +285,7 @@ def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> Non
     again = _build(repo, out_a)
     assert again.link_reused
     facts = again.model.files  # type: ignore[union-attr]
-    assert isinstance(facts, idx.LazyFacts) and len(facts) == 55
+    assert isinstance(facts, LazyFacts) and len(facts) == 55
     # the root's key files (10) and pkg3's own files (11) at most; the other folders' files are never read
     assert 0 < facts.unpickled <= 21
     _build(repo, out_b, full=True)
@@ -304,3 +306,27 @@ def test_a_page_deleted_by_hand_comes_back_on_a_local_rebuild(make_repo) -> None
     assert page.read_text() == text
     again = _build(repo, out)
     assert again.written == 0 and "render+write" not in again.timings  # and then nothing is left to do
+
+
+@pytest.mark.parametrize("option", [{"list_limit": 2}, {"embed_source": "head", "head_lines": 1},
+                                    {"project_name": "renamed"}])
+def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[str], option: dict) -> None:
+    """Page options are not part of the facts key: changing one keeps every file's cached facts, and the
+    pages come out as a fresh build with that option makes them, also when an edit lets the link stage be
+    reused (its local page list would miss pages that only the option changes)."""
+    repo = make_repo(REPO)
+    _age(repo)
+    out, fresh = repo / "out", repo / "fresh"
+    _build(repo, out)
+    extracted.clear()
+    changed = _build(repo, out, **option)
+    assert extracted == [] and changed.written > 0
+    _build(repo, fresh, **option)
+    assert _tree(out) == _tree(fresh)
+
+    extracted.clear()
+    (repo / "pkg" / "sub" / "c.py").write_text("def gamma():\n    return 3\n")  # keeps its link inputs
+    edited = _build(repo, out)  # and back to the default options
+    assert extracted == ["pkg/sub/c.py"] and edited.link_reused
+    _build(repo, fresh, full=True)
+    assert _tree(out) == _tree(fresh)

@@ -13,7 +13,9 @@ from docatlas.link.stage import link, link_state
 from docatlas.model import FileFacts, Import, Symbol
 from docatlas.model import TestCase as Case
 from docatlas.pipeline import build
-from docatlas.store import index as idx
+from docatlas.store import queries, schema, writer
+from docatlas.store.cache import FactsCache
+from store_helpers import write_index
 
 COMPILER = '''"""Graph compilation helpers."""
 
@@ -69,9 +71,9 @@ def index_from_facts(tmp_path: Path, facts: dict[str, FileFacts]) -> Path:
     root.mkdir(exist_ok=True)
     cfg = make_config(root, tmp_path / "out")
     cfg.output.mkdir(exist_ok=True)
-    cache = idx.FactsCache.load(cfg)
+    cache = FactsCache.load(cfg)
     model = link("demo", facts)
-    idx.write_index(cfg, model, cache, list(facts), [], {}, [], link_state(model))
+    write_index(cfg, model, cache, list(facts), [], {}, [], link_state(model))
     return cfg.output
 
 
@@ -83,25 +85,25 @@ def built(make_repo, tmp_path: Path) -> Path:
     return out
 
 
-def names(hits: list[idx.Hit]) -> list[str]:
+def names(hits: list[queries.Hit]) -> list[str]:
     return [h.name for h in hits]
 
 
 def test_identifier_words_split_camel_case_only_where_the_tokenizer_does_not() -> None:
-    assert idx.identifier_words("RecompileTests") == "recompile tests"
-    assert idx.identifier_words("torch.nn.Conv2d", "HTTPServer") == "http server"
-    assert idx.identifier_words("snake_case_name") == ""  # unicode61 already splits at `_`
+    assert schema.identifier_words("RecompileTests") == "recompile tests"
+    assert schema.identifier_words("torch.nn.Conv2d", "HTTPServer") == "http server"
+    assert schema.identifier_words("snake_case_name") == ""  # unicode61 already splits at `_`
 
 
 def test_fts_query_quotes_user_text() -> None:
-    assert idx.fts_query('a"b OR c') == '"a""b"* AND "OR"* AND "c"*'
-    with pytest.raises(idx.QueryError):
-        idx.fts_query('"( ) ::')
+    assert schema.fts_query('a"b OR c') == '"a""b"* AND "OR"* AND "c"*'
+    with pytest.raises(schema.QueryError):
+        schema.fts_query('"( ) ::')
 
 
 def test_schema_and_contents(built: Path) -> None:
-    conn = sqlite3.connect(built / idx.INDEX_NAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == idx.SCHEMA_VERSION
+    conn = sqlite3.connect(built / schema.INDEX_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     files = dict(conn.execute("SELECT path, purpose FROM files"))
     assert files == {"README.md": "docs", "pkg/__init__.py": "package-init", "pkg/compiler.py": "library",
                      "tests/test_compiler.py": "test"}
@@ -118,58 +120,58 @@ def test_schema_and_contents(built: Path) -> None:
 
 
 def test_search_exact_then_prefix_then_words(built: Path) -> None:
-    conn = idx.open_index(built)
-    hits = idx.search(conn, "compile_graph")
+    conn = schema.open_index(built)
+    hits = queries.search(conn, "compile_graph")
     assert [(h.name, h.match) for h in hits[:2]] == [("compile_graph", "exact"), ("compile_graph_fast", "prefix")]
     assert hits[0].path == "pkg/compiler.py" and hits[0].line == 11
 
 
 def test_search_partial_identifier_word(built: Path) -> None:
-    conn = idx.open_index(built)
-    top = names(idx.search(conn, "recompile"))
+    conn = schema.open_index(built)
+    top = names(queries.search(conn, "recompile"))
     assert top[:2] == ["RecompileTests", "test_no_recursive_compile_after_cache_limit_hit"]
-    assert "compile_graph" in names(idx.search(conn, "graph"))
-    assert names(idx.search(conn, "cache_limit"))[0] == "test_no_recursive_compile_after_cache_limit_hit"
+    assert "compile_graph" in names(queries.search(conn, "graph"))
+    assert names(queries.search(conn, "cache_limit"))[0] == "test_no_recursive_compile_after_cache_limit_hit"
 
 
 def test_search_docstring_phrase_and_filters(built: Path) -> None:
-    conn = idx.open_index(built)
-    hits = idx.search(conn, "linear transformation")
+    conn = schema.open_index(built)
+    hits = queries.search(conn, "linear transformation")
     assert (hits[0].name, hits[0].match) == ("compile_graph", "mention")
-    assert names(idx.search(conn, "compile", kind="class")) == ["CompileGraphTest", "RecompileTests"]
-    assert {h.path for h in idx.search(conn, "compile", path="tests")} == {"tests/test_compiler.py"}
-    assert {h.path for h in idx.search(conn, "compile", path="*/compiler.py")} == {"pkg/compiler.py"}
-    assert idx.search(conn, "compile", lang="markdown") == []
-    assert len(idx.search(conn, "compile", limit=2)) == 2
-    assert [h.kind for h in idx.search(conn, "compiler", kind="file")] == ["file", "file"]
+    assert names(queries.search(conn, "compile", kind="class")) == ["CompileGraphTest", "RecompileTests"]
+    assert {h.path for h in queries.search(conn, "compile", path="tests")} == {"tests/test_compiler.py"}
+    assert {h.path for h in queries.search(conn, "compile", path="*/compiler.py")} == {"pkg/compiler.py"}
+    assert queries.search(conn, "compile", lang="markdown") == []
+    assert len(queries.search(conn, "compile", limit=2)) == 2
+    assert [h.kind for h in queries.search(conn, "compiler", kind="file")] == ["file", "file"]
 
 
 def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Path) -> None:
-    conn = idx.open_index(index_from_facts(tmp_path, _cpp_facts()))
-    hits = idx.search(conn, "at::native::add")
+    conn = schema.open_index(index_from_facts(tmp_path, _cpp_facts()))
+    hits = queries.search(conn, "at::native::add")
     assert [(h.path, h.match) for h in hits[:2]] == [("aten/native/BinaryOps.cpp", "exact"),
                                                      ("aten/native/BinaryOps.h", "exact")]
-    assert idx.search(conn, "native::add_out")[0].qualname == "at::native::add_out"
-    assert idx.search(conn, "add")[0].path == "aten/native/BinaryOps.cpp"
-    assert idx.search(conn, "elementwise")[0].qualname == "at::native::add"
+    assert queries.search(conn, "native::add_out")[0].qualname == "at::native::add_out"
+    assert queries.search(conn, "add")[0].path == "aten/native/BinaryOps.cpp"
+    assert queries.search(conn, "elementwise")[0].qualname == "at::native::add"
 
 
 def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: Path) -> None:
-    conn = idx.open_index(built)
-    found = idx.show(conn, "pkg/compiler.py")
+    conn = schema.open_index(built)
+    found = queries.show(conn, "pkg/compiler.py")
     assert found is not None and found["type"] == "file"
     rec = found["file"]
     assert rec["imported_by"] == ["pkg/__init__.py", "tests/test_compiler.py"]
     assert [t["test"] for t in rec["tested_by"]] == ["tests/test_compiler.py"]
-    assert (idx.show(conn, "pkg/") or {})["type"] == "folder"
-    assert (idx.show(conn, "pkg.compiler") or {})["file"]["path"] == "pkg/compiler.py"
-    via_reexport = idx.show(conn, "pkg.RecompileTests.test_no_recursive_compile_after_cache_limit_hit")
+    assert (queries.show(conn, "pkg/") or {})["type"] == "folder"
+    assert (queries.show(conn, "pkg.compiler") or {})["file"]["path"] == "pkg/compiler.py"
+    via_reexport = queries.show(conn, "pkg.RecompileTests.test_no_recursive_compile_after_cache_limit_hit")
     assert via_reexport is not None
     assert via_reexport["symbols"][0]["fqname"] == \
         "pkg.compiler.RecompileTests.test_no_recursive_compile_after_cache_limit_hit"
-    assert idx.show(conn, "no.such.thing") is None
-    cpp = idx.open_index(index_from_facts(tmp_path, _cpp_facts()))
-    found = idx.show(cpp, "at::native::add")
+    assert queries.show(conn, "no.such.thing") is None
+    cpp = schema.open_index(index_from_facts(tmp_path, _cpp_facts()))
+    found = queries.show(cpp, "at::native::add")
     assert found is not None
     assert [s["path"] for s in found["symbols"]] == ["aten/native/BinaryOps.cpp", "aten/native/BinaryOps.h"]
 
@@ -178,29 +180,29 @@ def test_corrupt_index_is_rebuilt_with_a_warning(make_repo, tmp_path: Path, capl
     repo = make_repo(REPO)
     out = tmp_path / "out"
     build(make_config(repo, out, jobs=1))
-    (out / idx.INDEX_NAME).write_bytes(b"this is not a database" * 100)
-    with pytest.raises(idx.IndexUnavailable, match="unreadable"):
-        idx.open_index(out)
-    with caplog.at_level(logging.WARNING, logger="docatlas.store.index"):
+    (out / schema.INDEX_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(schema.IndexUnavailable, match="unreadable"):
+        schema.open_index(out)
+    with caplog.at_level(logging.WARNING, logger="docatlas.store"):
         report = build(make_config(repo, out, jobs=1))
     assert "unreadable" in caplog.text and "rebuilding" in caplog.text
     assert report.timings.get("extract") is not None
-    assert names(idx.search(idx.open_index(out), "RecompileTests"))[0] == "RecompileTests"
+    assert names(queries.search(schema.open_index(out), "RecompileTests"))[0] == "RecompileTests"
 
 
 def test_old_schema_is_rebuilt(make_repo, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     repo = make_repo(REPO)
     out = tmp_path / "out"
     build(make_config(repo, out, jobs=1))
-    conn = sqlite3.connect(out / idx.INDEX_NAME)
+    conn = sqlite3.connect(out / schema.INDEX_NAME)
     conn.execute("PRAGMA user_version = 0")
     conn.close()
-    with pytest.raises(idx.IndexUnavailable, match="schema version 0"):
-        idx.open_index(out)
-    with caplog.at_level(logging.WARNING, logger="docatlas.store.index"):
+    with pytest.raises(schema.IndexUnavailable, match="schema version 0"):
+        schema.open_index(out)
+    with caplog.at_level(logging.WARNING, logger="docatlas.store"):
         build(make_config(repo, out, jobs=1))
     assert "schema version 0" in caplog.text
-    assert idx.open_index(out).execute("PRAGMA user_version").fetchone()[0] == idx.SCHEMA_VERSION
+    assert schema.open_index(out).execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
 
 
 def test_interrupted_index_write_keeps_the_previous_index(make_repo, tmp_path: Path,
@@ -213,13 +215,44 @@ def test_interrupted_index_write_keeps_the_previous_index(make_repo, tmp_path: P
     def boom(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(idx, "_whole_repo", boom)
+    monkeypatch.setattr(writer, "_whole_repo", boom)
     with pytest.raises(KeyboardInterrupt):
         build(make_config(repo, out, jobs=1))
     monkeypatch.undo()
-    conn = idx.open_index(out)
-    assert names(idx.search(conn, "RecompileTests"))[0] == "RecompileTests"
-    assert idx.search(conn, "brand_new") == []
+    conn = schema.open_index(out)
+    assert names(queries.search(conn, "RecompileTests"))[0] == "RecompileTests"
+    assert queries.search(conn, "brand_new") == []
     conn.close()
     build(make_config(repo, out, jobs=1))
-    assert names(idx.search(idx.open_index(out), "brand_new")) == ["brand_new"]
+    assert names(queries.search(schema.open_index(out), "brand_new")) == ["brand_new"]
+
+
+RANKING_REPO = {
+    # Three definitions of `Engine`. The most imported one sits between the others in path order, and the
+    # test file's sorts last by path but first in reverse: neither order of paths gives the expected ranking.
+    "aaa/__init__.py": "",
+    "aaa/engine_low.py": "class Engine:\n    '''Nobody imports this one.'''\n",
+    "mmm/__init__.py": "",
+    "mmm/core.py": "class Engine:\n    '''The one everybody imports.'''\n",
+    "mmm/a.py": "from mmm.core import Engine\n",
+    "mmm/b.py": "from mmm.core import Engine\n",
+    "bbb/__init__.py": "",
+    "bbb/config.py": "from mmm.core import Engine\n\n\nclass EngineConfig:\n    '''Settings of the engine.'''\n",
+    "zzz/__init__.py": "",
+    "zzz/tests/__init__.py": "",
+    "zzz/tests/test_engine.py": "class Engine:\n    pass\n\n\ndef test_engine():\n    assert Engine\n",
+}
+
+
+def test_search_ranks_by_tier_then_test_files_then_centrality(make_repo, tmp_path: Path) -> None:
+    repo = make_repo(RANKING_REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    hits = queries.search(schema.open_index(out), "Engine")
+    got = [(h.path, h.name, h.match) for h in hits[:4]]
+    assert got == [("mmm/core.py", "Engine", "exact"),  # defined, not a test, most central
+                   ("aaa/engine_low.py", "Engine", "exact"),
+                   ("zzz/tests/test_engine.py", "Engine", "exact"),  # test files after the code
+                   ("bbb/config.py", "EngineConfig", "prefix")]
+    paths = [p for p, _, _ in got]
+    assert paths not in (sorted(paths), sorted(paths, reverse=True))

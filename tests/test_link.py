@@ -15,6 +15,7 @@ from docatlas.link.resolve import IncludeIndex, resolve_include
 from docatlas.link.stage import RepoModel, link, link_inputs, link_state, relink, star_targets
 from docatlas.model import Diagnostic, FileFacts, Finding, Import, Symbol
 from docatlas.pipeline import all_tasks, local_tasks, task_pages
+from docatlas.render.format import Memo
 
 
 def model_of(files: dict[str, str], extra: dict[str, FileFacts] | None = None) -> RepoModel:
@@ -260,7 +261,9 @@ def test_an_edit_that_keeps_link_inputs_changes_only_the_local_pages(make_repo, 
     state = link_state(link("repo", facts))
 
     def pages(model: RepoModel, tasks: list[tuple[str, str]]) -> dict[str, str]:
-        return {page.path: page.text() for kind, target in tasks for page in task_pages(model, cfg, kind, target)}
+        memo = Memo()
+        return {page.path: page.text() for kind, target in tasks
+                for page in task_pages(memo, model, cfg, kind, target)}
 
     base = pages(relink("repo", facts, state), all_tasks(relink("repo", facts, state)))
     for path in LINK_REPO:

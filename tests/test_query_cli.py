@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docatlas.cli import main
-from docatlas.store.index import EXPORT_SCHEMA
+from docatlas.store.schema import EXPORT_SCHEMA
 from test_index import REPO, _cpp_facts, index_from_facts
 
 
@@ -92,6 +92,18 @@ def test_show_file_folder_and_symbol(out: Path, capsys: pytest.CaptureFixture[st
     assert code == 0 and json.loads(stdout)["symbols"][0]["children"] == [
         "RecompileTests.test_no_recursive_compile_after_cache_limit_hit"]
     code, _, err = run(capsys, "show", "pkg.nothing", "-o", str(out))
+    assert code == 1 and "nothing called" in err
+
+
+def test_show_absolute_path_inside_the_repository(out: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"  # where the `out` fixture's repository lives
+    _, relative, _ = run(capsys, "show", "pkg/compiler.py", "-o", str(out))
+    code, absolute, _ = run(capsys, "show", str(repo / "pkg" / "compiler.py"), "-o", str(out))
+    assert code == 0 and absolute == relative and "pkg/compiler.py  (python" in absolute
+    code, stdout, _ = run(capsys, "show", str(repo / "pkg") + "/", "-o", str(out))
+    assert code == 0 and stdout.startswith("pkg/  (2 files below")
+    code, _, err = run(capsys, "show", str(tmp_path / "elsewhere.py"), "-o", str(out))
     assert code == 1 and "nothing called" in err
 
 

@@ -37,8 +37,10 @@ def cli() -> None:
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Output folder [default: REPO/{DEFAULT_OUTPUT}, or `output` in [tool.docatlas]].")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
-              help="Worker processes [default: all cores; 1 runs in-process].")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable).")
+              help="Worker processes for extraction and rendering; 0 (the default) uses every core, 1 runs "
+                   "everything in this process.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching this gitignore-style pattern (repeatable).")
 @click.option("--embed-source", type=click.Choice(EMBED_MODES), default=None,
               help="Embed each file's source in full (cut with a notice past --max-embed-bytes), its head, "
                    "or not at all [default: full].")
@@ -53,10 +55,10 @@ def cli() -> None:
               help="Write into a non-empty folder that docatlas did not create.")
 @click.option("--full", is_flag=True, default=None,
               help="Ignore the cached facts and the previous index: analyse and index every file again.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; diagnostics only.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics: no progress bar and no summary.")
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the run's figures (counts, per-stage seconds) as JSON to this file.")
-def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | None, **options: Any) -> None:
+def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | None, **options: Any) -> BuildReport:
     """Document the repository REPO (default: the current folder)."""
     cfg = make_config(repo, output, **options)
     report = _with_progress(cfg, quiet)
@@ -66,9 +68,7 @@ def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | 
         click.echo(str(d), err=True)
     if not quiet:
         _summary(report)
-    if _PROCESS_ENDS:
-        _KEEP.append(report)
-    raise SystemExit(EXIT_DIAGNOSTICS if report.diagnostics else EXIT_OK)
+    return report  # `_invoke` turns it into the exit code; `run` keeps it alive until the process ends
 
 
 for _command in COMMANDS:  # search, show, export, stats: queries over the index that build writes
@@ -107,43 +107,48 @@ def _summary(report: BuildReport) -> None:
     )
 
 
-# Set by `run`, the console entry point, whose process ends with the command: the build's model (millions of
-# small objects) is then kept alive and never freed one by one (a quarter second on PyTorch), because
-# `run` leaves with os._exit after flushing. `main`, called in-process (tests, other programs), frees it.
-_PROCESS_ENDS = False
-_KEEP: list[Any] = []
-
-
 def run() -> NoReturn:
-    """The `docatlas` command: `main`, then exit without tearing down what the process built."""
-    global _PROCESS_ENDS
-    _PROCESS_ENDS = True
+    """The `docatlas` command: `main`, then exit without tearing down what the process built.
+
+    The build's report holds its model (millions of small objects): `run` keeps it alive until `os._exit`
+    rather than freeing it object by object (a quarter second on PyTorch). `main`, called in-process (tests,
+    other programs), frees it."""
     # Nor is it collected: once `build` turns the cyclic collector back on, its first full pass over the
     # model's objects took 0.2 s on PyTorch, for a process about to end. Cycles left uncollected die with it.
     gc.disable()
-    code = main()
+    code, _kept = _invoke(None)
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(code)  # `_kept`, the build's report, is still referenced here: it is never freed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never calls sys.exit itself)."""
+    return _invoke(argv)[0]
+
+
+def _invoke(argv: Sequence[str] | None) -> tuple[int, Any]:
+    """The exit code, and what the command returned (a build's report)."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas", standalone_mode=False)
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas",
+                          standalone_mode=False)
     except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL
+        return (int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL), None
     except DocatlasError as exc:
         click.echo(f"docatlas: error: {exc}", err=True)
-        return EXIT_FATAL
+        return EXIT_FATAL, None
     except click.exceptions.Abort:
         click.echo("docatlas: interrupted", err=True)
-        return EXIT_FATAL
+        return EXIT_FATAL, None
     except click.ClickException as exc:
         exc.show()
-        return EXIT_FATAL
+        return EXIT_FATAL, None
     except Exception:  # a bug, not bad input: say so distinctly from exit code 1
         traceback.print_exc()
         click.echo("docatlas: internal error (exit 3); please report it with the traceback above", err=True)
-        return EXIT_INTERNAL
-    return EXIT_OK
+        return EXIT_INTERNAL, None
+    if isinstance(result, BuildReport):
+        return (EXIT_DIAGNOSTICS if result.diagnostics else EXIT_OK), result
+    if isinstance(result, int):  # --help, --version: click's own exit code
+        return result, None
+    return EXIT_OK, None

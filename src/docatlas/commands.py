@@ -1,4 +1,4 @@
-"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.store.index).
+"""`search`, `show`, `export` and `stats`: the CLI over the index that `build` writes (see docatlas.store.queries).
 
 They find the index where `build` put it: `-o/--output`, else the repository's configured or default output
 folder (`--repo`, default the current folder). Only this module and cli.py print.
@@ -7,6 +7,7 @@ folder (`--repo`, default the current folder). Only this module and cli.py print
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ import click
 
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
-from docatlas.store import index as idx
+from docatlas.store import queries, schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,35 +35,54 @@ def _location(fn: F) -> F:
 @contextmanager
 def _index(repo: Path, output: Path | None) -> Iterator[tuple[sqlite3.Connection, Path]]:
     out = output.resolve() if output is not None else make_config(repo).output
-    conn = idx.open_index(out)
+    conn = schema.open_index(out)
     try:
         yield conn, out
     except sqlite3.DatabaseError as exc:
-        raise DocatlasError(f"{idx.index_path(out)}: {exc}; run `docatlas build` to rebuild it") from exc
+        raise DocatlasError(f"{schema.index_path(out)}: {exc}; run `docatlas build` to rebuild it") from exc
     finally:
         conn.close()
+
+
+def _in_repository(conn: sqlite3.Connection, target: str) -> str:
+    """An absolute path inside the documented repository as the index names it (relative, `/`-separated);
+    any other target unchanged."""
+    if not os.path.isabs(target):
+        return target
+    root = schema.read_meta(conn).get("root", "")
+    if not root:
+        return target
+    for candidate in (Path(os.path.normpath(target)), Path(target).resolve()):
+        for base in (Path(root), Path(root).resolve()):
+            try:
+                rel = candidate.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            return "" if rel == "." else rel
+    return target
 
 
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@click.command("search")
+@click.command("search", short_help="Find symbols, files and folders by name or by word.")
 @click.argument("query")
 @_location
 @click.option("--kind", default=None, help="Only this kind: class, function, method, struct, macro, file, folder …")
 @click.option("--lang", default=None, help="Only files of this language id: python, cpp, cuda, markdown …")
 @click.option("--path", "path_glob", default=None, metavar="GLOB",
               help="Only paths matching GLOB (`*` crosses folders); without wildcards: a file or a folder.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Show at most this many results, best first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of results, for programs.")
 def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, lang: str | None,
                path_glob: str | None, limit: int, as_json: bool) -> None:
     """Find symbols, files and folders: exact names first, then prefixes, then words anywhere."""
     with _index(repo, output) as (conn, _):
         try:
-            hits = idx.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
-        except idx.QueryError as exc:
+            hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
+        except schema.QueryError as exc:
             raise click.UsageError(str(exc)) from exc
     if as_json:
         _emit_json([h.as_dict() for h in hits])
@@ -129,15 +149,15 @@ def _test_lines(rec: dict[str, Any], lines: list[str]) -> None:
         lines += [f"  {t['target']}" for t in rec["tests_of"]]
 
 
-@click.command("show")
+@click.command("show", short_help="Summarise a file, folder, Python module or symbol.")
 @click.argument("target")
 @_location
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON, for programs.")
 def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> None:
-    """Summarise TARGET: a file path, a folder, a Python module or a qualified symbol
-    (`pkg.mod.Class.method`, `at::native::add`)."""
+    """Summarise TARGET: a file path (relative to the repository, or absolute inside it), a folder, a Python
+    module or a qualified symbol (`pkg.mod.Class.method`, `at::native::add`)."""
     with _index(repo, output) as (conn, _):
-        found = idx.show(conn, target)
+        found = queries.show(conn, _in_repository(conn, target))
     if found is None:
         click.echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
         raise SystemExit(1)
@@ -185,9 +205,10 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
         click.echo(line)
 
 
-@click.command("export")
+@click.command("export", short_help="Write one JSON record per file, for retrieval corpora.")
 @_location
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+              help="The output format: JSON Lines, one record per line.")
 @click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> None:
@@ -195,20 +216,20 @@ def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> 
     with _index(repo, output) as (conn, out):
         stream = dest.open("w", encoding="utf-8") if dest else sys.stdout
         try:
-            for rec in idx.export_records(conn, out):
+            for rec in queries.export_records(conn, out):
                 stream.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
         finally:
             if dest:
                 stream.close()
 
 
-@click.command("stats")
+@click.command("stats", short_help="Count the files, symbols, findings and diagnostics of a build.")
 @_location
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object, for programs.")
 def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
     """Counts by language, purpose and symbol kind, and what went wrong (diagnostics by code)."""
     with _index(repo, output) as (conn, _):
-        data = idx.stats(conn)
+        data = queries.stats(conn)
     if as_json:
         _emit_json(data)
         return

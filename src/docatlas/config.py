@@ -31,7 +31,7 @@ class Config:
     max_file_bytes: int = 8_000_000  # larger files are listed, not read
     force: bool = False
     project_name: str = ""
-    list_limit: int = 2000  # keyword lists longer than this are split, never silently cut
+    list_limit: int = 2000  # keyword lists longer than this are split into pages (never cut); a page option
     progress: bool = False
     full: bool = False  # ignore the facts cache and the previous index: extract and index everything
 
@@ -49,7 +49,8 @@ _FILE_KEYS = {"output", "exclude", "embed_source", "max_embed_bytes", "head_line
 
 
 def file_settings(root: Path) -> dict[str, Any]:
-    """`[tool.docatlas]` from the documented repository's pyproject.toml, or the body of docatlas.toml."""
+    """`[tool.docatlas]` from the documented repository's pyproject.toml, and docatlas.toml (its top level or its
+    `[tool.docatlas]` table)."""
     settings: dict[str, Any] = {}
     for name, table in (("pyproject.toml", ("tool", "docatlas")), ("docatlas.toml", ())):
         path = root / name
@@ -61,6 +62,13 @@ def file_settings(root: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {exc}") from exc
         for key in table:
             data = data.get(key, {}) if isinstance(data, dict) else {}
+        if not table and isinstance(data, dict) and isinstance(data.get("tool"), dict) \
+                and set(data["tool"]) == {"docatlas"}:
+            # docatlas.toml may use pyproject.toml's `[tool.docatlas]` header too (settings copied across)
+            inner = data["tool"]["docatlas"]
+            if not isinstance(inner, dict):
+                raise ConfigError(f"{path}: `tool.docatlas` must be a table")
+            data = {**{k: v for k, v in data.items() if k != "tool"}, **inner}
         if isinstance(data, dict):
             settings.update({k.replace("-", "_"): v for k, v in data.items()})
     unknown = set(settings) - _FILE_KEYS

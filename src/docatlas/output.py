@@ -14,7 +14,7 @@ from pathlib import Path
 
 from docatlas import __version__
 from docatlas.errors import OutputError
-from docatlas.scan import MANIFEST_NAME
+from docatlas.paths import MANIFEST_NAME
 
 MANIFEST_VERSION = 1
 

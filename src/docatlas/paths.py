@@ -6,6 +6,12 @@ import functools
 import re
 from urllib.parse import quote
 
+MANIFEST_NAME = ".docatlas-manifest.json"  # docatlas's list of what it wrote, at the top of its output folder
+# Folder names that hold code copied from elsewhere: files under them are `vendored` (scan) and their purpose
+# says so (link).
+VENDOR_DIRS = frozenset({"third_party", "third-party", "thirdparty", "3rdparty", "vendor", "vendored", "external",
+                         "extern", "node_modules", "_vendor"})
+
 
 def file_page(path: str) -> str:
     return f"{path}_docs.md"

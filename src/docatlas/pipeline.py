@@ -11,18 +11,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.config import Config
 from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.paths import folder_of
-from docatlas.scan import MANIFEST_NAME, scan
-from docatlas.store import index as idx
+from docatlas.paths import MANIFEST_NAME, folder_of
+from docatlas.scan import scan
+from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
+from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
+    from docatlas.render.format import Memo
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 T = TypeVar("T")
@@ -55,52 +58,101 @@ class BuildReport:
                 "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
 
 
+def _noop_report(report: BuildReport, cache: FactsCache, t0: float, t: float) -> None:
+    """Complete the `BuildReport` of a build that found nothing to do (`FactsCache.unchanged`): the numbers
+    and file diagnostics of the last complete build, which this one would have reproduced exactly."""
+    cache.save_restat()
+    report.diagnostics.extend(cache.diagnostics())
+    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
+    report.files = int(cache.meta.get("files", "0"))
+    report.binary = int(cache.meta.get("binary", "0"))
+    report.pages = int(cache.meta.get("pages", "0"))
+    now = time.perf_counter()
+    report.timings["cache"] = round(now - t, 3)
+    report.seconds = round(now - t0, 3)
+
+
 _POOL_MIN = 8  # fewer files than this are extracted in-process
 
-# Worker state, set in the parent before the pool forks (or by the initializer under spawn).
-_STATE: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """What an extract worker needs: the options, and whether to send facts back pickled (from a pool)."""
+
+    cfg: Config
+    pickled: bool = False
 
 
-def _init_worker(state: dict[str, Any]) -> None:
-    _STATE.update(state)
-    _STATE["worker"] = True
+@dataclass(frozen=True)
+class RenderJob:
+    """What a render worker needs: read-only, inherited by the forked workers rather than pickled."""
+
+    cfg: Config
+    model: RepoModel
+    out: OutputFolder
+    blocked: frozenset[str]  # page paths a repository folder takes (DA305)
+    memo: Memo  # the renderer's memo: the one mutable part, each forked worker writing its own copy
+
+
+J = TypeVar("J")
+
+# The job of this worker process, set once by the pool's initializer in each worker (never in the parent):
+# `pool.imap` hands a function its item only, so the job waits here for `_in_worker` to pass it on.
+_WORKER_JOB: list[Any] = []
+
+
+def _init_worker(job: Any) -> None:
+    _WORKER_JOB[:] = [job]
     gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
 
 
-def _extract_one(scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
+def _in_worker(call: tuple[Callable[[Any, Any], Any], Any]) -> Any:
+    fn, item = call
+    return fn(_WORKER_JOB[0], item)
+
+
+def _pooled(jobs: int, total: int) -> bool:
+    """Whether `_run` uses a pool for this many items (else it runs them in-process)."""
+    return jobs > 1 and total >= 2
+
+
+def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | bytes, float]:
     """One file's facts and the CPU seconds they took (summed per language family for the timing report).
 
     A pool worker sends them pickled as the facts cache stores them: the parent unpickles them, as it would
     have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch)."""
-    cfg: Config = _STATE["cfg"]
+    cfg = job.cfg
     start = time.process_time()
     facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
-    if _STATE.get("worker"):
-        return idx.pickle_facts(facts), time.process_time() - start
+    if job.pickled:
+        return pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
 
 
-def task_pages(model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.Page`) of one render task: a file's two, a folder's three, or the keyword index."""
-    from docatlas.render import pages as render
+def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
+    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, or the keyword
+    index. `memo` is the renderer's memo of this process (`render.format.Memo`)."""
+    from docatlas.render.file import render_file_page, render_kw_page
+    from docatlas.render.folder import render_folder_doc, render_folder_index
+    from docatlas.render.keywords import render_folder_sub, render_keywords
 
     if kind == "file":
-        return [render.render_file_page(model, cfg, target), render.render_kw_page(model, target)]
+        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
     if kind == "folder":
-        return [render.render_folder_index(model, target), render.render_folder_doc(model, target),
-                render.render_folder_sub(model, cfg, target)]
-    return list(render.render_keywords(model, cfg).values())
+        return [render_folder_index(model, target), render_folder_doc(model, target),
+                render_folder_sub(memo, model, cfg, target)]
+    return list(render_keywords(memo, model, cfg).values())
 
 
-def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
+def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     """Render and write one file's or folder's pages: (page, digest, bytes written, input signature).
 
     A page whose input signature matches the last complete build is neither rendered nor written.
     """
-    out: OutputFolder = _STATE["out"]
-    pages = task_pages(_STATE["model"], _STATE["cfg"], *task)
+    out = job.out
+    pages = task_pages(job.memo, job.model, job.cfg, *task)
     results = []
-    blocked: frozenset[str] = _STATE["blocked"]
+    blocked = job.blocked
     for page in pages:
         if page.path in blocked:  # a folder of the repository has this name: its pages live under it
             results.append((page.path, "", -1, ""))
@@ -115,32 +167,27 @@ def _render_task(task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
     return results
 
 
-def _run(fn: Callable[[T], R], items: list[T], jobs: int, state: dict[str, Any], stage: str,
+def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
          progress: Progress | None, pooled: Callable[[], None] | None = None) -> Iterator[R]:
-    """Map `fn` over `items` in order, in a fork pool when jobs > 1 (state inherited, not pickled).
+    """Map `fn(job, item)` over `items` in order, in a fork pool when jobs > 1 (the job inherited, not pickled).
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
     then is not copied into them half-way through its work, as it would be if it ran when they forked."""
     total = len(items)
-    if jobs <= 1 or total < 2:
-        _STATE.update(state)  # in-process: `build` has already paused the cyclic collector
+    if not _pooled(jobs, total):  # in-process: `build` has already paused the cyclic collector
         for i, item in enumerate(items, 1):
-            yield fn(item)
+            yield fn(job, item)
             if progress:
                 progress(stage, i, total)
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    if ctx.get_start_method() == "fork":
-        _STATE.update(state)
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=({},))
-    else:  # pragma: no cover - platforms without fork
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(job,))  # under fork, initargs are not pickled
     chunksize = max(1, min(64, total // (jobs * 8) or 1))
     if pooled is not None:
         pooled()
     try:
-        for i, result in enumerate(pool.imap(fn, items, chunksize=chunksize), 1):
+        for i, result in enumerate(pool.imap(_in_worker, ((fn, item) for item in items), chunksize=chunksize), 1):
             yield result
             if progress:
                 progress(stage, i, total)
@@ -155,7 +202,7 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
     return now
 
 
-def _reusable_link(cache: idx.FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
+def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
                    facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
                    fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
     """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
@@ -229,30 +276,31 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     report.diagnostics.extend(scanned.diagnostics)
     t = _clock(report.timings, "scan", t)
 
-    cache = idx.FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
+    cache = FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
     hits, todo = cache.split(cfg.root, scanned.files)
     if cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed since the last complete build
-        idx.noop_report(report, cache, t0, t)
+        _noop_report(report, cache, t0, t)
         return report
     if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
     blobs_cached, summaries = cache.facts([*hits, *edited])
-    before = {p: idx.unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
+    before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
     t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
     jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
     blobs: dict[str, bytes] = {}
-    for got, seconds in _run(_extract_one, todo, jobs, {"cfg": cfg}, "extract", progress):
-        f = got if isinstance(got, FileFacts) else idx.unpickle_facts(got)
+    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)))
+    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress):
+        f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     for p in edited:
         summaries.pop(p, None)
-    facts = idx.LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
+    facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
     for p in facts:
         report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
     t = _clock(report.timings, "extract", t)
@@ -274,7 +322,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     inputs: dict[str, str] = {}
     render_diagnostics: list[Diagnostic] = []
     previous_clashes: list[Diagnostic] = []
-    if report.link_reused:
+    if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, fresh)
@@ -286,11 +334,13 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     cache.mark_dirty()
     # The index is written by a thread of this process while the pages render in the pool, and committed
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
-    writer = idx.IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
+    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
-    worker_state = {"cfg": cfg, "model": model, "out": out, "blocked": frozenset(model.folders)}
+    from docatlas.render.format import Memo
+
+    render_job = RenderJob(cfg, model, out, frozenset(model.folders), Memo())
     try:
-        touched = _render(report, tasks, cfg, worker_state, thread, pages, inputs, render_diagnostics, progress)
+        touched = _render(report, tasks, render_job, thread, pages, inputs, render_diagnostics, progress)
         # page-name clashes (DA305) of pages this build did not look at are the last build's
         render_diagnostics += [d for d in previous_clashes if d.path not in touched and not _is_keyword_page(d.path)]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
@@ -310,7 +360,6 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
-    _STATE.clear()
     report.model = model
     report.files = len(model.files)
     report.binary = sum(1 for p in model.files if model.summary(p).binary)
@@ -324,18 +373,16 @@ def _is_keyword_page(rel: str) -> bool:
     return rel == "keywords.md" or rel.startswith("_keywords/")
 
 
-def _render(report: BuildReport, tasks: list[tuple[str, str]], cfg: Config, worker_state: dict[str, Any],
+def _render(report: BuildReport, tasks: list[tuple[str, str]], job: RenderJob,
             thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
             render_diagnostics: list[Diagnostic], progress: Progress | None) -> set[str]:
     """Render and write `tasks`, recording each page's digest and input signature; returns their pages."""
     touched: set[str] = set()
-    for results in _run(_render_task, tasks, cfg.workers, worker_state, "render", progress, thread.start):
+    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, thread.start):
         for rel, d, written, signature in results:
             touched.add(rel)
             if written < 0:
-                render_diagnostics.append(Diagnostic(
-                    rel, 0, 0, "DA305", "this page's name is taken by a folder of the repository (its own "
-                    "pages go inside it); page not written"))
+                render_diagnostics.append(dx.PAGE_NAME_TAKEN.at(rel))
                 continue
             pages[rel] = d
             inputs[rel] = signature

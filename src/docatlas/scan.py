@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pathspec
 
+from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.model import Diagnostic, ScannedFile
+from docatlas.paths import MANIFEST_NAME, VENDOR_DIRS
 
-MANIFEST_NAME = ".docatlas-manifest.json"
 _VCS_DIRS = {".git", ".hg", ".svn", ".bzr"}
-VENDOR_DIRS = {"third_party", "third-party", "thirdparty", "3rdparty", "vendor", "vendored", "external",
-                "extern", "node_modules", "_vendor"}
 
 
 @dataclass
@@ -75,7 +74,7 @@ def _valid_name(name: str, diagnostics: list[Diagnostic]) -> bool:
         name.encode("utf-8")
     except UnicodeEncodeError:
         shown = name.encode("utf-8", "backslashreplace").decode("ascii", "replace")
-        diagnostics.append(Diagnostic(shown, 0, 0, "DA302", "file name is not valid UTF-8; skipped"))
+        diagnostics.append(dx.BAD_FILE_NAME.at(shown))
         return False
     return True
 
@@ -109,7 +108,7 @@ def _walk(root: Path, diagnostics: list[Diagnostic]) -> list[str]:
                 lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
                 specs.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
             except OSError as exc:
-                diagnostics.append(Diagnostic(prefix + ".gitignore", 0, 0, "DA101", f"cannot read: {exc}"))
+                diagnostics.append(dx.UNREADABLE.at(prefix + ".gitignore", action="read", reason=exc))
 
         keep = []
         for d in sorted(dirnames):
@@ -139,7 +138,7 @@ def _stat(root: Path, name: str, diagnostics: list[Diagnostic]) -> tuple[int, in
     except FileNotFoundError:
         return None  # tracked but deleted in the work tree
     except OSError as exc:
-        diagnostics.append(Diagnostic(name, 0, 0, "DA101", f"cannot stat: {exc.strerror}"))
+        diagnostics.append(dx.UNREADABLE.at(name, action="stat", reason=exc.strerror))
         return None
     if stat.S_ISLNK(st.st_mode):
         full = root / name
@@ -148,12 +147,12 @@ def _stat(root: Path, name: str, diagnostics: list[Diagnostic]) -> tuple[int, in
         except (OSError, RuntimeError) as exc:
             reason = "symlink loop" if "loop" in str(exc).lower() or isinstance(exc, RuntimeError) \
                 else "broken symlink"
-            diagnostics.append(Diagnostic(name, 0, 0, "DA303", f"{reason}; skipped"))
+            diagnostics.append(dx.BAD_SYMLINK.at(name, reason=reason))
             return None
         try:
             target.relative_to(root.resolve())
         except ValueError:
-            diagnostics.append(Diagnostic(name, 0, 0, "DA304", "symlink points outside the repository; skipped"))
+            diagnostics.append(dx.SYMLINK_OUTSIDE.at(name))
             return None
         if target.is_dir():
             return None  # a link to a folder of the repository: its files are documented where they live

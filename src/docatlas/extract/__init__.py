@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
+from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.extract.base import Extraction
 from docatlas.extract.generated import generated_marker
-from docatlas.model import Diagnostic, FileFacts, ScannedFile
+from docatlas.model import FileFacts, ScannedFile
+from docatlas.text import decode
 
 Extractor = Callable[[str, str], Extraction]
 
@@ -106,49 +107,17 @@ def _control_share(head: bytes) -> float:
     return len(head.translate(None, _TEXT_BYTES)) / len(head)
 
 
-def decode(data: bytes, path: str, language: str) -> tuple[str, list[Diagnostic]]:
-    """Text of the file; undecodable bytes are replaced and reported, never fatal."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError as exc:
-        if language in ("python", "python-stub"):
-            encoding = _python_coding(data)
-            if encoding:
-                try:
-                    return data.decode(encoding), []
-                except (UnicodeDecodeError, LookupError):
-                    pass
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        diag = Diagnostic(path, line, col, "DA102", f"not valid UTF-8 ({exc.reason}); shown with U+FFFD")
-        return data.decode("utf-8", errors="replace"), [diag]
-
-
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
-def _python_coding(data: bytes) -> str | None:
-    for line in data.split(b"\n", 2)[:2]:
-        m = _CODING.match(line)
-        if m:
-            return m.group(1).decode("ascii")
-    return None
-
-
 def extract_file(root: str, scanned: ScannedFile, max_bytes: int = 0) -> FileFacts:
     """Read, classify and analyse one file. Never raises for bad input: problems become diagnostics."""
     path = scanned.path
     if max_bytes and scanned.size > max_bytes:
-        diag = Diagnostic(path, 0, 0, "DA103", f"{scanned.size:,} bytes, over the {max_bytes:,}-byte analysis "
-                                               f"limit (--max-file-bytes); listed without analysis")
+        diag = dx.TOO_LARGE.at(path, size=scanned.size, limit=max_bytes)
         return FileFacts(path=path, language=scanned.language, size=scanned.size, digest="",
                          vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
     try:
         data = Path(root, path).read_bytes()
     except OSError as exc:
-        diag = Diagnostic(path, 0, 0, "DA101", f"cannot read: {exc.strerror or exc}")
+        diag = dx.UNREADABLE.at(path, action="read", reason=exc.strerror or exc)
         return FileFacts(path=path, language=scanned.language, size=scanned.size, digest="",
                          vendored=scanned.vendored, diagnostics=(diag,), parse_ok=False)
     return extract_bytes(path, data, scanned.language, scanned.vendored)
@@ -172,7 +141,7 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False)
             result = extractor(path, text)
         except RecursionError:
             result = Extraction(parse_ok=False)
-            result.diagnostics.append(Diagnostic(path, 0, 0, "DA203", "nesting too deep to analyse"))
+            result.diagnostics.append(dx.TOO_DEEP.at(path))
     diags.extend(result.diagnostics)
     return FileFacts(
         path=path, language=language, size=len(data), digest=digest, lines=lines,

@@ -25,9 +25,6 @@ from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import, Symbol, TestCase
 
-# Seconds this process spent in the findings rules (crules), for the bench's per-stage breakdown.
-TIMINGS: dict[str, float] = {"rules": 0.0}
-
 # -- macro blanking -----------------------------------------------------------------------------
 # Attribute/export macros that expand to nothing the grammar needs (visibility, inlining, CUDA
 # execution-space qualifiers, diagnostics pragmas). Those in _WITH_ARGS take a parenthesised argument.
@@ -426,9 +423,7 @@ def _make_extractor(language: str) -> Callable[[str, str], Extraction]:
 @functools.cache
 def _query(grammar: str, query_name: str) -> Any:
     """The symbol query with the findings rules' patterns (`crules.patterns`) appended: one walk for both."""
-    import tree_sitter
-
-    return tree_sitter.Query(ts.language(grammar), ts.query_source(query_name) + "\n" + crules.patterns(grammar))
+    return ts.compile_query(grammar, ts.query_source(query_name) + "\n" + crules.patterns(grammar))
 
 
 def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Extraction:
@@ -484,7 +479,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     t0 = time.perf_counter()
     out.findings.extend(crules.check(root, data, grammar, rule_caps))
-    TIMINGS["rules"] += time.perf_counter() - t0
+    out.seconds["rules"] = time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:

@@ -13,10 +13,11 @@ import ast
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from docatlas import diagnostics as dx
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
-from docatlas.model import Diagnostic, Import, Symbol
+from docatlas.model import Import, Symbol
 
 
 def _squash(text: str, limit: int = 160) -> str:
@@ -332,7 +333,7 @@ def _extract_bazel(path: str, text: str) -> Extraction:
         tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", 0) or 0
-        out.diagnostics.append(Diagnostic(path, line, 0, "DA201", f"syntax error: {exc}; targets not extracted"))
+        out.diagnostics.append(dx.SYNTAX_ERROR.at(path, line, detail=exc, what="targets"))
         out.parse_ok = False
         return out
     for stmt in tree.body:

@@ -80,13 +80,10 @@ PREFIX = "rule."  # the capture names of the patterns below
 def patterns(grammar: str) -> str:
     """The rules' query patterns that this grammar can compile. The C-family extractor appends them to its own
     query, so that one walk of the tree serves both: the walk, not the rules, was most of their cost."""
-    import tree_sitter
-
-    lang = ts.language(grammar)
     usable = []
     for pattern in _PATTERNS:
         try:
-            tree_sitter.Query(lang, pattern)
+            ts.compile_query(grammar, pattern)
         except Exception:
             continue
         usable.append(pattern)
@@ -95,9 +92,7 @@ def patterns(grammar: str) -> str:
 
 @functools.cache
 def _query(grammar: str) -> Any:
-    import tree_sitter
-
-    return tree_sitter.Query(ts.language(grammar), patterns(grammar))
+    return ts.compile_query(grammar, patterns(grammar))
 
 
 def check(root: Node, data: bytes, grammar: str = "cuda", caps: ts.Captures | None = None) -> list[Finding]:

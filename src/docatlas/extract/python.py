@@ -7,9 +7,10 @@ import re
 import warnings
 from pathlib import PurePosixPath
 
+from docatlas import diagnostics as dx
 from docatlas.extract import pyrules
 from docatlas.extract.base import Extraction, first_paragraph
-from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Diagnostic, Import, Symbol, TestCase
+from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Import, Symbol, TestCase
 
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -26,12 +27,12 @@ def extract(path: str, text: str) -> Extraction:
             tree = ast.parse(text, filename=path, type_comments=False)
     except SyntaxError as exc:
         hint = " (Python 2 syntax?)" if _looks_like_python2(exc) else ""
-        out.diagnostics.append(Diagnostic(path, exc.lineno or 0, exc.offset or 0, "DA201",
-                                          f"syntax error: {exc.msg}{hint}; symbols not extracted"))
+        out.diagnostics.append(dx.SYNTAX_ERROR.at(path, exc.lineno or 0, exc.offset or 0, detail=f"{exc.msg}{hint}",
+                                                  what="symbols"))
         out.parse_ok = False
         return out
     except ValueError as exc:  # null bytes on Python < 3.12
-        out.diagnostics.append(Diagnostic(path, 0, 0, "DA202", f"cannot parse: {exc}; symbols not extracted"))
+        out.diagnostics.append(dx.NULL_BYTES.at(path, detail=exc))
         out.parse_ok = False
         return out
     out.docstring = first_paragraph(ast.get_docstring(tree, clean=True))

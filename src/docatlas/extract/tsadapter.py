@@ -13,6 +13,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from docatlas import diagnostics as dx
 from docatlas.extract.base import Extraction
 from docatlas.model import Diagnostic
 
@@ -53,9 +54,13 @@ def query_source(name: str) -> str:
 @functools.cache
 def query(grammar: str, name: str | None = None) -> Any:
     """The compiled query `<name>.scm` (default: the grammar's own name) for a grammar."""
+    return compile_query(grammar, query_source(name or grammar))
+
+
+def compile_query(grammar: str, source: str) -> Any:
+    """A query compiled from source text for a grammar; raises what the bindings raise for a bad pattern."""
     import tree_sitter
 
-    source = query_source(name or grammar)
     lang = _language(grammar)
     if hasattr(tree_sitter, "Query"):
         return tree_sitter.Query(lang, source)
@@ -154,8 +159,7 @@ def error_diagnostic(path: str, root: Node, total: int) -> Diagnostic | None:
     if not parts:
         return None
     row, col = first.start_point if first is not None else (0, 0)
-    return Diagnostic(path, int(row) + 1, int(col) + 1, "DA204",
-                      "; ".join(parts) + "; symbols there may be missing or incomplete")
+    return dx.PARTIAL_PARSE.at(path, int(row) + 1, int(col) + 1, detail="; ".join(parts))
 
 
 def safe(language: str) -> Callable[[Callable[[str, str], Extraction]], Callable[[str, str], Extraction]]:
@@ -168,12 +172,12 @@ def safe(language: str) -> Callable[[Callable[[str, str], Extraction]], Callable
                 return fn(path, text_)
             except RecursionError:
                 out = Extraction(parse_ok=False)
-                out.diagnostics.append(Diagnostic(path, 0, 0, "DA203", "nesting too deep to analyse"))
+                out.diagnostics.append(dx.TOO_DEEP.at(path))
                 return out
             except Exception as exc:  # tree-sitter errors, or a bug of ours on odd input
                 out = Extraction(parse_ok=False)
-                out.diagnostics.append(Diagnostic(path, 0, 0, "DA205",
-                                                  f"{language} analysis failed: {type(exc).__name__}: {exc}"))
+                out.diagnostics.append(dx.EXTRACTOR_FAILED.at(path, language=language,
+                                                               error=f"{type(exc).__name__}: {exc}"))
                 return out
 
         return inner

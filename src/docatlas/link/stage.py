@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -31,8 +32,7 @@ from docatlas.link.resolve import (
 from docatlas.link.resolve import python_roots as python_roots
 from docatlas.link.runners import repo_runners, run_commands
 from docatlas.model import FileFacts, Import, Record, picklable
-from docatlas.paths import folder_of
-from docatlas.scan import VENDOR_DIRS as _VENDOR_DIRS
+from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
@@ -94,7 +94,6 @@ class RepoModel:
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # render-time memoisation, per model
     run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
 
     def summary(self, path: str) -> FileSummary:
@@ -185,7 +184,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
     if facts.generated:
         return Purpose("generated", f"generated-file marker {facts.generated}")
     if facts.vendored:
-        vendor_dir = next((p for p in parts if p in _VENDOR_DIRS), parts[0] if parts else "")
+        vendor_dir = next((p for p in parts if p in VENDOR_DIRS), parts[0] if parts else "")
         return Purpose("vendored", f"inside the vendored folder `{vendor_dir}/`")
     tests = [t for t in facts.tests if t.kind == "test"]
     if tests and _mainly_tests(facts, parts):
@@ -328,6 +327,11 @@ def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved
         if links:
             out[t] = links
     return out
+
+
+def pytest_command(target: str) -> str:
+    """pytest on a file or folder: the command for a Python test that nothing else in the repository runs."""
+    return f"python -m pytest {shlex.quote(target)}"
 
 
 # -- related files ------------------------------------------------------------------------------
@@ -546,11 +550,11 @@ def star_targets(state: dict[str, Any]) -> set[str]:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(RepoModel)
-                      if f.name not in ("name", "files", "summaries", "_subtrees", "memo"))
+                      if f.name not in ("name", "files", "summaries", "_subtrees"))
 
 
 def link_state(model: RepoModel) -> dict[str, Any]:
-    """The link stage's output: the model without its name, facts and render-time memos."""
+    """The link stage's output: the model without its name, facts and caches."""
     return {name: getattr(model, name) for name in _STATE_FIELDS}
 
 

@@ -1,0 +1,237 @@
+"""File pages: `<file>_docs.md` (symbols, imports, tests, findings, source) and `<file>_kw.md`."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from docatlas import languages
+from docatlas import paths as P
+from docatlas.config import Config
+from docatlas.link.stage import RepoModel
+from docatlas.link.views import centrality_band
+from docatlas.model import FileFacts, Finding
+from docatlas.render.format import (
+    SHOWN_PER_LIST,
+    Memo,
+    Page,
+    facts_key,
+    fence_for,
+    file_anchors,
+    group_kind,
+    kind_rank,
+    lazy_page,
+    symbol_counts,
+    symbol_tree,
+)
+from docatlas.summary import keyword_group
+from docatlas.text import decode
+
+IMPORT_LABELS = {"stdlib": "standard library", "third-party": "third-party", "system": "system header",
+                 "compiled": "compiled extension", "namespace": "namespace package (folder)",
+                 "unresolved": "not found in this repository", "repo": "this repository"}
+
+
+# -- file pages ---------------------------------------------------------------------------------
+def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) -> dict[str, Any]:
+    link = P.source_link(page, facts.path)
+    if not facts.digest:
+        return {"mode": "unread", "link": link, "notice": "", "text": "", "fence": "```"}
+    if facts.binary or text is None:
+        return {"mode": "absent", "link": link, "notice": "", "text": "", "fence": "```"}
+    if cfg.embed_source == "none":
+        return {"mode": "none", "link": link, "text": "", "fence": "```",
+                "notice": "Source not embedded (`--embed-source none`)."}
+    total_lines = facts.lines
+    shown = text
+    notice = ""
+    if cfg.embed_source == "head" and total_lines > cfg.head_lines:
+        # lines are "\n"-separated, as `FileFacts.lines` counts them (splitlines also breaks at \f and \v)
+        shown = "".join(line + "\n" for line in text.split("\n", cfg.head_lines)[: cfg.head_lines])
+        notice = (f"Showing the first {cfg.head_lines:,} of {total_lines:,} lines (`--embed-source head`); "
+                  f"the whole file is [{facts.path}]({P.url_quote(link)}).")
+    elif len(text.encode("utf-8", "replace")) > cfg.max_embed_bytes:
+        cut = text.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
+        limit = f"limit `--max-embed-bytes` {cfg.max_embed_bytes:,}"
+        whole = f"The whole file is [{facts.path}]({P.url_quote(link)})."
+        if "\n" in cut:
+            shown = cut[: cut.rfind("\n") + 1]
+            notice = (f"Truncated: showing the first {shown.count(chr(10)):,} of {total_lines:,} lines "
+                      f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes; {limit}). {whole}")
+        else:  # one very long first line: say so rather than "the first 0 lines"
+            shown = cut
+            notice = (f"Truncated: showing the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
+                      f"which end inside line 1 ({limit}). {whole}")
+    if shown and not shown.endswith("\n"):
+        shown += "\n"
+    return {"mode": "embedded", "link": link, "text": shown, "fence": fence_for(shown), "notice": notice}
+
+
+def _finding_rows(findings: Iterable[Finding], page: str, path: str) -> list[dict[str, Any]]:
+    return [{"f": f, "link": P.url_quote(P.source_link(page, path, f.line))} for f in findings]
+
+
+def read_source(cfg: Config, facts: FileFacts) -> str | None:
+    """The text to embed, read again at render time so that no process holds every source at once."""
+    if facts.binary or cfg.embed_source == "none" or not facts.digest:
+        return None
+    try:
+        with open(f"{cfg.root}{os.sep}{facts.path}", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return decode(data, facts.path, facts.language)[0]  # as the analysis read it (BOM, PEP 263 coding lines)
+
+
+def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
+    """The part of a file page computed from the file's own facts and path alone.
+
+    It is left out of the page's signature (the facts digest stands for it) and built only when the page is
+    rendered: on a rebuild after a one-file edit, every other page skips this work.
+    """
+    facts = model.files[path]
+    page = P.file_page(path)
+    tests = list(facts.tests)
+    python = facts.language in ("python", "python-stub")
+    test_ids = []
+    for t in tests:
+        if t.kind == "test":
+            node = f"{path}::{t.name.replace('.', '::')}" if python else t.name  # pytest node ids are Python's
+            test_ids.append({"t": t, "node": node,
+                             "link": P.url_quote(P.source_link(page, path, t.line))})
+    by_cat = defaultdict(list)
+    for f in facts.findings:
+        by_cat[f.category].append(f)
+    public = [s.name for s in facts.symbols if not s.parent and s.kind in ("class", "function")
+              and not s.name.startswith("_")]
+    return {
+        "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
+        "extension": PurePosixPath(path).suffix or "(none)",
+        "tree": symbol_tree(facts.symbols, file_anchors(memo, model, path)), "counts": symbol_counts(facts.symbols),
+        "import_statements": len(facts.imports), "tests": tests, "test_ids": test_ids,
+        "test_classes": [t for t in tests if t.kind == "class"],
+        "fixtures": [t for t in tests if t.kind == "fixture"],
+        "security": _finding_rows(by_cat["security"], page, path),
+        "performance": _finding_rows(by_cat["performance"], page, path),
+        "patterns": _finding_rows(by_cat["pattern"], page, path),
+        "analysed": facts.language in ("python", "python-stub") or bool(facts.symbols),
+        "has_rules": facts.language in ("python", "python-stub"),
+        "public": public, "exports": list(facts.exports),
+    }
+
+
+def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:
+    """One category per import (a statement importing several names from one module is one import), so the
+    counts add up to the number of imports even when one import resolves to several files."""
+    per_import: dict[int, str] = {}
+    for r in rows:
+        if per_import.get(id(r.imp)) != "repo":
+            per_import[id(r.imp)] = r.category
+    counts = Counter(per_import.values())
+    if len(facts.imports) > len(per_import):
+        counts["unclassified"] = len(facts.imports) - len(per_import)
+    return counts
+
+
+def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
+    """The part of a file page that depends on other files (the link stage): what the signature hashes."""
+    page = P.file_page(path)
+    folder = P.folder_of(path)
+    imports = model.imports.get(path, [])
+    import_rows = []
+    for r in imports:
+        target = P.url_quote(P.rel(page, P.file_page(r.target))) if r.target else ""
+        import_rows.append({"r": r, "link": target, "label": IMPORT_LABELS.get(r.category, r.category)})
+    importer_paths = model.imported_by.get(path, [])
+    importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
+                  "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
+    related = related_files(model, path)
+    return {
+        "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
+        "project": model.name, "folder": folder or "root",
+        "src": lambda line: P.url_quote(P.source_link(page, path, line)),
+        "imports": import_rows, "import_categories": _import_categories(model.files[path], imports),
+        "importers": importers, "testers": [i for i in importers if i["test"]],
+        "related": related, "related_total": model.related_total.get(path, len(related)),
+        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
+        "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
+        "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
+        "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
+        "source_link": P.url_quote(P.source_link(page, path)),
+        "src_base": P.url_quote(P.source_link(page, path)),
+    }
+
+
+
+def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
+    """Centrality, transitive reach, tests <-> code and run commands for the file page (link stage facts)."""
+    def link(p: str) -> str:
+        return P.url_quote(P.rel(page, P.file_page(p)))
+
+    tested_by = []
+    for tl in model.tested_by.get(path, [])[:SHOWN_PER_LIST]:
+        tested_by.append({"path": tl.test, "link": link(tl.test), "names": list(tl.names), "via": tl.via,
+                          "via_link": link(tl.via) if tl.via else "", "cases": list(tl.cases[:5]),
+                          "more_cases": max(0, len(tl.cases) - 5),
+                          "n_cases": model.summary(tl.test).tests,
+                          "command": (model.run_commands.get(tl.test) or [""])[0]})
+    tests_of = [{"path": tl.target, "link": link(tl.target), "names": list(tl.names), "via": tl.via,
+                 "via_link": link(tl.via) if tl.via else ""} for tl in model.tests_of.get(path, [])]
+    return {
+        "centrality": centrality_band(model, path),
+        "n_repo_imports": len({r.target for r in model.imports.get(path, []) if r.category == "repo"}),
+        "transitive_imports": model.transitive_imports.get(path, 0),
+        "transitive_importers": model.transitive_importers.get(path, 0),
+        "tested_by": tested_by, "tested_by_total": len(model.tested_by.get(path, [])),
+        "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
+    }
+
+
+def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
+    """Files related by evidence (the link stage's list), each with its reason; siblings only as last resort."""
+    page = P.file_page(path)
+    return [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))), "reason": reason}
+            for p, reason in model.related.get(path, [])]
+
+
+
+def render_file_page(memo: Memo, model: RepoModel, cfg: Config, path: str) -> Page:
+    facts = model.files[path]
+    page = P.file_page(path)
+    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
+    return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
+                late=lambda: {**file_local_context(memo, model, path),
+                              "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
+
+
+def render_kw_page(memo: Memo, model: RepoModel, path: str) -> Page:
+    """A file's keyword index: a function of its facts alone, so its digest is the whole signature."""
+    return lazy_page(P.kw_page(path), "kw.md.j2", facts_key(model.files[path]),
+                 lambda: _kw_context(memo, model, path))
+
+
+def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
+    facts = model.files[path]
+    page = P.kw_page(path)
+    doc = P.file_page(path)
+    doc_link = P.url_quote(P.rel(page, doc))
+    anchors = file_anchors(memo, model, path)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s, a in zip(facts.symbols, anchors, strict=True):
+        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{doc_link}#{a}", "line": s.line,
+                                         "src": P.url_quote(P.source_link(page, path, s.line))})
+    ordered = sorted(groups.items(), key=lambda kv: (kind_rank(group_kind(kv[0])), kv[0]))
+    group_list = [(g, sorted(items, key=lambda i: (i["name"], i["line"]))) for g, items in ordered]
+    imports = sorted({(i.module, i.line, i.names) for i in facts.imports})
+    import_items = [{"name": m, "line": ln, "names": names, "src": P.url_quote(P.source_link(page, path, ln))}
+                    for m, ln, names in imports]
+    test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
+                   "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
+    return {"path": path, "facts": facts, "doc_link": doc_link, "groups": group_list, "imports": import_items,
+            "tests": test_items, "folder": P.folder_of(path) or "root",
+            "source_link": P.url_quote(P.source_link(page, path)), "doc_name": PurePosixPath(doc).name}
+
+

@@ -1,0 +1,263 @@
+"""The facts cache: each file's extracted facts, kept in the index with the stat and digest they were taken
+from, so a rebuild reads and extracts only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docatlas.config import Config
+from docatlas.fingerprint import code_fingerprint
+from docatlas.model import Diagnostic, FileFacts, ScannedFile
+from docatlas.store.schema import SCHEMA_VERSION, check, connect, index_path, read_meta, transaction
+from docatlas.summary import FileSummary
+
+log = logging.getLogger(__name__)
+
+# A file whose mtime lies this close to (or after) the start of the build that cached it may have changed
+# again within the file system's timestamp granularity ("racy" in git's words): its digest is re-checked.
+RACY_NS = 2_000_000_000
+
+
+def _digest(options: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()
+
+
+def facts_key(cfg: Config) -> str:
+    """What one file's cached facts depend on besides its bytes: docatlas's code, the index schema and the
+    largest file it reads. Another key means every file is extracted again."""
+    return code_fingerprint() + ":" + _digest({"max_file_bytes": cfg.max_file_bytes, "schema": SCHEMA_VERSION})
+
+
+def output_key(cfg: Config) -> str:
+    """The options that change the output but not the facts: which files the scan leaves out, and the page
+    options. Another key means every page is looked at again (its signature decides whether it is rewritten),
+    never that a file is extracted again."""
+    return _digest({"exclude": list(cfg.exclude), "embed_source": cfg.embed_source,
+                    "max_embed_bytes": cfg.max_embed_bytes, "head_lines": cfg.head_lines,
+                    "project_name": cfg.name, "list_limit": cfg.list_limit})
+
+
+def pickle_facts(facts: FileFacts) -> bytes:
+    """A file's facts as the facts cache stores them."""
+    return pickle.dumps(facts, protocol=5)
+
+
+def unpickle_facts(blob: bytes) -> FileFacts:
+    facts: FileFacts = pickle.loads(blob)
+    return facts
+
+
+class LazyFacts(Mapping[str, FileFacts]):
+    """Every file's facts by path, in path order: those extracted by this build, and cached ones unpickled on
+    first use. Unpickling all of PyTorch's took half a second; a rebuild that renders a few pages needs few."""
+
+    def __init__(self, blobs: dict[str, bytes], loaded: dict[str, FileFacts]) -> None:
+        self._blobs = blobs
+        self._loaded = dict(loaded)
+        self._paths = sorted(set(blobs) | set(loaded))
+
+    def __getitem__(self, path: str) -> FileFacts:
+        found = self._loaded.get(path)
+        if found is None:
+            found = self._loaded[path] = unpickle_facts(self._blobs[path])  # KeyError: not a file of this build
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._loaded or path in self._blobs
+
+    @property
+    def unpickled(self) -> int:
+        """How many cached facts were unpickled so far (for tests and profiling)."""
+        return sum(1 for p in self._loaded if p in self._blobs)
+
+
+# -- the facts cache ----------------------------------------------------------------------------------------
+@dataclass
+class FactsCache:
+    """The previous build's per-file facts, keyed by path with the stat and digest they were taken from."""
+
+    path: Path
+    key: str  # `facts_key`: the cached facts are used only when the last build had the same
+    output_key: str = ""  # `output_key`: a build with the same can skip pages it need not look at
+    entries: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (size, mtime_ns, digest)
+    meta: dict[str, str] = field(default_factory=dict)
+    usable: bool = False  # the previous index exists, is readable, and was built with the same key
+    start_ns: int = field(default_factory=time.time_ns)
+    restat: dict[str, tuple[int, int]] = field(default_factory=dict)  # same digest, new stat: update the cache
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns) from this scan
+    reason: str = ""
+
+    @classmethod
+    def load(cls, cfg: Config, full: bool = False) -> FactsCache:
+        """Read the cache's keys (not the facts): cheap even for a huge repository."""
+        cache = cls(path=index_path(cfg.output), key=facts_key(cfg), output_key=output_key(cfg))
+        if full:
+            cache.reason = "--full"
+            return cache
+        if not cache.path.exists():
+            cache.reason = "no previous index"
+            return cache
+        try:
+            conn = sqlite3.connect(f"{cache.path.as_uri()}?mode=ro", uri=True)
+            try:
+                problem = check(conn)
+                if not problem:
+                    cache.meta = read_meta(conn)
+                    if cache.meta.get("cache_key") != cache.key:
+                        problem = "built by another docatlas version or with other options"
+                if problem:
+                    cache.reason = problem
+                    log.warning("%s: %s; rebuilding it", cache.path, problem)
+                    return cache
+                cache.entries = {p: (s, m, d) for p, s, m, d in
+                                 conn.execute("SELECT path, size, mtime_ns, digest FROM facts_cache")}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            cache.reason = f"unreadable ({exc})"
+            cache.entries, cache.meta = {}, {}
+            log.warning("%s is unreadable (%s); rebuilding it", cache.path, exc)
+            return cache
+        cache.usable = True
+        return cache
+
+    @property
+    def pages_trusted(self) -> bool:
+        """Whether the manifest's page digests describe the pages on disk: only when the last build completed
+        (a build marks the index incomplete before it writes pages, and complete when it commits the index)."""
+        return self.meta.get("complete") == "1"
+
+    @property
+    def same_output_options(self) -> bool:
+        """Whether the last build had the same scan and page options (`output_key`) as this one."""
+        return self.usable and self.meta.get("output_key") == self.output_key
+
+    def split(self, root: Path, files: list[ScannedFile]) -> tuple[list[str], list[ScannedFile]]:
+        """(paths whose cached facts are still right, files to extract). A file whose size and mtime match is
+        not read; one whose stat changed (or is racy) is hashed and reused when its bytes did not change."""
+        hits: list[str] = []
+        todo: list[ScannedFile] = []
+        racy_after = int(self.meta.get("start_ns", "0")) - RACY_NS
+        for f in files:
+            self.stats[f.path] = (f.size, f.mtime_ns)
+            entry = self.entries.get(f.path)
+            if entry is None:
+                todo.append(f)
+                continue
+            size, mtime, digest = entry
+            if size == f.size and mtime == f.mtime_ns and mtime < racy_after:
+                hits.append(f.path)
+                continue
+            if size == f.size and digest:
+                try:
+                    data = (root / f.path).read_bytes()
+                except OSError:
+                    todo.append(f)
+                    continue
+                if hashlib.sha1(data).hexdigest() == digest:
+                    hits.append(f.path)
+                    if mtime != f.mtime_ns:
+                        self.restat[f.path] = (f.size, f.mtime_ns)
+                    continue
+            todo.append(f)
+        return hits, todo
+
+    def facts(self, paths: Iterable[str]) -> tuple[dict[str, bytes], dict[str, FileSummary]]:
+        """The cached facts of `paths` (all of them known), still pickled (`LazyFacts` unpickles on use), and
+        their summaries."""
+        wanted = set(paths)
+        blobs: dict[str, bytes] = {}
+        summaries: dict[str, FileSummary] = {}
+        if not wanted:
+            return blobs, summaries
+        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        try:
+            for path, blob, summary in conn.execute("SELECT path, facts, summary FROM facts_cache"):
+                if path in wanted:
+                    blobs[path] = blob
+                    summaries[path] = pickle.loads(summary)
+        finally:
+            conn.close()
+        return blobs, summaries
+
+    def unchanged(self, hits: list[str], todo: list[ScannedFile], pages: dict[str, str],
+                  intact: Callable[[], bool]) -> bool:
+        """Whether the last complete build already produced exactly this output: same files, same bytes, same
+        code and options, and every page it wrote still there (`intact`). Then a rebuild has nothing to do."""
+        if not self.usable or todo or self.meta.get("complete") != "1" or len(hits) != len(self.entries):
+            return False
+        if self.meta.get("pages") != str(len(pages)) or not pages or not self.same_output_options:
+            return False
+        return intact()
+
+    def mark_dirty(self) -> None:
+        """Before pages change: the index no longer describes the pages until the build commits a new one."""
+        if not self.usable:
+            return
+        try:
+            conn = connect(self.path)
+            try:
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('complete', '0')")
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:  # pragma: no cover - the file went bad since load()
+            log.warning("%s: cannot mark as in progress (%s); rebuilding it", self.path, exc)
+            self.usable = False
+
+    def save_restat(self) -> None:
+        """A no-op build still records new stats of unchanged files, so the next one need not hash them."""
+        if not self.restat or not self.usable:
+            return
+        try:
+            conn = connect(self.path)
+            try:
+                with transaction(conn):
+                    conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
+                                     [(s, m, p) for p, (s, m) in sorted(self.restat.items())])
+                    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('start_ns', ?)",
+                                 (str(self.start_ns),))
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:  # pragma: no cover
+            log.warning("%s: cannot update the cache (%s)", self.path, exc)
+
+    def diagnostics(self, stages: tuple[str, ...] = ("extract", "render")) -> list[Diagnostic]:
+        """Diagnostics of these stages that the last build recorded (for a build that does not redo them)."""
+        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        try:
+            return [Diagnostic(*row) for row in conn.execute(
+                "SELECT path, line, col, code, message FROM diagnostics WHERE stage IN "
+                f"({','.join('?' * len(stages))})", stages)]
+        finally:
+            conn.close()
+
+    def link_state(self) -> dict[str, Any] | None:
+        """The last build's link stage output (`link.link_state`), or None when there is none to trust."""
+        if not self.usable or not self.pages_trusted:
+            return None
+        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT state FROM link_state WHERE id = 1").fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            return None
+        state: dict[str, Any] = pickle.loads(row[0])
+        return state
+
+

@@ -1,0 +1,358 @@
+"""Writing a build into the index: every file's rows, the link stage's rows and the facts cache, in one
+transaction (in place) or into a fresh file renamed over the old one."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from docatlas import __version__
+from docatlas import diagnostics as dx
+from docatlas import paths as P
+from docatlas.config import Config
+from docatlas.model import Diagnostic, FileFacts
+from docatlas.store.cache import FactsCache, pickle_facts
+from docatlas.store.schema import (
+    FOLDER_ROWID_BASE,
+    INDEX_NAME,
+    INDEXES,
+    SCHEMA_VERSION,
+    TABLES,
+    close_conn,
+    connect,
+    identifier_words,
+)
+
+log = logging.getLogger(__name__)
+
+_INSERT_SYMBOL = f"INSERT INTO symbols VALUES ({','.join('?' * 15)})"
+_INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary, kind, lang) VALUES (?,?,?,?,?,?,?,?)"
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+def _test_links(model: Any) -> list[tuple[str, str, str, str, str]]:
+    """(target, test file, names, via, cases) rows, from the link stage's `tested_by`: the same links the
+    pages show."""
+    rows = {(target, tl.test, "\n".join(tl.names), tl.via, "\n".join(tl.cases))
+            for target, links in model.tested_by.items() for tl in links}
+    return sorted(rows)
+
+
+def _fqname(module: str, qualname: str, language: str) -> str:
+    if module and language in ("python", "python-stub", "cython"):
+        return f"{module}.{qualname}"
+    return qualname
+
+
+def _symbol_rows(facts: FileFacts, module: str) -> list[tuple[Any, ...]]:
+    return [(facts.path, s.kind, s.name, s.qualname, _fqname(module, s.qualname, facts.language), s.line,
+             s.end_line, s.signature, s.summary, s.parent, "\n".join(s.decorators), "\n".join(s.bases),
+             " ".join(s.flags), 0 if "declaration" in s.flags else 1) for s in facts.symbols]
+
+
+def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int) -> None:
+    """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
+    one statement per table for many files, not one per file, in batches that keep memory flat (the rows of
+    all of PyTorch held at once added 250 MB to the build's peak)."""
+    symbols: list[tuple[Any, ...]] = []
+    search: list[tuple[Any, ...]] = []
+    tests: list[tuple[Any, ...]] = []
+    findings: list[tuple[Any, ...]] = []
+    diagnostics: list[tuple[Any, ...]] = []
+    nxt = first
+    for facts, module in files:
+        p = facts.path
+        for r in _symbol_rows(facts, module):
+            symbols.append((nxt, *r))
+            search.append((nxt, r[2], r[4], identifier_words(r[4]), p, r[8], r[1], facts.language))
+            nxt += 1
+        tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
+        findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
+        diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
+        if len(symbols) >= _BATCH:
+            _insert_rows(conn, symbols, search, tests, findings, diagnostics)
+            for rows in (symbols, search, tests, findings, diagnostics):
+                rows.clear()
+    _insert_rows(conn, symbols, search, tests, findings, diagnostics)
+
+
+_BATCH = 20_000  # symbols per batch of inserts
+
+
+def _insert_rows(conn: sqlite3.Connection, symbols: list[tuple[Any, ...]], search: list[tuple[Any, ...]],
+                 tests: list[tuple[Any, ...]], findings: list[tuple[Any, ...]],
+                 diagnostics: list[tuple[Any, ...]]) -> None:
+    conn.executemany(_INSERT_SYMBOL, symbols)
+    conn.executemany(_INSERT_SEARCH, search)
+    conn.executemany("INSERT INTO tests VALUES (?,?,?,?,?)", tests)
+    conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)", findings)
+    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')", diagnostics)
+
+
+def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
+    rows = [(p,) for p in paths]
+    conn.executemany("DELETE FROM search WHERE rowid IN (SELECT id FROM symbols WHERE path = ?)", rows)
+    for table in ("symbols", "tests", "findings", "facts_cache"):
+        conn.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
+    conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
+
+
+def _file_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+    """A file's `files` row."""
+    purpose = model.purposes[path]
+    return (i, path, P.folder_of(path), path.rsplit("/", 1)[-1], f.language, purpose.label, purpose.reason,
+            model.module_of.get(path, ""), f.size, f.digest, f.lines, int(f.binary), f.binary_kind, f.generated,
+            int(f.vendored), f.docstring, int(f.parse_ok), float(model.rank.get(path, 0.0) or 0.0),
+            "" if f.binary else P.file_page(path), "" if f.binary else P.kw_page(path))
+
+
+def _file_search_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+    """A file's search row (rowid -i)."""
+    module = model.module_of.get(path, "")
+    return (-i, path.rsplit("/", 1)[-1], module or path, identifier_words(path, module), path, f.docstring, "file",
+            f.language)
+
+
+_INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
+
+
+def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> None:
+    """Rewrite the `files`, search and `imports` rows of edited files, keeping their ids, when the link stage's
+    output was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring, the lines of
+    their imports, their purpose's evidence) can differ."""
+    conn.executemany("DELETE FROM imports WHERE path = ?", [(p,) for p in changed])
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, changed))
+    for path in changed:
+        found = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        f = model.files[path]
+        conn.execute("DELETE FROM files WHERE id = ?", (found[0],))
+        conn.execute(_INSERT_FILE, _file_row(found[0], path, f, model))
+        conn.execute("DELETE FROM search WHERE rowid = ?", (-found[0],))
+        conn.execute(_INSERT_SEARCH, _file_search_row(found[0], path, f, model))
+
+
+_INSERT_IMPORT = "INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    for path in paths:
+        resolved = model.imports.get(path)
+        if resolved is None:
+            entries: list[tuple[Any, str, str, str]] = [(imp, "", "", "") for imp in model.files[path].imports]
+        else:
+            entries = [(r.imp, r.category, r.target, r.reason) for r in resolved]
+        for imp, category, target, reason in entries:
+            yield (path, imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
+                   int(imp.system), category, target, reason)
+
+
+def _relinked_repo(conn: sqlite3.Connection, model: Any, changed: list[str], scan_diagnostics: list[Diagnostic],
+                   link_state: dict[str, Any]) -> None:
+    """`_whole_repo` for a build that linked again over the same files: what can change for a file that was not
+    edited is its rank (PageRank moves everywhere with one edge) and its test links, so those are updated in
+    place, the edited files' rows rewritten, and the rest (folders, names, search rows) kept."""
+    _refresh_files(conn, model, changed)
+    conn.executemany("UPDATE files SET rank = ? WHERE path = ?",
+                     ((float(model.rank.get(p, 0.0) or 0.0), p) for p in model.files))
+    old = set(conn.execute("SELECT target, test_path, names, via, cases FROM test_links"))
+    new = set(_test_links(model))
+    conn.executemany("DELETE FROM test_links WHERE target = ? AND test_path = ? AND names = ? AND via = ? AND "
+                     "cases = ?", sorted(old - new))
+    conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", sorted(new - old))
+    _scan_and_link_state(conn, scan_diagnostics, link_state)
+
+
+def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagnostic],
+                         link_state: dict[str, Any]) -> None:
+    """The scan's diagnostics and the link stage's output, replaced (render diagnostics come with `commit`)."""
+    conn.execute("DELETE FROM diagnostics WHERE stage = 'scan'")
+    conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
+                     [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
+    conn.execute("DELETE FROM link_state")
+    conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
+
+
+def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
+                link_state: dict[str, Any]) -> None:
+    """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
+    for table in ("files", "folders", "imports", "test_links"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM search WHERE rowid < 0")
+    # Rows are streamed (generators), not listed: this runs beside the render workers, whose memory it adds to.
+    paths = sorted(model.files)
+    conn.executemany(_INSERT_FILE, (_file_row(i, p, model.files[p], model) for i, p in enumerate(paths, 1)))
+    conn.executemany(_INSERT_SEARCH, (_file_search_row(i, p, model.files[p], model)
+                                      for i, p in enumerate(paths, 1)))
+    folders = sorted(model.folders.items())
+    conn.executemany("INSERT INTO folders VALUES (?,?,?,?,?,?,?,?)", (
+        (i, path, P.folder_of(path) if path else None, path.rsplit("/", 1)[-1] if path else "", len(folder.files),
+         len(folder.subfolders), len(model.subtree_files(path)) if path else len(model.files), "")
+        for i, (path, folder) in enumerate(folders, 1)))
+    conn.executemany(_INSERT_SEARCH, (
+        (-(FOLDER_ROWID_BASE + i), path.rsplit("/", 1)[-1], path, identifier_words(path), path, "", "folder", "")
+        for i, (path, _) in enumerate(folders, 1) if path))
+
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, paths))
+    conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
+    _scan_and_link_state(conn, scan_diagnostics, link_state)
+
+
+def _fresh_db(path: Path) -> sqlite3.Connection:
+    if path.exists():
+        path.unlink()
+    conn = connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")  # a temp file renamed into place only when complete
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA page_size=8192")
+    conn.execute("PRAGMA cache_size=-16384")  # 16 MB wrote PyTorch's index as fast as 64 MB, beside the workers
+    conn.executescript(TABLES)  # indexes come after the bulk insert (`INDEXES`): much cheaper than per row
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    return conn
+
+
+
+class IndexWrite:
+    """Storing a build in the index: in place (one transaction, only changed files' rows) when the previous
+    index is usable, else a fresh file renamed over the old one.
+
+    `write` stores every row the facts and the link stage give; it may run in a thread while the pages render
+    in worker processes (on PyTorch it is 4 s of one core that would otherwise run after them). `commit` adds
+    what rendering found (page count, page-name clashes) and makes the result the index; until then a reader
+    sees the previous index, marked incomplete. `blobs` holds facts already pickled by the extract workers.
+    When the build reused the stored link stage output (`FactsCache.link_state`), the rows made from it are
+    kept and only the edited files' own rows change."""
+
+    def __init__(self, cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
+                 scan_diagnostics: list[Diagnostic], link_state: dict[str, Any], link_reused: bool = False,
+                 blobs: dict[str, bytes] | None = None) -> None:
+        self.cfg, self.model, self.cache = cfg, model, cache
+        self.changed = sorted(set(extracted))
+        self.scan_diagnostics, self.link_state, self.link_reused = scan_diagnostics, link_state, link_reused
+        self.blobs = blobs or {}
+        self.mode = ""
+        self.seconds = 0.0  # spent in `write`
+        self.error: BaseException | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._tmp: Path | None = None
+
+    def run(self) -> None:
+        """`write`, keeping any exception for `commit` to raise (the thread's target)."""
+        try:
+            self.write()
+        except BaseException as exc:  # re-raised by commit in the building thread
+            self.error = exc
+
+    def write(self) -> None:
+        start = time.perf_counter()
+        try:
+            self._write()
+        finally:
+            self.seconds = time.perf_counter() - start
+
+    def _write(self) -> None:
+        cache, model = self.cache, self.model
+        if cache.usable:
+            conn = connect(cache.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                deleted = sorted(set(cache.entries) - set(model.files))
+                _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
+                _write_rows(conn, model, self.changed, cache, self.blobs)
+                self.blobs.clear()  # in the cache now; the pipeline is done with them
+                if self.link_reused:
+                    _refresh_files(conn, model, self.changed)
+                elif not deleted and len(cache.entries) == len(model.files):
+                    _relinked_repo(conn, model, self.changed, self.scan_diagnostics, self.link_state)
+                else:
+                    _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+                self._conn, self.mode = conn, "incremental"
+                return
+            except sqlite3.DatabaseError as exc:
+                close_conn(conn, rollback=True)
+                log.warning("%s: cannot update (%s); rebuilding it", cache.path, exc)
+            except BaseException:
+                close_conn(conn, rollback=True)
+                raise
+        self._tmp = cache.path.with_name(INDEX_NAME + ".tmp")
+        self._tmp.parent.mkdir(parents=True, exist_ok=True)  # the pages may not have made the folder yet
+        conn = _fresh_db(self._tmp)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            _write_rows(conn, model, sorted(model.files), cache, self.blobs)
+            self.blobs.clear()  # in the cache now; the pipeline is done with them
+            _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+            for statement in INDEXES.splitlines():
+                conn.execute(statement)
+        except BaseException:
+            close_conn(conn, rollback=True)
+            raise
+        self._conn, self.mode = conn, "full"
+
+    def commit(self, pages: dict[str, str], render_diagnostics: list[Diagnostic]) -> str:
+        """Finish what `write` began (raising what it raised); returns "incremental" or "full"."""
+        if self.error is not None:
+            raise self.error
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("IndexWrite.commit before write")
+        model = self.model
+        meta = {
+            "generator": "docatlas", "version": __version__, "schema_version": str(SCHEMA_VERSION),
+            "cache_key": self.cache.key, "output_key": self.cache.output_key, "complete": "1",
+            "start_ns": str(self.cache.start_ns),
+            "project": model.name, "files": str(len(model.files)), "pages": str(len(pages)),
+            "root": str(self.cfg.root), "binary": str(sum(1 for p in model.files if model.summary(p).binary)),
+        }
+        try:
+            conn.execute("DELETE FROM diagnostics WHERE stage = 'render'")
+            conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'render')",
+                             [(d.path, d.line, d.col, d.code, d.message) for d in render_diagnostics])
+            conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(meta.items()))
+            conn.execute("COMMIT")
+            if self.mode == "full":
+                conn.execute("PRAGMA optimize")
+        except BaseException:
+            close_conn(conn, rollback=True)
+            raise
+        conn.close()
+        self._conn = None
+        if self._tmp is not None:
+            os.replace(self._tmp, self.cache.path)
+            self.cache.path.with_name(INDEX_NAME + "-journal").unlink(missing_ok=True)
+        return self.mode
+
+    def abort(self) -> None:
+        """Leave the index as it was (the build stopped before its pages were done)."""
+        if self._conn is not None:
+            close_conn(self._conn, rollback=True)
+            self._conn = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+
+
+def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,
+                blobs: dict[str, bytes]) -> None:
+    """The changed files' own rows and cached facts."""
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
+    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first)
+
+    def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
+        for path in changed:
+            f = model.files[path]
+            if not any(d.code == dx.UNREADABLE.code for d in f.diagnostics):  # unreadable: the next build tries again
+                size, mtime = cache.stats.get(path, (f.size, 0))
+                summary = pickle.dumps(model.summary(path), protocol=5)
+                yield path, size, mtime, f.digest, blobs.get(path) or pickle_facts(f), summary
+
+    conn.executemany("INSERT OR REPLACE INTO facts_cache VALUES (?,?,?,?,?,?)", cached())
+    conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
+                     [(s, m, p) for p, (s, m) in sorted(cache.restat.items())])
+
+
