@@ -201,15 +201,19 @@ def _pages(out: Path) -> list[str]:
 
 _TYPE = re.compile(r"^- \*\*Type\*\*: (.+)$", re.M)
 _PURPOSE = re.compile(r"^\*\*([\w-]+)\*\*: (.*?)\.?$", re.M)
-_GENERATED = re.compile(r"^- \*\*Generated\*\*: yes, `(.+?)` at line (\d+)", re.M)
+_GENERATED = re.compile(r"^- \*\*Generated\*\*: yes, (?:[^`]*: )?`(.+?)` at line (\d+)", re.M)
 _COUNT = re.compile(r"(?<![\w,])(\d[\d,]*) ([A-Za-z][\w ]*?)(?=,|\.$)")
-_RULE_GAPS = ("No security rules exist for ", "No performance rules exist for ", "No pattern rules exist for ")
+_RULE_GAPS = ("No security rules exist for ", "No performance rules exist for ", "No pattern rules exist for ",
+              "docatlas has no ")
+_RULES_CHECKED = re.compile(r"^([\d,]+) (\w+) rules? checked \((.*)\): none matched\.$")
+_GROUPED = re.compile(r"^A test file: its ([\d,]+) (\w+) findings? are on test code")
 
 
-def all_page_facts(out: Path, pages: list[str]) -> tuple[set[str], set[str]]:
-    """File types for which some page lists a finding, and types for which some page lists symbols: read from
-    every page, so that a page saying "no rules/extractor exist for X" can be checked against the others."""
-    with_findings: set[str] = set()
+def all_page_facts(out: Path, pages: list[str]) -> tuple[dict[str, set[str]], set[str]]:
+    """File types for which some page lists a finding (per section), and types for which some page lists
+    symbols: read from every page, so that a page saying "no rules/extractor exist for X" can be checked
+    against the others."""
+    with_findings: dict[str, set[str]] = defaultdict(set)
     analysed: set[str] = set()
     for page in pages:
         text = _read(str(out / page))
@@ -217,9 +221,9 @@ def all_page_facts(out: Path, pages: list[str]) -> tuple[set[str], set[str]]:
         if not m:
             continue
         sec = sections(text)
-        if any(sec.get(s, "").startswith("- **") for s in ("Security Considerations", "Performance Notes",
-                                                            "Common Patterns")):
-            with_findings.add(m.group(1))
+        for s in ("Security Considerations", "Performance Notes", "Common Patterns"):
+            if sec.get(s, "").startswith(("- **", "A test file: ")):
+                with_findings[s].add(m.group(1))
         if sec.get("Code Structure", "").startswith("- "):
             analysed.add(m.group(1))
     return with_findings, analysed
@@ -343,7 +347,19 @@ def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str])
     for s in ("Common Patterns", "Performance Notes", "Security Considerations"):
         body = sec.get(s, "")
         if body.startswith(_RULE_GAPS):
-            a.claim("'no rules exist for this type'", type_name not in with_findings, f"{path}: {body}")
+            a.claim("'no rules exist for this type'", type_name not in with_findings.get(s, set()), f"{path}: {body}")
+        rc = _RULES_CHECKED.match(body)
+        if rc:
+            ids = [i.strip() for i in rc.group(3).split(",")]
+            known = _bandit_ids()
+            ok = int(rc.group(1).replace(",", "")) == len(ids) == len(set(ids)) and \
+                all(i in known for i in ids if re.fullmatch(r"B\d{3}", i))
+            a.claim("'N rules checked (ids)': count and bandit ids", ok, f"{path}: {body[:120]}")
+        gm = _GROUPED.match(body)
+        if gm:
+            counted = sum(int(n) for n in re.findall(r"^- \*\*[\w-]+\*\* × (\d+)", body, re.M))
+            a.claim("grouped test-file findings add up", counted == int(gm.group(1).replace(",", "")),
+                    f"{path}: {gm.group(1)} vs {counted}")
     structure = sec.get("Code Structure", "")
     if structure.startswith("Not analysed: no extractor") or overview.startswith("No structural analysis"):
         a.claim("'no extractor for this type'", type_name not in analysed, f"{path}: {type_name}")
@@ -379,6 +395,11 @@ def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str])
             ok = 0 < int(line) <= len(lines) and node.rsplit("::", 1)[-1] in "\n".join(
                 lines[int(line) - 1: int(line) + 30])
             a.claim("test row line", ok, f"{path}: {node} line {line}")
+    ev = re.search(r"^Chosen from: (.*)\.$", testing, re.M)
+    for named in _BACKTICKED.findall(ev.group(1)) if ev else []:
+        if "/" in named or named.endswith((".py", ".ini", ".toml", ".cfg")):
+            a.claim("run evidence names a real file", named in a.files or any(
+                p.startswith(named) for p in a.files), f"{path}: `{named}`")
     cm = re.search(r"Run them with:\s*```bash\n(.*?)```", testing, re.S)
     for cmd in (cm.group(1).strip().splitlines() if cm else []):
         a.claim("run command names real files and the repository's runner", _command_ok(a, cmd), f"{path}: {cmd}")
@@ -413,6 +434,17 @@ def _command_ok(a: Audit, cmd: str) -> bool:
                        a.module_file(w.rsplit(".", 1)[0], root) for w in words[2:])
         return True
     return True  # other languages' tools: not checked here
+
+
+@cache
+def _bandit_ids() -> frozenset[str]:
+    """Every test id bandit has (plugins and blacklists), or nothing when bandit is not installed."""
+    try:
+        from bandit.core import extension_loader
+    except ImportError:
+        return frozenset()
+    mgr = extension_loader.MANAGER
+    return frozenset([*mgr.plugins_by_id, *mgr.blacklist_by_id])
 
 
 @cache

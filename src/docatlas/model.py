@@ -61,6 +61,7 @@ class Symbol(Record):
     bases: tuple[str, ...] = ()
     parent: str = ""  # qualname of the enclosing symbol, "" at top level
     flags: tuple[str, ...] = ()  # async, property, classmethod, staticmethod, nested, declaration, kernel ...
+    doc: str = ""  # the whole docstring (or the comment block above a definition without one) as Markdown
 
 
 @picklable
@@ -131,3 +132,4 @@ class FileFacts(Record):
     exports: tuple[str, ...] = ()  # `__all__`
     parse_ok: bool = True  # False when the structure could not be (fully) extracted
     extra: tuple[tuple[str, str], ...] = field(default=())  # language-specific key/value facts
+    doc: str = ""  # the whole module docstring as Markdown ("" when it is no more than `docstring`)

@@ -22,6 +22,7 @@ class Extraction:
     exports: list[str] = field(default_factory=list)
     parse_ok: bool = True
     extra: list[tuple[str, str]] = field(default_factory=list)
+    doc: str = ""  # the whole module docstring as Markdown
     # seconds spent in named parts ("rules"), returned for benchmarks; not part of the facts
     seconds: dict[str, float] = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from docatlas import diagnostics as dx
 from docatlas.extract import pyrules
 from docatlas.extract.base import Extraction, first_paragraph
+from docatlas.extract.docmd import inline, to_markdown
 from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Import, Symbol, TestCase
 
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
@@ -35,13 +36,34 @@ def extract(path: str, text: str) -> Extraction:
         out.diagnostics.append(dx.NULL_BYTES.at(path, detail=exc))
         out.parse_ok = False
         return out
-    out.docstring = first_paragraph(ast.get_docstring(tree, clean=True))
+    module_doc = ast.get_docstring(tree, clean=True)
+    out.docstring = first_paragraph(module_doc)
+    out.doc = _full_doc(module_doc, out.docstring)
     walker = _Walker(path, out)
+    walker.lines = text.splitlines()
     walker.body(tree.body, parent=None, scope="module")
     walker.collect_imports(tree)
     _find_tests(path, out, walker)
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
     return out
+
+
+def _full_doc(doc: str | None, summary: str) -> str:
+    """The docstring as Markdown when it says more than its summary, else "" (the summary is shown)."""
+    if not doc:
+        return ""
+    text = to_markdown(doc)
+    return "" if " ".join(text.split()) == summary else text
+
+
+def _comment_above(lines: list[str], line: int) -> str:
+    """The `#` comment block that ends on the line above `line` (1-based), without the `#`s; "" if none."""
+    block: list[str] = []
+    i = line - 2
+    while 0 <= i < len(lines) and lines[i].lstrip().startswith("#"):
+        block.append(lines[i].lstrip()[1:].strip())
+        i -= 1
+    return "\n".join(reversed(block)).strip()
 
 
 def _looks_like_python2(exc: SyntaxError) -> bool:
@@ -77,6 +99,19 @@ class _Walker:
         self.out = out
         self.classes: dict[str, ast.ClassDef] = {}  # qualname -> node
         self.aliases: dict[str, str] = {}  # local name -> dotted origin, from imports
+        self.lines: list[str] = []  # the source, for the comment block above a definition
+
+    def documentation(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[str, str]:
+        """(summary, whole text as Markdown) from the docstring, else from the comment block right above the
+        definition (above its decorators)."""
+        doc = ast.get_docstring(node, clean=True)
+        if doc is None:
+            doc = _comment_above(self.lines, _start_line(node))
+            summary = first_paragraph(doc)
+            return summary, (inline(" ".join(doc.split())) if doc and summary and
+                             " ".join(doc.split()) != summary else "")
+        summary = first_paragraph(doc)
+        return summary, _full_doc(doc, summary)
 
     # -- definitions ---------------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], parent: Symbol | None, scope: str) -> None:
@@ -125,24 +160,26 @@ class _Walker:
             kind = FUNCTION
             if scope == "function":
                 flags.append("nested")
+        summary, doc = self.documentation(node)
         sym = Symbol(
             kind=kind, name=node.name, qualname=self._qualname(node.name, parent, scope),
             line=_start_line(node), end_line=node.end_lineno or node.lineno, signature=_signature(node),
-            summary=first_paragraph(ast.get_docstring(node, clean=True)), decorators=decorators,
-            parent=parent.qualname if parent else "", flags=tuple(flags),
+            summary=summary, decorators=decorators,
+            parent=parent.qualname if parent else "", flags=tuple(flags), doc=doc,
         )
         self.out.symbols.append(sym)
         self.body(node.body, sym, "function")
 
     def klass(self, node: ast.ClassDef, parent: Symbol | None, scope: str) -> None:
         flags = ("nested",) if parent is not None else ()
+        summary, doc = self.documentation(node)
         sym = Symbol(
             kind=CLASS, name=node.name, qualname=self._qualname(node.name, parent, scope),
             line=_start_line(node), end_line=node.end_lineno or node.lineno, signature=_class_signature(node),
-            summary=first_paragraph(ast.get_docstring(node, clean=True)),
+            summary=summary,
             decorators=tuple(_decorator_name(d) for d in node.decorator_list),
             bases=tuple(ast.unparse(b) for b in node.bases), parent=parent.qualname if parent else "",
-            flags=flags,
+            flags=flags, doc=doc,
         )
         self.out.symbols.append(sym)
         self.classes[sym.qualname] = node

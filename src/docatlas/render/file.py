@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -11,6 +12,7 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
@@ -117,10 +119,38 @@ def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any
         "security": _finding_rows(by_cat["security"], page, path),
         "performance": _finding_rows(by_cat["performance"], page, path),
         "patterns": _finding_rows(by_cat["pattern"], page, path),
-        "analysed": facts.language in ("python", "python-stub") or bool(facts.symbols),
-        "has_rules": facts.language in ("python", "python-stub"),
-        "public": public, "exports": list(facts.exports),
+        "analysed": facts.language in EXTRACTED or bool(facts.symbols),
+        "imports_analysed": facts.language in IMPORTS_EXTRACTED,
+        "has_rules": facts.language in ("python", "python-stub"), "rules": rules_for(facts.language),
+        "public": public, "exports": list(facts.exports), "documented": _documented(facts, page, path),
     }
+
+
+_HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6}\s)", re.M)
+
+
+def _documented(facts: FileFacts, page: str, path: str) -> list[dict[str, str]]:
+    """The module's and each definition's whole documentation, where it says more than the summary shown
+    in Code Structure; a `#` heading line inside it is escaped so that it cannot end the page's section."""
+    out = []
+    if facts.doc:
+        out.append({"title": "Module", "doc": _no_headings(facts.doc)})
+    for s in facts.symbols:
+        if s.doc:
+            src = P.url_quote(P.source_link(page, path, s.line))
+            out.append({"title": f"`{s.qualname}` ({s.kind}, [line {s.line}]({src}))", "doc": _no_headings(s.doc)})
+    return out
+
+
+def _no_headings(text: str) -> str:
+    lines = []
+    fence = ""
+    for line in text.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = "" if fence and marker == fence else fence or marker
+        lines.append(line if fence else _HEADING_LINE.sub(r"\1\\\2", line))
+    return "\n".join(lines)
 
 
 def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:
@@ -187,6 +217,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         "transitive_importers": model.transitive_importers.get(path, 0),
         "tested_by": tested_by, "tested_by_total": len(model.tested_by.get(path, [])),
         "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
+        "run_evidence": model.run_evidence.get(path, ""),
     }
 
 

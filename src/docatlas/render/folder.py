@@ -22,7 +22,8 @@ def _file_description(model: RepoModel, path: str) -> str:
     purpose = model.purposes[path]
     desc = f.docstring or purpose.reason
     if f.diagnostics and not f.parse_ok:
-        desc = f"{desc} (could not be analysed: {f.diagnostics[0].code})"
+        failed = f"could not be analysed: {f.diagnostics[0].code}"
+        desc = f"{desc} ({failed})" if desc else failed[0].upper() + failed[1:]
     return desc if len(desc) <= 160 else desc[:157].rsplit(" ", 1)[0] + " …"
 
 
