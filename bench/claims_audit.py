@@ -397,7 +397,7 @@ def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str])
             a.claim("test row line", ok, f"{path}: {node} line {line}")
     ev = re.search(r"^Chosen from: (.*)\.$", testing, re.M)
     for named in _BACKTICKED.findall(ev.group(1)) if ev else []:
-        if "/" in named or named.endswith((".py", ".ini", ".toml", ".cfg")):
+        if ("/" in named or named.endswith((".py", ".ini", ".toml", ".cfg"))) and not named.startswith("./"):
             a.claim("run evidence names a real file", named in a.files or any(
                 p.startswith(named) for p in a.files), f"{path}: `{named}`")
     cm = re.search(r"Run them with:\s*```bash\n(.*?)```", testing, re.S)

@@ -42,6 +42,23 @@ def test_library_under_the_test_suites_own_import_root_is_code_under_test() -> N
     assert "Lib/test/support/__init__.py" not in m.tested_by  # the suite's own helper
 
 
+def test_test_folders_inside_a_package_and_helpers_imported_by_tests(make_repo, tmp_path: Path) -> None:
+    m = model_of({
+        "Lib/idlelib/__init__.py": "", "Lib/idlelib/search.py": "def find(): pass\n",
+        "Lib/idlelib/idle_test/__init__.py": "", "Lib/idlelib/idle_test/mock_tk.py": "class Var: pass\n",
+        "Lib/idlelib/idle_test/test_search.py": "from idlelib import search\nfrom idlelib.idle_test import mock_tk\n"
+                                               + _TEST,
+    })
+    assert [tl.test for tl in m.tested_by["Lib/idlelib/search.py"]] == ["Lib/idlelib/idle_test/test_search.py"]
+    assert "Lib/idlelib/idle_test/mock_tk.py" not in m.tested_by
+    repo = make_repo({"tests/__init__.py": "", "tests/helpers.py": "def h(): pass\n",
+                      "tests/test_a.py": "from tests import helpers\n" + _TEST})
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    page = (tmp_path / "out" / "tests" / "helpers.py_docs.md").read_text()
+    assert "No test in this repository imports this file" not in page
+    assert "Imported by 1 test file of its own test suite, which uses it as a helper" in page
+
+
 def test_builtin_module_wins_over_a_local_file() -> None:
     m = model_of({"Lib/test/dtracedata/gc.py": "", "Lib/test/dtracedata/instance.py": "import gc\nimport json\n"})
     (gc, _) = m.imports["Lib/test/dtracedata/instance.py"]

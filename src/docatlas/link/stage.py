@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -276,19 +277,21 @@ def _origin(target: str, name: str, facts: Mapping[str, FileFacts], resolved: di
 
 
 _TEST_DIRS = frozenset({"test", "tests", "testing", "unittests", "unit_tests"})
+_TEST_DIR_NAME = re.compile(r"(?:^|[_.-])tests?$")  # `idle_test`, `unit-tests`
 
 
 def test_suite_folder(test: str, root: str) -> str:
     """The folder of the test suite that `test` belongs to: what it imports from there is the suite's own
     helpers and models, not code under test. The import root when it is a tests folder (Django's `tests/`,
     PyTorch's `test/`); else the first tests folder below the root on the way to the file (CPython's `Lib/test/`,
-    whose import root `Lib/` also holds the library under test; `Lib/unittest/test/`); else the import root."""
+    whose import root `Lib/` also holds the library under test; `Lib/unittest/test/`, `Lib/idlelib/idle_test/`);
+    else the import root."""
     if root and PurePosixPath(root).name in _TEST_DIRS:
         return root
     parts = test.split("/")[:-1]
     start = len(root.split("/")) if root else 0
     for i in range(start, len(parts)):
-        if parts[i] in _TEST_DIRS:
+        if parts[i] in _TEST_DIRS or _TEST_DIR_NAME.search(parts[i]):
             return "/".join(parts[: i + 1])
     return root
 

@@ -185,6 +185,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "src": lambda line: P.url_quote(P.source_link(page, path, line)),
         "imports": import_rows, "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
+        "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
         "related": related, "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
