@@ -63,10 +63,10 @@ class Audit:
     # -- Python, computed here -----------------------------------------------------------------
     def module_of(self, path: str) -> str:
         """The dotted name by the `__init__.py` rule: a file's package is each folder up that has one."""
-        if not path.endswith(".py"):
+        if not path.endswith((".py", ".pyi")):
             return ""
         folder, _, name = path.rpartition("/")
-        names = [] if name == "__init__.py" else [name[:-3]]
+        names = [] if name in ("__init__.py", "__init__.pyi") else [name.rsplit(".", 1)[0]]
         while folder and f"{folder}/__init__.py" in self.files:
             folder, _, pkg = folder.rpartition("/")
             names.insert(0, pkg)
@@ -82,9 +82,10 @@ class Audit:
             return None
 
     @cache  # noqa: B019
-    def imported(self, path: str) -> frozenset[str]:
-        """Modules a Python file names in import statements (relative ones resolved by the `__init__` rule);
-        `from p import x` names both `p` and `p.x`."""
+    def imported(self, path: str, packages: bool = False) -> frozenset[str]:
+        """Modules a Python file imports (relative ones resolved by the `__init__` rule): `from p import x`
+        imports `p.x` when that is a module of the repository, else `p` (where `x` is defined); with
+        `packages`, `p` in both cases (Python runs `p/__init__.py` first)."""
         tree = self.tree(path)
         if tree is None:
             return frozenset()
@@ -101,8 +102,12 @@ class Audit:
                     mod = ".".join([*base, *([node.module] if node.module else [])])
                 else:
                     mod = node.module or ""
-                out.add(mod)
-                out.update(f"{mod}.{a.name}" if mod else a.name for a in node.names)
+                subs = [f"{mod}.{a.name}" if mod else a.name for a in node.names]
+                found = [m for m in subs if self.module_file(m) or
+                         any(self.module_file(m, r) for r in self.roots())]
+                out.update(found)
+                if packages or len(found) < len(subs):
+                    out.add(mod)
         return frozenset(out)
 
     @cache  # noqa: B019
@@ -124,6 +129,18 @@ class Audit:
                     if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and sub.name.startswith("test"):
                         out.append((f"{node.name}.{sub.name}", sub.lineno))
         return out
+
+    @cache  # noqa: B019
+    def roots(self) -> tuple[str, ...]:
+        """Folders holding a top-level package (a folder with `__init__.py` whose parent has none)."""
+        out = set()
+        for p in self.files:
+            if p.endswith("/__init__.py"):
+                pkg = p.rsplit("/", 1)[0]
+                parent = pkg.rsplit("/", 1)[0] if "/" in pkg else ""
+                if f"{parent}/__init__.py" not in self.files and (parent or "__init__.py" not in self.files):
+                    out.add(parent)
+        return tuple(sorted(out))
 
     @cache  # noqa: B019
     def test_files(self) -> list[str]:
@@ -150,9 +167,16 @@ class Audit:
         for cand in (f"{stem}.py", f"{stem}/__init__.py"):
             if cand in self.files:
                 return cand
-        if any(p.startswith(stem + "/") for p in self.files):
-            return stem + "/"
-        return ""
+        return stem + "/" if stem in self.folders() else ""
+
+    @cache  # noqa: B019
+    def folders(self) -> frozenset[str]:
+        out = set()
+        for p in self.files:
+            while "/" in p:
+                p = p.rsplit("/", 1)[0]
+                out.add(p)
+        return frozenset(out)
 
 
 @cache
@@ -337,9 +361,10 @@ def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str])
 
     # Symbol lines: the name is written at (or, for Python's decorators, just after) the line given.
     lines = src.splitlines()
-    for sm in re.finditer(r"\*\*`([^`]+)`\*\*: .*?\[line (\d+)(?:–(\d+))?\]", sec.get("Code Structure", "")):
-        name, line = sm.group(1).split("::")[-1].split(".")[-1], int(sm.group(2))
-        end = int(sm.group(3) or line)
+    for sm in re.finditer(r"(?:</a>)?([\w ()-]*?) ?\*\*`([^`]+)`\*\*: .*?\[line (\d+)(?:–(\d+))?\]",
+                          sec.get("Code Structure", "")):
+        kind, name, line = sm.group(1), sm.group(2).split("::")[-1].split(".")[-1], int(sm.group(3))
+        end = line if kind.startswith("macro") else int(sm.group(4) or line)  # a `#define` names it first
         window = lines[line - 1: min(end, line + 30) if is_py else end] if 0 < line <= len(lines) else []
         a.claim("symbol line", any(name in w for w in window), f"{path}: `{name}` at line {line}")
 
@@ -366,8 +391,15 @@ def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str])
 
     testing = sec.get("Testing", "")
     module = a.module_of(path) if is_py else ""
-    if testing.startswith("No test in this repository imports this file") and module:
+    if testing.startswith("No test in this repository imports this package's `__init__.py`") and module:
         hit = next((t for t in a.test_files() if t != path and module in a.imported(t)), "")
+        a.claim("'no test imports names from this __init__'", not hit, f"{path}: imported by test {hit}")
+    if testing.startswith("No test in this repository imports this file") and module:
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        # a top-level name of the standard library is the library's, except for scripts beside the file
+        stdlib = "." not in module and module in sys.stdlib_module_names
+        hit = next((t for t in a.test_files() if t != path and module in a.imported(t, path.endswith("__init__.py"))
+                    and (not stdlib or (t.startswith(folder + "/") and "/" not in t[len(folder) + 1:]))), "")
         a.claim("'no test imports this file'", not hit, f"{path}: imported by test {hit}")
     for tm in re.finditer(r"^- \[`([^`]+)`\]\([^)]*\) \(\d[\d,]* tests?\)(.*)$", testing, re.M):
         tester, rest = tm.group(1), tm.group(2)

@@ -44,8 +44,8 @@ def clean_text(text: str) -> str:
 # `vim: set ft=...`, `syntax = docker/dockerfile:...`, `coding: utf-8`), shebangs and licence tags.
 _NOT_PROSE_LINE = re.compile(r"^(?:[\W_]{3,}|#!.*|.*-\*-.*-\*-.*|vim?:.*|ex:.*|\s*(?:syntax|escape|check)\s*=.*|"
                              r"(?:.*\b)?coding[:=]\s*[-\w.]+.*|spdx-license-identifier:.*|@generated.*)$", re.I)
-_LICENCE = re.compile(r"\bcopyright\b|\(c\) \d{4}|licensed under|license, version|all rights reserved|"
-                      r"permission is hereby granted|spdx-license", re.I)
+_LICENCE = re.compile(r"\bcopyright\b|\(c\) (?:\d{4}|[A-Z])|licensed under|license, version|all rights reserved|"
+                      r"permission is hereby granted|spdx-license|confidential and proprietary", re.I)
 
 
 def prose_paragraphs(doc: str) -> list[str]:
