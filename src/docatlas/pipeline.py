@@ -320,7 +320,6 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
-    render_diagnostics: list[Diagnostic] = []
     previous_clashes: list[Diagnostic] = []
     if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
@@ -340,9 +339,13 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     render_job = RenderJob(cfg, model, out, frozenset(model.folders), Memo())
     try:
-        touched = _render(report, tasks, render_job, thread, pages, inputs, render_diagnostics, progress)
+        done = _render(tasks, render_job, thread.start, progress)
+        pages.update(done.pages)
+        inputs.update(done.inputs)
+        report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
-        render_diagnostics += [d for d in previous_clashes if d.path not in touched and not _is_keyword_page(d.path)]
+        render_diagnostics = done.diagnostics + [d for d in previous_clashes
+                                                 if d.path not in done.touched and not _is_keyword_page(d.path)]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
@@ -373,19 +376,31 @@ def _is_keyword_page(rel: str) -> bool:
     return rel == "keywords.md" or rel.startswith("_keywords/")
 
 
-def _render(report: BuildReport, tasks: list[tuple[str, str]], job: RenderJob,
-            thread: threading.Thread, pages: dict[str, str], inputs: dict[str, str],
-            render_diagnostics: list[Diagnostic], progress: Progress | None) -> set[str]:
-    """Render and write `tasks`, recording each page's digest and input signature; returns their pages."""
-    touched: set[str] = set()
-    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, thread.start):
+@dataclass
+class Rendered:
+    """What rendering the tasks gave: each page's digest and input signature, the page-name clashes, what was
+    written, and every page the tasks produced (clashing ones included)."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    written: int = 0
+    bytes_written: int = 0
+    touched: set[str] = field(default_factory=set)
+
+
+def _render(tasks: list[tuple[str, str]], job: RenderJob, pooled: Callable[[], None],
+            progress: Progress | None) -> Rendered:
+    """Render and write `tasks` (`pooled` starts once the pool exists: see `_run`)."""
+    done = Rendered()
+    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, pooled):
         for rel, d, written, signature in results:
-            touched.add(rel)
+            done.touched.add(rel)
             if written < 0:
-                render_diagnostics.append(dx.PAGE_NAME_TAKEN.at(rel))
+                done.diagnostics.append(dx.PAGE_NAME_TAKEN.at(rel))
                 continue
-            pages[rel] = d
-            inputs[rel] = signature
-            report.written += written > 0
-            report.bytes_written += written
-    return touched
+            done.pages[rel] = d
+            done.inputs[rel] = signature
+            done.written += written > 0
+            done.bytes_written += written
+    return done

@@ -8,9 +8,9 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from docatlas import __version__
 from docatlas import diagnostics as dx
@@ -28,15 +28,41 @@ from docatlas.store.schema import (
     connect,
     identifier_words,
 )
+from docatlas.summary import FileSummary
 
 log = logging.getLogger(__name__)
+
+
+class LinkedModel(Protocol):
+    """What the writer reads of the link stage's `RepoModel`: the store may not import the link stage, and
+    this says which parts of the model its rows come from."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def files(self) -> Mapping[str, FileFacts]: ...
+    @property
+    def folders(self) -> Mapping[str, Any]: ...  # link.stage.Folder: .files, .subfolders
+    @property
+    def module_of(self) -> Mapping[str, str]: ...
+    @property
+    def imports(self) -> Mapping[str, list[Any]]: ...  # link.resolve.ResolvedImport: .imp, .category, .target
+    @property
+    def purposes(self) -> Mapping[str, Any]: ...  # link.stage.Purpose: .label, .reason
+    @property
+    def rank(self) -> Mapping[str, float]: ...
+    @property
+    def tested_by(self) -> Mapping[str, list[Any]]: ...  # link.stage.TestLink
+    def summary(self, path: str) -> FileSummary: ...
+    def subtree_files(self, folder: str) -> list[str]: ...
+
 
 _INSERT_SYMBOL = f"INSERT INTO symbols VALUES ({','.join('?' * 15)})"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary, kind, lang) VALUES (?,?,?,?,?,?,?,?)"
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _test_links(model: Any) -> list[tuple[str, str, str, str, str]]:
+def _test_links(model: LinkedModel) -> list[tuple[str, str, str, str, str]]:
     """(target, test file, names, via, cases) rows, from the link stage's `tested_by`: the same links the
     pages show."""
     rows = {(target, tl.test, "\n".join(tl.names), tl.via, "\n".join(tl.cases))
@@ -103,7 +129,7 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
 
 
-def _file_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+def _file_row(i: int, path: str, f: FileFacts, model: LinkedModel) -> tuple[Any, ...]:
     """A file's `files` row."""
     purpose = model.purposes[path]
     return (i, path, P.folder_of(path), path.rsplit("/", 1)[-1], f.language, purpose.label, purpose.reason,
@@ -112,7 +138,7 @@ def _file_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
             "" if f.binary else P.file_page(path), "" if f.binary else P.kw_page(path))
 
 
-def _file_search_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, ...]:
+def _file_search_row(i: int, path: str, f: FileFacts, model: LinkedModel) -> tuple[Any, ...]:
     """A file's search row (rowid -i)."""
     module = model.module_of.get(path, "")
     return (-i, path.rsplit("/", 1)[-1], module or path, identifier_words(path, module), path, f.docstring, "file",
@@ -122,7 +148,7 @@ def _file_search_row(i: int, path: str, f: FileFacts, model: Any) -> tuple[Any, 
 _INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
 
 
-def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> None:
+def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[str]) -> None:
     """Rewrite the `files`, search and `imports` rows of edited files, keeping their ids, when the link stage's
     output was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring, the lines of
     their imports, their purpose's evidence) can differ."""
@@ -140,7 +166,7 @@ def _refresh_files(conn: sqlite3.Connection, model: Any, changed: list[str]) -> 
 _INSERT_IMPORT = "INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+def _import_rows(model: LinkedModel, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     for path in paths:
         resolved = model.imports.get(path)
         if resolved is None:
@@ -152,7 +178,7 @@ def _import_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
                    int(imp.system), category, target, reason)
 
 
-def _relinked_repo(conn: sqlite3.Connection, model: Any, changed: list[str], scan_diagnostics: list[Diagnostic],
+def _relinked_repo(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], scan_diagnostics: list[Diagnostic],
                    link_state: dict[str, Any]) -> None:
     """`_whole_repo` for a build that linked again over the same files: what can change for a file that was not
     edited is its rank (PageRank moves everywhere with one edge) and its test links, so those are updated in
@@ -178,7 +204,7 @@ def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagno
     conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
 
 
-def _whole_repo(conn: sqlite3.Connection, model: Any, scan_diagnostics: list[Diagnostic],
+def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: list[Diagnostic],
                 link_state: dict[str, Any]) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
     for table in ("files", "folders", "imports", "test_links"):
@@ -228,7 +254,7 @@ class IndexWrite:
     When the build reused the stored link stage output (`FactsCache.link_state`), the rows made from it are
     kept and only the edited files' own rows change."""
 
-    def __init__(self, cfg: Config, model: Any, cache: FactsCache, extracted: Iterable[str],
+    def __init__(self, cfg: Config, model: LinkedModel, cache: FactsCache, extracted: Iterable[str],
                  scan_diagnostics: list[Diagnostic], link_state: dict[str, Any], link_reused: bool = False,
                  blobs: dict[str, bytes] | None = None) -> None:
         self.cfg, self.model, self.cache = cfg, model, cache
@@ -337,7 +363,7 @@ class IndexWrite:
 
 
 
-def _write_rows(conn: sqlite3.Connection, model: Any, changed: list[str], cache: FactsCache,
+def _write_rows(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], cache: FactsCache,
                 blobs: dict[str, bytes]) -> None:
     """The changed files' own rows and cached facts."""
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0]
