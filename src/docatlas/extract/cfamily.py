@@ -10,6 +10,7 @@ text. C++, CUDA and headers use the CUDA grammar, a superset of the C++ grammar 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import time
@@ -449,7 +450,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str) -> Ext
         if kind == "macro":
             name = node.child_by_field_name("name")
             if name is not None:
-                _add(st, node, "macro", ts.text(data, name), "", "", _squash(_macro_signature(data, node)), ())
+                sym = _add(st, node, "macro", ts.text(data, name), "", "", _squash(_macro_signature(data, node)), ())
+                if sym.line != ts.line(name):  # error recovery can start the node on an earlier line
+                    st.out.symbols[-1] = dataclasses.replace(sym, line=ts.line(name))
             continue
         scope = next((s for s in reversed(stack) if s.kind != "transparent"), None)
         prefix = scope.qualname if scope is not None else ""
