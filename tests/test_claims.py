@@ -230,5 +230,6 @@ def test_macro_after_a_line_with_a_trailing_comment_keeps_its_own_line() -> None
     text = b"#if X\n#define SHIFT   9 /* max(e) */\n#define BASE    ((digit)1000) /* 10 ** SHIFT */\n#endif\n"
     out = extract_bytes("longintrepr.h", text, "c-header")
     assert [(s.name, s.line) for s in out.symbols] == [("SHIFT", 2), ("BASE", 3)]
-    recovered = b"#ifdef A\ntypedef __int64 T;\n#   define M LLONG_MAX\n#else\ntypedef _W64 int T;\n#   define M INT_MAX\n#endif\n"
+    recovered = (b"#ifdef A\ntypedef __int64 T;\n#   define M LLONG_MAX\n#else\ntypedef _W64 int T;\n"
+                 b"#   define M INT_MAX\n#endif\n")
     assert [s.line for s in extract_bytes("pyconfig.h", recovered, "c-header").symbols if s.name == "M"] == [3, 6]
