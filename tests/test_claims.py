@@ -93,6 +93,10 @@ def test_unittest_mixins_are_not_pytest() -> None:
     out = extract("Lib/test/test_json/test_decode.py", text)
     assert {t.framework for t in out.tests} == {"unittest"}
     assert [t.name for t in out.tests if t.kind == "test"] == ["TestDecode.test_float"]
+    suite_base = ("from .base import SitemapTestsBase\n\nclass GenericTests(SitemapTestsBase):\n"
+                  "    def test_a(self):\n        pass\n")
+    assert [(t.name, t.framework) for t in extract("tests/s/test_generic.py", suite_base).tests if t.kind == "test"] \
+        == [("GenericTests.test_a", "unittest")]
 
 
 # 3. "generated" only from the file's own leading comment

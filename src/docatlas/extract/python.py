@@ -305,8 +305,8 @@ def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
                 last = dotted.rsplit(".", 1)[-1]
                 if last in by_name and by_name[last] in test_classes:
                     framework = test_classes[by_name[last]]
-                elif last.endswith("TestCase") or last in ("TestBase",):
-                    framework = "unittest"
+                elif last.endswith("TestCase") or _TEST_BASE.search(last):
+                    framework = "unittest"  # `TestCase`, or a suite's base: `TestBase`, `SitemapTestsBase`
                 if framework:
                     break
             if not framework and node.name.startswith("Test") and not _has_init(node):
@@ -329,6 +329,9 @@ def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
             elif pytest_style and sym.name.startswith("test"):
                 out.tests.append(TestCase(name=sym.qualname, line=sym.line, framework="pytest"))
     out.tests.sort(key=lambda t: (t.line, t.name))
+
+
+_TEST_BASE = re.compile(r"Tests?(?:Base|Mixin)$")
 
 
 def _has_test_method(node: ast.ClassDef) -> bool:
