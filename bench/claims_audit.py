@@ -164,7 +164,7 @@ class Audit:
     def module_file(self, module: str, base: str = "") -> str:
         """The file that a dotted module names under `base` (a folder), "" when none."""
         stem = "/".join(filter(None, [base, module.replace(".", "/")]))
-        for cand in (f"{stem}.py", f"{stem}/__init__.py"):
+        for cand in (f"{stem}.py", f"{stem}/__init__.py", f"{stem}.pyi", f"{stem}/__init__.pyi"):
             if cand in self.files:
                 return cand
         return stem + "/" if stem in self.folders() else ""
