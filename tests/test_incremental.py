@@ -271,9 +271,12 @@ def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeyp
     assert queries.search(schema.open_index(out), "changed")[0].path == "pkg/a.py"
 
 
-def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> None:
+def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo, monkeypatch) -> None:
     """Folder and keyword pages aggregate over every file through `FileSummary`; a rebuild that reuses the link
-    stage should unpickle the cached facts only of files whose own details its few pages show."""
+    stage should unpickle the cached facts only of files whose own details its few pages show. (The repository
+    guide reads a bounded set of central files, whatever the repository's size: it is left out here and
+    checked by `test_book_reads_a_bounded_set_of_facts`.)"""
+    monkeypatch.setattr("docatlas.render.book.book_pages", lambda memo, model, cfg: [])
     files = {f"pkg{i}/__init__.py": "" for i in range(5)}
     files.update({f"pkg{i}/mod{j}.py": f'"""Module {j}."""\n\n\ndef f{i}_{j}():\n    return {j}\n'
                   for i in range(5) for j in range(10)})
@@ -286,8 +289,9 @@ def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo) -> Non
     assert again.link_reused
     facts = again.model.files  # type: ignore[union-attr]
     assert isinstance(facts, LazyFacts) and len(facts) == 55
-    # the root's key files (10) and pkg3's own files (11) at most; the other folders' files are never read
-    assert 0 < facts.unpickled <= 21
+    # the root's key files (10), pkg3's own files (11) and the package docstrings that give each subfolder of
+    # the root its purpose (5) at most; the other files are never read
+    assert 0 < facts.unpickled <= 26
     _build(repo, out_b, full=True)
     assert _tree(out_a) == _tree(out_b)
 
@@ -306,6 +310,30 @@ def test_a_page_deleted_by_hand_comes_back_on_a_local_rebuild(make_repo) -> None
     assert page.read_text() == text
     again = _build(repo, out)
     assert again.written == 0 and "render+write" not in again.timings  # and then nothing is left to do
+
+
+def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
+    """The repository guide picks what it shows from summaries and ranks, and reads the facts of the central
+    files only: on a rebuild that reuses the link stage, most files of a repository are never unpickled."""
+    from docatlas.render import book
+
+    files = {f"pkg{i}/__init__.py": "" for i in range(4)}
+    files.update({f"pkg{i}/mod{j:03}.py": f"from . import mod000\n\n\ndef f{i}_{j}():\n    return {j}\n"
+                  for i in range(4) for j in range(200)})
+    repo = make_repo(files)
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out)
+    (repo / "pkg1" / "mod007.py").write_text("from . import mod000\n\n\ndef f1_7():\n    return 70\n")
+    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited: [("book", "")])  # the guide's pages only
+    again = _build(repo, out)
+    assert again.link_reused and again.model is not None
+    facts = again.model.files
+    assert isinstance(facts, LazyFacts) and len(facts) == 804
+    # the edited file, the glossary's candidates, llms.txt's key files, and each of the 4 chapters' central
+    # files, package docstring and README
+    bound = 1 + book.GLOSSARY_FILES + book.LLMS_LINKS + 4 * (book.CANDIDATES + 8 + 2)
+    assert 0 < facts.unpickled <= bound < len(facts) / 2
 
 
 @pytest.mark.parametrize("option", [{"list_limit": 2}, {"embed_source": "head", "head_lines": 1},

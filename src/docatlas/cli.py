@@ -55,6 +55,10 @@ def cli() -> None:
               help="Write into a non-empty folder that docatlas did not create.")
 @click.option("--full", is_flag=True, default=None,
               help="Ignore the cached facts and the previous index: analyse and index every file again.")
+@click.option("--llms-full", is_flag=True, default=None,
+              help="Also write llms-full.txt: the repository guide and the key files' pages.")
+@click.option("--llms-full-bytes", type=click.IntRange(min=1), default=None,
+              help="Most bytes llms-full.txt may hold [default: 1000000].")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics: no progress bar and no summary.")
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the run's figures (counts, per-stage seconds) as JSON to this file.")
@@ -73,6 +77,79 @@ def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | 
 
 for _command in COMMANDS:  # search, show, export, stats: queries over the index that build writes
     cli.add_command(_command)
+
+
+def _site_paths(repo: Path, output: Path | None) -> tuple[Path, Path | None]:
+    """The output folder holding the index, and the repository when given (else the index's root)."""
+    out = output.resolve() if output is not None else make_config(repo).output
+    return out, (repo if repo != Path(".") else None)
+
+
+_REPO = click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                     show_default=True, help="The documented repository (sources are read from it).")
+_OUT = click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+                    help=f"The folder `build` wrote [default: REPO/{DEFAULT_OUTPUT}].")
+
+
+@cli.command("serve")
+@_REPO
+@_OUT
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (only this machine by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the front page in a browser.")
+def serve_cmd(repo: Path, output: Path | None, host: str, port: int, open_browser: bool) -> None:
+    """Browse the built documentation as a local read-only website, with search, sources and diagrams."""
+    from docatlas.serve.app import App
+    from docatlas.serve.http import DocServer
+    from docatlas.serve.site import Site
+
+    out, repo_root = _site_paths(repo, output)
+    try:
+        server = DocServer(App(Site(out, repo_root)), host, port)
+    except OSError as exc:
+        raise DocatlasError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    click.echo(f"docatlas: serving {out} at {server.url} (Ctrl-C stops)", err=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command("site")
+@_REPO
+@click.option("-i", "--index-output", "output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"The folder `build` wrote [default: REPO/{DEFAULT_OUTPUT}].")
+@click.option("-o", "--out", "dest", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where to write the static site (new, empty, or an earlier export).")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder that `docatlas site` did not make.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
+              help="Worker processes.")
+def site_cmd(repo: Path, output: Path | None, dest: Path, force: bool, jobs: int) -> None:
+    """Export the documentation as a static website (HTML, sources, sharded search index)."""
+    from docatlas.serve.export import export_site
+    from docatlas.serve.site import Site
+
+    out, repo_root = _site_paths(repo, output)
+    report = export_site(Site(out, repo_root), dest, force=force, jobs=jobs)
+    click.echo(f"docatlas: {report.pages} pages, {report.sources} sources, search index of {report.entries:,} "
+               f"entries in {report.shards} shards (largest {report.shard_bytes_max:,} bytes) -> {dest}", err=True)
+
+
+@cli.command("mcp")
+@_REPO
+@_OUT
+def mcp_cmd(repo: Path, output: Path | None) -> None:
+    """A Model Context Protocol server over stdio: the index as tools for coding agents."""
+    from docatlas.agent.server import run_stdio
+
+    out, repo_root = _site_paths(repo, output)
+    run_stdio(out, repo_root)
 
 
 def _with_progress(cfg: Any, quiet: bool) -> BuildReport:

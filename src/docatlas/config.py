@@ -34,6 +34,8 @@ class Config:
     list_limit: int = 2000  # keyword lists longer than this are split into pages (never cut); a page option
     progress: bool = False
     full: bool = False  # ignore the facts cache and the previous index: extract and index everything
+    llms_full: bool = False  # also write llms-full.txt: the repository guide and the key files' pages
+    llms_full_bytes: int = 1_000_000  # the most llms-full.txt may hold
 
     @property
     def workers(self) -> int:
@@ -45,7 +47,7 @@ class Config:
 
 
 _FILE_KEYS = {"output", "exclude", "embed_source", "max_embed_bytes", "head_lines", "max_file_bytes",
-              "project_name", "jobs", "list_limit"}
+              "project_name", "jobs", "list_limit", "llms_full_bytes"}
 
 
 def file_settings(root: Path) -> dict[str, Any]:
@@ -78,7 +80,8 @@ def file_settings(root: Path) -> dict[str, Any]:
     return _checked(settings, root)
 
 
-_INT_KEYS = {"jobs": 0, "max_embed_bytes": 1, "head_lines": 1, "max_file_bytes": 1, "list_limit": 1}
+_INT_KEYS = {"jobs": 0, "max_embed_bytes": 1, "head_lines": 1, "max_file_bytes": 1, "list_limit": 1,
+             "llms_full_bytes": 1}
 
 
 def _checked(settings: dict[str, Any], root: Path) -> dict[str, Any]:

@@ -82,7 +82,7 @@ class OutputFolder:
         """Write a page unless the same text is already there; returns (digest, bytes written).
 
         Plain strings and `os` calls: pathlib's parsing and `parents` walk cost more than the writes."""
-        data = text.encode("utf-8")
+        data = text.encode("utf-8", "backslashreplace")  # a lone surrogate (from a Python literal) as its escape
         d = digest(data)
         full = os.path.normpath(f"{self._prefix}{rel}")
         if not full.startswith(self._prefix):

@@ -130,8 +130,10 @@ def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | byt
 
 
 def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, or the keyword
-    index. `memo` is the renderer's memo of this process (`render.format.Memo`)."""
+    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, the repository
+    guide and `llms.txt` (`book`), or the keyword index. `memo` is the renderer's memo of this process
+    (`render.format.Memo`)."""
+    from docatlas.render.book import book_pages
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
@@ -139,8 +141,10 @@ def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str
     if kind == "file":
         return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
     if kind == "folder":
-        return [render_folder_index(model, target), render_folder_doc(model, target),
+        return [render_folder_index(model, target, cfg, memo), render_folder_doc(model, target),
                 render_folder_sub(memo, model, cfg, target)]
+    if kind == "book":
+        return book_pages(memo, model, cfg)
     return list(render_keywords(memo, model, cfg).values())
 
 
@@ -228,15 +232,16 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
     keyword pages, then folders by subtree size, then files."""
-    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
     tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in model.files if not model.summary(p).binary]
     return tasks
 
 
 def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]]:
-    """The pages an edit that kept every `link_inputs` can change: the keyword index, the folders above each
-    edited file, and the edited files' own pages."""
+    """The pages an edit that kept every `link_inputs` can change: the keyword index, the repository guide and
+    `llms.txt` (docstrings and definitions feed them), the folders above each edited file, and the edited
+    files' own pages."""
     folders: set[str] = set()
     for p in edited:
         folder = folder_of(p)
@@ -245,7 +250,7 @@ def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]
             if not folder:
                 break
             folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", "")]
+    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
     tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
     return tasks
@@ -372,8 +377,13 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     return report
 
 
+_REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
+
+
 def _is_keyword_page(rel: str) -> bool:
-    return rel == "keywords.md" or rel.startswith("_keywords/")
+    """The pages about the whole repository (keyword index, guide, llms files): a local rebuild makes them
+    again rather than keeping their manifest entries (letter pages come and go, llms-full with its option)."""
+    return rel in _REPO_PAGES or rel.startswith("_keywords/")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
+from docatlas.render.diagrams import file_diagram
 from docatlas.render.format import (
     SHOWN_PER_LIST,
     Memo,
@@ -179,6 +180,8 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
     related = related_files(model, path)
+    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
+                           importers_order="most central")
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
@@ -193,6 +196,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
         "source_link": P.url_quote(P.source_link(page, path)),
         "src_base": P.url_quote(P.source_link(page, path)),
+        "import_diagram": diagram.markdown() if diagram else "",
     }
 
 

@@ -9,10 +9,14 @@ from typing import Any
 
 from docatlas import languages
 from docatlas import paths as P
+from docatlas.config import Config
 from docatlas.link.purpose import first_sentence
 from docatlas.link.stage import RepoModel
+from docatlas.link.subsystems import folder_purpose
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.format import SHOWN_PER_LIST, Page, make_page
+from docatlas.render.book import front_page
+from docatlas.render.diagrams import folder_diagram
+from docatlas.render.format import SHOWN_PER_LIST, Memo, Page, make_page
 
 
 # -- folder pages -------------------------------------------------------------------------------
@@ -28,7 +32,9 @@ def _file_description(model: RepoModel, path: str) -> str:
     return desc if len(desc) <= 160 else desc[:157].rsplit(" ", 1)[0] + " …"
 
 
-def render_folder_index(model: RepoModel, folder: str) -> Page:
+def render_folder_index(model: RepoModel, folder: str, cfg: Config | None = None, memo: Memo | None = None) -> Page:
+    """A folder's `index.md`; the root's (with `cfg`) is the front page, which starts with the repository
+    guide, the top-level folders' purposes and shares of the code, and the entry points."""
     page = P.folder_page(folder, "index.md")
     fold = model.folders[folder]
     rows = []
@@ -42,7 +48,7 @@ def render_folder_index(model: RepoModel, folder: str) -> Page:
             "doc_name": f"{name}_docs.md", "kw_name": f"{name}_kw.md",
         })
     subs = [{"name": s.rsplit("/", 1)[-1], "link": P.url_quote(P.rel(page, P.folder_page(s, "index.md"))),
-             "files": len(model.subtree_files(s))} for s in fold.subfolders]
+             "files": len(model.subtree_files(s)), "purpose": _purpose_text(model, page, s)} for s in fold.subfolders]
     parent = P.folder_of(folder) if folder else None
     total = len(model.files)
     langs: Counter[str] = Counter()
@@ -54,7 +60,16 @@ def render_folder_index(model: RepoModel, folder: str) -> Page:
         doc_link="./doc.md", sub_link="./sub.md", kw_link=P.url_quote(P.rel(page, "keywords.md")),
         subtree=len(model.subtree_files(folder)), total=total,
         languages=sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])),
+        front=front_page(memo or Memo(), model, cfg) if not folder and cfg is not None else {},
     )
+
+
+def _purpose_text(model: RepoModel, page: str, folder: str) -> str:
+    """A subfolder's one-line purpose for a list, with a link to the file it comes from."""
+    text, src = folder_purpose(model, folder)
+    if not src:
+        return text
+    return f"{text} ([{src.rsplit('/', 1)[-1]}]({P.url_quote(P.rel(page, P.file_page(src)))}))"
 
 
 def _type_name(model: RepoModel, path: str) -> str:
@@ -118,8 +133,12 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
     testers = model.by_rank(testers)
     commands, no_command = folder_test_commands(model, folder, tests_here)
     structure = [{"name": s.rsplit("/", 1)[-1], "files": len(model.subtree_files(s)),
-                  "link": P.url_quote(P.rel(page, P.folder_page(s, "doc.md")))} for s in fold.subfolders]
+                  "link": P.url_quote(P.rel(page, P.folder_page(s, "doc.md"))),
+                  "purpose": _purpose_text(model, page, s)} for s in fold.subfolders]
     module_count = sum(1 for p in files if p in model.module_of)
+    diagram = folder_diagram(folder, {s: len(model.subtree_files(s)) for s in fold.subfolders},
+                             {("" if f == "(root)" else f): n for f, n in model.folder_uses.get(folder, [])}
+                             if folder else {})
     return make_page(
         page, "folder_doc.md.j2", folder=folder, project=model.name, files=files, direct=direct,
         purposes=sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0])),
@@ -137,6 +156,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
         index_link="./index.md", sub_link="./sub.md", shown_per_list=SHOWN_PER_LIST,
         parent_doc=P.url_quote(P.rel(page, P.folder_page(P.folder_of(folder), "doc.md"))) if folder else "",
         test_commands=commands, tests_without_command=no_command,
+        diagram=diagram.markdown() if diagram else "",
     )
 
 

@@ -201,6 +201,7 @@ class Memo:
 
     anchors: dict[str, list[str]] = field(default_factory=dict)  # path -> `symbol_anchors`
     keywords: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)  # path -> `file_keywords`
+    book: dict[str, Any] = field(default_factory=dict)  # what the guide's pages share (`render.book._analysis`)
 
 
 def file_anchors(memo: Memo, model: RepoModel, path: str) -> list[str]:

@@ -43,7 +43,8 @@ def output_key(cfg: Config) -> str:
     never that a file is extracted again."""
     return _digest({"exclude": list(cfg.exclude), "embed_source": cfg.embed_source,
                     "max_embed_bytes": cfg.max_embed_bytes, "head_lines": cfg.head_lines,
-                    "project_name": cfg.name, "list_limit": cfg.list_limit})
+                    "project_name": cfg.name, "list_limit": cfg.list_limit,
+                    "llms_full": cfg.llms_full_bytes if cfg.llms_full else 0})
 
 
 def pickle_facts(facts: FileFacts) -> bytes:

@@ -1,0 +1,601 @@
+"""Subsystems of a repository, how they depend on each other, and where a reader enters: what the repository
+guide (`comprehensive_book.md`), the front page and `llms.txt` are made from.
+
+A subsystem is a top-level folder that holds a real share of the code or of the centrality (PageRank summed
+over its files); a large one is split into its own large subfolders, recursively. Dependencies between them
+are file edges aggregated by subsystem; the edge source is a parameter (`EdgeSource`), so reference counts
+can be added beside the imports and includes without touching the rest. Layers come from the condensed
+dependency graph (cycles merged), counted from its leaves: the reading order.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from docatlas import languages
+from docatlas.link.graph import _sccs
+from docatlas.link.stage import RepoModel
+
+CODE_FAMILIES = frozenset({"python", "c", "script", "other"})
+MIN_SHARE = 0.005  # a top-level folder below this share of code lines ...
+MIN_RANK_SHARE = 0.02  # ... and this share of the centrality gets no chapter
+CHILD_SHARE = 0.10  # a large subsystem's subfolder needs this share of its code lines for a chapter
+LARGE_SHARE = 0.10  # a subsystem with this share of the repository's code (and enough files) is split
+LARGE_FILES = 150
+MAX_DEPTH = 2  # top-level chapters, their sections and one more level
+MAX_TOP = 16
+LIGHT_EDGE = 0.01  # for the layering, a dependency carrying less than this share of its user's edges is ignored
+MAX_CHILDREN = 8
+
+EdgeSource = Callable[[RepoModel], Iterable[tuple[str, str, int]]]  # (from file, to file, weight)
+
+
+def import_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
+    """One per resolved import or `#include` between two repository files."""
+    for src, resolved in model.imports.items():
+        for r in resolved:
+            if r.category == "repo" and r.target and r.target != src:
+                yield src, r.target, 1
+
+
+DEFAULT_EDGES: tuple[EdgeSource, ...] = (import_edges,)
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    kind: str  # console script, python -m, program, script, extension, build target
+    name: str
+    path: str  # the file that holds the evidence ("" when it could not be resolved)
+    line: int = 0
+    note: str = ""
+
+
+@dataclass
+class Subsystem:
+    path: str
+    depth: int
+    files: int
+    code_files: int
+    code_lines: int
+    rank: float  # PageRank summed over its files
+    core: str  # where its code really lives: the folder itself, or a lone subfolder holding almost all of it
+    children: list[str] = field(default_factory=list)
+    parent: str = ""
+
+
+@dataclass
+class Analysis:
+    subsystems: dict[str, Subsystem]  # every chapter, keyed by folder
+    top: list[str]  # the top-level ones, by code lines
+    skipped: list[tuple[str, str]]  # top-level folders without a chapter, and why
+    edges: dict[tuple[str, str], int]  # between top-level subsystems (weights)
+    uses: dict[str, list[tuple[str, int]]]  # chapter -> owners of what its files use, heaviest first
+    used_by: dict[str, list[tuple[str, int]]]
+    layers: list[list[str]]  # top-level subsystems, layer 0 (depends on no other) first
+    cycles: list[list[str]]  # groups of top-level subsystems that depend on each other
+    reading_order: list[str]
+    code_lines: int
+    languages: list[tuple[str, int, int]]  # (type name, files, lines) of code, most lines first
+    rank_total: float
+    lines_of: dict[str, int] = field(default_factory=dict)  # lines of code per code file (`code_lines`)
+
+
+def code_lines(model: RepoModel, path: str) -> int:
+    """Lines of code of a file (0 for documents, data, binaries, vendored or generated files)."""
+    s = model.summary(path)
+    if s.binary or languages.get(s.language).family not in CODE_FAMILIES:
+        return 0
+    if model.purposes[path].label in ("vendored", "generated"):
+        return 0
+    return s.lines
+
+
+def _stats(model: RepoModel, folder: str, lines_of: dict[str, int]) -> tuple[int, int, int, float]:
+    files = model.subtree_files(folder)
+    lines = [lines_of.get(p, 0) for p in files]
+    return len(files), sum(1 for n in lines if n), sum(lines), sum(model.rank.get(p, 0.0) for p in files)
+
+
+def _core(model: RepoModel, folder: str, lines_of: Callable[[str], int]) -> str:
+    """Follow a chain of lone subfolders that hold almost all the code (`aten` -> `aten/src/ATen`)."""
+    cur = folder
+    while True:
+        total = lines_of(cur)
+        subs = model.folders[cur].subfolders
+        best = max(subs, key=lambda s: (lines_of(s), s), default="")
+        if not best or not total or lines_of(best) < 0.9 * total:
+            return cur
+        cur = best
+
+
+def analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...] = DEFAULT_EDGES) -> Analysis:
+    """Subsystems, their dependencies and layers (see the module docstring); `edge_sources` give the weighted
+    file edges between them."""
+    return _analyse(model, edge_sources)
+
+
+def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis:
+    folder_lines: Counter[str] = Counter()
+    lang_files: Counter[str] = Counter()
+    lang_lines: Counter[str] = Counter()
+    total = 0
+    per_file: dict[str, int] = {}
+    for p in model.files:
+        n = code_lines(model, p)
+        if not n:
+            continue
+        per_file[p] = n
+        total += n
+        name = languages.get(model.summary(p).language).type_name
+        lang_files[name] += 1
+        lang_lines[name] += n
+        cut = p.find("/")
+        while cut != -1:
+            folder_lines[p[:cut]] += n
+            cut = p.find("/", cut + 1)
+    folder_lines[""] = total
+    rank_total = sum(model.rank.values()) or 1.0
+    lines_of = folder_lines.__getitem__
+
+    subsystems: dict[str, Subsystem] = {}
+    skipped: list[tuple[str, str]] = []
+    candidates = []
+    for top in model.folders[""].subfolders:
+        files = model.subtree_files(top)
+        n_files, n_code, lines, rank = _stats(model, top, per_file)
+        vendored = sum(1 for p in files if model.purposes[p].label == "vendored")
+        if vendored and vendored >= n_files / 2:
+            skipped.append((top, f"vendored third-party code ({vendored:,} of {n_files:,} files)"))
+            continue
+        if not lines:
+            skipped.append((top, f"no code files ({n_files:,} file{'s' if n_files != 1 else ''}: "
+                                 f"{_kinds(model, files)})"))
+            continue
+        share, rshare = lines / total if total else 0.0, rank / rank_total
+        if share < MIN_SHARE and rshare < MIN_RANK_SHARE:
+            skipped.append((top, f"{pct(share)} of the code lines (under {pct(MIN_SHARE)}) and {pct(rshare)} of "
+                                 f"the centrality (under {pct(MIN_RANK_SHARE)})"))
+            continue
+        candidates.append((top, n_files, n_code, lines, rank))
+    candidates.sort(key=lambda c: (-c[3], c[0]))
+    for top, *_ in candidates[MAX_TOP:]:
+        skipped.append((top, f"not among the {MAX_TOP} top-level folders with the most code lines"))
+    for top, n_files, n_code, lines, rank in candidates[:MAX_TOP]:
+        subsystems[top] = Subsystem(top, 0, n_files, n_code, lines, rank, _core(model, top, lines_of))
+    tops = [c[0] for c in candidates[:MAX_TOP]]
+    queue = list(tops)
+    while queue:
+        sub = subsystems[queue.pop(0)]
+        if sub.depth >= MAX_DEPTH or sub.code_files < LARGE_FILES or sub.code_lines < LARGE_SHARE * total / (
+                1 + 2 * sub.depth):
+            continue
+        kids = [s for s in model.folders[sub.core].subfolders if lines_of(s) >= CHILD_SHARE * sub.code_lines]
+        kids.sort(key=lambda s: (-lines_of(s), s))
+        for k in kids[:MAX_CHILDREN]:
+            n_files, n_code, lines, rank = _stats(model, k, per_file)
+            subsystems[k] = Subsystem(k, sub.depth + 1, n_files, n_code, lines, rank, _core(model, k, lines_of),
+                                      parent=sub.path)
+            sub.children.append(k)
+            queue.append(k)
+
+    uses, used_by, edges = _dependencies(model, subsystems, tops, edge_sources)
+    layers, cycles = _layers(tops, edges, lines_of)
+    reading = [t for layer in layers for t in layer]
+    langs = sorted(((name, lang_files[name], n) for name, n in lang_lines.items()), key=lambda t: (-t[2], t[0]))
+    return Analysis(subsystems, tops, sorted(skipped), edges, uses, used_by, layers, cycles, reading, total, langs,
+                    rank_total, per_file)
+
+
+def pct(x: float) -> str:
+    """A share as a percentage: two decimals under 1%, one under 10% (so that 0.49% is not shown as the 0.5%
+    it falls under)."""
+    if 0 < x < 0.00005:
+        return "<0.01%"
+    return f"{x * 100:.2f}%" if x < 0.01 else f"{x * 100:.1f}%" if x < 0.1 else f"{x * 100:.0f}%"
+
+
+def _kinds(model: RepoModel, files: list[str]) -> str:
+    c = Counter(model.purposes[p].label for p in files)
+    return ", ".join(f"{label} {n:,}" for label, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:4])
+
+
+def _dependencies(model: RepoModel, subsystems: dict[str, Subsystem], tops: list[str],
+                  edge_sources: tuple[EdgeSource, ...]) -> tuple[dict[str, list[tuple[str, int]]],
+                                                                 dict[str, list[tuple[str, int]]],
+                                                                 dict[tuple[str, str], int]]:
+    """File edges aggregated: for each chapter, the chapters (or top-level folders) its files use and those
+    whose files use it; and the edges between top-level subsystems."""
+    chains: dict[str, tuple[str, ...]] = {}  # folder -> chapters containing it, outermost first
+
+    def chain(folder: str) -> tuple[str, ...]:
+        found = chains.get(folder)
+        if found is None:
+            parent = folder.rsplit("/", 1)[0] if "/" in folder else ""
+            found = (chain(parent) if parent else ()) + ((folder,) if folder in subsystems else ())
+            chains[folder] = found
+        return found
+
+    def owner_chain(path: str) -> tuple[str, ...]:
+        return chain(path.rsplit("/", 1)[0]) if "/" in path else ()
+
+    uses: dict[str, Counter[str]] = defaultdict(Counter)
+    used_by: dict[str, Counter[str]] = defaultdict(Counter)
+    top_edges: Counter[tuple[str, str]] = Counter()
+    top_set = set(tops)
+    for source in edge_sources:
+        for src, dst, w in source(model):
+            a, b = owner_chain(src), owner_chain(dst)
+            if a == b:
+                continue
+            ta, tb = _top(src), _top(dst)
+            # the other side is named by its top-level folder, or, inside the same one, by its deepest chapter
+            src_owner = a[-1] if a and ta == tb else ta
+            dst_owner = b[-1] if b and ta == tb else tb
+            for c in a:
+                if c not in b:
+                    uses[c][dst_owner] += w
+            for c in b:
+                if c not in a:
+                    used_by[c][src_owner] += w
+            if ta != tb and ta in top_set and tb in top_set:
+                top_edges[(ta, tb)] += w
+
+    def order(c: Counter[str]) -> list[tuple[str, int]]:
+        return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    return ({k: order(v) for k, v in uses.items()}, {k: order(v) for k, v in used_by.items()},
+            dict(sorted(top_edges.items())))
+
+
+def _top(path: str) -> str:
+    return path.split("/", 1)[0] if "/" in path else "(root)"
+
+
+def _layers(tops: list[str], edges: dict[tuple[str, str], int], lines_of: Callable[[str], int]
+            ) -> tuple[list[list[str]], list[list[str]]]:
+    """Layer 0: the subsystems that use no other; layer k: those whose dependencies all sit below k. Of two
+    subsystems that use each other only the heavier direction counts, and an edge carrying under `LIGHT_EDGE`
+    of its user's imports and includes does not count (such edges are usually a few includes of shared
+    headers); cycles left after that are condensed (their members share a layer)."""
+    succ: dict[str, set[str]] = defaultdict(set)
+    out_total: Counter[str] = Counter()
+    for (a, _), w in edges.items():
+        out_total[a] += w
+    for (a, b), w in edges.items():
+        if w >= edges.get((b, a), 0) and w >= LIGHT_EDGE * out_total[a]:
+            succ[a].add(b)
+    comps = _sccs(sorted(tops), succ)  # successors' components come first
+    comp_of = {p: i for i, comp in enumerate(comps) for p in comp}
+    level: list[int] = []
+    for i, comp in enumerate(comps):
+        deps = {comp_of[t] for p in comp for t in succ.get(p, ()) if comp_of[t] != i}
+        level.append(1 + max((level[j] for j in deps), default=-1))
+    layers: list[list[str]] = [[] for _ in range(max(level, default=-1) + 1)]
+    for i, comp in enumerate(comps):
+        layers[level[i]].extend(comp)
+    key = lambda t: (-lines_of(t), t)  # noqa: E731
+    cycles = sorted(sorted(c, key=key) for c in comps if len(c) > 1)
+    return [sorted(layer, key=key) for layer in layers], cycles
+
+
+# -- entry points and packaging -----------------------------------------------------------------
+@dataclass
+class Packaging:
+    name: str = ""
+    description: str = ""
+    version: str = ""
+    sources: list[str] = field(default_factory=list)  # the files it was read from
+    scripts: list[EntryPoint] = field(default_factory=list)  # console and GUI scripts
+    extensions: list[EntryPoint] = field(default_factory=list)  # compiled extension modules
+
+
+def packaging(root: Path, model: RepoModel) -> Packaging:
+    """Name, description, scripts and extensions declared by the root `pyproject.toml`, `setup.cfg`,
+    `setup.py` or `package.json`, read as data (nothing is executed). A file that cannot be parsed is passed
+    over: its own page carries the diagnostic."""
+    pk = Packaging()
+    for name, reader in (("pyproject.toml", _pyproject), ("setup.cfg", _setup_cfg), ("setup.py", _setup_py)):
+        if name not in model.files or model.files[name].binary:
+            continue
+        try:
+            text = (root / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        try:
+            got = reader(text)
+        except (ValueError, SyntaxError, configparser.Error, RecursionError):
+            continue
+        if any(got.values()):
+            pk.sources.append(name)
+        for key in ("name", "description", "version"):
+            if not getattr(pk, key) and isinstance(got.get(key), str):
+                setattr(pk, key, " ".join(str(got[key]).split()))
+        for spec, line in got.get("scripts", []):
+            ep = _script(spec, name, line, model)
+            if ep is not None and ep.name not in {s.name for s in pk.scripts}:
+                pk.scripts.append(ep)
+        for ext, line in got.get("extensions", []):
+            if ext not in {e.name for e in pk.extensions}:
+                pk.extensions.append(EntryPoint("extension", ext, name, line))
+    return pk
+
+
+def _script(spec: str, source: str, line: int, model: RepoModel) -> EntryPoint | None:
+    name, eq, target = spec.partition("=")
+    if not eq:
+        return None
+    target = target.strip().split()[0] if target.strip() else ""
+    module = target.partition(":")[0]
+    path = model.modules.get(module, "")
+    return EntryPoint("console script", name.strip(), path or source, 0 if path else line, target)
+
+
+def _pyproject(text: str) -> dict[str, Any]:
+    data = tomllib.loads(text)
+    project = data.get("project", {})
+    poetry = data.get("tool", {}).get("poetry", {})
+    out: dict[str, Any] = {}
+    for key in ("name", "description", "version"):
+        out[key] = project.get(key) or poetry.get(key) or ""
+    scripts = {**poetry.get("scripts", {}), **project.get("scripts", {}), **project.get("gui-scripts", {})}
+    out["scripts"] = [(f"{k} = {v}", 0) for k, v in sorted(scripts.items()) if isinstance(v, str)]
+    return out
+
+
+def _setup_cfg(text: str) -> dict[str, Any]:
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read_string(text)
+    out: dict[str, Any] = {k: cp.get("metadata", k, fallback="") for k in ("name", "description", "version")}
+    if out["version"].startswith("attr:"):
+        out["version"] = ""
+    scripts = cp.get("options.entry_points", "console_scripts", fallback="")
+    out["scripts"] = [(s.strip(), 0) for s in scripts.splitlines() if "=" in s]
+    return out
+
+
+def _literal(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        a, b = _literal(node.left), _literal(node.right)
+        return a + b if a is not None and b is not None else None
+    return None
+
+
+def _setup_py(text: str) -> dict[str, Any]:
+    """Literal arguments of `setup(...)`, every `'console_scripts': [...]` list and `Extension("name", ...)`."""
+    tree = ast.parse(text)
+    out: dict[str, Any] = {"scripts": [], "extensions": []}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            fn = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(
+                node.func, ast.Attribute) else ""
+            if fn == "setup":
+                for kw in node.keywords:
+                    if kw.arg in ("name", "description", "version") and (v := _literal(kw.value)) is not None:
+                        out[kw.arg] = v
+            elif fn in ("Extension", "CppExtension", "CUDAExtension", "Pybind11Extension") and node.args \
+                    and (ext := _literal(node.args[0])) is not None:
+                out["extensions"].append((ext, node.lineno))
+        elif isinstance(node, ast.Dict):
+            for k, value in zip(node.keys, node.values, strict=True):
+                if k is not None and _literal(k) in ("console_scripts", "gui_scripts") and isinstance(
+                        value, ast.List | ast.Tuple):
+                    for elt in value.elts:
+                        if (s := _literal(elt)) is not None:
+                            out["scripts"].append((s, elt.lineno))
+    return out
+
+
+def entry_points(model: RepoModel, folder: str = "", limit: int = 5) -> dict[str, tuple[int, list[EntryPoint]]]:
+    """Entry points found in a subtree, by kind, each as (how many, the `limit` most central): `__main__.py`
+    modules (`python -m`), programs (compiled files defining `main`), Python scripts with a `__main__` block,
+    build targets (CMake, Bazel). Chosen from purposes and summaries; only the entries shown read their
+    file's facts (for a line), so a rebuild that renders this costs no unpickling of the rest."""
+    found: dict[str, list[str]] = {"python -m": [], "program": [], "script": [], "build target": []}
+    targets = 0
+    for p in model.by_rank(model.subtree_files(folder)):
+        purpose = model.purposes[p]
+        if purpose.label in ("binary", "vendored", "generated"):
+            continue
+        if (p.endswith("/__main__.py") or p == "__main__.py") and model.module_of.get(p, "").endswith(".__main__"):
+            found["python -m"].append(p)
+        elif purpose.label == "program":
+            found["program"].append(p)
+        elif purpose.label == "script" and "__main__" in purpose.reason:  # `classify` names the block it found
+            found["script"].append(p)
+        if purpose.label == "build":
+            n = dict(model.summary(p).groups).get("Targets", 0)
+            if n:
+                found["build target"].append(p)
+                targets += n
+    out: dict[str, tuple[int, list[EntryPoint]]] = {}
+    for kind, paths in found.items():
+        shown: list[EntryPoint] = []
+        for p in paths:
+            if len(shown) >= limit:
+                break
+            f = model.files[p]
+            if kind == "python -m":
+                module = model.module_of[p]
+                pkg = module.rsplit(".", 1)[0]
+                root = p[: len(p) - len(module.replace(".", "/") + ".py")].rstrip("/")  # its import root
+                run = f"cd {root} && python -m {pkg}" if root else f"python -m {pkg}"
+                shown.append(EntryPoint(kind, run, p, f.main_line))
+            elif kind == "program":
+                main = next((s for s in f.symbols if s.name == "main" and s.kind == "function"), None)
+                shown.append(EntryPoint(kind, p.rsplit("/", 1)[-1], p, main.line if main else 0))
+            elif kind == "script":
+                shown.append(EntryPoint(kind, p.rsplit("/", 1)[-1], p, f.main_line))
+            else:
+                shown += [EntryPoint(kind, s.name, p, s.line, s.flags[0] if s.flags else "")
+                          for s in f.symbols if s.kind == "target"][: limit - len(shown)]
+        out[kind] = (targets if kind == "build target" else len(paths), shown)
+    return out
+
+
+def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
+    """A folder's one-line purpose and the file it comes from ("" when it is a count of its contents): the
+    first sentence of a README directly in it, else of its package docstring, else what its files are."""
+    found: tuple[str, str]
+    prefix = folder + "/" if folder else ""
+    candidates = sorted((p for p in model.folders[folder].files
+                         if p[len(prefix):].upper().startswith("README")), key=lambda p: (len(p), p))
+    candidates.append(prefix + "__init__.py")
+    for p in candidates:
+        f = model.files.get(p)
+        if f is None or f.binary:
+            continue
+        if f.docstring and _prose(f.docstring):
+            found = (first_sentence(f.docstring), p)
+            break
+        title = next((s.name for s in f.symbols if s.kind == "heading" and "h1" in s.flags), "")
+        if title and title.lower().strip("/ ") != folder.rsplit("/", 1)[-1].lower():
+            found = (first_sentence(title), p)  # a README whose first paragraph is an instruction: its title
+            break
+    else:
+        found = (contents_line(model, folder), "")
+    return found
+
+
+_INSTRUCTIONS = ("first,", "first ", "please ", "see ", "run ", "note:", "note ", "install", "to ", "use ", "for ")
+
+
+def _prose(text: str) -> bool:
+    """A sentence that says what something is: a few words, not a navigation bar (`**A** | **B**`), a bare
+    name, or an instruction (`First, create a new test file`, `Please see ...`)."""
+    return text.count("|") < 2 and len(text.split()) >= 3 and not text.lower().startswith(_INSTRUCTIONS)
+
+
+_NOUNS = {"test": "tests", "test-support": "test helpers", "library": "library modules", "source": "source files",
+          "script": "scripts", "build": "build files", "config": "configuration files", "docs": "documents",
+          "example": "examples", "data": "data files", "binary": "binary files", "program": "programs",
+          "package-init": "package initialisers", "ci": "CI configuration files", "generated": "generated files",
+          "vendored": "vendored files"}
+
+
+def contents_line(model: RepoModel, folder: str) -> str:
+    """What a folder's files are, counted: `tests (40 of 52 files), Python`."""
+    files = model.subtree_files(folder)
+    if not files:
+        return "empty"
+    code = [p for p in files if code_lines(model, p)]  # what the code is, when there is any; else everything
+    labels = Counter(model.purposes[p].label for p in code or files)
+    langs = Counter(languages.get(model.summary(p).language).type_name for p in code or files
+                    if not model.summary(p).binary)
+    top = sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    lang = " and ".join(name for name, _ in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))[:2])
+    noun = _NOUNS.get(top[0][0], top[0][0])
+    noun = noun[0].upper() + noun[1:]
+    if len(top) == 1:
+        text = noun if len(files) == 1 else f"{noun}: all {len(files):,} files"
+    else:
+        text = f"{noun} ({top[0][1]:,} of {len(files):,} files) and {_NOUNS.get(top[1][0], top[1][0])} ({top[1][1]:,})"
+    return f"{text}; {lang}" if lang else text
+
+
+def first_sentence(text: str, limit: int = 200) -> str:
+    """The first sentence of a docstring or paragraph, cut at a word with `…` past `limit` characters. A lone
+    surrogate (a Python string literal may hold one) is written as its escape: pages are UTF-8."""
+    text = " ".join(text.split())
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    for end in (". ", "! ", "? "):
+        cut = text.find(end)
+        if cut > 0:
+            text = text[: cut + 1]
+    text = text.strip()
+    if len(text) > limit:
+        text = text[: limit - 2].rsplit(" ", 1)[0] + " …"
+    return text
+
+
+_NOT_PROSE = ("#", "<", "!", "[!", "|", "```", "~~~", ">", "=", "-", "*", "+", ":", "..", "[![")
+
+
+def _readme_prose(block: list[str]) -> bool:
+    """A README paragraph worth quoting: prose of some length, not a copyright line or an instruction."""
+    text = " ".join(block)
+    return len(text) >= 40 and any(c.isalpha() for c in block[0]) and _prose(text) and not text.endswith("::") \
+        and not text.lower().startswith(("copyright", "©", "(c)", "all rights reserved"))
+
+
+def readme_title(model: RepoModel, readme: str) -> str:
+    """The README's first top-level heading when it says something (two words or more), else ""."""
+    f = model.files.get(readme)
+    title = next((s.name for s in f.symbols if s.kind == "heading" and "h1" in s.flags), "") if f else ""
+    return title if len(title.split()) >= 2 else ""
+
+
+def readme_paragraphs(root: Path, model: RepoModel, n: int = 2, limit: int = 1200) -> tuple[str, list[str]]:
+    """The first `n` prose paragraphs of the root README (Markdown, reStructuredText or text): headings,
+    badges, images, HTML, lists, tables, rules, directives, code blocks, copyright lines and instructions
+    (`See ...`, `Please ...`) are passed over; a list a paragraph opens (`...features:`) is joined to it."""
+    readme = next((p for p in sorted(model.folders[""].files, key=lambda p: (len(p), p))
+                   if p.upper().startswith("README") and not model.summary(p).binary), "")
+    if not readme:
+        return "", []
+    try:
+        text = (root / readme).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "", []
+    paras: list[str] = []
+    block: list[str] = []
+    fence = ""
+    in_list = pending = False
+    lines = [*text.splitlines(), ""]
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence, block = stripped[:3], []
+            continue
+        underline = i + 1 < len(lines) and lines[i + 1].strip() and set(lines[i + 1].strip()) <= set("=-~^*+#")
+        if block and stripped.startswith(("- ", "* ", "+ ")) and (in_list or block[-1].endswith(":")):
+            block.append(("; " if in_list else "") + stripped[2:].strip())  # the list the paragraph opens
+            in_list, pending = True, False
+            continue
+        in_list = False
+        if pending and not stripped:
+            continue
+        if pending and not stripped.startswith(("- ", "* ", "+ ")):
+            pending = False
+            if _readme_prose(block):
+                paras.append(" ".join(block).replace(" ; ", "; "))
+                if len(paras) >= n:
+                    break
+            block = []
+        if not stripped and block and block[-1].endswith(":") and not in_list:
+            pending = True  # a list may follow the blank line
+            continue
+        if not stripped or underline or stripped.startswith(_NOT_PROSE) or line.startswith(("    ", "\t")):
+            if block and _readme_prose(block):
+                paras.append(" ".join(block).replace(" ; ", "; "))
+                if len(paras) >= n:
+                    break
+            block = []
+            continue
+        block.append(stripped)
+    out: list[str] = []
+    size = 0
+    for p in paras:
+        if size + len(p) > limit and out:
+            break
+        out.append(p if len(p) <= limit else p[: limit - 2].rsplit(" ", 1)[0] + " …")
+        size += len(p)
+    return readme, out
