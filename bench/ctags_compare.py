@@ -31,9 +31,11 @@ from docatlas.extract.cfamily import parse_c_family
 from docatlas.text import decode
 
 C_FAMILY = {"c", "cpp", "c-header", "cuda"}
-KINDS = ("namespace", "class", "struct", "union", "enum", "function", "macro")
+KINDS = ("namespace", "class", "struct", "union", "enum", "function", "macro", "prototype", "externvar")
 SKIP_DIRS = {".git", "node_modules", "__pycache__", "third_party"}
 NOT_DEFINITIONS = {"declaration", "defaulted", "deleted", "pure"}
+REGISTRATION_MACROS = {"TORCH_IMPL_FUNC", "TORCH_META_FUNC", "TORCH_META_FUNC2", "TORCH_PRECOMPUTE_META_FUNC",
+                       "TORCH_PRECOMPUTE_META_FUNC2"}
 
 
 def corpora_root() -> Path:
@@ -54,8 +56,8 @@ def walk(root: Path, include_third_party: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tuple[str, str, str, bool]], int,
-                                                      float]:
+def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tuple[str, str, str, bool, str]],
+                                                      int, float]:
     root, rel, lang = args
     data = Path(root, rel).read_bytes()
     extractor = load_extractor(lang)
@@ -69,7 +71,11 @@ def _extract_one(args: tuple[str, str, str]) -> tuple[str, str, float, list[tupl
         for s in facts.symbols:
             definition = not (NOT_DEFINITIONS & set(s.flags))
             name = s.signature.partition("(")[0] if s.kind == "test" else s.name  # the gtest macro
-            syms.append((s.kind, name, s.qualname, definition))
+            # a definition named by a registration macro (`TORCH_IMPL_FUNC(add_out)`): ctags names it the macro
+            qual = s.qualname
+            if s.kind == "function" and s.macro in REGISTRATION_MACROS:
+                qual = f"{s.parent}::{s.macro}" if s.parent else s.macro
+            syms.append((s.kind, name, qual, definition, s.macro))
     return rel, lang, dt, syms, len(data), rules
 
 
@@ -121,6 +127,7 @@ def run_ctags(root: Path, files: list[str]) -> list[dict]:
         sys.exit("ctags not found (install universal-ctags)")
     # ctags's own CUDA parser is C-based and loses namespaces and classes: read CUDA files as C++ instead
     cmd = [ctags, "--output-format=json", "--fields=+n+K+S", "--languages=C,C++", "--langmap=C++:+.cu.cuh.hip",
+           "--kinds-C=+px", "--kinds-C++=+px",
            "-L", "-", "-f", "-"]
     proc = subprocess.run(cmd, cwd=root, input="\n".join(files), capture_output=True, text=True, check=False)
     tags = []
@@ -147,10 +154,15 @@ def _norm(name: str) -> str:
 
 
 def ctags_keys(tags: list[dict]) -> dict[str, set[tuple[str, str]]]:
+    """ctags's tags by kind; prototypes and extern variables named like a macro of the corpus are left out:
+    ctags takes `PyAPI_FUNC(int) f(void);` for a prototype of `PyAPI_FUNC`."""
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    macros = {t["name"] for t in tags if t.get("kind") == "macro"}
     for t in tags:
         kind = t.get("kind")
         if kind not in KINDS or t["name"].startswith("__anon"):
+            continue
+        if kind in ("prototype", "externvar") and t["name"] in macros:
             continue
         scope = t.get("scope", "") if kind != "macro" else ""
         qual = _strip_anon(f"{scope}::{t['name']}" if scope else t["name"])
@@ -164,33 +176,41 @@ def our_keys(results) -> dict[str, set[tuple[str, str]]]:
         if lang not in C_FAMILY:
             continue
         # ctags scopes a type local to `TEST_F(Suite, Name) { struct S {}; }` as `TEST_F::S`
-        tests = {qual: name for kind, name, qual, _ in syms if kind == "test"}
-        for kind, _name, qual, definition in syms:
-            for tq, macro in tests.items():
-                if qual.startswith(tq + "::"):
-                    ns = tq.rpartition("::")[0]
-                    qual = (f"{ns}::{macro}" if ns else macro) + qual[len(tq):]
+        tests = {qual: name for kind, name, qual, _, _ in syms if kind == "test"}
+        for kind, _name, qual, definition, _macro in syms:
+            if tests and "::" in qual:  # the enclosing test, looked up by each scope prefix of the name
+                parts = qual.split("::")
+                for i in range(len(parts) - 1, 0, -1):
+                    tq = "::".join(parts[:i])
+                    macro = tests.get(tq)
+                    if macro is not None:
+                        ns = tq.rpartition("::")[0]
+                        qual = (f"{ns}::{macro}" if ns else macro) + qual[len(tq):]
+                        break
             if kind == "test":  # ctags lists `TEST_F(Suite, Name) { }` as a function named TEST_F
                 ns = qual.rpartition("::")[0]
                 out["function"].add((rel, f"{ns}::{tests[qual]}" if ns else tests[qual]))
 
             if kind in ("function", "method"):
-                if definition:
-                    out["function"].add((rel, qual))
+                out["function" if definition else "prototype"].add((rel, qual))
+            elif kind == "variable" and not _macro.endswith("_DISPATCH"):  # dispatch stubs: docatlas's own
+                out["externvar"].add((rel, qual))
             elif kind == "namespace":
                 parts = qual.split("::")
                 for i in range(1, len(parts) + 1):
                     out["namespace"].add((rel, "::".join(parts[:i])))
             elif kind in KINDS:
                 out[kind].add((rel, qual))
-        for key in list(out["function"]):
-            if "operator" in key[1]:
-                out["function"].discard(key)
-                out["function"].add((key[0], _strip_anon(key[1])))
+        for kind in ("function", "prototype"):
+            for key in list(out[kind]):
+                if "operator" in key[1]:
+                    out[kind].discard(key)
+                    out[kind].add((key[0], _strip_anon(key[1])))
     return out
 
 
-def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[str, str]]], samples: int) -> None:
+def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[str, str]]], samples: int,
+            dump: str = "") -> None:
     print("\n## docatlas vs universal-ctags (keys: file, qualified name, kind)\n")
     print("| kind | ctags | docatlas | both | recall | precision | recall by name only |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -206,12 +226,62 @@ def compare(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[s
         print(f"| {kind} | {len(b):,} | {len(a):,} | {len(both):,} | {100 * recall:.1f}% | {100 * precision:.1f}% "
               f"| {100 * name_recall:.1f}% |")
         details.append((kind, sorted(b - a), sorted(a - b)))
+    if dump:
+        Path(dump).mkdir(parents=True, exist_ok=True)
+        for kind, missed, extra in details:
+            for label, items in (("ctags", missed), ("docatlas", extra)):
+                Path(dump, f"{kind}.only-{label}.txt").write_text("".join(f"{p}\t{q}\n" for p, q in items))
+    examine_functions(ours.get("function", set()), theirs.get("function", set()))
     for kind, missed, extra in details:
         print(f"\n### {kind}: {len(missed):,} only in ctags, {len(extra):,} only in docatlas")
         for label, items in (("only ctags", missed), ("only docatlas", extra)):
             step = max(1, len(items) // samples) if items else 1
             for path, qual in items[::step][:samples]:
                 print(f"- {label}: `{qual}` in {path}")
+
+
+def examine_functions(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> None:
+    """The function disagreements by cause: a file where ctags lists under half the definitions docatlas finds
+    (ctags lost its parse: `mobile_bytecode_generated.h`, 6 of 328), the same name under another scope, the rest."""
+    per_a, per_b = Counter(p for p, _ in a), Counter(p for p, _ in b)
+    lost = {p for p in per_a if per_b[p] * 2 < per_a[p] and per_a[p] >= 10}
+    extra = a - b
+    in_lost = {x for x in extra if x[0] in lost}
+    b_names = {(p, q.rpartition("::")[2]) for p, q in b}
+    a_names = {(p, q.rpartition("::")[2]) for p, q in a}
+    rescoped = {x for x in extra - in_lost if (x[0], x[1].rpartition("::")[2]) in b_names}
+    missed = b - a
+    missed_rescoped = {x for x in missed if (x[0], x[1].rpartition("::")[2]) in a_names}
+    both = len(a & b)
+    print(f"\nfunction disagreements examined: of {len(extra):,} only in docatlas, {len(in_lost):,} are in "
+          f"{len(lost):,} files where ctags lists under half of docatlas's definitions (ctags lost its parse), "
+          f"{len(rescoped):,} have the same name in ctags under another scope, {len(extra - in_lost - rescoped):,} "
+          f"other; of {len(missed):,} only in ctags, {len(missed_rescoped):,} have the same name in docatlas "
+          f"under another scope.")
+    kept = len(a) - len(in_lost)
+    print(f"function precision without the files where ctags lost its parse: {both:,} / {kept:,} = "
+          f"{100 * both / kept if kept else 100:.1f}%")
+
+
+KEYWORDS = {"if", "else", "while", "for", "do", "switch", "return", "sizeof", "case", "catch"}
+STATEMENT_MACROS = {"TARGET", "CUDA_KERNEL_LOOP", "Py_BEGIN_ALLOW_THREADS", "Py_END_ALLOW_THREADS", "DISPATCH",
+                    "AT_DISPATCH_FLOATING_TYPES", "AT_DISPATCH_ALL_TYPES", "C10_CUDA_KERNEL_LAUNCH_CHECK"}
+
+
+def statement_functions(results) -> None:
+    """Definitions named after a statement keyword or a statement macro: each is a misparse (target: none)."""
+    found = Counter()
+    where = []
+    for rel, _lang, _dt, syms, _size, _rules in results:
+        for kind, name, _qual, definition, _macro in syms:
+            if kind in ("function", "method") and definition and (name in KEYWORDS or name in STATEMENT_MACROS):
+                found[name] += 1
+                where.append(f"{rel}: {name}")
+    print(f"\n## Functions named after a statement keyword or statement macro: {sum(found.values())}")
+    if found:
+        print(", ".join(f"`{k}` x{v}" for k, v in found.most_common()))
+        for w in where[:10]:
+            print(f"- {w}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="second corpus for the error-node share (skipped when absent)")
     ap.add_argument("--third-party", action="store_true", help="include third_party/ folders")
     ap.add_argument("--no-ctags", action="store_true")
+    ap.add_argument("--dump", default="", help="write every disagreement to files in this folder")
+    ap.add_argument("--under", action="append", default=[],
+                    help="also compare only the files under this folder (e.g. Include); repeatable")
     args = ap.parse_args(argv)
     root = Path(args.corpus).expanduser()
     if not root.is_dir():
@@ -244,7 +317,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         tags = run_ctags(root, c_files)
         print(f"\nctags: {len(tags):,} tags from {len(c_files):,} files in {time.perf_counter() - t0:.1f}s")
-        compare(our_keys(results), ctags_keys(tags), args.samples)
+        ours, theirs = our_keys(results), ctags_keys(tags)
+        compare(ours, theirs, args.samples, args.dump)
+        for under in args.under:
+            prefix = under.rstrip("/") + "/"
+            print(f"\n## Only files under `{prefix}`")
+            compare({k: {x for x in v if x[0].startswith(prefix)} for k, v in ours.items()},
+                    {k: {x for x in v if x[0].startswith(prefix)} for k, v in theirs.items()}, args.samples)
+        statement_functions(results)
     counts = Counter(lang for _rel, lang in files)
     print("\nfiles per language:", ", ".join(f"{k} {v:,}" for k, v in counts.most_common()))
     return 0

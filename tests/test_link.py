@@ -11,6 +11,7 @@ import pytest
 from docatlas.config import make_config
 from docatlas.extract import extract_bytes
 from docatlas.languages import language_for_name
+from docatlas.link import cdecls
 from docatlas.link.resolve import IncludeIndex, resolve_include
 from docatlas.link.stage import RepoModel, link, link_inputs, link_state, relink, star_targets
 from docatlas.model import Diagnostic, FileFacts, Finding, Import, Symbol
@@ -209,13 +210,18 @@ def _perturbed(f: FileFacts, n: int, public: bool = False) -> FileFacts:
     (nested ones renamed, a private one added; with `public`, a public top-level one too, which only a star
     import of the file reads)."""
     parents = {s.parent for s in f.symbols}
+    # C and C++ declarations pair with definitions in other files (`link.cdecls`): their names and linkage are
+    # link inputs there, so only their lines and texts change
+    paired = {id(s) for s in f.symbols if cdecls.pairable(s)} if f.language in cdecls.C_LANGS else set()
     symbols = [dataclasses.replace(s, line=s.line + n, end_line=s.end_line + 2 * n, signature=f"sig{n}",
                                    summary=f"summary {n}", decorators=(f"d{n}",), bases=(f"B{n}",),
-                                   flags=(f"flag{n}",)) for s in f.symbols]
+                                   flags=s.flags if id(s) in paired else (f"flag{n}",)) for s in f.symbols]
     symbols = [dataclasses.replace(s, name=f"{s.name}_{n}", qualname=f"{s.qualname}_{n}")
-               if s.parent and s.qualname not in parents else s for s in symbols]
-    symbols.append(Symbol("function", f"_extra{n}", f"_extra{n}", 900 + n, 901 + n))
-    if public:
+               if s.parent and s.qualname not in parents and id(o) not in paired else s
+               for s, o in zip(symbols, f.symbols, strict=True)]
+    if f.language not in cdecls.C_LANGS:
+        symbols.append(Symbol("function", f"_extra{n}", f"_extra{n}", 900 + n, 901 + n))
+    if public and f.language not in cdecls.C_LANGS:
         symbols.append(Symbol("function", f"extra{n}", f"extra{n}", 950 + n, 951 + n))
     return dataclasses.replace(
         f, size=f.size + n, digest=f"{n:040x}", lines=f.lines + n, docstring=f"doc {n}", symbols=tuple(symbols),

@@ -61,6 +61,11 @@ class Symbol(Record):
     bases: tuple[str, ...] = ()
     parent: str = ""  # qualname of the enclosing symbol, "" at top level
     flags: tuple[str, ...] = ()  # async, property, classmethod, staticmethod, nested, declaration, kernel ...
+    # C family: the export or registration macro that declares or names it (`PyAPI_FUNC`, `TORCH_API`,
+    # `extern "C"`, `TORCH_IMPL_FUNC`, `PyMethodDef`)
+    macro: str = ""
+    condition: str = ""  # C family: the preprocessor branch it is compiled in (`#ifdef MS_WINDOWS`); "" always
+    target: str = ""  # a binding's C/C++ function (a `PyMethodDef` row's `builtin_abs`, pybind11's `&fn`)
     doc: str = ""  # the whole docstring (or the comment block above a definition without one) as Markdown
 
 

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import languages
-from docatlas.link import graph
+from docatlas.link import cdecls, graph
 from docatlas.link.purpose import provides
 from docatlas.link.resolve import (
     C_LANGS,
@@ -27,6 +27,7 @@ from docatlas.link.resolve import (
     IncludeIndex,
     PythonIndex,
     ResolvedImport,
+    c_extension_modules,
     resolve_include,
     resolve_python,
 )
@@ -95,6 +96,8 @@ class RepoModel:
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    # C/C++: declarations paired with definitions (`link.cdecls`): path -> qualname -> [(other path, what it has)]
+    c_pairs: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
     run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
 
     def summary(self, path: str) -> FileSummary:
@@ -391,6 +394,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
     index = PythonIndex(paths, roots)
     includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
     inc_index = IncludeIndex(paths, includes) if includes else None
+    c_modules = c_extension_modules(facts) if includes else {}
     resolved: dict[str, list[ResolvedImport]] = {}
     edges: dict[str, set[str]] = defaultdict(set)
     for path in paths:
@@ -398,7 +402,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         if f.language in PY_LANGS:
             entries: list[ResolvedImport] = []
             for imp in f.imports:
-                entries.extend(resolve_python(path, imp, index))
+                entries.extend(resolve_python(path, imp, index, c_modules=c_modules))
         elif f.language in C_LANGS and inc_index is not None:
             entries = [resolve_include(path, imp, inc_index) for imp in includes[path]]
         else:
@@ -459,6 +463,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         transitive_importers=graph.transitive_counts(graph_nodes, reverse),
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
+        c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
     )
     runners = repo_runners(facts)
     for p in test_files:
@@ -516,13 +521,17 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
     and the keyword index. So the inputs hold imports and test cases without their lines, whether there is a
     `__main__` block, whether it defines `main`, and, when another file star-imports it (`star_imported`, from
     the last link), its public top-level names: adding or renaming a method or a function, or moving code
-    about, keeps them. Tests perturb everything else and check that `relink` gives what `link` gives and that
+    about, keeps them. A C or C++ file adds the extension modules it defines (`PyModuleDef`) and the names it
+    declares and defines with external linkage, which pair across files (`cdecls`): there, adding, removing or
+    renaming such a function links again; an edit inside a body or moving code about still does not. Tests
+    perturb everything else and check that `relink` gives what `link` gives and that
     no page outside the local ones changes.
     """
     return (facts.language, facts.binary, facts.binary_kind, facts.generated, facts.vendored, bool(facts.main_line),
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
-            bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]))
+            tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
+            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]))
 
 
 def _unlined(imp: Import) -> Import:

@@ -21,6 +21,7 @@ from docatlas.render.format import (
     SHOWN_PER_LIST,
     Memo,
     Page,
+    code,
     facts_key,
     fence_for,
     file_anchors,
@@ -196,8 +197,26 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
         "source_link": P.url_quote(P.source_link(page, path)),
         "src_base": P.url_quote(P.source_link(page, path)),
+        "c_pairs": _pair_links(model, path, page),
         "import_diagram": diagram.markdown() if diagram else "",
     }
+
+
+def _pair_links(model: RepoModel, path: str, page: str) -> dict[str, str]:
+    """For each C/C++ name this file declares or defines: where its definitions or declarations are."""
+    out = {}
+    for qualname, others in model.c_pairs.get(path, {}).items():
+        parts = []
+        for what in ("definition", "declaration"):
+            links = [f"[{code(p)}]({P.url_quote(P.rel(page, P.file_page(p)))}#{P.anchor(qualname)})"
+                     for p, w in others if w == what and p != path]
+            same = any(p == path and w == what for p, w in others)
+            if links or same:
+                verb = "defined" if what == "definition" else "declared"
+                parts.append(f"{verb} in " + ", ".join((["this file"] if same else []) + links))
+        if parts:
+            out[qualname] = "; ".join(parts)
+    return out
 
 
 

@@ -230,20 +230,36 @@ def symbol_tree(symbols: tuple[Symbol, ...], anchors: list[str] | None = None) -
     return [rows[i] for i in order]
 
 
-def structure_lines(tree: list[SymbolRow], src_base: str) -> str:
+def structure_lines(tree: list[SymbolRow], src_base: str, pairs: dict[str, str] | None = None) -> str:
     """The Code Structure list, one line per symbol, indented under its parent.
 
     Formatted here rather than in the template: it is the longest list of the largest pages, and the
-    template engine's per-attribute lookups made it the most expensive part of rendering.
+    template engine's per-attribute lookups made it the most expensive part of rendering. C/C++ lines say
+    where a declaration's definition is and the other way round (`pairs`, from the link stage), the
+    preprocessor branch a definition is in, and the names a binding gives a function of this file.
     """
+    pairs = pairs or {}
+    bound: dict[str, list[str]] = {}
+    for row in tree:
+        if row.sym.kind == "binding" and row.sym.target:
+            bound.setdefault(row.sym.target, []).append(row.sym.name)
     lines = []
     for row in tree:
         s = row.sym
         parts = ["  " * row.depth, f'- <a id="{row.anchor}"></a>{row.label} **{code(s.name)}**']
         if s.signature and s.kind != "heading":
             parts.append(f": {code(s.signature)}")
+        if s.kind == "binding" and s.target:
+            parts.append(f" → {code(s.target)}")
         span = f"{s.line}–{s.end_line}" if s.end_line > s.line else str(s.line)
         parts.append(f" · [line {span}]({src_base}#L{s.line})")
+        if s.condition:
+            parts.append(f" · only when {code(s.condition)}")
+        if s.qualname in pairs and s.kind in ("function", "method", "variable"):
+            parts.append(" · " + pairs[s.qualname])
+        names = bound.get(s.name) if s.kind in ("function", "method") else None
+        if names:
+            parts.append(" · bound as " + ", ".join(code(n) for n in sorted(set(names))))
         if s.decorators:
             parts.append(" · decorators: " + ", ".join(code("@" + d) for d in s.decorators))
         if s.summary:

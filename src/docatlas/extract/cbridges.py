@@ -1,0 +1,224 @@
+"""Names that C and C++ code gives its functions through macros and tables: the cross-language bridges.
+
+A reader looks for `softmax_cuda_out`, not for `TORCH_IMPL_FUNC`; for the Python name `abs`, not only for
+`builtin_abs`. These builders turn what registers or names a function into symbols searchable by either name:
+- definitions named by a macro: `TORCH_IMPL_FUNC(x)`, `TORCH_META_FUNC(x)` (see `macro_named`);
+- dispatch stubs: `DEFINE_DISPATCH(stub)` (a variable), `DECLARE_DISPATCH(type, stub)` (its declaration),
+  `REGISTER_*DISPATCH(stub, &fn)` (a binding of the stub to `fn`);
+- registrations by name: `m.def("schema", fn)`/`m.impl("name", fn)` in `TORCH_LIBRARY*` blocks and pybind11's
+  `.def("name", &fn)` (bindings, the registered name -> the C++ function);
+- CPython's tables: `PyMethodDef` rows and Argument Clinic's `*_METHODDEF` macros (the Python name -> the C
+  function) and `PyModuleDef` (a `module` symbol: the extension module's name -> this file).
+Every symbol keeps the macro or table that made it in `Symbol.macro` and the function it names in `target`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docatlas.extract import tsadapter as ts
+from docatlas.extract.ccomments import squash
+from docatlas.extract.cdecls import State, add_symbol
+from docatlas.extract.tsadapter import Node
+
+_BIND_METHODS = ("def", "def_static", "impl", "def_property", "def_property_readonly", "def_readonly",
+                 "def_readwrite")
+_TABLE_TYPES = ("PyMethodDef", "PyModuleDef")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*\Z")
+
+
+def query_patterns() -> str:
+    """Query patterns for the symbol query (appended to `queries/<grammar>.scm`); helpers start with `_`."""
+    methods = " ".join(f'"{m}"' for m in _BIND_METHODS)
+    tables = " ".join(f'"{t}"' for t in _TABLE_TYPES)
+    return f"""
+(expression_statement (call_expression function: (identifier) @_reg
+  (#match? @_reg "^(DEFINE_DISPATCH|DECLARE_DISPATCH|(ALSO_)?REGISTER_[A-Z0-9_]*DISPATCH)$"))) @registration
+(call_expression function: (field_expression field: (field_identifier) @_bind (#any-of? @_bind {methods}))
+  arguments: (argument_list . (string_literal))) @binding
+(declaration type: (type_identifier) @_table (#any-of? @_table {tables})
+  declarator: (init_declarator value: (initializer_list))) @table
+(declaration type: (struct_specifier name: (type_identifier) @_table) (#any-of? @_table {tables})
+  declarator: (init_declarator value: (initializer_list))) @table
+"""
+
+
+def _args(data: bytes, args: Node | None) -> list[str]:
+    if args is None:
+        return []
+    return [" ".join(ts.text(data, a).split()) for a in args.named_children if a.type != "comment"]
+
+
+def _function_ref(text: str) -> str:
+    """`add_kernel` for `&add_kernel`, `TORCH_FN(add_cpu)`, `(PyCFunction)(void(*)(void))fn`; "" for a lambda,
+    a null pointer or anything else that names no function."""
+    text = text.strip()
+    while True:
+        if text.startswith("&"):
+            text = text[1:].strip()
+        elif text.startswith("(") and ")" in text:  # a cast: drop the balanced parenthesised type
+            depth = 0
+            for i, c in enumerate(text):
+                depth += c == "("
+                depth -= c == ")"
+                if depth == 0:
+                    text = text[i + 1:].strip()
+                    break
+            else:
+                return ""
+        elif text.endswith(")") and "(" in text:  # TORCH_FN(f), torch::dispatch(key, f), py::overload_cast<...>(&f)
+            inner = text[text.index("(") + 1:-1]
+            text = inner.rsplit(",", 1)[-1].strip()
+        else:
+            break
+    if "<" in text and text.endswith(">"):  # `&qadd_kernel<false>`: the function template
+        text = text[:text.index("<")].strip()
+    if text in ("NULL", "nullptr", "0") or not _IDENT.match(text):
+        return ""
+    return text
+
+
+def _string(text: str) -> str:
+    """The value of a plain string literal (`"add.Tensor"`), else ""."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"' and '"' not in text[1:-1]:
+        return text[1:-1]
+    return ""
+
+
+def macro_named(data: bytes, name_node: Node) -> str:
+    """For `TORCH_IMPL_FUNC(softmax_cuda_out)(...) { }`: the name the macro gives (`softmax_cuda_out`,
+    `TORCH_META_FUNC2(add, Tensor)` -> `add_Tensor`), else ""."""
+    inner = name_node.parent
+    if inner is None or inner.type != "function_declarator":
+        return ""
+    args = _args(data, inner.child_by_field_name("parameters"))
+    if not args or not all(_IDENT.match(a) for a in args):
+        return ""
+    return "_".join(args)
+
+
+def registration(st: State, node: Node, prefix: str) -> None:
+    """`DEFINE_DISPATCH(stub);`, `DECLARE_DISPATCH(fn_type, stub);`, `REGISTER_DISPATCH(stub, &fn);`."""
+    data = st.data
+    call = node.named_children[0] if node.named_children else None
+    fn = call.child_by_field_name("function") if call is not None else None
+    if call is None or fn is None:
+        return
+    macro = ts.text(data, fn)
+    args = _args(data, call.child_by_field_name("arguments"))
+    signature = squash(ts.text(data, node).rstrip(";"))
+
+    def qual(name: str) -> str:
+        return f"{prefix}::{name}" if prefix else name
+
+    if macro == "DEFINE_DISPATCH" and len(args) == 1 and _IDENT.match(args[0]):
+        add_symbol(st, node, "variable", args[0], qual(args[0]), prefix, signature, ("dispatch-stub",), macro=macro)
+    elif macro == "DECLARE_DISPATCH" and len(args) == 2 and _IDENT.match(args[1]):
+        add_symbol(st, node, "variable", args[1], qual(args[1]), prefix, signature,
+                   ("declaration", "dispatch-stub"), macro=macro)
+    elif "REGISTER" in macro and len(args) >= 2 and _IDENT.match(args[0]):
+        target = _function_ref(args[-1]) if "NO_CPU" not in macro else ""
+        add_symbol(st, node, "binding", args[0], qual(args[0]), prefix, signature, ("dispatch",), macro=macro,
+                   target=target)
+
+
+def binding(st: State, node: Node, prefix: str, block: str) -> None:
+    """`m.def("name", &fn)` (pybind11, `TORCH_LIBRARY`), `m.impl("name", TORCH_FN(fn))`: the name registered
+    and the function it is bound to. `block` is the macro of the enclosing definition (`TORCH_LIBRARY_IMPL`)."""
+    data = st.data
+    fn = node.child_by_field_name("function")
+    field = fn.child_by_field_name("field") if fn is not None else None
+    if field is None:
+        return
+    method = ts.text(data, field)
+    args = _args(data, node.child_by_field_name("arguments"))
+    name = _string(args[0]) if args else ""
+    if not name:
+        return
+    if block.startswith("TORCH_LIBRARY") or "(" in name or "::" in name:
+        name = name.split("(", 1)[0].strip()  # a schema `add.Tensor(Tensor self, ...) -> Tensor`: its name
+        name = name.rsplit("::", 1)[-1]
+    if not name or not re.match(r"[A-Za-z_][A-Za-z0-9_.]*\Z", name):
+        return
+    target = _function_ref(args[1]) if len(args) > 1 else ""
+    # the enclosing registration block (`PYBIND11_MODULE`, `TORCH_LIBRARY_IMPL`), else the call's own method
+    add_symbol(st, node, "binding", name, f"{prefix}::{name}" if prefix else name, prefix,
+               squash(ts.text(data, node)), (method,), summary="", macro=block or f".{method}", target=target)
+
+
+def table(st: State, node: Node) -> None:
+    """A `PyMethodDef` array (a binding per row) or a `PyModuleDef` (the module symbol)."""
+    data = st.data
+    type_node = node.child_by_field_name("type")
+    if type_node is None:
+        return
+    if type_node.type == "struct_specifier":
+        type_node = type_node.child_by_field_name("name")
+    kind = ts.text(data, type_node)
+    decl = node.child_by_field_name("declarator")
+    value = decl.child_by_field_name("value") if decl is not None else None
+    var = decl.child_by_field_name("declarator") if decl is not None else None
+    while var is not None and var.type not in ("identifier",):
+        var = var.child_by_field_name("declarator")
+    if value is None or var is None:
+        return
+    table_name = ts.text(data, var)
+    if kind == "PyModuleDef":
+        name = _module_name(data, value)
+        if name:
+            add_symbol(st, node, "module", name, name, "", f"PyModuleDef {table_name} = {{… \"{name}\" …}}",
+                       ("python-module",), macro="PyModuleDef", target=table_name)
+        return
+    for row in value.named_children:
+        if row.type != "initializer_list":
+            continue
+        cells = _args(data, row)
+        name = _string(cells[0]) if cells else ""
+        if not name:
+            continue
+        target = _function_ref(cells[1]) if len(cells) > 1 else ""
+        add_symbol(st, row, "binding", name, f"{table_name}.{name}", table_name, squash(ts.text(data, row)),
+                   ("python-method",), summary=_doc_of(cells), macro="PyMethodDef", target=target)
+
+
+def _module_name(data: bytes, value: Node) -> str:
+    """The `m_name` of a `PyModuleDef` initializer: `.m_name = "x"`, or its first string."""
+    for c in value.named_children:
+        if c.type == "initializer_pair":
+            designator = ts.text(data, c).split("=", 1)[0].strip()
+            if designator == ".m_name":
+                val = c.child_by_field_name("value")
+                return _string(ts.text(data, val)) if val is not None else ""
+        elif c.type == "string_literal":
+            return _string(ts.text(data, c))
+    return ""
+
+
+def _doc_of(cells: list[str]) -> str:
+    """A `PyMethodDef` row's docstring when it is written in place (`PyDoc_STR("...")` or a literal)."""
+    if len(cells) < 4:
+        return ""
+    doc = cells[3]
+    if doc.startswith("PyDoc_STR(") and doc.endswith(")"):
+        doc = doc[len("PyDoc_STR("):-1]
+    return _string(doc)
+
+
+# Argument Clinic writes each method's row as a macro: `#define BUILTIN_ABS_METHODDEF {"abs", (PyCFunction)builtin_abs,
+# METH_O, builtin_abs__doc__},` (in `clinic/*.c.h`); the macro's value is text to the grammar, so it is read here.
+_METHODDEF_ROW = re.compile(r'\{\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*((?:\([^(){}]*(?:\([^(){}]*\)[^(){}]*)*\)\s*)*'
+                            r'&?[A-Za-z_][A-Za-z0-9_]*)')
+
+
+def clinic_methoddef(st: State, node: Node, name: str) -> None:
+    """A `*_METHODDEF` macro: the Python method name and the C function of its row."""
+    value = node.child_by_field_name("value")
+    if value is None or not name.endswith("_METHODDEF"):
+        return
+    m = _METHODDEF_ROW.search(ts.text(st.data, value))
+    if m is None:
+        return
+    pyname, target = m.group(1), _function_ref(m.group(2))
+    add_symbol(st, node, "binding", pyname, f"{name}.{pyname}", "", squash(m.group(0) + ", …}"),
+               ("python-method",), summary="", macro="PyMethodDef", target=target)

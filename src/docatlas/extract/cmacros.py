@@ -1,0 +1,322 @@
+"""Making C-family text parseable: project macros blanked in place, `#else` branches blanked on a retry.
+
+The C++ grammar does not know project macros, so `class TORCH_API Foo` or `C10_HOST_DEVICE int f()` make it
+emit error nodes and lose the surrounding definitions. `blank_macros` overwrites such attribute/export macro
+tokens (a fixed token list plus the `*_API`/`*_EXPORT` naming convention) with spaces before parsing, so byte
+offsets and line numbers stay those of the file; signatures and comments are always cut from the original
+text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import re2  # type: ignore[import-untyped]
+
+from docatlas.extract import tsadapter as ts
+from docatlas.extract.tsadapter import Node
+
+# -- macro blanking -----------------------------------------------------------------------------
+# Attribute/export macros that expand to nothing the grammar needs (visibility, inlining, CUDA
+# execution-space qualifiers, diagnostics pragmas). Those in _WITH_ARGS take a parenthesised argument.
+_PLAIN = (
+    "TORCH_API", "C10_API", "C10_EXPORT", "C10_IMPORT", "C10_HIDDEN", "CAFFE2_API", "CAFFE2_EXPORT",
+    "CAFFE2_IMPORT", "TORCH_CUDA_CPP_API", "TORCH_CUDA_CU_API", "TORCH_CUDA_API", "TORCH_HIP_API",
+    "TORCH_PYTHON_API", "C10_CUDA_API", "C10_HIP_API", "C10_API_ENUM", "TORCH_API_ENUM",
+    "__host__", "__device__", "__global__", "__forceinline__", "__noinline__", "__inline__",
+    "C10_HOST_DEVICE", "C10_DEVICE", "C10_HOST", "C10_ALWAYS_INLINE", "C10_ALWAYS_INLINE_UNLESS_MOBILE",
+    "C10_NOINLINE", "C10_UNUSED", "C10_USED", "C10_NODISCARD", "C10_NORETURN", "C10_DEPRECATED",
+    "C10_HOST_CONSTEXPR", "C10_HOST_CONSTEXPR_EXCEPT_WIN_CUDA", "CONSTEXPR_EXCEPT_WIN_CUDA",
+    "C10_HOST_CONSTEXPR_VAR", "C10_ALWAYS_INLINE_ATTRIBUTE", "C10_TYPENAME_CONSTEXPR", "C10_EXPORT_CLASS",
+    "C10_ANONYMOUS_VARIABLE_UNUSED", "__ubsan_ignore_float_divide_by_zero__", "__ubsan_ignore_undefined__",
+    "__ubsan_ignore_signed_int_overflow__", "__ubsan_ignore_function__", "__ubsan_ignore_pointer_overflow__",
+    "TORCH_UNUSED", "TORCH_NODISCARD", "AT_CPP14_CONSTEXPR", "C10_CPP14_CONSTEXPR", "C10_CONSTEXPR_TYPE",
+    "CUTLASS_HOST_DEVICE", "CUTLASS_DEVICE", "CUTLASS_HOST", "CUB_RUNTIME_FUNCTION", "FMT_API",
+    "FMT_CONSTEXPR", "FMT_CONSTEXPR20", "FMT_INLINE", "GLOO_API", "ONNX_API", "PROTOBUF_EXPORT",
+    "DNNL_API", "SLEEF_INLINE", "CAFFE2_CUDA_API", "CAFFE2_CUDA_EXPORT", "TH_API", "THC_API", "TORCH_XPU_API",
+    "__restrict", "C10_RESTRICT", "__CUDA_ARCH_CONSTEXPR__", "VISIBILITY_HIDDEN", "__at_align__",
+    "PROTOBUF_ALWAYS_INLINE", "PROTOBUF_NOINLINE", "PROTOBUF_NODISCARD", "PROTOBUF_FUTURE_FINAL",
+    "PYBIND11_NOINLINE", "PYBIND11_EXPORT", "PYBIND11_EXPORT_EXCEPTION", "PYBIND11_INLINE", "C10_CUDA_CPP_API",
+    "TORCH_PYTHON_API", "C10_LIKELY", "C10_ATTR_ALWAYS_INLINE", "AT_ALWAYS_INLINE",
+    "GPU_LAMBDA", "FUNCAPI", "JNIEXPORT", "JNICALL", "PyObject_HEAD", "PyObject_VAR_HEAD", "CAFFE2_CUDA_API",
+    "TORCH_CUDA_CU_API", "C10_MPARK_ALWAYS_INLINE", "C10_ALWAYS_INLINE_UNLESS_MOBILE",
+    # CPython's statement macros without a semicolon: BEGIN opens a block that END closes, so blanking both
+    # keeps the braces balanced and the statements between them parse as the body they are
+    "Py_BEGIN_ALLOW_THREADS", "Py_END_ALLOW_THREADS", "Py_BLOCK_THREADS", "Py_UNBLOCK_THREADS",
+    "Py_EXPORTED_SYMBOL", "Py_IMPORTED_SYMBOL", "Py_LOCAL_SYMBOL", "_Py_NO_RETURN", "Py_NO_INLINE",
+    "Py_ALWAYS_INLINE", "_Py_NO_SANITIZE_ADDRESS", "_Py_NO_SANITIZE_THREAD", "_Py_NO_SANITIZE_MEMORY",
+    "_Py_HOT_FUNCTION", "Py_NO_RETURN",
+)
+# Export macros that take the declared type as their argument (`PyAPI_FUNC(PyObject *) f(void);`): the macro
+# name and its parentheses are blanked, the type inside them stays for the grammar.
+_TYPE_WRAPPERS = frozenset(("PyAPI_FUNC", "PyAPI_DATA", "Py_LOCAL", "Py_LOCAL_INLINE", "XMLPARSEAPI"))
+_WITH_ARGS = (
+    "__launch_bounds__", "C10_LAUNCH_BOUNDS_0", "C10_LAUNCH_BOUNDS_1", "C10_LAUNCH_BOUNDS_2",
+    "C10_DEPRECATED_MESSAGE", "__align__", "C10_ALIGNAS", "C10_CLANG_DIAGNOSTIC_PUSH",
+    "C10_CLANG_DIAGNOSTIC_POP", "C10_CLANG_DIAGNOSTIC_IGNORE", "C10_DIAGNOSTIC_PUSH_AND_IGNORED_IF_DEFINED",
+    "C10_DIAGNOSTIC_POP", "C10_THREAD_LOCAL", "C10_LIKELY_ATTR", "__declspec", "__pragma", "_Pragma",
+    "C10_DEFINE_DEPRECATED_USING", "C10_MPARK_CONSTEXPR", "CUDA_LAUNCH_BOUNDS",
+    # namespace-opening/closing macros come in balanced pairs: blanking both keeps the braces balanced
+    "PYBIND11_NAMESPACE_BEGIN", "PYBIND11_NAMESPACE_END", "HIDDEN_NAMESPACE_BEGIN", "HIDDEN_NAMESPACE_END",
+    "Py_DEPRECATED", "Py_GCC_ATTRIBUTE", "Py_ALIGNED", "_Py_ALIGNED_DEF",
+)
+_PLAIN_SET = frozenset(_PLAIN)
+_ARGS_SET = frozenset(_WITH_ARGS)
+# The listed tokens and the all-caps `*_API`/`*_EXPORT` export-macro convention, as whole identifiers. RE2 (a
+# dependency already, for .gitignore matching) runs the alternation as one automaton: Python's `re` tried the
+# alternatives one by one, and matching every capitalised identifier to filter in Python cost a tenth of
+# C-family extraction. This only locates tokens; `blank_macros` then checks each is code, not a directive.
+_CANDIDATE = re2.compile(
+    rb"\b(?:" + b"|".join(re.escape(t.encode()) for t in sorted(set(_PLAIN + _WITH_ARGS) | _TYPE_WRAPPERS,
+                                                               key=lambda t: (-len(t), t)))
+    + rb"|(?:[A-Z_][A-Z0-9_]*)?_(?:API|EXPORT|IMPORT|VISIBILITY))\b")
+_BRACE_DEFAULT = re.compile(rb"(?<![=!<>+\-*/%&|^])=[ \t]*\{")
+
+
+def _brace_end(data: bytes, pos: int) -> int:
+    """End of the short balanced `{ ... }` starting at `pos` that holds no statement, else -1."""
+    depth = 0
+    for i in range(pos, min(len(data), pos + 400)):
+        c = data[i]
+        if c == 0x7B:
+            depth += 1
+        elif c == 0x7D:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif c == 0x3B:
+            return -1
+    return -1
+
+
+def _logical_line_is_directive(data: bytes, pos: int) -> bool:
+    """Whether `pos` lies on a preprocessor line (`#define TORCH_API ...`), following `\\` continuations."""
+    start = data.rfind(b"\n", 0, pos) + 1
+    while start > 0:
+        j = start - 1  # the newline ending the previous physical line
+        if j > 0 and data[j - 1] == 13:
+            j -= 1
+        if j > 0 and data[j - 1] == 92:  # backslash: the previous line continues into this one
+            start = data.rfind(b"\n", 0, j - 1) + 1
+        else:
+            break
+    return data[start:pos].lstrip(b" \t").startswith(b"#")
+
+
+def _args_end(data: bytes, pos: int) -> int:
+    """End of a balanced `( ... )` that starts at the first non-blank at or after `pos`, else -1."""
+    i = pos
+    n = len(data)
+    while i < n and data[i] in b" \t\r\n":
+        i += 1
+    if i >= n or data[i] != 0x28:  # "("
+        return -1
+    depth = 0
+    while i < n:
+        c = data[i]
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif c == 0x3B or c == 0x7B:  # ";" or "{": not a macro argument list after all
+            return -1
+        i += 1
+    return -1
+
+
+def blank_macros(data: bytes) -> tuple[bytes, int]:
+    """`data` with attribute/export macro tokens (and their arguments) replaced by spaces; and how many.
+
+    Newlines inside blanked arguments are kept, so every byte offset and line number is unchanged.
+    """
+    buf: bytearray | None = None
+    count = 0
+    for m in _CANDIDATE.finditer(data):
+        start, end = m.span()
+        token = m.group(0).decode("ascii")
+        if token in _TYPE_WRAPPERS:
+            args = _args_end(data, end)
+            if args < 0 or _logical_line_is_directive(data, start):
+                continue
+            if buf is None:
+                buf = bytearray(data)
+            for i in range(start, data.index(b"(", end) + 1):
+                if buf[i] not in (10, 13):
+                    buf[i] = 32
+            buf[args - 1] = 32
+            count += 1
+            continue
+        if token in _ARGS_SET:
+            args = _args_end(data, end)
+            if args < 0:
+                if token in ("__declspec", "__pragma", "_Pragma"):
+                    continue
+            else:
+                end = args
+        elif token not in _PLAIN_SET and _args_end(data, end) >= 0:
+            continue  # FOO_API(x): a function-like macro call, not an annotation
+        if _logical_line_is_directive(data, start):
+            continue
+        if buf is None:
+            buf = bytearray(data)
+        for i in range(start, end):
+            if buf[i] not in (10, 13):
+                buf[i] = 32
+        count += 1
+    pos = data.find(b"/*")
+    while pos >= 0:  # `/* NOLINT */` inside a continued #define ends the grammar's macro body early
+        close = data.find(b"*/", pos + 2)
+        if close < 0:
+            break
+        if _logical_line_is_directive(data, pos):
+            if buf is None:
+                buf = bytearray(data)
+            for i in range(pos, close + 2):
+                if buf[i] not in (10, 13):
+                    buf[i] = 32
+        pos = data.find(b"/*", close + 2)
+    for m in _BRACE_DEFAULT.finditer(data):  # `T x = {}` / `= {0, 1}` default arguments
+        close = _brace_end(data, m.end() - 1)
+        if close < 0 or data[close:close + 40].lstrip(b" \t\r\n")[:1] not in (b",", b")"):
+            continue
+        if buf is None:
+            buf = bytearray(data)
+        buf[m.end() - 1] = 0x30  # "0": the grammar wants an expression here, an initializer list is not one
+        for i in range(m.end(), close):
+            if buf[i] not in (10, 13):
+                buf[i] = 32
+        count += 1
+    for m in _STATEMENT_LINE.finditer(data):  # `    ENTER_PYTHON` alone on a line inside a body
+        before = data[:m.start()].rstrip()
+        after = data[m.end():m.end() + 200].lstrip()
+        if not before or before[-1:] not in b";{}" or after[:1] in b"),;=[.-+*/&|?:<>":
+            continue
+        if buf is None:
+            buf = bytearray(data)
+        for i in range(m.start(1), m.end(1)):
+            buf[i] = 32
+        count += 1
+    return (bytes(buf) if buf is not None else data), count
+
+
+# An indented line holding only an all-caps name, after a statement or a brace and before another statement:
+# a statement macro used without a semicolon (`ENTER_PYTHON`, `Py_BEGIN_ALLOW_THREADS`), often one that opens
+# a block another closes. The grammar takes it for a type and loses the statement after it, and with an
+# unbalanced pair the rest of the file; blanked like its partner, the braces stay balanced.
+_STATEMENT_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{3,})[ \t]*\r?$", re.MULTILINE)
+
+
+_IF_WORDS = (b"if", b"ifdef", b"ifndef")
+_ELSE_WORDS = (b"else", b"elif", b"elifdef", b"elifndef")
+
+
+def blank_else_branches(data: bytes) -> bytes:
+    """`data` with the code of every `#else`/`#elif` branch blanked, as ctags reads C: first branch only.
+
+    `#if A  if (x) {  #else  if (y) {  #endif` opens two braces for one close, which no grammar can parse;
+    keeping only the first branch balances them. Directive lines (nested `#if`, `#define`) stay, so
+    macros defined in other branches are still found. Used only when a file fails to parse as it is.
+    """
+    return blank_branches(data, 0)[0]
+
+
+def _lines(data: bytes) -> list[tuple[int, int, bool, bytes]]:
+    """(start, end, is a directive or its continuation, the directive's word) per physical line."""
+    out = []
+    pos = 0
+    n = len(data)
+    continued = False
+    while pos < n:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = n
+        line = data[pos:end]
+        stripped = line.lstrip(b" \t")
+        word = b""
+        if stripped.startswith(b"#") and not continued:
+            parts = stripped[1:].lstrip(b" \t").split(None, 1)
+            word = parts[0].split(b"(")[0] if parts else b""
+        directive = continued or stripped.startswith(b"#")
+        out.append((pos, end, directive, word))
+        continued = directive and line.rstrip(b"\r").endswith(b"\\")
+        pos = end + 1
+    return out
+
+
+def blank_branches(data: bytes, keep: int) -> tuple[bytes, int]:
+    """`data` with one branch of every `#if` chain kept (the `keep`-th, or the first where a chain has fewer) and
+    the code of the others blanked; and the most branches any chain has. Directive lines always stay."""
+    lines = _lines(data)
+    counts: dict[int, int] = {}  # line index of an `#if` -> its chain's number of branches
+    opened: list[int] = []
+    for i, (_s, _e, _d, word) in enumerate(lines):
+        if word in _IF_WORDS:
+            opened.append(i)
+            counts[i] = 1
+        elif word in _ELSE_WORDS and opened:
+            counts[opened[-1]] += 1
+        elif word == b"endif" and opened:
+            opened.pop()
+    out = bytearray(data)
+    chains: list[list[int]] = []  # per open chain: [current branch, branch kept]
+    for i, (start, end, directive, word) in enumerate(lines):
+        if word in _IF_WORDS:
+            chains.append([0, keep if keep < counts[i] else 0])
+        elif word in _ELSE_WORDS and chains:
+            chains[-1][0] += 1
+        elif word == b"endif" and chains:
+            chains.pop()
+        elif not directive and any(cur != kept for cur, kept in chains):
+            for j in range(start, end):
+                if out[j] != 13:
+                    out[j] = 32
+    return bytes(out), max(counts.values(), default=0)
+
+
+def _error_bytes(root: Node) -> int:
+    total = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.is_error:
+            total += node.end_byte - node.start_byte
+        elif node.is_missing:
+            total += 1
+        else:
+            stack.extend(node.children)
+    return total
+
+
+def parse_c_family(data: bytes, grammar: str) -> tuple[Node, bytes]:
+    """Parse after blanking attribute macros; retry with only the first `#if` branches if that parses better.
+
+    Returns the root node and the bytes actually parsed (same length and lines as `data`).
+    """
+    root, parsed, _ = parse_variants(data, grammar)
+    return root, parsed
+
+
+MAX_VARIANTS = 4  # branches read per `#if` chain when the file parses only one branch at a time
+
+
+def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[Node, bytes]]]:
+    """`parse_c_family`, plus, when only the first `#if` branches parsed well, the parses that keep the second,
+    third ... branch of every chain instead (up to `MAX_VARIANTS` in all): definitions in `#elif`/`#else`
+    branches are found in those, as ctags finds them."""
+    blanked, _ = blank_macros(data)
+    tree = ts.parse(grammar, blanked)
+    if tree.root_node.has_error and b"#el" in blanked:
+        retry_bytes, most = blank_branches(blanked, 0)
+        retry = ts.parse(grammar, retry_bytes)
+        if _error_bytes(retry.root_node) < _error_bytes(tree.root_node):
+            others = []
+            for keep in range(1, min(most, MAX_VARIANTS)):
+                other_bytes, _ = blank_branches(blanked, keep)
+                others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
+            return retry.root_node, retry_bytes, others
+    return tree.root_node, blanked, []
+

@@ -1,0 +1,105 @@
+"""C-family facts in the link stage: angle includes of the repository's own headers, C extension modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docatlas.extract import extract_bytes
+from docatlas.languages import language_for_name
+from docatlas.link.stage import RepoModel, link, link_inputs
+
+pytest.importorskip("tree_sitter_language_pack")
+
+REPO = {
+    "Include/Python.h": '#include "object.h"\n#include "abstract.h"\n',
+    "Include/object.h": "PyAPI_FUNC(PyObject *) PyObject_GetAttr(PyObject *, PyObject *);\n",
+    "Include/abstract.h": '#include "object.h"\n',
+    "Include/windows.h": "int win(void);\n",
+    "Modules/_testcapimodule.c": (
+        "#include <Python.h>\n#include <stdio.h>\n#include <windows.h>\n#include <unistd.h>\n"
+        "static PyObject *f(PyObject *m, PyObject *a) { return NULL; }\n"
+        'static PyMethodDef methods[] = {{"f", f, METH_O, NULL}, {NULL, NULL}};\n'
+        'static struct PyModuleDef _testcapimodule = {PyModuleDef_HEAD_INIT, "_testcapi", NULL, -1, methods};\n'
+        "PyMODINIT_FUNC PyInit__testcapi(void) { return PyModule_Create(&_testcapimodule); }\n"),
+    "Objects/object.c": '#include "Python.h"\nPyObject *PyObject_GetAttr(PyObject *v, PyObject *name) { return v; }\n',
+    "Lib/test/test_capi.py": "import _testcapi\nfrom _testcapi import f\nimport json\nimport numpy\n",
+}
+
+
+def _model(files: dict[str, str]) -> RepoModel:
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in files.items()}
+    return link("repo", facts)
+
+
+def test_angle_includes_of_the_repositorys_own_headers_are_first_party() -> None:
+    m = _model(REPO)
+    got = {r.imp.module: (r.category, r.target) for r in m.imports["Modules/_testcapimodule.c"]}
+    assert got["Python.h"] == ("repo", "Include/Python.h")
+    assert got["stdio.h"] == ("system", "")  # the standard library is never the repository's
+    assert got["windows.h"] == ("repo", "Include/windows.h")  # an OS name the repository ships in `Include/`
+    assert got["unistd.h"] == ("system", "")
+
+
+def test_an_angle_include_the_repository_lacks_stays_external() -> None:
+    m = _model({"src/a.c": "#include <Python.h>\nint a(void) { return 0; }\n"})
+    assert [r.category for r in m.imports["src/a.c"]] == ["third-party"]
+
+
+def test_extension_modules_from_pymoduledef_resolve_to_their_c_file() -> None:
+    m = _model(REPO)
+    got = [(r.imp.module, r.category, r.target) for r in m.imports["Lib/test/test_capi.py"]]
+    assert got[:2] == [("_testcapi", "repo", "Modules/_testcapimodule.c")] * 2
+    assert got[2][1] == "stdlib" and got[3][1] == "third-party"
+    assert "PyModuleDef" in m.imports["Lib/test/test_capi.py"][0].reason
+
+
+def test_link_inputs_change_when_a_module_name_changes() -> None:
+    path = "Modules/_testcapimodule.c"
+    before = extract_bytes(path, REPO[path].encode(), "c")
+    after = extract_bytes(path, REPO[path].replace('"_testcapi"', '"_testcapi2"').encode(), "c")
+    assert link_inputs(before) != link_inputs(after)
+
+
+def test_declarations_pair_with_definitions_through_the_include_closure() -> None:
+    files = {
+        **REPO,
+        "Include/other.h": "PyAPI_FUNC(int) Other_Thing(void);\nPyAPI_FUNC(int) PyObject_Unused(void);\n",
+        "Objects/stray.c": "int Other_Thing(void) { return 1; }\nstatic int PyObject_GetAttr(int x) { return x; }\n",
+    }
+    m = _model(files)
+    assert m.c_pairs["Include/object.h"]["PyObject_GetAttr"] == [("Objects/object.c", "definition")]
+    assert m.c_pairs["Objects/object.c"]["PyObject_GetAttr"] == [("Include/object.h", "declaration")]
+    # `stray.c` defines `Other_Thing` but includes nothing: no include path, no pair; `static` never pairs
+    assert "Include/other.h" not in m.c_pairs
+    assert "Objects/stray.c" not in m.c_pairs
+
+
+def test_header_sections_are_headings_in_source_order() -> None:
+    src = ("#ifndef X_H\n#define X_H\n\n/* === Object Protocol === */\n\nPyAPI_FUNC(int) a(void);\n\n"
+           "/* Sequence protocol */\n\n/* the doc comment of b */\nPyAPI_FUNC(int) b(void);\n"
+           "int c(void); /* trailing */\n#endif\n")
+    facts = extract_bytes("x.h", src.encode(), "c-header")
+    assert [(s.kind, s.name) for s in facts.symbols] == [
+        ("macro", "X_H"), ("heading", "Object Protocol"), ("function", "a"), ("heading", "Sequence protocol"),
+        ("function", "b"), ("function", "c")]
+    assert facts.symbols[4].summary == "the doc comment of b"
+
+
+def test_pages_link_a_declaration_and_its_definition_both_ways(tmp_path: Path) -> None:
+    from docatlas.config import make_config
+    from docatlas.pipeline import build
+
+    repo = tmp_path / "repo"
+    for path, text in REPO.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    out = tmp_path / "out"
+    build(make_config(repo, output=out, jobs=1))
+    header = (out / "Include/object.h_docs.md").read_text()
+    source = (out / "Objects/object.c_docs.md").read_text()
+    module = (out / "Modules/_testcapimodule.c_docs.md").read_text()
+    assert "defined in [`Objects/object.c`](../Objects/object.c_docs.md#sym-PyObject_GetAttr)" in header
+    assert "declared in [`Include/object.h`](../Include/object.h_docs.md#sym-PyObject_GetAttr)" in source
+    assert "bound as `f`" in module and "→ `f`" in module
