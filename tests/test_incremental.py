@@ -229,6 +229,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
                         "def test_again():\n    pass\n", False),  # a new test case
     ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),
     ("csrc/util.h", "#pragma once\n// Helpers, documented.\nint helper(int x);\n", True),
+    # references: a test that uses its target more (its Testing entry and the target's Used By change), a body
+    # that calls one more definition, a C test calling the helper again, a call moved down a line
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n"
+                        "    assert alpha() + alpha() == 2\n", True),
+    ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha() + alpha()\n", True),
+    ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
+                           "  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n", True),
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n\n    assert alpha() == 1\n", True),
 ])
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
 def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:
@@ -358,3 +366,28 @@ def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[s
     assert extracted == ["pkg/sub/c.py"] and edited.link_reused
     _build(repo, fresh, full=True)
     assert _tree(out) == _tree(fresh)
+
+
+def test_fingerprint_ignores_reader_rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server and MCP rooms read a finished build: editing them must not invalidate cached facts and pages,
+    while editing an extractor must."""
+    import shutil
+
+    import docatlas
+    from docatlas import fingerprint
+
+    pkg = tmp_path / "docatlas"
+    shutil.copytree(Path(docatlas.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__", "static"))
+    monkeypatch.setattr(fingerprint, "__file__", str(pkg / "fingerprint.py"))
+
+    def digest() -> str:
+        fingerprint.code_fingerprint.cache_clear()
+        return fingerprint.code_fingerprint()
+
+    before = digest()
+    (pkg / "serve" / "app.py").write_text((pkg / "serve" / "app.py").read_text() + "\n# edited\n")
+    (pkg / "agent" / "extra.py").write_text("X = 1\n")
+    assert digest() == before
+    (pkg / "extract" / "python.py").write_text((pkg / "extract" / "python.py").read_text() + "\n# edited\n")
+    assert digest() != before
+    fingerprint.code_fingerprint.cache_clear()

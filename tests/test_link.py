@@ -166,7 +166,8 @@ def test_folder_doc_and_file_page_show_the_model(make_repo, tmp_path: Path) -> N
     assert "Depended on by files in 1 other folder" in doc and "`tests` (1 import)" in doc
     assert "[`core.py`](./core.py_docs.md) (top " in doc
     page = (out / "pkg" / "core.py_docs.md").read_text()
-    assert "[`tests/test_core.py`](../tests/test_core.py_docs.md) (1 test), imports `run` through" in page
+    assert ("[`tests/test_core.py`](../tests/test_core.py_docs.md) (1 test, 2 uses of its definitions), imports `run` "
+            "through") in page  # the import and the call
     assert "`python -m pytest tests/test_core.py`" in page
 
 

@@ -20,6 +20,7 @@ import click
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
 from docatlas.store import queries, schema
+from docatlas.store import refs as store_refs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,6 +159,11 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
     module or a qualified symbol (`pkg.mod.Class.method`, `at::native::add`)."""
     with _index(repo, output) as (conn, _):
         found = queries.show(conn, _in_repository(conn, target))
+        if found is not None and found["type"] == "symbol" and store_refs.available(conn):
+            for sym in found["symbols"]:
+                used = store_refs.sites(conn, sym["path"], sym["qualname"])
+                files = store_refs.by_file(used)
+                sym.update(uses=len(used), used_by_files=len(files), top_users=files[:5])
     if found is None:
         click.echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
         raise SystemExit(1)
@@ -193,6 +199,10 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
             if s["children"]:
                 lines.append(f"  members: {', '.join(c.rsplit('.', 1)[-1] for c in s['children'][:30])}"
                              + (" …" if len(s["children"]) > 30 else ""))
+            if "uses" in s:
+                lines.append(f"  used {s['uses']} times in {s['used_by_files']} other files"
+                             + (", most by: " + ", ".join(f"{p} ({n})" for p, n in s["top_users"])
+                                if s["top_users"] else ""))
         for rec in found["files"].values():
             lines.append("in file:")
             lines += ["  " + ln for ln in _file_lines(rec, brief=True)]
@@ -217,10 +227,20 @@ def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> 
         stream = dest.open("w", encoding="utf-8") if dest else sys.stdout
         try:
             for rec in queries.export_records(conn, out):
+                _add_references(conn, rec)
                 stream.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
         finally:
             if dest:
                 stream.close()
+
+
+def _add_references(conn: sqlite3.Connection, rec: dict[str, Any]) -> None:
+    """The export's references: per file its outgoing ones, per symbol how many other files use it."""
+    rec["references"] = store_refs.outgoing(conn, rec["path"])
+    counts = store_refs.use_counts(conn, rec["path"])
+    for sym in rec.get("symbols", ()):
+        files, uses = counts.get(sym["qualname"], (0, 0))
+        sym["used_by_files"], sym["uses"] = files, uses
 
 
 @click.command("stats", short_help="Count the files, symbols, findings and diagnostics of a build.")
@@ -245,4 +265,42 @@ def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
         click.echo(f"  in {data['diagnostic_files']:,} files")
 
 
-COMMANDS = (search_cmd, show_cmd, export_cmd, stats_cmd)
+@click.command("refs")
+@click.argument("symbol")
+@_location
+@click.option("--kind", type=click.Choice(store_refs.KINDS), default=None, help="Only references of this kind.")
+@click.option("--tests-only", is_flag=True, help="Only references made by test files.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per definition, for programs.")
+def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tests_only: bool,
+             as_json: bool) -> None:
+    """Where SYMBOL is used: every resolved reference to the definitions it names (a fully qualified name
+    `torch.nn.modules.linear.Linear`, a qualified name `Linear.forward`, or a bare name), by file, most
+    uses first."""
+    with _index(repo, output) as (conn, _):
+        if not store_refs.available(conn):
+            raise DocatlasError("this index has no references; run `docatlas build` again")
+        named = [(r["path"], r["qualname"]) for r in queries.symbol_records(conn, symbol)] or store_refs.targets(
+            conn, symbol)
+        found = [(p, q, store_refs.sites(conn, p, q, kind, tests_only)) for p, q in named]
+    if not found:
+        click.echo(f"docatlas: no definition called {symbol!r} in the index", err=True)
+        raise SystemExit(1)
+    if as_json:
+        _emit_json([{"path": p, "qualname": q, "uses": len(s), "files": len({x["path"] for x in s}), "sites": s}
+                    for p, q, s in found])
+        return
+    for p, q, s in found:
+        files = store_refs.by_file(s)
+        what = f"{len(s)} use{'s' if len(s) != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}"
+        click.echo(f"{p}  {q}: {what}" + (f" ({kind})" if kind else "") + (" from tests" if tests_only else ""))
+        by_path: dict[str, list[dict[str, Any]]] = {}
+        for site in s:
+            by_path.setdefault(site["path"], []).append(site)
+        for f, n in files:
+            click.echo(f"  {f}  ({n})")
+            for site in by_path[f]:
+                where = f" in {site['enclosing']}" if site["enclosing"] else ""
+                click.echo(f"    {site['line']}:{site['col']}  {site['kind']}  {site['name']}{where}")
+
+
+COMMANDS = (search_cmd, show_cmd, export_cmd, stats_cmd, refs_cmd)

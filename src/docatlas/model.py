@@ -115,6 +115,18 @@ class Diagnostic(Record):
 
 @picklable
 @dataclass(frozen=True, slots=True)
+class References(Record):
+    """The names a file binds and uses, for `link.references` to resolve across files.
+
+    Python (`extract.pyrefs`): binding and use tuples as documented there. C family (`extract.crefs`):
+    no bindings; uses are (name, line, col, kind, enclosing)."""
+
+    bindings: tuple[tuple[Any, ...], ...] = ()
+    uses: tuple[tuple[Any, ...], ...] = ()
+
+
+@picklable
+@dataclass(frozen=True, slots=True)
 class FileFacts(Record):
     """Everything docatlas knows about one file without looking at any other file."""
 
@@ -137,4 +149,5 @@ class FileFacts(Record):
     exports: tuple[str, ...] = ()  # `__all__`
     parse_ok: bool = True  # False when the structure could not be (fully) extracted
     extra: tuple[tuple[str, str], ...] = field(default=())  # language-specific key/value facts
+    references: References | None = None  # names bound and used, None when not collected (or unparsable)
     doc: str = ""  # the whole module docstring as Markdown ("" when it is no more than `docstring`)

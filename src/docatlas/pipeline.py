@@ -317,11 +317,15 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     if state is not None:
         model = lk.relink(cfg.name, facts, state, fresh)
         report.link_reused = True
+        if "touched" in model.refs_update:  # references and test links followed the edit: store them
+            state = lk.link_state(model)
     else:
         model = lk.link(cfg.name, facts)
         state = lk.link_state(model)
     model.summaries.update(summaries)
     t = _clock(report.timings, "link", t)
+    if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
+        report.timings["link:references"] = round(model.refs_update["seconds"], 3)
 
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
@@ -329,7 +333,7 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
-        tasks = local_tasks(model, fresh)
+        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())])
         pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
         inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
         previous_clashes = cache.diagnostics(("render",))
@@ -338,7 +342,9 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     cache.mark_dirty()
     # The index is written by a thread of this process while the pages render in the pool, and committed
     # after them; rendering in-process, it is written after them (two Python threads would only take turns).
-    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, report.link_reused, blobs)
+    # After references changed, the index takes the relinked update (test links, stored link state).
+    index_local = report.link_reused and "touched" not in model.refs_update
+    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs)
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     from docatlas.render.format import Memo
 

@@ -149,5 +149,5 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False)
         symbols=tuple(result.symbols), imports=tuple(result.imports), tests=tuple(result.tests),
         findings=tuple(sorted(result.findings, key=lambda f: (f.line, f.category, f.rule))),
         diagnostics=tuple(diags), main_line=result.main_line, exports=tuple(result.exports),
-        parse_ok=result.parse_ok, extra=tuple(result.extra), doc=result.doc,
+        parse_ok=result.parse_ok, extra=tuple(result.extra), references=result.references, doc=result.doc,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from docatlas.model import Diagnostic, Finding, Import, Symbol, TestCase
+from docatlas.model import Diagnostic, Finding, Import, References, Symbol, TestCase
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Extraction:
     doc: str = ""  # the whole module docstring as Markdown
     # seconds spent in named parts ("rules"), returned for benchmarks; not part of the facts
     seconds: dict[str, float] = field(default_factory=dict)
+    references: References | None = None
 
 
 _WS = re.compile(r"\s+")

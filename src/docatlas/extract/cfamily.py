@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from docatlas.extract import cbridges, crules
+from docatlas.extract import cbridges, crefs, crules
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.ccomments import comment_text, doc_comment, squash
@@ -109,6 +109,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     out.findings.extend(crules.check(root, data, grammar, rule_caps))
     out.seconds["rules"] = time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
+    out.references = crefs.collect(root, parsed, grammar, out.symbols)  # names used (`link.references`)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:
         out.diagnostics.append(diag)

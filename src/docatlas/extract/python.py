@@ -8,10 +8,10 @@ import warnings
 from pathlib import PurePosixPath
 
 from docatlas import diagnostics as dx
-from docatlas.extract import pyrules
+from docatlas.extract import pyrefs, pyrules
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.docmd import inline, to_markdown
-from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Import, Symbol, TestCase
+from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Import, References, Symbol, TestCase
 
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -45,6 +45,7 @@ def extract(path: str, text: str) -> Extraction:
     walker.collect_imports(tree)
     _find_tests(path, out, walker)
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
+    out.references = References(*pyrefs.collect(tree))
     return out
 
 

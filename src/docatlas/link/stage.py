@@ -18,8 +18,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import languages
-from docatlas.link import cdecls, graph
+from docatlas.link import cdecls, graph, references
 from docatlas.link.purpose import provides
+from docatlas.link.references import RefIndex
 from docatlas.link.resolve import (
     C_LANGS,
     PY_LANGS,
@@ -60,6 +61,7 @@ class TestLink(Record):
     names: tuple[str, ...] = ()  # symbols the test imports from it ("" = the module as a whole)
     via: str = ""  # the re-exporting file (`pkg/__init__.py`), "" when imported directly
     cases: tuple[str, ...] = ()  # test cases named after one of `names` or the module
+    uses: int = 0  # references from the test to the target's definitions (`link.references`)
 
 
 @dataclass
@@ -98,6 +100,9 @@ class RepoModel:
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
     # C/C++: declarations paired with definitions (`link.cdecls`): path -> qualname -> [(other path, what it has)]
     c_pairs: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    refs: RefIndex = field(default_factory=RefIndex)  # symbol references, both ways (`link.references`)
+    # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
+    refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
     run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
 
     def summary(self, path: str) -> FileSummary:
@@ -356,7 +361,8 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
         order[p] = min(order.get(p, prio), prio)
 
     for tl in model.tested_by.get(path, ()):
-        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else "imports it"
+        what = f"imports {', '.join(f'`{n}`' for n in tl.names[:3])}" if tl.names else (
+            "imports it" if not tl.uses else f"{tl.uses} use{'s' if tl.uses != 1 else ''} of its definitions")
         via = f" through `{tl.via}`" if tl.via else ""
         add(tl.test, f"tests this file ({what}{via})", 0)
     for tl in model.tests_of.get(path, ()):
@@ -465,6 +471,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
     )
+    references.attach(model, index)
     runners = repo_runners(facts)
     for p in test_files:
         commands, evidence = run_commands(p, facts[p], index, path_set, runners)
@@ -562,7 +569,7 @@ def star_targets(state: dict[str, Any]) -> set[str]:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(RepoModel)
-                      if f.name not in ("name", "files", "summaries", "_subtrees"))
+                      if f.name not in ("name", "files", "summaries", "_subtrees", "refs_update"))
 
 
 def link_state(model: RepoModel) -> dict[str, Any]:
@@ -582,7 +589,8 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
     changed = sorted(edited)
     if changed:  # copies of what changes below: `state` is the caller's
         state = {**state, "imports": dict(state["imports"]), "purposes": dict(state["purposes"]),
-                 "related": dict(state["related"]), "related_total": dict(state["related_total"])}
+                 "related": dict(state["related"]), "related_total": dict(state["related_total"]),
+                 "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
     model = RepoModel(name=name, files=facts, **state)
     if changed:
         for p in changed:
@@ -590,8 +598,11 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
             if p in model.imports:
                 model.imports[p] = _relined(model.imports[p], f.imports)
             model.purposes[p] = _purpose(f, model.module_of.get(p), model.folders)
+        touched = references.update(model, changed)
+        if touched:
+            model.refs_update["touched"] = sorted(touched)
         stems = _stems(paths)
-        for p in changed:
+        for p in sorted({*changed, *touched}):
             if not facts[p].binary:
                 rel = _related(p, model, stems)
                 model.related[p] = rel[:RELATED_LIMIT]

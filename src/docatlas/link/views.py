@@ -30,6 +30,10 @@ def public_api(model: RepoModel, init: str) -> tuple[list[str], str]:
         return [], ""
     if f.exports:
         return list(f.exports), "`__all__`"
+    if init in model.refs.package_api:
+        return list(model.refs.package_api[init]), ("names its `__init__.py` defines or imports (not modules), "
+                                                    "then those its star imports bring: their `__all__`, else "
+                                                    "their public names")
     names: list[str] = []
     for r in model.imports.get(init, []):
         if r.category == "repo" and r.imp.names and "*" not in r.imp.names:

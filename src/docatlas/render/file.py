@@ -31,6 +31,7 @@ from docatlas.render.format import (
     symbol_counts,
     symbol_tree,
 )
+from docatlas.render.usage import snippets, usage_link_context
 from docatlas.summary import keyword_group
 from docatlas.text import decode
 
@@ -199,6 +200,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "src_base": P.url_quote(P.source_link(page, path)),
         "c_pairs": _pair_links(model, path, page),
         "import_diagram": diagram.markdown() if diagram else "",
+        **usage_link_context(model, path),
     }
 
 
@@ -230,7 +232,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         tested_by.append({"path": tl.test, "link": link(tl.test), "names": list(tl.names), "via": tl.via,
                           "via_link": link(tl.via) if tl.via else "", "cases": list(tl.cases[:5]),
                           "more_cases": max(0, len(tl.cases) - 5),
-                          "n_cases": model.summary(tl.test).tests,
+                          "n_cases": model.summary(tl.test).tests, "uses": tl.uses,
                           "command": (model.run_commands.get(tl.test) or [""])[0]})
     tests_of = [{"path": tl.target, "link": link(tl.target), "names": list(tl.names), "via": tl.via,
                  "via_link": link(tl.via) if tl.via else ""} for tl in model.tests_of.get(path, [])]
@@ -257,8 +259,10 @@ def render_file_page(memo: Memo, model: RepoModel, cfg: Config, path: str) -> Pa
     facts = model.files[path]
     page = P.file_page(path)
     embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
-    return Page(page, "file.md.j2", file_link_context(model, path), extra=embed,
+    ctx = file_link_context(model, path)
+    return Page(page, "file.md.j2", ctx, extra=embed,
                 late=lambda: {**file_local_context(memo, model, path),
+                              "examples": snippets(str(cfg.root), ctx["example_sites"]),
                               "source": _source_block(cfg, facts, read_source(cfg, facts), page)})
 
 

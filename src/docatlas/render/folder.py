@@ -116,13 +116,15 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
                           "desc": _one_line(model, p)})
     concepts: list[dict[str, Any]] = []
     for p in direct:
+        used = Counter(r[6] for r in model.refs.incoming.get(p, ()))
         for s in model.files[p].symbols:
             if not s.parent and s.kind in ("class", "namespace", "struct", "interface", "trait", "enum") \
                     and not s.name.startswith("_"):
                 concepts.append({"name": s.name, "kind": s.kind, "summary": s.summary,
                                  "link": P.url_quote(P.rel(page, P.file_page(p))) + "#" + P.anchor(s.qualname),
-                                 "file": PurePosixPath(p).name, "rank": model.rank.get(p, 0.0)})
-    concepts.sort(key=lambda c: (-c["rank"], c["name"].lower(), c["file"]))
+                                 "file": PurePosixPath(p).name, "rank": model.rank.get(p, 0.0),
+                                 "uses": used.get(s.qualname, 0)})
+    concepts.sort(key=lambda c: (-c["uses"], -c["rank"], c["name"].lower(), c["file"]))
     concepts_total = len(concepts)
     concepts = concepts[:SHOWN_PER_LIST]
     tests_here = [p for p in files if model.purposes[p].label == "test"]

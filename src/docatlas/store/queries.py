@@ -43,10 +43,13 @@ class Hit:
 
 
 _GLOB_CHARS = set("*?[")
+# the last column: how many resolved references point at the symbol (`refs`), so that the `Linear` everyone
+# uses comes before its quantized variants
 _SYM_COLS = ("s.path, s.line, s.kind, s.name, s.fqname, s.summary, s.signature, f.language, s.definition, "
-             "f.purpose = 'test', f.rank")
-_FILE_COLS = "f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank"
-_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0"
+             "f.purpose = 'test', f.rank, "
+             "(SELECT count(*) FROM refs r WHERE r.target_path = s.path AND r.target = s.qualname) AS uses")
+_FILE_COLS = "f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank, 0"
+_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, 0"
 
 
 def _path_filter(glob: str | None, column: str) -> tuple[str, list[str]]:
@@ -63,7 +66,8 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
            path: str | None = None, limit: int = 20) -> list[Hit]:
     """Ranked results: exact name (or qualified name, path, module), then name prefix, then full text over
     names and identifier words (definitions), then full text over summaries and paths (mentions). Within a
-    tier: definitions before declarations, non-test files first, then the link stage's rank, then shorter."""
+    tier: definitions before declarations, non-test files first, then the most used (resolved references), then
+    the link stage's rank, then shorter."""
     q = query.strip()
     expr = fts_query(q)  # validates the query before anything runs
     hits: list[Hit] = []
@@ -79,8 +83,8 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
 
     def order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         # the query's own spelling first (`forward` before `Forward`), then definitions, non-test files, rank
-        return sorted(rows, key=lambda r: (q not in (r[3], r[4]) and not r[3].startswith(q), -r[8], r[9], -r[10],
-                                           len(r[4]), r[0], r[1], r[2], r[4]))
+        return sorted(rows, key=lambda r: (q not in (r[3], r[4]) and not r[3].startswith(q), -r[8], r[9], -r[11],
+                                           -r[10], len(r[4]), r[0], r[1], r[2], r[4]))
 
     want_sym = kind not in ("file", "folder")
     want_file = kind in (None, "file")
@@ -95,7 +99,7 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
         file_where, file_args = file_where + " AND f.language = ?", [*file_args, lang]
     cap = limit * 4 + 50
     sym_from = "FROM symbols s JOIN files f ON f.path = s.path"
-    sym_order = "ORDER BY s.definition DESC, f.purpose = 'test', f.rank DESC"
+    sym_order = "ORDER BY s.definition DESC, f.purpose = 'test', uses DESC, f.rank DESC"
     if q and " " not in q:
         rows: list[tuple[Any, ...]] = []
         if want_sym:

@@ -23,7 +23,7 @@ from docatlas.errors import DocatlasError
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -63,6 +63,12 @@ CREATE TABLE test_links(
     target TEXT NOT NULL, test_path TEXT NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
 CREATE INDEX test_links_target ON test_links(target);
 CREATE INDEX test_links_test ON test_links(test_path);
+CREATE TABLE refs(
+    path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind TEXT NOT NULL, enclosing TEXT NOT NULL,
+    name TEXT NOT NULL, target_path TEXT NOT NULL, target TEXT NOT NULL, target_line INTEGER NOT NULL,
+    test INTEGER NOT NULL);
+CREATE INDEX refs_path ON refs(path);
+CREATE INDEX refs_target ON refs(target_path, target);
 CREATE TABLE findings(
     path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);

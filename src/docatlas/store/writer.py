@@ -18,6 +18,7 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
 from docatlas.store.cache import FactsCache, pickle_facts
+from docatlas.store.refs import write_rows as refs_rows
 from docatlas.store.schema import (
     FOLDER_ROWID_BASE,
     INDEX_NAME,
@@ -295,8 +296,11 @@ class IndexWrite:
                     _refresh_files(conn, model, self.changed)
                 elif not deleted and len(cache.entries) == len(model.files):
                     _relinked_repo(conn, model, self.changed, self.scan_diagnostics, self.link_state)
+                    update = getattr(model, "refs_update", {})
+                    refs_rows(conn, model, update.get("rewritten") if "touched" in update else None)
                 else:
                     _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+                    refs_rows(conn, model, None)
                 self._conn, self.mode = conn, "incremental"
                 return
             except sqlite3.DatabaseError as exc:
@@ -313,6 +317,7 @@ class IndexWrite:
             _write_rows(conn, model, sorted(model.files), cache, self.blobs)
             self.blobs.clear()  # in the cache now; the pipeline is done with them
             _whole_repo(conn, model, self.scan_diagnostics, self.link_state)
+            refs_rows(conn, model, None)
             for statement in INDEXES.splitlines():
                 conn.execute(statement)
         except BaseException:

@@ -1,0 +1,64 @@
+"""The names a C, C++ or CUDA file uses, from the tree `extract.cfamily` already parsed (no second parse).
+
+Calls (`f(x)`, `ns::f(x)`, `obj.f()`, `f<T>(x)`, kernel launches `k<<<g, b>>>(x)`), type uses and base
+classes, each with line, 1-based column, kind (call, subclass, annotation for a type use) and the enclosing
+function or type. Macro invocations written like calls are calls of the macro. `link.references` resolves
+them by name. Records: (name, line, col, kind, enclosing).
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+from typing import Any
+
+from docatlas.extract import tsadapter as ts
+from docatlas.model import References, Symbol
+
+_QUERY = {"c": "crefs-c", "cpp": "crefs-cpp", "cuda": "crefs-cpp"}
+_intern = sys.intern
+
+
+def _last_name(node: Any) -> Any:
+    """The final name of `a::b::c` / `a::b<T>`."""
+    while node is not None and node.type == "qualified_identifier":
+        node = node.child_by_field_name("name")
+    if node is not None and node.type in ("template_function", "template_type"):
+        node = node.child_by_field_name("name")
+    return node if node is not None and node.type in ("identifier", "type_identifier") else None
+
+
+def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> References | None:
+    name = _QUERY.get(grammar)
+    if name is None:
+        return None
+    caps = ts.captures(ts.query(grammar, name), root)
+    defs = {n.start_byte for n in caps.get("def", ())}
+    sites: dict[int, tuple[Any, str]] = {}
+    for kind, key in (("annotation", "type"), ("call", "call"), ("subclass", "subclass")):
+        for n in caps.get(key, ()):
+            if n.start_byte not in defs:
+                sites[n.start_byte] = (n, kind)
+    for kind, key in (("call", "qcall"), ("subclass", "qsubclass")):
+        for q in caps.get(key, ()):
+            n = _last_name(q)
+            if n is not None:
+                sites[n.start_byte] = (n, kind)
+    spans = sorted((s.line, -s.end_line, s.qualname) for s in symbols
+                   if s.kind not in ("macro",) and s.end_line >= s.line)
+    starts = [s[0] for s in spans]
+    uses = []
+    for start in sorted(sites):
+        n, kind = sites[start]
+        line, col = n.start_point[0] + 1, n.start_point[1] + 1
+        uses.append((_intern(data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
+                     _enclosing(spans, starts, line)))
+    return References((), tuple(uses))
+
+
+def _enclosing(spans: list[tuple[int, int, str]], starts: list[int], line: int) -> str:
+    i = bisect.bisect_right(starts, line) - 1
+    for j in range(i, max(-1, i - 40), -1):
+        if -spans[j][1] >= line:
+            return spans[j][2]
+    return ""

@@ -1,0 +1,16 @@
+; Names a C++ or CUDA file uses (extract/crefs.py): calls (kernel launches included), type uses, base classes,
+; and type definitions (to leave out).
+(call_expression function: (identifier) @call)
+(call_expression function: (qualified_identifier) @qcall)
+(call_expression function: (field_expression field: (field_identifier) @call))
+(call_expression function: (template_function name: (identifier) @call))
+(call_expression function: (field_expression field: (template_method name: (field_identifier) @call)))
+(type_identifier) @type
+(base_class_clause (type_identifier) @subclass)
+(base_class_clause (qualified_identifier) @qsubclass)
+(struct_specifier name: (type_identifier) @def body: (_))
+(class_specifier name: (type_identifier) @def body: (_))
+(union_specifier name: (type_identifier) @def body: (_))
+(enum_specifier name: (type_identifier) @def body: (_))
+(type_definition declarator: (type_identifier) @def)
+(alias_declaration name: (type_identifier) @def)

@@ -1,0 +1,61 @@
+"""What a file page says about the uses of its definitions (`link.references`): who uses each definition,
+how much each test file uses the file, and real call sites as usage examples."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from docatlas import paths as P
+from docatlas.link.references import examples
+from docatlas.link.stage import RepoModel
+
+PER_DEFINITION = 5  # files listed per definition, tests and other files each
+DEFINITIONS = 50
+
+
+def usage_link_context(model: RepoModel, path: str) -> dict[str, Any]:
+    """Used-by lists and the chosen example sites: link-stage facts, part of the page's signature."""
+    page = P.file_page(path)
+    incoming = model.refs.incoming.get(path, [])
+    by_def: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    lines: dict[str, int] = {}
+    for r in incoming:
+        by_def[r[6]][r[0]].append(r)
+        lines[r[6]] = r[7]
+    defs: list[dict[str, Any]] = []
+    for qual, users in by_def.items():
+        files = sorted(users, key=lambda p: (-len(users[p]), p))
+        rows = [(p, {"path": p, "uses": len(users[p]),
+                     "link": P.url_quote(P.source_link(page, p, users[p][0][1]))}) for p in files]
+        tests = [r for p, r in rows if model.purposes[p].label == "test"]
+        others = [r for p, r in rows if model.purposes[p].label != "test"]
+        defs.append({"name": qual, "line": lines[qual], "files": len(files),
+                     "sites": sum(len(v) for v in users.values()),
+                     "tests": tests[:PER_DEFINITION], "more_tests": max(0, len(tests) - PER_DEFINITION),
+                     "others": others[:PER_DEFINITION], "more_others": max(0, len(others) - PER_DEFINITION)})
+    defs.sort(key=lambda d: (-d["sites"], d["name"]))
+    sites = [{"path": r[0], "line": r[1], "name": r[8], "enclosing": r[4], "target": r[6],
+              "link": P.url_quote(P.source_link(page, r[0], r[1]))} for r in examples(incoming, model.purposes)]
+    return {"used_by": defs[:DEFINITIONS], "used_by_total": len(defs),
+            "used_by_files": len({r[0] for r in incoming}), "used_by_sites": len(incoming),
+            "example_sites": sites, "uses_of_tests": {tl.test: tl.uses for tl in model.tested_by.get(path, [])}}
+
+
+def snippets(root: str, sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each example site with its source: the line, one before and up to two after (at most 4 lines, trailing
+    blank lines dropped); a site whose file cannot be read is left out."""
+    out = []
+    for s in sites:
+        try:
+            with open(f"{root}/{s['path']}", encoding="utf-8", errors="replace") as fh:
+                text = fh.read().splitlines()
+        except OSError:
+            continue
+        first = max(1, s["line"] - 1)
+        last = min(len(text), s["line"] + 2)
+        while last > s["line"] and not text[last - 1].strip():
+            last -= 1  # no trailing blank lines
+        lang = "python" if s["path"].endswith((".py", ".pyi")) else "cpp"
+        out.append({**s, "first": first, "last": last, "lang": lang, "code": "\n".join(text[first - 1:last])})
+    return out

@@ -1,0 +1,87 @@
+"""The `refs` table: every resolved symbol reference (`link.references`), and the queries over it.
+
+One row per reference: where it is (path, line, 1-based col, kind, enclosing symbol, the text used) and what
+it denotes (target path, qualified name, definition line); `test` says whether the referring file is a test.
+Written by the index writer (`store.writer`): whole when the link stage ran, only the files whose references
+were resolved again after a relink (`link.references.update`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
+
+
+def _rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    purposes = model.purposes
+    for path in paths:
+        test = int(purposes[path].label == "test") if path in purposes else 0
+        for r in model.refs.outgoing.get(path, ()):
+            yield (r[0], r[1], r[2], r[3], r[4], r[8], r[5], r[6], r[7], test)
+
+
+def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
+    """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction."""
+    if paths is None:
+        conn.execute("DELETE FROM refs")
+        conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(model.files)))
+    elif paths:
+        conn.executemany("DELETE FROM refs WHERE path = ?", ((p,) for p in paths))
+        conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(paths)))
+
+
+def available(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'refs'").fetchone() is not None
+
+
+def targets(conn: sqlite3.Connection, symbol: str) -> list[tuple[str, str]]:
+    """(path, qualname) of the definitions `symbol` names: a fully qualified name, a qualified name, or a
+    bare name (every definition so named)."""
+    rows = conn.execute("SELECT path, qualname FROM symbols WHERE fqname = ? ORDER BY path, line",
+                        (symbol,)).fetchall()
+    if not rows:
+        rows = conn.execute("SELECT path, qualname FROM symbols WHERE qualname = ? ORDER BY path, line",
+                            (symbol,)).fetchall()
+    if not rows:
+        rows = conn.execute("SELECT path, qualname FROM symbols WHERE name = ? ORDER BY path, line",
+                            (symbol,)).fetchall()
+    return [(str(p), str(q)) for p, q in rows]
+
+
+def sites(conn: sqlite3.Connection, path: str, qualname: str, kind: str | None = None,
+          tests_only: bool = False) -> list[dict[str, Any]]:
+    sql = ("SELECT path, line, col, kind, enclosing, name, test FROM refs WHERE target_path = ? AND target = ?"
+           + (" AND kind = ?" if kind else "") + (" AND test = 1" if tests_only else "")
+           + " ORDER BY path, line, col")
+    args: list[Any] = [path, qualname] + ([kind] if kind else [])
+    return [{"path": p, "line": ln, "col": c, "kind": k, "enclosing": e, "name": n, "test": bool(t)}
+            for p, ln, c, k, e, n, t in conn.execute(sql, args)]
+
+
+def by_file(found: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(file, uses) most uses first, then by path."""
+    counts = Counter(s["path"] for s in found)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def use_counts(conn: sqlite3.Connection, path: str) -> dict[str, tuple[int, int]]:
+    """qualname -> (files, sites) of the references to each definition of `path` from other files."""
+    if not available(conn):
+        return {}
+    return {q: (int(f), int(n)) for q, f, n in conn.execute(
+        "SELECT target, count(DISTINCT path), count(*) FROM refs WHERE target_path = ? GROUP BY target",
+        (path,))}
+
+
+def outgoing(conn: sqlite3.Connection, path: str) -> list[dict[str, Any]]:
+    """A file's references, as the export gives them."""
+    if not available(conn):
+        return []
+    return [{"line": ln, "col": c, "name": n, "kind": k, "target": t, "target_path": tp, "target_line": tl}
+            for ln, c, n, k, t, tp, tl in conn.execute(
+                "SELECT line, col, name, kind, target, target_path, target_line FROM refs WHERE path = ? "
+                "ORDER BY line, col", (path,))]

@@ -1,0 +1,200 @@
+"""Python references resolved across files on small repositories written here."""
+
+from __future__ import annotations
+
+from docatlas.extract import extract_bytes
+from docatlas.link.references import python_refs
+from docatlas.link.resolve import PythonIndex, python_roots
+
+
+def _refs(files: dict[str, str]):
+    facts = {p: extract_bytes(p, t.encode(), "python") for p, t in sorted(files.items())}
+    paths = sorted(facts)
+    index = PythonIndex(paths, python_roots(set(paths)))
+    return python_refs(facts, index, paths)
+
+
+def _targets(result, path):
+    return [(r[1], r[2], r[3], r[5], r[6], r[8]) for r in result.outgoing.get(path, [])]
+
+
+TORCHLIKE = {
+    "torch/__init__.py": "from torch import nn as nn\nfrom torch._tensor import Tensor\n",
+    "torch/_tensor.py": "class Tensor:\n    def add(self, o):\n        return self\n",
+    "torch/nn/__init__.py": "from .modules import *\nfrom . import functional\n"
+                            "from torch.nn.parameter import Parameter\n",
+    "torch/nn/parameter.py": "class Parameter:\n    pass\n",
+    "torch/nn/functional.py": "def relu(x):\n    return x\n\n\ndef _private():\n    pass\n",
+    "torch/nn/modules/__init__.py": "from .module import Module\nfrom .linear import Linear, Bilinear\n"
+                                    "__all__ = ['Module', 'Linear']\n",
+    "torch/nn/modules/module.py": "class Module:\n    def forward(self):\n        pass\n\n"
+                                  "    def __call__(self):\n        return self.forward()\n",
+    "torch/nn/modules/linear.py": "from .module import Module\n\n\nclass Linear(Module):\n"
+                                  "    def reset(self):\n        self.forward()\n        super().forward()\n\n\n"
+                                  "class Bilinear(Module):\n    pass\n",
+    "test/test_nn.py": (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom torch.nn import Parameter\n"
+        "\n\nclass TestNN:\n    def test_a(self):\n        m = nn.Linear(3)\n        F.relu(m)\n"
+        "        torch.nn.functional.relu(m)\n        m.reset()\n        nn.Bilinear\n        x = Parameter()\n"
+        "        torch.Tensor.add(x, x)\n        nn.Module.forward(m)\n"),
+}
+
+
+def test_attribute_chains_follow_aliases_star_imports_and_reexports() -> None:
+    result = _refs(TORCHLIKE)
+    got = _targets(result, "test/test_nn.py")
+    assert (9, 16, "call", "torch/nn/modules/linear.py", "Linear", "nn.Linear") in got
+    assert (10, 11, "call", "torch/nn/functional.py", "relu", "F.relu") in got
+    assert (11, 29, "call", "torch/nn/functional.py", "relu", "torch.nn.functional.relu") in got
+    assert (4, 22, "import", "torch/nn/parameter.py", "Parameter", "Parameter") in got
+    assert (14, 13, "call", "torch/nn/parameter.py", "Parameter", "Parameter") in got
+    assert (15, 15, "read", "torch/_tensor.py", "Tensor", "torch.Tensor") in got
+    assert (15, 22, "call", "torch/_tensor.py", "Tensor.add", "torch.Tensor.add") in got
+    assert (16, 12, "read", "torch/nn/modules/module.py", "Module", "nn.Module") in got
+    # `Bilinear` is not in `modules.__all__`, so the star import does not bring it into torch.nn
+    assert not any(t[4] == "Bilinear" for t in got)
+    # a method of a local variable is not claimed
+    assert not any(t[4] == "Linear.reset" for t in got)
+    resolved, _, unresolved = result.counts["test/test_nn.py"]
+    assert unresolved >= 1 and resolved >= 7
+
+
+def test_self_and_super_resolve_through_repository_bases() -> None:
+    got = _targets(_refs(TORCHLIKE), "torch/nn/modules/linear.py")
+    assert (6, 14, "call", "torch/nn/modules/module.py", "Module.forward", "self.forward") in got
+    assert (7, 17, "call", "torch/nn/modules/module.py", "Module.forward", "super().forward") in got
+    assert (4, 14, "subclass", "torch/nn/modules/module.py", "Module", "Module") in got
+
+
+def test_incoming_lists_users_of_each_definition() -> None:
+    result = _refs(TORCHLIKE)
+    users = result.users("torch/nn/modules/linear.py", "Linear")
+    assert [(r[0], r[1]) for r in users] == [("test/test_nn.py", 9), ("torch/nn/modules/__init__.py", 2)]
+
+
+def test_star_import_cycles_terminate_and_conditional_bindings_keep_candidates() -> None:
+    files = {
+        "a.py": "from b import *\n\n\ndef fa():\n    pass\n",
+        "b.py": "from a import *\n\n\ndef fb():\n    pass\n",
+        "c.py": "from a import *\ntry:\n    from fast import impl\nexcept ImportError:\n    from slow import impl\n"
+                "fb()\nfa()\nimpl()\nnothing()\n",
+        "slow.py": "def impl():\n    pass\n",
+    }
+    result = _refs(files)
+    got = _targets(result, "c.py")
+    assert (6, 1, "call", "b.py", "fb", "fb") in got
+    assert (7, 1, "call", "a.py", "fa", "fa") in got
+    assert (8, 1, "call", "slow.py", "impl", "impl") in got
+    facts = extract_bytes("c.py", files["c.py"].encode(), "python")
+    conds = sorted(b[6] for b in facts.references.bindings if b[1] == "impl")
+    assert conds == ["except", "try"]
+    assert result.counts["c.py"][2] >= 1  # `nothing` is counted unresolved, never guessed
+
+
+def test_locals_shadow_module_names_and_function_imports_bind_locally() -> None:
+    files = {
+        "m.py": "def f():\n    pass\n",
+        "u.py": "from m import f\n\n\ndef g(f):\n    f()\n\n\ndef h():\n    from m import f as k\n    k()\n"
+                "    f()\n",
+    }
+    got = _targets(_refs(files), "u.py")
+    assert (5, 5, "call", "m.py", "f", "f") not in got  # the parameter, not the import
+    assert (10, 5, "call", "m.py", "f", "k") in got
+    assert (11, 5, "call", "m.py", "f", "f") in got
+
+
+def test_files_that_do_not_parse_contribute_nothing() -> None:
+    facts = extract_bytes("bad.py", b"def (:\n", "python")
+    assert facts.references is None and not facts.parse_ok
+
+
+def test_build_writes_refs_table_cli_lists_sites_and_export_carries_them(make_repo, tmp_path, capsys) -> None:
+    import json
+
+    from docatlas.cli import main
+
+    repo = make_repo(TORCHLIKE)
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["refs", "torch.nn.modules.linear.Linear", "-o", str(out), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [(s["path"], s["line"], s["col"], s["kind"], s["test"]) for s in found[0]["sites"]] == [
+        ("test/test_nn.py", 9, 16, "call", True), ("torch/nn/modules/__init__.py", 2, 21, "import", False)]
+    assert main(["refs", "Module", "-o", str(out), "--kind", "subclass"]) == 0
+    text = capsys.readouterr().out
+    assert "torch/nn/modules/module.py  Module: 2 uses in 1 file (subclass)" in text
+    assert main(["refs", "Module.forward", "-o", str(out), "--tests-only", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["files"] == 1  # nn.Module.forward(m) in the test
+    assert main(["export", "-o", str(out)]) == 0
+    records = {r["path"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    refs = records["test/test_nn.py"]["references"]
+    assert {"line": 9, "col": 16, "name": "nn.Linear", "kind": "call", "target": "Linear",
+            "target_path": "torch/nn/modules/linear.py", "target_line": 4} in refs
+    linear = next(s for s in records["torch/nn/modules/linear.py"]["symbols"] if s["qualname"] == "Linear")
+    assert (linear["used_by_files"], linear["uses"]) == (2, 2)
+    assert main(["show", "torch.nn.modules.linear.Linear", "-o", str(out)]) == 0
+    assert "used 2 times in 2 other files, most by: test/test_nn.py (1), torch/nn/modules/__init__.py (1)" in (
+        capsys.readouterr().out)
+
+
+def test_c_names_resolve_through_the_include_closure_and_ambiguity_is_counted() -> None:
+    from docatlas.link.stage import link
+
+    files = {
+        "a/util.h": "#pragma once\nint helper(int x);\nstruct Box { int v; };\n",
+        "a/util.cpp": '#include "util.h"\nint helper(int x) { return x + 1; }\n',
+        "b/util.h": "#pragma once\nint helper(int x);\n",
+        "b/util.cpp": '#include "util.h"\nint helper(int x) { return x; }\n',
+        "a/util_test.cpp": '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
+                           "  Box b;\n  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n",
+        "c/k.cu": "__global__ void kern(int *x) {}\nvoid run(int *p) { kern<<<1, 2>>>(p); }\n",
+        "d/other.cpp": "int g() { return helper(3); }\n",
+    }
+    langs = {"h": "c-header", "cpp": "cpp", "cu": "cuda"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    got = [(r[1], r[2], r[3], r[4], r[5], r[6]) for r in model.refs.outgoing["a/util_test.cpp"]]
+    assert (5, 3, "annotation", "Util.Helper", "a/util.h", "Box") in got
+    assert [g[4:] for g in got if g[5] == "helper"] == [("a/util.h", "helper")] * 2  # its closure, not b/util.h
+    assert [(r[1], r[2], r[3], r[5]) for r in model.refs.outgoing["c/k.cu"]] == [(2, 20, "call", "c/k.cu")]
+    assert model.refs.ambiguous["d/other.cpp"] == 1  # two `helper`s defined, neither included nor beside it
+    assert [(tl.test, tl.uses) for tl in model.tested_by["a/util.h"]] == [("a/util_test.cpp", 3)]
+
+
+def test_search_puts_the_most_used_definition_first(make_repo, tmp_path, capsys) -> None:
+    import json
+
+    from docatlas.cli import main
+
+    repo = make_repo({**TORCHLIKE,
+                      "torch/ao/quantized/linear.py": "class Linear:\n    pass\n",
+                      "torch/ao/quantized/__init__.py": "",
+                      # more central (imported by three files) but never used
+                      **{f"torch/ao/user{i}.py": "import torch.ao.quantized.linear\n" for i in range(3)}})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["search", "Linear", "-o", str(out), "--kind", "class", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [h["path"] for h in hits][:2] == ["torch/nn/modules/linear.py", "torch/ao/quantized/linear.py"]
+
+
+def test_package_api_follows_star_imports_and_their_all() -> None:
+    api = _refs(TORCHLIKE).package_api["torch/nn/__init__.py"]
+    assert {"Linear", "Module", "Parameter"} <= set(api)
+    assert "Bilinear" not in api  # not in `modules.__all__`
+
+
+def test_a_test_named_after_its_target_comes_first() -> None:
+    from docatlas.link.references import named_after
+
+    assert named_after("c10/test/util/irange_test.cpp", "c10/util/irange.h")
+    assert named_after("test/nn/test_linear.py", "torch/nn/modules/linear.py")
+    assert not named_after("test/test_nn.py", "torch/nn/modules/linear.py")
+
+
+def test_a_name_bound_twice_in_a_body_resolves_to_the_binding_before_the_use() -> None:
+    files = {"m.py": "def f():\n    class A:\n        pass\n    A()\n    class A:\n        pass\n    A()\n"}
+    got = [(r[1], r[7]) for r in _refs(files).outgoing["m.py"]]
+    assert got == [(4, 2), (7, 5)]
