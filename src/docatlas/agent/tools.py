@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from docatlas.errors import DocatlasError
+from docatlas.link.runners import RepoRunners
 from docatlas.link.stage import run_commands
 from docatlas.store import queries, schema
 from docatlas.store import refs as store_refs
@@ -170,7 +171,12 @@ def _run(conn: sqlite3.Connection, test: str) -> list[str]:
         root = stem[: -len(suffix)].rstrip("/") if stem.endswith(suffix) else ""
     py_index = SimpleNamespace(root_of={test: root}, module_of={test: module})
     paths = {r[0] for r in conn.execute("SELECT path FROM files WHERE name = 'runtests.py'")}
-    return run_commands(test, facts, cast(Any, py_index), paths)
+    marker = "test/libregrtest/__init__.py"  # the evidence `link.runners.repo_runners` looks for
+    regr = conn.execute("SELECT path FROM files WHERE path LIKE ? ORDER BY path", (f"%{marker}",)).fetchone()
+    conf = conn.execute("SELECT path FROM files WHERE name IN ('pytest.ini', 'conftest.py') ORDER BY path").fetchone()
+    runners = RepoRunners(regrtest=(regr[0][: -len(marker)].rstrip("/") or ".") if regr else "",
+                          pytest=conf[0] if conf else "")
+    return run_commands(test, facts, cast(Any, py_index), paths, runners)[0]
 
 
 def outline(conn: sqlite3.Connection, path: str, limit: int, cursor: str | None) -> dict[str, Any]:

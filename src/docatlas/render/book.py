@@ -332,11 +332,12 @@ def _describe(model: RepoModel, path: str) -> str:
     for s in f.symbols:
         if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_") and s.name not in names:
             names.append(s.name)
-    if names:
+    reason = model.purposes[path].reason
+    if names and not reason.startswith(("defines ", "sets ")):  # `link.purpose.provides` may have named them
         shown = ", ".join(code(n) for n in names[:4])
         more = f" and {len(names) - 4:,} more" if len(names) > 4 else ""
-        return f"{model.purposes[path].reason}; defines {shown}{more}"
-    return model.purposes[path].reason
+        return f"{reason}; defines {shown}{more}" if reason else f"defines {shown}{more}"
+    return reason
 
 
 def _key_types(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:

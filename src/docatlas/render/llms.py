@@ -48,7 +48,7 @@ def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
         for p in key:
             f = model.files[p]
             desc = first_sentence(f.docstring, 160) if f.docstring else model.purposes[p].reason
-            lines.append(f"- [{p}]({P.url_quote(P.file_page(p))}): {desc}")
+            lines.append(f"- [{p}]({P.url_quote(P.file_page(p))})" + (f": {desc}" if desc else ""))
         lines.append("")
     lines += ["## Optional", ""]
     lines += ["- [Search index](docatlas.sqlite): SQLite with FTS5 over every symbol (`docatlas search`)"]
