@@ -10,6 +10,7 @@ import pytest
 
 import docatlas.pipeline as pipeline
 from docatlas.config import make_config
+from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
 from docatlas.store import queries, schema
 from docatlas.store.cache import FactsCache, LazyFacts
@@ -37,7 +38,7 @@ def _age(root: Path) -> None:
 
 def _tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME)}
+            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME, *STATE_FILES)}
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ LINKED = {
     "csrc/util.cpp": '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n',
     "csrc/util_test.cpp": '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
                           '  EXPECT_EQ(helper(1), 2);\n}\n',
-    # a folder named like a page: the page is not written (DA305), on every kind of build
+    # a folder named like a page: its pages go under `pkg/b.py_docs.md~/`, on every kind of build
     "pkg/b.py_docs.md/notes.txt": "taken\n",
 }
 # Edits that keep every file's link inputs: bodies, docstrings, comments, blank lines that move later symbols.
@@ -192,7 +193,8 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     _age(repo)
     out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
     first = _build(repo, out_a)
-    assert not first.link_reused and any(d.code == "DA305" for d in first.diagnostics)
+    assert not first.link_reused and not any(d.code == "DA305" for d in first.diagnostics)
+    assert (out_a / "pkg" / "b.py_docs.md").is_file() and (out_a / "pkg" / "b.py_docs.md~" / "index.md").is_file()
     kw_before = (out_a / "pkg" / "a.py_kw.md").read_text()
     for path, text in LOCAL_EDITS.items():
         (repo / path).write_text(text)

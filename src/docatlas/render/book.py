@@ -29,6 +29,7 @@ from docatlas.link.subsystems import (
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
 from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page
+from docatlas.safetext import md_inline
 from docatlas.summary import plural
 
 BOOK = "comprehensive_book.md"
@@ -120,8 +121,9 @@ def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | Non
 
 def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseCounts | None,
           max_depth: int, dropped: list[str]) -> str:
-    out: list[str] = [f"# {model.name}: the repository guide", ""]
-    out += [f"How **{model.name}** is put together, where to start reading and how to change it, written from "
+    name = md_inline(model.name)  # the project name is given by the user or the repository: escaped
+    out: list[str] = [f"# {name}: the repository guide", ""]
+    out += [f"How **{name}** is put together, where to start reading and how to change it, written from "
             f"the analysis behind this documentation (syntax trees, resolved imports and includes, detected "
             f"tests). Each statement links to the page with its evidence. The [front page](./index.md) lists "
             f"every folder; the [keyword index](./keywords.md) every definition.", ""]
@@ -330,11 +332,12 @@ def _describe(model: RepoModel, path: str) -> str:
     for s in f.symbols:
         if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_") and s.name not in names:
             names.append(s.name)
-    if names:
+    reason = model.purposes[path].reason
+    if names and not reason.startswith(("defines ", "sets ")):  # `link.purpose.provides` may have named them
         shown = ", ".join(code(n) for n in names[:4])
         more = f" and {len(names) - 4:,} more" if len(names) > 4 else ""
-        return f"{model.purposes[path].reason}; defines {shown}{more}"
-    return model.purposes[path].reason
+        return f"{reason}; defines {shown}{more}" if reason else f"defines {shown}{more}"
+    return reason
 
 
 def _key_types(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:

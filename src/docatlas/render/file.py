@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -11,6 +12,7 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
@@ -176,9 +178,10 @@ def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any
                                        ("pattern", "patterns"))
            for key, rows in _bounded(name, _finding_rows(by_cat[cat], page, path), FINDINGS_BUDGET,
                                      _finding_bytes).items()},
-        "analysed": facts.language in ("python", "python-stub") or bool(facts.symbols),
-        "has_rules": facts.language in ("python", "python-stub"),
-        "public": public, "exports": list(facts.exports),
+        "analysed": facts.language in EXTRACTED or bool(facts.symbols),
+        "imports_analysed": facts.language in IMPORTS_EXTRACTED,
+        "has_rules": facts.language in ("python", "python-stub"), "rules": rules_for(facts.language),
+        "public": public, "exports": list(facts.exports), "documented": _documented(facts, page, path),
     }
 
 
@@ -190,6 +193,33 @@ def _structure(memo: Memo, model: RepoModel, path: str, page: str) -> dict[str, 
                 "more_structure": []}
     return {"tree": parts[0], "more_structure": part_summaries(memo, model, path, page),
             "structure_total": sum(map(len, parts))}
+
+
+_HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6}\s)", re.M)
+
+
+def _documented(facts: FileFacts, page: str, path: str) -> list[dict[str, str]]:
+    """The module's and each definition's whole documentation, where it says more than the summary shown
+    in Code Structure; a `#` heading line inside it is escaped so that it cannot end the page's section."""
+    out = []
+    if facts.doc:
+        out.append({"title": "Module", "doc": _no_headings(facts.doc)})
+    for s in facts.symbols:
+        if s.doc:
+            src = P.url_quote(P.source_link(page, path, s.line))
+            out.append({"title": f"`{s.qualname}` ({s.kind}, [line {s.line}]({src}))", "doc": _no_headings(s.doc)})
+    return out
+
+
+def _no_headings(text: str) -> str:
+    lines = []
+    fence = ""
+    for line in text.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = "" if fence and marker == fence else fence or marker
+        lines.append(line if fence else _HEADING_LINE.sub(r"\1\\\2", line))
+    return "\n".join(lines)
 
 
 def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:
@@ -227,6 +257,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         **_bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes),
         "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
+        "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
         "related": related, "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
@@ -279,6 +310,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         "transitive_importers": model.transitive_importers.get(path, 0),
         "tested_by": tested_by, "tested_by_total": len(model.tested_by.get(path, [])),
         "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
+        "run_evidence": model.run_evidence.get(path, ""),
     }
 
 

@@ -29,6 +29,7 @@ from docatlas.store.schema import (
     connect,
     index_path,
     read_meta,
+    recover,
     transaction,
 )
 from docatlas.summary import FileSummary
@@ -136,6 +137,7 @@ class FactsCache:
             cache.reason = "no previous index"
             return cache
         try:
+            recover(cache.path)  # a killed build's hot journal: rolled back before the read-only look
             conn = sqlite3.connect(f"{cache.path.as_uri()}?mode=ro", uri=True)
             try:
                 problem = check(conn)

@@ -17,6 +17,7 @@ from docatlas import diagnostics as dx
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
+from docatlas.safetext import terminal
 from docatlas.store.cache import FactsCache, pickle_facts
 from docatlas.store.refs import write_rows as refs_rows
 from docatlas.store.schema import (
@@ -31,6 +32,7 @@ from docatlas.store.schema import (
     connect,
     identifier_words,
     make_cache_dir,
+    search_words,
 )
 from docatlas.summary import FileSummary
 
@@ -99,7 +101,7 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
 
 
 def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int,
-              ids: Mapping[str, int]) -> None:
+              ids: Mapping[str, int], failures: list[Diagnostic] | None = None) -> None:
     """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
     one statement per table for many files, not one per file, in batches that keep memory flat (the rows of
     all of PyTorch held at once added 250 MB to the build's peak)."""
@@ -109,15 +111,28 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
     findings: list[tuple[Any, ...]] = []
     diagnostics: list[tuple[Any, ...]] = []
     nxt = first
+    lists = (symbols, search, tests, findings, diagnostics)
     for facts, module in files:
         p = facts.path
-        for r in _symbol_rows(facts, module, ids[p]):
-            symbols.append((nxt, *r[:-1]))
-            search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8]))
-            nxt += 1
-        tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
-        findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
-        diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
+        sizes, start = [len(rows) for rows in lists], nxt
+        try:
+            for r in _symbol_rows(facts, module, ids[p]):
+                symbols.append((nxt, *r[:-1]))
+                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11]))
+                nxt += 1
+            tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
+            findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
+            diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
+        except Exception as exc:  # a bug of docatlas on this file's facts: its rows, never the index
+            for rows, n in zip(lists, sizes, strict=True):
+                del rows[n:]
+            nxt = start
+            d = dx.INTERNAL_ERROR.at(p, stage="indexing", error=f"{type(exc).__name__}: {exc}",
+                                     effect="its symbols are not searchable")
+            diagnostics.append((d.path, d.line, d.col, d.code, d.message))
+            log.debug("%s", terminal(str(d)), exc_info=True)
+            if failures is not None:
+                failures.append(d)
         if len(symbols) >= _BATCH:
             _insert_rows(conn, symbols, search, tests, findings, diagnostics)
             for rows in (symbols, search, tests, findings, diagnostics):
@@ -138,14 +153,14 @@ def _insert_rows(conn: sqlite3.Connection, symbols: list[tuple[Any, ...]], searc
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')", diagnostics)
 
 
-def _symbol_search_row(rowid: int, name: str, fqname: str, path: str, summary: str) -> tuple[Any, ...]:
-    return rowid, name, fqname, identifier_words(fqname), path, summary
+def _symbol_search_row(rowid: int, name: str, fqname: str, path: str, summary: str, bases: str) -> tuple[Any, ...]:
+    return rowid, name, fqname, search_words(fqname, bases.split("\n")), path, summary
 
 
 def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     rows = [(p,) for p in paths]
     conn.executemany(_DELETE_SEARCH, [_symbol_search_row(*r) for p in paths for r in conn.execute(
-        "SELECT id, name, fqname, path, summary FROM symbols WHERE path = ?", (p,)).fetchall()])
+        "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?", (p,)).fetchall()])
     conn.executemany("DELETE FROM symbol_rows WHERE file IN (SELECT id FROM files WHERE path = ?)", rows)
     for table in ("tests", "findings", "facts_cache"):
         conn.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
@@ -316,6 +331,7 @@ class IndexWrite:
         self.mode = ""
         self.seconds = 0.0  # spent in `write`
         self.error: BaseException | None = None
+        self.failures: list[Diagnostic] = []  # DA306: a file whose rows could not be made (the build reports it)
         self._conn: sqlite3.Connection | None = None
         self._tmp: Path | None = None
         self._cache_tmp: Path | None = None
@@ -346,7 +362,7 @@ class IndexWrite:
                 deleted = sorted(set(cache.entries) - set(model.files))
                 ids = file_ids(conn, model.files)
                 _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
-                _write_rows(conn, model, self.changed, cache, self.blobs, ids)
+                _write_rows(conn, model, self.changed, cache, self.blobs, ids, self.failures)
                 self.blobs.clear()  # in the cache now; the pipeline is done with them
                 if self.link_reused:
                     _refresh_files(conn, model, self.changed)
@@ -372,7 +388,8 @@ class IndexWrite:
         try:
             conn.execute("BEGIN IMMEDIATE")
             ids = file_ids(conn, model.files)
-            _write_rows(conn, model, sorted(model.files), cache, self.blobs, ids)
+            self.failures.clear()  # an in-place update that failed may have found some: all again
+            _write_rows(conn, model, sorted(model.files), cache, self.blobs, ids, self.failures)
             self.blobs.clear()  # in the cache now; the pipeline is done with them
             _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids)
             refs_rows(conn, model, None)
@@ -432,10 +449,10 @@ class IndexWrite:
 
 
 def _write_rows(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], cache: FactsCache,
-                blobs: dict[str, bytes], ids: Mapping[str, int]) -> None:
+                blobs: dict[str, bytes], ids: Mapping[str, int], failures: list[Diagnostic] | None = None) -> None:
     """The changed files' own rows and cached facts."""
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbol_rows").fetchone()[0]
-    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first, ids)
+    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first, ids, failures)
 
     def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
         for path in changed:
