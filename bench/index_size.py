@@ -1,0 +1,73 @@
+"""Where the bytes of a built index go, and how its readers' queries are planned, in one run.
+
+    python bench/index_size.py OUTPUT_FOLDER [--plans]
+
+Prints the file size, then every table and index with its bytes (SQLite's `dbstat`), largest first, and the
+row counts of the big tables; with --plans, the `EXPLAIN QUERY PLAN` of the queries that `search`, `show`,
+`refs`, `export` and the servers run on `symbols` and `refs` (a SCAN of a big table there is a regression).
+A Git host refuses a file over 100 MB (issue 15): the index of PyTorch 1.13.1 must stay under it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+from docatlas.store import schema
+
+# Queries of store/queries.py, store/refs.py, serve/export.py and agent/tools.py, reduced to their WHERE
+# and joins (the select lists do not change a plan); `?` are bound to placeholders.
+PLANS = {
+    "search exact": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path "
+                    "WHERE (s.name = ? OR s.qualname = ? OR s.fqname = ?) ORDER BY s.definition DESC LIMIT 5",
+    "search prefix (name)": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id IN "
+                            "(SELECT id FROM symbols WHERE name >= ? AND name < ? ORDER BY length(name) LIMIT 9)",
+    "search prefix (fqname)": "SELECT id FROM symbols WHERE fqname >= ? AND fqname < ? ORDER BY length(fqname)",
+    "search row by rowid": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?",
+    "uses of a symbol": "SELECT count(*) FROM refs WHERE target_path = ? AND target = ?",
+    "show: file symbols": "SELECT kind, name FROM symbols WHERE path = ? ORDER BY line, id",
+    "show: symbol by fqname": "SELECT id FROM symbols WHERE fqname = ? ORDER BY definition DESC, path, line",
+    "show: symbol by qualname": "SELECT id FROM symbols WHERE qualname = ?",
+    "show: symbol by name": "SELECT id FROM symbols WHERE name = ?",
+    "show: children": "SELECT qualname FROM symbols WHERE path = ? AND parent = ? ORDER BY line",
+    "show: re-export": "SELECT id FROM symbols WHERE path = ? AND qualname = ? ORDER BY line",
+    "refs: sites": "SELECT path, line, col, kind, enclosing, name, test FROM refs WHERE target_path = ? AND "
+                   "target = ? AND kind = ? ORDER BY path, line, col",
+    "refs: use counts": "SELECT target, count(DISTINCT path), count(*) FROM refs WHERE target_path = ? "
+                        "GROUP BY target",
+    "export: outgoing": "SELECT line, col, name, kind, target FROM refs WHERE path = ? ORDER BY line, col",
+    "writer: delete search rows": "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?",
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("output", type=Path)
+    ap.add_argument("--plans", action="store_true")
+    args = ap.parse_args()
+    path = schema.index_path(args.output)
+    if not path.is_file():
+        print(f"no index at {path}", file=sys.stderr)
+        return 1
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    print(f"{path}: {path.stat().st_size / 1e6:.1f} MB, schema {conn.execute('PRAGMA user_version').fetchone()[0]}")
+    rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC, 1").fetchall()
+    for name, size in rows:
+        if size >= 100_000:
+            print(f"  {name:32s} {size / 1e6:7.1f} MB")
+    print(f"  {'(smaller ones)':32s} {sum(s for _, s in rows if s < 100_000) / 1e6:7.1f} MB")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    for table in ("files", "symbols", "refs", "imports", "strings"):
+        if table in tables:
+            print(f"  rows of {table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,}")
+    if args.plans:
+        for label, sql in PLANS.items():
+            plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, ["x"] * sql.count("?")))
+            print(f"{label}: {plan}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
