@@ -60,7 +60,7 @@ CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name
     s.signature AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
     s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition
-    FROM symbol_rows s JOIN files f ON f.id = s.file;
+    FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
 CREATE TABLE imports(
     path TEXT NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
     line INTEGER NOT NULL, conditional TEXT NOT NULL, system INTEGER NOT NULL, category TEXT NOT NULL,
@@ -84,9 +84,9 @@ CREATE INDEX ref_rows_target ON ref_rows(target_file, target);
 CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
     e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
     f.purpose = 'test' AS test
-    FROM ref_rows r JOIN files f ON f.id = r.file JOIN files t ON t.id = r.target_file
-    JOIN strings e ON e.id = r.enclosing JOIN strings n ON n.id = r.name JOIN strings q ON q.id = r.target
-    JOIN strings k ON k.id = r.kind;
+    FROM ref_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
+    LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
+    LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
 CREATE TABLE findings(
     path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);
