@@ -30,12 +30,12 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows without build-specific ids and stats, sorted: two indexes of the same input compare
     equal whether they were built in one go or incrementally (used by the tests). The facts cache beside the
     index is dumped too, and the contentless search table by its terms (`fts5vocab`: term, column, rows). Tables
-    that point at rows by build-specific ids (`symbol_rows`, `ref_rows`, `strings`) are dumped through the
-    views that read them (`symbols`, `refs`)."""
+    that point at rows by build-specific ids (`symbol_rows`, `ref_rows`, `strings`, `import_rows`) are dumped
+    through the views that read them (`symbols`, `refs`, `imports`)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
-            "link_state": {"state"}}
-    by_view = {"symbol_rows", "ref_rows", "strings"}
+            "link_state": {"state"}, "imports": {"rowid"}}
+    by_view = {"symbol_rows", "ref_rows", "strings", "import_rows"}
     main = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     schemas = ["main"]
     if cache_path(main.parent).is_file() and "cache" not in {r[1] for r in conn.execute("PRAGMA database_list")}:

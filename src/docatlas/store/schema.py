@@ -61,12 +61,16 @@ CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
     s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
-CREATE TABLE imports(
-    path TEXT NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
+CREATE TABLE import_rows(
+    file INTEGER NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
     line INTEGER NOT NULL, conditional TEXT NOT NULL, system INTEGER NOT NULL, category TEXT NOT NULL,
     target TEXT NOT NULL, reason TEXT NOT NULL);
-CREATE INDEX imports_path ON imports(path);
-CREATE INDEX imports_target ON imports(target);
+CREATE INDEX import_rows_file ON import_rows(file);
+CREATE INDEX import_rows_target ON import_rows(target);
+CREATE VIEW imports AS SELECT i.rowid AS rowid, f.path AS path, i.module AS module, i.names AS names,
+    i.alias AS alias, i.level AS level, i.line AS line, i.conditional AS conditional, i.system AS system,
+    i.category AS category, i.target AS target, i.reason AS reason
+    FROM import_rows i LEFT JOIN files f ON f.id = i.file;
 CREATE TABLE tests(
     path TEXT NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
 CREATE INDEX tests_path ON tests(path);

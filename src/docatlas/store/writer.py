@@ -202,8 +202,9 @@ def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[s
     """Rewrite the `files`, search and `imports` rows of edited files, keeping their ids, when the link stage's
     output was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring, the lines of
     their imports, their purpose's evidence) can differ."""
-    conn.executemany("DELETE FROM imports WHERE path = ?", [(p,) for p in changed])
-    conn.executemany(_INSERT_IMPORT, _import_rows(model, changed))
+    conn.executemany("DELETE FROM import_rows WHERE file IN (SELECT id FROM files WHERE path = ?)",
+                     [(p,) for p in changed])
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, changed, dict(conn.execute("SELECT path, id FROM files"))))
     for path in changed:
         found = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         f = model.files[path]
@@ -213,10 +214,10 @@ def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[s
         conn.execute(_INSERT_SEARCH, _file_search_row(found[0], path, f, model))
 
 
-_INSERT_IMPORT = "INSERT INTO imports VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_IMPORT = "INSERT INTO import_rows VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def _import_rows(model: LinkedModel, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+def _import_rows(model: LinkedModel, paths: Iterable[str], ids: Mapping[str, int]) -> Iterator[tuple[Any, ...]]:
     for path in paths:
         resolved = model.imports.get(path)
         if resolved is None:
@@ -224,7 +225,7 @@ def _import_rows(model: LinkedModel, paths: Iterable[str]) -> Iterator[tuple[Any
         else:
             entries = [(r.imp, r.category, r.target, r.reason) for r in resolved]
         for imp, category, target, reason in entries:
-            yield (path, imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
+            yield (ids[path], imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
                    int(imp.system), category, target, reason)
 
 
@@ -272,7 +273,7 @@ def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: 
     _delete_file_search(conn, "1")
     conn.executemany(_DELETE_SEARCH, [_folder_search_row(i, p) for i, p in conn.execute(
         "SELECT id, path FROM folders WHERE path != ''").fetchall()])
-    for table in ("files", "folders", "imports", "test_links"):
+    for table in ("files", "folders", "import_rows", "test_links"):
         conn.execute(f"DELETE FROM {table}")
     # Rows are streamed (generators), not listed: this runs beside the render workers, whose memory it adds to.
     paths = sorted(model.files)
@@ -285,7 +286,7 @@ def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: 
         for i, (path, folder) in enumerate(folders, 1)))
     conn.executemany(_INSERT_SEARCH, (_folder_search_row(i, path) for i, (path, _) in enumerate(folders, 1) if path))
 
-    conn.executemany(_INSERT_IMPORT, _import_rows(model, paths))
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, paths, ids))
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
     _scan_and_link_state(conn, scan_diagnostics, link_state)
 
