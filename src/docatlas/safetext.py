@@ -125,6 +125,40 @@ def prose(s: str) -> str:
     return _TAG.sub("&lt;", s) if "<" in s else s
 
 
+def prose_block(s: str) -> str:
+    """`prose` for a Markdown block (a whole docstring rendered as Markdown): lines inside fenced code are
+    code, shown as written, so only the lines outside fences are escaped."""
+    if "<" not in s:
+        return s
+    out = []
+    fence = ""
+    for line in s.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = "" if fence and marker == fence else fence or marker
+            out.append(line)
+        else:
+            out.append(line if fence else prose(line))
+    return "\n".join(out)
+
+
+_OWN_ANCHOR = re.compile(r'<a id="[A-Za-z0-9._~-]*"></a>')
+
+
+def prose_page(s: str) -> str:
+    """`prose_block` for a page assembled in Python from repository text and docatlas's own anchors
+    (`<a id="glossary"></a>`, ids of safe characters only): every other tag start is escaped."""
+    if "<" not in s:
+        return s
+    anchors = _OWN_ANCHOR.findall(s)
+    parts = _OWN_ANCHOR.split(s)
+    parts = [prose_block(part) for part in parts]
+    out = [parts[0]]
+    for anchor, part in zip(anchors, parts[1:], strict=True):
+        out += [anchor, part]
+    return "".join(out)
+
+
 def html(s: str) -> str:
     """Text for an HTML context: `<`, `>`, `&` and quotes as entities."""
     return (terminal(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
