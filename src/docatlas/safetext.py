@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 # C0 controls except tab and newline, DEL, C1 controls, bidirectional overrides and isolates (they reorder what
@@ -125,11 +126,8 @@ def prose(s: str) -> str:
     return _TAG.sub("&lt;", s) if "<" in s else s
 
 
-def prose_block(s: str) -> str:
-    """`prose` for a Markdown block (a whole docstring rendered as Markdown): lines inside fenced code are
-    code, shown as written, so only the lines outside fences are escaped."""
-    if "<" not in s:
-        return s
+def outside_fences(s: str, fn: Callable[[str], str]) -> str:
+    """`s` (Markdown) with `fn` applied to each line outside fenced code; fence lines and code stay as written."""
     out = []
     fence = ""
     for line in s.split("\n"):
@@ -138,8 +136,14 @@ def prose_block(s: str) -> str:
             fence = "" if fence and marker == fence else fence or marker
             out.append(line)
         else:
-            out.append(line if fence else prose(line))
+            out.append(line if fence else fn(line))
     return "\n".join(out)
+
+
+def prose_block(s: str) -> str:
+    """`prose` for a Markdown block (a whole docstring rendered as Markdown): lines inside fenced code are
+    code, shown as written, so only the lines outside fences are escaped."""
+    return outside_fences(s, prose) if "<" in s else s
 
 
 _OWN_ANCHOR = re.compile(r'<a id="[A-Za-z0-9._~-]*"></a>')
