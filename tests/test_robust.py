@@ -276,8 +276,8 @@ def test_docstrings_cannot_inject_html(make_repo, tmp_path: Path, capsys) -> Non
                               '    """Also <img src=x onerror=y> here."""\n'})
     out = tmp_path / "out"
     assert build(capsys, repo, out)[0] == 0
-    # the pages of files, folders and keywords (the repository guide, comprehensive_book.md, is not covered yet)
-    text = "".join(p.read_text() for p in out.rglob("*.md") if p.name != "comprehensive_book.md")
+    # every page: files, folders, keywords and the repository guide, and llms.txt
+    text = "".join(p.read_text() for p in [*out.rglob("*.md"), out / "llms.txt"])
     text = re.sub(r"^```.*?^```$", "", text, flags=re.S | re.M)  # the embedded source is code, shown as it is
     assert "<script>" not in text and "<img" not in text
     assert "&lt;script>alert(1)&lt;/script> with `code` kept." in text

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 # C0 controls except tab and newline, DEL, C1 controls, bidirectional overrides and isolates (they reorder what
@@ -123,6 +124,43 @@ def prose(s: str) -> str:
     """Repository prose (a docstring, a summary) for running Markdown: Markdown itself is kept (a docstring's
     `code` stays code), but nothing that reads as a raw HTML tag (`<script>`) is left for a viewer to run."""
     return _TAG.sub("&lt;", s) if "<" in s else s
+
+
+def outside_fences(s: str, fn: Callable[[str], str]) -> str:
+    """`s` (Markdown) with `fn` applied to each line outside fenced code; fence lines and code stay as written."""
+    out = []
+    fence = ""
+    for line in s.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = "" if fence and marker == fence else fence or marker
+            out.append(line)
+        else:
+            out.append(line if fence else fn(line))
+    return "\n".join(out)
+
+
+def prose_block(s: str) -> str:
+    """`prose` for a Markdown block (a whole docstring rendered as Markdown): lines inside fenced code are
+    code, shown as written, so only the lines outside fences are escaped."""
+    return outside_fences(s, prose) if "<" in s else s
+
+
+_OWN_ANCHOR = re.compile(r'<a id="[A-Za-z0-9._~-]*"></a>')
+
+
+def prose_page(s: str) -> str:
+    """`prose_block` for a page assembled in Python from repository text and docatlas's own anchors
+    (`<a id="glossary"></a>`, ids of safe characters only): every other tag start is escaped."""
+    if "<" not in s:
+        return s
+    anchors = _OWN_ANCHOR.findall(s)
+    parts = _OWN_ANCHOR.split(s)
+    parts = [prose_block(part) for part in parts]
+    out = [parts[0]]
+    for anchor, part in zip(anchors, parts[1:], strict=True):
+        out += [anchor, part]
+    return "".join(out)
 
 
 def html(s: str) -> str:

@@ -28,8 +28,8 @@ from docatlas.link.subsystems import (
     readme_title,
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page
-from docatlas.safetext import md_inline
+from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page, path_code
+from docatlas.safetext import md_inline, prose_page
 from docatlas.summary import plural
 
 BOOK = "comprehensive_book.md"
@@ -68,7 +68,7 @@ def chapter_id(folder: str) -> str:
 
 
 def _flink(path: str) -> str:
-    return f"[`{path}`]({_file(path)})"
+    return f"[{path_code(path)}]({_file(path)})"
 
 
 def _dlink(folder: str) -> str:
@@ -116,7 +116,7 @@ def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | Non
             break
         limit_depth = max(s.depth for s in an.subsystems.values() if s.depth <= limit_depth) - 1
         dropped = [s.path for s in an.subsystems.values() if s.depth > limit_depth]
-    return make_page(BOOK, "book.md.j2", project=model.name, body=body)
+    return make_page(BOOK, "book.md.j2", project=model.name, body=prose_page(body))
 
 
 def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseCounts | None,
@@ -260,7 +260,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     folder = sub.path
     files = model.subtree_files(folder)
     hashes = "#" * min(2 + number.count("."), 5) + "#"
-    out = [f'<a id="{chapter_id(folder)}"></a>', "", f"{hashes} {number}. `{folder}/`", ""]
+    out = [f'<a id="{chapter_id(folder)}"></a>', "", f"{hashes} {number}. {path_code(folder + '/')}", ""]
     text, src = folder_purpose(model, folder)
     if src:
         what = "README" if "README" in src.upper() else "package docstring"

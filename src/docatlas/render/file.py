@@ -33,6 +33,7 @@ from docatlas.render.format import (
 )
 from docatlas.render.structure import part_page, part_summaries, structure_parts, symbol_parts
 from docatlas.render.usage import snippets, usage_link_context
+from docatlas.safetext import outside_fences
 from docatlas.summary import keyword_group
 from docatlas.text import decode
 
@@ -212,14 +213,7 @@ def _documented(facts: FileFacts, page: str, path: str) -> list[dict[str, str]]:
 
 
 def _no_headings(text: str) -> str:
-    lines = []
-    fence = ""
-    for line in text.split("\n"):
-        marker = line.lstrip()[:3]
-        if marker in ("```", "~~~"):
-            fence = "" if fence and marker == fence else fence or marker
-        lines.append(line if fence else _HEADING_LINE.sub(r"\1\\\2", line))
-    return "\n".join(lines)
+    return outside_fences(text, lambda line: _HEADING_LINE.sub(r"\1\\\2", line))
 
 
 def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:

@@ -12,7 +12,7 @@ from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import first_sentence, folder_purpose, pct, readme_paragraphs
 from docatlas.render.book import BOOK, LLMS, LLMS_FULL, LLMS_LINKS, _analysis
 from docatlas.render.format import GENERATOR, Memo, Page, make_page
-from docatlas.safetext import md_inline
+from docatlas.safetext import md_inline, prose_page
 
 
 def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
@@ -52,7 +52,7 @@ def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
         lines.append("")
     lines += ["## Optional", ""]
     lines += ["- [Search index](docatlas.sqlite): SQLite with FTS5 over every symbol (`docatlas search`)"]
-    return make_page(LLMS, "text.j2", text="\n".join(lines))
+    return make_page(LLMS, "text.j2", text=prose_page("\n".join(lines)))
 
 
 def key_files(model: RepoModel, n: int) -> list[str]:
