@@ -6,3 +6,11 @@
 (union_specifier name: (type_identifier) @def body: (_))
 (enum_specifier name: (type_identifier) @def body: (_))
 (type_definition declarator: (type_identifier) @def)
+; Names used as values: a function passed as an argument, its address taken, assigned or used to initialise
+; (`link.references` matches these only against functions).
+(argument_list (identifier) @value)
+(pointer_expression argument: (identifier) @value)
+(assignment_expression right: (identifier) @value)
+(init_declarator value: (identifier) @value)
+(initializer_list (identifier) @value)
+(return_statement (identifier) @value)

@@ -14,3 +14,14 @@
 (enum_specifier name: (type_identifier) @def body: (_))
 (type_definition declarator: (type_identifier) @def)
 (alias_declaration name: (type_identifier) @def)
+; Names used as values: a function passed as an argument, its address taken, assigned or used to initialise
+; (`link.references` matches these only against functions).
+(argument_list (identifier) @value)
+(argument_list (qualified_identifier) @qvalue)
+(pointer_expression argument: (identifier) @value)
+(pointer_expression argument: (qualified_identifier) @qvalue)
+(assignment_expression right: (identifier) @value)
+(init_declarator value: (identifier) @value)
+(initializer_list (identifier) @value)
+(initializer_list (pointer_expression argument: (qualified_identifier) @qvalue))
+(return_statement (identifier) @value)

@@ -1,4 +1,5 @@
-"""The `refs` table: every resolved symbol reference (`link.references`), and the queries over it.
+"""The `refs` table: every resolved symbol reference (`link.references`), and the queries over it; the
+`ref_candidates` table: C-family uses of a name several definitions share, one row per candidate.
 
 One row per reference: where it is (path, line, 1-based col, kind, enclosing symbol, the text used) and what
 it denotes (target path, qualified name, definition line); `test` says whether the referring file is a test.
@@ -24,14 +25,43 @@ def _rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             yield (r[0], r[1], r[2], r[3], r[4], r[8], r[5], r[6], r[7], test)
 
 
+def _candidate_rows(model: Any, paths: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """One row per (use, candidate) of the C-family uses several definitions could mean."""
+    purposes = model.purposes
+    candidates = getattr(model.refs, "candidates", {})
+    for path in paths:
+        test = int(purposes[path].label == "test") if path in purposes else 0
+        for line, col, kind, enclosing, name, options in candidates.get(path, ()):
+            for tpath, target, tline in options:
+                yield (path, line, col, kind, enclosing, name, tpath, target, tline, len(options), test)
+
+
 def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
     """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction."""
     if paths is None:
         conn.execute("DELETE FROM refs")
+        conn.execute("DELETE FROM ref_candidates")
         conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(model.files)))
+        conn.executemany("INSERT INTO ref_candidates VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                         _candidate_rows(model, sorted(model.refs.candidates)))
     elif paths:
         conn.executemany("DELETE FROM refs WHERE path = ?", ((p,) for p in paths))
+        conn.executemany("DELETE FROM ref_candidates WHERE path = ?", ((p,) for p in paths))
         conn.executemany("INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?)", _rows(model, sorted(paths)))
+        conn.executemany("INSERT INTO ref_candidates VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                         _candidate_rows(model, sorted(paths)))
+
+
+def candidate_sites(conn: sqlite3.Connection, path: str, qualname: str) -> list[dict[str, Any]]:
+    """The uses that may mean this definition: a C-family name several definitions share (`ref_candidates`),
+    each with how many definitions it could mean."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ref_candidates'").fetchone() is None:
+        return []
+    return [{"path": p, "line": ln, "col": c, "kind": k, "enclosing": e, "name": n, "candidates": m,
+             "test": bool(t)}
+            for p, ln, c, k, e, n, m, t in conn.execute(
+                "SELECT path, line, col, kind, enclosing, name, candidates, test FROM ref_candidates "
+                "WHERE target_path = ? AND target = ? ORDER BY path, line, col", (path, qualname))]
 
 
 def available(conn: sqlite3.Connection) -> bool:

@@ -23,7 +23,7 @@ from docatlas.errors import DocatlasError
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -69,6 +69,12 @@ CREATE TABLE refs(
     test INTEGER NOT NULL);
 CREATE INDEX refs_path ON refs(path);
 CREATE INDEX refs_target ON refs(target_path, target);
+CREATE TABLE ref_candidates(
+    path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind TEXT NOT NULL, enclosing TEXT NOT NULL,
+    name TEXT NOT NULL, target_path TEXT NOT NULL, target TEXT NOT NULL, target_line INTEGER NOT NULL,
+    candidates INTEGER NOT NULL, test INTEGER NOT NULL);
+CREATE INDEX ref_candidates_path ON ref_candidates(path);
+CREATE INDEX ref_candidates_target ON ref_candidates(target_path, target);
 CREATE TABLE findings(
     path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);
