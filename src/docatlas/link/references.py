@@ -625,6 +625,9 @@ def update(model: Any, edited: list[str]) -> set[str]:
     touched |= {t for t in set(before_tested) | set(model.tested_by)
                 if before_tested.get(t) != model.tested_by.get(t)}
     touched |= {t for t in set(before_tests) | set(model.tests_of) if before_tests.get(t) != model.tests_of.get(t)}
+    # files whose own references changed: their Related Files weigh them
+    touched |= {p for p in set(old.outgoing) | set(new.outgoing)
+                if old.outgoing.get(p) is not new.outgoing.get(p) and old.outgoing.get(p) != new.outgoing.get(p)}
     return touched - set(edited)
 
 
