@@ -219,3 +219,17 @@ def test_a_name_bound_twice_in_a_body_resolves_to_the_binding_before_the_use() -
     files = {"m.py": "def f():\n    class A:\n        pass\n    A()\n    class A:\n        pass\n    A()\n"}
     got = [(r[1], r[7]) for r in _refs(files).outgoing["m.py"]]
     assert got == [(4, 2), (7, 5)]
+
+
+def test_public_api_says_when_all_is_computed() -> None:
+    from docatlas.link.stage import link
+    from docatlas.link.views import public_api
+
+    files = {"pkg/__init__.py": "from .a import *\nfrom . import a\n__all__ = ['One']\n__all__ += a.__all__\n",
+             "pkg/a.py": "__all__ = ['Two']\n\n\nclass Two:\n    pass\n"}
+    facts = {p: extract_bytes(p, t.encode(), "python") for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    names, source = public_api(model, "pkg/__init__.py")
+    assert names == ["One"] and "only the names it lists literally" in source and "computed" in source
+    names, source = public_api(model, "pkg/a.py")
+    assert names == ["Two"] and source == "`__all__`"

@@ -123,6 +123,7 @@ def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any
         "analysed": facts.language in ("python", "python-stub") or bool(facts.symbols),
         "has_rules": facts.language in ("python", "python-stub"),
         "public": public, "exports": list(facts.exports),
+        "exports_computed": ("all", "computed") in facts.extra,
     }
 
 
