@@ -3,7 +3,9 @@
 Calls (`f(x)`, `ns::f(x)`, `obj.f()`, `f<T>(x)`, kernel launches `k<<<g, b>>>(x)`), type uses and base
 classes, and names used as values (`g(f)`, `&ns::f`, `p = f`, `{f}`, `return f`: kind read, which the link
 stage matches against functions only), each with line, 1-based column, kind (call, subclass, annotation for a
-type use, read) and the enclosing
+type use, read; a value whose name the file declares as a variable, parameter, field or enumerator anywhere
+is left out, so a function and a variable of one name in one file lose the function's value uses) and the
+enclosing
 function or type. Macro invocations written like calls are calls of the macro. `link.references` resolves
 them by name. Records: (name, line, col, kind, enclosing).
 """
@@ -37,9 +39,10 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> Refe
     caps = ts.captures(ts.query(grammar, name), root)
     defs = {n.start_byte for n in caps.get("def", ())}
     sites: dict[int, tuple[Any, str]] = {}
-    for kind, key in (("read", "value"),):
-        for n in caps.get(key, ()):
-            sites[n.start_byte] = (n, kind)
+    local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
+    for n in caps.get("value", ()):
+        if data[n.start_byte:n.end_byte] not in local:
+            sites[n.start_byte] = (n, "read")
     for q in caps.get("qvalue", ()):
         n = _last_name(q)
         if n is not None:

@@ -734,6 +734,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         result.c_defs = dict(defs)
     includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
                 for p in cfiles}
+    shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = interface(files[path])
         _file_deps(result, None, path, files[path])
@@ -763,7 +764,8 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                 ambiguous += 1  # several names, or one name defined in several files
                 options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]} or {(c[0], c[1], c[2]) for c in tier})
                 if len(options) <= MAX_CANDIDATES:
-                    maybe.append((line, col, kind, enclosing, name, tuple(options)))
+                    opts = tuple(options)
+                    maybe.append((line, col, kind, enclosing, name, shared.setdefault(opts, opts)))
                 continue
             near = closure or ()
             best = min(tier, key=lambda c: (c[0] != path and c[0] not in near,

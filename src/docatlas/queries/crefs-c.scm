@@ -14,3 +14,13 @@
 (init_declarator value: (identifier) @value)
 (initializer_list (identifier) @value)
 (return_statement (identifier) @value)
+; Variables, parameters and fields the file declares: a value use of one of these names is not taken for a
+; function (crefs.py).
+(parameter_declaration declarator: (identifier) @local)
+(parameter_declaration declarator: (pointer_declarator declarator: (identifier) @local))
+(init_declarator declarator: (identifier) @local)
+(init_declarator declarator: (pointer_declarator declarator: (identifier) @local))
+(declaration declarator: (identifier) @local)
+(declaration declarator: (pointer_declarator declarator: (identifier) @local))
+(field_declaration declarator: (field_identifier) @local)
+(enumerator name: (identifier) @local)
