@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.model import Diagnostic
 from docatlas.store.cache import FactsCache
+from docatlas.store.schema import cache_path
 from docatlas.store.writer import IndexWrite
 
 
@@ -26,15 +28,22 @@ def write_index(cfg: Config, model: RepoModel, cache: FactsCache, extracted: Ite
 
 def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows without build-specific ids and stats, sorted: two indexes of the same input compare
-    equal whether they were built in one go or incrementally (used by the tests)."""
+    equal whether they were built in one go or incrementally (used by the tests). The facts cache beside the
+    index is dumped too, and the contentless search table by its terms (`fts5vocab`: term, column, rows)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
             "link_state": {"state"}}
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
-                                 "'search%' AND name != 'meta' ORDER BY name").fetchall():
-        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip.get(table, set())]
-        out[table] = sorted(conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall(), key=repr)
-    out["search"] = sorted(conn.execute("SELECT name, qualname, words, path, summary, kind, lang FROM search"),
-                           key=repr)
+    main = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    schemas = ["main"]
+    if cache_path(main.parent).is_file() and "cache" not in {r[1] for r in conn.execute("PRAGMA database_list")}:
+        conn.execute("ATTACH DATABASE ? AS cache", (str(cache_path(main.parent)),))
+        schemas.append("cache")
+    for db in schemas:
+        for (table,) in conn.execute(f"SELECT name FROM {db}.sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                     "'search%' AND name != 'meta' ORDER BY name").fetchall():
+            cols = [r[1] for r in conn.execute(f"PRAGMA {db}.table_info({table})")
+                    if r[1] not in skip.get(table, set())]
+            out[table] = sorted(conn.execute(f"SELECT {', '.join(cols)} FROM {db}.{table}").fetchall(), key=repr)
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms USING fts5vocab(main, search, 'col')")
+    out["search"] = sorted(conn.execute("SELECT term, col, doc, cnt FROM temp.search_terms"))
     return out
-

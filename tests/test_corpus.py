@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from docatlas import paths as P
 from docatlas.cli import main
 
 pytestmark = pytest.mark.slow
@@ -88,6 +89,14 @@ def test_keyword_index_lists_exactly_what_the_compiler_sees(pytorch_tests: tuple
         sections = keyword_entries(out / f"{rel}_kw.md")
         listed = {name for key in ("Classes", "Methods", "Functions", "Nested Functions", "Nested Classes")
                   for name, _ in sections.get(key, set())}
+        if "more definitions are not listed here" in (out / f"{rel}_kw.md").read_text(encoding="utf-8"):
+            # a page cut to stay under 512 KB: what it lists is right, and the rest is on the file's pages
+            assert listed <= expected, (rel, sorted(listed - expected)[:5])
+            anchors = {a for page in out.glob(f"{rel}_docs*.md")
+                       for a in re.findall(r'<a id="([^"]+)"></a>', page.read_text(encoding="utf-8"))}
+            assert {P.anchor(q) for q in expected} <= anchors, rel
+            checked += 1
+            continue
         assert listed == expected, (rel, sorted(expected - listed)[:5], sorted(listed - expected)[:5])
         imports: set[tuple[str, int]] = set()
         for node in ast.walk(ast.parse(source)):

@@ -10,6 +10,7 @@ import pytest
 
 import docatlas.pipeline as pipeline
 from docatlas.config import make_config
+from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
 from docatlas.store import queries, schema
 from docatlas.store.cache import FactsCache, LazyFacts
@@ -37,7 +38,7 @@ def _age(root: Path) -> None:
 
 def _tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name != schema.INDEX_NAME}
+            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME, *STATE_FILES)}
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ LINKED = {
     "csrc/util.cpp": '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n',
     "csrc/util_test.cpp": '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
                           '  EXPECT_EQ(helper(1), 2);\n}\n',
-    # a folder named like a page: the page is not written (DA305), on every kind of build
+    # a folder named like a page: its pages go under `pkg/b.py_docs.md~/`, on every kind of build
     "pkg/b.py_docs.md/notes.txt": "taken\n",
     # names not defined yet (an edit adds them): used through a module alias, re-exported under another name
     "pkg/sub/e.py": "import pkg.a as A\n\n\ndef epsilon():\n    return A.later()\n",
@@ -197,7 +198,8 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     _age(repo)
     out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
     first = _build(repo, out_a)
-    assert not first.link_reused and any(d.code == "DA305" for d in first.diagnostics)
+    assert not first.link_reused and not any(d.code == "DA305" for d in first.diagnostics)
+    assert (out_a / "pkg" / "b.py_docs.md").is_file() and (out_a / "pkg" / "b.py_docs.md~" / "index.md").is_file()
     kw_before = (out_a / "pkg" / "a.py_kw.md").read_text()
     for path, text in LOCAL_EDITS.items():
         (repo / path).write_text(text)
@@ -375,3 +377,28 @@ def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[s
     assert extracted == ["pkg/sub/c.py"] and edited.link_reused
     _build(repo, fresh, full=True)
     assert _tree(out) == _tree(fresh)
+
+
+def test_fingerprint_ignores_reader_rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server and MCP rooms read a finished build: editing them must not invalidate cached facts and pages,
+    while editing an extractor must."""
+    import shutil
+
+    import docatlas
+    from docatlas import fingerprint
+
+    pkg = tmp_path / "docatlas"
+    shutil.copytree(Path(docatlas.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__", "static"))
+    monkeypatch.setattr(fingerprint, "__file__", str(pkg / "fingerprint.py"))
+
+    def digest() -> str:
+        fingerprint.code_fingerprint.cache_clear()
+        return fingerprint.code_fingerprint()
+
+    before = digest()
+    (pkg / "serve" / "app.py").write_text((pkg / "serve" / "app.py").read_text() + "\n# edited\n")
+    (pkg / "agent" / "extra.py").write_text("X = 1\n")
+    assert digest() == before
+    (pkg / "extract" / "python.py").write_text((pkg / "extract" / "python.py").read_text() + "\n# edited\n")
+    assert digest() != before
+    fingerprint.code_fingerprint.cache_clear()

@@ -115,7 +115,10 @@ def test_schema_and_contents(built: Path) -> None:
         "SELECT path, category, target FROM imports").fetchall()
     assert conn.execute("SELECT count(*) FROM test_links WHERE target = 'pkg/compiler.py' "
                         "AND test_path = 'tests/test_compiler.py'").fetchone()[0] == 1
-    assert conn.execute("SELECT count(*) FROM facts_cache").fetchone()[0] == 4
+    cache = sqlite3.connect(schema.cache_path(built))
+    assert cache.execute("SELECT count(*) FROM facts_cache").fetchone()[0] == 4
+    private = "SELECT count(*) FROM sqlite_master WHERE name IN ('facts_cache', 'link_state', 'search_content')"
+    assert not conn.execute(private).fetchone()[0]
     assert {r[0] for r in conn.execute("SELECT path FROM folders")} == {"", "pkg", "tests"}
 
 
@@ -256,3 +259,26 @@ def test_search_ranks_by_tier_then_test_files_then_centrality(make_repo, tmp_pat
                    ("bbb/config.py", "EngineConfig", "prefix")]
     paths = [p for p, _, _ in got]
     assert paths not in (sorted(paths), sorted(paths, reverse=True))
+
+
+def test_facts_cache_of_another_build_or_missing_is_not_used(make_repo, tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    repo = make_repo(REPO)
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    assert (out / schema.CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert FactsCache.load(make_config(repo, out, jobs=1)).usable
+    # a build stopped between renaming the new cache and the new index leaves them paired with other builds
+    conn = sqlite3.connect(schema.cache_path(out))
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'start_ns'")
+    conn.commit()
+    conn.close()
+    with caplog.at_level(logging.WARNING, logger="docatlas.store"):
+        cache = FactsCache.load(make_config(repo, out, jobs=1))
+    assert not cache.usable and "another build" in cache.reason and "another build" in caplog.text
+    report = build(make_config(repo, out, jobs=1))
+    assert report.timings.get("extract") is not None and FactsCache.load(make_config(repo, out, jobs=1)).usable
+    schema.cache_path(out).unlink()
+    assert FactsCache.load(make_config(repo, out, jobs=1)).reason == "no facts cache"
+    build(make_config(repo, out, jobs=1))
+    assert names(queries.search(schema.open_index(out), "RecompileTests"))[0] == "RecompileTests"

@@ -15,7 +15,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from docatlas.agent import tools
 from docatlas.store import schema
 
-EXPECTED_TOOLS = {"search", "show", "tests_for", "outline", "read_source"}
+EXPECTED_TOOLS = {"search", "show", "tests_for", "outline", "read_source", "refs"}
 
 
 def _session_calls(repo: Path, out: Path, calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
@@ -120,3 +120,28 @@ def test_read_source_continues_and_says_so(tmp_path: Path, make_repo: Any) -> No
             tools.read_source(conn, repo, "big.py", 1001, None)
     finally:
         conn.close()
+
+
+def test_refs_tool(built_site: tuple[Path, Path]) -> None:
+    """`refs` answers who uses a definition, by site, filtered by kind or test code, and refuses bad input."""
+    repo, out = built_site
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("refs", {"symbol": "pkg.util.helper"}),
+        ("refs", {"symbol": "pkg.util.helper", "kind": "call"}),
+        ("refs", {"symbol": "Shape", "tests_only": True}),
+        ("refs", {"symbol": "pkg.util.helper", "kind": "call", "limit": 1}),
+        ("refs", {"symbol": "no_such_definition"}),
+        ("refs", {"symbol": "helper", "kind": "teleport"}),
+    ]
+    _, results = _session_calls(repo, out, calls)
+    every, calls_only, from_tests, first = (_data(r) for r in results[:4])
+    assert every["definitions"] == [{"path": "pkg/util.py", "qualname": "helper", "uses": every["total"],
+                                     "files": 2}]
+    assert {s["path"] for s in every["sites"]} == {"app/main.py", "pkg/shapes.py"}
+    assert {s["kind"] for s in every["sites"]} >= {"call", "import"}
+    assert [(s["path"], s["line"]) for s in calls_only["sites"]] == [("app/main.py", 7), ("pkg/shapes.py", 13)]
+    assert {s["path"] for s in from_tests["sites"]} == {"tests/test_shapes.py"} and all(
+        s["test"] for s in from_tests["sites"])
+    assert len(first["sites"]) == 1 and first["next"] == "1" and first["total"] == 2
+    assert results[4].is_error and "no_such_definition" in results[4].content[0].text
+    assert results[5].is_error and "kind must be one of" in results[5].content[0].text

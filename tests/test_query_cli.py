@@ -49,7 +49,8 @@ def test_search_json_and_filters(out: Path, capsys: pytest.CaptureFixture[str]) 
 def test_search_bad_query_is_a_usage_error_not_sql(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for query in ('"(', "::", "AND OR NOT", 'a" OR "b', "*"):
         code, _stdout, err = run(capsys, "search", query, "-o", str(out))
-        assert code in (1, 2), query
+        # several words fall back to partial matches (`b`), so those may find something
+        assert code in ((0, 1) if " " in query else (1, 2)), query
         assert "sqlite" not in err.lower() and "fts5" not in err.lower() and "syntax" not in err.lower(), err
     code, _, err = run(capsys, "search", "::", "-o", str(out))
     assert code == 2 and "nothing to search for" in err

@@ -1,15 +1,24 @@
 """The `docatlas` command: a thin layer over the library. Only this module prints.
 
-Exit codes: 0 success; 1 the run finished but some input files produced diagnostics; 2 the run could not
-be done (bad options, unsafe output folder); 3 an internal error (a bug in docatlas: the traceback is printed).
+Exit codes, as Sphinx -W and mkdocs --strict have them: 0 every page was built (diagnostics, if any, are
+listed and counted in the summary); 1 with `--strict`, when there were diagnostics (and for `search`/`show`,
+nothing found); 2 the run could not be done (bad options, an unsafe or unwritable output folder, a full disk,
+another build holding the folder with `--no-wait`); 3 an internal error (a bug in docatlas: the traceback is
+printed); 130/143 interrupted by SIGINT/SIGTERM (the last good output is kept and the next build resumes).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gc
 import json
+import logging
 import os
+import signal
+import sqlite3
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +31,7 @@ from docatlas.commands import COMMANDS
 from docatlas.config import DEFAULT_OUTPUT, EMBED_MODES, make_config
 from docatlas.errors import DocatlasError
 from docatlas.pipeline import BuildReport, Progress, build
+from docatlas.safetext import terminal
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_FATAL, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -55,21 +65,36 @@ def cli() -> None:
               help="Write into a non-empty folder that docatlas did not create.")
 @click.option("--full", is_flag=True, default=None,
               help="Ignore the cached facts and the previous index: analyse and index every file again.")
+@click.option("--strict", is_flag=True, default=None,
+              help="Exit with 1 when any file produced a diagnostic (as Sphinx -W, mkdocs --strict).")
+@click.option("--no-wait", is_flag=True, default=None,
+              help="When another build is writing the output folder, exit with 2 instead of waiting.")
 @click.option("--llms-full", is_flag=True, default=None,
               help="Also write llms-full.txt: the repository guide and the key files' pages.")
 @click.option("--llms-full-bytes", type=click.IntRange(min=1), default=None,
               help="Most bytes llms-full.txt may hold [default: 1000000].")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the diagnostics: no progress bar and no summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Print the tracebacks of internal errors, also of one file's.")
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the run's figures (counts, per-stage seconds) as JSON to this file.")
-def build_cmd(repo: Path, output: Path | None, quiet: bool, report_json: Path | None, **options: Any) -> BuildReport:
+def build_cmd(repo: Path, output: Path | None, quiet: bool, verbose: bool, report_json: Path | None,
+              **options: Any) -> BuildReport:
     """Document the repository REPO (default: the current folder)."""
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="docatlas: %(message)s")
+        logging.getLogger("docatlas").setLevel(logging.DEBUG)
     cfg = make_config(repo, output, **options)
     report = _with_progress(cfg, quiet)
     if report_json is not None:
-        report_json.write_text(json.dumps(report.summary(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        try:
+            report_json.write_text(json.dumps(report.summary(), indent=1, sort_keys=True) + "\n",
+                                   encoding="utf-8")
+        except OSError as exc:
+            raise DocatlasError(f"cannot write {report_json}: {exc.strerror or exc}") from exc
     for d in report.diagnostics:
-        click.echo(str(d), err=True)
+        click.echo(terminal(str(d)), err=True)
+    for w in report.warnings:
+        click.echo(f"docatlas: warning: {terminal(w)}", err=True)
     if not quiet:
         _summary(report)
     return report  # `_invoke` turns it into the exit code; `run` keeps it alive until the process ends
@@ -152,9 +177,23 @@ def mcp_cmd(repo: Path, output: Path | None) -> None:
     run_stdio(out, repo_root)
 
 
+PROGRESS_SECONDS = 5.0  # a progress line this often when stderr is not a terminal (CI logs), as pip and cargo
+
+
 def _with_progress(cfg: Any, quiet: bool) -> BuildReport:
-    if quiet or not sys.stderr.isatty():
+    if quiet:
         return build(cfg)
+    if not sys.stderr.isatty():
+        every = float(os.environ.get("DOCATLAS_PROGRESS_SECONDS") or PROGRESS_SECONDS)
+        last = [time.monotonic()]
+
+        def line(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= every:
+                last[0] = now
+                click.echo(f"docatlas: {stage} {done:,}/{total:,}", err=True)
+
+        return build(cfg, line)
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
@@ -176,10 +215,14 @@ def _summary(report: BuildReport) -> None:
     if report.link_reused:  # say why a rebuild looked at so few pages
         stages = stages.replace("link ", "link (reused) ", 1)
     n = len(report.diagnostics)
+    codes: dict[str, int] = {}
+    for d in report.diagnostics:
+        codes[d.code] = codes.get(d.code, 0) + 1
+    by_code = f" ({', '.join(f'{k} {v}' for k, v in sorted(codes.items()))})" if codes else ""
     click.echo(
         f"docatlas: {report.files} files ({report.binary} binary), {report.pages} pages "
-        f"({report.written} written, {report.removed} removed), {n} diagnostic{'s' if n != 1 else ''}, "
-        f"{report.seconds:.2f}s [{stages}] -> {report.output}",
+        f"({report.written} written, {report.removed} removed), {n} diagnostic{'s' if n != 1 else ''}{by_code}, "
+        f"{report.seconds:.2f}s [{stages}] -> {terminal(report.output)}",
         err=True,
     )
 
@@ -194,9 +237,47 @@ def run() -> NoReturn:
     # model's objects took 0.2 s on PyTorch, for a process about to end. Cycles left uncollected die with it.
     gc.disable()
     code, _kept = _invoke(None)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or EXIT_FATAL
+    with _suppress_os_errors():
+        sys.stderr.flush()
     os._exit(code)  # `_kept`, the build's report, is still referenced here: it is never freed
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or SIGINT) arrived: the build stops, rolls the index back and exits 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+class _suppress_os_errors:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+        return isinstance(exc, OSError)
+
+
+# Errors of the environment, not of docatlas: one line and exit 2 (the traceback only with -v).
+_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR,
+                errno.EISDIR, errno.ENAMETOOLONG, errno.EPIPE, errno.EEXIST, errno.EIO, errno.EMFILE}
+_SQLITE_USER = ("disk is full", "disk i/o error", "readonly", "unable to open", "locked")
+
+
+def _one_line(message: str) -> int:
+    with _suppress_os_errors():
+        click.echo(f"docatlas: error: {terminal(message)}", err=True)
+    if logging.getLogger("docatlas").isEnabledFor(logging.DEBUG):
+        traceback.print_exc()
+    return EXIT_FATAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,26 +287,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _invoke(argv: Sequence[str] | None) -> tuple[int, Any]:
     """The exit code, and what the command returned (a build's report)."""
+    handler = None
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers (tests call main from others)
+        handler = signal.signal(signal.SIGTERM, _on_signal)
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="docatlas",
                           standalone_mode=False)
     except SystemExit as exc:
+        if type(sys.stdout).__name__ == "_PacifyFlushWrapper":  # click's answer to EPIPE: exit 1, silently
+            return _one_line("output closed early (broken pipe)"), None
         return (int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FATAL), None
     except DocatlasError as exc:
-        click.echo(f"docatlas: error: {exc}", err=True)
-        return EXIT_FATAL, None
-    except click.exceptions.Abort:
-        click.echo("docatlas: interrupted", err=True)
-        return EXIT_FATAL, None
+        return _one_line(str(exc)), None
+    except (KeyboardInterrupt, click.exceptions.Abort, Interrupted) as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        name = signal.Signals(signum).name
+        with _suppress_os_errors():
+            click.echo(f"docatlas: interrupted ({name}); the output folder keeps its last good pages and the "
+                       f"next build resumes", err=True)
+        return 128 + signum, None
     except click.ClickException as exc:
         exc.show()
         return EXIT_FATAL, None
+    except BrokenPipeError:
+        with _suppress_os_errors():  # the reader went away (`| head`): nothing more to say to it
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that the final flush cannot fail again
+        return _one_line("output closed early (broken pipe)"), None
+    except OSError as exc:
+        if exc.errno not in _USER_ERRNOS:
+            return _internal(), None
+        where = f": {exc.filename}" if exc.filename else ""
+        return _one_line(f"{exc.strerror or exc}{where}"), None
+    except sqlite3.OperationalError as exc:
+        if not any(s in str(exc).lower() for s in _SQLITE_USER):
+            return _internal(), None
+        return _one_line(f"the index cannot be written: {exc}"), None
     except Exception:  # a bug, not bad input: say so distinctly from exit code 1
-        traceback.print_exc()
-        click.echo("docatlas: internal error (exit 3); please report it with the traceback above", err=True)
-        return EXIT_INTERNAL, None
+        return _internal(), None
+    finally:
+        if handler is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, handler)
     if isinstance(result, BuildReport):
-        return (EXIT_DIAGNOSTICS if result.diagnostics else EXIT_OK), result
+        return (EXIT_DIAGNOSTICS if result.diagnostics and result.strict else EXIT_OK), result
     if isinstance(result, int):  # --help, --version: click's own exit code
         return result, None
     return EXIT_OK, None
+
+
+def _internal() -> int:
+    traceback.print_exc()
+    click.echo("docatlas: internal error (exit 3); please report it with the traceback above", err=True)
+    return EXIT_INTERNAL

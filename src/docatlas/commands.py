@@ -19,6 +19,7 @@ import click
 
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
+from docatlas.safetext import terminal
 from docatlas.store import queries, schema
 from docatlas.store import refs as store_refs
 
@@ -63,6 +64,12 @@ def _in_repository(conn: sqlite3.Connection, target: str) -> str:
     return target
 
 
+def _echo(line: str, err: bool = False) -> None:
+    """Every line for the terminal passes `safetext.terminal`: no name from the repository can move the
+    cursor, clear the screen or fake another line."""
+    click.echo(terminal(line), err=err)
+
+
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -80,22 +87,19 @@ def _emit_json(data: Any) -> None:
 def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, lang: str | None,
                path_glob: str | None, limit: int, as_json: bool) -> None:
     """Find symbols, files and folders: exact names first, then prefixes, then words anywhere."""
-    with _index(repo, output) as (conn, _):
-        try:
-            hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
-        except schema.QueryError as exc:
-            raise click.UsageError(str(exc)) from exc
+    with _index(repo, output) as (conn, _):  # a query that cannot be run is one line, exit 2 (QueryError)
+        hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
     if as_json:
         _emit_json([h.as_dict() for h in hits])
         return
     if not hits:
-        click.echo(f"no results for {query!r}", err=True)
+        _echo(f"no results for {query!r}", err=True)
         raise SystemExit(1)
     for h in hits:
         where = f"{h.path}:{h.line}" if h.line else h.path
         name = h.qualname or h.name
         summary = f" — {h.summary}" if h.summary else ""
-        click.echo(f"{where}  {h.kind}  {name}{summary}")
+        _echo(f"{where}  {h.kind}  {name}{summary}")
 
 
 def _file_lines(rec: dict[str, Any], brief: bool = False) -> list[str]:
@@ -165,7 +169,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
                 files = store_refs.by_file(used)
                 sym.update(uses=len(used), used_by_files=len(files), top_users=files[:5])
     if found is None:
-        click.echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
+        _echo(f"docatlas: nothing called {target!r} in the index (try `docatlas search {target}`)", err=True)
         raise SystemExit(1)
     if as_json:
         _emit_json(found)
@@ -212,7 +216,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
             if rec["imported_by"]:
                 lines.append(f"  imported by {len(rec['imported_by'])} files")
     for line in lines:
-        click.echo(line)
+        _echo(line)
 
 
 @click.command("export", short_help="Write one JSON record per file, for retrieval corpora.")
@@ -253,16 +257,16 @@ def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
     if as_json:
         _emit_json(data)
         return
-    click.echo(f"{data['project']}: {data['files']:,} files in {data['folders']:,} folders, {data['symbols']:,} "
+    _echo(f"{data['project']}: {data['files']:,} files in {data['folders']:,} folders, {data['symbols']:,} "
                f"symbols, {data['imports']:,} imports, {data['tests']:,} test cases, {data['findings']:,} findings")
     for title, key in (("languages", "languages"), ("purposes", "purposes"), ("symbol kinds", "symbol_kinds"),
                        ("findings", "findings_by_category"), ("diagnostics", "diagnostics")):
         if data[key]:
-            click.echo(f"{title}:")
+            _echo(f"{title}:")
             for k, v in data[key].items():
-                click.echo(f"  {v:>8,}  {k}")
+                _echo(f"  {v:>8,}  {k}")
     if data["diagnostics"]:
-        click.echo(f"  in {data['diagnostic_files']:,} files")
+        _echo(f"  in {data['diagnostic_files']:,} files")
 
 
 @click.command("refs")

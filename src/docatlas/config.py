@@ -36,6 +36,8 @@ class Config:
     full: bool = False  # ignore the facts cache and the previous index: extract and index everything
     llms_full: bool = False  # also write llms-full.txt: the repository guide and the key files' pages
     llms_full_bytes: int = 1_000_000  # the most llms-full.txt may hold
+    no_wait: bool = False  # another build holds the output folder: fail (exit 2) instead of waiting
+    strict: bool = False  # diagnostics make the exit code 1 (as Sphinx -W, mkdocs --strict)
 
     @property
     def workers(self) -> int:
@@ -113,6 +115,17 @@ def _declared_name(root: Path) -> str:
     return name if isinstance(name, str) else ""
 
 
+def _check_patterns(patterns: tuple[str, ...]) -> None:
+    """A bad exclude pattern (`\\` alone) is a usage error, said in one line, not a crash of the scan."""
+    import pathspec
+
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except Exception as exc:  # pathspec raises several kinds
+            raise ConfigError(f"bad exclude pattern {pattern!r}: {exc}") from exc
+
+
 def make_config(root: str | Path, output: str | Path | None = None, **options: Any) -> Config:
     """Merge defaults, the repository's settings and explicit options (None means: not given)."""
     root_path = Path(root).resolve()
@@ -136,6 +149,10 @@ def make_config(root: str | Path, output: str | Path | None = None, **options: A
         raise ConfigError(f"unknown options: {', '.join(sorted(bad))}")
     if not merged.get("project_name"):
         merged["project_name"] = _declared_name(root_path) or root_path.name
+    from docatlas.safetext import visible
+
+    merged["project_name"] = visible(merged["project_name"], keep_newlines=False)  # a name is one line
+    _check_patterns(merged.get("exclude", ()))
     cfg = Config(root=root_path, output=out_path.resolve(), **merged)
     if cfg.embed_source not in EMBED_MODES:
         raise ConfigError(f"embed_source must be one of {', '.join(EMBED_MODES)}, not {cfg.embed_source!r}")

@@ -5,7 +5,8 @@ One place, so that a code means one thing everywhere, the documentation (`docs/d
 Codes: DA1xx reading and decoding a file, DA2xx parsing it, DA3xx the scan and the output folder.
 
 Severity: `error` when a file (or page) is missing from the analysis because something went wrong; `warning`
-when it is analysed only in part, or left out by a rule that the message names. Both make the exit code 1.
+when it is analysed only in part, or left out by a rule that the message names. Both are listed and counted in
+the build's summary; with `--strict` they make the exit code 1.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ SYNTAX_ERROR = Code("DA201", "error", "extract", "syntax error: {detail}; {what}
 NULL_BYTES = Code("DA202", "error", "extract", "cannot parse: {detail}; symbols not extracted",
                   "Python source that the parser rejects outright (null bytes on Python < 3.12).")
 TOO_DEEP = Code("DA203", "error", "extract", "nesting too deep to analyse",
-                "A file nested so deeply that analysing it would exhaust the recursion limit.")
+                "A file nested so deeply that analysing it would exhaust the recursion limit, or a native parser "
+                "(YAML past 100 levels) would not survive it.")
 PARTIAL_PARSE = Code("DA204", "warning", "extract", "{detail}; symbols there may be missing or incomplete",
                      "tree-sitter parsed a file only in part: the message says how many bytes in how many regions "
                      "could not be parsed, and how many missing tokens were assumed.")
@@ -60,7 +62,14 @@ PAGE_NAME_TAKEN = Code("DA305", "warning", "render",
                        "page not written",
                        "A page whose path is a folder of the repository (a folder named `index.md`, say); the page "
                        "is not written.")
+INTERNAL_ERROR = Code("DA306", "error", "extract, render, index", "internal error while {stage}: {error}; {effect}",
+                      "A bug of docatlas met on this file (extraction, its page or its index rows): the file "
+                      "still gets a page that says what failed, the rest of the build goes on, and `-v` prints "
+                      "the traceback.")
+WORKER_LOST = Code("DA307", "error", "extract", "analysis stopped: {reason}; documented without analysis",
+                   "The worker analysing this file died (a crash in a native parser) or ran past the time budget "
+                   "of one file; the file is analysed again without its parser, and the worker replaced.")
 
 CATALOGUE: dict[str, Code] = {c.code: c for c in (
     UNREADABLE, NOT_UTF8, TOO_LARGE, SYNTAX_ERROR, NULL_BYTES, TOO_DEEP, PARTIAL_PARSE, EXTRACTOR_FAILED,
-    BAD_FILE_NAME, BAD_SYMLINK, SYMLINK_OUTSIDE, PAGE_NAME_TAKEN)}
+    BAD_FILE_NAME, BAD_SYMLINK, SYMLINK_OUTSIDE, PAGE_NAME_TAKEN, INTERNAL_ERROR, WORKER_LOST)}

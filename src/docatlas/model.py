@@ -16,6 +16,7 @@ CLASS = "class"
 METHOD = "method"
 FUNCTION = "function"
 CONSTANT = "constant"
+VARIABLE = "variable"
 HEADING = "heading"
 
 
@@ -66,6 +67,7 @@ class Symbol(Record):
     macro: str = ""
     condition: str = ""  # C family: the preprocessor branch it is compiled in (`#ifdef MS_WINDOWS`); "" always
     target: str = ""  # a binding's C/C++ function (a `PyMethodDef` row's `builtin_abs`, pybind11's `&fn`)
+    doc: str = ""  # the whole docstring (or the comment block above a definition without one) as Markdown
 
 
 @picklable
@@ -149,3 +151,4 @@ class FileFacts(Record):
     parse_ok: bool = True  # False when the structure could not be (fully) extracted
     extra: tuple[tuple[str, str], ...] = field(default=())  # language-specific key/value facts
     references: References | None = None  # names bound and used, None when not collected (or unparsable)
+    doc: str = ""  # the whole module docstring as Markdown ("" when it is no more than `docstring`)

@@ -2,14 +2,31 @@
 
 Pages are written only when their text changed (digest in the manifest) and atomically (temp file +
 rename), so an interrupted run never leaves a half-written page. Pages that a rebuild no longer produces
-are removed, but only when the manifest says docatlas wrote them.
+are removed, but only when the manifest says docatlas wrote them, or when they are pages of a build that
+was interrupted in this folder.
+
+How a build keeps the folder recoverable whatever stops it (a kill, a full disk, Ctrl-C):
+- one build at a time: an advisory `flock` on `.docatlas.lock` (the kernel drops it when its holder dies, so
+  a lock is never stale; the file holds the holder's pid for the message);
+- the folder is marked as docatlas's (`.docatlas-build`) before the first page is written, and the marker is
+  removed only after the manifest is complete; a build that finds the marker resumes the interrupted one:
+  stray temporary files are removed, every page is rewritten, and pages that no build produces any more are
+  removed;
+- the manifest records each page's digest (and `.docatlas-stats.json` its size and mtime): a page edited or
+  deleted by hand is found by a `stat` and rewritten.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
+import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from docatlas import __version__
@@ -17,44 +34,174 @@ from docatlas.errors import OutputError
 from docatlas.paths import MANIFEST_NAME
 
 MANIFEST_VERSION = 1
+LOCK_NAME = ".docatlas.lock"
+MARKER_NAME = ".docatlas-build"
+STATS_NAME = ".docatlas-stats.json"  # each page's size and mtime: beside the manifest, which stays deterministic
+STATE_FILES = (LOCK_NAME, STATS_NAME)  # docatlas's files whose bytes differ from build to build (and the index)
+TMP_SUFFIX = ".docatlas-tmp"
+# docatlas's own files besides the pages (the index's name is store.index.INDEX_NAME; kept in step by a test)
+_INDEX_FILES = ("docatlas.sqlite", "docatlas.sqlite-journal")
+_STRAY = ("docatlas.sqlite.tmp", MANIFEST_NAME + ".tmp", STATS_NAME + ".tmp")
+_PAGE_NAMES = ("index.md", "doc.md", "sub.md", "keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt")
+_OWN = frozenset({MANIFEST_NAME, LOCK_NAME, MARKER_NAME, STATS_NAME, *_INDEX_FILES, *_STRAY})
+
+log = logging.getLogger(__name__)
+
+Stat = tuple[int, int]  # (size, mtime_ns) of a page as written
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
+def _is_page(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return name.endswith(("_docs.md", "_kw.md")) or name in _PAGE_NAMES or rel.startswith("_keywords/")
+
+
 class OutputFolder:
+    """The output folder of one build. `open` (in `pipeline.build`) takes the lock and marks the folder before
+    anything is written; `finish` saves the manifest and removes the marker; `close` lets the lock go."""
+
     def __init__(self, output: Path, root: Path, force: bool = False) -> None:
         self.path = output
         self._prefix = str(output) + os.sep
         self.manifest_path = output / MANIFEST_NAME
+        self.force = force
         resolved_root = root.resolve()
         if output == resolved_root or output in resolved_root.parents:
             raise OutputError(f"refusing to write into {output}: it is, or contains, the repository itself")
         self._made: set[str] = set()  # folders known to exist (a page write need not ask again)
         self.previous: dict[str, str] = {}  # page -> digest of its text, from the last complete build
         self.previous_inputs: dict[str, str] = {}  # page -> signature of everything its text was made from
-        if output.exists():
-            if not output.is_dir():
-                raise OutputError(f"{output} exists and is not a folder")
-            if self.manifest_path.is_file():
-                self.previous, self.previous_inputs = self._load_manifest()
-            elif any(output.iterdir()) and not force:
-                raise OutputError(f"{output} is not empty and was not written by docatlas "
-                                  f"(no {MANIFEST_NAME}); choose another folder or pass --force")
+        self.previous_stats: dict[str, Stat] = {}  # page -> (size, mtime_ns) as the last build left it
+        self.resumed = False  # the last build in this folder was interrupted: this one repairs it
+        self.notes: list[str] = []  # what the CLI should tell the user (a resumed build, a rebuilt manifest)
+        self._lock_fd: int | None = None
+        if output.exists() and not output.is_dir():
+            raise OutputError(f"{output} exists and is not a folder")
+        if (output / "docatlas.sqlite").exists() and not (output / "docatlas.sqlite").is_file():
+            raise OutputError(f"{output / 'docatlas.sqlite'} is not a file: docatlas keeps its index there; "
+                              f"remove it or choose another output folder")
+        self._read_state()
 
-    def _load_manifest(self) -> tuple[dict[str, str], dict[str, str]]:
+    def _read_state(self) -> None:
+        output = self.path
+        if not output.is_dir():
+            return
+        marked = (output / MARKER_NAME).exists() or (output / LOCK_NAME).exists()
+        if self.manifest_path.is_file():
+            try:
+                self.previous, self.previous_inputs, self.previous_stats = self._load_manifest()
+            except OutputError:
+                if not (self.force or marked):
+                    raise
+                self.notes.append(f"{self.manifest_path} was unreadable; every page is rewritten")
+                self.resumed = True
+        elif self.manifest_path.exists():
+            raise OutputError(f"{self.manifest_path} is not a file: docatlas keeps its manifest there")
+        elif not marked and not self.force and any(output.iterdir()):
+            raise OutputError(f"{output} is not empty and was not written by docatlas "
+                              f"(no {MANIFEST_NAME}); choose another folder or pass --force")
+        if (output / MARKER_NAME).exists():
+            self.resumed = True
+
+    def _load_manifest(self) -> tuple[dict[str, str], dict[str, str], dict[str, Stat]]:
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("generator") not in (None, "docatlas"):
+                raise TypeError("not a docatlas manifest")
             pages = data["pages"]
             inputs = data.get("inputs", {})
-            if not isinstance(pages, dict) or not isinstance(inputs, dict):
+            stats = self._load_stats()
+            if not isinstance(pages, dict) or not isinstance(inputs, dict) or not isinstance(stats, dict):
                 raise TypeError("pages is not an object")
-            return {str(k): str(v) for k, v in pages.items()}, {str(k): str(v) for k, v in inputs.items()}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return ({str(k): str(v) for k, v in pages.items()}, {str(k): str(v) for k, v in inputs.items()},
+                    {str(k): (int(v[0]), int(v[1])) for k, v in stats.items()})
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise OutputError(f"{self.manifest_path} is unreadable ({exc}); remove the folder or pass --force") \
                 from exc
 
+    def _load_stats(self) -> dict[str, list[int]]:
+        """Page stats of the last build; none (every page on disk trusted, as before) when unreadable."""
+        try:
+            data = json.loads((self.path / STATS_NAME).read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    # -- the lock and the marker --------------------------------------------------------------------------
+    def open(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> None:
+        """Create the folder, take the lock (waiting for another build unless `wait` is false: then
+        OutputError), re-read the state the last build left, remove its stray temporary files, and mark the
+        folder as a build in progress."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot write the output folder {self.path}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise OutputError(f"cannot lock {self.path / LOCK_NAME}: {exc.strerror or exc}") from exc
+            holder = _holder(fd)
+            who = f"pid {holder}" if holder else "another process"
+            if holder and not _alive(holder):
+                who += ", which has ended (its worker processes still hold the lock)"
+            if not wait:
+                os.close(fd)
+                raise OutputError(f"another docatlas build ({who}) is writing {self.path}; "
+                                  f"try again when it is done, or leave out --no-wait to wait for it") from None
+            message = f"waiting for another docatlas build ({who}) writing {self.path} to finish"
+            if on_wait is not None:
+                on_wait(message)
+            else:
+                log.warning("docatlas: %s", message)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        self._lock_fd = fd
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        # the last build may have finished (or been interrupted) while this one waited: read its state again
+        self.previous, self.previous_inputs, self.previous_stats, self.resumed = {}, {}, {}, False
+        self._read_state()
+        if self.resumed:
+            self.notes.append("the last build in this folder was interrupted; this one repairs it")
+            self._sweep(set())
+        for name in _STRAY:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                (self.path / name).unlink()
+        marker = self.path / MARKER_NAME
+        marker.write_text(f"{os.getpid()} {time.time():.0f}\n", encoding="utf-8")
+
+    def close(self) -> None:
+        """Let the lock go (the file stays: removing it would race with a build waiting on it)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _sweep(self, keep: set[str]) -> list[str]:
+        """Remove temporary files of an interrupted build, and its pages that are not in `keep` (pass the
+        pages of the build that is finishing; `set()` removes only temporary files)."""
+        removed: list[str] = []
+        for dirpath, _dirs, files in os.walk(self.path):
+            rel_dir = os.path.relpath(dirpath, self.path)
+            for name in files:
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+                if rel in _OWN:
+                    continue
+                is_tmp = name.endswith(TMP_SUFFIX)
+                if is_tmp or (keep and _is_page(rel) and rel not in keep):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(dirpath, name))
+                        if not is_tmp:
+                            removed.append(rel)
+        for rel in removed:
+            self._prune(self.target(rel).parent)
+        return sorted(removed)
+
+    # -- pages ----------------------------------------------------------------------------------------------
     def target(self, rel: str) -> Path:
         full = Path(os.path.normpath(self.path / rel))
         if full != self.path and self.path not in full.parents:
@@ -66,20 +213,37 @@ class OutputFolder:
         self.previous = dict.fromkeys(self.previous, "")
         self.previous_inputs = {}
 
-    def intact(self) -> bool:
-        """Whether every page of the last build is still on disk (someone may have deleted one)."""
-        return all(os.path.isfile(f"{self._prefix}{rel}") for rel in self.previous)
+    def _stat(self, rel: str) -> Stat | None:
+        try:
+            st = os.stat(f"{self._prefix}{rel}")
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
 
-    def unchanged(self, rel: str, signature: str) -> str | None:
-        """The page's digest when it was made from the same inputs and is still on disk, else None."""
+    def _as_left(self, rel: str) -> Stat | None:
+        """The page's (size, mtime) when it is on disk as the last build left it (not edited or deleted by
+        hand since), else None. A manifest without stats (older docatlas) trusts any file that is there."""
+        now = self._stat(rel)
+        if now is None:
+            return None
+        then = self.previous_stats.get(rel)
+        return now if then is None or then == now else None
+
+    def intact(self) -> bool:
+        """Whether every page of the last build is still on disk as it left it (someone may have deleted or
+        edited one)."""
+        return all(self._as_left(rel) is not None for rel in self.previous)
+
+    def unchanged(self, rel: str, signature: str) -> tuple[str, Stat] | None:
+        """The page's digest and stat when it was made from the same inputs and is still on disk as written,
+        else None."""
         if self.previous_inputs.get(rel) != signature or not self.previous.get(rel):
             return None
-        # `rel` comes from our own manifest and page names, so plain string joining is safe (and pathlib's
-        # parsing cost more than the check itself, 20k times per rebuild)
-        return self.previous[rel] if os.path.isfile(f"{self._prefix}{rel}") else None
+        st = self._as_left(rel)
+        return (self.previous[rel], st) if st is not None else None
 
-    def write(self, rel: str, text: str) -> tuple[str, int]:
-        """Write a page unless the same text is already there; returns (digest, bytes written).
+    def write(self, rel: str, text: str) -> tuple[str, int, Stat]:
+        """Write a page unless the same text is already there; returns (digest, bytes written, stat).
 
         Plain strings and `os` calls: pathlib's parsing and `parents` walk cost more than the writes."""
         data = text.encode("utf-8", "backslashreplace")  # a lone surrogate (from a Python literal) as its escape
@@ -87,20 +251,32 @@ class OutputFolder:
         full = os.path.normpath(f"{self._prefix}{rel}")
         if not full.startswith(self._prefix):
             raise OutputError(f"page path {rel!r} would leave the output folder")
-        if self.previous.get(rel) == d and os.path.isfile(full):
-            return d, 0
+        if self.previous.get(rel) == d:
+            st = self._as_left(rel)
+            if st is not None:
+                return d, 0, st
         folder = os.path.dirname(full)
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
-        tmp = full + ".docatlas-tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, full)
-        return d, len(data)
+        # one per process (pages are written by the render workers at once); short, because a page name may
+        # be as long as the file system allows
+        tmp = os.path.join(folder, f".{os.getpid()}{TMP_SUFFIX}")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, full)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        done = os.stat(full)
+        return d, len(data), (done.st_size, done.st_mtime_ns)
 
-    def finish(self, pages: dict[str, str], inputs: dict[str, str] | None = None) -> list[str]:
-        """Remove the pages of the previous build that this one did not produce, then save the manifest."""
+    def finish(self, pages: dict[str, str], inputs: dict[str, str] | None = None,
+               stats: dict[str, Stat] | None = None) -> list[str]:
+        """Remove the pages of the previous build that this one did not produce (and, after an interrupted
+        build, any page it left that no build produces), then save the manifest and remove the marker."""
         removed = []
         for rel in sorted(set(self.previous) - set(pages)):
             full = self.target(rel)
@@ -110,13 +286,24 @@ class OutputFolder:
             except FileNotFoundError:
                 pass
             self._prune(full.parent)
+        if self.resumed:
+            removed += self._sweep(set(pages))
         self.path.mkdir(parents=True, exist_ok=True)
+        stats = stats or {}
+        page_stats = {k: list(stats[k]) for k in sorted(stats) if k in pages}
+        _replace_json(self.path / STATS_NAME, page_stats)
         body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
                 "pages": dict(sorted(pages.items())), "inputs": dict(sorted((inputs or {}).items()))}
         tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
-        tmp.write_text(json.dumps(body, indent=0, sort_keys=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(body, indent=0, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8",
+                       errors="backslashreplace")
         os.replace(tmp, self.manifest_path)
-        return removed
+        return sorted(removed)
+
+    def complete(self) -> None:
+        """The build is done (pages, manifest and index): remove the marker."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / MARKER_NAME).unlink()
 
     def _prune(self, folder: Path) -> None:
         """Remove folders left empty by removed pages, never the output folder itself."""
@@ -126,3 +313,26 @@ class OutputFolder:
             except OSError:
                 return
             folder = folder.parent
+
+
+def _replace_json(path: Path, data: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _holder(fd: int) -> int:
+    try:
+        return int(os.pread(fd, 32, 0).split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

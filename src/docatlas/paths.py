@@ -3,9 +3,49 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from urllib.parse import quote
 
+# Names docatlas itself uses at the top of the output folder, and the names of a folder's own pages: a
+# repository folder of such a name gets its pages under the name with `~` appended (`index.md~/index.md`), so
+# it never takes the front page, the index or the manifest.
+OWN_NAMES = frozenset({"docatlas.sqlite", "docatlas.sqlite.tmp", "docatlas.sqlite-journal", "docatlas.sqlite-wal",
+                       "docatlas.sqlite-shm", ".docatlas-manifest.json", ".docatlas-manifest.json.tmp",
+                       ".docatlas.lock", ".docatlas-build", ".docatlas-stats.json", "keywords.md", "_keywords",
+                       "comprehensive_book.md", "llms.txt", "llms-full.txt", ".docatlas-cache"})
+_PAGE_NAMES = frozenset({"index.md", "doc.md", "sub.md"})
+NAME_MAX = 255  # bytes in one file name, on every common file system
+_HASHED = 10  # hex digits of the hash that keeps a shortened name unique
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def out_folder(folder: str) -> str:
+    """Where the pages of a repository folder live in the output folder (usually the same path)."""
+    if not folder:
+        return ""
+    parts = folder.split("/")
+    for i, part in enumerate(parts):
+        if part in _PAGE_NAMES or (i == 0 and part in OWN_NAMES) or part.endswith(("_docs.md", "_kw.md")):
+            parts[i] = part + "~"
+    return "/".join(parts)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stem(name: str) -> str:
+    """A file name that leaves room for the longest page suffix (`_docs.md`) within NAME_MAX bytes: the name
+    itself, or a readable prefix plus a hash of the whole name (deterministic, and unique in practice)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) + len("_docs.md") <= NAME_MAX:
+        return name
+    keep = raw[: NAME_MAX - len("_docs.md") - _HASHED - 1].decode("utf-8", "ignore")
+    return f"{keep}~{hashlib.sha1(raw).hexdigest()[:_HASHED]}"
+
+
+def _page(path: str, suffix: str) -> str:
+    folder, _, name = path.rpartition("/")
+    where = out_folder(folder)
+    return f"{where}/{_stem(name)}{suffix}" if where else f"{_stem(name)}{suffix}"
 MANIFEST_NAME = ".docatlas-manifest.json"  # docatlas's list of what it wrote, at the top of its output folder
 # Folder names that hold code copied from elsewhere: files under them are `vendored` (scan) and their purpose
 # says so (link).
@@ -14,16 +54,16 @@ VENDOR_DIRS = frozenset({"third_party", "third-party", "thirdparty", "3rdparty",
 
 
 def file_page(path: str) -> str:
-    return f"{path}_docs.md"
+    return _page(path, "_docs.md")
 
 
 def kw_page(path: str) -> str:
-    return f"{path}_kw.md"
+    return _page(path, "_kw.md")
 
 
 def folder_page(folder: str, name: str) -> str:
     """`index.md`, `doc.md` or `sub.md` of a folder ("" is the repository root)."""
-    return f"{folder}/{name}" if folder else name
+    return f"{out_folder(folder)}/{name}" if folder else name
 
 
 def folder_of(path: str) -> str:

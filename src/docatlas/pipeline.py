@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gc
-import multiprocessing
+import logging
+import os
 import threading
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +22,8 @@ from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.paths import MANIFEST_NAME, folder_of
+from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
+from docatlas.pool import Pool, cap_jobs
 from docatlas.scan import scan
 from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
 from docatlas.store.writer import IndexWrite
@@ -46,6 +51,8 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     output: str = ""
     model: RepoModel | None = field(default=None, repr=False)  # for callers that want the analysis itself
+    warnings: list[str] = field(default_factory=list)  # about the run, not a file: jobs capped, all excluded
+    strict: bool = False  # diagnostics make the exit code 1 (`--strict`)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +80,11 @@ def _noop_report(report: BuildReport, cache: FactsCache, t0: float, t: float) ->
 
 
 _POOL_MIN = 8  # fewer files than this are extracted in-process
+log = logging.getLogger(__name__)
+# Seconds one item may take in a worker before it is killed and the item handed to the fallback (a parser
+# that hangs costs its file's analysis, never the build). Rendering the keyword index of a huge repository is
+# one item, hence the larger render budget. DOCATLAS_TASK_SECONDS overrides both (tests).
+_BUDGET = {"extract": 300.0, "render": 1800.0}
 
 
 @dataclass(frozen=True)
@@ -96,20 +108,6 @@ class RenderJob:
 
 J = TypeVar("J")
 
-# The job of this worker process, set once by the pool's initializer in each worker (never in the parent):
-# `pool.imap` hands a function its item only, so the job waits here for `_in_worker` to pass it on.
-_WORKER_JOB: list[Any] = []
-
-
-def _init_worker(job: Any) -> None:
-    _WORKER_JOB[:] = [job]
-    gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
-
-
-def _in_worker(call: tuple[Callable[[Any, Any], Any], Any]) -> Any:
-    fn, item = call
-    return fn(_WORKER_JOB[0], item)
-
 
 def _pooled(jobs: int, total: int) -> bool:
     """Whether `_run` uses a pool for this many items (else it runs them in-process)."""
@@ -120,60 +118,164 @@ def _extract_one(job: ExtractJob, scanned: ScannedFile) -> tuple[FileFacts | byt
     """One file's facts and the CPU seconds they took (summed per language family for the timing report).
 
     A pool worker sends them pickled as the facts cache stores them: the parent unpickles them, as it would
-    have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch)."""
+    have anyway, and keeps the bytes for the cache instead of pickling every file again (0.6 s on PyTorch).
+    An unexpected exception (a bug of docatlas on this file) costs the file its analysis, never the build."""
     cfg = job.cfg
     start = time.process_time()
-    facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+    try:
+        _debug_hook("extract", scanned.path)
+        facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes)
+    except Exception as exc:
+        log.debug("%s: extract failed:\n%s", scanned.path, traceback.format_exc())
+        facts = _without_parser(cfg, scanned, dx.INTERNAL_ERROR, stage="extracting",
+                                error=f"{type(exc).__name__}: {exc}", effect="documented without analysis")
     if job.pickled:
         return pickle_facts(facts), time.process_time() - start
     return facts, time.process_time() - start
 
 
-def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str) -> list[Any]:
-    """The pages (`render.format.Page`) of one render task: a file's two, a folder's three, the repository
-    guide and `llms.txt` (`book`), or the keyword index. `memo` is the renderer's memo of this process
-    (`render.format.Memo`)."""
+def _without_parser(cfg: Config, scanned: ScannedFile, code: dx.Code, **fields: Any) -> FileFacts:
+    """The file's facts without its language's parser (metadata, purpose, source), with a diagnostic."""
+    diag = code.at(scanned.path, **fields)
+    try:
+        facts = extract_file(str(cfg.root), scanned, cfg.max_file_bytes, parse=False)
+    except Exception:
+        facts = FileFacts(path=scanned.path, language=scanned.language, size=scanned.size, digest="",
+                          vendored=scanned.vendored, parse_ok=False)
+    return dataclasses.replace(facts, diagnostics=(*facts.diagnostics, diag), parse_ok=False)
+
+
+def _extract_fallback(job: ExtractJob, scanned: ScannedFile, why: str) -> tuple[FileFacts | bytes, float]:
+    """A worker died or ran out of time on this file: retried here without the parser (DA307)."""
+    return _without_parser(job.cfg, scanned, dx.WORKER_LOST, reason=why), 0.0
+
+
+def _debug_hook(stage: str, path: str) -> None:
+    """Test hook (DOCATLAS_DEBUG=stage:action:name-part[,...]): make one file's work slow, hang, raise or
+    crash its process, so that the pool's and the signals' handling can be tested at a reproducible moment."""
+    spec = os.environ.get("DOCATLAS_DEBUG")
+    if not spec:
+        return
+    for rule in spec.split(","):
+        where, action, part = [*rule.split(":", 2), "", ""][:3]
+        if where != stage or part not in path:
+            continue
+        if action.startswith("sleep"):
+            time.sleep(float(action[5:] or 1))
+        elif action == "hang":
+            time.sleep(3600)
+        elif action == "raise":
+            raise RuntimeError(f"debug failure on {path}")
+        elif action == "segv":
+            import ctypes
+            import faulthandler
+
+            faulthandler.disable()  # a crash on purpose: no fatal-error dump
+            ctypes.string_at(0)
+
+
+def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str,
+               previous: Mapping[str, str] | None = None) -> list[Any]:
+    """The pages (`render.format.Page`) of one render task: a file's two (and the continuation pages of a long
+    Code Structure), a folder's three, the repository guide and `llms.txt` (`book`), or the keyword index.
+    `memo` is the renderer's memo of this process (`render.format.Memo`); `previous` the keyword pages of the
+    last build still on disk, with their input signatures."""
     from docatlas.render.book import book_pages
     from docatlas.render.file import render_file_page, render_kw_page
     from docatlas.render.folder import render_folder_doc, render_folder_index
     from docatlas.render.keywords import render_folder_sub, render_keywords
+    from docatlas.render.structure import render_structure_pages
 
     if kind == "file":
-        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target)]
+        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target),
+                *render_structure_pages(memo, model, target)]
     if kind == "folder":
         return [render_folder_index(model, target, cfg, memo), render_folder_doc(model, target),
                 render_folder_sub(memo, model, cfg, target)]
     if kind == "book":
         return book_pages(memo, model, cfg)
-    return list(render_keywords(memo, model, cfg).values())
+    return list(render_keywords(memo, model, cfg, previous).values())
 
 
-def _render_task(job: RenderJob, task: tuple[str, str]) -> list[tuple[str, str, int, str]]:
-    """Render and write one file's or folder's pages: (page, digest, bytes written, input signature).
+RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
 
-    A page whose input signature matches the last complete build is neither rendered nor written.
-    """
+
+def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
+    """Render and write one file's or folder's pages: (page, digest, bytes written, input signature, stat,
+    error). A page whose input signature matches the last complete build is neither rendered nor written.
+    An unexpected exception while rendering a page (a bug of docatlas on this input) writes a page saying what
+    failed instead, and is reported as that page's diagnostic (DA306)."""
     out = job.out
-    pages = task_pages(job.memo, job.model, job.cfg, *task)
-    results = []
+    try:
+        _debug_hook("render", task[1] or task[0])
+        previous = None
+        if task[0] == "keywords":  # the keyword pages of the last build still on disk: a letter may keep its plan
+            previous = {k: v for k, v in out.previous_inputs.items()
+                        if k.startswith("_keywords/") and out.unchanged(k, v) is not None}
+        pages = task_pages(job.memo, job.model, job.cfg, *task, previous=previous)
+    except Exception as exc:
+        log.debug("%s: render failed:\n%s", task, traceback.format_exc())
+        return _render_fallback(job, task, f"{type(exc).__name__}: {exc}")
+    results: list[RenderResult] = []
     blocked = job.blocked
     for page in pages:
         if page.path in blocked:  # a folder of the repository has this name: its pages live under it
-            results.append((page.path, "", -1, ""))
+            results.append((page.path, "", -1, "", (0, 0), ""))
             continue
-        signature = page.signature()
-        digest = out.unchanged(page.path, signature)
-        if digest is not None:
-            results.append((page.path, digest, 0, signature))
-        else:
-            digest, written = out.write(page.path, page.text())
-            results.append((page.path, digest, written, signature))
+        try:
+            signature = page.signature()
+            kept = out.unchanged(page.path, signature)
+            if kept is not None:
+                results.append((page.path, kept[0], 0, signature, kept[1], ""))
+                continue
+            text = page.text()
+        except Exception as exc:
+            log.debug("%s: render failed:\n%s", page.path, traceback.format_exc())
+            results += _failed_pages(job, [page.path], f"{type(exc).__name__}: {exc}")
+            continue
+        digest, written, st = out.write(page.path, text)
+        results.append((page.path, digest, written, signature, st, ""))
+    return results
+
+
+def _task_page_names(task: tuple[str, str]) -> list[str]:
+    from docatlas import paths
+
+    kind, target = task
+    if kind == "file":
+        return [paths.file_page(target), paths.kw_page(target)]
+    if kind == "folder":
+        return [paths.folder_page(target, n) for n in ("index.md", "doc.md", "sub.md")]
+    if kind == "book":
+        return ["comprehensive_book.md", "llms.txt"]
+    return ["keywords.md"]
+
+
+def _render_fallback(job: RenderJob, task: tuple[str, str], why: str) -> list[RenderResult]:
+    """The pages of a task whose rendering failed or whose worker died: each says so."""
+    return _failed_pages(job, _task_page_names(task), why)
+
+
+def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResult]:
+    from docatlas.safetext import terminal
+
+    results: list[RenderResult] = []
+    for rel in names:
+        if rel in job.blocked:
+            continue
+        text = (f"# {terminal(rel)}\n\nThis page could not be made: {terminal(why)} (DA306). The other pages "
+                f"and the index are complete; run `docatlas build -v` for the traceback, and please report it.\n")
+        digest, written, st = job.out.write(rel, text)
+        results.append((rel, digest, written, "", st, why))  # no signature: the next build tries again
     return results
 
 
 def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
-         progress: Progress | None, pooled: Callable[[], None] | None = None) -> Iterator[R]:
-    """Map `fn(job, item)` over `items` in order, in a fork pool when jobs > 1 (the job inherited, not pickled).
+         progress: Progress | None, pooled: Callable[[], None] | None = None,
+         fallback: Callable[[J, T, str], R] | None = None) -> Iterator[R]:
+    """Map `fn(job, item)` over `items`, in a fork pool (`pool.Pool`: the job inherited, not pickled; results
+    in the order they finish) when jobs > 1. `fallback(job, item, why)` stands in, in this process, for an item
+    whose worker died or overran the time budget.
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
     then is not copied into them half-way through its work, as it would be if it ran when they forked."""
@@ -184,20 +286,17 @@ def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
             if progress:
                 progress(stage, i, total)
         return
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(job,))  # under fork, initargs are not pickled
-    chunksize = max(1, min(64, total // (jobs * 8) or 1))
-    if pooled is not None:
-        pooled()
-    try:
-        for i, result in enumerate(pool.imap(_in_worker, ((fn, item) for item in items), chunksize=chunksize), 1):
-            yield result
-            if progress:
-                progress(stage, i, total)
-    finally:
-        pool.close()
-        pool.join()
+    budget = float(os.environ.get("DOCATLAS_TASK_SECONDS") or _BUDGET.get(stage, 0.0))
+    instead = functools.partial(fallback, job) if fallback is not None else _no_fallback
+    pool = Pool(functools.partial(fn, job), jobs, instead, budget)
+    for i, result in enumerate(pool.run(items, pooled), 1):
+        yield result
+        if progress:
+            progress(stage, i, total)
+
+
+def _no_fallback(item: Any, why: str) -> Any:
+    raise RuntimeError(f"{item!r}: {why}")
 
 
 def _clock(timings: dict[str, float], stage: str, start: float) -> float:
@@ -271,22 +370,42 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     """The stages. Millions of small acyclic records (facts, symbols, model entries) are made here; with the
     collector running, loading the cached facts of PyTorch took 1.4 s instead of 0.8 s, and the link stage and
     index write lost as much again. Nothing here relies on it: the records hold no reference cycles."""
-    report = BuildReport(output=str(cfg.output))
+    report = BuildReport(output=str(cfg.output), strict=cfg.strict)
     t0 = t = time.perf_counter()
     if (cfg.root / MANIFEST_NAME).is_file():
         raise OutputError(f"{cfg.root} is itself docatlas output (it holds {MANIFEST_NAME}); document the "
                           f"repository it was built from instead")
+    jobs, note = cap_jobs(cfg.workers)
+    if note:
+        report.warnings.append(note)
+        cfg = dataclasses.replace(cfg, jobs=jobs)
     out = OutputFolder(cfg.output, cfg.root, cfg.force)
+    out.open(wait=not cfg.no_wait)  # one build at a time; the folder is marked as docatlas's from here on
+    try:
+        return _locked(cfg, out, report, t0, t, progress)
+    finally:
+        out.close()
+
+
+def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: float,
+            progress: Progress | None) -> BuildReport:
+    """The stages, holding the output folder's lock."""
+    report.warnings.extend(out.notes)
     scanned = scan(cfg.root, cfg.output, cfg.exclude)
     report.diagnostics.extend(scanned.diagnostics)
+    if not scanned.files and cfg.exclude:
+        report.warnings.append(f"no file left to document: the exclude patterns ({', '.join(cfg.exclude)}) "
+                               f"exclude every file of {cfg.root}")
     t = _clock(report.timings, "scan", t)
 
     cache = FactsCache.load(cfg, cfg.full)  # the previous build's facts: extract only what changed
     hits, todo = cache.split(cfg.root, scanned.files)
-    if cache.unchanged(hits, todo, out.previous, out.intact):  # nothing changed since the last complete build
+    failed_pages = any(not signature for signature in out.previous_inputs.values())  # DA306: try them again
+    if not out.resumed and not failed_pages and cache.unchanged(hits, todo, out.previous, out.intact):
         _noop_report(report, cache, t0, t)
+        out.complete()
         return report
-    if not cache.pages_trusted:  # the last build may have stopped after writing pages: rewrite them all
+    if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
     blobs_cached, summaries = cache.facts([*hits, *edited])
@@ -297,12 +416,13 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
     blobs: dict[str, bytes] = {}
     job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)))
-    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress):
+    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress, fallback=_extract_fallback):
         f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
+    fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
     for p in edited:
         summaries.pop(p, None)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
@@ -329,13 +449,17 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
 
     pages: dict[str, str] = {}
     inputs: dict[str, str] = {}
+    stats: dict[str, tuple[int, int]] = {}
     previous_clashes: list[Diagnostic] = []
     if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
         tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())])
-        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k)}
+        # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
+        parts = tuple(f"{p}_docs-" for p in fresh)
+        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k) and not k.startswith(parts)}
+        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k) and not k.startswith(parts)}
+        stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k) and not k.startswith(parts)}
         previous_clashes = cache.diagnostics(("render",))
     else:
         tasks = all_tasks(model)
@@ -348,11 +472,12 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     from docatlas.render.format import Memo
 
-    render_job = RenderJob(cfg, model, out, frozenset(model.folders), Memo())
+    render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
         done = _render(tasks, render_job, thread.start, progress)
         pages.update(done.pages)
         inputs.update(done.inputs)
+        stats.update(done.stats)
         report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
         render_diagnostics = done.diagnostics + [d for d in previous_clashes
@@ -360,17 +485,17 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
-        report.removed = len(out.finish(pages, inputs))
+        report.removed = len(out.finish(pages, inputs, stats))
         t = _clock(report.timings, "finish", t)
         if thread.ident is not None:
             thread.join()  # usually done by now: it ran beside the render workers
         else:
             writer.write()
         writer.commit(pages, render_diagnostics)
+        report.diagnostics.extend(writer.failures)
+        out.complete()
     except BaseException:
-        if thread.ident is not None:
-            thread.join()
-        writer.abort()
+        _stop_writer(thread, writer)
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
@@ -381,6 +506,20 @@ def _build(cfg: Config, progress: Progress | None) -> BuildReport:
     report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:
+    """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back, within a second. A writer thread
+    still busy is left to die with the process: its transaction, never committed, is rolled back by SQLite
+    when the index is next opened (a hot journal), or its temporary file removed by the next build."""
+    if thread.ident is not None:
+        thread.join(timeout=1.0)
+        if thread.is_alive():
+            return
+    try:
+        writer.abort()
+    except Exception as exc:
+        log.debug("index rollback: %s", exc)
 
 
 _REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
@@ -399,6 +538,7 @@ class Rendered:
 
     pages: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # (size, mtime_ns) of each page as written
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: int = 0
     bytes_written: int = 0
@@ -409,13 +549,18 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, pooled: Callable[[], N
             progress: Progress | None) -> Rendered:
     """Render and write `tasks` (`pooled` starts once the pool exists: see `_run`)."""
     done = Rendered()
-    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, pooled):
-        for rel, d, written, signature in results:
+    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, pooled,
+                        fallback=_render_fallback):
+        for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
             if written < 0:
                 done.diagnostics.append(dx.PAGE_NAME_TAKEN.at(rel))
                 continue
+            if error:
+                done.diagnostics.append(dx.INTERNAL_ERROR.at(rel, stage="rendering", error=error,
+                                                             effect="a page saying so was written"))
             done.pages[rel] = d
+            done.stats[rel] = st
             done.inputs[rel] = signature
             done.written += written > 0
             done.bytes_written += written

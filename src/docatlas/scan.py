@@ -98,7 +98,12 @@ def _walk(root: Path, diagnostics: list[Diagnostic]) -> list[str]:
     """All files under `root`, honouring every .gitignore on the way; never follows directory links."""
     names: list[str] = []
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (folder prefix, spec) of enclosing folders
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    def unlistable(exc: OSError) -> None:  # a folder the user cannot list: said, never skipped silently
+        where = os.path.relpath(exc.filename or root, root).replace(os.sep, "/")
+        diagnostics.append(dx.UNREADABLE.at(where + "/", action="list this folder",
+                                            reason=f"{exc.strerror or exc}; its files are not documented"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlistable):
         rel = Path(dirpath).relative_to(root).as_posix()
         prefix = "" if rel == "." else rel + "/"
         specs = [(p, s) for p, s in specs if prefix.startswith(p)]

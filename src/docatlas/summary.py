@@ -53,11 +53,42 @@ class FileSummary(Record):
     symbols_key: str  # what keyword lists show of it: its symbols' kinds, names and lines (anchors follow)
     groups: tuple[tuple[str, int], ...]  # symbols per keyword group ("Classes", "Nested Functions" ...)
     diagnostics: tuple[Diagnostic, ...]
+    # keywords defined more than once in the file (overloads, redefinitions), with their count: with `keywords`
+    # and the group names this bounds the bytes of the file's entries on keyword pages (`render.keywords`)
+    repeats: tuple[tuple[str, int], ...] = ()
+    long_structure: bool = False  # `structure_bound` passes `STRUCTURE_BUDGET`: the list may need more pages
+
+
+# Bytes of Code Structure a file page holds (`render.file`); past it the list continues on `P_docs-2.md` ...
+STRUCTURE_BUDGET = 128 * 1024
+MAX_DEPTH = 8  # the Code Structure indents no deeper (so that a line's bytes have a bound)
+
+
+def _text(text: str) -> int:
+    return len(text) if text.isascii() else 4 * len(text)
+
+
+def structure_bound(path: str, symbols: tuple[Symbol, ...]) -> int:
+    """An upper bound of the bytes of a file's Code Structure (`render.format.structure_lines`), from its
+    symbols' own fields. While it stays within `STRUCTURE_BUDGET` the whole list is on the file page; past it
+    the split is made from the rendered lines, and `symbols_key` covers every field a line shows, so that the
+    keyword pages that link into the file follow it."""
+    source_link = 3 * _text(path) + 4 * path.count("/") + 16
+    total = 0
+    for s in symbols:
+        total += (2 * MAX_DEPTH + 160 + 4 * _text(s.qualname) + len(s.kind) + sum(len(f) + 2 for f in s.flags)
+                  + 3 * _text(s.name) + 3 * _text(s.signature) + sum(3 * _text(d) + 10 for d in s.decorators)
+                  + _text(s.summary) + source_link + 40)
+    return total
 
 
 def summarize(facts: FileFacts) -> FileSummary:
     symbols = facts.symbols
     text = "\n".join([f"{s.kind}\0{s.qualname}\0{s.line}" for s in symbols])
+    long_structure = structure_bound(facts.path, symbols) > STRUCTURE_BUDGET
+    if long_structure:  # its Code Structure may continue on other pages
+        text += "\n\0" + "\n".join([f"{s.name}\0{s.end_line}\0{s.parent}\0{s.signature}\0{s.summary}\0"
+                                     f"{s.decorators}\0{s.flags}" for s in symbols])
     return FileSummary(
         language=facts.language, binary=facts.binary, lines=facts.lines,
         tests=sum(1 for t in facts.tests if t.kind == "test"),
@@ -65,4 +96,7 @@ def summarize(facts: FileFacts) -> FileSummary:
         symbols_key=hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(),
         groups=tuple(sorted(Counter(keyword_group(s) for s in symbols).items())),
         diagnostics=facts.diagnostics,
+        repeats=tuple(sorted((k, n) for k, n in Counter(s.qualname for s in symbols if is_keyword(s)).items()
+                             if n > 1)),
+        long_structure=long_structure,
     )

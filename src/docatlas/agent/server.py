@@ -35,7 +35,8 @@ def make_server(output: Path, repo: Path | None = None) -> MCPServer:
     server = MCPServer(
         name="docatlas", version=__version__, log_level="WARNING",
         instructions=f"Facts about the {project} repository from docatlas's index: search names, show a file, "
-                     f"folder or symbol, list its tests with run commands, outline a file, read source lines.")
+                     f"folder or symbol, list who uses a symbol, list its tests with run commands, "
+                     f"outline a file, read source lines.")
 
     def call(fn: Any, *args: Any) -> dict[str, Any]:
         # a connection per call: the SDK runs tools in worker threads, and opening one costs about a millisecond
@@ -67,6 +68,17 @@ def make_server(output: Path, repo: Path | None = None) -> MCPServer:
                   limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
         """The test files that exercise a file (or the file defining a symbol), their cases and run commands."""
         return call(tools.tests_for, target, limit, cursor)
+
+    @server.tool()
+    def refs(symbol: Annotated[str, Field(description="A fully qualified name (`pkg.mod.Class`), a qualified "
+                                                      "name (`Class.method`) or a bare name.")],
+             kind: Annotated[str | None, Field(description="Only references of this kind: call, subclass, "
+                                                           "decorator, annotation, import or read.")] = None,
+             tests_only: Annotated[bool, Field(description="Only references made by test files.")] = False,
+             limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+        """Who uses a symbol: every resolved reference to the definitions it names (file, line, column, kind,
+        enclosing symbol), with per-definition totals."""
+        return call(tools.refs, symbol, kind, tests_only, limit, cursor)
 
     @server.tool()
     def outline(path: Annotated[str, Field(description="A repository-relative file path.")],

@@ -2,21 +2,23 @@
 
 Every list is bounded by a `limit` and continues with an opaque `next` token (pass it back as `cursor`); every
 answer is cut to `MAX_BYTES` of JSON and says so (`cut`). Bad input raises `ToolInputError` with a message the
-agent can act on. No `refs` here: the index has no table of references yet (issue: references), so who uses a
-symbol is not answered; `show` gives importers (`imported_by`) of a file.
+agent can act on. `refs` reads the index's table of resolved symbol references (`store.refs`).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
 from docatlas.errors import DocatlasError
+from docatlas.link.runners import RepoRunners
 from docatlas.link.stage import run_commands
 from docatlas.store import queries, schema
+from docatlas.store import refs as store_refs
 from docatlas.store.cache import unpickle_facts
 
 MAX_BYTES = 60_000
@@ -116,15 +118,51 @@ def tests_for(conn: sqlite3.Connection, target: str, limit: int, cursor: str | N
         out.append({"test": test, "imports": names.split("\n") if names else [], "via": via,
                     "cases_named_after_it": cases.split("\n") if cases else [], "run": _run(conn, test)})
     return _page(out, _offset(cursor), _limit(limit), "tests",
-                 {"target": path, "how": "test files that import the target (directly or through a package that "
-                                         "re-exports it), as the link stage found them"})
+                 {"target": path, "how": "test files, test helpers and files of a test suite's own folder that "
+                                         "import the target (directly or through a package that re-exports it) "
+                                         "or use its definitions, as the link stage found them"})
+
+
+def refs(conn: sqlite3.Connection, symbol: str, kind: str | None, tests_only: bool, limit: int,
+         cursor: str | None) -> dict[str, Any]:
+    """Every resolved reference to the definitions `symbol` names, most used definition first; sites in path
+    and line order."""
+    if kind is not None and kind not in store_refs.KINDS:
+        raise ToolInputError(f"kind must be one of {', '.join(store_refs.KINDS)}, not {kind!r}")
+    if not store_refs.available(conn):
+        raise ToolInputError("this index has no table of references; rebuild it with `docatlas build`")
+    named = [(r["path"], r["qualname"]) for r in queries.symbol_records(conn, symbol)] or store_refs.targets(
+        conn, symbol.strip())
+    if not named:
+        raise ToolInputError(f"nothing called {symbol!r} is defined in the index")
+    found = [(p, q, store_refs.sites(conn, p, q, kind, tests_only)) for p, q in named]
+    found.sort(key=lambda t: (-len(t[2]), t[0], t[1]))
+    definitions = [{"path": p, "qualname": q, "uses": len(s), "files": len({x["path"] for x in s})}
+                   for p, q, s in found]
+    sites = [{"target_path": p, "target": q, **site} for p, q, s in found for site in s]
+    how = ("references resolved statically (imports, attribute chains, class bases; C by name through includes)"
+           + (f", of kind {kind}" if kind else "") + (", from test files only" if tests_only else "")
+           + "; a use that could not be resolved is not counted")
+    return _page(sites, _offset(cursor), _limit(limit), "sites", {"definitions": definitions, "how": how})
+
+
+def _cached_facts(conn: sqlite3.Connection, path: str) -> bytes | None:
+    """A file's pickled facts from the facts cache beside the index (`.docatlas-cache/`, not published with
+    it: None when it is not there)."""
+    index = conn.execute("PRAGMA database_list").fetchone()[2]
+    cache = schema.cache_path(Path(index).parent) if index else None
+    if cache is None or not cache.is_file():
+        return None
+    with closing(sqlite3.connect(f"{cache.as_uri()}?mode=ro", uri=True)) as facts_db:
+        row = facts_db.execute("SELECT facts FROM facts_cache WHERE path = ?", (path,)).fetchone()
+    return None if row is None else cast(bytes, row[0])
 
 
 def _run(conn: sqlite3.Connection, test: str) -> list[str]:
-    row = conn.execute("SELECT facts FROM facts_cache WHERE path = ?", (test,)).fetchone()
-    if row is None:
+    blob = _cached_facts(conn, test)
+    if blob is None:
         return []
-    facts = unpickle_facts(row[0])
+    facts = unpickle_facts(blob)
     module = conn.execute("SELECT module FROM files WHERE path = ?", (test,)).fetchone()[0]
     root = ""
     if module:
@@ -133,7 +171,12 @@ def _run(conn: sqlite3.Connection, test: str) -> list[str]:
         root = stem[: -len(suffix)].rstrip("/") if stem.endswith(suffix) else ""
     py_index = SimpleNamespace(root_of={test: root}, module_of={test: module})
     paths = {r[0] for r in conn.execute("SELECT path FROM files WHERE name = 'runtests.py'")}
-    return run_commands(test, facts, cast(Any, py_index), paths)
+    marker = "test/libregrtest/__init__.py"  # the evidence `link.runners.repo_runners` looks for
+    regr = conn.execute("SELECT path FROM files WHERE path LIKE ? ORDER BY path", (f"%{marker}",)).fetchone()
+    conf = conn.execute("SELECT path FROM files WHERE name IN ('pytest.ini', 'conftest.py') ORDER BY path").fetchone()
+    runners = RepoRunners(regrtest=(regr[0][: -len(marker)].rstrip("/") or ".") if regr else "",
+                          pytest=conf[0] if conf else "")
+    return run_commands(test, facts, cast(Any, py_index), paths, runners)[0]
 
 
 def outline(conn: sqlite3.Connection, path: str, limit: int, cursor: str | None) -> dict[str, Any]:

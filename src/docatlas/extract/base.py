@@ -22,6 +22,7 @@ class Extraction:
     exports: list[str] = field(default_factory=list)
     parse_ok: bool = True
     extra: list[tuple[str, str]] = field(default_factory=list)
+    doc: str = ""  # the whole module docstring as Markdown
     # seconds spent in named parts ("rules"), returned for benchmarks; not part of the facts
     seconds: dict[str, float] = field(default_factory=dict)
     references: References | None = None
@@ -30,19 +31,50 @@ class Extraction:
 _WS = re.compile(r"\s+")
 
 
+def clean_text(text: str) -> str:
+    """`text` without lone surrogates (a docstring may spell one as an escape, `"\\udfff"`), which no page
+    or index can encode: each becomes its escape, as written in the source."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+# Lines that are not prose: rules (`-----`, `/*****/`), editor and tool directives (`-*- mode: C -*-`,
+# `vim: set ft=...`, `syntax = docker/dockerfile:...`, `coding: utf-8`), shebangs and licence tags.
+_NOT_PROSE_LINE = re.compile(r"^(?:[\W_]{3,}|#!.*|.*-\*-.*-\*-.*|vim?:.*|ex:.*|\s*(?:syntax|escape|check)\s*=.*|"
+                             r"(?:.*\b)?coding[:=]\s*[-\w.]+.*|spdx-license-identifier:.*|@generated.*)$", re.I)
+_LICENCE = re.compile(r"\bcopyright\b|\(c\) (?:\d{4}|[A-Z])|licensed under|license, version|all rights reserved|"
+                      r"permission is hereby granted|spdx-license|confidential and proprietary", re.I)
+
+
+def prose_paragraphs(doc: str) -> list[str]:
+    """The paragraphs of a docstring or comment that say something: rule lines and directives dropped,
+    licence headers skipped; each on one line."""
+    paras: list[str] = []
+    para: list[str] = []
+    for line in [*clean_text(doc).strip().splitlines(), ""]:
+        s = line.strip()
+        if s and _NOT_PROSE_LINE.match(s):
+            s = ""
+        if s:
+            para.append(s)
+            continue
+        if para:
+            text = _WS.sub(" ", " ".join(para)).strip()
+            if not _LICENCE.search(text):
+                paras.append(text)
+            para = []
+    return paras
+
+
 def first_paragraph(doc: str | None, limit: int = 400) -> str:
-    """The first paragraph of a docstring or comment on one line; explicit `…` when it is cut."""
+    """The first paragraph of prose in a docstring or comment, on one line; explicit `…` when it is cut."""
     if not doc:
         return ""
-    lines = doc.strip().splitlines()
-    para: list[str] = []
-    for line in lines:
-        if not line.strip():
-            if para:
-                break
-            continue
-        para.append(line.strip())
-    text = _WS.sub(" ", " ".join(para)).strip()
+    paras = prose_paragraphs(doc)
+    text = paras[0] if paras else ""
     if len(text) > limit:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit] + " …"

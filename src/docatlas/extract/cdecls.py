@@ -245,8 +245,17 @@ def _start(st: State, node: Node) -> int:
     parsed, data = st.parsed, st.data
     while i > 0 and parsed[i - 1] in b" \t\r\n":
         i -= 1
-    while i < node.start_byte and data[i] in b" \t\r\n":
-        i += 1
+    while i < node.start_byte:  # forward again over what is not code: blanks, and comments the blanking hid
+        if data[i] in b" \t\r\n":
+            i += 1
+        elif data.startswith(b"/*", i):
+            end = data.find(b"*/", i + 2, node.start_byte)
+            i = node.start_byte if end < 0 else end + 2
+        elif data.startswith(b"//", i):
+            end = data.find(b"\n", i, node.start_byte)
+            i = node.start_byte if end < 0 else end + 1
+        else:
+            break
     return i
 
 

@@ -10,6 +10,7 @@ text. C++, CUDA and headers use the CUDA grammar, a superset of the C++ grammar 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -139,7 +140,10 @@ def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, lis
         if kind == "macro":
             name = node.child_by_field_name("name")
             if name is not None:
-                add_symbol(st, node, "macro", ts.text(data, name), "", "", squash(macro_signature(data, node)), ())
+                sym = add_symbol(st, node, "macro", ts.text(data, name), "", "", squash(macro_signature(data, node)),
+                                 ())
+                if sym.line != ts.line(name):  # error recovery can start the node on an earlier line
+                    st.out.symbols[st.out.symbols.index(sym)] = dataclasses.replace(sym, line=ts.line(name))
                 cbridges.clinic_methoddef(st, node, ts.text(data, name))
             continue
         scope = next((s for s in reversed(stack) if s.kind != "transparent"), None)

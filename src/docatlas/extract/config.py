@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from docatlas import diagnostics as dx
 from docatlas.extract import tsadapter as ts
-from docatlas.extract.base import Extraction
+from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import, Symbol
 
@@ -97,6 +97,17 @@ def _yaml_scalar(node: Node | None) -> str:
     return _unquote(text.strip())
 
 
+def _leading_comment(data: bytes, root: Node) -> str:
+    """The first paragraph of prose in the `#` comments that open the file (a `# syntax=` directive, rules
+    and licence lines skipped)."""
+    lines = []
+    for node in root.named_children:
+        if node.type != "comment":
+            break
+        lines.append(ts.text(data, node).lstrip("#").strip())
+    return first_paragraph("\n".join(lines))
+
+
 def _extract_yaml(path: str, text: str) -> Extraction:
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
@@ -106,9 +117,7 @@ def _extract_yaml(path: str, text: str) -> Extraction:
     top = _yaml_pairs(docs[0]) if docs else []
     keys = {k for k, _, _ in top}
     workflow = "jobs" in keys and ("on" in keys or "true" in keys or ".github/workflows/" in path)
-    first = root.named_children[0] if root.named_child_count else None
-    if first is not None and first.type == "comment":
-        out.docstring = ts.text(data, first).lstrip("#").strip()
+    out.docstring = _leading_comment(data, root)
     for key, pair, value in top:
         out.symbols.append(_sym("key", key, pair, signature=_squash(f"{key}: {_yaml_scalar(value)}".rstrip(": "))))
         if workflow and key == "jobs":
@@ -313,9 +322,7 @@ def _extract_dockerfile(path: str, text: str) -> Extraction:
                                   end_line=max(sym.line, end_line), signature=sym.signature))
         if image_text and not image_text.startswith("$"):
             out.imports.append(Import(module=image_text, line=ts.line(node)))
-    first = root.named_children[0] if root.named_child_count else None
-    if first is not None and first.type == "comment":
-        out.docstring = ts.text(data, first).lstrip("#").strip()
+    out.docstring = _leading_comment(data, root)
     return _finish(out, path, root, len(data))
 
 

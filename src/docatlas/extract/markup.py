@@ -1,19 +1,19 @@
 """Markdown and reStructuredText: the heading outline (the documents' own structure) and links.
 
-Both formats define headings line by line (CommonMark's ATX/setext headings, docutils' section
-adornments), so a line scanner that respects fenced/literal blocks is exact here.
+Markdown goes through a CommonMark parser (markdown-it-py); reStructuredText defines headings line by line
+(docutils' section adornments), so a line scanner that respects literal blocks is exact there.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+
+from markdown_it import MarkdownIt
 
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.model import HEADING, Symbol
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _RST_ADORN = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1+\s*$")
 
 
@@ -55,44 +55,30 @@ def _is_prose(first_line: str) -> bool:
 
 
 def extract_markdown(path: str, text: str) -> Extraction:
+    """Headings and the first paragraph of prose from CommonMark's own parse (markdown-it-py): a line scanner
+    misread code spans that hold triple backticks as fences and dropped every heading after them."""
     out = Extraction()
-    lines = text.splitlines()
+    tokens = _markdown().parse(text)
     headings: list[tuple[int, str, int]] = []
-    fence: str | None = None
-    para: list[str] = []
     first_para = ""
-    for i, line in enumerate(lines, 1):
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            continue
-        if m:
-            fence = m.group(1)
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            title = (atx.group(2) or "").strip()
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.map is not None:
+            title = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
             if title:
-                headings.append((len(atx.group(1)), title, i))
-            para = []
-            continue
-        st = _SETEXT.match(line)
-        if st and para and i > 1 and lines[i - 2].strip() and not lines[i - 2].lstrip().startswith(("-", "*")):
-            headings.append((1 if st.group(1)[0] == "=" else 2, lines[i - 2].strip(), i - 1))
-            para = []
-            continue
-        if line.strip():
-            para.append(line)
-        else:
-            if para and not first_para and _is_prose(para[0]):
-                first_para = " ".join(para)
-            para = []
-    if para and not first_para and _is_prose(para[0]):
-        first_para = " ".join(para)
-    out.docstring = first_paragraph(link_text(first_para))
-    out.symbols = _heading_symbols([(level, link_text(title), line) for level, title, line in headings], len(lines))
+                headings.append((int(tok.tag[1]), title, tok.map[0] + 1))
+        elif tok.type == "paragraph_open" and tok.level == 0 and not first_para and i + 1 < len(tokens):
+            content = tokens[i + 1].content
+            if content.strip() and _is_prose(content.splitlines()[0]):
+                first_para = first_paragraph(link_text(content))
+    out.docstring = first_para
+    out.symbols = _heading_symbols([(level, link_text(title), line) for level, title, line in headings],
+                                   len(text.splitlines()))
     return out
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark")
 
 
 def extract_rst(path: str, text: str) -> Extraction:

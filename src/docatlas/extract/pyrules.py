@@ -12,6 +12,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from docatlas.extract.base import clean_text
 from docatlas.model import Finding
 
 SECURITY_RULES: dict[str, str] = {
@@ -42,7 +43,26 @@ SECURITY_RULES: dict[str, str] = {
     "B604": "function called with `shell=True`",
     "B606": "process started without a shell (check the executable and arguments)",
     "B701": "Jinja2 environment without autoescaping: XSS risk",
+    "B403": "imports a pickle-style module: deserialising untrusted data runs code",
+    "B404": "imports `subprocess`: check how commands and their arguments are built",
+    "B411": "imports `xmlrpc`: XML-RPC parsing of untrusted data is open to XML attacks (use defusedxml)",
+    "B316": "`xml.dom.expatbuilder` parses untrusted XML unsafely (use defusedxml)",
+    "B607": "process started with a partial executable path (found through `PATH`)",
 }
+
+# bandit's import blacklist, in its order: it reports only the first entry an import statement matches, so
+# the entries docatlas does not report (telnetlib, ftplib, xml ...) still decide whether B403/B404/B411 show.
+_IMPORT_BLACKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("B401", ("telnetlib",)), ("B402", ("ftplib",)), ("B403", ("pickle", "cPickle", "dill", "shelve")),
+    ("B404", ("subprocess",)), ("B405", ("xml.etree.cElementTree", "xml.etree.ElementTree")),
+    ("B406", ("xml.sax",)), ("B407", ("xml.dom.expatbuilder",)), ("B408", ("xml.dom.minidom",)),
+    ("B409", ("xml.dom.pulldom",)), ("B411", ("xmlrpc",)),
+    ("B412", ("wsgiref.handlers.CGIHandler", "twisted.web.twcgi.CGIScript", "twisted.web.twcgi.CGIDirectory")),
+    ("B413", tuple(f"Crypto.{m}" for m in ("Cipher", "Hash", "IO", "Protocol", "PublicKey", "Random",
+                                           "Signature", "Util"))),
+    ("B415", ("pyghmi",)),
+)
+_FULL_PATH = re.compile(r"^(?:[A-Za-z](?=:)|[\\/.])")  # bandit's: a drive, a separator or a dot first
 
 _PICKLE_CALLS = {
     "pickle.loads", "pickle.load", "pickle.Unpickler", "cPickle.loads", "cPickle.load", "cPickle.Unpickler",
@@ -60,8 +80,8 @@ _SAFE_YAML_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
 _REQUESTS = {f"requests.{m}" for m in ("get", "post", "put", "delete", "patch", "head", "options", "request")}
 _PASSWORD_NAME = re.compile("(^{0}$|_{0}_|^{0}_|_{0}$)".format("(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)"),
                             re.IGNORECASE)  # bandit's RE_CANDIDATES
-_RANDOM = {f"random.{f}" for f in ("random", "randrange", "randint", "choice", "choices", "uniform", "triangular",
-                                   "randbytes", "sample", "getrandbits")}
+_RANDOM = {f"random.{f}" for f in ("Random", "random", "randrange", "randint", "choice", "choices", "uniform",
+                                   "triangular", "randbytes", "sample", "getrandbits")}
 _HTTP_VERBS = {"get", "options", "head", "post", "put", "patch", "delete"}
 _NO_SHELL = {f"os.{f}" for f in ("execl", "execle", "execlp", "execlpe", "execv", "execve", "execvp", "execvpe",
                                  "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp",
@@ -176,7 +196,7 @@ def check(tree: ast.Module, text: str, aliases: dict[str, str]) -> list[Finding]
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def finding(category: str, rule: str, message: str, line: int) -> Finding:
-        return Finding(category, rule, message, line, evidence(line))
+        return Finding(category, rule, clean_text(message), line, evidence(line))  # quotes string constants
 
     nodes = _collect(tree, aliases)
     out: list[Finding] = []
@@ -227,6 +247,8 @@ def _security(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[
             yield finding("security", "B312", f"`{name}`: {SECURITY_RULES['B312']}", line)
         elif name.startswith("ftplib."):
             yield finding("security", "B321", f"`{name}`: {SECURITY_RULES['B321']}", line)
+        elif name in ("xml.dom.expatbuilder.parse", "xml.dom.expatbuilder.parseString"):
+            yield finding("security", "B316", f"`{name}`: {SECURITY_RULES['B316']}", line)
         elif name == "ssl._create_unverified_context":
             yield finding("security", "B323", SECURITY_RULES["B323"], line)
         elif name in _NO_SHELL:
@@ -242,6 +264,19 @@ def _security(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[
                               line)
         elif _is_true(_kw(call, "shell")) and name not in _SUBPROCESS:
             yield finding("security", "B604", f"`{name}`: {SECURITY_RULES['B604']}", line)
+        if name in ("__import__", "importlib.import_module", "importlib.__import__"):
+            target = call.args[0] if call.args else _kw(call, "name")
+            module = target.value if isinstance(target, ast.Constant) and isinstance(target.value, str) else ""
+            if module:  # bandit checks a literal module name against its import list, exactly
+                hit = next((r for r, names in _IMPORT_BLACKLIST if module in names), None)
+                if hit in SECURITY_RULES:
+                    yield finding("security", hit, SECURITY_RULES[hit], line)
+        if (name in _SUBPROCESS or name in _SHELL_CALLS or name in _NO_SHELL) and call.args:
+            first = call.args[0]
+            if isinstance(first, ast.List) and first.elts:
+                first = first.elts[0]
+            if _is_str(first) and not _FULL_PATH.match(first.value):  # type: ignore[attr-defined]
+                yield finding("security", "B607", f"`{name}`: {SECURITY_RULES['B607']}", line)
         head, _, last = name.rpartition(".")
         if head == "requests" and last in _HTTP_VERBS:
             timeout = _kw(call, "timeout")
@@ -251,6 +286,7 @@ def _security(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[
             if k.arg and _is_str(k.value) and _PASSWORD_NAME.search(k.arg):
                 yield finding("security", "B106", f"`{k.arg}=` string literal: {SECURITY_RULES['B106']}", line)
     yield from _strings(nodes, finding)
+    yield from _imports(nodes, finding)
     for node in [*nodes.defs, *nodes.handlers]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
@@ -268,6 +304,16 @@ def _security(nodes: _Nodes, aliases: dict[str, str], finding):  # type: ignore[
                 yield finding("security", "B110", SECURITY_RULES["B110"], node.lineno)
             elif isinstance(node.body[0], ast.Continue):
                 yield finding("security", "B112", SECURITY_RULES["B112"], node.lineno)
+
+
+def _imports(nodes: _Nodes, finding):  # type: ignore[no-untyped-def]
+    """bandit's import blacklist: the first entry (in its order) that a name of the statement starts with."""
+    for node in nodes.imports:
+        prefix = f"{node.module}." if isinstance(node, ast.ImportFrom) and node.module else ""
+        full = [prefix + a.name for a in node.names]
+        hit = next((rule for rule, names in _IMPORT_BLACKLIST for f in full if f.startswith(names)), None)
+        if hit in SECURITY_RULES:
+            yield finding("security", hit, SECURITY_RULES[hit], node.lineno)
 
 
 def _is_str(node: ast.expr | None) -> bool:

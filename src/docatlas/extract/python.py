@@ -10,9 +10,21 @@ from pathlib import PurePosixPath
 from docatlas import diagnostics as dx
 from docatlas.extract import pyrefs, pyrules
 from docatlas.extract.base import Extraction, first_paragraph
-from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, Import, References, Symbol, TestCase
+from docatlas.extract.docmd import inline, to_markdown
+from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, VARIABLE, Import, References, Symbol, TestCase
 
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+
+
+def _is_bound_definition(name: str, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> bool:
+    """A public module-level name bound to a call or a lambda (`conv2d = _add_docstr(...)`, `relu_ = _make(...)`):
+    a definition in all but syntax, so it is a `variable` symbol. Plain data (`x = 1`, `y = other`) and loggers are
+    not: they would only crowd the symbol lists."""
+    if isinstance(node, ast.AugAssign) or name.startswith("_") or name in ("logger", "log"):
+        return False
+    value = node.value
+    return isinstance(value, ast.Lambda) or (isinstance(value, ast.Call) and not (
+        isinstance(value.func, ast.Attribute) and value.func.attr == "getLogger"))
 _FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
 _METHOD_FLAGS = {"property": "property", "cached_property": "property", "classmethod": "classmethod",
                  "staticmethod": "staticmethod", "abstractmethod": "abstract", "overload": "overload",
@@ -35,14 +47,35 @@ def extract(path: str, text: str) -> Extraction:
         out.diagnostics.append(dx.NULL_BYTES.at(path, detail=exc))
         out.parse_ok = False
         return out
-    out.docstring = first_paragraph(ast.get_docstring(tree, clean=True))
+    module_doc = ast.get_docstring(tree, clean=True)
+    out.docstring = first_paragraph(module_doc)
+    out.doc = _full_doc(module_doc, out.docstring)
     walker = _Walker(path, out)
+    walker.lines = text.splitlines()
     walker.body(tree.body, parent=None, scope="module")
     walker.collect_imports(tree)
     _find_tests(path, out, walker)
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
     out.references = References(*pyrefs.collect(tree))
     return out
+
+
+def _full_doc(doc: str | None, summary: str) -> str:
+    """The docstring as Markdown when it says more than its summary, else "" (the summary is shown)."""
+    if not doc:
+        return ""
+    text = to_markdown(doc)
+    return "" if " ".join(text.split()) == summary else text
+
+
+def _comment_above(lines: list[str], line: int) -> str:
+    """The `#` comment block that ends on the line above `line` (1-based), without the `#`s; "" if none."""
+    block: list[str] = []
+    i = line - 2
+    while 0 <= i < len(lines) and lines[i].lstrip().startswith("#"):
+        block.append(lines[i].lstrip()[1:].strip())
+        i -= 1
+    return "\n".join(reversed(block)).strip()
 
 
 def _looks_like_python2(exc: SyntaxError) -> bool:
@@ -78,6 +111,19 @@ class _Walker:
         self.out = out
         self.classes: dict[str, ast.ClassDef] = {}  # qualname -> node
         self.aliases: dict[str, str] = {}  # local name -> dotted origin, from imports
+        self.lines: list[str] = []  # the source, for the comment block above a definition
+
+    def documentation(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[str, str]:
+        """(summary, whole text as Markdown) from the docstring, else from the comment block right above the
+        definition (above its decorators)."""
+        doc = ast.get_docstring(node, clean=True)
+        if doc is None:
+            doc = _comment_above(self.lines, _start_line(node))
+            summary = first_paragraph(doc)
+            return summary, (inline(" ".join(doc.split())) if doc and summary and
+                             " ".join(doc.split()) != summary else "")
+        summary = first_paragraph(doc)
+        return summary, _full_doc(doc, summary)
 
     # -- definitions ---------------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], parent: Symbol | None, scope: str) -> None:
@@ -142,24 +188,26 @@ class _Walker:
             kind = FUNCTION
             if scope == "function":
                 flags.append("nested")
+        summary, doc = self.documentation(node)
         sym = Symbol(
             kind=kind, name=node.name, qualname=self._qualname(node.name, parent, scope),
             line=_start_line(node), end_line=node.end_lineno or node.lineno, signature=_signature(node),
-            summary=first_paragraph(ast.get_docstring(node, clean=True)), decorators=decorators,
-            parent=parent.qualname if parent else "", flags=tuple(flags),
+            summary=summary, decorators=decorators,
+            parent=parent.qualname if parent else "", flags=tuple(flags), doc=doc,
         )
         self.out.symbols.append(sym)
         self.body(node.body, sym, "function")
 
     def klass(self, node: ast.ClassDef, parent: Symbol | None, scope: str) -> None:
         flags = ("nested",) if parent is not None else ()
+        summary, doc = self.documentation(node)
         sym = Symbol(
             kind=CLASS, name=node.name, qualname=self._qualname(node.name, parent, scope),
             line=_start_line(node), end_line=node.end_lineno or node.lineno, signature=_class_signature(node),
-            summary=first_paragraph(ast.get_docstring(node, clean=True)),
+            summary=summary,
             decorators=tuple(_decorator_name(d) for d in node.decorator_list),
             bases=tuple(ast.unparse(b) for b in node.bases), parent=parent.qualname if parent else "",
-            flags=flags,
+            flags=flags, doc=doc,
         )
         self.out.symbols.append(sym)
         self.classes[sym.qualname] = node
@@ -181,6 +229,13 @@ class _Walker:
                 ann = f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
                 sig = f"{target.id}{ann} = {value}" if value else f"{target.id}{ann}"
                 self.out.symbols.append(Symbol(kind=CONSTANT, name=target.id, qualname=target.id,
+                                               line=node.lineno, end_line=node.end_lineno or node.lineno,
+                                               signature=sig))
+            elif _is_bound_definition(target.id, node):
+                # `conv2d = _add_docstr(...)`, `post_save = ModelSignal(...)`: what readers look up by name
+                value = ast.unparse(node.value) if node.value is not None else ""
+                sig = f"{target.id} = {value[:77] + '...' if len(value) > 80 else value}"
+                self.out.symbols.append(Symbol(kind=VARIABLE, name=target.id, qualname=target.id,
                                                line=node.lineno, end_line=node.end_lineno or node.lineno,
                                                signature=sig))
 
@@ -279,9 +334,17 @@ def _is_test_file_name(path: str) -> bool:
 
 def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
     uses_pytest = any(i.module.split(".")[0] == "pytest" for i in out.imports)
-    pytest_style = _is_test_file_name(path) or uses_pytest
-    test_classes: dict[str, str] = {}  # qualname -> framework
     by_name = {qn.rsplit(".", 1)[-1]: qn for qn in walker.classes}
+    # unittest evidence: the import, a `*TestCase` base, or mixins (`class TestDecode:` holding the tests,
+    # `class TestPyDecode(TestDecode, PyTest)` adding the TestCase base from elsewhere). Without pytest's
+    # import such a file is not pytest's, whatever its name.
+    bases_of = {qn: [ast.unparse(b).rsplit(".", 1)[-1] for b in node.bases] for qn, node in walker.classes.items()}
+    mixed_in = {b for bases in bases_of.values() if len(bases) > 1 for b in bases
+                if b in by_name and b.startswith("Test")}
+    uses_unittest = bool(mixed_in) or any(i.module.split(".")[0] == "unittest" for i in out.imports) or \
+        any(b.endswith("TestCase") for bases in bases_of.values() for b in bases)
+    pytest_style = uses_pytest or (_is_test_file_name(path) and not uses_unittest)
+    test_classes: dict[str, str] = {}  # qualname -> framework
     changed = True
     while changed:  # a class deriving from a same-file test class is a test class too
         changed = False
@@ -294,12 +357,15 @@ def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
                 last = dotted.rsplit(".", 1)[-1]
                 if last in by_name and by_name[last] in test_classes:
                     framework = test_classes[by_name[last]]
-                elif last.endswith("TestCase") or last in ("TestBase",):
-                    framework = "unittest"
+                elif last.endswith("TestCase") or _TEST_BASE.search(last):
+                    framework = "unittest"  # `TestCase`, or a suite's base: `TestBase`, `SitemapTestsBase`
                 if framework:
                     break
-            if not framework and pytest_style and node.name.startswith("Test") and not _has_init(node):
-                framework = "pytest"
+            if not framework and node.name.startswith("Test") and not _has_init(node):
+                if pytest_style:
+                    framework = "pytest"
+                elif uses_unittest and (node.name in mixed_in or _has_test_method(node)):
+                    framework = "unittest"  # a mixin: its tests run through the TestCase classes using it
             if framework:
                 test_classes[qn] = framework
                 changed = True
@@ -315,6 +381,13 @@ def _find_tests(path: str, out: Extraction, walker: _Walker) -> None:
             elif pytest_style and sym.name.startswith("test"):
                 out.tests.append(TestCase(name=sym.qualname, line=sym.line, framework="pytest"))
     out.tests.sort(key=lambda t: (t.line, t.name))
+
+
+_TEST_BASE = re.compile(r"Tests?(?:Base|Mixin)$")
+
+
+def _has_test_method(node: ast.ClassDef) -> bool:
+    return any(isinstance(s, _FUNC) and s.name.startswith("test") for s in node.body)
 
 
 def _has_init(node: ast.ClassDef) -> bool:

@@ -9,6 +9,7 @@ are cached per process: compiling a query costs milliseconds, parsing a file mic
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -40,9 +41,43 @@ def language(name: str) -> Any:
     return _language(name)
 
 
+MAX_YAML_DEPTH = 100  # tree-sitter-yaml's scanner hangs or segfaults somewhere past 200 levels
+
+
+class TooDeep(RecursionError):
+    """Input nested deeper than a native parser survives: reported as DA203, like Python's own limit."""
+
+
 def parse(grammar: str, data: bytes) -> Any:
-    """Parse `data` with the named grammar of the language pack; returns the tree."""
+    """Parse `data` with the named grammar of the language pack; returns the tree. Input that a grammar's
+    native code cannot survive is refused first (TooDeep), never handed to it."""
+    if grammar == "yaml" and yaml_depth(data) > MAX_YAML_DEPTH:
+        raise TooDeep(f"YAML nested deeper than {MAX_YAML_DEPTH} levels")
     return _parser(grammar).parse(data)
+
+
+def yaml_depth(data: bytes) -> int:
+    """An upper bound of a YAML document's nesting: block indentation levels plus `- ` items that open on
+    one line, plus flow brackets (`[`, `{`) open at once on a line; one pass over the lines."""
+    deepest = 0
+    stack: list[int] = []
+    for raw in data.splitlines():
+        body = raw.lstrip(b" ")
+        if not body or body.startswith(b"#"):
+            continue
+        indent = len(raw) - len(body)
+        while stack and stack[-1] >= indent:
+            stack.pop()
+        stack.append(indent)
+        dashes = 0
+        while body[:1] == b"-" and body[1:2] in (b" ", b""):
+            dashes += 1
+            body = body[2:].lstrip(b" ")
+        flow = 0
+        if b"[" in body or b"{" in body:  # flow collections opened on this line (quotes not parsed: a bound)
+            flow = max(itertools.accumulate(1 if c in b"[{" else -1 if c in b"]}" else 0 for c in body))
+        deepest = max(deepest, len(stack) + dashes + flow)
+    return deepest
 
 
 @functools.cache

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from docatlas.model import FileFacts, Import, Record, picklable
 
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+# Compiled into the interpreter: the import system's first finder returns these before any file on sys.path,
+# so `import gc` beside a `gc.py` still loads the interpreter's own `gc`.
+BUILTIN = frozenset(sys.builtin_module_names)
 PY_LANGS = ("python", "python-stub")
 C_LANGS = ("c", "cpp", "c-header", "cuda", "objc", "objcpp")
 _PY_SUFFIXES = (".py", ".pyi")
@@ -208,6 +211,9 @@ def resolve_python(path: str, imp: Import, index: PythonIndex, compiled: dict[st
             dotted = ".".join([*parts, tail] if tail else parts)
     else:
         dotted = tail
+        if dotted in BUILTIN:
+            return [ResolvedImport(imp, "stdlib", reason=f"built-in module `{dotted}` (compiled into the "
+                                                          f"interpreter, found before any file)")]
 
         def lookup(rel: str) -> tuple[str, str] | None:
             return index.find(f"{dotted}.{rel}" if rel else dotted, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 
 from docatlas import languages
 from docatlas.link import cdecls, graph, references
+from docatlas.link.purpose import provides
 from docatlas.link.references import RefIndex
 from docatlas.link.resolve import (
     C_LANGS,
@@ -31,12 +33,13 @@ from docatlas.link.resolve import (
     resolve_python,
 )
 from docatlas.link.resolve import python_roots as python_roots
+from docatlas.link.runners import repo_runners, run_commands
 from docatlas.model import FileFacts, Import, Record, picklable
 from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
-           "link_inputs", "link_state", "relink", "star_targets"]
+           "link_inputs", "link_state", "relink", "run_commands", "star_targets"]
 
 RELATED_LIMIT = 20  # longer lists are cut with the number left out said on the page
 
@@ -100,6 +103,7 @@ class RepoModel:
     refs: RefIndex = field(default_factory=RefIndex)  # symbol references, both ways (`link.references`)
     # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
     refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
+    run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -162,6 +166,21 @@ def star_names(facts: FileFacts) -> tuple[str, ...]:
                  and s.kind in ("class", "function", "constant"))
 
 
+_TEST_NAME_DIRS = frozenset({"test", "tests", "testing", "unittests", "unit_tests"})
+
+
+def _mainly_tests(facts: FileFacts, parts: list[str]) -> bool:
+    """A file of tests: named or placed as one, or made mostly of test classes. A library module that ships
+    a `TestCase` for its users (`Lib/doctest.py`'s `DocTestCase`) is not a test file."""
+    name = PurePosixPath(facts.path).name
+    if name.startswith("test") or name.endswith(("_test.py", "tests.py")) or _TEST_NAME_DIRS & set(parts) \
+            or facts.language not in PY_LANGS:
+        return True
+    test_classes = {t.name for t in facts.tests if t.kind == "class"}
+    top = [s for s in facts.symbols if not s.parent and s.kind in ("class", "function")]
+    return 2 * sum(s.name in test_classes for s in top) >= len(top)
+
+
 def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = frozenset()) -> Purpose:
     """What a file is for, from evidence about the file itself; the reason says which evidence. A folder name
     alone (`doc`, `test`) never decides: `docker/` is not documentation, `test_utils.py` defines no tests."""
@@ -177,7 +196,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
         vendor_dir = next((p for p in parts if p in VENDOR_DIRS), parts[0] if parts else "")
         return Purpose("vendored", f"inside the vendored folder `{vendor_dir}/`")
     tests = [t for t in facts.tests if t.kind == "test"]
-    if tests:
+    if tests and _mainly_tests(facts, parts):
         frameworks = sorted({t.framework for t in tests})
         return Purpose("test", f"defines {len(tests)} test case{'s' if len(tests) != 1 else ''} "
                                f"({', '.join(frameworks)})")
@@ -189,14 +208,14 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
     if name in _PACKAGING:
         return Purpose("build", _PACKAGING[name])
     if lang.family == "build":
-        return Purpose("build", f"{lang.type_name}")
+        return Purpose("build", provides(facts))
     if name == "conf.py" and ({"index.rst", "index.md", "index.txt"} & siblings):
         return Purpose("docs", "Sphinx configuration (`conf.py` beside the documentation's `index`)")
     if lang.family == "config":
-        return Purpose("config", f"{lang.type_name}")
+        return Purpose("config", provides(facts))
     if lang.family == "markup" or name.upper().startswith(("README", "LICENSE", "CHANGELOG", "CONTRIBUTING",
                                                           "AUTHORS", "NOTICE", "COPYING")):
-        return Purpose("docs", f"{lang.type_name}" if lang.family == "markup" else f"project document `{name}`")
+        return Purpose("docs", "" if lang.family == "markup" else f"project document `{name}`")
     if facts.language in PY_LANGS:
         if any(p in _EXAMPLE_DIRS for p in parts):
             folder = next(p for p in parts if p in _EXAMPLE_DIRS)
@@ -204,22 +223,22 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
             return Purpose("example", f"Python file under `{folder}/`, outside the library packages{how}")
         if facts.main_line:
             return Purpose("script", f"runs as a program: `if __name__ == \"__main__\":` at line {facts.main_line}")
-        if name == "__init__.py":
-            return Purpose("package-init", f"initialises package `{module}`" if module else "package initialiser")
+        if name == "__init__.py":  # the page says which package; the purpose says what it holds
+            return Purpose("package-init", provides(facts))
         if module:
-            return Purpose("library", f"importable module `{module}`")
+            return Purpose("library", provides(facts))
         return Purpose("script", "Python file outside any importable package")
     if facts.language == "bash" or (lang.family == "script" and facts.language not in ("javascript",
                                                                                         "typescript", "tsx")):
-        return Purpose("script", f"{lang.type_name}")
+        return Purpose("script", provides(facts))
     if lang.family in ("c", "other", "script"):
         if facts.language in C_LANGS and any(p in _EXAMPLE_DIRS for p in parts):
             folder = next(p for p in parts if p in _EXAMPLE_DIRS)
             return Purpose("example", f"{lang.type_name} under `{folder}/`")
         if defines_main(facts):
-            return Purpose("program", f"{lang.type_name} defining `main`")
-        return Purpose("source", f"{lang.type_name}")
-    return Purpose("data", f"{lang.type_name}")
+            return Purpose("program", "defines `main`, where the program starts")
+        return Purpose("source", provides(facts))
+    return Purpose("data", provides(facts))
 
 
 # -- tests <-> code -----------------------------------------------------------------------------
@@ -265,18 +284,38 @@ def _origin(target: str, name: str, facts: Mapping[str, FileFacts], resolved: di
     return cur
 
 
+_TEST_DIRS = frozenset({"test", "tests", "testing", "unittests", "unit_tests"})
+_TEST_DIR_NAME = re.compile(r"(?:^|[_.-])tests?$")  # `idle_test`, `unit-tests`
+
+
+def test_suite_folder(test: str, root: str) -> str:
+    """The folder of the test suite that `test` belongs to: what it imports from there is the suite's own
+    helpers and models, not code under test. The import root when it is a tests folder (Django's `tests/`,
+    PyTorch's `test/`); else the first tests folder below the root on the way to the file (CPython's `Lib/test/`,
+    whose import root `Lib/` also holds the library under test; `Lib/unittest/test/`, `Lib/idlelib/idle_test/`);
+    else the import root."""
+    if root and PurePosixPath(root).name in _TEST_DIRS:
+        return root
+    parts = test.split("/")[:-1]
+    start = len(root.split("/")) if root else 0
+    for i in range(start, len(parts)):
+        if parts[i] in _TEST_DIRS or _TEST_DIR_NAME.search(parts[i]):
+            return "/".join(parts[: i + 1])
+    return root
+
+
 def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
                  purposes: dict[str, Purpose], index: PythonIndex) -> dict[str, list[TestLink]]:
     cache: dict[str, dict[str, str]] = {}
     out: dict[str, list[TestLink]] = {}
     helper_labels = ("test", "test-support")
     for t in test_files:
-        own_root = index.root_of.get(t, "")
+        suite = test_suite_folder(t, index.root_of.get(t, ""))
         names_of: dict[tuple[str, str], list[str]] = defaultdict(list)  # (target, via) -> names
         for r in resolved.get(t, ()):
             if r.category != "repo" or r.target == t:
                 continue
-            if purposes[r.target].label in helper_labels or (own_root and r.target.startswith(own_root + "/")):
+            if purposes[r.target].label in helper_labels or (suite and r.target.startswith(suite + "/")):
                 continue  # the test suite's own helpers and models, not code under test
             imp_names = [n.split(" as ")[0] for n in r.imp.names if n != "*"]
             if not imp_names or r.reason.startswith("submodule"):
@@ -304,38 +343,6 @@ def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved
 def pytest_command(target: str) -> str:
     """pytest on a file or folder: the command for a Python test that nothing else in the repository runs."""
     return f"python -m pytest {shlex.quote(target)}"
-
-
-def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: set[str]) -> list[str]:
-    """Shell commands that run one test file, by framework and by the repository's own conventions; empty
-    when nothing in the repository says how (a C++ test binary is whatever the build system makes of it)."""
-    frameworks = {t.framework for t in facts.tests if t.kind in ("test", "class")}
-    q = shlex.quote
-    if facts.language in PY_LANGS:
-        root = index.root_of.get(path, "") if index else ""
-        module = index.module_of.get(path, "") if index else ""
-        runner = f"{root}/runtests.py" if root else "runtests.py"
-        if root and runner in paths and module:
-            return [f"python {q(runner)} {q(module)}"]  # Django's convention: labels relative to the tests root
-        if facts.main_line:
-            if module and any(i.level for i in facts.imports):  # relative imports need the package context
-                run = f"python -m {q(module)}"
-                return [f"(cd {q(root)} && {run})" if root else run, pytest_command(path)]
-            return [f"python {q(path)}", pytest_command(path)]
-        return [pytest_command(path)]
-    stem = PurePosixPath(path).stem
-    folder = path.rsplit("/", 1)[0] if "/" in path else "."
-    if "go" in frameworks or facts.language == "go":
-        return [f"go test {q('./' + folder + '/')}"]
-    if "rust" in frameworks or facts.language == "rust":
-        if path.startswith("tests/") or "/tests/" in path:
-            return [f"cargo test --test {q(stem)}"]
-        return ["cargo test"]
-    if frameworks & {"jest", "vitest", "mocha", "js"} or facts.language in ("javascript", "typescript", "tsx"):
-        tool = {"vitest": "npx vitest run", "mocha": "npx mocha"}.get(next(iter(sorted(frameworks)), ""),
-                                                                      "npx jest")
-        return [f"{tool} {q(path)}"]
-    return []
 
 
 # -- related files ------------------------------------------------------------------------------
@@ -488,10 +495,15 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         transitive_importers=graph.transitive_counts(graph_nodes, reverse),
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
-        run_commands={p: run_commands(p, facts[p], index, path_set) for p in test_files},
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
     )
     references.attach(model, index)
+    runners = repo_runners(facts)
+    for p in test_files:
+        commands, evidence = run_commands(p, facts[p], index, path_set, runners)
+        model.run_commands[p] = commands
+        if evidence:
+            model.run_evidence[p] = evidence
     stems = _stems(paths)
     for p in paths:
         if facts[p].binary:
@@ -552,7 +564,7 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
             tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
-            cdecls.pair_names(facts))
+            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]))
 
 
 def _unlined(imp: Import) -> Import:

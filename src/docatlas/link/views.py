@@ -3,6 +3,8 @@ that run a folder's tests. They are analysis, so they live with the link stage; 
 
 from __future__ import annotations
 
+import shlex
+
 from docatlas.link.stage import RepoModel, pytest_command
 
 _CENTRALITY_BANDS = (1, 5, 10, 25, 50)
@@ -39,7 +41,8 @@ def public_api(model: RepoModel, init: str) -> tuple[list[str], str]:
     names: list[str] = []
     for r in model.imports.get(init, []):
         if r.category == "repo" and r.imp.names and "*" not in r.imp.names:
-            names.extend(n.partition(" as ")[2] or n for n in r.imp.names if not n.startswith("_"))
+            local = (n.partition(" as ")[2] or n for n in r.imp.names)  # the name the package binds
+            names.extend(n for n in local if not n.startswith("_"))
     names += [s.name for s in f.symbols if not s.parent and s.kind in ("class", "function")
               and not s.name.startswith("_")]
     return list(dict.fromkeys(names)), "names its `__init__.py` defines or imports from the repository"
@@ -61,8 +64,17 @@ def folder_test_commands(model: RepoModel, folder: str, tests: list[str]) -> tup
                 break
             common.append(parts[0])
         label = ".".join(common[:-1] if labels and len(common) == min(map(len, labels)) else common)
-        py_commands = [f"python {runner} {label}".rstrip()] if runner else [
-            pytest_command(folder or '.')]
+        if runner:
+            py_commands = [f"python {runner} {label}".rstrip()]
+        elif all(c.startswith("./python -m test ") for c in py_commands):  # CPython's regrtest
+            py_commands = [f"./python -m test {label.removeprefix('test').lstrip('.')}".rstrip()]
+        elif any(c.startswith("python -m pytest ") for c in py_commands):
+            py_commands = [pytest_command(folder or ".")]
+        else:  # unittest: discovery over the folder, from its import root
+            root = next((r for r in sorted(model.python_roots, key=len, reverse=True)
+                         if folder == r or folder.startswith(r + "/") or not r), "")
+            run = f"python -m unittest discover -s {shlex.quote(folder or '.')}"
+            py_commands = [f"{run} -t {shlex.quote(root)}" if root else run]
     others = [p for p in tests if p not in set(python)]
     other_commands = sorted({c for p in others for c in model.run_commands.get(p, [])[:1]})
     return py_commands + other_commands, [p for p in others if not model.run_commands.get(p)]

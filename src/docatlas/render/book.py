@@ -28,7 +28,8 @@ from docatlas.link.subsystems import (
     readme_title,
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page
+from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page, path_code
+from docatlas.safetext import md_inline, prose_page
 from docatlas.summary import plural
 
 BOOK = "comprehensive_book.md"
@@ -67,7 +68,7 @@ def chapter_id(folder: str) -> str:
 
 
 def _flink(path: str) -> str:
-    return f"[`{path}`]({_file(path)})"
+    return f"[{path_code(path)}]({_file(path)})"
 
 
 def _dlink(folder: str) -> str:
@@ -115,13 +116,14 @@ def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | Non
             break
         limit_depth = max(s.depth for s in an.subsystems.values() if s.depth <= limit_depth) - 1
         dropped = [s.path for s in an.subsystems.values() if s.depth > limit_depth]
-    return make_page(BOOK, "book.md.j2", project=model.name, body=body)
+    return make_page(BOOK, "book.md.j2", project=model.name, body=prose_page(body))
 
 
 def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging, uses: UseCounts | None,
           max_depth: int, dropped: list[str]) -> str:
-    out: list[str] = [f"# {model.name}: the repository guide", ""]
-    out += [f"How **{model.name}** is put together, where to start reading and how to change it, written from "
+    name = md_inline(model.name)  # the project name is given by the user or the repository: escaped
+    out: list[str] = [f"# {name}: the repository guide", ""]
+    out += [f"How **{name}** is put together, where to start reading and how to change it, written from "
             f"the analysis behind this documentation (syntax trees, resolved imports and includes, detected "
             f"tests). Each statement links to the page with its evidence. The [front page](./index.md) lists "
             f"every folder; the [keyword index](./keywords.md) every definition.", ""]
@@ -258,7 +260,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     folder = sub.path
     files = model.subtree_files(folder)
     hashes = "#" * min(2 + number.count("."), 5) + "#"
-    out = [f'<a id="{chapter_id(folder)}"></a>', "", f"{hashes} {number}. `{folder}/`", ""]
+    out = [f'<a id="{chapter_id(folder)}"></a>', "", f"{hashes} {number}. {path_code(folder + '/')}", ""]
     text, src = folder_purpose(model, folder)
     if src:
         what = "README" if "README" in src.upper() else "package docstring"
@@ -330,11 +332,12 @@ def _describe(model: RepoModel, path: str) -> str:
     for s in f.symbols:
         if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_") and s.name not in names:
             names.append(s.name)
-    if names:
+    reason = model.purposes[path].reason
+    if names and not reason.startswith(("defines ", "sets ")):  # `link.purpose.provides` may have named them
         shown = ", ".join(code(n) for n in names[:4])
         more = f" and {len(names) - 4:,} more" if len(names) > 4 else ""
-        return f"{model.purposes[path].reason}; defines {shown}{more}"
-    return model.purposes[path].reason
+        return f"{reason}; defines {shown}{more}" if reason else f"defines {shown}{more}"
+    return reason
 
 
 def _key_types(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -11,6 +12,7 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
@@ -29,6 +31,7 @@ from docatlas.render.format import (
     symbol_counts,
     symbol_tree,
 )
+from docatlas.render.structure import part_page, part_summaries, structure_parts, symbol_parts
 from docatlas.render.usage import snippets, usage_link_context
 from docatlas.summary import keyword_group
 from docatlas.text import decode
@@ -70,7 +73,60 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
                       f"which end inside line 1 ({limit}). {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
-    return {"mode": "embedded", "link": link, "text": shown, "fence": fence_for(shown), "notice": notice}
+    n = shown.count("\n")
+    lines = f"{n:,} line{'s' if n != 1 else ''}" + (f" of {total_lines:,}" if notice else "")
+    return {"mode": "embedded", "link": link, "text": shown, "fence": fence_for(shown), "notice": notice,
+            "lines": lines}
+
+
+# Bytes (bounded from above) of the lists a file page shows beside its source and Code Structure: with the
+# default `--max-embed-bytes` and `summary.STRUCTURE_BUDGET`, the page stays within 512 KB. A cut list keeps
+# its first rows (line order) and says how many more the index holds (`docatlas show`).
+TESTS_BUDGET = 32 * 1024
+FINDINGS_BUDGET = 16 * 1024
+IMPORTS_BUDGET = 32 * 1024
+
+
+def _bounded(name: str, rows: list[dict[str, Any]], budget: int, size: Any) -> dict[str, Any]:
+    """`rows` as `name`, cut to `budget`, and `name_more`: how many rows were left out."""
+    used = 0
+    for i, row in enumerate(rows):
+        used += size(row)
+        if used > budget:
+            return {name: rows[:i], f"{name}_more": len(rows) - i}
+    return {name: rows, f"{name}_more": 0}
+
+
+KW_BUDGET = 360 * 1024  # a file keyword page's definitions
+
+
+def _cut_groups(groups: list[tuple[str, list[dict[str, Any]]]],
+                budget: int) -> tuple[list[tuple[str, list[dict[str, Any]]]], int]:
+    """The keyword page's groups cut to `budget` bytes (bounded from above), and how many definitions were
+    left out."""
+    used, out, more = 0, [], 0
+    for group, items in groups:
+        kept = []
+        for item in items:
+            used += 3 * len(item["name"]) + len(item["link"]) + len(item["src"]) + 50
+            if used > budget:
+                more += 1
+            else:
+                kept.append(item)
+        if kept:
+            out.append((group, kept))
+    return out, more
+
+
+def _finding_bytes(row: dict[str, Any]) -> int:
+    f = row["f"]
+    return len(f.rule) + len(row["link"]) + 4 * len(f.message) + 12 * len(f.evidence) + 60
+
+
+def _import_bytes(row: dict[str, Any]) -> int:
+    imp, r = row["r"].imp, row["r"]
+    return (12 * (len(imp.module) + len(imp.alias) + sum(len(n) + 2 for n in imp.names) + len(r.target)
+                  + len(r.reason) + len(imp.conditional)) + len(row["link"]) + len(row["label"]) + 80)
 
 
 def _finding_rows(findings: Iterable[Finding], page: str, path: str) -> list[dict[str, Any]]:
@@ -113,18 +169,58 @@ def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any
     return {
         "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
         "extension": PurePosixPath(path).suffix or "(none)",
-        "tree": symbol_tree(facts.symbols, file_anchors(memo, model, path)), "counts": symbol_counts(facts.symbols),
-        "import_statements": len(facts.imports), "tests": tests, "test_ids": test_ids,
+        **_structure(memo, model, path, page), "counts": symbol_counts(facts.symbols),
+        "import_statements": len(facts.imports), "tests": tests,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
-        "security": _finding_rows(by_cat["security"], page, path),
-        "performance": _finding_rows(by_cat["performance"], page, path),
-        "patterns": _finding_rows(by_cat["pattern"], page, path),
-        "analysed": facts.language in ("python", "python-stub") or bool(facts.symbols),
-        "has_rules": facts.language in ("python", "python-stub"),
-        "public": public, "exports": list(facts.exports),
+        **_bounded("test_ids", test_ids, TESTS_BUDGET, lambda r: 3 * len(r["node"]) + len(r["link"]) + 40),
+        **{key: rows for cat, name in (("security", "security"), ("performance", "performance"),
+                                       ("pattern", "patterns"))
+           for key, rows in _bounded(name, _finding_rows(by_cat[cat], page, path), FINDINGS_BUDGET,
+                                     _finding_bytes).items()},
+        "analysed": facts.language in EXTRACTED or bool(facts.symbols),
+        "imports_analysed": facts.language in IMPORTS_EXTRACTED,
+        "has_rules": facts.language in ("python", "python-stub"), "rules": rules_for(facts.language),
+        "public": public, "exports": list(facts.exports), "documented": _documented(facts, page, path),
         "exports_computed": ("all", "computed") in facts.extra,
     }
+
+
+def _structure(memo: Memo, model: RepoModel, path: str, page: str) -> dict[str, Any]:
+    """The Code Structure rows this page holds, and the continuation pages of a long one (`render.structure`)."""
+    parts = structure_parts(memo, model, path)
+    if parts is None:
+        return {"tree": symbol_tree(model.files[path].symbols, file_anchors(memo, model, path)),
+                "more_structure": []}
+    return {"tree": parts[0], "more_structure": part_summaries(memo, model, path, page),
+            "structure_total": sum(map(len, parts))}
+
+
+_HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6}\s)", re.M)
+
+
+def _documented(facts: FileFacts, page: str, path: str) -> list[dict[str, str]]:
+    """The module's and each definition's whole documentation, where it says more than the summary shown
+    in Code Structure; a `#` heading line inside it is escaped so that it cannot end the page's section."""
+    out = []
+    if facts.doc:
+        out.append({"title": "Module", "doc": _no_headings(facts.doc)})
+    for s in facts.symbols:
+        if s.doc:
+            src = P.url_quote(P.source_link(page, path, s.line))
+            out.append({"title": f"`{s.qualname}` ({s.kind}, [line {s.line}]({src}))", "doc": _no_headings(s.doc)})
+    return out
+
+
+def _no_headings(text: str) -> str:
+    lines = []
+    fence = ""
+    for line in text.split("\n"):
+        marker = line.lstrip()[:3]
+        if marker in ("```", "~~~"):
+            fence = "" if fence and marker == fence else fence or marker
+        lines.append(line if fence else _HEADING_LINE.sub(r"\1\\\2", line))
+    return "\n".join(lines)
 
 
 def _import_categories(facts: FileFacts, rows: list[Any]) -> Counter[str]:
@@ -159,8 +255,10 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
         "src": lambda line: P.url_quote(P.source_link(page, path, line)),
-        "imports": import_rows, "import_categories": _import_categories(model.files[path], imports),
+        **_bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes),
+        "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
+        "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
         "related": related, "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
@@ -213,6 +311,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         "transitive_importers": model.transitive_importers.get(path, 0),
         "tested_by": tested_by, "tested_by_total": len(model.tested_by.get(path, [])),
         "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
+        "run_evidence": model.run_evidence.get(path, ""),
     }
 
 
@@ -247,9 +346,12 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     doc = P.file_page(path)
     doc_link = P.url_quote(P.rel(page, doc))
     anchors = file_anchors(memo, model, path)
+    elsewhere = symbol_parts(memo, model, path)
+    part_links = {i: P.url_quote(P.rel(page, part_page(path, i))) for i in set(elsewhere.values())}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s, a in zip(facts.symbols, anchors, strict=True):
-        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{doc_link}#{a}", "line": s.line,
+        link = part_links[elsewhere[a]] if a in elsewhere else doc_link
+        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{link}#{a}", "line": s.line,
                                          "src": P.url_quote(P.source_link(page, path, s.line))})
     ordered = sorted(groups.items(), key=lambda kv: (kind_rank(group_kind(kv[0])), kv[0]))
     group_list = [(g, sorted(items, key=lambda i: (i["name"], i["line"]))) for g, items in ordered]
@@ -258,8 +360,12 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
                     for m, ln, names in imports]
     test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
                    "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
-    return {"path": path, "facts": facts, "doc_link": doc_link, "groups": group_list, "imports": import_items,
-            "tests": test_items, "folder": P.folder_of(path) or "root",
+    group_list, groups_more = _cut_groups(group_list, KW_BUDGET)
+    return {"path": path, "facts": facts, "doc_link": doc_link, "groups": group_list, "groups_more": groups_more,
+            **_bounded("imports", import_items, IMPORTS_BUDGET,
+                       lambda i: 3 * len(i["name"]) + sum(3 * len(n) + 4 for n in i["names"]) + len(i["src"]) + 40),
+            **_bounded("tests", test_items, TESTS_BUDGET, lambda t: 3 * len(t["name"]) + len(t["src"]) + 40),
+            "folder": P.folder_of(path) or "root",
             "source_link": P.url_quote(P.source_link(page, path)), "doc_name": PurePosixPath(doc).name}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.link.purpose import first_sentence
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import folder_purpose
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
@@ -24,9 +25,10 @@ def _file_description(model: RepoModel, path: str) -> str:
     if f.binary:
         return f"binary: {f.binary_kind}, {f.size:,} bytes"
     purpose = model.purposes[path]
-    desc = f.docstring or purpose.reason
+    desc = first_sentence(f.docstring, 157) if f.docstring else purpose.reason  # a title or summary
     if f.diagnostics and not f.parse_ok:
-        desc = f"{desc} (could not be analysed: {f.diagnostics[0].code})"
+        failed = f"could not be analysed: {f.diagnostics[0].code}"
+        desc = f"{desc} ({failed})" if desc else failed[0].upper() + failed[1:]
     return desc if len(desc) <= 160 else desc[:157].rsplit(" ", 1)[0] + " …"
 
 
@@ -88,8 +90,7 @@ def _one_line(model: RepoModel, path: str) -> str:
     text = model.files[path].docstring
     if not text:
         return _file_description(model, path)
-    text = text.split(". ")[0].rstrip(".")
-    return text if len(text) <= 160 else text[:157].rsplit(" ", 1)[0] + " …"
+    return first_sentence(text, 157)
 
 
 

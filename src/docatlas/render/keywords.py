@@ -5,27 +5,31 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import defaultdict
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
-from docatlas.render.format import Memo, Page, file_anchors, lazy_page
+from docatlas.render import bounds as B
+from docatlas.render.format import KeptPage, Memo, Page, file_anchors, lazy_page
+from docatlas.render.structure import part_page, symbol_parts
 from docatlas.summary import is_keyword
 
 
-def file_keywords(memo: Memo, model: RepoModel, path: str) -> list[tuple[str, str, int, str]]:
-    """(qualname, kind, line, anchor) of a file's keyword-worthy symbols; nested locals and headings excluded.
+def file_keywords(memo: Memo, model: RepoModel, path: str) -> list[tuple[str, str, int, str, int]]:
+    """(qualname, kind, line, anchor, part) of a file's keyword-worthy symbols; nested locals and headings
+    excluded; `part` is the page of the file's Code Structure that holds the anchor (`render.structure`).
 
-    Memoised on the model: every folder above a file asks for them again.
+    Memoised: every folder above a file asks for them again.
     """
     found = memo.keywords.get(path)
     if found is None:
         symbols = model.files[path].symbols
-        found = [(s.qualname, s.kind, s.line, a) for s, a in zip(symbols, file_anchors(memo, model, path), strict=True)
-                 if is_keyword(s)]
+        elsewhere = symbol_parts(memo, model, path)
+        found = [(s.qualname, s.kind, s.line, a, elsewhere.get(a, 0))
+                 for s, a in zip(symbols, file_anchors(memo, model, path), strict=True) if is_keyword(s)]
         memo.keywords[path] = found
     return found
 
@@ -46,9 +50,10 @@ def keyword_entries(memo: Memo, model: RepoModel, files: Iterable[str], page: st
         keywords = file_keywords(memo, model, p)
         if not keywords:
             continue
-        link = P.url_quote(P.rel(page, P.file_page(p))) + "#"
-        for qualname, kind, line, anchor in keywords:
+        links = {0: P.url_quote(P.rel(page, P.file_page(p))) + "#"}
+        for qualname, kind, line, anchor, part in keywords:
             if only is None or qualname in only:
+                link = links.get(part) or links.setdefault(part, P.url_quote(P.rel(page, part_page(p, part))) + "#")
                 out[qualname].append({"path": p, "kind": kind, "line": str(line), "link": link + anchor})
     return out
 
@@ -71,10 +76,38 @@ def render_folder_sub(memo: Memo, model: RepoModel, cfg: Config, folder: str) ->
                      lambda: _folder_sub_context(memo, model, cfg, folder, page, files))
 
 
+def _sub_bound(memo: Memo, model: RepoModel, files: Iterable[str]) -> int:
+    """An upper bound of the bytes a `sub.md` list of `files` takes (`render.bounds`): per definition a line
+    with its kind, path, link and line number; per keyword (counted once per file) a heading. Memoised per
+    file: every folder above it asks again."""
+    total = 0
+    known = memo.sub_bounds
+    for p in files:
+        n = known.get(p)
+        if n is None:
+            n = known[p] = 0
+            summary = model.summary(p)
+            if summary.keywords:
+                one = B.file_entry_bound(p, summary, 0) + len(str(summary.lines)) + len("- in [``]() (line )\n")
+                repeats = dict(summary.repeats)
+                n = known[p] = sum(one * repeats.get(k, 1) + 3 * B.text_bound(k) + 12 for k in summary.keywords)
+        total += n
+    return total
+
+
+def _too_long(memo: Memo, model: RepoModel, cfg: Config, files: list[str]) -> str:
+    """Why one `sub.md` cannot list the keywords of `files` ("" when it can): more than `list_limit`, or
+    more bytes than a Git host renders on one page."""
+    if keyword_count(model, files) > cfg.list_limit:
+        return "count"
+    return "bytes" if _sub_bound(memo, model, files) > B.LIST_BUDGET else ""
+
+
 def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, page: str,
                         files: list[str]) -> dict[str, Any]:
     total = keyword_count(model, files)
-    split = total > cfg.list_limit
+    why = _too_long(memo, model, cfg, files)
+    split = bool(why)
     subfolders = []
     fold = model.folders[folder]
     if split:
@@ -82,7 +115,8 @@ def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, 
             subfolders.append({"name": s.rsplit("/", 1)[-1], "count": keyword_count(model, model.subtree_files(s)),
                                "link": P.url_quote(P.rel(page, P.folder_page(s, "sub.md")))})
     listed = fold.files if split else files
-    direct_cut = split and keyword_count(model, listed) > cfg.list_limit
+    direct_why = _too_long(memo, model, cfg, listed) if split else ""
+    direct_cut = bool(direct_why)
     kw_pages = []
     entries: dict[str, list[dict[str, str]]] = {}
     if direct_cut:
@@ -93,6 +127,7 @@ def _folder_sub_context(memo: Memo, model: RepoModel, cfg: Config, folder: str, 
     keys = sorted(entries, key=lambda k: (k.lower(), k))
     return {"folder": folder, "files": len(files), "entries": entries, "keys": keys, "split": split, "total": total,
             "subfolders": subfolders, "direct_cut": direct_cut, "kw_pages": kw_pages, "list_limit": cfg.list_limit,
+            "why": why, "direct_why": direct_why,
             "index_link": "./index.md", "doc_link": "./doc.md"}
 
 
@@ -101,11 +136,96 @@ def _letter(name: str) -> str:
     return c if c.isascii() and c.isalnum() else "_"
 
 
-def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page]:
-    """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page.
+_DEPTH = 2  # keyword list pages are at most two folders deep (`_keywords/T/to.md`): bounds assume that
 
-    Which pages exist follows from the keyword names alone; their link lists are built only for pages
-    whose inputs changed.
+
+def _bounds(model: RepoModel, files: Iterable[str]) -> dict[str, int]:
+    """keyword -> an upper bound of its line's bytes on a keyword page (`render.bounds`), from summaries."""
+    line: dict[str, int] = {}
+    for p in files:
+        summary = model.summary(p)
+        if not summary.keywords:
+            continue
+        base = B.file_entry_bound(p, summary, _DEPTH) + len("sym-")
+        repeats = dict(summary.repeats) if summary.repeats else {}
+        for k in summary.keywords:
+            n = line.get(k)
+            if n is None:
+                n = B.line_start(k)
+            line[k] = n + (base + len(k)) * repeats.get(k, 1)
+    return line
+
+
+def _cuts(model: RepoModel, files: list[str], line: dict[str, int]) -> dict[str, int]:
+    """keyword -> how many of its definitions its line lists, for the (rare) keywords whose line would pass
+    `bounds.KEYWORD_BUDGET`; their definitions are listed in path order."""
+    over = {k for k, n in line.items() if n > B.KEYWORD_BUDGET}
+    if not over:
+        return {}
+    entries: dict[str, list[int]] = defaultdict(list)
+    for p in files:
+        summary = model.summary(p)
+        mine = over & summary.keywords
+        if not mine:
+            continue
+        base = B.file_entry_bound(p, summary, _DEPTH)
+        repeats = dict(summary.repeats)
+        for k in mine:
+            entries[k].extend([base + B.anchor_bound(k)] * repeats.get(k, 1))
+    return {k: B.cut_count(k, entries[k], B.KEYWORD_BUDGET) for k in sorted(over)}
+
+
+def _shown(k: str, line: dict[str, int], cuts: dict[str, int]) -> int:
+    return line[k] if k not in cuts else B.KEYWORD_BUDGET
+
+
+def _toc_context(letter: str, toc: list[tuple[str, list[str]]]) -> dict[str, Any]:
+    rows = []
+    for name, part in toc:
+        ordered = sorted(part, key=B.listing_order)
+        rows.append({"name": name, "link": P.url_quote(f"./{letter}/{name}.md"), "count": len(part),
+                     "first": ordered[0], "last": ordered[-1]})
+    return {"letter": letter, "toc": rows, "index_link": "../keywords.md", "count": sum(len(p) for _, p in toc)}
+
+
+def _letter_inputs(cfg: Config, digest: str, page: str) -> str:
+    """What a letter's list page is made from besides the code: the list limit, its name and the letter's digest
+    (the plan of a letter's pages follows from the same summaries)."""
+    if page.count("/") == 1:  # `_keywords/T.md`, a letter on one page
+        return f"{cfg.list_limit}:{page[len('_keywords/'):-len('.md')]}:{digest}"
+    return f"{cfg.list_limit}:{page}:{digest}"
+
+
+def _kept_letter(previous: Mapping[str, str], letter: str, inputs: Any) -> dict[str, Page] | None:
+    """A split letter's pages when the last build made them from the same letter digest (`inputs(page)`) and
+    they are on disk (`previous`): their plan is then the same and need not be made again (on PyTorch, the
+    bounds and plans of the big letters took most of a rebuild after a one-line edit). Never rendered: the
+    leaves' signatures match, and the table of contents keeps its stored one."""
+    single = f"_keywords/{letter}.md"
+    if single not in previous:
+        return None
+    leaves = [k for k in previous if k.startswith(f"_keywords/{letter}/")]
+    if not leaves:  # a letter on one page: `render_keywords` makes that page as usual
+        one = lazy_page(single, "keywords_letter.md.j2", inputs(single), dict)
+        return {} if one.signature() == previous[single] else None
+    pages: dict[str, Page] = {}
+    for leaf in sorted(leaves):
+        page = lazy_page(leaf, "keywords_letter.md.j2", inputs(leaf), dict)
+        if page.signature() != previous[leaf]:
+            return None
+        pages[leaf] = page
+    pages[single] = KeptPage(single, "keywords_toc.md.j2", {}, kept=previous[single])
+    return pages
+
+
+def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
+                    previous: Mapping[str, str] | None = None) -> dict[str, Page]:
+    """`keywords.md`, and `_keywords/<letter>.md` pages when the index is too long for one page; a letter whose
+    list would pass the page budget (`render.bounds`) is a table of contents of `_keywords/<letter>/<prefix>.md`
+    pages, split by a longer and longer prefix until each fits.
+
+    Which pages exist follows from the keyword names and the files' summaries alone; their link lists are
+    built only for pages whose inputs changed.
     """
     by_letter: dict[str, set[str]] = defaultdict(set)  # letter -> its keywords (sorted only where shown)
     digests: dict[str, Any] = {}  # letter -> digest of what the files with keywords under it list
@@ -129,28 +249,72 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Page
                 h.update(key)
                 letter_files[letter].append(path)
     total = sum(map(len, by_letter.values()))
+    line: dict[str, int] = {}
+    cuts: dict[str, int] = {}
     split = total > cfg.list_limit
+    if not split:
+        line = _bounds(model, model.files)
+        cuts = _cuts(model, list(model.files), line)
+        split = sum(_shown(k, line, cuts) for k in line) > B.LIST_BUDGET
 
     def ordered(letter: str) -> list[str]:
         return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
 
-    def letter_entries(letter: str) -> dict[str, Any]:
-        keys = ordered(letter)
-        found = keyword_entries(memo, model, letter_files[letter], "_keywords/_.md", by_letter[letter])
-        return {"letter": letter, "keys": keys, "index_link": "../keywords.md",
-                "entries": {k: found[k] for k in keys}}
+    last: dict[tuple[str, int], dict[str, list[dict[str, str]]]] = {}  # the letter's entries at a page depth
+
+    def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str]) -> dict[str, Any]:
+        keys = sorted(keys, key=B.listing_order)
+        # A split letter's pages are rendered one after the other and link from the same depth: its entries are
+        # gathered once for all of them (gathered per page, PyTorch's `T` took minutes), and the last kept only.
+        depth = page.count("/")
+        found = last.get((letter, depth))
+        if found is None:
+            last.clear()
+            found = last[(letter, depth)] = keyword_entries(memo, model, letter_files[letter], page, by_letter[letter])
+        return {"letter": title, "keys": keys, "index_link": links["index"], "letter_link": links.get("letter", ""),
+                "entries": {k: found[k] for k in keys}, "cuts": {k: cuts[k] for k in keys if k in cuts}}
 
     pages: dict[str, Page] = {}
     sections = []
+    kept: dict[str, dict[str, Page]] = {}  # letters whose pages are as the last build left them
+    if split:
+        for letter in sorted(by_letter):
+            digest = digests[letter].hexdigest()
+            found = _kept_letter(previous or {}, letter, functools.partial(_letter_inputs, cfg, digest))
+            if found is not None:
+                kept[letter] = found
+        if not line:  # the bounds of the letters not kept, in one pass over their files
+            files = sorted({p for letter in by_letter if letter not in kept for p in letter_files[letter]})
+            line = _bounds(model, files)
+            cuts = _cuts(model, files, line)
     for letter in sorted(by_letter):
-        if split:
-            sub_page = f"_keywords/{letter}.md"
-            inputs = f"{cfg.list_limit}:{letter}:{digests[letter].hexdigest()}"
-            pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", inputs,
-                                    functools.partial(letter_entries, letter))
-            sections.append({"letter": letter, "count": len(by_letter[letter]), "link": f"./_keywords/{letter}.md"})
-        else:
+        if not split:
             sections.append({"letter": letter, "count": len(by_letter[letter]), "keys": ordered(letter)})
+            continue
+        sub_page = f"_keywords/{letter}.md"
+        digest = digests[letter].hexdigest()
+        keys = list(by_letter[letter])  # sorted only by the pages that are rendered
+        sections.append({"letter": letter, "count": len(keys), "link": f"./_keywords/{letter}.md"})
+        if kept.get(letter):
+            pages.update(kept[letter])
+            continue
+        # kept on one page: no plan needed (and, its signature unchanged, it is not rendered)
+        plan = [("", keys)] if letter in kept else B.plan_pages(keys, lambda k: _shown(k, line, cuts), B.LIST_BUDGET)
+        if len(plan) == 1:
+            pages[sub_page] = lazy_page(sub_page, "keywords_letter.md.j2", _letter_inputs(cfg, digest, sub_page),
+                                        functools.partial(letter_entries, letter, keys, sub_page, letter,
+                                                          {"index": "../keywords.md"}))
+            continue
+        toc = []
+        for name, part in plan:
+            leaf = f"_keywords/{letter}/{name}.md"
+            pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", _letter_inputs(cfg, digest, leaf), functools.partial(
+                letter_entries, letter, part, leaf, f"{letter}, `{name}`",
+                {"index": "../../keywords.md", "letter": f"../{letter}.md"}))
+            toc.append((name, part))
+        pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2",
+                                    f"{cfg.list_limit}:{letter}:{digest}:{[(n, len(p)) for n, p in toc]!r}",
+                                    functools.partial(_toc_context, letter, toc))
     # split, the front page lists letters and counts; whole, every entry (then its inputs are every file's facts)
     inputs = f"{cfg.list_limit}:{model.name}:{len(model.files)}:" + (
         repr([(s["letter"], s["count"]) for s in sections]) if split else keywords_digest(model, model.files))

@@ -1,5 +1,10 @@
-"""The facts cache: each file's extracted facts, kept in the index with the stat and digest they were taken
-from, so a rebuild reads and extracts only what changed."""
+"""The facts cache: each file's extracted facts, kept with the stat and digest they were taken from, so a
+rebuild reads and extracts only what changed.
+
+It lives in its own file (`store.schema.cache_path`, `.docatlas-cache/` in the output folder), not in the
+published index: on PyTorch the pickled facts and link state were 75 MB of a 228 MB index. The index's `meta`
+(cache key, completeness, build start) still decides whether the cache may be used, and the cache's own
+`meta.start_ns` must be the index's: a cache left by another build than the index's is not trusted."""
 
 from __future__ import annotations
 
@@ -17,7 +22,16 @@ from typing import Any
 from docatlas.config import Config
 from docatlas.fingerprint import code_fingerprint
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
-from docatlas.store.schema import SCHEMA_VERSION, check, connect, index_path, read_meta, transaction
+from docatlas.store.schema import (
+    SCHEMA_VERSION,
+    cache_path,
+    check,
+    connect,
+    index_path,
+    read_meta,
+    recover,
+    transaction,
+)
 from docatlas.summary import FileSummary
 
 log = logging.getLogger(__name__)
@@ -92,7 +106,7 @@ class LazyFacts(Mapping[str, FileFacts]):
 class FactsCache:
     """The previous build's per-file facts, keyed by path with the stat and digest they were taken from."""
 
-    path: Path
+    path: Path  # the index
     key: str  # `facts_key`: the cached facts are used only when the last build had the same
     output_key: str = ""  # `output_key`: a build with the same can skip pages it need not look at
     entries: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (size, mtime_ns, digest)
@@ -102,11 +116,20 @@ class FactsCache:
     restat: dict[str, tuple[int, int]] = field(default_factory=dict)  # same digest, new stat: update the cache
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns) from this scan
     reason: str = ""
+    file: Path = Path()  # the cache file (`schema.cache_path`), beside the index unless given
+
+    def __post_init__(self) -> None:
+        if self.file == Path():
+            self.file = cache_path(self.path.parent)
+
+    def _read(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"{self.file.as_uri()}?mode=ro", uri=True)
 
     @classmethod
     def load(cls, cfg: Config, full: bool = False) -> FactsCache:
         """Read the cache's keys (not the facts): cheap even for a huge repository."""
-        cache = cls(path=index_path(cfg.output), key=facts_key(cfg), output_key=output_key(cfg))
+        cache = cls(path=index_path(cfg.output), key=facts_key(cfg), output_key=output_key(cfg),
+                    file=cache_path(cfg.output))
         if full:
             cache.reason = "--full"
             return cache
@@ -114,6 +137,7 @@ class FactsCache:
             cache.reason = "no previous index"
             return cache
         try:
+            recover(cache.path)  # a killed build's hot journal: rolled back before the read-only look
             conn = sqlite3.connect(f"{cache.path.as_uri()}?mode=ro", uri=True)
             try:
                 problem = check(conn)
@@ -124,6 +148,20 @@ class FactsCache:
                 if problem:
                     cache.reason = problem
                     log.warning("%s: %s; rebuilding it", cache.path, problem)
+                    return cache
+            finally:
+                conn.close()
+            if not cache.file.is_file():
+                cache.reason = "no facts cache"
+                cache.meta = {}
+                return cache
+            conn = cache._read()
+            try:
+                token = conn.execute("SELECT value FROM meta WHERE key = 'start_ns'").fetchone()
+                if token is None or token[0] != cache.meta.get("start_ns"):
+                    cache.reason = "the facts cache belongs to another build than the index"
+                    cache.meta = {}
+                    log.warning("%s: %s; rebuilding it", cache.file, cache.reason)
                     return cache
                 cache.entries = {p: (s, m, d) for p, s, m, d in
                                  conn.execute("SELECT path, size, mtime_ns, digest FROM facts_cache")}
@@ -186,7 +224,7 @@ class FactsCache:
         summaries: dict[str, FileSummary] = {}
         if not wanted:
             return blobs, summaries
-        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        conn = self._read()
         try:
             for path, blob, summary in conn.execute("SELECT path, facts, summary FROM facts_cache"):
                 if path in wanted:
@@ -227,11 +265,13 @@ class FactsCache:
         try:
             conn = connect(self.path)
             try:
-                with transaction(conn):
+                conn.execute("ATTACH DATABASE ? AS cache", (str(self.file),))
+                with transaction(conn):  # both files in one transaction: their start_ns stay paired
                     conn.executemany("UPDATE facts_cache SET size = ?, mtime_ns = ? WHERE path = ?",
                                      [(s, m, p) for p, (s, m) in sorted(self.restat.items())])
-                    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('start_ns', ?)",
-                                 (str(self.start_ns),))
+                    for db in ("main", "cache"):
+                        conn.execute(f"INSERT OR REPLACE INTO {db}.meta(key, value) VALUES ('start_ns', ?)",
+                                     (str(self.start_ns),))
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:  # pragma: no cover
@@ -251,7 +291,7 @@ class FactsCache:
         """The last build's link stage output (`link.link_state`), or None when there is none to trust."""
         if not self.usable or not self.pages_trusted:
             return None
-        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        conn = self._read()
         try:
             row = conn.execute("SELECT state FROM link_state WHERE id = 1").fetchone()
         finally:

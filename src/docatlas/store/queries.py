@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -11,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from docatlas.store.schema import (
-    DEFINITION_COLUMNS,
     EXPORT_SCHEMA,
     FOLDER_ROWID_BASE,
     SCHEMA_VERSION,
     fts_query,
+    identifier_words,
     read_meta,
+    search_words,
 )
 
 log = logging.getLogger(__name__)
@@ -43,13 +45,33 @@ class Hit:
 
 
 _GLOB_CHARS = set("*?[")
-# the last column: how many resolved references point at the symbol (`refs`), so that the `Linear` everyone
-# uses comes before its quantized variants
+# Result rows: path, line, kind, name, qualified name, summary, signature, language, definition, in a test file,
+# link rank, how many resolved references point at the symbol (`refs`; 0 for files and folders), so
+# that the `Linear` everyone uses comes before its quantized variants. Candidates are gathered without the use
+# count (a correlated count per row made a prefix like `tes`, 29k matches, cost ~100 ms; the column holds the
+# qualname until then, and a 13th the base classes, for the full-text words) and counted for the
+# few kept (`_with_uses`).
 _SYM_COLS = ("s.path, s.line, s.kind, s.name, s.fqname, s.summary, s.signature, f.language, s.definition, "
-             "f.purpose = 'test', f.rank, "
-             "(SELECT count(*) FROM refs r WHERE r.target_path = s.path AND r.target = s.qualname) AS uses")
-_FILE_COLS = "f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank, 0"
-_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, 0"
+             "f.purpose = 'test', f.rank, s.qualname, s.bases")
+_FILE_COLS = ("f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank, "
+              "'', ''")
+_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, '', ''"
+_SYM_FROM = "FROM symbols s JOIN files f ON f.path = s.path"
+# candidates kept per tier before the use counts order them: the best by (definition, non-test, shorter name,
+# link rank)
+_POOL = 200
+_COMMON = 20_000  # rows a word may match and still gather partial-match candidates
+_TEXT_POOL = 100  # full-text candidates re-ranked (bm25's best); each costs a row and a use count
+# words that carry no meaning in a question ("where is softmax implemented on CUDA"); dropped only when the
+# query's words do not all match, before the partial matches are ranked
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "by", "can", "do", "does", "find", "for", "from", "get", "how", "i", "in",
+    "is", "it", "of", "on", "or", "show", "the", "to", "use", "used", "what", "where", "which", "who", "why", "with"})
+# how much a query word found in each search column counts (name, qualified name, identifier words, path,
+# summary): a word in the name says more than one in the path, which says more than one in a docstring
+_COLUMN_WEIGHTS = (4, 3, 3, 2, 1)
+_WORD = re.compile(r"[^\W_]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+[0-9]*")
 
 
 def _path_filter(glob: str | None, column: str) -> tuple[str, list[str]]:
@@ -62,29 +84,43 @@ def _path_filter(glob: str | None, column: str) -> tuple[str, list[str]]:
     return f" AND ({column} = ? OR substr({column}, 1, ?) = ?)", [glob, str(len(glob) + 1), glob + "/"]
 
 
+def _with_uses(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Replace each row's last column (the symbol's qualname) by its use count (resolved references to it)."""
+    rows = list(rows)
+    keys = sorted({(r[0], r[11]) for r in rows if r[11] and r[2] not in ("file", "folder")})
+    # one indexed count a key: a row-value `IN (VALUES ...)` over them all is not planned on the index
+    counts = {k: conn.execute("SELECT count(*) FROM refs WHERE target_path = ? AND target = ?", k).fetchone()[0]
+              for k in keys}
+    return [(*r[:11], counts.get((r[0], r[11]), 0) if r[2] not in ("file", "folder") else 0) for r in rows]
+
+
 def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lang: str | None = None,
            path: str | None = None, limit: int = 20) -> list[Hit]:
-    """Ranked results: exact name (or qualified name, path, module), then name prefix, then full text over
-    names and identifier words (definitions), then full text over summaries and paths (mentions). Within a
-    tier: definitions before declarations, non-test files first, then the most used (resolved references), then
-    the link stage's rank, then shorter."""
+    """Ranked results, in tiers: exact name (or qualified name, path, module), then name prefix, then full text
+    with every query word ("text" when the words are all in names, "mention" when some are only in paths or
+    summaries), then, for a query of several words, the rows that have only some of them ("partial"). Within
+    the exact and prefix tiers: the query's own spelling first, definitions before declarations, non-test
+    files, the most used (resolved references), the link stage's rank, shorter. Within full text: the words
+    found in names weigh more than in paths, which weigh more than in summaries; then the same order."""
     q = query.strip()
     expr = fts_query(q)  # validates the query before anything runs
     hits: list[Hit] = []
     seen: set[tuple[str, int, str, str]] = set()
 
-    def add(rows: Iterable[tuple[Any, ...]], match: str) -> None:
-        for r in rows:
+    def add(rows: Iterable[tuple[Any, ...]], match: str | list[str]) -> None:
+        for i, r in enumerate(rows):
             key = (r[0], r[1], r[2], r[4])
             if key in seen or len(hits) >= limit:
                 continue
             seen.add(key)
-            hits.append(Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], match))
+            hits.append(Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                            match if isinstance(match, str) else match[i]))
 
     def order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        # the query's own spelling first (`forward` before `Forward`), then definitions, non-test files, rank
-        return sorted(rows, key=lambda r: (q not in (r[3], r[4]) and not r[3].startswith(q), -r[8], r[9], -r[11],
-                                           -r[10], len(r[4]), r[0], r[1], r[2], r[4]))
+        # the query's own spelling first (`forward` before `Forward`), then definitions, non-test files, uses, rank
+        return sorted(_with_uses(conn, rows), key=lambda r: (
+            q not in (r[3], r[4]) and not r[3].startswith(q), -r[8], r[9], -r[11], -r[10], len(r[4]), r[0], r[1],
+            r[2], r[4]))
 
     want_sym = kind not in ("file", "folder")
     want_file = kind in (None, "file")
@@ -97,66 +133,150 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
     if lang:
         sym_where, sym_args = sym_where + " AND f.language = ?", [*sym_args, lang]
         file_where, file_args = file_where + " AND f.language = ?", [*file_args, lang]
-    cap = limit * 4 + 50
-    sym_from = "FROM symbols s JOIN files f ON f.path = s.path"
-    sym_order = "ORDER BY s.definition DESC, f.purpose = 'test', uses DESC, f.rank DESC"
+    pre_order = "ORDER BY s.definition DESC, f.purpose = 'test', f.rank DESC"
     if q and " " not in q:
         rows: list[tuple[Any, ...]] = []
         if want_sym:
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {sym_from} WHERE (s.name = ? OR s.qualname = ? OR s.fqname = ?){sym_where} "
-                f"{sym_order}, length(s.fqname) LIMIT ?", [q, q, q, *sym_args, cap]).fetchall()
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE (s.name = ? OR s.qualname = ? OR s.fqname = ?){sym_where} "
+                f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, q, *sym_args, _POOL]).fetchall()
         if want_file:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE (f.name = ? OR f.path = ? OR f.module = ?){file_where} "
-                f"LIMIT ?", [q, q.strip("/"), q, *file_args, cap]).fetchall()
+                f"LIMIT ?", [q, q.strip("/"), q, *file_args, _POOL]).fetchall()
         if want_folder:
             rows += conn.execute(
                 f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.path = ? AND d.path != ''{folder_where} LIMIT ?",
-                [q.strip("/"), *folder_args, cap]).fetchall()
+                [q.strip("/"), *folder_args, _POOL]).fetchall()
         add(order(rows), "exact")
         hi = q + "\U0010ffff"
         rows = []
         if want_sym and len(hits) < limit:
+            # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
+            # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
+            # and the shortest names are taken from the name index alone before the join (`tes`: 29k names)
+            column = "fqname" if "." in q or ":" in q else "name"
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {sym_from} WHERE ((s.name >= ? AND s.name < ?) OR (s.fqname >= ? AND "
-                f"s.fqname < ?)){sym_where} {sym_order}, length(s.name) LIMIT ?",
-                [q, hi, q, hi, *sym_args, cap]).fetchall()
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN (SELECT id FROM symbols WHERE {column} >= ? AND "
+                f"{column} < ? ORDER BY length({column}) LIMIT ?){sym_where} "
+                f"{pre_order.replace('f.rank DESC', 'length(s.name), f.rank DESC')} LIMIT ?",
+                [q, hi, _POOL * 5, *sym_args, _POOL]).fetchall()
         if want_file and len(hits) < limit:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE f.name >= ? AND f.name < ?{file_where} LIMIT ?",
-                [q, hi, *file_args, cap]).fetchall()
+                [q, hi, *file_args, _POOL]).fetchall()
         add(order(rows), "prefix")
-    for column_expr, match in ((f"{DEFINITION_COLUMNS} : ({expr})", "text"), (expr, "mention")):
-        if len(hits) >= limit:
-            break
-        fts_where, fts_args = _path_filter(path, "path")
-        if kind:
-            fts_where, fts_args = fts_where + " AND kind = ?", [*fts_args, kind]
-        if lang:
-            fts_where, fts_args = fts_where + " AND lang = ?", [*fts_args, lang]
-        ids = [r[0] for r in conn.execute(
-            f"SELECT rowid FROM search WHERE search MATCH ?{fts_where} ORDER BY rank LIMIT ?",
-            [column_expr, *fts_args, limit + len(hits)])]
-        add(_rows_for(conn, ids), match)
+    filters = ((sym_where, sym_args) if want_sym else None, (file_where, file_args) if want_file else None,
+               (folder_where, folder_args) if want_folder else None)
+    if len(hits) < limit:
+        words = [w for w in q.split() if _WORD.search(w)]
+        ranked, labels = _full_text(conn, expr, words, len(words), filters)
+        add(ranked, labels)
+        meaningful = [w for w in words if w.lower() not in _STOPWORDS] or words
+        if len(hits) < limit and len(words) > 1:
+            # nothing (or too little) has every word: rank what has some of them, most words first
+            # bm25 scores every row a word matches (`test`: 60k in PyTorch), so the candidates come from names
+            # with the rarer words, and the words in paths, summaries or common still count in the ranking
+            counts = {w: conn.execute("SELECT count(*) FROM search WHERE search MATCH ?",
+                                      [f"{{name words}} : {fts_query(w)}"]).fetchone()[0] for w in meaningful}
+            rare = [w for w in meaningful if counts[w] <= _COMMON] or [min(meaningful, key=lambda w: counts[w])]
+            any_word = " OR ".join(fts_query(w) for w in rare)
+            ranked, labels = _full_text(conn, f"{{name words}} : ({any_word})", meaningful, 1, filters,
+                                        _TEXT_POOL // 2)
+            add(ranked, labels)
     return hits
 
 
-def _rows_for(conn: sqlite3.Connection, rowids: list[int]) -> list[tuple[Any, ...]]:
-    """Search rowids -> result rows, in the given order."""
-    out = []
-    for rid in rowids:
-        if rid > 0:
-            row = conn.execute(f"SELECT {_SYM_COLS} FROM symbols s JOIN files f ON f.path = s.path "
-                               f"WHERE s.id = ?", (rid,)).fetchone()
-        elif rid > -FOLDER_ROWID_BASE:
-            row = conn.execute(f"SELECT {_FILE_COLS} FROM files f WHERE f.id = ?", (-rid,)).fetchone()
-        else:
-            row = conn.execute(f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.id = ?",
-                               (-rid - FOLDER_ROWID_BASE,)).fetchone()
-        if row is not None:
-            out.append(row)
-    return out
+def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int, filters: tuple[Filter, Filter, Filter],
+               pool: int = _TEXT_POOL) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Full-text candidates (the best `pool` by bm25) re-ranked: most query words found, non-test files, the
+    words' weight by column (`_COLUMN_WEIGHTS`) plus a little for uses, definitions, uses, link rank, bm25.
+    Rows with fewer than `need` words are dropped. Returns the rows and their match labels."""
+    # The search table is contentless (it keeps no copy of the text): kind, language and path are checked on
+    # the rows it points at, in bm25 order, and the words are looked for in those rows' own columns.
+    picked: list[tuple[Any, ...]] = []
+    keys: list[tuple[int, float, bool, float]] = []
+    for rid, bm25 in conn.execute("SELECT rowid, rank FROM search WHERE search MATCH ? ORDER BY rank", [expr]):
+        if len(picked) >= pool:
+            break
+        row = _row_for(conn, rid, filters)
+        if row is None:
+            continue
+        found, weight, in_names = _word_hits(words, _search_columns(row))
+        if found >= need:
+            picked.append(row[:12])
+            keys.append((found, weight, in_names, bm25))
+    rows = _with_uses(conn, picked)
+    # uses add up to 3 (a thousand references) to the words' weight: a word in the name of `Function`, which
+    # everyone subclasses, outweighs both words in the name of a helper nobody calls; a private name costs 1
+    scored = sorted(zip(rows, keys, strict=True), key=lambda p: (
+        -p[1][0], p[0][9], -(p[1][1] + min(3.0, math.log10(1 + p[0][11])) - _private(p[0][3])), -p[0][8],
+        -p[0][11], -p[0][10],
+        p[1][3], p[0][0], p[0][1], p[0][4]))
+    labels = ["text" if k[2] else "partial" if k[0] < len(words) else "mention" for _, k in scored]
+    return [r for r, _ in scored], labels
+
+
+def _search_columns(row: tuple[Any, ...]) -> list[str]:
+    """A result row's text as the search table indexed it: name, qualified name (module for files), identifier
+    words (with base classes, the row's 13th column), path, summary (none for folders)."""
+    bases = row[12].split("\n") if len(row) > 12 and row[12] else []
+    words = search_words(row[4], bases) if row[2] != "file" else identifier_words(row[0], row[4])
+    return [row[3], row[4], words, row[0], row[5] if row[2] != "folder" else ""]
+
+
+def _private(name: str) -> int:
+    """1 for a private name (`_filter_prefetch_queryset`), which a reader asking a question rarely means."""
+    return int(name.startswith("_") and not name.endswith("__"))
+
+
+def _word_hits(words: list[str], columns: list[str]) -> tuple[int, float, bool]:
+    """How many query words a search row has (as a prefix of one of its words, as FTS matched them), their
+    summed best column weight (half for a word only found as a prefix: `function` in `functions`), and whether
+    all of them are in the name columns. The name's own CamelCase parts count as the name."""
+    tokens = [set(_WORD.findall(c.lower())) for c in columns]
+    tokens[0] |= {p.lower() for chunk in _WORD.findall(columns[0]) for p in _CAMEL.findall(chunk)}
+    found = 0
+    weight = 0.0
+    in_names = True
+    for w in words:
+        parts = _WORD.findall(w.lower())
+        best, where = 0.0, len(tokens)
+        for col, (toks, wt) in enumerate(zip(tokens, _COLUMN_WEIGHTS, strict=True)):
+            score = wt if all(p in toks for p in parts) else wt / 2 if all(
+                any(t.startswith(p) for t in toks) for p in parts) else 0
+            if score > best:
+                best, where = score, col
+        if best:
+            found += 1
+            weight += best
+        in_names = in_names and where <= 2
+    return found, weight, in_names
+
+
+
+
+Filter = tuple[str, list[str]] | None
+
+
+def _row_for(conn: sqlite3.Connection, rid: int, filters: tuple[Filter, Filter, Filter]) -> tuple[Any, ...] | None:
+    """A search rowid's result row when it passes the filters (None: that kind is not wanted) of its kind:
+    symbols (rowid > 0), files (-id) and folders (-(BASE + id))."""
+    sym, file, folder = filters
+    if rid > 0:
+        if sym is None:
+            return None
+        sql, args = f"SELECT {_SYM_COLS} FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?", sym
+    elif rid > -FOLDER_ROWID_BASE:
+        if file is None:
+            return None
+        sql, args, rid = f"SELECT {_FILE_COLS} FROM files f WHERE f.id = ?", file, -rid
+    else:
+        if folder is None:
+            return None
+        sql, args, rid = f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.id = ?", folder, -rid - FOLDER_ROWID_BASE
+    row: tuple[Any, ...] | None = conn.execute(sql + args[0], [rid, *args[1]]).fetchone()
+    return row
 
 
 def _dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 """The index file itself: its schema and version, opening and checking it, and the words of its full-text search.
 
-Why one SQLite file: programs (editors, retrieval pipelines, agents) query it without parsing Markdown, the
-CLI answers `search`/`show` from it in milliseconds, and the cache of extracted facts lives next to the output
-it produced, so deleting the output folder resets everything.
+Why one SQLite file: programs (editors, retrieval pipelines, agents) query it without parsing Markdown, and the
+CLI answers `search`/`show` from it in milliseconds. It is published with the pages, so it holds only what the
+queries serve: the cache of extracted facts and the link stage's output live in a second file,
+`.docatlas-cache/facts.sqlite` inside the output folder (a `.gitignore` there keeps it out of Git), so deleting
+the output folder still resets everything.
 
 Safety: a build changes the index in a single transaction (or writes a fresh file beside it and renames it
 into place), so an interrupted build leaves the previous index usable. An index that cannot be read, has
@@ -19,11 +21,14 @@ import sqlite3
 from pathlib import Path
 
 from docatlas.errors import DocatlasError
+from docatlas.safetext import terminal
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-SCHEMA_VERSION = 5
+CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
+CACHE_NAME = "facts.sqlite"
+SCHEMA_VERSION = 7
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -83,13 +88,20 @@ CREATE TABLE diagnostics(
     path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     stage TEXT NOT NULL);
 CREATE INDEX diagnostics_path ON diagnostics(path);
-CREATE TABLE facts_cache(
+CREATE VIRTUAL TABLE search USING fts5(
+    name, qualname, words, path, summary, content = '', tokenize = 'unicode61');
+INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
+"""
+
+
+# The private cache file, attached to the index's connection as `cache` while a build writes both in one
+# transaction. `meta.start_ns` pairs it with the index: a cache whose build is not the index's is not used.
+CACHE_TABLES = """
+CREATE TABLE cache.meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE cache.facts_cache(
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL,
     facts BLOB NOT NULL, summary BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE link_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
-CREATE VIRTUAL TABLE search USING fts5(
-    name, qualname, words, path, summary, kind UNINDEXED, lang UNINDEXED, tokenize = 'unicode61');
-INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
+CREATE TABLE cache.link_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
 """
 
 
@@ -103,6 +115,7 @@ class QueryError(DocatlasError):
 
 # -- identifier-aware words ---------------------------------------------------------------------------------
 _IDENT = re.compile(r"[A-Za-z0-9]+")
+_UNICODE_WORD = re.compile(r"[^\W_]")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+[0-9]*")
 
 
@@ -127,16 +140,38 @@ def _camel_parts(chunk: str) -> tuple[str, ...]:
     return tuple(p.lower() for p in parts) if len(parts) > 1 else ()
 
 
+def search_words(fqname: str, bases: list[str]) -> str:
+    """The `words` column of a symbol's search row: its qualified name's CamelCase parts and the last part of
+    each base class (`Adam(Optimizer)` is found by `adam optimizer`)."""
+    names = list(dict.fromkeys(b.split("[", 1)[0].rsplit(".", 1)[-1] for b in bases if b))
+    words = identifier_words(fqname, *names)
+    return " ".join(dict.fromkeys([*words.split(), *(n.lower() for n in names)]))
+
+
+MAX_QUERY_CHARS = 400  # longer queries are refused with a message (a 10,000-character one took 25 s)
+MAX_QUERY_TERMS = 12
+
+
+def check_query(query: str) -> None:
+    """QueryError for a query too long or with too many terms to be a search (the message says the limits)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long ({len(query):,} characters; at most {MAX_QUERY_CHARS}): search for a "
+                         f"name or a few words")
+    if len(query.split()) > MAX_QUERY_TERMS:
+        raise QueryError(f"too many words in the query ({len(query.split())}; at most {MAX_QUERY_TERMS})")
+
+
 def fts_query(query: str) -> str:
     """A safe FTS5 expression: every whitespace-separated term quoted (so no user text is FTS syntax) and
     matched as a prefix, all terms required. Raises QueryError when nothing searchable is left."""
+    check_query(query)
     terms = []
     for raw in query.split():
-        if not _IDENT.search(raw):
+        if not _UNICODE_WORD.search(raw):  # `größe`, `変数`: unicode61 indexes letters of every script
             continue
         terms.append('"' + raw.replace('"', '""') + '"*')
     if not terms:
-        raise QueryError(f"nothing to search for in {query!r}: give a name, a word or a path")
+        raise QueryError(f"nothing to search for in {terminal(repr(query))}: give a name, a word or a path")
     return " AND ".join(terms)
 
 
@@ -144,6 +179,22 @@ def fts_query(query: str) -> str:
 # -- opening ------------------------------------------------------------------------------------------------
 def index_path(output: Path) -> Path:
     return output / INDEX_NAME
+
+
+def cache_path(output: Path) -> Path:
+    return output / CACHE_DIR / CACHE_NAME
+
+
+def make_cache_dir(output: Path) -> Path:
+    """The cache folder, with a `.gitignore` that keeps all of it out of Git (as pytest's and mypy's caches do):
+    the published output is the pages and the index."""
+    folder = output / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.is_file():
+        ignore.write_text("# docatlas's private cache of extracted facts: not part of the published output\n*\n",
+                          encoding="utf-8")
+    return folder
 
 
 INDEXES = "\n".join(line for line in _SCHEMA.splitlines() if line.startswith("CREATE INDEX"))
@@ -171,11 +222,29 @@ def check(conn: sqlite3.Connection) -> str:
     return ""
 
 
+def recover(path: Path) -> None:
+    """Roll back what a killed build left half-done (a hot `-journal`): a read-only connection cannot, and
+    would fail with "attempt to write a readonly database". SQLite does it on the first read of a writable
+    connection, and only when no live process holds the database's write lock."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if not journal.is_file() or journal.stat().st_size == 0:
+            return
+        conn = sqlite3.connect(str(path), timeout=5)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return  # not writable here: opening it says what is wrong
+
+
 def open_index(output: Path) -> sqlite3.Connection:
     """A read-only connection for queries; IndexUnavailable with a helpful message when there is no usable index."""
     path = index_path(output)
     if not path.is_file():
         raise IndexUnavailable(f"no index at {path}: run `docatlas build` first (or pass -o/--output)")
+    recover(path)
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         problem = check(conn)

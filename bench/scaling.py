@@ -1,0 +1,80 @@
+"""Parallel scaling: full builds of a corpus at several job counts, with efficiency and the serial stages.
+
+    python bench/scaling.py pytorch-1.13.1 [--jobs 1,2,4,8,16] [--repeat 1]
+
+Each job count builds the corpus from scratch into its own temporary output folder (the corpus is read in
+place, never written). Prints, per job count: wall and CPU seconds, peak PSS of the process tree, the
+speed-up over one job and the parallel efficiency (speed-up / jobs), then the seconds of the stages that run
+in one process whatever the job count (scan, cache, link, finish, the index commit) and of the index thread
+(which runs beside the render pool: past the render stage's wall time it is on the critical path). Job
+counts above the machine's cores are still run, and marked, since their figures mean little there. Medians
+of `--repeat` runs; `ctags -R` is timed in the same run as yardstick (`bench/build.py` explains why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from build import CORPORA, docatlas, run  # bench/build.py: one runner and /proc sampler
+
+SERIAL = ("scan", "cache", "link", "finish", "index")  # parent-only stages (`BuildReport.timings`)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", help="corpus name under $DOCATLAS_CORPORA, or a path")
+    ap.add_argument("--jobs", default="1,2,4,8,16", help="comma-separated job counts")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per job count; medians are printed")
+    ap.add_argument("--extra", default="", help="extra docatlas build options, space separated")
+    args = ap.parse_args()
+    src = Path(args.corpus) if Path(args.corpus).is_dir() else CORPORA / args.corpus
+    if not src.is_dir():
+        sys.exit(f"corpus not found: {src} (run ../shared/corpora/fetch {args.corpus})")
+    counts = [int(j) for j in args.jobs.split(",")]
+    cores = os.cpu_count() or 1
+    tmp = Path(tempfile.mkdtemp(prefix="docatlas-scaling-"))
+    results: dict[int, dict[str, float]] = {}
+    try:
+        ctags = [run(["ctags", "-R", "-f", str(tmp / "tags"), str(src)]) for _ in range(args.repeat)] \
+            if shutil.which("ctags") else []
+        for jobs in counts:
+            runs = []
+            for i in range(args.repeat):
+                out = tmp / f"out-{jobs}-{i}"
+                runs.append(docatlas(src, out, jobs, tmp / "report.json", ["--full", *args.extra.split()]))
+                shutil.rmtree(out, ignore_errors=True)
+            results[jobs] = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
+        base = results[counts[0]]["wall"] * counts[0]  # one job's wall time (scaled if 1 was not run)
+        print(f"corpus {src.name}; {cores} cores; medians of {args.repeat} run(s)")
+        print(f"{'jobs':>5}{'wall s':>10}{'cpu s':>10}{'PSS MB':>10}{'speed-up':>10}{'efficiency':>12}"
+              f"{'serial s':>10}{'index thr':>11}{'render s':>10}")
+        for jobs in counts:
+            r = results[jobs]
+            serial = sum(r.get(f"stage:{s}", 0.0) for s in SERIAL)
+            speedup = base / r["wall"]
+            mark = "  (more jobs than cores)" if jobs > cores else ""
+            print(f"{jobs:>5}{r['wall']:>10.2f}{r['cpu']:>10.2f}{r['peak_pss_mb']:>10.0f}{speedup:>10.2f}"
+                  f"{speedup / jobs:>12.0%}{serial:>10.2f}{r.get('stage:index-write', 0.0):>11.2f}"
+                  f"{r.get('stage:render+write', 0.0):>10.2f}{mark}")
+        print("\nserial stages (s, median) per job count:")
+        for jobs in counts:
+            r = results[jobs]
+            print(f"  jobs {jobs}: " + ", ".join(f"{s} {r.get(f'stage:{s}', 0.0):.2f}" for s in SERIAL)
+                  + f"; extract {r.get('stage:extract', 0.0):.2f}, render+write {r.get('stage:render+write', 0.0):.2f}"
+                  + f", index thread {r.get('stage:index-write', 0.0):.2f}")
+        if ctags:
+            t = statistics.median(c["wall"] for c in ctags)
+            print(f"\nctags -R: {t:.2f} s; " + ", ".join(f"jobs {j}: {results[j]['wall'] / t:.2f}x" for j in counts))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""A whole docstring as Markdown: reStructuredText roles, Google and NumPy sections, doctest and literal blocks.
+
+Docstrings are written for Sphinx or for `help()`, not for a Markdown page: `:math:`y = xA^T + b`` would show
+its role, an `Examples::` block would run into the prose, a NumPy `Parameters` underline would become a rule.
+The conversion is line-based and conservative: what it does not recognise stays as written (escaped only where
+Markdown would misread it), so no text is lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docatlas.extract.base import clean_text
+
+_ROLE = re.compile(r":(?:[\w-]+:)*[\w-]+:`([^`]+)`")
+_REF_TARGET = re.compile(r"^(.*?)\s*<[^<>]+>$")
+_DOUBLE = re.compile(r"(?<!`)``([^`]+)``(?!`)")
+_GOOGLE = re.compile(r"^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Other Parameters|"
+                     r"Returns?|Yields?|Raises|Warns|Attributes|Examples?|Notes?|Warnings?|See Also|Shape|"
+                     r"References|Todo|Methods)\s*:(:?)\s*$")
+_NUMPY_RULE = re.compile(r"^-{3,}\s*$")
+_DIRECTIVE = re.compile(r"^\.\.\s+([\w-]+)::\s*(.*)$")
+_ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2})\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
+_NUMPY_ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2}(?:\s*,\s*\*{0,2}[\w.]+)*)\s*:\s*(.*)$")
+_ADMONITIONS = {"note": "Note", "warning": "Warning", "seealso": "See also", "deprecated": "Deprecated",
+                "versionadded": "Added in version", "versionchanged": "Changed in version", "tip": "Tip",
+                "important": "Important", "todo": "To do", "attention": "Attention", "caution": "Caution"}
+_CODE_DIRECTIVES = {"code-block", "code", "sourcecode", "math", "testcode", "doctest", "highlight"}
+_ITEM_SECTIONS = {"Args", "Arguments", "Parameters", "Params", "Keyword Args", "Keyword Arguments",
+                  "Other Parameters", "Attributes", "Raises", "Warns", "Methods"}
+
+
+def inline(text: str) -> str:
+    """RST inline markup as Markdown: roles and double backticks become code spans."""
+    def role(m: re.Match[str]) -> str:
+        body = m.group(1)
+        ref = _REF_TARGET.match(body)
+        if ref and ref.group(1):
+            body = ref.group(1)
+        return f"`{body.lstrip('~!')}`"
+    return _DOUBLE.sub(r"`\1`", _ROLE.sub(role, text))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _fence(lines: list[str], lang: str = "") -> list[str]:
+    body = list(lines)
+    while body and not body[-1].strip():
+        body.pop()
+    while body and not body[0].strip():
+        body.pop(0)
+    if not body:
+        return []
+    width = min(_indent(x) for x in body if x.strip())
+    ticks = "````" if any("```" in x for x in body) else "```"
+    return [f"{ticks}{lang}", *(x[width:] for x in body), ticks]
+
+
+def _block(lines: list[str], start: int, base: int) -> tuple[list[str], int]:
+    """The lines indented deeper than `base` from `start` (blank lines inside included)."""
+    end = start
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > base):
+        end += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end], end
+
+
+def _items(body: list[str]) -> list[str]:
+    """`name (type): text` entries (continuation lines indented under them) as a Markdown list."""
+    out: list[str] = []
+    width = min((_indent(x) for x in body if x.strip()), default=0)
+    for line in body:
+        if not line.strip():
+            continue
+        if _indent(line) == width:
+            m = _ITEM.match(line.strip())
+            if m:
+                kind = f" ({inline(m.group(2))})" if m.group(2) else ""
+                out.append(f"- `{m.group(1).strip('*')}`{kind}: {inline(m.group(3))}".rstrip(": "))
+                continue
+            out.append(f"- {inline(line.strip())}")
+        elif out:
+            out[-1] += " " + inline(line.strip())
+        else:
+            out.append(f"- {inline(line.strip())}")
+    return out
+
+
+def to_markdown(doc: str) -> str:
+    """The docstring (already dedented, as `ast.get_docstring` gives it) as Markdown."""
+    lines = clean_text(doc).expandtabs().strip("\n").splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        s = line.strip()
+        base = _indent(line)
+        if s.startswith(">>>"):  # a doctest block runs to the next blank line
+            end = i
+            while end < len(lines) and lines[end].strip():
+                end += 1
+            out += ["", *_fence(lines[i:end], "pycon"), ""]
+            i = end
+            continue
+        g = _GOOGLE.match(s) if base == 0 else None
+        numpy = i + 1 < len(lines) and _NUMPY_RULE.match(lines[i + 1].strip()) and s and \
+            len(lines[i + 1].strip()) >= len(s) - 1
+        if g or numpy:
+            title = g.group(1) if g else s
+            literal = bool(g and g.group(2))
+            body, end = _block(lines, i + (2 if numpy else 1), base if g else base - 1)
+            if numpy:  # a NumPy section runs to the next section title or the end
+                end = i + 2
+                while end < len(lines) and not (end + 1 < len(lines) and _NUMPY_RULE.match(
+                        lines[end + 1].strip()) and lines[end].strip()):
+                    end += 1
+                body = lines[i + 2:end]
+            out += ["", f"**{title}**", ""]
+            if literal or (title.startswith("Example") and any(x.strip().startswith(">>>") for x in body)):
+                out += _fence(body, "python" if literal else "pycon")
+            elif numpy and title in _ITEM_SECTIONS | {"Returns", "Yields"}:
+                out += _numpy_items(body)
+            elif title in _ITEM_SECTIONS:
+                out += _items(body)
+            else:
+                out += _paragraphs(body)
+            out.append("")
+            i = end
+            continue
+        d = _DIRECTIVE.match(s)
+        if d:
+            name, arg = d.group(1), d.group(2)
+            body, end = _block(lines, i + 1, base)
+            if name in _CODE_DIRECTIVES:
+                lang = arg if name != "math" else "math"
+                out += ["", *_fence(([arg] if name == "math" and arg else []) + body, lang.strip()), ""]
+            elif name in _ADMONITIONS:
+                text = " ".join(inline(x.strip()) for x in [arg, *body] if x.strip())
+                out += ["", f"**{_ADMONITIONS[name]}:** {text}".rstrip(), ""]
+            else:  # other directives (autosummary, image ...): their text, as written
+                out += ["", *_fence([line, *body]), ""]
+            i = end
+            continue
+        if s.endswith("::") and not s.startswith(".."):  # a literal block follows
+            text = s[:-2].rstrip()
+            out.append(inline(text + ":") if text else "")
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            body, end = _block(lines, j, base)
+            out += ["", *_fence(body), ""]
+            i = max(end, i + 1)
+            continue
+        out.append(inline(line) if not line.startswith("    ") else inline(line.strip()))
+        i += 1
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _numpy_items(body: list[str]) -> list[str]:
+    out: list[str] = []
+    width = min((_indent(x) for x in body if x.strip()), default=0)
+    for line in body:
+        if not line.strip():
+            continue
+        if _indent(line) == width:
+            m = _NUMPY_ITEM.match(line.strip())
+            if m:
+                out.append(f"- `{m.group(1)}` ({inline(m.group(2))}):" if m.group(2) else f"- `{m.group(1)}`:")
+            else:
+                out.append(f"- {inline(line.strip())}:")
+        elif out:
+            out[-1] += " " + inline(line.strip())
+    return [x.rstrip(":") if x.endswith(":") else x for x in out]
+
+
+def _paragraphs(body: list[str]) -> list[str]:
+    width = min((_indent(x) for x in body if x.strip()), default=0)
+    return [inline(x[width:]) for x in body]

@@ -1,0 +1,244 @@
+"""The process pool behind the two wide stages (extract, render), built to survive what a pool of the
+standard library does not:
+
+- a worker that dies (a segfault in a native parser, the out-of-memory killer) or overruns the time budget
+  of one item is killed and replaced, and the item it was on is handed to `fallback` in the parent (the
+  extract stage retries the file without its parser; render writes a page saying what failed), with the
+  reason; `multiprocessing.Pool` waits for such an item forever;
+- Ctrl-C (SIGINT to the whole process group) and SIGTERM: workers ignore SIGINT and the parent, whose wait
+  wakes twice a second, kills them all and lets the exception through within a second;
+- workers die with the parent (`PR_SET_PDEATHSIG` on Linux, and a check of the parent's pid), so no orphan
+  keeps writing pages after a `kill -9` of the build.
+
+Items go to workers in chunks over a pipe and results come back a chunk at a time (one message each way, as
+`multiprocessing.Pool` does: per-item messages cost 50 µs an item in the parent); each worker keeps the index
+of the item it is on, and when it began it, in shared memory, so the parent knows which item killed a worker
+or ran out of time. The other items of a lost chunk are handed out again. Results are yielded chunk by chunk,
+in no particular order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+WORKER_MEMORY = 512 << 20  # bytes a worker may need on a big repository (PyTorch's largest files)
+_TICK = 0.25  # seconds between looks at the clock and at dead workers
+
+
+class Failure:
+    """What a worker sends back when `fn` raised (it should not: stages guard their own work)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.kind = type(exc).__name__
+        self.message = str(exc)
+        self.trace = traceback.format_exc()
+
+
+def cap_jobs(requested: int) -> tuple[int, str]:
+    """Worker processes for `requested`: at most the CPUs this process may use and what available memory
+    holds (WORKER_MEMORY each); returns (jobs, a warning or "")."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    by_memory = max(1, _available_memory() // WORKER_MEMORY) if _available_memory() else requested
+    cap = max(1, min(cpus, by_memory))
+    if requested <= cap:
+        return requested, ""
+    why = f"{cpus} CPUs" if cap == cpus else f"memory for {cap} workers ({_available_memory() >> 20:,} MiB free)"
+    return cap, f"--jobs {requested} is more than this machine has ({why}); using {cap}"
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux), and leave at once if it already
+    has (the parent may have died between the fork and this call)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, current: Any,
+            began: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
+    gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            break
+        if chunk is None:
+            break
+        results = []
+        for i, item in chunk:
+            current[slot] = i
+            began[slot] = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+            try:
+                result: Any = fn(item)
+            except Exception as exc:  # sent back: the parent turns it into a diagnostic
+                result = Failure(exc)
+            results.append((i, result))
+        current[slot] = -1
+        try:
+            conn.send(results)
+        except (OSError, ValueError):
+            os._exit(0)
+    os._exit(0)
+
+
+class _Slot:
+    """One worker: its process, its pipe, and the items of the chunk it was given."""
+
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any], n: int, current: Any, began: Any) -> None:
+        here, there = ctx.Pipe(duplex=True)
+        current[n] = -1
+        self.proc = ctx.Process(target=_worker, args=(there, fn, os.getpid(), n, current, began), daemon=True)
+        self.proc.start()
+        there.close()
+        self.conn: Connection = here
+        self.pending: deque[int] = deque()
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if self.proc.pid is not None:
+                os.kill(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+    def reap(self) -> None:
+        with contextlib.suppress(Exception):
+            self.proc.join(timeout=1.0)
+
+
+class Pool(Generic[T, R]):
+    """`run` maps `fn` over items in `jobs` forked workers (state inherited, nothing pickled but the items
+    and results); see the module's docstring."""
+
+    def __init__(self, fn: Callable[[T], R], jobs: int, fallback: Callable[[T, str], R],
+                 budget: float = 0.0) -> None:
+        self.fn, self.jobs, self.fallback = fn, jobs, fallback
+        self.budget = budget  # seconds one item may take; 0: no limit
+        self.ctx = multiprocessing.get_context("fork")
+
+    def run(self, items: list[T], started: Callable[[], None] | None = None) -> Iterator[R]:
+        todo: deque[int] = deque(range(len(items)))
+        chunk = max(1, min(64, len(items) // (self.jobs * 8) or 1))
+        n_slots = min(self.jobs, len(items))
+        current = self.ctx.RawArray("q", n_slots)  # the item each worker is on (-1: none)
+        began = self.ctx.RawArray("d", n_slots)  # when it began it (time.monotonic)
+        slots = [_Slot(self.ctx, self.fn, n, current, began) for n in range(n_slots)]
+        if started is not None:
+            started()
+        left = len(items)
+        try:
+            while left:
+                for n, slot in enumerate(slots):
+                    if not slot.pending and todo:
+                        give = [todo.popleft() for _ in range(min(chunk, len(todo)))]
+                        try:
+                            slot.conn.send([(i, items[i]) for i in give])
+                            slot.pending.extend(give)
+                        except OSError:  # it died while idle (the out-of-memory killer): a new one, same items
+                            slot.kill()
+                            slot.reap()
+                            todo.extendleft(reversed(give))
+                            slots[n] = _Slot(self.ctx, self.fn, n, current, began)
+                busy = [s for s in slots if s.pending]
+                ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=_TICK)
+                now = time.monotonic()
+                for n, slot in enumerate(slots):
+                    if not slot.pending:
+                        continue
+                    lost, results = "", None
+                    try:
+                        if slot.conn.poll():
+                            results = slot.conn.recv()
+                    except (EOFError, OSError):
+                        lost = "the worker process died"
+                    if results is not None:  # yielded outside the `try`: what the consumer raises is its own
+                        slot.pending.clear()
+                        left -= len(results)
+                        for i, result in results:
+                            yield self._result(items[i], result)
+                        continue
+                    on = current[n]
+                    if not lost:
+                        if slot.proc.sentinel in ready and not slot.proc.is_alive():
+                            lost = "the worker process died"
+                        elif self.budget and on >= 0 and now - began[n] > self.budget:
+                            lost = f"it took longer than {self.budget:g} s (the time budget of one item)"
+                    if lost:
+                        slot.kill()
+                        slot.reap()
+                        code = slot.proc.exitcode
+                        if code is not None and code < 0 and "died" in lost:
+                            lost = f"the worker process was killed by {_signal_name(-code)}"
+                        first = on if on in slot.pending else slot.pending[0]
+                        slot.pending.remove(first)
+                        todo.extendleft(reversed(slot.pending))  # the rest of its chunk: done again
+                        slot.pending.clear()
+                        log.debug("item %r: %s", items[first], lost)
+                        left -= 1
+                        yield self.fallback(items[first], lost)
+                        slots[n] = _Slot(self.ctx, self.fn, n, current, began) if left else slot
+        finally:
+            for slot in slots:
+                if slot.pending or not slot.proc.is_alive():
+                    slot.kill()
+                else:
+                    with contextlib.suppress(OSError, ValueError):
+                        slot.conn.send(None)
+            deadline = time.monotonic() + 1.0
+            for slot in slots:
+                slot.proc.join(timeout=max(0.0, deadline - time.monotonic()))
+                if slot.proc.is_alive():
+                    slot.kill()
+                    slot.reap()
+                with contextlib.suppress(OSError):
+                    slot.conn.close()
+
+    def _result(self, item: T, result: Any) -> R:
+        if isinstance(result, Failure):
+            log.debug("item %r raised in a worker:\n%s", item, result.trace)
+            return self.fallback(item, f"{result.kind}: {result.message}")
+        out: R = result
+        return out
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"

@@ -1,0 +1,79 @@
+"""`pool.Pool`: a dead, hung or failing worker costs one item (its fallback), never the run or another item."""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import os
+import time
+
+from docatlas.pool import Pool, cap_jobs
+
+
+def work(x: int) -> int:
+    if x == 5:
+        faulthandler.disable()
+        ctypes.string_at(0)  # a segfault, as in a native parser
+    if x == 7:
+        time.sleep(3600)
+    if x == 3:
+        raise ValueError("three")
+    return x * 2
+
+
+def instead(x: int, why: str) -> int:
+    assert isinstance(why, str)
+    return -x
+
+
+def test_each_failure_costs_its_item_only() -> None:
+    reasons: dict[int, str] = {}
+
+    def fallback(x: int, why: str) -> int:
+        reasons[x] = why
+        return -x
+
+    items = list(range(200))
+    got = sorted(Pool(work, 2, fallback, budget=1.0).run(items))
+    want = sorted(-x if x in (3, 5, 7) else x * 2 for x in items)
+    assert got == want
+    assert reasons[3] == "ValueError: three"
+    assert reasons[5] == "the worker process was killed by SIGSEGV"
+    assert reasons[7].startswith("it took longer than 1 s")
+
+
+def test_stopping_early_leaves_no_worker() -> None:
+    pool = Pool(lambda x: (time.sleep(0.05), x)[1], 2, instead)
+    run = pool.run(list(range(1000)))
+    next(run)
+    run.close()  # as an exception in the consumer does (Ctrl-C)
+    time.sleep(0.2)
+    children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()]
+    assert children == []
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def test_cap_jobs() -> None:
+    jobs, warning = cap_jobs(100_000)
+    assert 1 <= jobs <= (os.cpu_count() or 1) and "--jobs 100000" in warning
+    assert cap_jobs(1) == (1, "")
+
+
+def test_an_error_of_the_fallback_is_not_taken_for_a_dead_worker() -> None:
+    """A full disk while writing the page of a failed item must reach the caller as what it is."""
+    import errno
+
+    import pytest
+
+    def fallback(x: int, why: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        list(Pool(work, 2, fallback, budget=30.0).run(list(range(20))))
