@@ -177,7 +177,8 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> No
     funcs = [f for f in funcs if f[0] in c_files]
     rng = random.Random(seed)
     rng.shuffle(funcs)
-    listed = found = sampled = 0
+    listed = found = sampled = maybe_found = 0
+    has_cands = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ref_candidates'").fetchone() is not None
     u_listed = u_found = u_sampled = 0
     per: list[float] = []
     misses: list[str] = []
@@ -197,6 +198,11 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> No
         sampled += 1
         ours = {p for (p,) in conn.execute("SELECT DISTINCT path FROM refs WHERE target = ?", (qual,))}
         hit = theirs & ours
+        maybe = set()
+        if has_cands:
+            maybe = {p for (p,) in conn.execute("SELECT DISTINCT path FROM ref_candidates WHERE target = ?",
+                                                (qual,))}
+            maybe_found += len(theirs & (ours | maybe))
         listed += len(theirs)
         found += len(hit)
         per.append(len(hit) / len(theirs))
@@ -204,14 +210,17 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> No
             u_sampled += 1
             u_listed += len(theirs)
             u_found += len(hit)
-        if len(hit) < len(theirs) and len(misses) < show:
-            missing = sorted(theirs - ours)
+        if len(theirs - ours - maybe) and len(misses) < show:
+            missing = sorted(theirs - ours - maybe)
             misses.append(f"  {qual} ({path}): {len(hit)}/{len(theirs)}; e.g. not in ours: {', '.join(missing[:3])}")
     print(f"{name}: {sampled} functions (seed {seed}) with references in Global; of the {listed} (function, "
           f"file) pairs Global lists, docatlas's used-by has {found} ({found / max(1, listed):.1%}); mean per "
           f"function {sum(per) / max(1, len(per)):.1%} (files declaring or defining the name left out of "
           f"Global's list); for the {u_sampled} whose name has one qualified name in the repository: "
           f"{u_found}/{u_listed} ({u_found / max(1, u_listed):.1%})")
+    if has_cands:
+        print(f"{name}: with the ambiguous uses that list it among their candidates (`ref_candidates`): "
+              f"{maybe_found}/{listed} ({maybe_found / max(1, listed):.1%})")
     for m in misses:
         print(m)
 

@@ -174,6 +174,11 @@ LINKED = {
                           '  EXPECT_EQ(helper(1), 2);\n}\n',
     # a folder named like a page: its pages go under `pkg/b.py_docs.md~/`, on every kind of build
     "pkg/b.py_docs.md/notes.txt": "taken\n",
+    # names not defined yet (an edit adds them): used through a module alias, re-exported under another name
+    "pkg/sub/e.py": "import pkg.a as A\n\n\ndef epsilon():\n    return A.later()\n",
+    "pkg/sub/f.py": "from pkg.a import later as soon\n",
+    "pkg/sub/g.py": "from pkg.sub.f import soon\n\n\ndef zeta():\n    return soon()\n",
+    "csrc/other.cpp": "int use() { return twice(2); }\n",
 }
 # Edits that keep every file's link inputs: bodies, docstrings, comments, blank lines that move later symbols.
 LOCAL_EDITS = {
@@ -239,6 +244,10 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
                            "  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n", True),
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n\n    assert alpha() == 1\n", True),
+    # a new definition that files neither importing nor pointing into the file were waiting for
+    ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef later():\n    return 2\n', True),
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n\nint twice(int x) {\n'
+                      "  return helper(x) * 2;\n}\n", False),  # a C definition is a link input
 ])
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
 def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:

@@ -208,3 +208,13 @@ def test_never_crashes_on_arbitrary_text(text: str) -> None:
 def test_never_crashes_on_arbitrary_bytes(data: bytes) -> None:
     facts = extract_bytes("fuzz.py", data, "python")
     assert facts.digest
+
+
+def test_computed_all_keeps_the_literal_names_and_says_it_is_computed() -> None:
+    lit = extract_bytes("m.py", b"__all__ = ['x'] + ['y']\n__all__.append('z')\n__all__.extend(('w',))\n", "python")
+    assert lit.exports == ("x", "y", "z", "w") and ("all", "computed") not in lit.extra
+    for tail in (b"__all__ += other.__all__\n", b"__all__.extend(other.__all__)\n", b"__all__.remove('x')\n"):
+        f = extract_bytes("m.py", b"from . import other\n__all__ = ['x']\n" + tail, "python")
+        assert f.exports == ("x",) and ("all", "computed") in f.extra, tail
+    whole = extract_bytes("m.py", b"__all__ = [n for n in dir() if not n.startswith('_')]\n", "python")
+    assert whole.exports == () and ("all", "computed") in whole.extra

@@ -160,6 +160,27 @@ def test_c_names_resolve_through_the_include_closure_and_ambiguity_is_counted() 
     assert [(r[1], r[2], r[3], r[5]) for r in model.refs.outgoing["c/k.cu"]] == [(2, 20, "call", "c/k.cu")]
     assert model.refs.ambiguous["d/other.cpp"] == 1  # two `helper`s defined, neither included nor beside it
     assert [(tl.test, tl.uses) for tl in model.tested_by["a/util.h"]] == [("a/util_test.cpp", 3)]
+    # the ambiguous use keeps its candidates (the two definitions; the prototypes are not definitions)
+    assert model.refs.candidates["d/other.cpp"] == [
+        (1, 18, "call", "g", "helper", (("a/util.cpp", "helper", 2), ("b/util.cpp", "helper", 2)))]
+
+
+def test_c_functions_used_as_values_are_references_and_other_names_are_not() -> None:
+    from docatlas.link.stage import link
+
+    files = {
+        "lib.h": "#pragma once\nint cb(int x);\nint size;\nstruct S { int v; };\n",
+        "lib.cpp": '#include "lib.h"\nint cb(int x) { return x; }\nnamespace ns { int f(int y) { return y; } }\n',
+        "use.cpp": '#include "lib.h"\nint apply(int (*g)(int), int v);\n'
+                   "void run(int size) {\n  apply(cb, size);\n  int (*p)(int) = &ns::f;\n  p = cb;\n}\n",
+    }
+    langs = {"h": "c-header", "cpp": "cpp"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    got = [(r[1], r[3], r[6]) for r in model.refs.outgoing["use.cpp"]]
+    assert (4, "read", "cb") in got and (6, "read", "cb") in got  # passed as an argument, assigned
+    assert (5, "read", "ns::f") in got or (5, "read", "f") in got  # address of a qualified name
+    assert not [g for g in got if g[2] == "size"]  # a parameter named like a variable: values match functions only
 
 
 def test_search_puts_the_most_used_definition_first(make_repo, tmp_path, capsys) -> None:
@@ -198,3 +219,17 @@ def test_a_name_bound_twice_in_a_body_resolves_to_the_binding_before_the_use() -
     files = {"m.py": "def f():\n    class A:\n        pass\n    A()\n    class A:\n        pass\n    A()\n"}
     got = [(r[1], r[7]) for r in _refs(files).outgoing["m.py"]]
     assert got == [(4, 2), (7, 5)]
+
+
+def test_public_api_says_when_all_is_computed() -> None:
+    from docatlas.link.stage import link
+    from docatlas.link.views import public_api
+
+    files = {"pkg/__init__.py": "from .a import *\nfrom . import a\n__all__ = ['One']\n__all__ += a.__all__\n",
+             "pkg/a.py": "__all__ = ['Two']\n\n\nclass Two:\n    pass\n"}
+    facts = {p: extract_bytes(p, t.encode(), "python") for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    names, source = public_api(model, "pkg/__init__.py")
+    assert names == ["One"] and "only the names it lists literally" in source and "computed" in source
+    names, source = public_api(model, "pkg/a.py")
+    assert names == ["Two"] and source == "`__all__`"

@@ -286,12 +286,14 @@ def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tes
         named = [(r["path"], r["qualname"]) for r in queries.symbol_records(conn, symbol)] or store_refs.targets(
             conn, symbol)
         found = [(p, q, store_refs.sites(conn, p, q, kind, tests_only)) for p, q in named]
+        maybe = {(p, q): [c for c in store_refs.candidate_sites(conn, p, q)
+                          if (not kind or c["kind"] == kind) and (c["test"] or not tests_only)] for p, q in named}
     if not found:
         click.echo(f"docatlas: no definition called {symbol!r} in the index", err=True)
         raise SystemExit(1)
     if as_json:
-        _emit_json([{"path": p, "qualname": q, "uses": len(s), "files": len({x["path"] for x in s}), "sites": s}
-                    for p, q, s in found])
+        _emit_json([{"path": p, "qualname": q, "uses": len(s), "files": len({x["path"] for x in s}), "sites": s,
+                     "ambiguous_sites": maybe[(p, q)]} for p, q, s in found])
         return
     for p, q, s in found:
         files = store_refs.by_file(s)
@@ -305,6 +307,16 @@ def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tes
             for site in by_path[f]:
                 where = f" in {site['enclosing']}" if site["enclosing"] else ""
                 click.echo(f"    {site['line']}:{site['col']}  {site['kind']}  {site['name']}{where}")
+        amb = maybe[(p, q)]
+        if amb:
+            n_files = len({c["path"] for c in amb})
+            click.echo(f"  and {len(amb)} ambiguous use{'s' if len(amb) != 1 else ''} in {n_files} "
+                       f"file{'s' if n_files != 1 else ''}: the name has several definitions; each may mean "
+                       "this one (not counted above)")
+            for c in amb:
+                where = f" in {c['enclosing']}" if c["enclosing"] else ""
+                click.echo(f"    {c['path']}:{c['line']}:{c['col']}  {c['kind']}  {c['name']}{where}  "
+                           f"(one of {c['candidates']} definitions)")
 
 
 COMMANDS = (search_cmd, show_cmd, export_cmd, stats_cmd, refs_cmd)

@@ -1,7 +1,11 @@
 """The names a C, C++ or CUDA file uses, from the tree `extract.cfamily` already parsed (no second parse).
 
 Calls (`f(x)`, `ns::f(x)`, `obj.f()`, `f<T>(x)`, kernel launches `k<<<g, b>>>(x)`), type uses and base
-classes, each with line, 1-based column, kind (call, subclass, annotation for a type use) and the enclosing
+classes, and names used as values (`g(f)`, `&ns::f`, `p = f`, `{f}`, `return f`: kind read, which the link
+stage matches against functions only), each with line, 1-based column, kind (call, subclass, annotation for a
+type use, read; a value whose name the file declares as a variable, parameter, field or enumerator anywhere
+is left out, so a function and a variable of one name in one file lose the function's value uses) and the
+enclosing
 function or type. Macro invocations written like calls are calls of the macro. `link.references` resolves
 them by name. Records: (name, line, col, kind, enclosing).
 """
@@ -35,6 +39,14 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> Refe
     caps = ts.captures(ts.query(grammar, name), root)
     defs = {n.start_byte for n in caps.get("def", ())}
     sites: dict[int, tuple[Any, str]] = {}
+    local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
+    for n in caps.get("value", ()):
+        if data[n.start_byte:n.end_byte] not in local:
+            sites[n.start_byte] = (n, "read")
+    for q in caps.get("qvalue", ()):
+        n = _last_name(q)
+        if n is not None:
+            sites[n.start_byte] = (n, "read")
     for kind, key in (("annotation", "type"), ("call", "call"), ("subclass", "subclass")):
         for n in caps.get(key, ()):
             if n.start_byte not in defs:

@@ -151,6 +151,22 @@ class _Walker:
                 self.body(case.body, parent, scope)
         elif scope == "module" and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self.module_assign(node)
+        elif scope == "module" and isinstance(node, ast.Expr) and _all_method(node.value):
+            call = node.value
+            assert isinstance(call, ast.Call)
+            method = call.func.attr  # type: ignore[attr-defined]
+            args = call.args
+            if method == "append" and len(args) == 1 and _literal_strings(ast.List(elts=args)):
+                self.out.exports.extend(_string_items(ast.List(elts=args)))
+            elif method == "extend" and len(args) == 1 and _literal_strings(args[0]):
+                self.out.exports.extend(_string_items(args[0]))
+            else:  # remove, insert, extend(other_module.__all__): not evident without running it
+                self.all_computed()
+
+    def all_computed(self) -> None:
+        """`__all__` is (partly) computed: `exports` holds only the names written literally."""
+        if ("all", "computed") not in self.out.extra:
+            self.out.extra.append(("all", "computed"))
 
     def _qualname(self, name: str, parent: Symbol | None, scope: str) -> str:
         if parent is None:
@@ -204,6 +220,8 @@ class _Walker:
                 continue
             if target.id == "__all__" and node.value is not None:
                 self.out.exports.extend(_string_items(node.value))
+                if not _literal_strings(node.value):
+                    self.all_computed()
             elif _CONSTANT_NAME.match(target.id) and not isinstance(node, ast.AugAssign):
                 value = ast.unparse(node.value) if node.value is not None else ""
                 if len(value) > 80:
@@ -275,6 +293,21 @@ def _string_items(value: ast.expr) -> list[str]:
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
         return _string_items(value.left) + _string_items(value.right)
     return []
+
+
+def _literal_strings(value: ast.expr) -> bool:
+    """Whether `value` is a list/tuple/set of string literals, or a sum of such."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        return _literal_strings(value.left) and _literal_strings(value.right)
+    return False
+
+
+def _all_method(value: ast.expr) -> bool:
+    """`__all__.append(...)`, `__all__.extend(...)` and the like."""
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and isinstance(value.func.value, ast.Name) and value.func.value.id == "__all__")
 
 
 def _is_main_test(test: ast.expr) -> bool:

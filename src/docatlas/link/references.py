@@ -15,16 +15,20 @@ name): col is 1-based; name is the text used (`nn.Linear`).
 from __future__ import annotations
 
 import builtins
-import hashlib
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from docatlas.link import refdeps
 from docatlas.model import FileFacts, Symbol
 
 Ref = tuple[str, int, int, str, str, str, str, int, str]
+CDef = tuple[str, str, int, bool, bool]  # path, qualname, line, is a declaration, is a function
+Candidates = tuple[int, int, str, str, str, tuple[tuple[str, str, int], ...]]  # line, col, kind, enclosing, name
+MAX_CANDIDATES = 8
 Value = tuple[Any, ...]  # ("m", path) | ("d", path, qualname) | ("v", path, name, line) | ("i"/"s", path, cls) | X
 EXTERNAL: Value = ("x",)
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__", "__package__",
@@ -45,7 +49,12 @@ class RefIndex:
     package_api: dict[str, tuple[str, ...]] = field(default_factory=dict)  # `__init__` -> names (`package_api`)
     # C-family definitions by name: (path, qualname, line, declaration), so that `update` need not read every
     # C-family file's facts again
-    c_defs: dict[str, list[tuple[str, str, int, bool]]] = field(default_factory=dict)
+    c_defs: dict[str, list[CDef]] = field(default_factory=dict)
+    # C family: the uses of a name that several definitions could mean, each with its candidates (at most
+    # `MAX_CANDIDATES`, else only counted in `ambiguous`), per file: shown as possible, never as resolved
+    candidates: dict[str, list[Candidates]] = field(default_factory=dict)
+    masks: dict[str, bytes] = field(default_factory=dict)  # path -> names its references mention (`refdeps`)
+    stars: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Python file -> files it star-imports
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
@@ -104,6 +113,9 @@ class PyResolver:
         self._chain: dict[tuple[str, str, str, int], list[Value | None]] = {}
         self._busy: set[Any] = set()
         self._multi: dict[str, set[tuple[str, str]]] = {}
+        # one object per distinct line number and per distinct text used, shared by every reference (PyTorch
+        # has millions: each int above 256 and each joined string would otherwise be its own object)
+        self._ints: dict[int, int] = {}
 
     # -- modules ---------------------------------------------------------------------------------
     def mod(self, path: str) -> _Module | None:
@@ -410,6 +422,9 @@ class PyResolver:
         resolved = external = unresolved = 0
         if refs is None:
             return out, (0, 0, 0)
+        ints = self._ints
+        intern = sys.intern
+        texts: dict[tuple[str, int], str] = {}
         for chain, pos, kind, enclosing, scope in refs.uses:
             if kind == "import":
                 module, _, name = chain.partition(":")
@@ -433,25 +448,29 @@ class PyResolver:
                     continue
                 if v[1] == path and v[0] == "v":
                     continue  # a module's own variables: not a cross-reference worth listing
-                text = ".".join(names[: i + 1]) if kind != "import" else name
-                if text.startswith("<self>"):
-                    text = "self" + text[6:]
-                elif text.startswith("<super>"):
-                    text = "super()" + text[7:]
-                out.append((path, pos[2 * i], pos[2 * i + 1] + 1, kind if i == n - 1 else "read", enclosing,
-                            v[1], v[2], self.target_line(v), text))
+                text = texts.get((chain, i)) if kind != "import" else name
+                if text is None:
+                    text = ".".join(names[: i + 1])
+                    if text.startswith("<self>"):
+                        text = "self" + text[6:]
+                    elif text.startswith("<super>"):
+                        text = "super()" + text[7:]
+                    text = texts[(chain, i)] = intern(text)
+                line, col, tline = pos[2 * i], pos[2 * i + 1] + 1, self.target_line(v)
+                out.append((path, ints.setdefault(line, line), ints.setdefault(col, col),
+                            kind if i == n - 1 else "read", enclosing, v[1], v[2], ints.setdefault(tline, tline),
+                            text))
         out.sort(key=lambda r: (r[1], r[2]))
+        self._chain.clear()  # keyed by this file's path: no other file reads these entries
         return out, (resolved, external, unresolved)
 
 
 def interface(facts: FileFacts) -> bytes:
-    """A digest of what resolving other files' references can read of this file: its definitions (names,
-    kinds, nesting, bases, in order) and bindings without their lines. An edit that keeps it changes no other
-    file's references except the lines they point at."""
-    refs = facts.references
-    key = (tuple((s.qualname, s.name, s.kind, s.parent, s.bases) for s in facts.symbols), facts.exports,
-           tuple(b[:7] for b in refs.bindings) if refs else None)
-    return hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+    """What resolving other files' references can read of this file: its definitions (names, kinds, nesting,
+    bases), `__all__` and bindings without their lines, one entry per name (`refdeps.face`). An edit that keeps
+    it changes no other file's references except the lines they point at; one that changes it changes only
+    the files that mention a changed name (`refdeps.dependents`)."""
+    return refdeps.face(facts)
 
 
 def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]) -> RefIndex:
@@ -465,12 +484,29 @@ def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]
             continue
         out, counts = resolver.resolve_file(path)
         result.counts[path] = counts
+        _file_deps(result, resolver, path, f)
         if out:
             result.outgoing[path] = out
         if path.endswith(("/__init__.py", "/__init__.pyi")):
             result.package_api[path] = resolver.package_api(path)
     _fill_incoming(result)
     return result
+
+
+def _file_deps(result: RefIndex, resolver: PyResolver | None, path: str, f: FileFacts) -> None:
+    """What `update` needs to find the dependents of an edit: the names the file mentions, its star imports."""
+    result.masks[path] = refdeps.mask(refdeps.mentioned(f))
+    result.stars.pop(path, None)
+    if resolver is None or f.references is None:
+        return
+    stars = []
+    for b in f.references.bindings:
+        if b[2] == "star" and not b[0]:
+            target = resolver.find_module(path, b[3], b[5])
+            if target is not None and target[0] == "m":
+                stars.append(target[1])
+    if stars:
+        result.stars[path] = tuple(stars)
 
 
 def _fill_incoming(result: RefIndex) -> None:
@@ -504,10 +540,11 @@ def attach(model: Any, index: Any) -> None:
 
 
 def update(model: Any, edited: list[str]) -> set[str]:
-    """After `link.relink` over the same files: resolve again the references of the edited files and of the
-    files pointing into them (their target lines may have moved), or of every file of the language when an
-    edit changed what others resolve against (`interface`); then the test links. Returns the other files
-    whose pages can change (their users, testers or tested files changed)."""
+    """After `link.relink` over the same files: resolve again the references of the edited files, of the
+    files pointing into them (their target lines may have moved) and, when an edit changed what others
+    resolve against (`interface`), of the files that mention a changed name (`refdeps.dependents`; every file
+    of the language when a star import changed); then the test links. Returns the other files whose pages
+    can change (their users, testers or tested files changed)."""
     from docatlas.link.resolve import C_LANGS, PY_LANGS, PythonIndex
 
     files = model.files
@@ -520,36 +557,56 @@ def update(model: Any, edited: list[str]) -> set[str]:
     index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
     new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
-                   interfaces={**old.interfaces, **faces}, package_api=dict(old.package_api),
-                   c_defs=old.c_defs)
+                   candidates=dict(old.candidates), interfaces={**old.interfaces, **faces},
+                   package_api=dict(old.package_api), c_defs=old.c_defs, masks=dict(old.masks),
+                   stars=dict(old.stars))
     rewritten: set[str] | None = set()
     for langs, changed in ((PY_LANGS, py_edited), (C_LANGS, c_edited)):
         if not changed:
             continue
-        if any(old.interfaces.get(p) != faces[p] for p in changed):
+        sources = {r[0] for p in changed for r in old.incoming.get(p, ())}
+        redo_set = sources | set(changed)
+        names: set[int] = set()
+        everything = False
+        for p in changed:
+            diff = refdeps.changed_names(old.interfaces.get(p), faces[p])
+            if diff is None or refdeps.STAR in diff:
+                everything = True
+            else:
+                names |= diff
+        if everything:
             redo = [p for p in files if model.summary(p).language in langs]
             rewritten = None
             if langs is C_LANGS:
                 new.c_defs = {}
         else:
-            sources = {r[0] for p in changed for r in old.incoming.get(p, ())}
-            redo = sorted(sources | set(changed))
+            if names:
+                own = {p: m for p, m in old.masks.items() if p in files and model.summary(p).language in langs}
+                redo_set |= refdeps.dependents(names, own, files.__getitem__, set(changed))
+            redo = sorted(redo_set)
             if rewritten is not None:
                 rewritten |= set(redo)
         for p in redo:
             new.outgoing.pop(p, None)
             new.counts.pop(p, None)
             new.ambiguous.pop(p, None)
+            new.candidates.pop(p, None)
         if langs is PY_LANGS:
             resolver = PyResolver(files, index)
+            apis = set(redo)
+            if names or everything:  # packages whose star imports reach an edited file: their public names
+                apis |= _star_importers(new.stars, set(changed))
             for p in redo:
-                if files[p].references is None:
+                f = files[p]
+                _file_deps(new, resolver, p, f)
+                if f.references is None:
                     continue
                 out, counts = resolver.resolve_file(p)
                 new.counts[p] = counts
                 if out:
                     new.outgoing[p] = out
-                if p.endswith(("/__init__.py", "/__init__.pyi")):
+            for p in sorted(apis):
+                if p.endswith(("/__init__.py", "/__init__.pyi")) and files[p].references is not None:
                     new.package_api[p] = resolver.package_api(p)
         else:
             c_refs(model, new, redo)
@@ -568,7 +625,23 @@ def update(model: Any, edited: list[str]) -> set[str]:
     touched |= {t for t in set(before_tested) | set(model.tested_by)
                 if before_tested.get(t) != model.tested_by.get(t)}
     touched |= {t for t in set(before_tests) | set(model.tests_of) if before_tests.get(t) != model.tests_of.get(t)}
+    # files whose own references changed: their Related Files weigh them
+    touched |= {p for p in set(old.outgoing) | set(new.outgoing)
+                if old.outgoing.get(p) is not new.outgoing.get(p) and old.outgoing.get(p) != new.outgoing.get(p)}
     return touched - set(edited)
+
+
+def _star_importers(stars: Mapping[str, tuple[str, ...]], targets: set[str]) -> set[str]:
+    """The files whose star imports reach one of `targets`, directly or through other star imports."""
+    found: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for p, ts in stars.items():
+            if p not in found and any(t in targets or t in found for t in ts):
+                found.add(p)
+                grew = True
+    return found
 
 
 def _test_links(model: Any, index: Any) -> None:
@@ -643,7 +716,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     files = model.files
     cfiles = [p for p in files if model.summary(p).language in C_LANGS]
     if paths is None or not result.c_defs:
-        defs: dict[str, list[tuple[str, str, int, bool]]] = defaultdict(list)
+        defs: dict[str, list[CDef]] = defaultdict(list)
         for p in cfiles:
             _add_defs(defs, p, files[p])
         result.c_defs = dict(defs)
@@ -661,17 +734,22 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         result.c_defs = dict(defs)
     includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
                 for p in cfiles}
+    shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = interface(files[path])
+        _file_deps(result, None, path, files[path])
         refs = files[path].references
         if refs is None:
             continue
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         closure: set[str] | None = None
         out: list[Ref] = []
+        maybe: list[Candidates] = []
         resolved = unresolved = ambiguous = 0
         for name, line, col, kind, enclosing in refs.uses:
             cands = defs.get(name)
+            if cands and kind == "read":  # a name used as a value: only a function's counts (`crefs`)
+                cands = [c for c in cands if c[4]]
             if not cands:
                 unresolved += 1
                 continue
@@ -684,6 +762,10 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                 tier = cands
             if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
                 ambiguous += 1  # several names, or one name defined in several files
+                options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]} or {(c[0], c[1], c[2]) for c in tier})
+                if len(options) <= MAX_CANDIDATES:
+                    opts = tuple(options)
+                    maybe.append((line, col, kind, enclosing, name, shared.setdefault(opts, opts)))
                 continue
             near = closure or ()
             best = min(tier, key=lambda c: (c[0] != path and c[0] not in near,
@@ -693,14 +775,17 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         result.counts[path] = (resolved, 0, unresolved)
         if ambiguous:
             result.ambiguous[path] = ambiguous
+        if maybe:
+            result.candidates[path] = maybe
         if out:
             result.outgoing[path] = out
 
 
-def _add_defs(defs: dict[str, list[tuple[str, str, int, bool]]], path: str, facts: FileFacts) -> None:
+def _add_defs(defs: dict[str, list[CDef]], path: str, facts: FileFacts) -> None:
     for s in facts.symbols:
         if s.kind in _C_DEF_KINDS:
-            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags))
+            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags,
+                                                s.kind in ("function", "method")))
 
 
 def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:

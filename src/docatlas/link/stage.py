@@ -367,9 +367,19 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
         add(tl.test, f"tests this file ({what}{via})", 0)
     for tl in model.tests_of.get(path, ()):
         add(tl.target, "code under test here" + (f" (through `{tl.via}`)" if tl.via else ""), 0)
+    tests = set(reasons)
+    weight: dict[str, int] = defaultdict(int)  # references between the two files, both ways
+    for p, (defs, sites) in _ref_pairs(model.refs.outgoing.get(path, ()), 5, 6).items():
+        weight[p] += sites
+        if p not in tests:
+            add(p, f"uses {defs} of its definitions at {_n(sites, 'site', 'sites')}", 1)
     for r in model.imports.get(path, ()):
         if r.category == "repo" and r.target:
             add(r.target, f"imported at line {r.imp.line}", 1)
+    for p, (defs, sites) in _ref_pairs(model.refs.incoming.get(path, ()), 0, 6).items():
+        weight[p] += sites
+        if p not in tests:
+            add(p, f"uses {defs} of this file's definitions at {_n(sites, 'site', 'sites')}", 2)
     for p in model.imported_by.get(path, ()):
         add(p, "imports this file", 2)
     folder, name = _split(path)
@@ -388,8 +398,24 @@ def _related(path: str, model: RepoModel, stems: dict[tuple[str, str], list[str]
                     if p != path and not model.files[p].binary]
         for p in model.by_rank(siblings)[:5]:
             add(p, "same folder (no import, test or naming relation found; ranked by centrality)", 4)
-    ranked = sorted(reasons, key=lambda p: (order[p], -model.rank.get(p, 0.0), p))
+    ranked = sorted(reasons, key=lambda p: (order[p], -weight.get(p, 0), -model.rank.get(p, 0.0), p))
     return [(p, "; ".join(dict.fromkeys(reasons[p]))) for p in ranked]
+
+
+def _ref_pairs(refs: Any, other: int, target: int) -> dict[str, tuple[int, int]]:
+    """Per other file: (distinct definitions, sites) of the references `refs` (field `other` is the file,
+    `target` the definition's qualname) between it and this file."""
+    defs: dict[str, set[str]] = defaultdict(set)
+    sites: dict[str, int] = defaultdict(int)
+    for r in refs:
+        if r[0] != r[5]:
+            defs[r[other]].add(r[target])
+            sites[r[other]] += 1
+    return {p: (len(d), sites[p]) for p, d in defs.items()}
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 # -- the stage ----------------------------------------------------------------------------------

@@ -28,10 +28,14 @@ def public_api(model: RepoModel, init: str) -> tuple[list[str], str]:
     f = model.files.get(init)
     if f is None:
         return [], ""
+    computed = ("all", "computed") in f.extra
     if f.exports:
-        return list(f.exports), "`__all__`"
+        return list(f.exports), ("`__all__`, only the names it lists literally: the rest of it is computed when "
+                                 "the module runs" if computed else "`__all__`")
     if init in model.refs.package_api:
-        return list(model.refs.package_api[init]), ("names its `__init__.py` defines or imports (not modules), "
+        return list(model.refs.package_api[init]), (("its `__all__` is computed when the module runs; instead, "
+                                                     if computed else "")
+                                                    + "names its `__init__.py` defines or imports (not modules), "
                                                     "then those its star imports bring: their `__all__`, else "
                                                     "their public names")
     names: list[str] = []

@@ -14,3 +14,28 @@
 (enum_specifier name: (type_identifier) @def body: (_))
 (type_definition declarator: (type_identifier) @def)
 (alias_declaration name: (type_identifier) @def)
+; Names used as values: a function passed as an argument, its address taken, assigned or used to initialise
+; (`link.references` matches these only against functions).
+(argument_list (identifier) @value)
+(argument_list (qualified_identifier) @qvalue)
+(pointer_expression argument: (identifier) @value)
+(pointer_expression argument: (qualified_identifier) @qvalue)
+(assignment_expression right: (identifier) @value)
+(init_declarator value: (identifier) @value)
+(initializer_list (identifier) @value)
+(initializer_list (pointer_expression argument: (qualified_identifier) @qvalue))
+(return_statement (identifier) @value)
+; Variables, parameters and fields the file declares: a value use of one of these names is not taken for a
+; function (crefs.py).
+(parameter_declaration declarator: (identifier) @local)
+(parameter_declaration declarator: (pointer_declarator declarator: (identifier) @local))
+(parameter_declaration declarator: (reference_declarator (identifier) @local))
+(optional_parameter_declaration declarator: (identifier) @local)
+(init_declarator declarator: (identifier) @local)
+(init_declarator declarator: (pointer_declarator declarator: (identifier) @local))
+(init_declarator declarator: (reference_declarator (identifier) @local))
+(declaration declarator: (identifier) @local)
+(declaration declarator: (pointer_declarator declarator: (identifier) @local))
+(for_range_loop declarator: (identifier) @local)
+(field_declaration declarator: (field_identifier) @local)
+(enumerator name: (identifier) @local)

@@ -183,6 +183,7 @@ def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any
         "imports_analysed": facts.language in IMPORTS_EXTRACTED,
         "has_rules": facts.language in ("python", "python-stub"), "rules": rules_for(facts.language),
         "public": public, "exports": list(facts.exports), "documented": _documented(facts, page, path),
+        "exports_computed": ("all", "computed") in facts.extra,
     }
 
 

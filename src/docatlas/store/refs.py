@@ -1,4 +1,5 @@
-"""The `refs` table: every resolved symbol reference (`link.references`), and the queries over it.
+"""The `refs` table: every resolved symbol reference (`link.references`), and the queries over it; the
+`ref_candidates` table: C-family uses of a name several definitions share, one row per candidate.
 
 One row per reference: where it is (path, line, 1-based col, kind, enclosing symbol, the text used) and what
 it denotes (target path, qualified name, definition line); `test` says whether the referring file is a test.
@@ -16,37 +17,71 @@ from typing import Any
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
 
-def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], strings: dict[str, int],
-          new: list[tuple[int, str]]) -> Iterator[tuple[Any, ...]]:
-    """`ref_rows` values: files as their `files.id`, texts (kind, enclosing, name, target) as ids of `strings`
-    (a name repeats on thousands of rows; new texts are appended to `new`)."""
-    def sid(text: str) -> int:
-        found = strings.get(text)
+class _Strings:
+    """Ids of `strings` rows: a name repeats on thousands of reference rows, so each text is stored once;
+    texts first seen in this write are collected in `new` (appended after the rows)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.ids: dict[str, int] = dict(conn.execute("SELECT text, id FROM strings").fetchall())
+        self.new: list[tuple[int, str]] = []
+
+    def __call__(self, text: str) -> int:
+        found = self.ids.get(text)
         if found is None:
-            found = strings[text] = len(strings) + 1
-            new.append((found, text))
+            found = self.ids[text] = len(self.ids) + 1
+            self.new.append((found, text))
         return found
 
+
+def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: _Strings) -> Iterator[tuple[Any, ...]]:
+    """`ref_rows` values: files as their `files.id`, texts (kind, enclosing, name, target) as `strings` ids."""
     for path in paths:
         for r in model.refs.outgoing.get(path, ()):
             yield (ids[r[0]], r[1], r[2], sid(r[3]), sid(r[4]), sid(r[8]), ids[r[5]], sid(r[6]), r[7])
 
 
+def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int],
+                    sid: _Strings) -> Iterator[tuple[Any, ...]]:
+    """`cand_rows` values: one per (use, candidate) of the C-family uses several definitions could mean."""
+    candidates = getattr(model.refs, "candidates", {})
+    for path in paths:
+        for line, col, kind, enclosing, name, options in candidates.get(path, ()):
+            for tpath, target, tline in options:
+                yield (ids[path], line, col, sid(kind), sid(enclosing), sid(name), ids[tpath], sid(target), tline,
+                       len(options))
+
+
 _INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?,?,?,?)"
+_INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
 def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
     """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction (after `files`)."""
     ids: dict[str, int] = dict(conn.execute("SELECT path, id FROM files").fetchall())
-    strings: dict[str, int] = dict(conn.execute("SELECT text, id FROM strings").fetchall())
-    new: list[tuple[int, str]] = []
+    sid = _Strings(conn)
     if paths is None:
         conn.execute("DELETE FROM ref_rows")
-        conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, strings, new))
+        conn.execute("DELETE FROM cand_rows")
+        conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, sid))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(model.refs.candidates), ids, sid))
     elif paths:
         conn.executemany("DELETE FROM ref_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
-        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, strings, new))
-    conn.executemany("INSERT INTO strings VALUES (?, ?)", new)
+        conn.executemany("DELETE FROM cand_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
+        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, sid))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid))
+    conn.executemany("INSERT INTO strings VALUES (?, ?)", sid.new)
+
+
+def candidate_sites(conn: sqlite3.Connection, path: str, qualname: str) -> list[dict[str, Any]]:
+    """The uses that may mean this definition: a C-family name several definitions share (`ref_candidates`),
+    each with how many definitions it could mean."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ref_candidates'").fetchone() is None:
+        return []
+    return [{"path": p, "line": ln, "col": c, "kind": k, "enclosing": e, "name": n, "candidates": m,
+             "test": bool(t)}
+            for p, ln, c, k, e, n, m, t in conn.execute(
+                "SELECT path, line, col, kind, enclosing, name, candidates, test FROM ref_candidates "
+                "WHERE target_path = ? AND target = ? ORDER BY path, line, col", (path, qualname))]
 
 
 def available(conn: sqlite3.Connection) -> bool:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -89,6 +89,18 @@ CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text 
     e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
     f.purpose = 'test' AS test
     FROM ref_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
+    LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
+    LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
+CREATE TABLE cand_rows(
+    file INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind INTEGER NOT NULL,
+    enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
+    target_line INTEGER NOT NULL, candidates INTEGER NOT NULL);
+CREATE INDEX cand_rows_file ON cand_rows(file);
+CREATE INDEX cand_rows_target ON cand_rows(target_file, target);
+CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
+    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
+    r.candidates AS candidates, f.purpose = 'test' AS test
+    FROM cand_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
     LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
 CREATE TABLE findings(
