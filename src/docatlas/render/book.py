@@ -4,6 +4,7 @@ repository from start to end, made from `link.subsystems` and linking every stat
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -507,7 +508,14 @@ def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]
     out = ['<a id="glossary"></a>', "", "## Glossary", ""]
     entries: list[tuple[tuple[Any, ...], str, str]] = []
     per_file: dict[str, int] = {}
-    for p in model.by_rank(list(model.files))[:GLOSSARY_FILES] if uses is None else model.files:
+    if uses is None:
+        candidates = model.by_rank(list(model.files))[:GLOSSARY_FILES]
+    else:  # the files whose definitions are used most: a bounded number of files' facts is read
+        per_file_uses: Counter[str] = Counter()
+        for (path, _), n in uses.items():
+            per_file_uses[path] += n
+        candidates = [p for p, _ in sorted(per_file_uses.items(), key=lambda kv: (-kv[1], kv[0]))[:GLOSSARY_FILES]]
+    for p in candidates:
         if model.purposes[p].label in ("test", "test-support", "vendored", "generated") or model.summary(p).binary \
                 or not _has(model, p, GLOSSARY_GROUPS):
             continue
@@ -518,14 +526,15 @@ def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]
             per_file[p] = per_file.get(p, 0) + 1
             key = (-uses.get((p, s.qualname), 0),) if uses is not None else (-model.rank.get(p, 0.0),)
             entries.append(((*key, p, s.line), s.name,
-                            f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind} in `{p}`): "
+                            f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind} in {path_code(p)}): "
                             f"{first_sentence(s.summary, 140)}"))
     entries.sort()
     picked = sorted(entries[:GLOSSARY_SIZE], key=lambda e: (e[1].lower(), e[0]))
     if not picked:
         return [*out, "No top-level type or function of the repository's most central files has a docstring or "
                       "doc comment, so there is no glossary.", ""]
-    how = ("the most used (by symbol references)" if uses is not None else
+    how = (f"the most used (resolved references from other files; read from the {GLOSSARY_FILES} files whose "
+           f"definitions are used most)" if uses is not None else
            f"taken from the {GLOSSARY_FILES} most central files (PageRank over imports and includes), the most "
            f"central first")
     out += [f"{len(picked)} top-level types and functions with a docstring or doc comment, {how}, at most "
@@ -534,11 +543,19 @@ def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]
     return [*out, ""]
 
 
+def _use_counts(model: RepoModel) -> dict[tuple[str, str], int]:
+    """(path, qualname) -> resolved references to that definition from other files (`link.references`)."""
+    uses: Counter[tuple[str, str]] = Counter()
+    for target, refs in model.refs.incoming.items():
+        uses.update((target, r[6]) for r in refs if r[0] != target)
+    return dict(uses)
+
+
 def book_pages(memo: Memo, model: RepoModel, cfg: Config) -> list[Page]:
     """The guide, `llms.txt`, and with `--llms-full` `llms-full.txt` (`render.llms`): one render task."""
     from docatlas.render.llms import render_llms, render_llms_full  # it builds on this module
 
-    book = render_book(memo, model, cfg)
+    book = render_book(memo, model, cfg, _use_counts(model) if model.refs.incoming else None)
     pages = [book, render_llms(memo, model, cfg)]
     if cfg.llms_full:
         pages.append(render_llms_full(memo, model, cfg, book))
