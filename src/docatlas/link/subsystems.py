@@ -3,8 +3,8 @@ guide (`comprehensive_book.md`), the front page and `llms.txt` are made from.
 
 A subsystem is a top-level folder that holds a real share of the code or of the centrality (PageRank summed
 over its files); a large one is split into its own large subfolders, recursively. Dependencies between them
-are file edges aggregated by subsystem; the edge source is a parameter (`EdgeSource`), so reference counts
-can be added beside the imports and includes without touching the rest. Layers come from the condensed
+are file edges aggregated by subsystem: resolved imports and includes, and resolved symbol references, one
+edge each (`DEFAULT_EDGES`; the sources are a parameter, `EdgeSource`). Layers come from the condensed
 dependency graph (cycles merged), counted from its leaves: the reading order.
 """
 
@@ -50,7 +50,16 @@ def import_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
                 yield src, r.target, 1
 
 
-DEFAULT_EDGES: tuple[EdgeSource, ...] = (import_edges,)
+def reference_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
+    """One per resolved symbol reference from one repository file to a definition in another
+    (`link.references`)."""
+    for src, refs in model.refs.outgoing.items():
+        for r in refs:
+            if r[5] != src:
+                yield src, r[5], 1
+
+
+DEFAULT_EDGES: tuple[EdgeSource, ...] = (import_edges, reference_edges)
 
 
 @dataclass(frozen=True)
@@ -267,7 +276,7 @@ def _layers(tops: list[str], edges: dict[tuple[str, str], int], lines_of: Callab
             ) -> tuple[list[list[str]], list[list[str]]]:
     """Layer 0: the subsystems that use no other; layer k: those whose dependencies all sit below k. Of two
     subsystems that use each other only the heavier direction counts, and an edge carrying under `LIGHT_EDGE`
-    of its user's imports and includes does not count (such edges are usually a few includes of shared
+    of its user's imports, includes and references does not count (such edges are usually a few includes of shared
     headers); cycles left after that are condensed (their members share a layer)."""
     succ: dict[str, set[str]] = defaultdict(set)
     out_total: Counter[str] = Counter()

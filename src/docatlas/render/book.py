@@ -140,7 +140,7 @@ def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging
     def walk(path: str, number: str) -> list[str]:
         sub = an.subsystems[path]
         numbers[path] = number
-        lines = _chapter(memo, model, pk, an, sub, number)
+        lines = _chapter(memo, model, pk, an, sub, number, uses)
         kids = [k for k in sub.children if an.subsystems[k].depth <= max_depth]
         for i, k in enumerate(kids, 1):
             lines += walk(k, f"{number}.{i}")
@@ -238,7 +238,8 @@ def _cell(text: str) -> str:
 
 def _mermaid(an: Analysis) -> list[str]:
     """The dependency diagram of the top-level subsystems: an arrow from user to used, labelled with the
-    number of imports and includes; only the heaviest `MAX_EDGES` arrows are drawn, and the text says so."""
+    number of imports, includes and symbol references; only the heaviest `MAX_EDGES` arrows are drawn, and the
+    text says so."""
     ids = {t: f"s{i}" for i, t in enumerate(an.top)}
     edges = sorted(an.edges.items(), key=lambda kv: (-kv[1], kv[0]))
     shown = sorted(edges[:MAX_EDGES])
@@ -247,17 +248,19 @@ def _mermaid(an: Analysis) -> list[str]:
     lines += [f"  {ids[a]} -->|{w:,}| {ids[b]}" for (a, b), w in shown]
     lines.append("```")
     total = sum(an.edges.values())
-    note = (f"Arrows point from the user to the used subsystem, labelled with the number of resolved imports "
-            f"and includes between them ({total:,} in all")
+    note = (f"Arrows point from the user to the used subsystem, labelled with the number of resolved imports, "
+            f"includes and symbol references between them ({total:,} in all")
     if len(edges) > MAX_EDGES:
         note += f"; the {MAX_EDGES} heaviest of {len(edges)} arrows are drawn, every one is in the chapters"
     note += ")."
     if not edges:
-        return ["No import or include links one top-level subsystem to another, so there is no diagram."]
+        return ["No import, include or symbol reference links one top-level subsystem to another, so there is no "
+                "diagram."]
     return [note, "", *lines]
 
 
-def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, number: str) -> list[str]:
+def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Subsystem, number: str,
+             uses: UseCounts | None = None) -> list[str]:
     folder = sub.path
     files = model.subtree_files(folder)
     hashes = "#" * min(2 + number.count("."), 5) + "#"
@@ -291,7 +294,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
                    + " (subfolders holding at least 10% of its code lines).")
     out.append("")
     out += _key_files(model, an, files)
-    out += _key_types(memo, model, files)
+    out += _key_types(memo, model, files, uses)
     out += _api(model, sub)
     out += _entries(model, pk, folder)
     out += _tests(model, folder, files)
@@ -341,13 +344,22 @@ def _describe(model: RepoModel, path: str) -> str:
     return reason
 
 
-def _key_types(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:
-    """Up to 8 top-level types from the most central files that define any, at most 2 per file, those with
-    a doc comment first: central files often open with many small helper types."""
+def _key_types(memo: Memo, model: RepoModel, files: list[str], uses: UseCounts | None = None) -> list[str]:
+    """Up to 8 top-level types, at most 2 per file: with references counted (`uses`), the types other files use
+    most, from the files whose definitions are used most; else from the most imported files that define any,
+    those with a doc comment first (central files often open with many small helper types)."""
     picked: list[tuple[tuple[int, int, int], str]] = []
     seen: set[str] = set()
     n_files = 0
-    for rank, p in enumerate(_by_use(model, files)):
+    order = _by_use(model, files)
+    if uses is not None:
+        per_file: Counter[str] = Counter()
+        wanted = set(files)
+        for (path, _), n in uses.items():
+            if path in wanted:
+                per_file[path] += n
+        order = sorted(order, key=lambda p: -per_file.get(p, 0))  # stable: ties keep the importers' order
+    for rank, p in enumerate(order):
         if n_files >= CANDIDATES:
             break
         if model.purposes[p].label in ("test", "test-support", "vendored", "generated") or model.summary(p).binary \
@@ -358,18 +370,24 @@ def _key_types(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:
         for i, s in enumerate(model.files[p].symbols):
             if s.kind in TYPE_KINDS and not s.parent and not s.name.startswith("_") and s.name not in seen \
                     and "declaration" not in s.flags:
-                mine.append(((0 if s.summary else 1, rank, s.line), i, s))
+                first = -uses.get((p, s.qualname), 0) if uses is not None else (0 if s.summary else 1)
+                mine.append(((first, rank, s.line), i, s))
         mine.sort(key=lambda t: t[0])
         for key, i, s in mine[:2]:
             seen.add(s.name)
             summary = f": {first_sentence(s.summary, 120)}" if s.summary else ""
-            picked.append((key, f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind}, `{p.rsplit('/', 1)[-1]}`)"
-                                f"{summary}"))
+            where = path_code(p.rsplit("/", 1)[-1])
+            picked.append((key, f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind}, {where}){summary}"))
     picked.sort(key=lambda t: t[0])
     if not picked:
         return []
-    return [f"**Key types** (top-level types of its {CANDIDATES} most imported or included files that define any, "
-            f"at most two per file, those with a doc comment first):", "", *(f"- {x}" for _, x in picked[:8]), ""]
+    if uses is not None:
+        how = (f"top-level types of the {CANDIDATES} files whose definitions other files use most, at most two per "
+               f"file, the most used first (resolved references from other files)")
+    else:
+        how = (f"top-level types of its {CANDIDATES} most imported or included files that define any, at most two "
+               f"per file, those with a doc comment first")
+    return [f"**Key types** ({how}):", "", *(f"- {x}" for _, x in picked[:8]), ""]
 
 
 def _by_use(model: RepoModel, files: list[str]) -> list[str]:
@@ -478,10 +496,12 @@ def _deps(an: Analysis, folder: str) -> list[str]:
             shown = ", ".join(f"{named(o)} ({n:,})" for o, n in rows[:8])
             more = f", and {len(rows) - 8} more (see {_dlink(folder)})" if len(rows) > 8 else ""
             out += [""] if out else []
-            out.append(f"**{label}** (imports and includes, counted by the other file's innermost chapter, or its "
+            out.append(f"**{label}** (imports, includes and symbol references, counted by the other file's innermost "
+                       f"chapter, or its "
                        f"top-level folder outside this one's): {shown}{more}.")
     if not out:
-        out.append(f"**Dependencies**: no import or include links `{folder}/` to files outside it.")
+        out.append(f"**Dependencies**: no import, include or symbol reference links {path_code(folder + '/')} to "
+                   f"files outside it.")
     return [*out, ""]
 
 
@@ -491,8 +511,9 @@ def _reading(an: Analysis, numbers: dict[str, str]) -> list[str]:
         return [*out, "There are no subsystems to order.", ""]
     out += [f"From the leaves of the dependency graph up, layer by layer (the layers of the [map](#map)). For the "
             f"order, of two subsystems that use each other only the heavier direction counts, and a dependency "
-            f"carrying under {pct(LIGHT_EDGE)} of a subsystem's imports and includes is ignored; each line lists "
-            f"everything the subsystem uses, with the number of imports and includes.", ""]
+            f"carrying under {pct(LIGHT_EDGE)} of a subsystem's imports, includes and symbol references is ignored; "
+            f"each line lists everything the subsystem uses, with the number of imports, includes and references.",
+            ""]
     layer_of = {t: i for i, layer in enumerate(an.layers) for t in layer}
     cyc = {t: c for c in an.cycles for t in c}
     for i, t in enumerate(an.reading_order, 1):
