@@ -3,8 +3,8 @@ guide (`comprehensive_book.md`), the front page and `llms.txt` are made from.
 
 A subsystem is a top-level folder that holds a real share of the code or of the centrality (PageRank summed
 over its files); a large one is split into its own large subfolders, recursively. Dependencies between them
-are file edges aggregated by subsystem: resolved imports and includes, and resolved symbol references, one
-edge each (`DEFAULT_EDGES`; the sources are a parameter, `EdgeSource`). Layers come from the condensed
+are file edges aggregated by subsystem: resolved imports and includes, and the resolved symbol references of
+Python files, one edge each (`DEFAULT_EDGES`; the sources are a parameter, `EdgeSource`). Layers come from the condensed
 dependency graph (cycles merged), counted from its leaves: the reading order.
 """
 
@@ -51,9 +51,12 @@ def import_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
 
 
 def reference_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
-    """One per resolved symbol reference from one repository file to a definition in another
-    (`link.references`)."""
+    """One per resolved symbol reference from a Python file to a definition in another file
+    (`link.references`). C-family references are matched by name, not through a binding, so the includes stand
+    for C-family dependencies instead."""
     for src, refs in model.refs.outgoing.items():
+        if not src.endswith((".py", ".pyi")):
+            continue
         for r in refs:
             if r[5] != src:
                 yield src, r[5], 1

@@ -249,7 +249,7 @@ def _mermaid(an: Analysis) -> list[str]:
     lines.append("```")
     total = sum(an.edges.values())
     note = (f"Arrows point from the user to the used subsystem, labelled with the number of resolved imports, "
-            f"includes and symbol references between them ({total:,} in all")
+            f"includes and Python symbol references between them ({total:,} in all")
     if len(edges) > MAX_EDGES:
         note += f"; the {MAX_EDGES} heaviest of {len(edges)} arrows are drawn, every one is in the chapters"
     note += ")."
@@ -496,11 +496,10 @@ def _deps(an: Analysis, folder: str) -> list[str]:
             shown = ", ".join(f"{named(o)} ({n:,})" for o, n in rows[:8])
             more = f", and {len(rows) - 8} more (see {_dlink(folder)})" if len(rows) > 8 else ""
             out += [""] if out else []
-            out.append(f"**{label}** (imports, includes and symbol references, counted by the other file's innermost "
-                       f"chapter, or its "
-                       f"top-level folder outside this one's): {shown}{more}.")
+            out.append(f"**{label}** (imports, includes and Python symbol references, counted by the other file's "
+                       f"innermost chapter, or its top-level folder outside this one's): {shown}{more}.")
     if not out:
-        out.append(f"**Dependencies**: no import, include or symbol reference links {path_code(folder + '/')} to "
+        out.append(f"**Dependencies**: no import, include or Python symbol reference links {path_code(folder + '/')} to "
                    f"files outside it.")
     return [*out, ""]
 
@@ -511,9 +510,9 @@ def _reading(an: Analysis, numbers: dict[str, str]) -> list[str]:
         return [*out, "There are no subsystems to order.", ""]
     out += [f"From the leaves of the dependency graph up, layer by layer (the layers of the [map](#map)). For the "
             f"order, of two subsystems that use each other only the heavier direction counts, and a dependency "
-            f"carrying under {pct(LIGHT_EDGE)} of a subsystem's imports, includes and symbol references is ignored; "
-            f"each line lists everything the subsystem uses, with the number of imports, includes and references.",
-            ""]
+            f"carrying under {pct(LIGHT_EDGE)} of a subsystem's imports, includes and Python symbol references is "
+            f"ignored; each line lists everything the subsystem uses, with the number of imports, includes and "
+            f"references.", ""]
     layer_of = {t: i for i, layer in enumerate(an.layers) for t in layer}
     cyc = {t: c for c in an.cycles for t in c}
     for i, t in enumerate(an.reading_order, 1):
