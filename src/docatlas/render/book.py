@@ -254,8 +254,8 @@ def _mermaid(an: Analysis) -> list[str]:
         note += f"; the {MAX_EDGES} heaviest of {len(edges)} arrows are drawn, every one is in the chapters"
     note += ")."
     if not edges:
-        return ["No import, include or symbol reference links one top-level subsystem to another, so there is no "
-                "diagram."]
+        return ["No import, include or Python symbol reference links one top-level subsystem to another, so there "
+                "is no diagram."]
     return [note, "", *lines]
 
 
@@ -499,8 +499,8 @@ def _deps(an: Analysis, folder: str) -> list[str]:
             out.append(f"**{label}** (imports, includes and Python symbol references, counted by the other file's "
                        f"innermost chapter, or its top-level folder outside this one's): {shown}{more}.")
     if not out:
-        out.append(f"**Dependencies**: no import, include or Python symbol reference links {path_code(folder + '/')} to "
-                   f"files outside it.")
+        out.append(f"**Dependencies**: no import, include or Python symbol reference links "
+                   f"{path_code(folder + '/')} to files outside it.")
     return [*out, ""]
 
 
