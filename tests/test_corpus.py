@@ -124,4 +124,9 @@ def test_eval_findings_agree_with_bandit(pytorch_tests: tuple[Path, Path]) -> No
         rel = p.relative_to(repo).as_posix()
         page = (out / f"{rel}_docs.md").read_text(encoding="utf-8")
         ours |= {(rel, int(m)) for m in re.findall(r"^- \*\*B307\*\* \[line (\d+)\]", page, re.MULTILINE)}
+        # a test file's findings are grouped by rule: `- **B307** × 3: message — lines [202](…), [204](…)`
+        for group in re.findall(r"^- \*\*B307\*\* × (\d+).* — lines? (.*)$", page, re.MULTILINE):
+            lines = {(rel, int(n)) for n in re.findall(r"\[(\d+)\]\(", group[1])}
+            assert len(lines) == int(group[0]), f"{rel}: the group lists every line when it has at most 10"
+            ours |= lines
     assert ours == by_bandit
