@@ -23,6 +23,7 @@ def _anchors(text: str) -> set[str]:
 def broken_links(out: Path, page: str, repo: Path | None = None) -> tuple[int, list[str]]:
     """(links checked, the broken ones) of one page of the output folder `out`."""
     text = (out / page).read_text(encoding="utf-8")
+    text = re.sub(r"^(```|~~~).*?^\1\s*$", "", text, flags=re.S | re.M)  # fenced code holds no links
     cache: dict[Path, set[str]] = {}
     bad = []
     links = [m for m in _LINK.findall(text) if not m.startswith(("http://", "https://", "mailto:"))]

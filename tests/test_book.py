@@ -89,6 +89,10 @@ def test_book_is_deterministic_and_owned_by_the_manifest(make_repo, tmp_path: Pa
     assert (a / "comprehensive_book.md").read_bytes() == (b / "comprehensive_book.md").read_bytes()
     full = (b / "llms-full.txt").read_bytes()
     assert len(full) <= 4000 and full.startswith(b"# app: repository guide and key file pages")
+    c = tmp_path / "c"
+    _build(repo, c, llms_full=True, llms_full_bytes=1_000_000)  # the guide and key pages, links made root-relative
+    checked, bad = broken_links(c, "llms-full.txt", repo)
+    assert checked > 10 and bad == [], bad
     manifest = json.loads((b / MANIFEST_NAME).read_text())
     assert {"comprehensive_book.md", "llms.txt", "llms-full.txt"} <= set(manifest["pages"])
     again = _build(repo, b)  # without --llms-full: its file goes, like any page no longer produced

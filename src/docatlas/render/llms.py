@@ -4,6 +4,8 @@ key files for LLM tools; made beside the repository guide (`render.book`), from 
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 from dataclasses import dataclass
 
 from docatlas import paths as P
@@ -12,7 +14,7 @@ from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import first_sentence, folder_purpose, pct, readme_paragraphs
 from docatlas.render.book import BOOK, LLMS, LLMS_FULL, LLMS_LINKS, _analysis
 from docatlas.render.format import GENERATOR, Memo, Page, make_page
-from docatlas.safetext import md_inline, prose_page
+from docatlas.safetext import md_inline, outside_fences, prose_page
 
 
 def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
@@ -67,6 +69,28 @@ def key_files(model: RepoModel, n: int) -> list[str]:
     return out
 
 
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _rebased(text: str, page: str) -> str:
+    """`text` of the output page `page` with its relative links made relative to the output root, where
+    `llms-full.txt` sits: a link that worked from the page works from the concatenation (an anchor of its own
+    becomes a link to the page, since the concatenation holds several pages' anchors)."""
+    folder = posixpath.dirname(page)
+
+    def one(m: re.Match[str]) -> str:
+        link = m.group(1)
+        if link.startswith(("http://", "https://", "mailto:", "/")):
+            return m.group(0)
+        path, hash_, frag = link.partition("#")
+        target = posixpath.normpath(posixpath.join(folder, path)) if path else page
+        return f"]({target}{hash_}{frag})"
+
+    if not folder and "](#" not in text:
+        return text
+    return outside_fences(text, lambda line: _LINK.sub(one, line) if "](" in line else line)  # code stays as written
+
+
 @dataclass
 class _Concat(Page):
     """A page whose text is other pages' texts joined: written verbatim, not through a template."""
@@ -79,7 +103,7 @@ class _Concat(Page):
         out = [self.header]
         size = len(self.header.encode("utf-8"))
         for page in self.parts:
-            text = page.text()
+            text = _rebased(page.text(), page.path)
             n = len(text.encode("utf-8")) + 1
             if size + n > self.budget:
                 break
