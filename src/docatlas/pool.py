@@ -103,8 +103,10 @@ def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, 
             break
         results = []
         for i, item in chunk:
-            current[slot] = i
+            # the start first, then the item: the parent reads the item, then its start, so it never pairs this
+            # item with an earlier start (or with 0.0, which would read as hours of work and kill the worker)
             began[slot] = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+            current[slot] = i
             try:
                 result: Any = fn(item)
             except Exception as exc:  # sent back: the parent turns it into a diagnostic
@@ -197,7 +199,7 @@ class Pool(Generic[T, R]):
                     if not lost:
                         if slot.proc.sentinel in ready and not slot.proc.is_alive():
                             lost = "the worker process died"
-                        elif self.budget and on >= 0 and now - began[n] > self.budget:
+                        elif self.budget and on >= 0 and began[n] > 0 and now - began[n] > self.budget:
                             lost = f"it took longer than {self.budget:g} s (the time budget of one item)"
                     if lost:
                         slot.kill()
