@@ -435,7 +435,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
 
     state = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
     if state is not None:
-        model = lk.relink(cfg.name, facts, state, fresh)
+        model = lk.relink(cfg.name, facts, state, fresh, summaries)
         report.link_reused = True
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
             state = lk.link_state(model)

@@ -509,10 +509,11 @@ def link_state(model: RepoModel) -> dict[str, Any]:
 
 
 def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
-           edited: Iterable[str] = ()) -> RepoModel:
+           edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
     """The model of `facts` (a mapping sorted by path, loaded lazily or not) from a stored `link_state` whose
     files all had the same `link_inputs`; the `edited` files' own entries (their imports with today's lines,
-    their purpose, their related files) are made again."""
+    their purpose, their related files) are made again. `summaries`: the cached ones, given before anything
+    asks for a file's language (else each unpickles and summarizes the file's facts: 5 s on PyTorch)."""
     paths = list(facts)
     if paths != sorted(paths):
         paths = sorted(paths)
@@ -523,6 +524,7 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                  "related": dict(state["related"]), "related_total": dict(state["related_total"]),
                  "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
     model = RepoModel(name=name, files=facts, **state)
+    model.summaries.update(summaries or {})
     if changed:
         for p in changed:
             f = facts[p]
