@@ -328,6 +328,20 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
     return state
 
 
+def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
+    """After the link stage, the names each file binds and uses (`FileFacts.references`, a third of the facts)
+    are read by nothing but the facts cache, which stores the bytes the extract workers sent (`blobs`): the
+    facts the pages read go without them, so neither this process nor the render workers it forks hold them
+    (their copy-on-write view of each fact they read is a private copy). Files without bytes keep theirs."""
+    files = model.files
+    if not isinstance(files, dict):
+        return
+    for p in blobs:
+        f = files.get(p)
+        if f is not None and f.references is not None:
+            files[p] = fresh[p] = dataclasses.replace(f, references=None)
+
+
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
     keyword pages, then folders by subtree size, then files."""
@@ -442,6 +456,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     else:
         model = lk.link(cfg.name, facts)
         state = lk.link_state(model)
+        _drop_references(model, fresh, blobs)
+        del facts  # (it held the facts as extracted)
     model.summaries.update(summaries)
     t = _clock(report.timings, "link", t)
     if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
