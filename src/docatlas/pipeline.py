@@ -307,25 +307,24 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
 
 def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
                    facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
-                   fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
-    """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
-    every edited file with the same `link.link_inputs` as before; else None (link everything again)."""
+                   fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
+    """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
+    whether every edited file kept its `link.link_inputs`): with them the output is reused (`relink`); without,
+    everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
     from docatlas.link.stage import link_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
-        return None
-    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
-        return None
+        return None, False
     key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
     if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
-        return None
+        return None, False
     state = cache.link_state()
     if state is None:
-        return None
+        return None, False
+    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
+        return state, False
     star = star_targets(state)
-    if any(link_inputs(before[p], p in star) != link_inputs(f, p in star) for p, f in fresh.items()):
-        return None
-    return state
+    return state, all(link_inputs(before[p], p in star) == link_inputs(f, p in star) for p, f in fresh.items())
 
 
 def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
@@ -447,14 +446,14 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
 
     from docatlas.link import stage as lk
 
-    state = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
-    if state is not None:
+    state, reusable = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
+    if state is not None and reusable:
         model = lk.relink(cfg.name, facts, state, fresh, summaries)
         report.link_reused = True
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
             state = lk.link_state(model)
     else:
-        model = lk.link(cfg.name, facts)
+        model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries)
         state = lk.link_state(model)
         _drop_references(model, fresh, blobs)
         del facts  # (it held the facts as extracted)

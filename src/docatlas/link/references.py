@@ -251,22 +251,27 @@ def attach(model: Any, index: Any) -> None:
     model.refs_update["seconds"] = time.perf_counter() - t0
 
 
-def update(model: Any, edited: list[str]) -> set[str]:
+def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] | None = None) -> set[str]:
     """After `link.relink` over the same files: resolve again the references of the edited files, of the
     files pointing into them (their target lines may have moved) and, when an edit changed what others
     resolve against (`interface`), of the files that mention a changed name (`refdeps.dependents`; every file
     of the language when a star import changed); then the test links. Returns the other files whose pages
     can change (their users, testers or tested files changed). Only the rows of the files resolved again and
-    of the files they point into are read (`Overlay`): an edit costs what it reaches, not the repository."""
+    of the files they point into are read (`Overlay`): an edit costs what it reaches, not the repository.
+
+    From `link.link` after an edit that changed link inputs over the same files (`import_tests_of`: the test
+    links its imports give now), with `model.refs` the last build's: the C-family files whose include closure
+    holds an edited one are resolved again too, and the test links are made again whole (ranks moved)."""
     from docatlas.link.resolve import C_LANGS, PY_LANGS, PythonIndex
 
     files = model.files
     old: RefIndex = model.refs
     py_edited = [p for p in edited if files[p].language in PY_LANGS]
     c_edited = [p for p in edited if files[p].language in C_LANGS]
-    if not py_edited and not c_edited:
+    if not py_edited and not c_edited and import_tests_of is None:
         return set()
-    model.refs_update["touched"] = []
+    t0 = time.perf_counter()
+    model.refs_update["touched"] = []  # (the index rewrites the rows of `rewritten` alone)
     index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
     new = RefIndex(outgoing=Overlay(old.outgoing), incoming=Overlay(old.incoming), counts=dict(old.counts),
@@ -281,6 +286,8 @@ def update(model: Any, edited: list[str]) -> set[str]:
             continue
         sources = {r[0] for p in changed for r in old.incoming.get(p, ())}
         redo_set = sources | set(changed)
+        if import_tests_of is not None and langs is C_LANGS:  # includes may have changed: closures did
+            redo_set |= _includers(model, set(changed))
         names: set[int] = set()
         everything = False
         for p in changed:
@@ -328,8 +335,13 @@ def update(model: Any, edited: list[str]) -> set[str]:
             c_refs(model, new, redo)
     targets = _update_incoming(new, old.outgoing, all_redo)
     model.refs_update["rewritten"] = sorted(rewritten) if rewritten is not None else None
-    new.import_tests_of = old.import_tests_of
+    new.import_tests_of = old.import_tests_of if import_tests_of is None else import_tests_of
     model.refs = new
+    model.refs_update["seconds"] = time.perf_counter() - t0
+    if import_tests_of is not None:
+        model.tests_of = dict(import_tests_of)
+        _test_links(model, index)
+        return set()
     before_tested, before_tests = model.tested_by, model.tests_of
     tests_changed = _update_test_links(model, index, all_redo)
     touched = {t for t in targets if old.incoming.get(t) != new.incoming.get(t)}
@@ -342,6 +354,26 @@ def update(model: Any, edited: list[str]) -> set[str]:
     # files whose own references changed: their Related Files weigh them
     touched |= {p for p in all_redo if old.outgoing.get(p) != new.outgoing.get(p)}
     return touched - set(edited)
+
+
+def _includers(model: Any, targets: set[str]) -> set[str]:
+    """The files that include one of `targets`, directly or through other includes (today's)."""
+    from docatlas.link.resolve import C_LANGS
+
+    by_target: dict[str, list[str]] = defaultdict(list)
+    for p, resolved in model.imports.items():
+        if model.summary(p).language in C_LANGS:
+            for r in resolved:
+                if r.category == "repo" and r.target:
+                    by_target[r.target].append(p)
+    found: set[str] = set()
+    todo = list(targets)
+    while todo:
+        for p in by_target.get(todo.pop(), ()):
+            if p not in found:
+                found.add(p)
+                todo.append(p)
+    return found
 
 
 def _star_importers(stars: Mapping[str, tuple[str, ...]], targets: set[str]) -> set[str]:

@@ -347,7 +347,10 @@ def pytest_command(target: str) -> str:
 
 
 # -- related files ------------------------------------------------------------------------------
-def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
+def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = None,
+         edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
+    """Link every file. `previous`: the last build's references over the same files, of which only the
+    `edited` files and what they reach are resolved again (`references.update`); `summaries`: the cached ones."""
     paths = sorted(facts)
     path_set = set(paths)
     roots = python_roots(path_set)
@@ -425,7 +428,12 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
     )
-    references.attach(model, index)
+    model.summaries.update(summaries or {})
+    if previous is not None:
+        model.refs = previous
+        references.update(model, sorted(edited), import_tests_of=dict(model.tests_of))
+    else:
+        references.attach(model, index)
     runners = repo_runners(facts)
     for p in test_files:
         commands, evidence = run_commands(p, facts[p], index, path_set, runners)
