@@ -345,7 +345,7 @@ def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     out = repo.parent / "out"
     _build(repo, out)
     (repo / "pkg1" / "mod007.py").write_text("from . import mod000\n\n\ndef f1_7():\n    return 70\n")
-    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited: [("book", "")])  # the guide's pages only
+    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited, keywords=True: [("book", "")])  # the guide only
     again = _build(repo, out)
     assert again.link_reused and again.model is not None
     facts = again.model.files
@@ -466,6 +466,14 @@ def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch:
         return real(self, key)
 
     monkeypatch.setattr(store_cache.Rows, "__getitem__", spy)
+    tasks: list[tuple[str, str]] = []
+    real_render = pipeline._render
+
+    def render(todo: list[tuple[str, str]], *args: object) -> object:
+        tasks.extend(todo)
+        return real_render(todo, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_render", render)
     (repo / "pkg1" / "mod3.py").write_text("from pkg0 import mod0\n\n\ndef f1_3():\n    x = mod0.f0_0()\n"
                                            "    return x\n")
     again = _build(repo, out_a)
@@ -473,6 +481,7 @@ def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch:
     outgoing = {k for kind, k in read if kind == "outgoing"}
     # the edited file, the one using it (its target lines moved) and the one it uses (its Related Files)
     assert outgoing == {"pkg1/mod3.py", "tests/test_x.py", "pkg0/mod0.py"}
+    assert ("keywords", "") not in tasks and ("book", "") in tasks  # no definition moved: its keyword lists stand
     monkeypatch.undo()
     _build(repo, out_b, full=True)
     assert _tree(out_a) == _tree(out_b)

@@ -350,10 +350,11 @@ def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     return tasks
 
 
-def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]]:
-    """The pages an edit that kept every `link_inputs` can change: the keyword index, the repository guide and
-    `llms.txt` (docstrings and definitions feed them), the folders above each edited file, and the edited
-    files' own pages."""
+def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True) -> list[tuple[str, str]]:
+    """The pages an edit that kept every `link_inputs` can change: the keyword index (unless `keywords` is
+    false: no edited file changed what it lists, see `_same_keywords`), the repository guide and `llms.txt`
+    (docstrings and definitions feed them), the folders above each edited file, and the edited files' own
+    pages."""
     folders: set[str] = set()
     for p in edited:
         folder = folder_of(p)
@@ -362,10 +363,21 @@ def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]
             if not folder:
                 break
             folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
+    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")] if keywords else [("book", "")]
     tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
     return tasks
+
+
+def _same_keywords(model: RepoModel, before: Mapping[str, Any]) -> bool:
+    """Whether every edited file lists the same in the repository's keyword index as before (its keyword names
+    and `FileSummary.symbols_key`, the only inputs the keyword pages take of a file, `render.keywords`): then,
+    over the same files and options, every keyword page would be made again exactly as it is."""
+    for p, old in before.items():
+        new = model.summary(p)
+        if old is None or (old.keywords, old.symbols_key) != (new.keywords, new.symbols_key):
+            return False
+    return True
 
 
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
@@ -436,8 +448,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
-    for p in edited:
-        summaries.pop(p, None)
+    old_summaries = {p: summaries.pop(p, None) for p in edited}  # (`_same_keywords`)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
     for p in facts:
         report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
@@ -469,13 +480,15 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
-        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())])
+        same_keywords = _same_keywords(model, old_summaries)
+        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords)
         # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
         parts = tuple(f"{p}_docs-" for p in fresh)
-        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k) and not k.startswith(parts)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k) and not k.startswith(parts)}
-        stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k) and not k.startswith(parts)}
-        previous_clashes = cache.diagnostics(("render",))
+        redone = functools.partial(_redone_page, parts, not same_keywords)
+        pages = {k: v for k, v in out.previous.items() if not redone(k)}
+        inputs = {k: v for k, v in out.previous_inputs.items() if not redone(k)}
+        stats = {k: v for k, v in out.previous_stats.items() if not redone(k)}
+        previous_clashes = [d for d in cache.diagnostics(("render",)) if not redone(d.path)]
     else:
         tasks = all_tasks(model)
     cache.mark_dirty()
@@ -495,8 +508,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         stats.update(done.stats)
         report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
-        render_diagnostics = done.diagnostics + [d for d in previous_clashes
-                                                 if d.path not in done.touched and not _is_keyword_page(d.path)]
+        render_diagnostics = done.diagnostics + [d for d in previous_clashes if d.path not in done.touched]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
@@ -538,6 +550,15 @@ def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:
 
 
 _REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
+
+
+def _redone_page(parts: tuple[str, ...], keywords: bool, rel: str) -> bool:
+    """Whether a local rebuild makes this page again rather than keeping its manifest entry: the guide and the
+    llms files, the keyword pages when the keyword task runs, the continuation pages of an edited file."""
+    return rel.startswith(parts) or (_is_keyword_page(rel) and (keywords or rel in _BOOK_PAGES))
+
+
+_BOOK_PAGES = frozenset({"comprehensive_book.md", "llms.txt", "llms-full.txt"})
 
 
 def _is_keyword_page(rel: str) -> bool:
