@@ -384,6 +384,8 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
         return ""  # `CUDA_1D_KERNEL_LOOP(i, n) {` left at file scope when its kernel failed to parse
     if name_node.type == "identifier" and ts.text(data, name_node) in NAMING_MACROS:
         return _macro_named(st, node, name_node, prefix)
+    if _broken_head(st.parsed, node):
+        return ""  # `SMALL_INDEX(...); } else if (...) {` glued together by error recovery: statements
     flags = _spec_flags(data, _start(st, node), node, decl)
     outer = _outer(node)
     if outer.type == "template_declaration":
@@ -398,6 +400,24 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
                 flags.append("pure")
     signature = _signature_to_body(st, node, outer if outer.type == "template_declaration" else node)
     return _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
+
+
+def _broken_head(parsed: bytes, node: Node) -> bool:
+    """Whether the text before a definition's body holds a `;` or `}` outside parentheses: no declarator does,
+    only statements that error recovery joined to a block (`FOO(a); } else if (b) {`)."""
+    body = node.child_by_field_name("body")
+    if body is None:
+        return False
+    head = re.sub(rb"/\*.*?\*/|//[^\n]*", b"", parsed[node.start_byte:body.start_byte], flags=re.S)
+    depth = 0
+    for c in head:
+        if c in b"([":
+            depth += 1
+        elif c in b")]":
+            depth -= 1
+        elif c in b";}" and depth <= 0:
+            return True
+    return False
 
 
 def _macro_named(st: State, node: Node, name_node: Node, prefix: str) -> str:

@@ -35,7 +35,7 @@ from docatlas.link.resolve import (
 )
 from docatlas.link.resolve import python_roots as python_roots
 from docatlas.link.runners import repo_runners, run_commands
-from docatlas.model import FileFacts, Import, Record, picklable
+from docatlas.model import INCLUDE_DIR, FileFacts, Import, Record, picklable
 from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
@@ -353,7 +353,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
     roots = python_roots(path_set)
     index = PythonIndex(paths, roots)
     includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
-    inc_index = IncludeIndex(paths, includes) if includes else None
+    inc_index = IncludeIndex(paths, includes, build_include_dirs(facts)) if includes else None
     c_modules = c_extension_modules(facts) if includes else {}
     resolved: dict[str, list[ResolvedImport]] = {}
     edges: dict[str, set[str]] = defaultdict(set)
@@ -469,7 +469,18 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
             tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
-            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]))
+            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]),
+            tuple(v for k, v in facts.extra if k == INCLUDE_DIR))
+
+
+def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, str]:
+    """Include folders named by build files (`extract.cbuild`) -> the first build file by path naming each."""
+    out: dict[str, str] = {}
+    for path in sorted(facts):
+        for key, value in facts[path].extra:
+            if key == INCLUDE_DIR:
+                out.setdefault(value, path)
+    return out
 
 
 def _unlined(imp: Import) -> Import:
