@@ -325,3 +325,17 @@ def test_statements_glued_to_a_block_by_error_recovery_are_not_a_function() -> N
 }
 """
     assert [s.name for s in _symbols(src, "i.cu", "cuda") if s.kind == "function"] == []
+
+
+def test_a_constructor_with_braced_member_initializers_is_still_a_definition() -> None:
+    src = "namespace at {\nGen::Gen(int seed) : engine_{seed}, next_{} {\n  reset();\n}\n}\n"
+    assert [(s.kind, s.qualname) for s in _symbols(src, "g.cpp", "cpp") if s.kind in ("function", "method")] == \
+        [("method", "at::Gen::Gen")]
+
+
+def test_a_macro_call_in_a_class_body_is_not_a_method_but_a_constructor_is() -> None:
+    src = ("struct LossOptions {\n  LossOptions() {}\n  TORCH_ARG(Tensor, weight) = {};\n"
+           "  C10_MPARK_DESTRUCTOR(Trait::Available, ~destructor() { destroy(); });\n"
+           "  int size() const { return 1; }\n};\n")
+    methods = [s.name for s in _symbols(src, "o.h") if s.kind in ("function", "method")]
+    assert methods == ["LossOptions", "size"]

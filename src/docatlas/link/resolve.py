@@ -10,6 +10,7 @@ pairwise, so an 11,000-file repository costs a few dictionary look-ups per impor
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -170,14 +171,34 @@ def c_extension_modules(facts: Mapping[str, FileFacts]) -> dict[str, str]:
     """Extension modules the repository's C sources define (`PyModuleDef` -> module name) -> the defining file
     (the first by path when several define one name)."""
     out: dict[str, str] = {}
+    pending: list[tuple[str, str]] = []  # (macro, path): `PyModuleDef m = {HEAD_INIT, PySocket_MODULE_NAME, ...}`
     for path in sorted(facts):
         f = facts[path]
         if f.language not in C_LANGS:
             continue
         for s in f.symbols:
             if s.kind == "module" and s.macro == "PyModuleDef":
-                out.setdefault(s.name, path)
+                if "name-macro" in s.flags:
+                    pending.append((s.name, path))
+                else:
+                    out.setdefault(s.name, path)
+    if pending:  # a name macro defined in another file (`socketmodule.h`): used when all its definitions agree
+        wanted = {m for m, _ in pending}
+        values: dict[str, set[str]] = defaultdict(set)
+        for path in sorted(facts):
+            if facts[path].language in C_LANGS:
+                for s in facts[path].symbols:
+                    if s.kind == "macro" and s.name in wanted:
+                        m = _STRING_MACRO.match(s.signature)
+                        values[s.name].add(m.group(1) if m else "")
+        for macro, path in pending:
+            found = values.get(macro, set())
+            if len(found) == 1 and "" not in found:
+                out.setdefault(next(iter(found)), path)
     return out
+
+
+_STRING_MACRO = re.compile(r'#\s*define\s+[A-Za-z_][A-Za-z0-9_]*\s+"([A-Za-z_][A-Za-z0-9_.]*)"\s*\Z')
 
 
 def resolve_python(path: str, imp: Import, index: PythonIndex, compiled: dict[str, str] | None = None,

@@ -105,6 +105,8 @@ class RepoModel:
     # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
     refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
     run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
+    # C: bindings and the functions of other files that implement them (`link.cdecls.bridge_implementations`)
+    c_bridges: dict[str, dict[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -424,6 +426,7 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
+        c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
     )
     references.attach(model, index)
     runners = repo_runners(facts)
@@ -470,7 +473,7 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
             tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
             cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]),
-            tuple(v for k, v in facts.extra if k == INCLUDE_DIR))
+            tuple(v for k, v in facts.extra if k == INCLUDE_DIR), cdecls.bridge_names(facts))
 
 
 def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, str]:
