@@ -58,3 +58,12 @@ def test_an_angle_include_resolves_through_the_folder_a_build_file_names() -> No
     # a build file's include folders are a link input: changing them links again
     other = extract_bytes("CMakeLists.txt", b"include_directories(tools)\n", "cmake")
     assert link_inputs(other) != link_inputs(facts["CMakeLists.txt"])
+
+
+def test_the_build_file_nearest_the_root_is_the_evidence() -> None:
+    from docatlas.link.stage import build_include_dirs
+
+    files = {"Mac/Makefile.in": "CFLAGS = -I$(srcdir)/../Include\n",
+             "Makefile.pre.in": "CFLAGS = -I$(srcdir)/Include\n"}
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in files.items()}
+    assert build_include_dirs(facts) == {"Include": "Makefile.pre.in"}

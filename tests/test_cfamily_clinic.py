@@ -69,6 +69,9 @@ def test_a_clinic_binding_links_to_the_impl_function_of_the_including_file_and_b
     assert m.c_bridges[module] == {
         "spam_abs": [(clinic, "SPAM_ABS_METHODDEF.abs", "binding")],
         "spam_format_impl": [(clinic, "SPAM_FORMAT_METHODDEF.format", "binding")]}
+    # the static prototype of the `_impl` function in the clinic file and its definition: one translation unit
+    assert m.c_pairs[clinic]["spam_format_impl"] == [(module, "definition")]
+    assert m.c_pairs[module]["spam_format_impl"] == [(clinic, "declaration")]
     # without the `#include`, the binding's file is not the module's: no link
     alone = link("repo", _facts({**REPO, module: MODULE.replace('#include "clinic/spammodule.c.h"\n', "")}))
     assert alone.c_bridges == {}

@@ -71,7 +71,7 @@ def test_declarations_pair_with_definitions_through_the_include_closure() -> Non
     m = _model(files)
     assert m.c_pairs["Include/object.h"]["PyObject_GetAttr"] == [("Objects/object.c", "definition")]
     assert m.c_pairs["Objects/object.c"]["PyObject_GetAttr"] == [("Include/object.h", "declaration")]
-    # `stray.c` defines `Other_Thing` but includes nothing: no include path, no pair; `static` never pairs
+    # `stray.c` defines `Other_Thing` but includes nothing: no include path, no pair, `static` or not
     assert "Include/other.h" not in m.c_pairs
     assert "Objects/stray.c" not in m.c_pairs
 

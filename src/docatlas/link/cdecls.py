@@ -3,7 +3,8 @@
 A declaration in one file and a definition in another are one function (or `extern` variable) when they have
 the same qualified name and the defining file includes the declaring one, directly or through other includes
 (its include closure, from the resolved `#include`s). A declaration and a definition in the same file pair
-too. Names with internal linkage (`static` functions and variables) never pair across files. Pairs point at
+too. A name with internal linkage (`static`) pairs the same way, as the including file is the same translation
+unit (Argument Clinic's `clinic/x.c.h` declares `static ... fn_impl(...)`, `x.c` defines it). Pairs point at
 the other file and the qualified name, never at a line, so a page that shows them stays right while the other
 file's code moves about; `link_inputs` (stage) holds the names, so a new or removed one links again.
 """
@@ -26,7 +27,7 @@ Bridges = dict[str, dict[str, list[tuple[str, str, str]]]]
 
 def pairable(s: Symbol) -> bool:
     """Whether `s` can be half of a declaration/definition pair."""
-    return s.kind in _PAIRED_KINDS and "static" not in s.flags and "dispatch-stub" not in s.flags \
+    return s.kind in _PAIRED_KINDS and "dispatch-stub" not in s.flags \
         and not s.macro.startswith(("TORCH_IMPL", "TORCH_META", "TORCH_PRECOMPUTE"))
 
 

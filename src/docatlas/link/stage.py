@@ -477,9 +477,10 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
 
 
 def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, str]:
-    """Include folders named by build files (`extract.cbuild`) -> the first build file by path naming each."""
+    """Include folders named by build files (`extract.cbuild`) -> the build file naming each that is nearest
+    the root (then first by path): the top-level `Makefile.pre.in` rather than `Mac/Makefile.in`."""
     out: dict[str, str] = {}
-    for path in sorted(facts):
+    for path in sorted(facts, key=lambda p: (p.count("/"), p)):
         for key, value in facts[path].extra:
             if key == INCLUDE_DIR:
                 out.setdefault(value, path)

@@ -99,7 +99,7 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
     for s in facts.symbols:
         fq = _fqname(module, s.qualname, facts.language)
         parent: str | int = len(s.parent) if s.parent and s.qualname.startswith(s.parent) else s.parent
-        bridge = s.target if s.kind == "binding" else " ".join(sorted(
+        bridge = s.target if s.kind in ("binding", "module") else " ".join(sorted(
             bound.get(s.qualname, set()) | bound.get(s.name, set()))) if s.kind in ("function", "method") else ""
         rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
                      s.signature, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
