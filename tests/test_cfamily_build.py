@@ -66,4 +66,24 @@ def test_the_build_file_nearest_the_root_is_the_evidence() -> None:
     files = {"Mac/Makefile.in": "CFLAGS = -I$(srcdir)/../Include\n",
              "Makefile.pre.in": "CFLAGS = -I$(srcdir)/Include\n"}
     facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in files.items()}
-    assert build_include_dirs(facts) == {"Include": "Makefile.pre.in"}
+    assert build_include_dirs(facts) == {"Include": ["Makefile.pre.in", "Mac/Makefile.in"]}
+
+
+def test_a_build_file_names_include_folders_for_the_files_under_its_own_folder() -> None:
+    files = {
+        "lib/qnn/CMakeLists.txt": "include_directories(include)\n",
+        "lib/qnn/include/pack.h": "int pack(void);\n",
+        "lib/qnn/src/a.c": "#include <pack.h>\n",
+        "other/b.c": "#include <pack.h>\n",
+        "cmake/Deps.cmake": "include_directories(${CMAKE_CURRENT_LIST_DIR}/../third/inc)\n",
+        "third/inc/dep.h": "int dep(void);\n",
+        "other/c.c": "#include <dep.h>\n",
+    }
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in files.items()}
+    m = link("repo", facts)
+    [a] = m.imports["lib/qnn/src/a.c"]
+    assert a.reason == "include folder `lib/qnn/include/`, named by `lib/qnn/CMakeLists.txt`"
+    [b] = m.imports["other/b.c"]
+    assert "named by" not in b.reason  # outside the CMakeLists's folder
+    [c] = m.imports["other/c.c"]  # a `cmake/` folder's file speaks for its parent: the whole repository
+    assert (c.target, c.reason) == ("third/inc/dep.h", "include folder `third/inc/`, named by `cmake/Deps.cmake`")

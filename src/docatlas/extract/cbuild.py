@@ -65,6 +65,8 @@ def _norm(here: str, rel: str) -> str | None:
 def _cmake(here: str, text: str) -> list[str]:
     text = re.sub(r"#[^\n]*", "", text)
     known: dict[str, str] = {v: "." for v in _CMAKE_HERE}
+    if here.rsplit("/", 1)[-1].lower() == "cmake":  # a module the folder above includes: its source dir is there
+        known["CMAKE_CURRENT_SOURCE_DIR"] = ".."
     top = "/".join([".."] * (here.count("/") + 1)) if here else "."
     known.update({v: top for v in _CMAKE_TOP})
     if re.search(r"\bproject\s*\(", text, re.I):

@@ -476,14 +476,14 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             tuple(v for k, v in facts.extra if k == INCLUDE_DIR), cdecls.bridge_names(facts))
 
 
-def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, str]:
-    """Include folders named by build files (`extract.cbuild`) -> the build file naming each that is nearest
-    the root (then first by path): the top-level `Makefile.pre.in` rather than `Mac/Makefile.in`."""
-    out: dict[str, str] = {}
+def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, list[str]]:
+    """Include folders named by build files (`extract.cbuild`) -> the build files naming each, nearest the
+    root first (then by path): the top-level `Makefile.pre.in` before `Mac/Makefile.in`."""
+    out: dict[str, list[str]] = {}
     for path in sorted(facts, key=lambda p: (p.count("/"), p)):
         for key, value in facts[path].extra:
-            if key == INCLUDE_DIR:
-                out.setdefault(value, path)
+            if key == INCLUDE_DIR and path not in out.get(value, ()):
+                out.setdefault(value, []).append(path)
     return out
 
 
