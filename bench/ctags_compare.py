@@ -379,7 +379,8 @@ def adjudicate(root: Path, ours: set[tuple[str, str]], theirs: set[tuple[str, st
     print(f"\nthe 97% precision target: {'met' if strict >= 97 else 'not met'} against ctags ({strict:.1f}%), "
           f"{'met' if judged >= 97 else 'not met'} adjudicated with scope disagreements counted against docatlas "
           f"({judged:.1f}%): of the {len(extra):,} definitions ctags lacks, the source text shows {sure:,} outside "
-          f"scope disagreements to be definitions (most where ctags lost its parse), so that figure measures "
+          f"scope disagreements to be definitions ({len(confirmed & groups['in files where ctags lost its parse']):,}"
+          f" of them in files where ctags lost its parse), so that figure measures "
           f"docatlas's mistakes; {len(extra) - len(confirmed):,} are not confirmed at all (samples below).")
     rest = sorted(set(extra) - confirmed)
     step = max(1, len(rest) // samples) if rest else 1
