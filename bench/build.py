@@ -8,7 +8,8 @@ side, because this machine is shared and noisy: compare ratios, not absolute sec
 wall time, user+sys CPU of the whole process tree, peak RSS summed over the process tree (sampled from
 /proc every 20 ms; it counts pages that forked workers share with the parent once per process), peak PSS
 summed over the tree (shared pages divided among their sharers: what the tree really holds), pages and MB
-written, and docatlas's own per-stage timings.
+written, and docatlas's own per-stage timings. Peak PSS is also given for the build process alone and for its
+workers together (each its own peak, so the two need not add up to the tree's).
 """
 
 from __future__ import annotations
@@ -74,15 +75,19 @@ def run(cmd: list[str]) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = peak_pss = 0
+    peak = peak_pss = peak_parent = peak_kids = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_pss
+        nonlocal peak, peak_pss, peak_parent, peak_kids
         while not done.is_set():
             tree = _children(proc.pid)
             peak = max(peak, sum(_rss_kb(p) for p in tree))
-            peak_pss = max(peak_pss, sum(_pss_kb(p) for p in tree))
+            pss = {p: _pss_kb(p) for p in tree}
+            peak_pss = max(peak_pss, sum(pss.values()))
+            # the build process (the tree's root) apart from its workers, for where the memory is
+            peak_parent = max(peak_parent, pss.get(proc.pid, 0))
+            peak_kids = max(peak_kids, sum(v for p, v in pss.items() if p != proc.pid))
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -95,7 +100,8 @@ def run(cmd: list[str]) -> dict[str, float]:
     if proc.returncode not in (0, 1):  # 1: some input files had diagnostics
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024}
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024,
+            "parent_pss_mb": peak_parent / 1024, "workers_pss_mb": peak_kids / 1024}
 
 
 # `--refs-off`: the same build with symbol references switched off, for their cost in the same run: the
@@ -157,6 +163,7 @@ def main() -> None:
     ap.add_argument("--extra", default="", help="extra docatlas build options, space separated")
     ap.add_argument("--no-ctags", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy and output")
+    ap.add_argument("--full-only", action="store_true", help="only the full build (no rebuilds, no ctags)")
     ap.add_argument("--refs-off", action="store_true",
                     help="also a full build with symbol references switched off (their cost, same run)")
     args = ap.parse_args()
@@ -170,6 +177,7 @@ def main() -> None:
     rows: dict[str, list[dict[str, float]]] = {"full build": [], "no-op rebuild": [], "edit .py+.cu rebuild": [],
                                                "function .py+.cu rebuild": [], "import .py+.cu rebuild": []}
     ctags: list[dict[str, float]] = []
+    edited: list[str] = []
     try:
         for i in range(args.repeat):
             out = tmp / f"out{i}"
@@ -179,6 +187,9 @@ def main() -> None:
                 rows.setdefault("full build, refs off", []).append(
                     docatlas(repo, tmp / f"off{i}", args.jobs, report, extra, refs_off=True))
                 shutil.rmtree(tmp / f"off{i}")
+            if args.full_only:
+                shutil.rmtree(out)
+                continue
             rows["no-op rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             edited = touch_edit(repo, (".py", ".cu"))
             rows["edit .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
@@ -192,13 +203,14 @@ def main() -> None:
                 shutil.rmtree(out)
         print(f"corpus {src.name}: {sum(1 for _ in repo.rglob('*'))} paths; jobs={args.jobs}; "
               f"medians of {args.repeat} runs; edited {', '.join(edited) or 'nothing'}")
-        keys = ["wall", "cpu", "peak_mb", "peak_pss_mb", "pages", "written", "mb_written"]
-        print(f"{'measurement':<24}" + "".join(f"{k:>12}" for k in keys))
+        keys = ["wall", "cpu", "peak_mb", "peak_pss_mb", "parent_pss_mb", "workers_pss_mb", "pages", "written",
+                "mb_written"]
+        print(f"{'measurement':<24}" + "".join(f"{k:>15}" for k in keys))
         medians: dict[str, dict[str, float]] = {}
-        for name, runs in [*rows.items(), *([("ctags -R", ctags)] if ctags else [])]:
+        for name, runs in [*((k, v) for k, v in rows.items() if v), *([("ctags -R", ctags)] if ctags else [])]:
             med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
             medians[name] = med
-            print(f"{name:<24}" + "".join(f"{med.get(k, 0.0):>12.2f}" for k in keys))
+            print(f"{name:<24}" + "".join(f"{med.get(k, 0.0):>15.2f}" for k in keys))
         full = medians["full build"]
         if "full build, refs off" in medians:
             off = medians["full build, refs off"]
@@ -206,11 +218,13 @@ def main() -> None:
                   f"wall, {full['peak_pss_mb'] - off['peak_pss_mb']:.0f} MB peak PSS to the full build")
         stages = sorted(k for k in full if k.startswith("stage:"))
         print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
-        for name in ("no-op rebuild", "edit .py+.cu rebuild", "function .py+.cu rebuild", "import .py+.cu rebuild"):
+        rebuilds = () if args.full_only else ("no-op rebuild", "edit .py+.cu rebuild", "function .py+.cu rebuild",
+                                              "import .py+.cu rebuild")
+        for name in rebuilds:
             reused = statistics.mean(r.get("link_reused", 0.0) for r in rows[name])
             print(f"{name}: {medians[name]['wall'] / full['wall']:.1%} of the full build"
                   + (f"; link stage reused in {reused:.0%} of runs" if name != "no-op rebuild" else ""))
-        for name in ("edit .py+.cu rebuild", "function .py+.cu rebuild", "import .py+.cu rebuild"):
+        for name in rebuilds[1:]:
             med = medians[name]
             stages = [k for k in sorted(med) if k.startswith("stage:") and ":" not in k[6:]]
             print(f"{name} per stage (s, median): " + ", ".join(f"{k[6:]} {med[k]:.2f}" for k in stages))

@@ -486,3 +486,21 @@ def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch:
     _build(repo, out_b, full=True)
     assert _tree(out_a) == _tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+
+
+def test_render_workers_replaced_after_every_page_write_the_same_pages(make_repo, monkeypatch) -> None:
+    """A render worker past its memory bound is replaced by a fresh fork (`pool.Pool`'s `retire`), losing its
+    memos: the pages must not depend on which worker, or how many, rendered them."""
+    import docatlas.pool as pool
+
+    repo = make_repo(REPO)
+    _age(repo)
+    _build(repo, repo.parent / "one", jobs=1)
+    monkeypatch.setattr(pool, "_LOOK", 0.0)
+    monkeypatch.setattr(pipeline, "_RETIRE", {"render": 1})  # every worker leaves after its first item
+    forked: list[int] = []
+    real = pool.Pool._slot
+    monkeypatch.setattr(pool.Pool, "_slot", lambda self, *args: forked.append(1) or real(self, *args))
+    _build(repo, repo.parent / "two", jobs=2)
+    assert _tree(repo.parent / "two") == _tree(repo.parent / "one")
+    assert len(forked) > 4  # the extract stage's two workers, and more than two for the render stage

@@ -77,3 +77,26 @@ def test_an_error_of_the_fallback_is_not_taken_for_a_dead_worker() -> None:
 
     with pytest.raises(OSError, match="No space left"):
         list(Pool(work, 2, fallback, budget=30.0).run(list(range(20))))
+
+
+_HELD: list[bytearray] = []
+
+
+def grow(x: int) -> tuple[int, int]:
+    """Keeps 4 MB per item, as a renderer's memo grows; says which process did the item."""
+    _HELD.append(bytearray(4 << 20))
+    time.sleep(0.02)  # items long enough that the worker looks at its memory (every quarter second)
+    return x * 2, os.getpid()
+
+
+def test_a_worker_past_its_memory_bound_is_replaced_and_loses_no_item() -> None:
+    """`retire`: a worker holding more than the bound hands back what it did, ends, and a fresh one (sharing
+    the parent's pages again) does the rest of its chunk; every item is done once, none by the fallback."""
+    items = list(range(120))
+    got = list(Pool(grow, 2, lambda x, why: (-1, 0), retire=24 << 20).run(items))
+    assert sorted(r for r, _ in got) == [x * 2 for x in items]
+    workers = {pid for _, pid in got}
+    assert len(workers) > 2  # replaced: 480 MB in all cannot stay under 24 MB a worker in two processes
+    assert 0 not in workers
+    unbounded = list(Pool(grow, 2, lambda x, why: (-1, 0)).run(items))
+    assert len({pid for _, pid in unbounded}) == 2

@@ -85,6 +85,10 @@ log = logging.getLogger(__name__)
 # that hangs costs its file's analysis, never the build). Rendering the keyword index of a huge repository is
 # one item, hence the larger render budget. DOCATLAS_TASK_SECONDS overrides both (tests).
 _BUDGET = {"extract": 300.0, "render": 1800.0}
+# Bytes of its own a worker may hold before it is replaced by a fresh fork (`pool.Pool`'s `retire`). A render
+# worker only grows: its memos (`render.format.Memo`) and, larger, the parent's pages it copies by reading the
+# model (each read writes a reference count). Unbounded, two of them held 1.1 GB at the end of PyTorch's render.
+_RETIRE = {"render": 128 << 20}
 
 
 @dataclass(frozen=True)
@@ -288,7 +292,7 @@ def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
         return
     budget = float(os.environ.get("DOCATLAS_TASK_SECONDS") or _BUDGET.get(stage, 0.0))
     instead = functools.partial(fallback, job) if fallback is not None else _no_fallback
-    pool = Pool(functools.partial(fn, job), jobs, instead, budget)
+    pool = Pool(functools.partial(fn, job), jobs, instead, budget, _RETIRE.get(stage, 0))
     for i, result in enumerate(pool.run(items, pooled), 1):
         yield result
         if progress:

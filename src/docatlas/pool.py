@@ -15,6 +15,11 @@ Items go to workers in chunks over a pipe and results come back a chunk at a tim
 of the item it is on, and when it began it, in shared memory, so the parent knows which item killed a worker
 or ran out of time. The other items of a lost chunk are handed out again. Results are yielded chunk by chunk,
 in no particular order.
+
+A worker given a memory bound (`retire`) that holds more than that of its own after an item sends what it
+did, says it is leaving and ends; the rest of its chunk is handed out again and a fresh fork takes its place,
+under the same supervision (slot, budget, fallback). A forked worker only grows: every object it reads has its
+reference count written, which copies the parent's page under it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 WORKER_MEMORY = 512 << 20  # bytes a worker may need on a big repository (PyTorch's largest files)
 _TICK = 0.25  # seconds between looks at the clock and at dead workers
+_LOOK = 0.25  # seconds between a worker's looks at its own memory (when it has a bound: `Pool`'s `retire`)
 
 
 class Failure:
@@ -88,12 +94,27 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def private_memory() -> int:
+    """Bytes this process holds alone (`Private_Clean` + `Private_Dirty` of /proc/self/smaps_rollup): what a
+    forked worker has allocated or copied from its parent since the fork; 0 where /proc does not say."""
+    total = 0
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+    return total
+
+
 def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, current: Any,
-            began: Any) -> None:
+            began: Any, retire: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
     gc.disable()  # workers build many small short-lived objects; the cyclic collector only costs time here
+    looked = time.monotonic()
     while True:
         try:
             chunk = conn.recv()
@@ -102,6 +123,7 @@ def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, 
         if chunk is None:
             break
         results = []
+        leaving = False
         for i, item in chunk:
             # the start first, then the item: the parent reads the item, then its start, so it never pairs this
             # item with an earlier start (or with 0.0, which would read as hours of work and kill the worker)
@@ -112,21 +134,35 @@ def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, 
             except Exception as exc:  # sent back: the parent turns it into a diagnostic
                 result = Failure(exc)
             results.append((i, result))
+            # Past `retire` bytes of its own (what it allocated, and the parent's pages it wrote to, if only to
+            # count a reference), the worker sends what it did of the chunk, says it is leaving, and ends: the
+            # parent hands the rest out again and forks a fresh worker, which shares the parent's pages again.
+            # Its memos go with it: caches, made again on demand. Looked at after an item once a quarter
+            # second has passed since the last look (a look walks the page tables: about a millisecond).
+            if retire and time.monotonic() - looked > _LOOK:
+                looked = time.monotonic()
+                if private_memory() > retire:
+                    leaving = True
+                    break
         current[slot] = -1
         try:
-            conn.send(results)
+            conn.send((results, leaving))
         except (OSError, ValueError):
             os._exit(0)
+        if leaving:
+            break
     os._exit(0)
 
 
 class _Slot:
     """One worker: its process, its pipe, and the items of the chunk it was given."""
 
-    def __init__(self, ctx: Any, fn: Callable[[Any], Any], n: int, current: Any, began: Any) -> None:
+    def __init__(self, ctx: Any, fn: Callable[[Any], Any], n: int, current: Any, began: Any,
+                 retire: int = 0) -> None:
         here, there = ctx.Pipe(duplex=True)
         current[n] = -1
-        self.proc = ctx.Process(target=_worker, args=(there, fn, os.getpid(), n, current, began), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(there, fn, os.getpid(), n, current, began, retire),
+                                daemon=True)
         self.proc.start()
         there.close()
         self.conn: Connection = here
@@ -149,10 +185,14 @@ class Pool(Generic[T, R]):
     and results); see the module's docstring."""
 
     def __init__(self, fn: Callable[[T], R], jobs: int, fallback: Callable[[T, str], R],
-                 budget: float = 0.0) -> None:
+                 budget: float = 0.0, retire: int = 0) -> None:
         self.fn, self.jobs, self.fallback = fn, jobs, fallback
         self.budget = budget  # seconds one item may take; 0: no limit
+        self.retire = retire  # bytes of its own past which a worker is replaced after its item; 0: never
         self.ctx = multiprocessing.get_context("fork")
+
+    def _slot(self, n: int, current: Any, began: Any) -> _Slot:
+        return _Slot(self.ctx, self.fn, n, current, began, self.retire)
 
     def run(self, items: list[T], started: Callable[[], None] | None = None) -> Iterator[R]:
         todo: deque[int] = deque(range(len(items)))
@@ -160,7 +200,7 @@ class Pool(Generic[T, R]):
         n_slots = min(self.jobs, len(items))
         current = self.ctx.RawArray("q", n_slots)  # the item each worker is on (-1: none)
         began = self.ctx.RawArray("d", n_slots)  # when it began it (time.monotonic)
-        slots = [_Slot(self.ctx, self.fn, n, current, began) for n in range(n_slots)]
+        slots = [self._slot(n, current, began) for n in range(n_slots)]
         if started is not None:
             started()
         left = len(items)
@@ -176,22 +216,31 @@ class Pool(Generic[T, R]):
                             slot.kill()
                             slot.reap()
                             todo.extendleft(reversed(give))
-                            slots[n] = _Slot(self.ctx, self.fn, n, current, began)
+                            slots[n] = self._slot(n, current, began)
                 busy = [s for s in slots if s.pending]
                 ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=_TICK)
                 now = time.monotonic()
                 for n, slot in enumerate(slots):
                     if not slot.pending:
                         continue
-                    lost, results = "", None
+                    lost, results, leaving = "", None, False
                     try:
                         if slot.conn.poll():
-                            results = slot.conn.recv()
+                            results, leaving = slot.conn.recv()
                     except (EOFError, OSError):
                         lost = "the worker process died"
                     if results is not None:  # yielded outside the `try`: what the consumer raises is its own
+                        if leaving:  # it ends after this message (`retire`): the rest of its chunk goes back
+                            done = {i for i, _ in results}
+                            todo.extendleft(reversed([i for i in slot.pending if i not in done]))
                         slot.pending.clear()
                         left -= len(results)
+                        if leaving:  # and a fresh worker takes its place
+                            slot.reap()
+                            with contextlib.suppress(OSError):
+                                slot.conn.close()
+                            if left:
+                                slots[n] = self._slot(n, current, began)
                         for i, result in results:
                             yield self._result(items[i], result)
                         continue
@@ -214,7 +263,7 @@ class Pool(Generic[T, R]):
                         log.debug("item %r: %s", items[first], lost)
                         left -= 1
                         yield self.fallback(items[first], lost)
-                        slots[n] = _Slot(self.ctx, self.fn, n, current, began) if left else slot
+                        slots[n] = self._slot(n, current, began) if left else slot
         finally:
             for slot in slots:
                 if slot.pending or not slot.proc.is_alive():
