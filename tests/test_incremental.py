@@ -496,7 +496,6 @@ def test_render_workers_replaced_after_every_page_write_the_same_pages(make_repo
     repo = make_repo(REPO)
     _age(repo)
     _build(repo, repo.parent / "one", jobs=1)
-    monkeypatch.setattr(pool, "_LOOK", 0.0)
     monkeypatch.setattr(pipeline, "_RETIRE", {"render": 1})  # every worker leaves after its first item
     forked: list[int] = []
     real = pool.Pool._slot

@@ -85,7 +85,6 @@ _HELD: list[bytearray] = []
 def grow(x: int) -> tuple[int, int]:
     """Keeps 4 MB per item, as a renderer's memo grows; says which process did the item."""
     _HELD.append(bytearray(4 << 20))
-    time.sleep(0.02)  # items long enough that the worker looks at its memory (every quarter second)
     return x * 2, os.getpid()
 
 

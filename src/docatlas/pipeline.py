@@ -201,6 +201,22 @@ def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str
     return list(render_keywords(memo, model, cfg, previous).values())
 
 
+def _warm_renderer() -> None:
+    """Import the renderer and compile its templates before the render workers fork: each worker, and each
+    fresh one that replaces a worker past its memory bound (`_RETIRE`), inherits them instead of spending
+    0.3 s on them (PyTorch's full build forks a few dozen)."""
+    import docatlas.render.book
+    import docatlas.render.file
+    import docatlas.render.folder
+    import docatlas.render.keywords
+    import docatlas.render.structure  # noqa: F401 - imported for the workers
+    from docatlas.render.format import env
+
+    templates = env()
+    for name in templates.list_templates(extensions=["j2"]):
+        templates.get_template(name)
+
+
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
 
 
@@ -504,6 +520,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
     from docatlas.render.format import Memo
 
+    if _pooled(cfg.workers, len(tasks)):
+        _warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
         done = _render(tasks, render_job, thread.start, progress)
