@@ -93,6 +93,92 @@ def test_unittest_mixins_are_not_pytest() -> None:
     out = extract("Lib/test/test_json/test_decode.py", text)
     assert {t.framework for t in out.tests} == {"unittest"}
     assert [t.name for t in out.tests if t.kind == "test"] == ["TestDecode.test_float"]
+
+
+_GTEST = "#include <gtest/gtest.h>\nTEST(ParseTest, Empty) {}\nTEST_F(ParseFixture, Long) {}\n"
+
+
+def test_cmake_test_targets_name_the_target_and_the_build_file_line() -> None:
+    m = model_of({
+        "CMakeLists.txt": "project(p)\nadd_subdirectory(test)\n",
+        "src/parse.cpp": "int parse() { return 0; }\n",
+        "test/CMakeLists.txt": (
+            "add_executable(parse_test parse_test.cpp)\n"                       # 1
+            "target_link_libraries(parse_test PRIVATE GTest::gtest_main)\n"     # 2
+            "add_test(NAME parse COMMAND parse_test)\n"                          # 3
+            "add_executable(tool tool.cpp)\n"                                   # 4: not a test target
+            "file(GLOB UNIT_SRCS ${CMAKE_CURRENT_SOURCE_DIR}/unit/*.cpp)\n"      # 5
+            "foreach(src ${UNIT_SRCS})\n"                                       # 6
+            "  get_filename_component(name ${src} NAME_WE)\n"                   # 7
+            "  add_executable(unit_${name} ${src})\n"                           # 8
+            "  target_link_libraries(unit_${name} gtest gtest_main)\n"          # 9
+            "  gtest_discover_tests(unit_${name})\n"                            # 10
+            "endforeach()\n"
+            "function(add_gtest source)\n"                                      # 12
+            "  get_filename_component(n ${source} NAME_WE)\n"
+            "  add_executable(${n} ${source})\n"                                # 14
+            "  target_link_libraries(${n} ${ARGN})\n"
+            "endfunction()\n"
+            "add_gtest(store_test.cpp gmock)\n"),                               # 17
+        "test/parse_test.cpp": _GTEST, "test/tool.cpp": _GTEST, "test/unit/lex_test.cpp": _GTEST,
+        "test/store_test.cpp": _GTEST, "test/orphan_test.cpp": _GTEST,
+    })
+    assert m.run_commands["test/parse_test.cpp"] == [
+        "cmake --build build --target parse_test && ctest --test-dir build -R '^parse$'"]
+    why = m.run_evidence["test/parse_test.cpp"]
+    assert "`test/CMakeLists.txt:1`" in why and "gtest (line 2)" in why and "`add_test`, line 3" in why
+    assert m.run_commands["test/unit/lex_test.cpp"] == [
+        "cmake --build build --target unit_lex_test && "
+        "ctest --test-dir build -R '^(.*/)?(ParseFixture|ParseTest)(/[0-9]+)?\\.'"]
+    assert "`test/CMakeLists.txt:8`" in m.run_evidence["test/unit/lex_test.cpp"]
+    assert m.run_commands["test/store_test.cpp"] == [
+        "cmake --build build --target store_test  # then run the `store_test` binary it makes"]
+    assert "declared by `add_gtest()` called at line 17" in m.run_evidence["test/store_test.cpp"]
+    # an executable linked to nothing test-like, and a test no build file builds: no command, no guess
+    assert m.run_commands["test/tool.cpp"] == [] and m.run_commands["test/orphan_test.cpp"] == []
+
+
+def test_bazel_cc_test_with_a_glob_and_an_exclude() -> None:
+    bazel = ('cc_test(\n    name = "util_tests",\n    srcs = glob(["util/*.cpp"], exclude = ["util/slow.cpp"]),\n'
+             '    deps = ["@com_google_googletest//:gtest_main"],\n)\n')
+    m = model_of({"lib/BUILD.bazel": bazel, "lib/util/a_test.cpp": _GTEST, "lib/util/slow.cpp": _GTEST})
+    assert m.run_commands["lib/util/a_test.cpp"] == ["bazel test //lib:util_tests"]
+    assert "`lib/BUILD.bazel:1`" in m.run_evidence["lib/util/a_test.cpp"]
+    assert m.run_commands["lib/util/slow.cpp"] == []
+
+
+def test_tox_and_nox_commands_when_they_pass_arguments_on() -> None:
+    tox = ("[tox]\nenvlist =\n    py3\n    lint\n\n[testenv]\nchangedir = tests\ncommands =\n"
+           "    {envpython} runtests.py {posargs}\n\n[testenv:lint]\ncommands = flake8 .\n")
+    m = model_of({"tox.ini": tox, "tests/runtests.py": "import sys\n", "tests/queries/__init__.py": "",
+                  "tests/queries/tests.py": _TEST})
+    assert m.run_commands["tests/queries/tests.py"] == ["python tests/runtests.py queries.tests",
+                                                        "tox -e py3 -- queries.tests"]
+    assert "tox environment `py3` (`tox.ini:9`: `{envpython} runtests.py {posargs}`, in `tests`)" in \
+        m.run_evidence["tests/queries/tests.py"]
+
+    pytest_tox = "[tox]\nenvlist = py{310,311}\n[testenv]\ncommands = pytest {posargs:tests}\n"
+    nox = ("import nox\n\n@nox.session(name='unit-tests')\ndef unit(session):\n"
+           "    session.run('pytest', *session.posargs)\n\n@nox.session\ndef tests_all(session):\n"
+           "    session.run('pytest')\n")
+    m = model_of({"tox.ini": pytest_tox, "noxfile.py": nox, "conftest.py": "",
+                  "tests/test_a.py": "def test_a():\n    pass\n"})
+    assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py", "tox -e py -- tests/test_a.py",
+                                                 "nox -s unit-tests -- tests/test_a.py"]
+    assert "`noxfile.py:4`" in m.run_evidence["tests/test_a.py"]  # `tests_all` ignores its arguments
+
+    m = model_of({"tox.ini": "[testenv]\ncommands = pytest\n", "conftest.py": "",
+                  "tests/test_a.py": "def test_a():\n    pass\n"})
+    assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py"]  # no {posargs}: not offered
+
+
+def test_a_cpp_test_page_shows_the_command_and_its_evidence(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({"CMakeLists.txt": "add_executable(t t.cpp)\ntarget_link_libraries(t gtest_main)\n"
+                                        "add_test(NAME t COMMAND $<TARGET_FILE:t>)\n", "t.cpp": _GTEST})
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    page = (tmp_path / "out" / "t.cpp_docs.md").read_text()
+    assert "cmake --build build --target t && ctest --test-dir build -R '^t$'" in page
+    assert "Chosen from: CMake target `t` (`CMakeLists.txt:1`) is built from this file" in page
     suite_base = ("from .base import SitemapTestsBase\n\nclass GenericTests(SitemapTestsBase):\n"
                   "    def test_a(self):\n        pass\n")
     assert [(t.name, t.framework) for t in extract("tests/s/test_generic.py", suite_base).tests if t.kind == "test"] \

@@ -1,15 +1,23 @@
 """Outlines of config and build files: YAML (GitHub Actions jobs and steps), TOML (pyproject dependencies),
-JSON (package.json dependencies), CMake, Bazel, Dockerfile and requirements files.
+JSON (package.json dependencies), CMake, Bazel, Dockerfile, INI (sections; tox environments) and requirements
+files.
 
 Their structure is their keys, targets, stages and dependencies; the symbols use the kinds `key`, `job`,
 `step`, `target`, `option`, `dependency`, `stage`, `function` and `macro`, and declared dependencies are
 also imports so that the Dependencies section lists them. YAML, TOML, JSON, CMake and Dockerfile go through
 tree-sitter (exact line numbers); Bazel files are Python syntax, so the standard library's `ast` reads them.
+
+What says how tests run is kept for `link.runners` as `extra` facts (JSON values): a CMake file that mentions
+a test command keeps its commands (`cmake-commands`, evaluated there against the repository's paths), a Bazel
+`cc_test` its sources (`cc-test`), a `tox.ini` (or `legacy_tox_ini` in `pyproject.toml`) its environments
+(`tox`).
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
@@ -187,7 +195,22 @@ def _extract_toml(path: str, text: str) -> Extraction:
                                   end_line=ts.end_line(table), signature=header))
         if pyproject:
             _pyproject_deps(out, data, name, table)
+            if name == "tool.tox":
+                _legacy_tox(out, data, table)
     return _finish(out, path, root, len(data))
+
+
+def _legacy_tox(out: Extraction, data: bytes, table: Node) -> None:
+    """`legacy_tox_ini = \"\"\"...\"\"\"` in `[tool.tox]`: an INI text whose environments tox runs."""
+    for key, _pair, value in _toml_pairs(data, table):
+        if key == "legacy_tox_ini" and value is not None and value.type == "string":
+            raw = ts.text(data, value)
+            quote = raw[:3] if raw[:3] in ('"""', "'''") else raw[:1]
+            body = raw[len(quote):-len(quote)] if len(raw) >= 2 * len(quote) else ""
+            first = ts.line(value) + (1 if body.startswith("\n") else 0)
+            tox = tox_config(body.removeprefix("\n"), first)
+            if tox:
+                out.extra.append(("tox", tox))
 
 
 def _pyproject_deps(out: Extraction, data: bytes, table_name: str, table: Node) -> None:
@@ -292,7 +315,40 @@ def _extract_cmake(path: str, text: str) -> Extraction:
             out.symbols.append(_sym(kind, args[0], parent, signature=sig))
         elif word == "project":
             out.extra.append(("project", args[0]))
+    if _CMAKE_TESTISH.search(text):
+        out.extra.append(("cmake-commands", json.dumps(_cmake_tree(data, root), separators=(",", ":"))))
     return _finish(out, path, root, len(data))
+
+
+_CMAKE_TESTISH = re.compile(r"\b(?:add_test|gtest_discover_tests|gtest_add_tests|catch_discover_tests)\s*\(|"
+                            r"\b(?:gtest|gmock|GTest|Catch2)", re.I)
+_CMAKE_BLOCKS = {"foreach_loop": "foreach", "function_def": "function", "macro_def": "macro",
+                 "while_loop": "while"}
+
+
+def _cmake_tree(data: bytes, node: Node) -> list[list[object]]:
+    """The commands of a CMake block as `[line, word, [args]]`, and loops and definitions as `[line, word,
+    [args], [body]]`: `if` branches are flattened (every branch's commands, in order), arguments kept as
+    written (quotes and `${}` included) for `link.cmaketests` to evaluate."""
+    out: list[list[object]] = []
+    for c in node.named_children:
+        if c.type == "normal_command":
+            ident = next((k for k in c.named_children if k.type == "identifier"), None)
+            if ident is not None:
+                out.append([ts.line(c), ts.text(data, ident).lower(), _cmake_raw_args(data, c)])
+        elif c.type in _CMAKE_BLOCKS:
+            head = c.named_children[0] if c.named_children else None
+            body = next((k for k in c.named_children if k.type == "body"), None)
+            out.append([ts.line(c), _CMAKE_BLOCKS[c.type], _cmake_raw_args(data, head) if head is not None else [],
+                        _cmake_tree(data, body) if body is not None else []])
+        elif c.type in ("if_condition", "body", "block_def"):
+            out += _cmake_tree(data, c)
+    return out
+
+
+def _cmake_raw_args(data: bytes, command: Node) -> list[str]:
+    args = next((c for c in command.named_children if c.type == "argument_list"), None)
+    return [ts.text(data, a) for a in args.named_children if a.type == "argument"] if args else []
 
 
 def _inside(node: Node, types: tuple[str, ...]) -> bool:
@@ -336,6 +392,10 @@ def _extract_bazel(path: str, text: str) -> Extraction:
         out.diagnostics.append(dx.SYNTAX_ERROR.at(path, line, detail=exc, what="targets"))
         out.parse_ok = False
         return out
+    for call in ast.walk(tree):
+        test = _cc_test(call)
+        if test:
+            out.extra.append(("cc-test", json.dumps(test, separators=(",", ":"))))
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef):
             out.symbols.append(Symbol(kind="function", name=stmt.name, qualname=stmt.name, line=stmt.lineno,
@@ -358,6 +418,128 @@ def _extract_bazel(path: str, text: str) -> Extraction:
             out.symbols.append(Symbol(kind="target", name=name, qualname=name, line=stmt.lineno,
                                       end_line=stmt.end_lineno or stmt.lineno,
                                       signature=f'{rule}(name = "{name}")', flags=(rule,)))
+    return out
+
+
+def _strings(node: ast.expr | None) -> list[str] | None:
+    """A list of string literals, None when it is anything else (a variable, a concatenation)."""
+    if isinstance(node, ast.List) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                          for e in node.elts):
+        return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return None
+
+
+def _cc_test(node: ast.AST) -> dict[str, object] | None:
+    """A `cc_test(name = "...", srcs = [...] or glob([...], exclude = [...]))` call (also `rules.cc_test`, as a
+    macro's body writes it) with a literal name; its sources as written."""
+    if not (isinstance(node, ast.Call) and ast.unparse(node.func).rsplit(".", 1)[-1] == "cc_test"):
+        return None
+    kw = {k.arg: k.value for k in node.keywords if k.arg}
+    name = kw.get("name")
+    if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+        return None
+    srcs, include, exclude = _strings(kw.get("srcs")), None, None
+    value = kw.get("srcs")
+    if srcs is None and isinstance(value, ast.Call) and ast.unparse(value.func).rsplit(".", 1)[-1] == "glob":
+        include = _strings(value.args[0]) if value.args else None
+        gkw = {k.arg: k.value for k in value.keywords if k.arg}
+        include = include if include is not None else _strings(gkw.get("include"))
+        exclude = _strings(gkw.get("exclude")) or []
+    if srcs is None and include is None:
+        return None
+    deps = _strings(kw.get("deps")) or []
+    return {"name": name.value, "line": node.lineno, "srcs": srcs or [], "glob": include or [],
+            "exclude": exclude or [], "deps": deps}
+
+
+# -- noxfile.py ----------------------------------------------------------------------------------
+def nox_sessions(tree: ast.Module) -> list[tuple[str, str]]:
+    """`@nox.session` functions of a noxfile as `("nox-session", JSON)`: the session's name (`name=` or the
+    function's), its line, and whether its body passes `session.posargs` on (what makes `nox -s S -- ARGS`
+    reach the test runner) and runs pytest."""
+    out = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for dec in node.decorator_list:
+            func = dec.func if isinstance(dec, ast.Call) else dec
+            if ast.unparse(func) not in ("nox.session", "session"):
+                continue
+            name = node.name
+            if isinstance(dec, ast.Call):
+                for k in dec.keywords:
+                    if k.arg == "name" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str):
+                        name = k.value.value
+            param = node.args.args[0].arg if node.args.args else ""
+            posargs = any(isinstance(n, ast.Attribute) and n.attr == "posargs" and isinstance(n.value, ast.Name)
+                          and n.value.id == param for n in ast.walk(node))
+            pytest = any(isinstance(n, ast.Constant) and isinstance(n.value, str) and
+                         n.value.split()[:1] in (["pytest"], ["py.test"]) for n in ast.walk(node))
+            out.append(("nox-session", json.dumps({"name": name, "line": node.lineno, "posargs": posargs,
+                                                   "pytest": pytest}, separators=(",", ":"))))
+    return out
+
+
+# -- INI (tox.ini, setup.cfg ...) -----------------------------------------------------------------
+_INI_SECTION = re.compile(r"^\[([^\]]+)\]\s*(?:[#;].*)?$")
+
+
+def _ini_sections(text: str, first_line: int = 1) -> list[tuple[str, int, int, dict[str, tuple[int, str]]]]:
+    """(name, line, end line, {key: (line, value with continuation lines)}) of each `[section]`."""
+    sections: list[tuple[str, int, int, dict[str, tuple[int, str]]]] = []
+    key = ""
+    lines = text.splitlines()
+    for i, raw in enumerate(lines):
+        lineno = first_line + i
+        m = _INI_SECTION.match(raw)
+        if m:
+            sections.append((m.group(1).strip(), lineno, lineno, {}))
+            key = ""
+            continue
+        if not sections or not raw.strip() or raw.lstrip().startswith(("#", ";")):
+            continue
+        name, line, _end, keys = sections[-1]
+        sections[-1] = (name, line, lineno, keys)
+        if raw[0] in " \t" and key:
+            kline, value = keys[key]
+            keys[key] = (kline, f"{value}\n{raw.strip()}")
+        elif "=" in raw or ":" in raw:
+            sep = min(i for i in (raw.find("="), raw.find(":")) if i >= 0)
+            key = raw[:sep].strip()
+            keys[key] = (lineno, raw[sep + 1:].strip())
+    return sections
+
+
+def tox_config(text: str, first_line: int = 1) -> str:
+    """A tox configuration's environment list and its `[testenv]`/`[testenv:NAME]` sections' `changedir` and
+    `commands` (with their lines), as JSON; "" when it has no `[tox]` or `[testenv]` section."""
+    sections = _ini_sections(text, first_line)
+    names = {s[0] for s in sections}
+    if not names & {"tox", "tox:tox", "testenv"} and not any(n.startswith("testenv:") for n in names):
+        return ""
+    envlist: list[str] = []
+    envs = []
+    for name, line, _end, keys in sections:
+        if name in ("tox", "tox:tox") and "envlist" in keys:
+            envlist = [e.strip() for e in re.split(r"[,\n]", keys["envlist"][1]) if e.strip()]
+        if name == "testenv" or name.startswith("testenv:"):
+            env = {"section": name, "line": line}
+            for k in ("changedir", "change_dir", "commands"):
+                if k in keys:
+                    env[k.replace("_", "")] = list(keys[k])
+            envs.append(env)
+    return json.dumps({"envlist": envlist, "envs": envs}, separators=(",", ":"))
+
+
+def _extract_ini(path: str, text: str) -> Extraction:
+    out = Extraction()
+    for name, line, end, keys in _ini_sections(text):
+        out.symbols.append(Symbol(kind="key", name=name, qualname=name, line=line, end_line=end,
+                                  signature=_squash(f"[{name}] " + ", ".join(keys))))
+    if PurePosixPath(path).name == "tox.ini":
+        tox = tox_config(text)
+        if tox:
+            out.extra.append(("tox", tox))
     return out
 
 
@@ -397,3 +579,4 @@ extract_cmake = _safe("cmake", _extract_cmake)
 extract_dockerfile = _safe("dockerfile", _extract_dockerfile)
 extract_bazel = _safe("bazel", _extract_bazel)
 extract_requirements = _safe("requirements", _extract_requirements)
+extract_ini = _safe("ini", _extract_ini)

@@ -57,6 +57,9 @@ def extract(path: str, text: str) -> Extraction:
     _find_tests(path, out, walker)
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
     out.references = References(*pyrefs.collect(tree))
+    if path == "noxfile.py" or path.endswith("/noxfile.py"):  # how the repository runs its tests
+        from docatlas.extract.config import nox_sessions  # only here: it loads tree-sitter
+        out.extra += nox_sessions(tree)
     return out
 
 

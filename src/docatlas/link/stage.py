@@ -450,6 +450,9 @@ def _purpose(facts: FileFacts, module: str | None, folders: dict[str, Folder]) -
     return classify(facts, module, siblings)
 
 
+_RUN_EVIDENCE = ("cmake-commands", "cc-test", "tox", "nox-session")  # `extra` keys `link.runners` reads
+
+
 def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]:
     """Every part of a file's facts that `link` reads, and that pages of other files show (its test cases).
 
@@ -469,7 +472,8 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
             tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
-            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]))
+            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]),
+            tuple(e for e in facts.extra if e[0] in _RUN_EVIDENCE))  # build/tox/nox facts: run commands
 
 
 def _unlined(imp: Import) -> Import:
