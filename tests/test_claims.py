@@ -256,7 +256,15 @@ def test_docstrings_become_markdown_and_comments_document_undocumented_definitio
     md = to_markdown(doc)
     assert "`y = xA^T + b`" in md and ":math:" not in md
     assert "- `in_features`: size of each input" in md
-    assert "```python\n>>> m = nn.Linear(20, 30)\n```" in md
+    assert "```pycon\n>>> m = nn.Linear(20, 30)\n```" in md  # a doctest session, even after `Examples::`
+    md = to_markdown("Sends.\n\nArguments:\n\n    sender\n        The sender.\n\n    named\n        Named.\n\n"
+                     "Args:\n    domain (:class:`~c.Constraint`):\n        Valid inputs.\n    fn (callable) - First.\n")
+    assert "- `sender`: The sender.\n- `named`: Named." in md  # a bare name with its text under it
+    assert "- `domain` (`c.Constraint`): Valid inputs.\n- `fn` (callable): First." in md
+    md = to_markdown("Warn.\nParameters\n----------\nd : Dispatcher\n    The one.\nSee Also:\n    Dispatcher.add\n"
+                     "    warning_text\n\n.. testcode::\n\n    import torch\n")
+    assert "- `d` (Dispatcher): The one.\n\n**See Also**\n\n- `Dispatcher.add`\n- `warning_text`" in md
+    assert "```python\nimport torch\n```" in md
     out = extract("q.py", "# Kept for backwards compatibility.\n# Do not use in new code.\nclass NonDynamic:\n"
                           "    pass\n")
     (cls,) = out.symbols
@@ -314,6 +322,39 @@ def test_claims_audit_finds_no_false_statement_on_the_sample(tmp_path: Path, cap
     report = capsys.readouterr().out
     assert status == 0, report
     assert re.search(r"\b[1-9]\d* statements checked, 0 false", report)
+
+
+def test_claims_audit_checks_build_tox_and_nox_commands_against_the_files_they_cite(make_repo, tmp_path: Path,
+                                                                                    capsys) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_audit", SRC.parent.parent / "bench" / "claims_audit.py")
+    assert spec is not None and spec.loader is not None
+    audit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(audit)
+    repo = make_repo({
+        "CMakeLists.txt": "file(GLOB T test/*_test.cpp)\nforeach(s ${T})\n  get_filename_component(n ${s} NAME_WE)\n"
+                          "  add_executable(${n} ${s})\n  target_link_libraries(${n} gtest_main)\n"
+                          "  add_test(NAME ${n} COMMAND ${n})\nendforeach()\n",
+        "test/a_test.cpp": _GTEST, "BUILD": 'cc_test(name = "a", srcs = ["test/a_test.cpp"])\n',
+        "tox.ini": "[testenv]\ncommands = pytest {posargs}\n", "conftest.py": "",
+        "noxfile.py": "import nox\n@nox.session\ndef tests(session):\n    session.run('pytest', *session.posargs)\n",
+        "tests/test_b.py": "def test_b():\n    pass\n",
+    })
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    assert audit.main([str(repo), "100", "--out", str(out)]) == 0
+    report = capsys.readouterr().out
+    for kind in ("CMake target: exists", "Bazel cc_test: exists", "tox command:", "nox command:"):
+        assert re.search(rf"^ +1 checked +0 false  {kind}", report, re.M), report
+    page = out / "test" / "a_test.cpp_docs.md"
+    page.write_text(page.read_text().replace("--target a_test", "--target b_test").replace(
+        "target `a_test`", "target `b_test`").replace("//:a", "//:b"))
+    audit._read.cache_clear()
+    assert audit.main([str(repo), "100", "--out", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert re.search(r"^ +1 checked +1 false  CMake target", report, re.M), report
+    assert re.search(r"^ +1 checked +1 false  Bazel cc_test", report, re.M), report
 
 
 def test_macro_after_a_line_with_a_trailing_comment_keeps_its_own_line() -> None:
