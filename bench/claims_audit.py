@@ -483,8 +483,8 @@ def _command_ok(a: Audit, cmd: str) -> bool:
 
 
 # -- run commands of build systems, tox and nox, checked against the files they cite ----------------
-_CMAKE_EV = re.compile(r"CMake target `([^`]+)` \(`([^`:]+):(\d+)`(?:, declared by `([\w-]+)\(\)` called at line "
-                       r"(\d+))?\)")
+_CMAKE_EV = re.compile(r"CMake target `([^`]+)` \(`([^`:]+):(\d+)`(?:, declared by `([\w-]+)\(\)` called at "
+                       r"`([^`:]+):(\d+)`)?\) is built from this file(?:, named at `([^`:]+):(\d+)`)?")
 _BAZEL_EV = re.compile(r"Bazel `cc_test` `([^`]+)` \(`([^`:]+):(\d+)`\)")
 _TOX_EV = re.compile(r"tox environment `([^`]+)` \(`([^`:]+):(\d+)`: `[^`]*`(?:, in `([^`]*)`)?\)")
 _NOX_EV = re.compile(r"nox session `([^`]+)` \(`([^`:]+):(\d+)`\)")
@@ -509,14 +509,17 @@ def _names_file(a: Audit, build_file: str, text: str, path: str) -> bool:
     rel = path[len(folder) + 1:] if folder and path.startswith(folder + "/") else path
     name = path.rsplit("/", 1)[-1]
     bare = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
-    if rel in text or bare.search(text):
+    if rel in text or bare.search(text) or _glob_names(text, rel, name):
         return True
-    whole = a.source(build_file)
     if "${" not in text and "glob(" not in text:
         return False
-    if bare.search(whole):
-        return True
-    for pattern in re.findall(r"[\w./${}*-]*\*[\w./*-]*", whole):
+    whole = a.source(build_file)
+    return bool(bare.search(whole)) or _glob_names(whole, rel, name)
+
+
+def _glob_names(text: str, rel: str, name: str) -> bool:
+    """A glob pattern written in `text` matches the file (`rel`: its path from the build file's folder)."""
+    for pattern in re.findall(r"[\w./${}*-]*\*[\w./*-]*", text):
         tail = re.sub(r"^.*\}/?", "", pattern)  # `${CMAKE_CURRENT_SOURCE_DIR}/unit/*.cpp` -> `unit/*.cpp`
         if tail and (fnmatch.fnmatchcase(rel, tail) or fnmatch.fnmatchcase(rel, tail.replace("**/", "")) or
                      ("/" not in tail and fnmatch.fnmatchcase(name, tail))):
@@ -537,8 +540,12 @@ def runner_check(a: Audit, path: str, cmd: str, evidence: str) -> tuple[str, boo
         first = re.match(r"\s*(?:cuda_)?add_executable\s*\(\s*([^\s)]+)", stmt)
         stem = path.rsplit("/", 1)[-1].split(".", 1)[0]  # a computed name (`${name}`) comes from the file's
         ok = first is not None and (first.group(1) == target or ("${" in first.group(1) and stem in target))
-        call = _statement(lines, int(m.group(5))) if m.group(5) and int(m.group(5)) <= len(lines) else ""
-        ok = ok and _names_file(a, build_file, call or stmt, path)
+        # where the file is named: the line the page cites, else the function call, else the target's line
+        named_file, named_line = (m.group(7), m.group(8)) if m.group(7) else (m.group(5), m.group(6)) \
+            if m.group(5) else (build_file, str(line))
+        named_lines = a.source(named_file).splitlines()
+        named = _statement(named_lines, int(named_line)) if 0 < int(named_line) <= len(named_lines) else ""
+        ok = ok and bool(named) and _names_file(a, named_file, named, path)
         if ok and "ctest" in words:
             regex = words[-1].strip("'")
             suites = re.findall(r"\(([\w|]+)\)\(/", regex)

@@ -100,8 +100,12 @@ _GTEST = "#include <gtest/gtest.h>\nTEST(ParseTest, Empty) {}\nTEST_F(ParseFixtu
 
 def test_cmake_test_targets_name_the_target_and_the_build_file_line() -> None:
     m = model_of({
-        "CMakeLists.txt": "project(p)\nadd_subdirectory(test)\n",
-        "src/parse.cpp": "int parse() { return 0; }\n",
+        "CMakeLists.txt": "project(p)\nadd_subdirectory(test)\nadd_subdirectory(lib)\nforeach(t ${LIB_TESTS})\n"
+                          "  get_filename_component(n ${t} NAME_WE)\n  add_executable(${n} ${t})\n"
+                          "  target_link_libraries(${n} gtest)\nendforeach()\n",
+        "lib/CMakeLists.txt": "if(BUILD_TEST)\n"
+                              "  set(LIB_TESTS ${CMAKE_CURRENT_SOURCE_DIR}/rope_test.cpp PARENT_SCOPE)\nendif()\n",
+        "lib/rope_test.cpp": _GTEST, "src/parse.cpp": "int parse() { return 0; }\n",
         "test/CMakeLists.txt": (
             "add_executable(parse_test parse_test.cpp)\n"                       # 1
             "target_link_libraries(parse_test PRIVATE GTest::gtest_main)\n"     # 2
@@ -126,14 +130,21 @@ def test_cmake_test_targets_name_the_target_and_the_build_file_line() -> None:
     assert m.run_commands["test/parse_test.cpp"] == [
         "cmake --build build --target parse_test && ctest --test-dir build -R '^parse$'"]
     why = m.run_evidence["test/parse_test.cpp"]
-    assert "`test/CMakeLists.txt:1`" in why and "gtest (line 2)" in why and "`add_test`, line 3" in why
+    assert "(`test/CMakeLists.txt:1`)" in why and "gtest (`test/CMakeLists.txt:2`)" in why
+    assert "`add_test`, `test/CMakeLists.txt:3`" in why
     assert m.run_commands["test/unit/lex_test.cpp"] == [
         "cmake --build build --target unit_lex_test && "
         "ctest --test-dir build -R '^(.*/)?(ParseFixture|ParseTest)(/[0-9]+)?\\.'"]
-    assert "`test/CMakeLists.txt:8`" in m.run_evidence["test/unit/lex_test.cpp"]
+    assert "`test/CMakeLists.txt:8`) is built from this file, named at `test/CMakeLists.txt:5`" in \
+        m.run_evidence["test/unit/lex_test.cpp"]
     assert m.run_commands["test/store_test.cpp"] == [
         "cmake --build build --target store_test  # then run the `store_test` binary it makes"]
-    assert "declared by `add_gtest()` called at line 17" in m.run_evidence["test/store_test.cpp"]
+    assert "declared by `add_gtest()` called at `test/CMakeLists.txt:17`" in m.run_evidence["test/store_test.cpp"]
+    # a list a subdirectory hands up (`PARENT_SCOPE`) to the file that makes the targets
+    assert m.run_commands["lib/rope_test.cpp"] == [
+        "cmake --build build --target rope_test  # then run the `rope_test` binary it makes"]
+    assert "(`CMakeLists.txt:6`) is built from this file, named at `lib/CMakeLists.txt:2`" in \
+        m.run_evidence["lib/rope_test.cpp"]
     # an executable linked to nothing test-like, and a test no build file builds: no command, no guess
     assert m.run_commands["test/tool.cpp"] == [] and m.run_commands["test/orphan_test.cpp"] == []
 
@@ -335,7 +346,10 @@ def test_claims_audit_checks_build_tox_and_nox_commands_against_the_files_they_c
     repo = make_repo({
         "CMakeLists.txt": "file(GLOB T test/*_test.cpp)\nforeach(s ${T})\n  get_filename_component(n ${s} NAME_WE)\n"
                           "  add_executable(${n} ${s})\n  target_link_libraries(${n} gtest_main)\n"
-                          "  add_test(NAME ${n} COMMAND ${n})\nendforeach()\n",
+                          "  add_test(NAME ${n} COMMAND ${n})\nendforeach()\nadd_subdirectory(lib)\n"
+                          "add_executable(r_test ${LIB_T})\ntarget_link_libraries(r_test gtest)\n",
+        "lib/CMakeLists.txt": "set(LIB_T ${CMAKE_CURRENT_SOURCE_DIR}/r_test.cpp PARENT_SCOPE)\n",
+        "lib/r_test.cpp": _GTEST,
         "test/a_test.cpp": _GTEST, "BUILD": 'cc_test(name = "a", srcs = ["test/a_test.cpp"])\n',
         "tox.ini": "[testenv]\ncommands = pytest {posargs}\n", "conftest.py": "",
         "noxfile.py": "import nox\n@nox.session\ndef tests(session):\n    session.run('pytest', *session.posargs)\n",
@@ -345,15 +359,16 @@ def test_claims_audit_checks_build_tox_and_nox_commands_against_the_files_they_c
     build(make_config(repo, out, jobs=1))
     assert audit.main([str(repo), "100", "--out", str(out)]) == 0
     report = capsys.readouterr().out
-    for kind in ("CMake target: exists", "Bazel cc_test: exists", "tox command:", "nox command:"):
-        assert re.search(rf"^ +1 checked +0 false  {kind}", report, re.M), report
+    for n, kind in ((2, "CMake target: exists"), (1, "Bazel cc_test: exists"), (1, "tox command:"),
+                    (1, "nox command:")):
+        assert re.search(rf"^ +{n} checked +0 false  {kind}", report, re.M), report
     page = out / "test" / "a_test.cpp_docs.md"
     page.write_text(page.read_text().replace("--target a_test", "--target b_test").replace(
         "target `a_test`", "target `b_test`").replace("//:a", "//:b"))
     audit._read.cache_clear()
     assert audit.main([str(repo), "100", "--out", str(out)]) == 1
     report = capsys.readouterr().out
-    assert re.search(r"^ +1 checked +1 false  CMake target", report, re.M), report
+    assert re.search(r"^ +2 checked +1 false  CMake target", report, re.M), report
     assert re.search(r"^ +1 checked +1 false  Bazel cc_test", report, re.M), report
 
 

@@ -7,8 +7,8 @@ Their structure is their keys, targets, stages and dependencies; the symbols use
 also imports so that the Dependencies section lists them. YAML, TOML, JSON, CMake and Dockerfile go through
 tree-sitter (exact line numbers); Bazel files are Python syntax, so the standard library's `ast` reads them.
 
-What says how tests run is kept for `link.runners` as `extra` facts (JSON values): a CMake file that mentions
-a test command keeps its commands (`cmake-commands`, evaluated there against the repository's paths), a Bazel
+What says how tests run is kept for `link.runners` as `extra` facts (JSON values): a CMake file keeps its
+commands (`cmake-commands`, evaluated by `link.buildtests` against the repository's paths), a Bazel
 `cc_test` its sources (`cc-test`), a `tox.ini` (or `legacy_tox_ini` in `pyproject.toml`) its environments
 (`tox`).
 """
@@ -315,13 +315,10 @@ def _extract_cmake(path: str, text: str) -> Extraction:
             out.symbols.append(_sym(kind, args[0], parent, signature=sig))
         elif word == "project":
             out.extra.append(("project", args[0]))
-    if _CMAKE_TESTISH.search(text):
-        out.extra.append(("cmake-commands", json.dumps(_cmake_tree(data, root), separators=(",", ":"))))
+    out.extra.append(("cmake-commands", json.dumps(_cmake_tree(data, root), separators=(",", ":"))))
     return _finish(out, path, root, len(data))
 
 
-_CMAKE_TESTISH = re.compile(r"\b(?:add_test|gtest_discover_tests|gtest_add_tests|catch_discover_tests)\s*\(|"
-                            r"\b(?:gtest|gmock|GTest|Catch2)", re.I)
 _CMAKE_BLOCKS = {"foreach_loop": "foreach", "function_def": "function", "macro_def": "macro",
                  "while_loop": "while"}
 

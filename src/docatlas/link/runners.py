@@ -149,7 +149,7 @@ def run_commands(path: str, facts: FileFacts, index: PythonIndex | None, paths: 
             commands, why = commands + more, "; ".join(filter(None, [why, more_why]))
         return commands, why
     if facts.language in C_LANGS:
-        return _cc(facts, runners.cc.get(path, []))
+        return _cc(path, facts, runners.cc.get(path, []))
     stem = PurePosixPath(path).stem
     folder = path.rsplit("/", 1)[0] if "/" in path else "."
     if "go" in frameworks or facts.language == "go":
@@ -226,7 +226,7 @@ def _pass_on(path: str, direct: str, runners: RepoRunners) -> tuple[list[str], s
     return commands, "; ".join(reasons)
 
 
-def _cc(facts: FileFacts, targets: list[TestTarget]) -> tuple[list[str], str]:
+def _cc(path: str, facts: FileFacts, targets: list[TestTarget]) -> tuple[list[str], str]:
     """One command per build system that builds the file into a test target: CMake's (a target ctest knows
     first), then Bazel's."""
     commands: list[str] = []
@@ -236,20 +236,24 @@ def _cc(facts: FileFacts, targets: list[TestTarget]) -> tuple[list[str], str]:
     if cmake:
         t = cmake[0]
         build = f"cmake --build build --target {_Q(t.name)}"
-        fn, call = t.called_from
-        where = f"`{t.build_file}:{t.line}`" + (f", declared by `{fn}()` called at line {call}" if fn else "")
+        fn, call_file, call_line = t.called_from
+        where = f"`{t.build_file}:{t.line}`" + (f", declared by `{fn}()` called at `{call_file}:{call_line}`"
+                                                if fn else "")
         why = f"CMake target `{t.name}` ({where}) is built from this file"
+        listed = t.listed.get(path)
+        if listed and listed != (t.build_file, t.line) and (not fn or listed != (call_file, call_line)):
+            why += f", named at `{listed[0]}:{listed[1]}`"
         if t.framework:
-            why += f" and linked to {t.framework} (line {t.framework_line})"
+            why += f" and linked to {t.framework} (`{t.framework_at[0]}:{t.framework_at[1]}`)"
         suites = sorted({re.split(r"[./]", c.name)[0] for c in facts.tests if c.framework == "gtest"})
         if t.ctest == "add_test":
-            commands.append(f"{build} && ctest --test-dir build -R {_Q('^' + re.escape(t.ctest_name) + '$')}")
-            why += f"; ctest runs it as `{t.ctest_name}` (`add_test`, line {t.ctest_line})"
+            commands.append(f"{build} && ctest --test-dir build -R {_Q('^' + _regex(t.ctest_name) + '$')}")
+            why += f"; ctest runs it as `{t.ctest_name}` (`add_test`, `{t.ctest_at[0]}:{t.ctest_at[1]}`)"
         elif t.ctest == "gtest_discover_tests" and suites and all(re.fullmatch(r"\w+", s) for s in suites):
-            pattern = f"^{re.escape(t.ctest_name)}(.*/)?({'|'.join(suites)})(/[0-9]+)?\\."
+            pattern = f"^{_regex(t.ctest_name)}(.*/)?({'|'.join(suites)})(/[0-9]+)?\\."
             commands.append(f"{build} && ctest --test-dir build -R {_Q(pattern)}")
-            why += (f"; ctest knows its gtest cases (`gtest_discover_tests`, line {t.ctest_line}), selected here "
-                    f"by this file's test suites")
+            why += (f"; ctest knows its gtest cases (`gtest_discover_tests`, `{t.ctest_at[0]}:{t.ctest_at[1]}`), "
+                    f"selected here by this file's test suites")
         else:
             commands.append(f"{build}  # then run the `{t.name}` binary it makes")
         reasons.append(why + "; `build` is the folder CMake was configured in")
@@ -259,3 +263,8 @@ def _cc(facts: FileFacts, targets: list[TestTarget]) -> tuple[list[str], str]:
         commands.append(f"bazel test {_Q(f'//{t.package}:{t.name}')}")
         reasons.append(f"Bazel `cc_test` `{t.name}` (`{t.build_file}:{t.line}`) is built from this file")
     return commands, "; ".join(reasons)
+
+
+def _regex(text: str) -> str:
+    """`text` as a literal in CMake's regular expressions (which know no escape for `-`)."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
