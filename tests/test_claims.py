@@ -16,7 +16,7 @@ from docatlas.extract.pyrules import SECURITY_RULES
 from docatlas.extract.python import extract
 from docatlas.languages import language_for_name
 from docatlas.link.stage import RepoModel, link
-from docatlas.link.views import public_api
+from docatlas.link.views import folder_test_commands, public_api
 from docatlas.pipeline import build
 
 SRC = Path(__file__).parent.parent / "src" / "docatlas"
@@ -147,6 +147,17 @@ def test_cmake_test_targets_name_the_target_and_the_build_file_line() -> None:
         m.run_evidence["lib/rope_test.cpp"]
     # an executable linked to nothing test-like, and a test no build file builds: no command, no guess
     assert m.run_commands["test/tool.cpp"] == [] and m.run_commands["test/orphan_test.cpp"] == []
+
+
+def test_a_folder_page_lists_a_few_cpp_target_commands_and_says_where_the_rest_are() -> None:
+    files = {f"t/{n}_test.cpp": _GTEST for n in "abcdefg"}
+    files["CMakeLists.txt"] = ("file(GLOB T t/*.cpp)\nforeach(s ${T})\n  get_filename_component(n ${s} NAME_WE)\n"
+                               "  add_executable(${n} ${s})\n  target_link_libraries(${n} gtest)\nendforeach()\n")
+    m = model_of(files)
+    commands, unrun = folder_test_commands(m, "t", sorted(p for p in files if p.startswith("t/")))
+    assert commands[0] == "cmake --build build --target a_test  # then run the `a_test` binary it makes"
+    assert commands[5:] == ["# … and 2 more (alphabetical order), one per test target: each test file's page gives "
+                            "its own"] and unrun == []
 
 
 def test_bazel_cc_test_with_a_glob_and_an_exclude() -> None:

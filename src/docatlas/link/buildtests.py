@@ -93,7 +93,8 @@ class _Cmake:
         self.path_set = path_set
         self.functions: dict[str, tuple[str, list[str], list[list[Any]], str]] = {}  # kind, params, body, file
         self.targets: dict[str, TestTarget] = {}
-        self.listed: dict[str, tuple[str, int]] = {}  # source -> the first `set`/`list`/`file` line naming it
+        self.named: dict[str, tuple[str, int]] = {}  # value -> the first `set`/`list`/`file` line writing it
+        self.listed: dict[str, tuple[str, int]] = {}  # source -> where the value a target used for it was written
         self.calls: list[tuple[str, str, int]] = []  # the function calls being evaluated, outermost first
         self.active: list[str] = []  # the files being evaluated (no file includes itself)
         self.seen: set[str] = set()
@@ -225,7 +226,7 @@ class _Cmake:
         elif word == "file" and len(args) >= 2 and args[0] in ("GLOB", "GLOB_RECURSE"):
             found = self.glob(args[2:], env, recurse=args[0] == "GLOB_RECURSE")
             for f in found:
-                self.listed.setdefault(f[1:], (path, line))
+                self.named.setdefault(f, (path, line))
             env[args[1]] = ";".join(found)
         elif word == "get_filename_component" and len(args) >= 3:
             env[args[0]] = _component(args[1], args[2])
@@ -308,14 +309,13 @@ class _Cmake:
             t.ctest, t.ctest_name, t.ctest_at = "add_test", name, (path, line)
 
     def note(self, raw: list[str], env: _Scope, path: str, line: int) -> None:
-        """Remember where a file is first named: an argument that writes a name, not one that only passes a
-        variable's value on (`${SRCS}`, named where it was set)."""
+        """Remember where a value is first written: an argument that writes a name, not one that only passes a
+        variable's value on (`${SRCS}`, written where it was set). A relative name is resolved where a target
+        uses it, as CMake does, so the value is kept as written."""
         for a in raw:
             if "." in a and not _PASS_ON.fullmatch(a):
                 for v in self.expand(a, env):
-                    rel = self.resolve(v, env)
-                    if rel:
-                        self.listed.setdefault(rel, (path, line))
+                    self.named.setdefault(v, (path, line))
 
     def resolve_dir(self, value: str, env: _Scope) -> str | None:
         """A folder or file path as the build file writes it -> "/" + its repository path; None when unknown."""
@@ -353,7 +353,14 @@ class _Cmake:
         return rel[1:] if rel is not None and rel[1:] in self.path_set else ""
 
     def sources(self, values: Iterable[str], env: _Scope) -> set[str]:
-        return {r for v in values if (r := self.resolve(v, env))}
+        out = set()
+        for v in values:
+            rel = self.resolve(v, env)
+            if rel:
+                out.add(rel)
+                if v in self.named:
+                    self.listed.setdefault(rel, self.named[v])
+        return out
 
     def glob(self, args: list[str], env: _Scope, recurse: bool) -> list[str]:
         patterns, skip = [], False
