@@ -167,6 +167,11 @@ def test_bazel_cc_test_with_a_glob_and_an_exclude() -> None:
     assert m.run_commands["lib/util/a_test.cpp"] == ["bazel test //lib:util_tests"]
     assert "`lib/BUILD.bazel:1`" in m.run_evidence["lib/util/a_test.cpp"]
     assert m.run_commands["lib/util/slow.cpp"] == []
+    macro = 'def define(rules):\n    rules.cc_test(name = "t", srcs = ["t_test.cpp"])\n'
+    for build_file, expected in (("load(':defs.bzl', 'define')\ndefine(native)\n", ["bazel test //m:t"]),
+                            ("cc_library(name = 'x')\n", [])):  # a macro its package never loads
+        m = model_of({"m/BUILD": build_file, "m/defs.bzl": macro, "m/t_test.cpp": _GTEST})
+        assert m.run_commands["m/t_test.cpp"] == expected
 
 
 def test_tox_and_nox_commands_when_they_pass_arguments_on() -> None:

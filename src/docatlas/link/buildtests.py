@@ -66,7 +66,7 @@ def test_targets(facts: Mapping[str, FileFacts], paths: Iterable[str]) -> dict[s
         for key, value in facts[path].extra:
             if key == "cmake-commands":
                 lists[path] = json.loads(value)
-            elif key == "cc-test":
+            elif key == "cc-test" and (not path.endswith(".bzl") or _loaded_by_package(path, facts)):
                 t = _bazel(path, json.loads(value), files, path_set)
                 found += [t] if t else []
     cmake = [t for t in _Cmake(lists, files, path_set).run() if t.framework or t.ctest]  # not ordinary programs
@@ -428,6 +428,17 @@ def _bazel(path: str, rule: dict[str, Any], files: list[str], path_set: set[str]
     low = " ".join(deps).lower()
     t.framework = "gtest" if ("googletest" in low or "gtest" in low) else "catch2" if "catch2" in low else ""
     return t if t.sources else None
+
+
+def _loaded_by_package(path: str, facts: Mapping[str, FileFacts]) -> bool:
+    """A macro file (`.bzl`) declares its targets in the package of its folder only when that package's BUILD
+    file loads it (`load(":build.bzl", ...)`); elsewhere the package that calls it is not known here."""
+    folder, _, name = path.rpartition("/")
+    for build in ("BUILD", "BUILD.bazel"):
+        f = facts.get(f"{folder}/{build}" if folder else build)
+        if f is not None and any(i.module.endswith((f":{name}", f"/{name}")) for i in f.imports):
+            return True
+    return False
 
 
 def _bazel_glob(rel: str, pattern: str) -> bool:
