@@ -194,6 +194,17 @@ def test_tox_and_nox_commands_when_they_pass_arguments_on() -> None:
                                                  "nox -s unit-tests -- tests/test_a.py"]
     assert "`noxfile.py:4`" in m.run_evidence["tests/test_a.py"]  # `tests_all` ignores its arguments
 
+    toml = ('env_list = ["3.13"]\n[env_run_base]\ndeps = ["pytest"]\n'
+            'commands = [["pytest", { replace = "posargs", extend = true }]]\n[env.lint]\ncommands = [["ruff"]]\n')
+    legacy = '[tool.tox]\nlegacy_tox_ini = """\n[testenv]\nchangedir = tests\ncommands = pytest {posargs}\n"""\n'
+    for files, command, where in (({"tox.toml": toml}, "tox -e 3.13 -- tests/test_a.py", "`tox.toml:4`"),
+                                  ({"pyproject.toml": legacy}, "tox -e py -- test_a.py", "`pyproject.toml:5`"),
+                                  ({"pyproject.toml": legacy, "tox.ini": "[testenv]\ncommands = pytest {posargs}\n"},
+                                   "tox -e py -- tests/test_a.py", "`tox.ini:2`")):  # tox.ini comes first
+        m = model_of({**files, "conftest.py": "", "tests/test_a.py": "def test_a():\n    pass\n"})
+        assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py", command]
+        assert where in m.run_evidence["tests/test_a.py"]
+
     m = model_of({"tox.ini": "[testenv]\ncommands = pytest\n", "conftest.py": "",
                   "tests/test_a.py": "def test_a():\n    pass\n"})
     assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py"]  # no {posargs}: not offered

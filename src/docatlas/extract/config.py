@@ -18,14 +18,21 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import Any
 
 from docatlas import diagnostics as dx
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import, Symbol
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def _squash(text: str, limit: int = 160) -> str:
@@ -197,7 +204,55 @@ def _extract_toml(path: str, text: str) -> Extraction:
             _pyproject_deps(out, data, name, table)
             if name == "tool.tox":
                 _legacy_tox(out, data, table)
+    if pyproject or PurePosixPath(path).name == "tox.toml":
+        tox = _tox_toml(text, data, root, "tool.tox." if pyproject else "")
+        if tox:
+            out.extra.append(("tox", tox))
     return _finish(out, path, root, len(data))
+
+
+def _tox_toml(text: str, data: bytes, root: Node, prefix: str) -> str:
+    """tox 4's TOML configuration (`tox.toml`, or `[tool.tox]` in `pyproject.toml`): `env_list`, and the
+    `env_run_base` and `env.NAME` tables' `change_dir` and `commands`, in `tox_config`'s JSON shape."""
+    try:
+        doc: Any = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        return ""
+    for key in filter(None, prefix.rstrip(".").split(".")):
+        doc = doc.get(key, {}) if isinstance(doc, dict) else {}
+    if not isinstance(doc, dict) or not ("env_run_base" in doc or isinstance(doc.get("env"), dict)):
+        return ""
+    tables = {"env_run_base": "testenv",
+              **{f"env.{n}": f"testenv:{n}" for n in (doc.get("env") or {}) if isinstance(n, str)}}
+    lines: dict[str, dict[str, int]] = {}
+    for table in root.named_children:
+        name = _toml_key(data, table) if table.type == "table" else ""
+        if name.startswith(prefix) and name[len(prefix):] in tables:
+            keys = {k: ts.line(pair) for k, pair, _v in _toml_pairs(data, table)}
+            lines[name[len(prefix):]] = {"": ts.line(table), **keys}
+    envs = []
+    for key, section in tables.items():
+        env = doc["env_run_base"] if key == "env_run_base" else doc["env"][key[4:]]
+        at = lines.get(key, {})
+        if not isinstance(env, dict) or not at:
+            continue  # an inline table: no line to cite
+        entry: dict[str, Any] = {"section": section, "line": at[""]}
+        if isinstance(env.get("change_dir"), str):
+            entry["changedir"] = [at.get("change_dir", at[""]), env["change_dir"]]
+        commands = env.get("commands")
+        if isinstance(commands, list):
+            entry["commands"] = [at.get("commands", at[""]), "\n".join(
+                " ".join(_tox_word(w) for w in c) for c in commands if isinstance(c, list))]
+        envs.append(entry)
+    env_list = [e for e in doc.get("env_list", []) if isinstance(e, str)]
+    return json.dumps({"envlist": env_list, "envs": envs}, separators=(",", ":"))
+
+
+def _tox_word(word: object) -> str:
+    """One word of a tox TOML command: a string, or a replacement (`{replace = "posargs"}` -> `{posargs}`)."""
+    if isinstance(word, dict):
+        return "{posargs}" if word.get("replace") == "posargs" else "{…}"
+    return str(word)
 
 
 def _legacy_tox(out: Extraction, data: bytes, table: Node) -> None:

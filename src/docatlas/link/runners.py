@@ -72,12 +72,17 @@ def repo_runners(facts: Mapping[str, FileFacts]) -> RepoRunners:
             pytest = path
         if name in _BUILD_NAMES or name.endswith(_BUILD_SUFFIXES):
             builds[path] = facts[path]
-        elif name in ("tox.ini", "pyproject.toml", "noxfile.py"):
+        elif name in ("tox.ini", "tox.toml", "pyproject.toml", "noxfile.py"):
             for key, value in facts[path].extra:
                 if key == "tox":
                     pass_on += _tox(path, json.loads(value))
                 elif key == "nox-session":
                     pass_on += _nox(path, json.loads(value))
+    # tox reads the first of tox.ini, tox.toml, pyproject.toml in a folder; nox has one noxfile per folder
+    rank = {"tox.ini": 0, "tox.toml": 1, "pyproject.toml": 2}
+    pass_on.sort(key=lambda p: (p.folder, p.tool != "tox", rank.get(PurePosixPath(p.config).name, 3)))
+    pass_on = [p for i, p in enumerate(pass_on) if i == 0 or (p.tool, p.folder) != (pass_on[i - 1].tool,
+                                                                                      pass_on[i - 1].folder)]
     return RepoRunners(regrtest, pytest, tuple(pass_on), test_targets(builds, facts))
 
 
