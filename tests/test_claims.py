@@ -200,7 +200,9 @@ def test_tox_and_nox_commands_when_they_pass_arguments_on() -> None:
     for files, command, where in (({"tox.toml": toml}, "tox -e 3.13 -- tests/test_a.py", "`tox.toml:4`"),
                                   ({"pyproject.toml": legacy}, "tox -e py -- test_a.py", "`pyproject.toml:5`"),
                                   ({"pyproject.toml": legacy, "tox.ini": "[testenv]\ncommands = pytest {posargs}\n"},
-                                   "tox -e py -- tests/test_a.py", "`tox.ini:2`")):  # tox.ini comes first
+                                   "tox -e py -- tests/test_a.py", "`tox.ini:2`"),  # tox.ini comes first
+                                  ({"pyproject.toml": legacy, "tox.toml": toml}, "tox -e py -- test_a.py",
+                                   "`pyproject.toml:5`")):  # then pyproject.toml, then tox.toml
         m = model_of({**files, "conftest.py": "", "tests/test_a.py": "def test_a():\n    pass\n"})
         assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py", command]
         assert where in m.run_evidence["tests/test_a.py"]

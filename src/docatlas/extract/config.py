@@ -572,8 +572,9 @@ def tox_config(text: str, first_line: int = 1) -> str:
     envlist: list[str] = []
     envs = []
     for name, line, _end, keys in sections:
-        if name in ("tox", "tox:tox") and "envlist" in keys:
-            envlist = [e.strip() for e in re.split(r"[,\n]", keys["envlist"][1]) if e.strip()]
+        listed = keys.get("envlist") or keys.get("env_list")
+        if name in ("tox", "tox:tox") and listed:
+            envlist = [e.strip() for e in re.split(r"[,\n]", listed[1]) if e.strip()]
         if name == "testenv" or name.startswith("testenv:"):
             env = {"section": name, "line": line}
             for k in ("changedir", "change_dir", "commands"):

@@ -78,8 +78,9 @@ def repo_runners(facts: Mapping[str, FileFacts]) -> RepoRunners:
                     pass_on += _tox(path, json.loads(value))
                 elif key == "nox-session":
                     pass_on += _nox(path, json.loads(value))
-    # tox reads the first of tox.ini, tox.toml, pyproject.toml in a folder; nox has one noxfile per folder
-    rank = {"tox.ini": 0, "tox.toml": 1, "pyproject.toml": 2}
+    # tox reads the first of tox.ini, pyproject.toml (legacy_tox_ini, then native), tox.toml in a folder (tox 4);
+    # nox has one noxfile per folder
+    rank = {"tox.ini": 0, "pyproject.toml": 1, "tox.toml": 2}
     pass_on.sort(key=lambda p: (p.folder, p.tool != "tox", rank.get(PurePosixPath(p.config).name, 3)))
     pass_on = [p for i, p in enumerate(pass_on) if i == 0 or (p.tool, p.folder) != (pass_on[i - 1].tool,
                                                                                       pass_on[i - 1].folder)]
