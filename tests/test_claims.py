@@ -305,6 +305,10 @@ def test_docstrings_become_markdown_and_comments_document_undocumented_definitio
                      "    warning_text\n\n.. testcode::\n\n    import torch\n")
     assert "- `d` (Dispatcher): The one.\n\n**See Also**\n\n- `Dispatcher.add`\n- `warning_text`" in md
     assert "```python\nimport torch\n```" in md
+    md = to_markdown("Default 404 handler.\n\nContext:\n    request_path\n        The path.\n    exception\n"
+                     "        The message.\n\nA CASE expression in SQL:\n\n    CASE\n        WHEN n > 0\n    END\n")
+    assert "**Context**\n\n- `request_path`: The path.\n- `exception`: The message." in md
+    assert "`CASE`" not in md  # a sentence over an indented block is no list title
     out = extract("q.py", "# Kept for backwards compatibility.\n# Do not use in new code.\nclass NonDynamic:\n"
                           "    pass\n")
     (cls,) = out.symbols

@@ -23,6 +23,7 @@ _DIRECTIVE = re.compile(r"^\.\.\s+([\w-]+)::\s*(.*)$")
 _ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2})\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 _NUMPY_ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2}(?:\s*,\s*\*{0,2}[\w.]+)*)\s*:\s*(.*)$")
 _DASH_ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2})\s*(?:\(([^)]*)\))?\s+--?\s+(.*)$")
+_TITLE = re.compile(r"^[A-Z]\w*(?: \w+){0,2}:$")  # up to three words that could title the block under them
 _BARE = re.compile(r"\*{0,2}[A-Za-z_][\w.]*")
 _ADMONITIONS = {"note": "Note", "warning": "Warning", "seealso": "See also", "deprecated": "Deprecated",
                 "versionadded": "Added in version", "versionchanged": "Changed in version", "tip": "Tip",
@@ -89,6 +90,14 @@ def _items(body: list[str], numpy: bool = False) -> list[str]:
     return [f"{head}{': ' if named else ' '}{' '.join(text)}" if text else head for head, named, text in entries]
 
 
+def _definition_list(body: list[str]) -> bool:
+    """Every line at the block's own indent is a name or a `name: text` entry, and one has text under it."""
+    width = min(_indent(x) for x in body if x.strip())
+    heads = [x.strip() for x in body if x.strip() and _indent(x) == width]
+    return all(_BARE.fullmatch(h) or _ITEM.match(h) for h in heads) and \
+        any(x.strip() and _indent(x) > width for x in body)
+
+
 def _item_head(s: str, numpy: bool) -> tuple[str, bool, str]:
     m = (_NUMPY_ITEM if numpy else _ITEM).match(s) or (None if numpy else _DASH_ITEM.match(s))
     if m:
@@ -118,6 +127,12 @@ def to_markdown(doc: str) -> str:
             i = end
             continue
         g = _GOOGLE.match(s) if base == 0 else None
+        if base == 0 and not g and _TITLE.match(s):  # `Context:` over a list of names, each with text under it
+            body, end = _block(lines, i + 1, base)
+            if body and _definition_list(body):
+                out += ["", f"**{s[:-1]}**", "", *_items(body), ""]
+                i = end
+                continue
         numpy = i + 1 < len(lines) and _NUMPY_RULE.match(lines[i + 1].strip()) and s and \
             len(lines[i + 1].strip()) >= len(s) - 1
         if g or numpy:
