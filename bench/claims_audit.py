@@ -532,7 +532,7 @@ def runner_check(a: Audit, path: str, cmd: str, evidence: str) -> tuple[str, boo
     words = cmd.split("  #", 1)[0].split()
     if words[:3] == ["cmake", "--build", "build"]:
         m = _CMAKE_EV.search(evidence)
-        if not m or words[4] != m.group(1) or m.group(2) not in a.files:
+        if not m or len(words) < 5 or words[4] != m.group(1) or m.group(2) not in a.files:
             return "CMake target: exists in the cited build file and is built from the test file", False
         target, build_file, line = m.group(1), m.group(2), int(m.group(3))
         lines = a.source(build_file).splitlines()
@@ -558,7 +558,7 @@ def runner_check(a: Audit, path: str, cmd: str, evidence: str) -> tuple[str, boo
         return "CMake target: exists in the cited build file and is built from the test file", ok
     if words[:2] == ["bazel", "test"]:
         m = _BAZEL_EV.search(evidence)
-        label = words[2].strip("'")
+        label = words[2].strip("'") if len(words) > 2 else ""
         if m is None:
             return "Bazel cc_test: exists in the cited file and is built from the test file", False
         ok = m.group(2) in a.files and label.rsplit(":", 1)[-1] == m.group(1)
