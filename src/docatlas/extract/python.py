@@ -8,7 +8,7 @@ import warnings
 from pathlib import PurePosixPath
 
 from docatlas import diagnostics as dx
-from docatlas.extract import pyrefs, pyrules
+from docatlas.extract import pyrefs, pyrules, runconfig
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.docmd import inline, to_markdown
 from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, VARIABLE, Import, References, Symbol, TestCase
@@ -58,8 +58,7 @@ def extract(path: str, text: str) -> Extraction:
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
     out.references = References(*pyrefs.collect(tree))
     if path == "noxfile.py" or path.endswith("/noxfile.py"):  # how the repository runs its tests
-        from docatlas.extract.config import nox_sessions  # only here: it loads tree-sitter
-        out.extra += nox_sessions(tree)
+        out.extra += runconfig.nox_sessions(tree)
     return out
 
 
