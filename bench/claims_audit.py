@@ -584,7 +584,10 @@ def runner_check(a: Audit, path: str, cmd: str, evidence: str) -> tuple[str, boo
             arg = inner[4].strip("'")
             if inner[0] == "tox":
                 workdir = m.group(4) if m.group(4) is not None else folder
-                ok = 0 < line <= len(lines) and "{posargs" in lines[line - 1] and (
+                # an INI command sits on its line; a TOML `commands = [...]` array starts there
+                cited = "\n".join(lines[line - 1: line + (8 if m.group(2).endswith(".toml") else 0)])
+                ok = 0 < line <= len(lines) and ("{posargs" in cited or ("posargs" in cited and
+                                                 m.group(2).endswith(".toml"))) and (
                     "/".join(filter(None, [workdir, arg])) == path or
                     a.module_file(arg, workdir) == path or
                     a.module_file(arg.rsplit(".", 1)[0], workdir) == path)

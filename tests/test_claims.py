@@ -207,6 +207,10 @@ def test_tox_and_nox_commands_when_they_pass_arguments_on() -> None:
         assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py", command]
         assert where in m.run_evidence["tests/test_a.py"]
 
+    gap = "[testenv]\ncommands =\n    python -m pip list\n    # then the tests\n\n    pytest {posargs}\n"
+    m = model_of({"tox.ini": gap, "conftest.py": "", "tests/test_a.py": "def test_a():\n    pass\n"})
+    assert "(`tox.ini:6`: `pytest {posargs}`)" in m.run_evidence["tests/test_a.py"]  # past the comment
+
     m = model_of({"tox.ini": "[testenv]\ncommands = pytest\n", "conftest.py": "",
                   "tests/test_a.py": "def test_a():\n    pass\n"})
     assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py"]  # no {posargs}: not offered

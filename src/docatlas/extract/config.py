@@ -240,7 +240,7 @@ def _tox_toml(text: str, data: bytes, root: Node, prefix: str) -> str:
             entry["changedir"] = [at.get("change_dir", at[""]), env["change_dir"]]
         commands = env.get("commands")
         if isinstance(commands, list):
-            entry["commands"] = [at.get("commands", at[""]), "\n".join(
+            entry["commands"] = [at.get("commands", at[""]), "; ".join(  # one line: the `commands` key's
                 " ".join(_tox_word(w) for w in c) for c in commands if isinstance(c, list))]
         envs.append(entry)
     env_list = [e for e in doc.get("env_list", []) if isinstance(e, str)]

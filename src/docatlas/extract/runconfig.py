@@ -53,7 +53,9 @@ _INI_SECTION = re.compile(r"^\[([^\]]+)\]\s*(?:[#;].*)?$")
 
 
 def _ini_sections(text: str, first_line: int = 1) -> list[tuple[str, int, int, dict[str, tuple[int, str]]]]:
-    """(name, line, end line, {key: (line, value with continuation lines)}) of each `[section]`."""
+    """(name, line, end line, {key: (line, value with continuation lines)}) of each `[section]`; a value's
+    lines keep the file's line breaks (a comment or blank line between continuation lines stays an empty
+    line), so its k-th line is the key's line plus k."""
     sections: list[tuple[str, int, int, dict[str, tuple[int, str]]]] = []
     key = ""
     lines = text.splitlines()
@@ -68,9 +70,9 @@ def _ini_sections(text: str, first_line: int = 1) -> list[tuple[str, int, int, d
             continue
         name, line, _end, keys = sections[-1]
         sections[-1] = (name, line, lineno, keys)
-        if raw[0] in " \t" and key:
+        if raw[0] in " \t" and key:  # a continuation line: line k of the value is line kline + k of the file
             kline, value = keys[key]
-            keys[key] = (kline, f"{value}\n{raw.strip()}")
+            keys[key] = (kline, value + "\n" * (lineno - kline - value.count("\n")) + raw.strip())
         elif "=" in raw or ":" in raw:
             sep = min(i for i in (raw.find("="), raw.find(":")) if i >= 0)
             key = raw[:sep].strip()
