@@ -28,10 +28,13 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
+# `symbols.fqname = ?` as the indexes serve it: only a Python symbol's fqname differs from its qualname (`fq`,
+# indexed where not NULL); the others are found by qualname
+FQNAME_IS = "(fq = ?1 OR (fq IS NULL AND qualname = ?1))"
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -54,12 +57,12 @@ CREATE TABLE symbol_rows(
 CREATE INDEX symbol_rows_file ON symbol_rows(file);
 CREATE INDEX symbol_rows_name ON symbol_rows(name);
 CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
-CREATE INDEX symbol_rows_fqname ON symbol_rows(coalesce(fq, qualname) COLLATE NOCASE);
+CREATE INDEX symbol_rows_fq ON symbol_rows(fq) WHERE fq IS NOT NULL;
 CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
     coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
     s.signature AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
-    s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition
+    s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition, s.fq AS fq
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
 CREATE TABLE import_rows(
     file INTEGER NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
@@ -80,10 +83,9 @@ CREATE INDEX test_links_target ON test_links(target);
 CREATE INDEX test_links_test ON test_links(test_path);
 CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE ref_rows(
-    file INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind INTEGER NOT NULL,
-    enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
-    target_line INTEGER NOT NULL);
-CREATE INDEX ref_rows_file ON ref_rows(file);
+    file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+    kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
+    target INTEGER NOT NULL, target_line INTEGER NOT NULL, PRIMARY KEY(file, seq)) WITHOUT ROWID;
 CREATE INDEX ref_rows_target ON ref_rows(target_file, target);
 CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
     e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
@@ -91,18 +93,22 @@ CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text 
     FROM ref_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
     LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
+CREATE TABLE cand_sets(
+    id INTEGER NOT NULL, seq INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
+    target_line INTEGER NOT NULL, PRIMARY KEY(id, seq)) WITHOUT ROWID;
+CREATE INDEX cand_sets_target ON cand_sets(target_file, target);
 CREATE TABLE cand_rows(
-    file INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind INTEGER NOT NULL,
-    enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
-    target_line INTEGER NOT NULL, candidates INTEGER NOT NULL);
-CREATE INDEX cand_rows_file ON cand_rows(file);
-CREATE INDEX cand_rows_target ON cand_rows(target_file, target);
+    file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+    kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, cands INTEGER NOT NULL,
+    candidates INTEGER NOT NULL, PRIMARY KEY(file, seq)) WITHOUT ROWID;
+CREATE INDEX cand_rows_cands ON cand_rows(cands);
 CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
-    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
+    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, c.target_line AS target_line,
     r.candidates AS candidates, f.purpose = 'test' AS test
-    FROM cand_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
+    FROM cand_rows r JOIN cand_sets c ON c.id = r.cands JOIN files t ON t.id = c.target_file
+    LEFT JOIN files f ON f.id = r.file
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
-    LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
+    LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = r.kind;
 CREATE TABLE findings(
     path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);
@@ -112,7 +118,7 @@ CREATE TABLE diagnostics(
     stage TEXT NOT NULL);
 CREATE INDEX diagnostics_path ON diagnostics(path);
 CREATE VIRTUAL TABLE search USING fts5(
-    name, qualname, words, path, summary, content = '', tokenize = 'unicode61');
+    name, qualname, words, path, summary, content = '', tokenize = 'unicode61', detail = 'column');
 INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
 """
 
@@ -138,7 +144,6 @@ class QueryError(DocatlasError):
 
 # -- identifier-aware words ---------------------------------------------------------------------------------
 _IDENT = re.compile(r"[A-Za-z0-9]+")
-_UNICODE_WORD = re.compile(r"[^\W_]")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+[0-9]*")
 
 
@@ -184,15 +189,23 @@ def check_query(query: str) -> None:
         raise QueryError(f"too many words in the query ({len(query.split())}; at most {MAX_QUERY_TERMS})")
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+
+
 def fts_query(query: str) -> str:
     """A safe FTS5 expression: every whitespace-separated term quoted (so no user text is FTS syntax) and
-    matched as a prefix, all terms required. Raises QueryError when nothing searchable is left."""
+    matched as a prefix, all terms required. Raises QueryError when nothing searchable is left.
+
+    The index keeps no token positions (`detail=column`: a third of its size), so a term the tokenizer splits
+    (`torch.nn`, `at::native`) is all of its words, the last one as a prefix, rather than a phrase."""
     check_query(query)
     terms = []
     for raw in query.split():
-        if not _UNICODE_WORD.search(raw):  # `größe`, `変数`: unicode61 indexes letters of every script
+        words = _TOKEN.findall(raw)  # `größe`, `変数`: unicode61 indexes letters of every script
+        if not words:
             continue
-        terms.append('"' + raw.replace('"', '""') + '"*')
+        quoted = [f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*']
+        terms.append(quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")")
     if not terms:
         raise QueryError(f"nothing to search for in {terminal(repr(query))}: give a name, a word or a path")
     return " AND ".join(terms)
