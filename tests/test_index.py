@@ -96,7 +96,7 @@ def test_identifier_words_split_camel_case_only_where_the_tokenizer_does_not() -
 
 
 def test_fts_query_quotes_user_text() -> None:
-    assert schema.fts_query('a"b OR c') == '("a" AND "b"*) AND "OR"* AND "c"*'
+    assert schema.fts_query('a"b OR c') == '"a""b"* AND "OR"* AND "c"*'
     with pytest.raises(schema.QueryError):
         schema.fts_query('"( ) ::')
 

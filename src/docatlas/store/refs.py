@@ -20,19 +20,18 @@ from docatlas.store.schema import FQNAME_IS
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
 
-class _Strings:
+class _Strings(dict[str, int]):
     """Ids of `strings` rows: a name repeats on thousands of reference rows, so each text is stored once;
-    texts first seen in this write are collected in `new` (appended after the rows)."""
+    texts first seen in this write are collected in `new` (appended after the rows). `sid[text]` is a plain
+    dict lookup for a known text (millions of them on PyTorch), `__missing__` adds a new one."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.ids: dict[str, int] = dict(conn.execute("SELECT text, id FROM strings").fetchall())
+        super().__init__(conn.execute("SELECT text, id FROM strings").fetchall())
         self.new: list[tuple[int, str]] = []
 
-    def __call__(self, text: str) -> int:
-        found = self.ids.get(text)
-        if found is None:
-            found = self.ids[text] = len(self.ids) + 1
-            self.new.append((found, text))
+    def __missing__(self, text: str) -> int:
+        found = self[text] = len(self) + 1
+        self.new.append((found, text))
         return found
 
 
@@ -42,7 +41,7 @@ def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: _Strings) 
     `strings` ids."""
     for path in paths:
         for seq, r in enumerate(model.refs.outgoing.get(path, ())):
-            yield (ids[r[0]], seq, r[1], r[2], sid(r[3]), sid(r[4]), sid(r[8]), ids[r[5]], sid(r[6]), r[7])
+            yield (ids[r[0]], seq, r[1], r[2], sid[r[3]], sid[r[4]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
 
 
 class _Sets:
@@ -73,10 +72,13 @@ def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: 
                     sets: _Sets) -> Iterator[tuple[Any, ...]]:
     """`cand_rows` values: one per C-family use several definitions could mean, naming its set of candidates."""
     candidates = getattr(model.refs, "candidates", {})
+    known: dict[tuple[tuple[str, str, int], ...], int] = {}  # the set of each options tuple met in this write
     for path in paths:
         for seq, (line, col, kind, enclosing, name, options) in enumerate(candidates.get(path, ())):
-            cands = sets(tuple((ids[tpath], sid(target), tline) for tpath, target, tline in options))
-            yield (ids[path], seq, line, col, sid(kind), sid(enclosing), sid(name), cands, len(options))
+            cands = known.get(options)
+            if cands is None:
+                cands = known[options] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
+            yield (ids[path], seq, line, col, sid[kind], sid[enclosing], sid[name], cands, len(options))
 
 
 _INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?,?,?,?,?)"

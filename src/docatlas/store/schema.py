@@ -60,7 +60,7 @@ CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
 CREATE INDEX symbol_rows_fq ON symbol_rows(fq) WHERE fq IS NOT NULL;
 CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
     coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
-    s.signature AS signature, s.summary AS summary,
+    replace(s.signature, char(1), s.name) AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
     s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition, s.fq AS fq
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
@@ -81,7 +81,8 @@ CREATE TABLE test_links(
     target TEXT NOT NULL, test_path TEXT NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
 CREATE INDEX test_links_target ON test_links(target);
 CREATE INDEX test_links_test ON test_links(test_path);
-CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE UNIQUE INDEX strings_text ON strings(text);
 CREATE TABLE ref_rows(
     file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
     kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
@@ -118,7 +119,7 @@ CREATE TABLE diagnostics(
     stage TEXT NOT NULL);
 CREATE INDEX diagnostics_path ON diagnostics(path);
 CREATE VIRTUAL TABLE search USING fts5(
-    name, qualname, words, path, summary, content = '', tokenize = 'unicode61', detail = 'column');
+    name, qualname, words, path, summary, content = '', tokenize = 'unicode61');
 INSERT INTO search(search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 6.0, 2.0, 1.0)');
 """
 
@@ -144,6 +145,7 @@ class QueryError(DocatlasError):
 
 # -- identifier-aware words ---------------------------------------------------------------------------------
 _IDENT = re.compile(r"[A-Za-z0-9]+")
+_UNICODE_WORD = re.compile(r"[^\W_]")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+[0-9]*")
 
 
@@ -153,12 +155,15 @@ def identifier_words(*texts: str) -> str:
     The unicode61 tokenizer already splits on `_`, `.`, `::` and `/`, so only what it keeps together is split
     here; words are lower-cased and de-duplicated in first-seen order so the column stays small.
     """
-    seen: dict[str, None] = {}
-    for text in texts:
-        for chunk in _IDENT.findall(text):
-            for part in _camel_parts(chunk):
-                seen.setdefault(part, None)
-    return " ".join(seen)
+    return " ".join(dict.fromkeys(part for text in texts for segment in text.split(".")
+                                  for part in _segment_parts(segment)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _segment_parts(segment: str) -> tuple[str, ...]:
+    """The CamelCase parts of one dotted segment's identifiers, in order: `torch`, `nn`, `Conv2d` repeat on
+    thousands of qualified names, so each is split once (`.` is never inside an identifier chunk)."""
+    return tuple(part for chunk in _IDENT.findall(segment) for part in _camel_parts(chunk))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -189,23 +194,15 @@ def check_query(query: str) -> None:
         raise QueryError(f"too many words in the query ({len(query.split())}; at most {MAX_QUERY_TERMS})")
 
 
-_TOKEN = re.compile(r"[^\W_]+")
-
-
 def fts_query(query: str) -> str:
     """A safe FTS5 expression: every whitespace-separated term quoted (so no user text is FTS syntax) and
-    matched as a prefix, all terms required. Raises QueryError when nothing searchable is left.
-
-    The index keeps no token positions (`detail=column`: a third of its size), so a term the tokenizer splits
-    (`torch.nn`, `at::native`) is all of its words, the last one as a prefix, rather than a phrase."""
+    matched as a prefix, all terms required. Raises QueryError when nothing searchable is left."""
     check_query(query)
     terms = []
     for raw in query.split():
-        words = _TOKEN.findall(raw)  # `größe`, `変数`: unicode61 indexes letters of every script
-        if not words:
+        if not _UNICODE_WORD.search(raw):  # `größe`, `変数`: unicode61 indexes letters of every script
             continue
-        quoted = [f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*']
-        terms.append(quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")")
+        terms.append('"' + raw.replace('"', '""') + '"*')
     if not terms:
         raise QueryError(f"nothing to search for in {terminal(repr(query))}: give a name, a word or a path")
     return " AND ".join(terms)
@@ -233,8 +230,9 @@ def make_cache_dir(output: Path) -> Path:
     return folder
 
 
-INDEXES = "\n".join(line for line in _SCHEMA.splitlines() if line.startswith("CREATE INDEX"))
-TABLES = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith("CREATE INDEX"))
+_INDEX = ("CREATE INDEX", "CREATE UNIQUE INDEX")  # made after a fresh index's rows: sorted once, pages full
+INDEXES = "\n".join(line for line in _SCHEMA.splitlines() if line.startswith(_INDEX))
+TABLES = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith(_INDEX))
 
 
 def connect(path: Path) -> sqlite3.Connection:

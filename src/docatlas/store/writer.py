@@ -85,17 +85,24 @@ def _fqname(module: str, qualname: str, language: str) -> str:
     return qualname
 
 
+_NAME_MARK = "\x01"  # `symbols.signature` is `replace(signature, char(1), name)`
+
+
 def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any, ...]]:
     """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, fqname and summary at 2, 4, 8.
 
     The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
-    the qualname (NULL), a parent that begins the qualname (its length)."""
+    the qualname (NULL), a parent that begins the qualname (its length), the name in the signature (its first
+    occurrence is `_NAME_MARK`, when the signature has none of its own)."""
     rows = []
     for s in facts.symbols:
         fq = _fqname(module, s.qualname, facts.language)
         parent: str | int = len(s.parent) if s.parent and s.qualname.startswith(s.parent) else s.parent
+        sig = s.signature
+        if s.name and s.name in sig and _NAME_MARK not in sig:  # the view puts the name back
+            sig = sig.replace(s.name, _NAME_MARK, 1)
         rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
-                     s.signature, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
+                     sig, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
                      " ".join(s.flags), 0 if "declaration" in s.flags else 1, fq))
     return rows
 
@@ -331,6 +338,7 @@ class IndexWrite:
         self.blobs = blobs or {}
         self.mode = ""
         self.seconds = 0.0  # spent in `write`
+        self.cpu_seconds = 0.0  # CPU time of the thread that ran `write`
         self.error: BaseException | None = None
         self.failures: list[Diagnostic] = []  # DA306: a file whose rows could not be made (the build reports it)
         self._conn: sqlite3.Connection | None = None
@@ -345,11 +353,12 @@ class IndexWrite:
             self.error = exc
 
     def write(self) -> None:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             self._write()
         finally:
             self.seconds = time.perf_counter() - start
+            self.cpu_seconds = time.thread_time() - cpu
 
     def _write(self) -> None:
         cache, model = self.cache, self.model
