@@ -74,9 +74,11 @@ CREATE VIEW imports AS SELECT i.rowid AS rowid, f.path AS path, i.module AS modu
     i.alias AS alias, i.level AS level, i.line AS line, i.conditional AS conditional, i.system AS system,
     i.category AS category, i.target AS target, i.reason AS reason
     FROM import_rows i LEFT JOIN files f ON f.id = i.file;
-CREATE TABLE tests(
-    path TEXT NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
-CREATE INDEX tests_path ON tests(path);
+CREATE TABLE test_rows(
+    file INTEGER NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX test_rows_file ON test_rows(file);
+CREATE VIEW tests AS SELECT f.path AS path, t.name AS name, t.line AS line, t.framework AS framework,
+    t.kind AS kind FROM test_rows t LEFT JOIN files f ON f.id = t.file;
 CREATE TABLE test_links(
     target TEXT NOT NULL, test_path TEXT NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
 CREATE INDEX test_links_target ON test_links(target);
@@ -110,10 +112,12 @@ CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS co
     LEFT JOIN files f ON f.id = r.file
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
     LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = r.kind;
-CREATE TABLE findings(
-    path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
+CREATE TABLE finding_rows(
+    file INTEGER NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);
-CREATE INDEX findings_path ON findings(path);
+CREATE INDEX finding_rows_file ON finding_rows(file);
+CREATE VIEW findings AS SELECT f.path AS path, r.category AS category, r.rule AS rule, r.message AS message,
+    r.line AS line, r.evidence AS evidence FROM finding_rows r LEFT JOIN files f ON f.id = r.file;
 CREATE TABLE diagnostics(
     path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     stage TEXT NOT NULL);

@@ -127,8 +127,8 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
                 symbols.append((nxt, *r[:-1]))
                 search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11]))
                 nxt += 1
-            tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
-            findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
+            tests.extend((ids[p], t.name, t.line, t.framework, t.kind) for t in facts.tests)
+            findings.extend((ids[p], f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
             diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
         except Exception as exc:  # a bug of docatlas on this file's facts: its rows, never the index
             for rows, n in zip(lists, sizes, strict=True):
@@ -155,8 +155,8 @@ def _insert_rows(conn: sqlite3.Connection, symbols: list[tuple[Any, ...]], searc
                  diagnostics: list[tuple[Any, ...]]) -> None:
     conn.executemany(_INSERT_SYMBOL, symbols)
     conn.executemany(_INSERT_SEARCH, search)
-    conn.executemany("INSERT INTO tests VALUES (?,?,?,?,?)", tests)
-    conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)", findings)
+    conn.executemany("INSERT INTO test_rows VALUES (?,?,?,?,?)", tests)
+    conn.executemany("INSERT INTO finding_rows VALUES (?,?,?,?,?,?)", findings)
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')", diagnostics)
 
 
@@ -168,9 +168,9 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     rows = [(p,) for p in paths]
     conn.executemany(_DELETE_SEARCH, [_symbol_search_row(*r) for p in paths for r in conn.execute(
         "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?", (p,)).fetchall()])
-    conn.executemany("DELETE FROM symbol_rows WHERE file IN (SELECT id FROM files WHERE path = ?)", rows)
-    for table in ("tests", "findings", "facts_cache"):
-        conn.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
+    for table in ("symbol_rows", "test_rows", "finding_rows"):
+        conn.executemany(f"DELETE FROM {table} WHERE file IN (SELECT id FROM files WHERE path = ?)", rows)
+    conn.executemany("DELETE FROM facts_cache WHERE path = ?", rows)
     conn.executemany("DELETE FROM diagnostics WHERE path = ? AND stage = 'extract'", rows)
 
 
