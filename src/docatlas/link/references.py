@@ -6,7 +6,7 @@ the public names, transitively and safe on cycles), package re-exports, submodul
 members through the repository bases (a simple left-to-right MRO) for `self`, `cls` and `super()`. Other
 instance attributes, locals and anything a static reading cannot settle are not guessed: they are counted as
 unresolved. Names that resolve outside the repository (stdlib, third party, builtins) are external.
-C, C++ and CUDA names are matched against definitions by name (`cfamily_refs`).
+C, C++ and CUDA names are matched against definitions by name (`link.cresolve`).
 
 A resolved reference is a tuple (path, line, col, kind, enclosing, target_path, target_qualname, target_line,
 name): col is 1-based; name is the text used (`nn.Linear`).
@@ -21,12 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docatlas.link import refdeps
+from docatlas.link.cresolve import Candidates, CDef, c_refs
 from docatlas.link.pyresolve import PyResolver, Ref
 from docatlas.model import FileFacts
-
-CDef = tuple[str, str, int, bool, bool]  # path, qualname, line, is a declaration, is a function
-Candidates = tuple[int, int, str, str, str, tuple[tuple[str, str, int], ...]]  # line, col, kind, enclosing, name
-MAX_CANDIDATES = 8
 
 
 @dataclass
@@ -44,7 +41,7 @@ class RefIndex:
     # C-family file's facts again
     c_defs: dict[str, list[CDef]] = field(default_factory=dict)
     # C family: the uses of a name that several definitions could mean, each with its candidates (at most
-    # `MAX_CANDIDATES`, else only counted in `ambiguous`), per file: shown as possible, never as resolved
+    # `cresolve.MAX_CANDIDATES`, else only counted in `ambiguous`), per file: shown as possible, never as resolved
     candidates: dict[str, list[Candidates]] = field(default_factory=dict)
     masks: dict[str, bytes] = field(default_factory=dict)  # path -> names its references mention (`refdeps`)
     stars: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Python file -> files it star-imports
@@ -286,105 +283,6 @@ def named_after(test: str, target: str) -> bool:
     stem = target.rsplit("/", 1)[-1].split(".", 1)[0].lower()
     name = test.rsplit("/", 1)[-1].split(".", 1)[0].lower()
     return bool(stem) and name in (f"test_{stem}", f"{stem}_test", f"{stem}_tests", f"test{stem}", f"{stem}test")
-
-
-# -- C, C++, CUDA ---------------------------------------------------------------------------------------
-_C_DEF_KINDS = frozenset({"function", "method", "class", "struct", "union", "enum", "typedef", "alias", "macro",
-                          "type"})
-
-
-def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> None:
-    """Resolve the names C-family files use by name against the definitions of every C-family file: a name
-    with candidates in the file's include closure takes those, else those in its folder, else all; one
-    qualified name defined in at most one file resolves (to its declaration in the closure, else its
-    definition); several names, or one defined in several files, are counted as ambiguous; none as
-    unresolved (mostly the standard library and third-party code)."""
-    from docatlas.link.resolve import C_LANGS
-
-    files = model.files
-    cfiles = [p for p in files if model.summary(p).language in C_LANGS]
-    if paths is None or not result.c_defs:
-        defs: dict[str, list[CDef]] = defaultdict(list)
-        for p in cfiles:
-            _add_defs(defs, p, files[p])
-        result.c_defs = dict(defs)
-    else:  # the same names as before (`interface`); the redone files' lines may have moved
-        redo = set(paths)
-        defs = defaultdict(list)
-        for name, before in result.c_defs.items():
-            kept = [c for c in before if c[0] not in redo]
-            if kept:
-                defs[name] = kept
-        for p in sorted(redo):
-            _add_defs(defs, p, files[p])
-        for entries in defs.values():
-            entries.sort(key=lambda c: (c[0], c[2]))
-        result.c_defs = dict(defs)
-    includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
-                for p in cfiles}
-    shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
-    for path in cfiles if paths is None else paths:
-        result.interfaces[path] = interface(files[path])
-        _file_deps(result, None, path, files[path])
-        refs = files[path].references
-        if refs is None:
-            continue
-        folder = path.rsplit("/", 1)[0] if "/" in path else ""
-        closure: set[str] | None = None
-        out: list[Ref] = []
-        maybe: list[Candidates] = []
-        resolved = unresolved = ambiguous = 0
-        for name, line, col, kind, enclosing in refs.uses:
-            cands = defs.get(name)
-            if cands and kind == "read":  # a name used as a value: only a function's counts (`crefs`)
-                cands = [c for c in cands if c[4]]
-            if not cands:
-                unresolved += 1
-                continue
-            if len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands):
-                if closure is None:
-                    closure = _closure(path, includes)
-                tier = [c for c in cands if c[0] in closure] or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
-                                                                 ] or cands
-            else:
-                tier = cands
-            if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
-                ambiguous += 1  # several names, or one name defined in several files
-                options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]} or {(c[0], c[1], c[2]) for c in tier})
-                if len(options) <= MAX_CANDIDATES:
-                    opts = tuple(options)
-                    maybe.append((line, col, kind, enclosing, name, shared.setdefault(opts, opts)))
-                continue
-            near = closure or ()
-            best = min(tier, key=lambda c: (c[0] != path and c[0] not in near,
-                                            c[3] is (c[0] != path and c[0] not in near), c[0]))
-            resolved += 1
-            out.append((path, line, col, kind, enclosing, best[0], best[1], best[2], name))
-        result.counts[path] = (resolved, 0, unresolved)
-        if ambiguous:
-            result.ambiguous[path] = ambiguous
-        if maybe:
-            result.candidates[path] = maybe
-        if out:
-            result.outgoing[path] = out
-
-
-def _add_defs(defs: dict[str, list[CDef]], path: str, facts: FileFacts) -> None:
-    for s in facts.symbols:
-        if s.kind in _C_DEF_KINDS:
-            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags,
-                                                s.kind in ("function", "method")))
-
-
-def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
-    seen = {path}
-    stack = [path]
-    while stack:
-        for t in includes.get(stack.pop(), ()):
-            if t not in seen:
-                seen.add(t)
-                stack.append(t)
-    return seen
 
 
 # -- what pages show ----------------------------------------------------------------------------------
