@@ -60,7 +60,8 @@ CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
 CREATE INDEX symbol_rows_fq ON symbol_rows(fq) WHERE fq IS NOT NULL;
 CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
     coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
-    replace(s.signature, char(1), s.name) AS signature, s.summary AS summary,
+    CASE WHEN substr(s.signature, 1, 2) = char(1, 1) THEN substr(s.signature, 3)
+        ELSE replace(s.signature, char(1), s.name) END AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
     s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition, s.fq AS fq
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;

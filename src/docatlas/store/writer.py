@@ -85,7 +85,7 @@ def _fqname(module: str, qualname: str, language: str) -> str:
     return qualname
 
 
-_NAME_MARK = "\x01"  # `symbols.signature` is `replace(signature, char(1), name)`
+_NAME_MARK = "\x01"  # see the `symbols` view's `signature`
 
 
 def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any, ...]]:
@@ -93,13 +93,15 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
 
     The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
     the qualname (NULL), a parent that begins the qualname (its length), the name in the signature (its first
-    occurrence is `_NAME_MARK`, when the signature has none of its own)."""
+    occurrence is `_NAME_MARK`; a signature with a mark of its own is stored behind two of them)."""
     rows = []
     for s in facts.symbols:
         fq = _fqname(module, s.qualname, facts.language)
         parent: str | int = len(s.parent) if s.parent and s.qualname.startswith(s.parent) else s.parent
         sig = s.signature
-        if s.name and s.name in sig and _NAME_MARK not in sig:  # the view puts the name back
+        if _NAME_MARK in sig:  # kept as written, behind two marks
+            sig = _NAME_MARK * 2 + sig
+        elif s.name and s.name in sig:  # the view puts the name back
             sig = sig.replace(s.name, _NAME_MARK, 1)
         rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
                      sig, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
