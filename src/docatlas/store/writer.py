@@ -63,7 +63,7 @@ class LinkedModel(Protocol):
     def subtree_files(self, folder: str) -> list[str]: ...
 
 
-_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 15)})"
+_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 18)})"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary) VALUES (?,?,?,?,?,?)"
 # The search table is contentless (`content=''`: it keeps no second copy of names, paths and summaries), so a
 # row is removed by giving FTS5 the values it was indexed with; the rows below rebuild them from the tables.
@@ -89,15 +89,22 @@ _NAME_MARK = "\x01"  # see the `symbols` view's `signature`
 
 
 def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any, ...]]:
-    """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, fqname and summary at 2, 4, 8.
+    """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, summary, bases, the C fields
+    (macro, condition, bridge: the last three before the fqname) and the fqname.
 
     The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
     the qualname (NULL), a parent that begins the qualname (its length), the name in the signature (its first
     occurrence is `_NAME_MARK`; a signature with a mark of its own is stored behind two of them)."""
     rows = []
+    bound: dict[str, set[str]] = {}  # C: function -> the names this file's bindings give it
+    for s in facts.symbols:
+        if s.kind == "binding" and s.target:
+            bound.setdefault(s.target, set()).add(s.name)
     for s in facts.symbols:
         fq = _fqname(module, s.qualname, facts.language)
         parent: str | int = len(s.parent) if s.parent and s.qualname.startswith(s.parent) else s.parent
+        bridge = s.target if s.kind in ("binding", "module") else " ".join(sorted(
+            bound.get(s.qualname, set()) | bound.get(s.name, set()))) if s.kind in ("function", "method") else ""
         sig = s.signature
         if _NAME_MARK in sig:  # kept as written, behind two marks
             sig = _NAME_MARK * 2 + sig
@@ -105,7 +112,7 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
             sig = sig.replace(s.name, _NAME_MARK, 1)
         rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
                      sig, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
-                     " ".join(s.flags), 0 if "declaration" in s.flags else 1, fq))
+                     " ".join(s.flags), 0 if "declaration" in s.flags else 1, s.macro, s.condition, bridge, fq))
     return rows
 
 
@@ -127,7 +134,7 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
         try:
             for r in _symbol_rows(facts, module, ids[p]):
                 symbols.append((nxt, *r[:-1]))
-                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11]))
+                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11], *r[-4:-1]))
                 nxt += 1
             tests.extend((ids[p], t.name, t.line, t.framework, t.kind) for t in facts.tests)
             findings.extend((ids[p], f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
@@ -162,14 +169,16 @@ def _insert_rows(conn: sqlite3.Connection, symbols: list[tuple[Any, ...]], searc
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')", diagnostics)
 
 
-def _symbol_search_row(rowid: int, name: str, fqname: str, path: str, summary: str, bases: str) -> tuple[Any, ...]:
-    return rowid, name, fqname, search_words(fqname, bases.split("\n")), path, summary
+def _symbol_search_row(rowid: int, name: str, fqname: str, path: str, summary: str, bases: str, macro: str,
+                       condition: str, bridge: str) -> tuple[Any, ...]:
+    return rowid, name, fqname, search_words(fqname, bases.split("\n"), (macro, condition, bridge)), path, summary
 
 
 def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     rows = [(p,) for p in paths]
     conn.executemany(_DELETE_SEARCH, [_symbol_search_row(*r) for p in paths for r in conn.execute(
-        "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?", (p,)).fetchall()])
+        "SELECT id, name, fqname, path, summary, bases, macro, condition, bridge FROM symbols WHERE path = ?",
+        (p,)).fetchall()])
     for table in ("symbol_rows", "test_rows", "finding_rows"):
         conn.executemany(f"DELETE FROM {table} WHERE file IN (SELECT id FROM files WHERE path = ?)", rows)
     conn.executemany("DELETE FROM facts_cache WHERE path = ?", rows)
