@@ -42,6 +42,8 @@ PLANS = {
     "refs: candidate sites": "SELECT path, line, col, kind, enclosing, name, candidates, test FROM ref_candidates "
                              "WHERE target_path = ? AND target = ? ORDER BY path, line, col",
     "export: outgoing": "SELECT line, col, name, kind, target FROM refs WHERE path = ? ORDER BY line, col",
+    "show: tests of a file": "SELECT name, line, framework, kind FROM tests WHERE path = ? ORDER BY line, name",
+    "show: findings of a file": "SELECT category, rule, line FROM findings WHERE path = ? ORDER BY line, rule",
     "writer: delete search rows": "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?",
 }
 
@@ -63,7 +65,7 @@ def main() -> int:
             print(f"  {name:32s} {size / 1e6:7.1f} MB")
     print(f"  {'(smaller ones)':32s} {sum(s for _, s in rows if s < 100_000) / 1e6:7.1f} MB")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    for table in ("files", "symbols", "refs", "ref_candidates", "cand_rows", "imports", "strings"):
+    for table in ("files", "symbols", "refs", "ref_candidates", "cand_rows", "imports", "strings", "tests"):
         if table in tables:
             print(f"  rows of {table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,}")
     if args.plans:
