@@ -349,7 +349,10 @@ def pytest_command(target: str) -> str:
 
 
 # -- related files ------------------------------------------------------------------------------
-def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
+def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = None,
+         edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
+    """Link every file. `previous`: the last build's references over the same files, of which only the
+    `edited` files and what they reach are resolved again (`references.update`); `summaries`: the cached ones."""
     paths = sorted(facts)
     path_set = set(paths)
     roots = python_roots(path_set)
@@ -428,7 +431,12 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
         c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
     )
-    references.attach(model, index)
+    model.summaries.update(summaries or {})
+    if previous is not None:
+        model.refs = previous
+        references.update(model, sorted(edited), import_tests_of=dict(model.tests_of))
+    else:
+        references.attach(model, index)
     runners = repo_runners(facts)
     for p in test_files:
         commands, evidence = run_commands(p, facts[p], index, path_set, runners)
@@ -524,10 +532,11 @@ def link_state(model: RepoModel) -> dict[str, Any]:
 
 
 def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
-           edited: Iterable[str] = ()) -> RepoModel:
+           edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
     """The model of `facts` (a mapping sorted by path, loaded lazily or not) from a stored `link_state` whose
     files all had the same `link_inputs`; the `edited` files' own entries (their imports with today's lines,
-    their purpose, their related files) are made again."""
+    their purpose, their related files) are made again. `summaries`: the cached ones, given before anything
+    asks for a file's language (else each unpickles and summarizes the file's facts: 5 s on PyTorch)."""
     paths = list(facts)
     if paths != sorted(paths):
         paths = sorted(paths)
@@ -538,6 +547,7 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                  "related": dict(state["related"]), "related_total": dict(state["related_total"]),
                  "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
     model = RepoModel(name=name, files=facts, **state)
+    model.summaries.update(summaries or {})
     if changed:
         for p in changed:
             f = facts[p]

@@ -18,7 +18,7 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
 from docatlas.safetext import terminal
-from docatlas.store.cache import FactsCache, pickle_facts
+from docatlas.store.cache import FactsCache, pickle_facts, store_link_state
 from docatlas.store.refs import write_rows as refs_rows
 from docatlas.store.schema import (
     CACHE_NAME,
@@ -260,17 +260,16 @@ def _relinked_repo(conn: sqlite3.Connection, model: LinkedModel, changed: list[s
     conn.executemany("DELETE FROM test_links WHERE target = ? AND test_path = ? AND names = ? AND via = ? AND "
                      "cases = ?", sorted(old - new))
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", sorted(new - old))
-    _scan_and_link_state(conn, scan_diagnostics, link_state)
+    _scan_and_link_state(conn, scan_diagnostics, link_state, whole=False)
 
 
 def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagnostic],
-                         link_state: dict[str, Any]) -> None:
+                         link_state: dict[str, Any], whole: bool = True) -> None:
     """The scan's diagnostics and the link stage's output, replaced (render diagnostics come with `commit`)."""
     conn.execute("DELETE FROM diagnostics WHERE stage = 'scan'")
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
                      [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
-    conn.execute("DELETE FROM link_state")
-    conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
+    store_link_state(conn, link_state, whole)
 
 
 def file_ids(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str, int]:
