@@ -75,9 +75,10 @@ def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: 
     known: dict[tuple[tuple[str, str, int], ...], int] = {}  # the set of each options tuple met in this write
     for path in paths:
         for seq, (line, col, kind, enclosing, name, options) in enumerate(candidates.get(path, ())):
-            cands = known.get(options)
+            key = options if type(options) is tuple else tuple(map(tuple, options))  # hashable whatever stored it
+            cands = known.get(key)
             if cands is None:
-                cands = known[options] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
+                cands = known[key] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
             yield (ids[path], seq, line, col, sid[kind], sid[enclosing], sid[name], cands, len(options))
 
 
