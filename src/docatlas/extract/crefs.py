@@ -2,18 +2,21 @@
 
 Calls (`f(x)`, `ns::f(x)`, `obj.f()`, `f<T>(x)`, kernel launches `k<<<g, b>>>(x)`), type uses and base
 classes, and names used as values (`g(f)`, `&ns::f`, `p = f`, `{f}`, `return f`: kind read, which the link
-stage matches against functions only), each with line, 1-based column, kind (call, subclass, annotation for a
-type use, read; a value whose name the file declares as a variable, parameter, field or enumerator anywhere
-is left out, so a function and a variable of one name in one file lose the function's value uses) and the
-enclosing
-function or type. Macro invocations written like calls are calls of the macro. `link.references` resolves
-them by name. Records: (name, line, col, kind, enclosing).
+stage matches against functions only), each with line, 1-based column (where the last name starts), kind
+(call, subclass, annotation for a type use, read; a value whose name the file declares as a variable,
+parameter, field or enumerator anywhere is left out, so a function and a variable of one name in one file lose
+the function's value uses) and the enclosing function or type. The name keeps what narrows its meaning: the
+qualifier as written (`c10::irange`, template arguments left out), or `.` for a member called through an
+object (`.data` for `t.data()` and `p->data()`), which only a method can be. Macro invocations written like
+calls are calls of the macro. `link.cresolve` resolves them by name. Records: (name, line, col, kind,
+enclosing).
 """
 
 from __future__ import annotations
 
 import bisect
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from docatlas.extract import tsadapter as ts
@@ -27,9 +30,24 @@ def _last_name(node: Any) -> Any:
     """The final name of `a::b::c` / `a::b<T>`."""
     while node is not None and node.type == "qualified_identifier":
         node = node.child_by_field_name("name")
-    if node is not None and node.type in ("template_function", "template_type"):
+    if node is not None and node.type in ("template_function", "template_type", "template_method"):
         node = node.child_by_field_name("name")
     return node if node is not None and node.type in ("identifier", "type_identifier") else None
+
+
+def _scopes(node: Any, data: bytes) -> str:
+    """The qualifier of `a::b<T>::c` as written, template arguments left out (`a::b::`); empty when a scope is
+    not a plain name (`decltype(x)::c`) or the name is global (`::c`), which resolve like an unqualified name."""
+    parts = []
+    while node is not None and node.type == "qualified_identifier":
+        scope = node.child_by_field_name("scope")
+        if scope is not None and scope.type == "template_type":
+            scope = scope.child_by_field_name("name")
+        if scope is None or scope.type not in ("namespace_identifier", "type_identifier", "identifier"):
+            return ""
+        parts.append(data[scope.start_byte:scope.end_byte].decode("utf-8", "replace"))
+        node = node.child_by_field_name("name")
+    return "".join(p + "::" for p in parts)
 
 
 def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> References | None:
@@ -38,32 +56,34 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> Refe
         return None
     caps = ts.captures(ts.query(grammar, name), root)
     defs = {n.start_byte for n in caps.get("def", ())}
-    sites: dict[int, tuple[Any, str]] = {}
+    sites: dict[int, tuple[Any, str, str]] = {}  # start -> (name node, kind, prefix: `ns::` or `.`)
     local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
     for n in caps.get("value", ()):
         if data[n.start_byte:n.end_byte] not in local:
-            sites[n.start_byte] = (n, "read")
+            sites[n.start_byte] = (n, "read", "")
     for q in caps.get("qvalue", ()):
         n = _last_name(q)
         if n is not None:
-            sites[n.start_byte] = (n, "read")
+            sites[n.start_byte] = (n, "read", _scopes(q, data))
     for kind, key in (("annotation", "type"), ("call", "call"), ("subclass", "subclass")):
         for n in caps.get(key, ()):
             if n.start_byte not in defs:
-                sites[n.start_byte] = (n, kind)
+                sites[n.start_byte] = (n, kind, "")
+    for n in caps.get("member", ()):  # `obj.f(x)`, `p->f(x)`: a member's name, recorded as `.f`
+        sites[n.start_byte] = (n, "call", ".")
     for kind, key in (("call", "qcall"), ("subclass", "qsubclass")):
         for q in caps.get(key, ()):
             n = _last_name(q)
             if n is not None:
-                sites[n.start_byte] = (n, kind)
+                sites[n.start_byte] = (n, kind, _scopes(q, data))
     spans = sorted((s.line, -s.end_line, s.qualname) for s in symbols
                    if s.kind not in ("macro",) and s.end_line >= s.line)
     starts = [s[0] for s in spans]
     uses = []
     for start in sorted(sites):
-        n, kind = sites[start]
+        n, kind, prefix = sites[start]
         line, col = n.start_point[0] + 1, n.start_point[1] + 1
-        uses.append((_intern(data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
+        uses.append((_intern(prefix + data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
                      _enclosing(spans, starts, line)))
     return References((), tuple(uses))
 
@@ -74,3 +94,18 @@ def _enclosing(spans: list[tuple[int, int, str]], starts: list[int], line: int) 
         if -spans[j][1] >= line:
             return spans[j][2]
     return ""
+
+
+def merge(first: References, others: list[References | None], hidden: Callable[[int], bool]) -> References:
+    """The uses of the first parse and, from the parses of the other `#if` branches, those on lines the first
+    did not see (its branch blanked), each once, in source order."""
+    seen = {(u[1], u[2]) for u in first.uses}
+    extra = []
+    for refs in others:
+        for u in refs.uses if refs is not None else ():
+            if (u[1], u[2]) not in seen and hidden(u[1]):
+                seen.add((u[1], u[2]))
+                extra.append(u)
+    if not extra:
+        return first
+    return References(first.bindings, tuple(sorted((*first.uses, *extra), key=lambda u: (u[1], u[2]))))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docatlas.link import refdeps
-from docatlas.link.cresolve import Candidates, CDef, c_refs
+from docatlas.link.cresolve import Candidates, CDef, Possible, c_refs, possible_users
 from docatlas.link.pyresolve import PyResolver, Ref
 from docatlas.model import FileFacts
 
@@ -45,6 +45,8 @@ class RefIndex:
     candidates: dict[str, list[Candidates]] = field(default_factory=dict)
     masks: dict[str, bytes] = field(default_factory=dict)  # path -> names its references mention (`refdeps`)
     stars: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Python file -> files it star-imports
+    # C family: per target file and qualified name, the files whose ambiguous uses list it (`possible_users`)
+    possible: dict[str, dict[str, list[Possible]]] = field(default_factory=dict)
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
@@ -117,6 +119,7 @@ def attach(model: Any, index: Any) -> None:
     py = [p for p in files if files[p].language in PY_LANGS]
     refs = python_refs(files, index, py)
     c_refs(model, refs)
+    refs.possible = possible_users(refs.candidates)
     _fill_incoming(refs)
     refs.import_tests_of = dict(model.tests_of)
     model.refs = refs
@@ -196,6 +199,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
         else:
             c_refs(model, new, redo)
     _fill_incoming(new)
+    new.possible = possible_users(new.candidates) if c_edited else old.possible
     model.refs_update["rewritten"] = sorted(rewritten) if rewritten is not None else None
     new.import_tests_of = old.import_tests_of
     model.refs = new
@@ -203,6 +207,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
     model.tests_of = dict(old.import_tests_of)
     _test_links(model, index)
     touched = {t for t in set(old.incoming) | set(new.incoming) if old.incoming.get(t) != new.incoming.get(t)}
+    touched |= {t for t in set(old.possible) | set(new.possible) if old.possible.get(t) != new.possible.get(t)}
     edited_set = set(edited)
     for t in {r[5] for p in edited for r in new.outgoing.get(p, ())}:  # usage examples show their source text
         if any(r[0] in edited_set for r in examples(new.incoming.get(t, []), model.purposes)):

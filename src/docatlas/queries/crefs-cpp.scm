@@ -2,9 +2,9 @@
 ; and type definitions (to leave out).
 (call_expression function: (identifier) @call)
 (call_expression function: (qualified_identifier) @qcall)
-(call_expression function: (field_expression field: (field_identifier) @call))
+(call_expression function: (field_expression field: (field_identifier) @member))
 (call_expression function: (template_function name: (identifier) @call))
-(call_expression function: (field_expression field: (template_method name: (field_identifier) @call)))
+(call_expression function: (field_expression field: (template_method name: (field_identifier) @member)))
 (type_identifier) @type
 (base_class_clause (type_identifier) @subclass)
 (base_class_clause (qualified_identifier) @qsubclass)
