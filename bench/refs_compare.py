@@ -195,9 +195,11 @@ C_CLASSES = {
     "many-candidates": f"an ambiguous use with more than {MAX_CANDIDATES} candidates (counted, not listed)",
     "unmatched": "a use docatlas records, but no definition of that kind matches (e.g. a value use of a type)",
     "macro-body": "Global's line is in a #define body (docatlas reads no macro bodies)",
+    "directive": "Global's line is another preprocessor directive (`#if defined(name)`, `#include`, `#undef`)",
     "member": "Global's line has the name after `.` or `->` (a member of some class, not this function)",
     "comment-string": "the name only in a comment or string literal on Global's line",
     "call-missed": "Global's line calls the name (`name(`, `ns::name(`) and docatlas records no use there",
+    "declaration": "Global's line declares something of that name (`T name(...)`: a variable, a prototype)",
     "token": "the name on Global's line, not called: a variable, parameter, field, type or label of that name",
 }
 
@@ -219,11 +221,14 @@ def _closure(path: str, includes: dict[str, set[str]]) -> set[str]:
 
 
 def _line_class(fname: str, lines: list[str], line: int) -> str:
-    """What Global's line is, from its text alone: a macro body, a member, a call, text, or another token."""
+    """What Global's line is, from its text alone (a heuristic: the classes of the pairs docatlas records no
+    use for): a macro body, a member, a call, a declaration, text, or another token."""
     import re
 
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     n = line - 1
+    if text.lstrip().startswith("#") and not text.lstrip().lstrip("#").lstrip().startswith("define"):
+        return "directive"
     in_macro = text.lstrip().startswith("#")
     while not in_macro and n > 0 and lines[n - 1].rstrip().endswith("\\"):
         n -= 1
@@ -236,9 +241,17 @@ def _line_class(fname: str, lines: list[str], line: int) -> str:
         return "comment-string"
     if re.search(rf"(\.|->)\s*{name}\b", code):
         return "member"
-    if re.search(rf"\b{name}\s*(<[^;()]*>)?\s*\(", code):
-        return "call-missed"
-    return "token"
+    call = re.search(rf"\b{name}\s*(<[^;()]*>)?\s*\(", code)
+    if call is None:
+        return "token"
+    # `Type name(args)`, `std::lock_guard<M> lock(m)`: a declaration (of a variable or a function), not a call
+    before = re.search(r"([\w>]+)\s*[*&]*\s+$", code[:call.start()])
+    if before is not None and before.group(1) not in _NOT_TYPES:
+        return "declaration"
+    return "call-missed"
+
+
+_NOT_TYPES = frozenset({"return", "else", "new", "case", "throw", "delete", "co_return", "co_await", "do", "sizeof"})
 
 
 def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags_db: str) -> Counter[str]:
@@ -355,7 +368,7 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
                     kinds_of_unmatched.update(u[3] for u in recorded)
             else:
                 got_cls = {_line_class(fname, text, ln) for ln in lines}
-                order = ("call-missed", "member", "macro-body", "token", "comment-string")
+                order = ("call-missed", "member", "macro-body", "declaration", "directive", "token", "comment-string")
                 cls = next(c for c in order if c in got_cls)
             classes[cls] += 1
             if len(misses) < show and cls in ("call-missed", "unmatched"):

@@ -310,3 +310,14 @@ def test_c_page_says_possibly_used_by_apart_from_used_by(make_repo, tmp_path) ->
     assert "- `helper` (line 1): possibly used by 1 file (2 sites): [`d/other.cpp`](../../d/other.cpp#L2) " \
            "(2 uses, 2 candidates)" in page
     assert "- `solo` (line 2): used by 1 file (1 site); other files: [`d/other.cpp`]" in page
+
+
+def test_c_uses_in_macro_bodies_are_the_macros_and_keep_their_place() -> None:
+    src = ("#define CHECK(x) helper(x)\n#define MULTI(a, b) \\\n  do { at::foo(a); obj->bar(b); } while (0)\n"
+           "#define ONE 1\nint g() { return CHECK(3); }\n#define LAST(t) Tensor t = make(t)\n")
+    uses = extract_bytes("m.cpp", src.encode(), "cpp").references.uses
+    assert [u for u in uses] == [("helper", 1, 18, "call", "CHECK"), ("at::foo", 3, 12, "call", "MULTI"),
+                                 (".bar", 3, 25, "call", "MULTI"), ("CHECK", 5, 18, "call", "g"),
+                                 ("Tensor", 6, 17, "annotation", "LAST"), ("make", 6, 28, "call", "LAST")]
+    # the macro's parameters, used as values in its body, are not taken for functions
+    assert not [u for u in uses if u[0] in ("x", "a", "b", "t")]

@@ -54,11 +54,41 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> Refe
     name = _QUERY.get(grammar)
     if name is None:
         return None
-    caps = ts.captures(ts.query(grammar, name), root)
+    q = ts.query(grammar, name)
+    caps = ts.captures(q, root)
+    sites = _sites(caps, data)
+    bodies = sorted((n.start_byte, n.end_byte, n.parent.start_byte, n.parent.start_point[0] + 1)
+                    for n in caps.get("macro_body", ()) if n.parent is not None)
+    in_macro: dict[int, str] = {}
+    if bodies:  # the names macro bodies use, each the macro's (`_macro_text`)
+        text = _macro_text(data, bodies)
+        found = _sites(ts.captures(q, ts.parse(grammar, text).root_node), text, values=False)
+        names = {s.line: s.qualname for s in symbols if s.kind == "macro"}
+        for start, site in sorted(found.items()):
+            i = bisect.bisect_right(bodies, (start, len(data) + 1, 0, 0)) - 1
+            if i >= 0 and bodies[i][0] <= start < bodies[i][1] and start not in sites:
+                sites[start] = site
+                in_macro[start] = names.get(bodies[i][3], "")
+    spans = sorted((s.line, -s.end_line, s.qualname) for s in symbols
+                   if s.kind not in ("macro",) and s.end_line >= s.line)
+    starts = [s[0] for s in spans]
+    uses = []
+    for start in sorted(sites):
+        n, kind, prefix = sites[start]
+        line, col = n.start_point[0] + 1, n.start_point[1] + 1
+        enclosing = in_macro[start] if start in in_macro else _enclosing(spans, starts, line)
+        uses.append((_intern(prefix + data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
+                     enclosing))
+    return References((), tuple(uses))
+
+
+def _sites(caps: dict[str, list[Any]], data: bytes, values: bool = True) -> dict[int, tuple[Any, str, str]]:
+    """start byte -> (name node, kind, prefix: `ns::` or `.`) of every use the captures show. `values=False`
+    leaves out plain names used as values (in a macro body they are mostly its parameters)."""
     defs = {n.start_byte for n in caps.get("def", ())}
-    sites: dict[int, tuple[Any, str, str]] = {}  # start -> (name node, kind, prefix: `ns::` or `.`)
+    sites: dict[int, tuple[Any, str, str]] = {}
     local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
-    for n in caps.get("value", ()):
+    for n in caps.get("value", ()) if values else ():
         if data[n.start_byte:n.end_byte] not in local:
             sites[n.start_byte] = (n, "read", "")
     for q in caps.get("qvalue", ()):
@@ -76,16 +106,26 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> Refe
             n = _last_name(q)
             if n is not None:
                 sites[n.start_byte] = (n, kind, _scopes(q, data))
-    spans = sorted((s.line, -s.end_line, s.qualname) for s in symbols
-                   if s.kind not in ("macro",) and s.end_line >= s.line)
-    starts = [s[0] for s in spans]
-    uses = []
-    for start in sorted(sites):
-        n, kind, prefix = sites[start]
-        line, col = n.start_point[0] + 1, n.start_point[1] + 1
-        uses.append((_intern(prefix + data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
-                     _enclosing(spans, starts, line)))
-    return References((), tuple(uses))
+    return sites
+
+
+_BLANK = bytes(c if c in (10, 13) else 32 for c in range(256))
+
+
+def _macro_text(data: bytes, bodies: list[tuple[int, int, int, int]]) -> bytes:
+    """The file with only its macro bodies kept, each as the body of a function (`void _(){` written over
+    `#define X`, `}` before the next such opener and at the end), line continuations and everything else
+    blanked: the same offsets, so a use found there has its place in the file. `bodies`: (start, end, start of
+    the `#define`, its line), in order."""
+    out = bytearray(data.translate(_BLANK))
+    opener = b"void _(){"
+    for start, end, define, _line in bodies:
+        if b"\n" in data[define:define + len(opener)] or define + len(opener) > start:
+            continue  # not `#define X` then the body: left blank
+        out[start:end] = data[start:end].replace(b"\\\n", b" \n").replace(b"\\\r\n", b"  \r\n")
+        out[define:define + len(opener)] = opener
+        opener = b"}void _(){"  # closes the one before
+    return bytes(out) + (b"\n}" if opener[0] == ord("}") else b"")
 
 
 def _enclosing(spans: list[tuple[int, int, str]], starts: list[int], line: int) -> str:

@@ -66,6 +66,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                 for p in cfiles}
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
+    narrowed: dict[tuple[str, bool, bool], list[CDef]] = {}  # (name, a value, outside a class) -> `_narrow`
     scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
@@ -81,9 +82,12 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         resolved = unresolved = ambiguous = 0
         members = {s.qualname for s in files[path].symbols if s.kind in _MEMBER_SCOPES}
         for name, line, col, kind, enclosing in refs.uses:
-            cands = _narrow(name, kind, defs, scopes, plain)
-            if cands and enclosing not in members and name[0] != "." and "::" not in name:
-                cands = [c for c in cands if c[4] != 2]  # outside a class, an unqualified name is no method
+            key = (name, kind == "read", enclosing not in members)
+            cands = narrowed.get(key)
+            if cands is None:
+                cands = narrowed[key] = _narrow(name, kind, defs, scopes, plain)
+                if cands and key[2] and name[0] != "." and "::" not in name:
+                    cands = narrowed[key] = [c for c in cands if c[4] != 2]  # outside a class: no method
             if not cands:
                 unresolved += 1
                 continue

@@ -24,3 +24,6 @@
 (declaration declarator: (pointer_declarator declarator: (identifier) @local))
 (field_declaration declarator: (field_identifier) @local)
 (enumerator name: (identifier) @local)
+; Macro bodies: read again as function bodies for the names they use (crefs.py).
+(preproc_function_def value: (preproc_arg) @macro_body)
+(preproc_def value: (preproc_arg) @macro_body)

@@ -39,3 +39,6 @@
 (for_range_loop declarator: (identifier) @local)
 (field_declaration declarator: (field_identifier) @local)
 (enumerator name: (identifier) @local)
+; Macro bodies: read again as function bodies for the names they use (crefs.py).
+(preproc_function_def value: (preproc_arg) @macro_body)
+(preproc_def value: (preproc_arg) @macro_body)
