@@ -193,8 +193,10 @@ C_CLASSES = {
     "other-resolved": "docatlas resolved the file's use of the name to another definition",
     "other-candidates": "an ambiguous use, whose candidates (include closure, else folder) exclude it",
     "many-candidates": f"an ambiguous use with more than {MAX_CANDIDATES} candidates (counted, not listed)",
+    "member-use": "docatlas records `x.name(...)`/`p->name(...)` there: a method's call, and this is no method",
+    "other-qualifier": "docatlas records `q::name` there and this definition's qualified name does not end so",
     "unmatched": "a use docatlas records, but no definition of that kind matches (e.g. a value use of a type)",
-    "macro-body": "Global's line is in a #define body (docatlas reads no macro bodies)",
+    "macro-body": "Global's line is in a #define body and docatlas records no use of the name there",
     "directive": "Global's line is another preprocessor directive (`#if defined(name)`, `#include`, `#undef`)",
     "member": "Global's line has the name after `.` or `->` (a member of some class, not this function)",
     "comment-string": "the name only in a comment or string literal on Global's line",
@@ -363,8 +365,14 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
         for fname, lines, qual, path, n_named in pending[f]:
             recorded = [u for u in uses if _base(u[0]) == fname and u[1] in lines]
             if recorded:  # the number of definitions of the name, not of the tier the file's use saw
-                cls = "many-candidates" if n_named > MAX_CANDIDATES else "unmatched"
-                if cls == "unmatched":
+                if any(u[0].startswith(".") for u in recorded):
+                    cls = "member-use"
+                elif all("::" in u[0] and not ("::" + qual).endswith("::" + u[0]) for u in recorded):
+                    cls = "other-qualifier"
+                elif n_named > MAX_CANDIDATES:
+                    cls = "many-candidates"
+                else:
+                    cls = "unmatched"
                     kinds_of_unmatched.update(u[3] for u in recorded)
             else:
                 got_cls = {_line_class(fname, text, ln) for ln in lines}

@@ -321,3 +321,18 @@ def test_c_uses_in_macro_bodies_are_the_macros_and_keep_their_place() -> None:
                                  ("Tensor", 6, 17, "annotation", "LAST"), ("make", 6, 28, "call", "LAST")]
     # the macro's parameters, used as values in its body, are not taken for functions
     assert not [u for u in uses if u[0] in ("x", "a", "b", "t")]
+
+
+def test_c_types_macros_and_static_functions_of_a_source_file_are_seen_only_where_included() -> None:
+    model = _c_model({
+        "Include/pyport.h": "#pragma once\ntypedef long Py_ssize_t;\nint helper(int x);\n",
+        "Misc/model.c": "typedef int Py_ssize_t;\nstatic int helper(int x) { return x; }\n",
+        "Python/impl.c": '#include "../Include/pyport.h"\nint helper(int x) { return x + 1; }\n',
+        "Include/cpython/list.h": "Py_ssize_t size(void);\nstatic inline int twice(int x) { return helper(x); }\n",
+    })
+    got = {(r[1], r[8]): (r[5], r[6]) for r in model.refs.outgoing["Include/cpython/list.h"]}
+    # the header includes nothing: of the two typedefs only the header's can be meant, of the two `helper`s
+    # only the one with external linkage
+    assert got[(1, "Py_ssize_t")] == ("Include/pyport.h", "Py_ssize_t")
+    assert got[(2, "helper")] == ("Python/impl.c", "helper")  # neither included: the definition
+    assert "Include/cpython/list.h" not in model.refs.candidates

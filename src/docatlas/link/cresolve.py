@@ -21,7 +21,8 @@ from docatlas.model import FileFacts
 if TYPE_CHECKING:
     from docatlas.link.references import RefIndex
 
-CDef = tuple[str, str, int, bool, int]  # path, qualname, line, is a declaration, 1 a function, 2 a method, else 0
+# path, qualname, line, is a declaration, 1 a function, 2 a method, 3 a static function of a source file, else 0
+CDef = tuple[str, str, int, bool, int]
 Candidates = tuple[int, int, str, str, str, tuple[tuple[str, str, int], ...]]  # line, col, kind, enclosing, name
 MAX_CANDIDATES = 8
 
@@ -66,7 +67,8 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                 for p in cfiles}
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
-    narrowed: dict[tuple[str, bool, bool], list[CDef]] = {}  # (name, a value, outside a class) -> `_narrow`
+    # (name, a value, outside a class) -> `_narrow`, and whether one of them is `_file_local`
+    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool]] = {}
     scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
@@ -83,11 +85,17 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         members = {s.qualname for s in files[path].symbols if s.kind in _MEMBER_SCOPES}
         for name, line, col, kind, enclosing in refs.uses:
             key = (name, kind == "read", enclosing not in members)
-            cands = narrowed.get(key)
-            if cands is None:
-                cands = narrowed[key] = _narrow(name, kind, defs, scopes, plain)
+            found = narrowed.get(key)
+            if found is None:
+                cands = _narrow(name, kind, defs, scopes, plain)
                 if cands and key[2] and name[0] != "." and "::" not in name:
-                    cands = narrowed[key] = [c for c in cands if c[4] != 2]  # outside a class: no method
+                    cands = [c for c in cands if c[4] != 2]  # outside a class: no method
+                found = narrowed[key] = (cands, any(_file_local(c) for c in cands))
+            cands = found[0]
+            if found[1]:  # a type, macro or static function of a source file is seen where it is included
+                if closure is None:
+                    closure = _closure(path, includes)
+                cands = [c for c in cands if c[0] in closure or not _file_local(c)]
             if not cands:
                 unresolved += 1
                 continue
@@ -173,11 +181,23 @@ def _narrow(used: str, kind: str, defs: Mapping[str, list[CDef]], scopes: set[st
     return cands
 
 
+_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".cu", ".m", ".mm")  # not headers: never included
+
+
+def _file_local(c: CDef) -> bool:
+    """A definition only its own file (or one including it) can mean: a type, macro or typedef of a source
+    file (they have no linkage) or a `static` function there."""
+    return c[4] in (0, 3) and c[0].endswith(_SOURCE_SUFFIXES)
+
+
 def _add_defs(defs: dict[str, list[CDef]], path: str, facts: FileFacts) -> None:
+    source = path.endswith(_SOURCE_SUFFIXES)
     for s in facts.symbols:
         if s.kind in _C_DEF_KINDS:
-            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags,
-                                                _FUNCTION_KINDS.get(s.kind, 0)))
+            fn = _FUNCTION_KINDS.get(s.kind, 0)
+            if fn == 1 and source and "static" in s.flags:
+                fn = 3
+            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags, fn))
 
 
 def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
