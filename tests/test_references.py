@@ -336,3 +336,17 @@ def test_c_types_macros_and_static_functions_of_a_source_file_are_seen_only_wher
     assert got[(1, "Py_ssize_t")] == ("Include/pyport.h", "Py_ssize_t")
     assert got[(2, "helper")] == ("Python/impl.c", "helper")  # neither included: the definition
     assert "Include/cpython/list.h" not in model.refs.candidates
+
+
+def test_c_a_header_that_includes_nothing_sees_what_its_includer_sees() -> None:
+    model = _c_model({
+        "Include/object.h": "#pragma once\nstatic inline void Py_DECREF(int *o) { }\n",
+        "Python/ceval.c": "void Py_DECREF(int *o) { }\n",
+        "Modules/_ssl.c": '#include "../Include/object.h"\nstatic void seterr(void) { }\n'
+                          '#include "clinic/_ssl.c.h"\n',
+        "Modules/clinic/_ssl.c.h": "static void wrap(int *o) { Py_DECREF(o); seterr(); }\n",
+    })
+    got = [(r[1], r[5], r[6]) for r in model.refs.outgoing["Modules/clinic/_ssl.c.h"]]
+    # its includer reaches object.h: not ambiguous; and it sees its includer's static function
+    assert got == [(1, "Include/object.h", "Py_DECREF"), (1, "Modules/_ssl.c", "seterr")]
+    assert "Modules/clinic/_ssl.c.h" not in model.refs.candidates

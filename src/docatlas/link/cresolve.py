@@ -37,11 +37,12 @@ _MEMBER_SCOPES = frozenset({"method", "class", "struct", "union"})  # where a me
 def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> None:
     """Resolve the names C-family files use by name against the definitions of every C-family file: first
     what the language allows (`_narrow`: the qualifier, a member, a value; outside a class an unqualified name
-    is no method), then a name with candidates in the file's include closure takes those, else those in its
-    folder, else all; one qualified name defined in at most one file resolves (to its declaration in the
-    closure, else its definition); several names, or one defined in several files, are counted as ambiguous
-    and keep their candidates (at most `MAX_CANDIDATES`); none as unresolved (mostly the standard library and
-    third-party code)."""
+    is no method; a source file's types, macros and static functions only where it is included), then a name
+    with candidates in the file's include closure takes those, else those its includers' closures reach
+    (`_context`), else those in its folder, else all; one qualified name defined in at most one file resolves
+    (to its declaration in the closure, else its definition); several names, or one defined in several files,
+    are counted as ambiguous and keep their candidates (at most `MAX_CANDIDATES`); none as unresolved (mostly
+    the standard library and third-party code)."""
     from docatlas.link.resolve import C_LANGS
 
     files = model.files
@@ -65,6 +66,11 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         result.c_defs = dict(defs)
     includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
                 for p in cfiles}
+    includers: dict[str, list[str]] = defaultdict(list)
+    for p in cfiles:
+        for t in includes[p]:
+            includers[t].append(p)
+    closures: dict[str, set[str]] = {}  # the closures of includers (`_context`), each worked out once
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
     # (name, a value, outside a class) -> `_narrow`, and whether one of them is `_file_local`
@@ -79,6 +85,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             continue
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         closure: set[str] | None = None
+        context: set[str] | None = None
         out: list[Ref] = []
         maybe: list[Candidates] = []
         resolved = unresolved = ambiguous = 0
@@ -95,7 +102,9 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             if found[1]:  # a type, macro or static function of a source file is seen where it is included
                 if closure is None:
                     closure = _closure(path, includes)
-                cands = [c for c in cands if c[0] in closure or not _file_local(c)]
+                if context is None:
+                    context = _context(path, includers, includes, closures)
+                cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
             if not cands:
                 unresolved += 1
                 continue
@@ -103,8 +112,13 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                 if closure is None:
                     closure = _closure(path, includes)
                 # a prototype in the file itself (a forward declaration) says nothing of where the function is
-                tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)] or [
-                    c for c in cands if c[0].rsplit("/", 1)[0] == folder and not (c[3] and c[0] == path)] or cands
+                tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)]
+                if not tier and includers.get(path):  # a header sees what the files including it see
+                    if context is None:
+                        context = _context(path, includers, includes, closures)
+                    tier = [c for c in cands if c[0] in context]
+                tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
+                                and not (c[3] and c[0] == path)] or cands
             else:
                 tier = cands
             if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
@@ -198,6 +212,25 @@ def _add_defs(defs: dict[str, list[CDef]], path: str, facts: FileFacts) -> None:
             if fn == 1 and source and "static" in s.flags:
                 fn = 3
             defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags, fn))
+
+
+MAX_INCLUDERS = 8  # a header included by more files has no one context: its own closure, folder, then all
+
+
+def _context(path: str, includers: Mapping[str, list[str]], includes: Mapping[str, list[str]],
+             closures: dict[str, set[str]]) -> set[str]:
+    """What a file sees through the files that include it (a header, Argument Clinic's `clinic/x.c.h`, a
+    `.c` file included by another): the include closures of its includers, when there are at most
+    `MAX_INCLUDERS` of them; C compiles a header in its includer's context."""
+    found: set[str] = set()
+    users = includers.get(path, [])
+    if len(users) > MAX_INCLUDERS:
+        return found
+    for user in users:
+        if user not in closures:
+            closures[user] = _closure(user, includes)
+        found |= closures[user]
+    return found
 
 
 def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
