@@ -1,6 +1,6 @@
 """Build benchmark: full build, no-op rebuild and one-file-edit rebuilds of a corpus, with ctags as yardstick.
 
-    python bench/build.py pytorch-1.13.1 [--jobs 2] [--repeat 3] [--keep]
+    python bench/build.py pytorch-1.13.1 [--jobs 2] [--repeat 3] [--keep] [--refs-off]
 
 The corpus (from ../shared/corpora/fetch, in $DOCATLAS_CORPORA or ~/.cache/docatlas-corpora) is copied to a
 temporary folder first, so edits never touch the cache. Every figure is measured in this one run, side by
@@ -98,8 +98,24 @@ def run(cmd: list[str]) -> dict[str, float]:
     return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024}
 
 
-def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str]) -> dict[str, float]:
-    cmd = [sys.executable, "-m", "docatlas", "build", str(repo), "-o", str(out), "-j", str(jobs), "-q",
+# `--refs-off`: the same build with symbol references switched off, for their cost in the same run: the
+# extractors record no uses or bindings and the link stage resolves none (test links come from imports alone).
+REFS_OFF = """
+import sys
+from docatlas.extract import crefs, pyrefs
+from docatlas.link import references
+pyrefs.collect = lambda tree: ((), ())
+crefs.collect = lambda *args, **kwargs: None
+references.attach = lambda model, index: None
+from docatlas.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str],
+             refs_off: bool = False) -> dict[str, float]:
+    start = ["-c", REFS_OFF] if refs_off else ["-m", "docatlas"]
+    cmd = [sys.executable, *start, "build", str(repo), "-o", str(out), "-j", str(jobs), "-q",
            "--report-json", str(report), *extra]
     figures = run(cmd)
     data = json.loads(report.read_text())
@@ -141,6 +157,8 @@ def main() -> None:
     ap.add_argument("--extra", default="", help="extra docatlas build options, space separated")
     ap.add_argument("--no-ctags", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy and output")
+    ap.add_argument("--refs-off", action="store_true",
+                    help="also a full build with symbol references switched off (their cost, same run)")
     args = ap.parse_args()
     src = Path(args.corpus) if Path(args.corpus).is_dir() else CORPORA / args.corpus
     if not src.is_dir():
@@ -157,6 +175,10 @@ def main() -> None:
             out = tmp / f"out{i}"
             report = tmp / f"report{i}.json"
             rows["full build"].append(docatlas(repo, out, args.jobs, report, extra))
+            if args.refs_off:
+                rows.setdefault("full build, refs off", []).append(
+                    docatlas(repo, tmp / f"off{i}", args.jobs, report, extra, refs_off=True))
+                shutil.rmtree(tmp / f"off{i}")
             rows["no-op rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             edited = touch_edit(repo, (".py", ".cu"))
             rows["edit .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
@@ -178,6 +200,10 @@ def main() -> None:
             medians[name] = med
             print(f"{name:<24}" + "".join(f"{med.get(k, 0.0):>12.2f}" for k in keys))
         full = medians["full build"]
+        if "full build, refs off" in medians:
+            off = medians["full build, refs off"]
+            print(f"symbol references add {full['cpu'] / off['cpu'] - 1:.1%} CPU, {full['wall'] / off['wall'] - 1:.1%} "
+                  f"wall, {full['peak_pss_mb'] - off['peak_pss_mb']:.0f} MB peak PSS to the full build")
         stages = sorted(k for k in full if k.startswith("stage:"))
         print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
         for name in ("no-op rebuild", "edit .py+.cu rebuild", "function .py+.cu rebuild", "import .py+.cu rebuild"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,11 +45,14 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     for db in schemas:
         for (table,) in conn.execute(f"SELECT name FROM {db}.sqlite_master WHERE type IN ('table', 'view') "
                                      "AND name NOT LIKE 'search%' AND name != 'meta' ORDER BY name").fetchall():
-            if table in by_view:
+            if table in by_view or table == "sqlite_stat1":  # the query planner's statistics, not content
                 continue
             cols = [r[1] for r in conn.execute(f"PRAGMA {db}.table_info({table})")
                     if r[1] not in skip.get(table, set())]
-            out[table] = sorted(conn.execute(f"SELECT {', '.join(cols)} FROM {db}.{table}").fetchall(), key=repr)
+            rows = conn.execute(f"SELECT {', '.join(cols)} FROM {db}.{table}").fetchall()
+            if table == "link_rows":  # marshalled values: equal values may differ in bytes (interned strings)
+                rows = [(*r[:-1], marshal.loads(r[-1])) for r in rows]
+            out[table] = sorted(rows, key=repr)
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms USING fts5vocab(main, search, 'col')")
     out["search"] = sorted(conn.execute("SELECT term, col, doc, cnt FROM temp.search_terms"))
     return out

@@ -272,3 +272,70 @@ def test_a_loop_macro_left_at_file_scope_is_not_a_function() -> None:
     src = "CUDA_1D_KERNEL_LOOP(i, N) {\n  C[i] = A[i];\n}\nTORCH_LIBRARY_IMPL(aten, CPU, m) {\n}\n"
     names = [s.name for s in _symbols(src, "a.cu", "cuda") if s.kind == "function"]
     assert names == ["TORCH_LIBRARY_IMPL"]
+
+
+def test_a_definition_in_the_first_branch_of_a_chain_nested_in_a_later_branch() -> None:
+    src = """\
+#if defined(ANSI)
+static inline int bsf(int a) { return a & 1; }
+#else
+#ifdef HAVE_ASM
+static inline int bsf(int a)
+{
+    int r;
+    __asm__ (
+#ifdef CONFIG_64
+        "bsfq %1, %0"
+#else
+        "bsf %1, %0"
+#endif
+        : "=r" (r) : "rm" (a) : "cc");
+    return r;
+}
+#else
+static inline int bsf(int a) { return _BitScanForward(a); }
+#endif
+#endif
+int after(void) { return 0; }
+"""
+    found = [(s.name, s.line, s.condition) for s in _symbols(src, "bits.h") if s.kind == "function"]
+    assert found == [("bsf", 2, "#if defined(ANSI)"),
+                     ("bsf", 5, "#else of `#if defined(ANSI)` > #ifdef HAVE_ASM"),
+                     ("bsf", 18, "#else of `#if defined(ANSI)` > #else of `#ifdef HAVE_ASM`"), ("after", 21, "")]
+
+
+def test_a_raw_string_with_a_sixteen_character_delimiter_is_text_not_code() -> None:
+    src = ('static const char* SHADERS = R"PT_METAL_SHADERS(\nkernel void add(texture2d<half> in) {\n}\n'
+           ')PT_METAL_SHADERS";\nint after(int a) { return a; }\n')
+    found = [(s.kind, s.name, s.line) for s in _symbols(src, "s.h")]
+    assert found == [("function", "after", 5)]
+
+
+def test_statements_glued_to_a_block_by_error_recovery_are_not_a_function() -> None:
+    # a body's tail without its head: recovery reads `SMALL_INDEX(...); } else if (...) {` as one definition
+    src = """\
+      if (a == 1 && b) {
+        SMALL_INDEX(scalar_t, index_t, unsigned int, 1, 1, -2);
+      } else if (a == 2 && b) {
+        SMALL_INDEX(scalar_t, index_t, unsigned int, 2, 2, -2);
+      }
+    });
+  }
+#undef SMALL_INDEX
+}
+"""
+    assert [s.name for s in _symbols(src, "i.cu", "cuda") if s.kind == "function"] == []
+
+
+def test_a_constructor_with_braced_member_initializers_is_still_a_definition() -> None:
+    src = "namespace at {\nGen::Gen(int seed) : engine_{seed}, next_{} {\n  reset();\n}\n}\n"
+    assert [(s.kind, s.qualname) for s in _symbols(src, "g.cpp", "cpp") if s.kind in ("function", "method")] == \
+        [("method", "at::Gen::Gen")]
+
+
+def test_a_macro_call_in_a_class_body_is_not_a_method_but_a_constructor_is() -> None:
+    src = ("struct LossOptions {\n  LossOptions() {}\n  TORCH_ARG(Tensor, weight) = {};\n"
+           "  C10_MPARK_DESTRUCTOR(Trait::Available, ~destructor() { destroy(); });\n"
+           "  int size() const { return 1; }\n};\n")
+    methods = [s.name for s in _symbols(src, "o.h") if s.kind in ("function", "method")]
+    assert methods == ["LossOptions", "size"]

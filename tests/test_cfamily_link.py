@@ -71,7 +71,7 @@ def test_declarations_pair_with_definitions_through_the_include_closure() -> Non
     m = _model(files)
     assert m.c_pairs["Include/object.h"]["PyObject_GetAttr"] == [("Objects/object.c", "definition")]
     assert m.c_pairs["Objects/object.c"]["PyObject_GetAttr"] == [("Include/object.h", "declaration")]
-    # `stray.c` defines `Other_Thing` but includes nothing: no include path, no pair; `static` never pairs
+    # `stray.c` defines `Other_Thing` but includes nothing: no include path, no pair, `static` or not
     assert "Include/other.h" not in m.c_pairs
     assert "Objects/stray.c" not in m.c_pairs
 
@@ -103,3 +103,57 @@ def test_pages_link_a_declaration_and_its_definition_both_ways(tmp_path: Path) -
     assert "defined in [`Objects/object.c`](../Objects/object.c_docs.md#sym-PyObject_GetAttr)" in header
     assert "declared in [`Include/object.h`](../Include/object.h_docs.md#sym-PyObject_GetAttr)" in source
     assert "bound as `f`" in module and "→ `f`" in module
+
+
+def test_module_names_from_pymoduledef_macros_positions_and_concatenations() -> None:
+    files = {
+        "Modules/socketmodule.h": '#define PySocket_MODULE_NAME "_socket"\n',
+        "Modules/socketmodule.c": ('#include "socketmodule.h"\nstatic struct PyModuleDef socketmodule = {\n'
+                                   "    PyModuleDef_HEAD_INIT,\n    PySocket_MODULE_NAME,\n    NULL,\n};\n"),
+        "Modules/posixmodule.c": ('#ifdef MS_WINDOWS\n#  define MODNAME "nt"\n#else\n#  define MODNAME "posix"\n'
+                                  "#endif\nstatic struct PyModuleDef posixmodule = {\n    PyModuleDef_HEAD_INIT,\n"
+                                  "    .m_name = MODNAME,\n};\n"),
+        "Modules/sre.c": ('#ifndef SRE_MODULE\n#define SRE_MODULE "sre"\n#endif\n'
+                          'static struct PyModuleDef sremodule = {\n    .m_name = "_" SRE_MODULE,\n};\n'),
+        "Lib/user.py": "import _socket\nimport posix\nimport nt\nimport _sre\n",
+    }
+    facts = {p: extract_bytes(p, t.encode(), language_for_name(p)) for p, t in files.items()}
+    posix = [(s.name, s.condition) for s in facts["Modules/posixmodule.c"].symbols if s.kind == "module"]
+    assert posix == [("nt", "#ifdef MS_WINDOWS"), ("posix", "#else of `#ifdef MS_WINDOWS`")]
+    assert [s.name for s in facts["Modules/sre.c"].symbols if s.kind == "module"] == ["_sre"]
+    from docatlas.link.resolve import c_extension_modules
+
+    assert c_extension_modules(facts) == {"_socket": "Modules/socketmodule.c", "_sre": "Modules/sre.c",
+                                          "nt": "Modules/posixmodule.c", "posix": "Modules/posixmodule.c"}
+    m = link("repo", facts)
+    assert (m.imports["Lib/user.py"][0].category, m.imports["Lib/user.py"][0].target) == \
+        ("repo", "Modules/socketmodule.c")
+
+
+def test_a_header_page_leads_its_analysis_with_the_declared_api_grouped_by_its_sections(tmp_path: Path) -> None:
+    from docatlas.config import make_config
+    from docatlas.pipeline import build
+
+    header = ("#ifndef Py_SPAM_H\n#define Py_SPAM_H\n\n#define SPAM_MAX 10\n\n/* === Object Protocol === */\n\n"
+              "PyAPI_FUNC(int) Spam_Get(PyObject *o);\ntypedef struct { int x; } SpamObject;\n\n"
+              "/* Number Protocol */\n\nPyAPI_FUNC(int) Spam_Add(int a, int b);\nPyAPI_DATA(int) Spam_Flag;\n"
+              "#define Spam_Check(o) (o != 0)\n#endif\n")
+    repo = tmp_path / "repo"
+    (repo / "Include").mkdir(parents=True)
+    (repo / "Include/spam.h").write_text(header)
+    out = tmp_path / "out"
+    build(make_config(repo, output=out, jobs=1))
+    page = (out / "Include/spam.h_docs.md").read_text()
+    analysis = page.split("## Detailed Analysis", 1)[1]
+    assert analysis.index("### Declared API") < analysis.index("### Code Structure")
+    api = analysis.split("### Declared API", 1)[1].split("### Code Structure", 1)[0]
+    assert api.index("#### Before the first section comment") < api.index("- macros (1): [`SPAM_MAX`](#sym-SPAM_MAX)")
+    assert api.index("#### Object Protocol") < api.index("- functions (1): [`Spam_Get`](#sym-Spam_Get)")
+    assert "- types (1): [`SpamObject`](#sym-SpamObject)" in api
+    assert api.index("#### Number Protocol") < api.index("[`Spam_Add`]") < api.index("[`Spam_Flag`]") \
+        < api.index("[`Spam_Check`]")
+    assert "Py_SPAM_H" not in api  # the include guard is not API
+    assert "macro (guard) **`Py_SPAM_H`**" in analysis
+    overview = page.split("## High-Level Overview", 1)[1].split("## Detailed Analysis", 1)[0]
+    assert "Defines 1 struct, 3 macros.\nDeclares 2 functions, 1 variable (declarations" in overview
+    assert "heading" not in overview

@@ -259,6 +259,7 @@ def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: 
     again = _build(repo, out_a, jobs=jobs)
     full = _build(repo, out_b, full=True, jobs=jobs)
     assert again.link_reused is reused
+    assert "touched" in again.model.refs_update  # type: ignore[union-attr]  # references updated, not redone
     assert _tree(out_a) == _tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
@@ -344,7 +345,7 @@ def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     out = repo.parent / "out"
     _build(repo, out)
     (repo / "pkg1" / "mod007.py").write_text("from . import mod000\n\n\ndef f1_7():\n    return 70\n")
-    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited: [("book", "")])  # the guide's pages only
+    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited, keywords=True: [("book", "")])  # the guide only
     again = _build(repo, out)
     assert again.link_reused and again.model is not None
     facts = again.model.files
@@ -402,3 +403,86 @@ def test_fingerprint_ignores_reader_rooms(tmp_path: Path, monkeypatch: pytest.Mo
     (pkg / "extract" / "python.py").write_text((pkg / "extract" / "python.py").read_text() + "\n# edited\n")
     assert digest() != before
     fingerprint.code_fingerprint.cache_clear()
+
+
+# Edits one after another, each rebuilt incrementally on the last one's output (so that a rebuild reads what an
+# incremental one stored: the link state's reference rows, rewritten only for the files resolved again).
+SEQUENCE = [
+    ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    x = 2\n    return x\n'),  # a body edit
+    ("tests/test_a.py", "from pkg.a import alpha\nimport pkg.b\n\n\ndef test_alpha():\n    assert alpha() == 1\n"
+                        "    assert pkg.b.beta()\n"),  # an import that reaches another file
+    ("tests/test_b.py", "import pkg.b as b\n\n\ndef test_beta():\n    assert b.beta() == 1\n"),  # a test added
+    ("tests/test_a.py", "from pkg.a import alpha\nimport pkg.b\n\n\ndef test_alpha():\n    assert alpha() == 1\n"
+                        "    assert alpha() + alpha() == 2\n"),  # uses one file more, the other no longer
+    ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n\n\ndef gamma():\n    pass\n"),
+    ("pkg/sub/g.py", None),  # a file deleted
+    ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef later():\n    return 2\n'),
+    ("csrc/util.cpp", '#include "util.h"\n\n\nint helper(int x) {\n  return x + 2;\n}\n'),
+    ("pkg/__init__.py", '"""Demo."""\nfrom .a import alpha\n\n__all__ = ["alpha"]\n'),  # a star import removed
+    ("tests/test_b.py", "import pkg.b as b\n\n\ndef test_beta():\n\n    assert b.beta() == 1\n"),
+]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int) -> None:
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a = repo.parent / "out_a"
+    _build(repo, out_a, jobs=jobs)
+    reused = []
+    for i, (path, text) in enumerate(SEQUENCE):
+        if text is None:
+            (repo / path).unlink()
+        else:
+            (repo / path).write_text(text)
+        again = _build(repo, out_a, jobs=jobs)
+        reused.append(again.link_reused)
+        out_b = repo.parent / f"out_b{i}"
+        full = _build(repo, out_b, full=True, jobs=jobs)
+        assert _tree(out_a) == _tree(out_b), (path, i)
+        assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+        assert _diagnostics(again) == _diagnostics(full)
+    assert reused == [True, False, False, True, False, False, True, True, False, True]  # (link inputs)
+
+
+def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link state keeps each file's references as a row of the facts cache: an edit inside a body reads
+    the rows of the edited file and of the files pointing into it, never every file's."""
+    from docatlas.store import cache as store_cache
+
+    files = {f"pkg{i}/__init__.py": "" for i in range(4)}
+    files.update({f"pkg{i}/mod{j}.py": f"from pkg0 import mod0\n\n\ndef f{i}_{j}():\n    return mod0.f0_0()\n"
+                  for i in range(4) for j in range(10)})
+    files["tests/test_x.py"] = "from pkg1.mod3 import f1_3\n\n\ndef test_x():\n    assert f1_3()\n"
+    repo = make_repo(files)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    read: list[tuple[str, str]] = []
+    real = store_cache.Rows.__getitem__
+
+    def spy(self: store_cache.Rows, key: str) -> object:
+        read.append((self._kind, key))
+        return real(self, key)
+
+    monkeypatch.setattr(store_cache.Rows, "__getitem__", spy)
+    tasks: list[tuple[str, str]] = []
+    real_render = pipeline._render
+
+    def render(todo: list[tuple[str, str]], *args: object) -> object:
+        tasks.extend(todo)
+        return real_render(todo, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_render", render)
+    (repo / "pkg1" / "mod3.py").write_text("from pkg0 import mod0\n\n\ndef f1_3():\n    x = mod0.f0_0()\n"
+                                           "    return x\n")
+    again = _build(repo, out_a)
+    assert again.link_reused
+    outgoing = {k for kind, k in read if kind == "outgoing"}
+    # the edited file, the one using it (its target lines moved) and the one it uses (its Related Files)
+    assert outgoing == {"pkg1/mod3.py", "tests/test_x.py", "pkg0/mod0.py"}
+    assert ("keywords", "") not in tasks and ("book", "") in tasks  # no definition moved: its keyword lists stand
+    monkeypatch.undo()
+    _build(repo, out_b, full=True)
+    assert _tree(out_a) == _tree(out_b)
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))

@@ -350,3 +350,21 @@ def test_c_a_header_that_includes_nothing_sees_what_its_includer_sees() -> None:
     # its includer reaches object.h: not ambiguous; and it sees its includer's static function
     assert got == [(1, "Include/object.h", "Py_DECREF"), (1, "Modules/_ssl.c", "seterr")]
     assert "Modules/clinic/_ssl.c.h" not in model.refs.candidates
+
+
+def test_c_possible_users_after_an_edit_equal_a_full_build(make_repo) -> None:
+    from docatlas.cli import main
+
+    repo = make_repo({"a/util.cpp": "int helper(int x) { return x + 1; }\n",
+                      "b/util.cpp": "int helper(int x) { return x; }\n",
+                      "d/other.cpp": "int g() { return helper(3); }\n",
+                      "d/third.cpp": "int h() { return 0; }\n"})
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    assert main(["build", str(repo), "-o", str(out_a), "-j", "1", "-q"]) == 0
+    (repo / "d/third.cpp").write_text("int h() {\n  return helper(5) + helper(6);\n}\n")  # a body edit
+    assert main(["build", str(repo), "-o", str(out_a), "-j", "1", "-q"]) == 0
+    assert main(["build", str(repo), "-o", str(out_b), "-j", "1", "-q", "--full"]) == 0
+    page_a = (out_a / "a" / "util.cpp_docs.md").read_text()
+    assert "possibly used by 2 files (3 sites)" in page_a
+    assert page_a == (out_b / "a" / "util.cpp_docs.md").read_text()
+    assert (out_a / "b" / "util.cpp_docs.md").read_text() == (out_b / "b" / "util.cpp_docs.md").read_text()

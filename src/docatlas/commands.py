@@ -200,6 +200,10 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
                 lines.append(f"  {s['signature']}")
             if s["summary"]:
                 lines.append(f"  {s['summary']}")
+            for key, label in (("macro", "macro"), ("condition", "only when"), ("bridge", _BRIDGE_LABEL.get(
+                    s["kind"], "bound as"))):
+                if s.get(key):
+                    lines.append(f"  {label}: {s[key]}")
             if s["children"]:
                 lines.append(f"  members: {', '.join(c.rsplit('.', 1)[-1] for c in s['children'][:30])}"
                              + (" …" if len(s["children"]) > 30 else ""))
@@ -320,3 +324,7 @@ def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tes
 
 
 COMMANDS = (search_cmd, show_cmd, export_cmd, stats_cmd, refs_cmd)
+
+
+# `show`: what a C symbol's bridge names (`symbols.bridge`)
+_BRIDGE_LABEL = {"binding": "C function", "module": "defined by the table"}

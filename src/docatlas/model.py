@@ -126,6 +126,10 @@ class References(Record):
     uses: tuple[tuple[Any, ...], ...] = ()
 
 
+# `FileFacts.extra` key of an include folder a build file names (`extract.cbuild`, read by `link.resolve`)
+INCLUDE_DIR = "include_dir"
+
+
 @picklable
 @dataclass(frozen=True, slots=True)
 class FileFacts(Record):

@@ -307,25 +307,38 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
 
 def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
                    facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
-                   fresh: dict[str, FileFacts]) -> dict[str, Any] | None:
-    """The last build's link stage output when it still holds: the same paths, the same scan diagnostics, and
-    every edited file with the same `link.link_inputs` as before; else None (link everything again)."""
+                   fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
+    """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
+    whether every edited file kept its `link.link_inputs`): with them the output is reused (`relink`); without,
+    everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
     from docatlas.link.stage import link_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
-        return None
-    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
-        return None
+        return None, False
     key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
     if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
-        return None
+        return None, False
     state = cache.link_state()
     if state is None:
-        return None
+        return None, False
+    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
+        return state, False
     star = star_targets(state)
-    if any(link_inputs(before[p], p in star) != link_inputs(f, p in star) for p, f in fresh.items()):
-        return None
-    return state
+    return state, all(link_inputs(before[p], p in star) == link_inputs(f, p in star) for p, f in fresh.items())
+
+
+def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
+    """After the link stage, the names each file binds and uses (`FileFacts.references`, a third of the facts)
+    are read by nothing but the facts cache, which stores the bytes the extract workers sent (`blobs`): the
+    facts the pages read go without them, so neither this process nor the render workers it forks hold them
+    (their copy-on-write view of each fact they read is a private copy). Files without bytes keep theirs."""
+    files = model.files
+    if not isinstance(files, dict):
+        return
+    for p in blobs:
+        f = files.get(p)
+        if f is not None and f.references is not None:
+            files[p] = fresh[p] = dataclasses.replace(f, references=None)
 
 
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
@@ -337,10 +350,11 @@ def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     return tasks
 
 
-def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]]:
-    """The pages an edit that kept every `link_inputs` can change: the keyword index, the repository guide and
-    `llms.txt` (docstrings and definitions feed them), the folders above each edited file, and the edited
-    files' own pages."""
+def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True) -> list[tuple[str, str]]:
+    """The pages an edit that kept every `link_inputs` can change: the keyword index (unless `keywords` is
+    false: no edited file changed what it lists, see `_same_keywords`), the repository guide and `llms.txt`
+    (docstrings and definitions feed them), the folders above each edited file, and the edited files' own
+    pages."""
     folders: set[str] = set()
     for p in edited:
         folder = folder_of(p)
@@ -349,10 +363,21 @@ def local_tasks(model: RepoModel, edited: Iterable[str]) -> list[tuple[str, str]
             if not folder:
                 break
             folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
+    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")] if keywords else [("book", "")]
     tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
     return tasks
+
+
+def _same_keywords(model: RepoModel, before: Mapping[str, Any]) -> bool:
+    """Whether every edited file lists the same in the repository's keyword index as before (its keyword names
+    and `FileSummary.symbols_key`, the only inputs the keyword pages take of a file, `render.keywords`): then,
+    over the same files and options, every keyword page would be made again exactly as it is."""
+    for p, old in before.items():
+        new = model.summary(p)
+        if old is None or (old.keywords, old.symbols_key) != (new.keywords, new.symbols_key):
+            return False
+    return True
 
 
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
@@ -423,8 +448,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
-    for p in edited:
-        summaries.pop(p, None)
+    old_summaries = {p: summaries.pop(p, None) for p in edited}  # (`_same_keywords`)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
     for p in facts:
         report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
@@ -433,15 +457,17 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
 
     from docatlas.link import stage as lk
 
-    state = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
-    if state is not None:
-        model = lk.relink(cfg.name, facts, state, fresh)
+    state, reusable = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
+    if state is not None and reusable:
+        model = lk.relink(cfg.name, facts, state, fresh, summaries)
         report.link_reused = True
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
             state = lk.link_state(model)
     else:
-        model = lk.link(cfg.name, facts)
+        model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries)
         state = lk.link_state(model)
+        _drop_references(model, fresh, blobs)
+        del facts  # (it held the facts as extracted)
     model.summaries.update(summaries)
     t = _clock(report.timings, "link", t)
     if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
@@ -454,13 +480,15 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if report.link_reused and cache.same_output_options:
         # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
         # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
-        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())])
+        same_keywords = _same_keywords(model, old_summaries)
+        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords)
         # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
         parts = tuple(f"{p}_docs-" for p in fresh)
-        pages = {k: v for k, v in out.previous.items() if not _is_keyword_page(k) and not k.startswith(parts)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not _is_keyword_page(k) and not k.startswith(parts)}
-        stats = {k: v for k, v in out.previous_stats.items() if not _is_keyword_page(k) and not k.startswith(parts)}
-        previous_clashes = cache.diagnostics(("render",))
+        redone = functools.partial(_redone_page, parts, not same_keywords)
+        pages = {k: v for k, v in out.previous.items() if not redone(k)}
+        inputs = {k: v for k, v in out.previous_inputs.items() if not redone(k)}
+        stats = {k: v for k, v in out.previous_stats.items() if not redone(k)}
+        previous_clashes = [d for d in cache.diagnostics(("render",)) if not redone(d.path)]
     else:
         tasks = all_tasks(model)
     cache.mark_dirty()
@@ -480,8 +508,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         stats.update(done.stats)
         report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
-        render_diagnostics = done.diagnostics + [d for d in previous_clashes
-                                                 if d.path not in done.touched and not _is_keyword_page(d.path)]
+        render_diagnostics = done.diagnostics + [d for d in previous_clashes if d.path not in done.touched]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
@@ -523,6 +550,15 @@ def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:
 
 
 _REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
+
+
+def _redone_page(parts: tuple[str, ...], keywords: bool, rel: str) -> bool:
+    """Whether a local rebuild makes this page again rather than keeping its manifest entry: the guide and the
+    llms files, the keyword pages when the keyword task runs, the continuation pages of an edited file."""
+    return rel.startswith(parts) or (_is_keyword_page(rel) and (keywords or rel in _BOOK_PAGES))
+
+
+_BOOK_PAGES = frozenset({"comprehensive_book.md", "llms.txt", "llms-full.txt"})
 
 
 def _is_keyword_page(rel: str) -> bool:

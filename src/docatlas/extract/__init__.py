@@ -15,6 +15,7 @@ from pathlib import Path
 
 from docatlas import diagnostics as dx
 from docatlas import languages
+from docatlas.extract import cbuild
 from docatlas.extract.base import Extraction
 from docatlas.extract.generated import generated_marker
 from docatlas.model import FileFacts, ScannedFile
@@ -158,6 +159,8 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False,
             result = Extraction(parse_ok=False)
             result.diagnostics.append(dx.TOO_DEEP.at(path))
     diags.extend(result.diagnostics)
+    if parse and cbuild.is_build_file(path, language):  # include folders for `#include <...>` (link.resolve)
+        result.extra.extend(cbuild.include_dirs(path, language, text))
     facts = FileFacts(
         path=path, language=language, size=len(data), digest=digest, lines=lines,
         generated=generated, vendored=vendored, docstring=result.docstring,

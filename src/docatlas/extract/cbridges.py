@@ -14,6 +14,7 @@ Every symbol keeps the macro or table that made it in `Symbol.macro` and the fun
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from docatlas.extract import tsadapter as ts
@@ -165,10 +166,12 @@ def table(st: State, node: Node) -> None:
         return
     table_name = ts.text(data, var)
     if kind == "PyModuleDef":
-        name = _module_name(data, value)
-        if name:
-            add_symbol(st, node, "module", name, name, "", f"PyModuleDef {table_name} = {{… \"{name}\" …}}",
-                       ("python-module",), macro="PyModuleDef", target=table_name)
+        for name, condition, flags in _module_names(st, value):
+            shown = name if flags else f'"{name}"'
+            sym = add_symbol(st, node, "module", name, name, "", f"PyModuleDef {table_name} = {{… {shown} …}}",
+                             ("python-module", *flags), macro="PyModuleDef", target=table_name)
+            if condition and not sym.condition:
+                st.out.symbols[-1] = dataclasses.replace(sym, condition=condition)
         return
     for row in value.named_children:
         if row.type != "initializer_list":
@@ -179,36 +182,93 @@ def table(st: State, node: Node) -> None:
             continue
         target = _function_ref(cells[1]) if len(cells) > 1 else ""
         add_symbol(st, row, "binding", name, f"{table_name}.{name}", table_name, squash(ts.text(data, row)),
-                   ("python-method",), summary=_doc_of(cells), macro="PyMethodDef", target=target)
+                   ("python-method",), summary=_doc_of(cells, st), macro="PyMethodDef", target=target)
 
 
-def _module_name(data: bytes, value: Node) -> str:
-    """The `m_name` of a `PyModuleDef` initializer: `.m_name = "x"`, or its first string."""
-    for c in value.named_children:
-        if c.type == "initializer_pair":
-            designator = ts.text(data, c).split("=", 1)[0].strip()
-            if designator == ".m_name":
-                val = c.child_by_field_name("value")
-                return _string(ts.text(data, val)) if val is not None else ""
-        elif c.type == "string_literal":
-            return _string(ts.text(data, c))
-    return ""
+def _module_names(st: State, value: Node) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The module names a `PyModuleDef` initializer gives, each with the preprocessor branch it holds in:
+    `.m_name = "x"`, the positional name after `PyModuleDef_HEAD_INIT`, a string macro of this file
+    (`.m_name = MODULE_NAME`, one name per `#define` of it: `MODNAME` is "nt" or "posix"), a concatenation
+    (`"_" SRE_MODULE`). A lone macro this file does not define keeps its name, flagged `name-macro`, for the
+    link stage to look up (`link.resolve.c_extension_modules`)."""
+    data = st.data
+    children = [c for c in value.named_children if c.type != "comment"]
+    expr: Node | None = None
+    for c in children:
+        if c.type == "initializer_pair" and ts.text(data, c).split("=", 1)[0].strip() == ".m_name":
+            expr = c.child_by_field_name("value")
+    if expr is None:
+        positional = [c for c in children if c.type != "initializer_pair"]
+        if len(positional) >= 2 and ts.text(data, positional[0]).startswith("PyModuleDef_HEAD_INIT"):
+            expr = positional[1]
+        elif positional and positional[0].type in ("string_literal", "concatenated_string"):
+            expr = positional[0]
+    if expr is None:
+        return []
+    parts = expr.named_children if expr.type == "concatenated_string" else [expr]
+    names: list[tuple[str, str]] = [("", "")]
+    for part in parts:
+        text = ts.text(data, part)
+        if part.type == "string_literal":
+            piece = _string(text)
+            if not piece:
+                return []
+            names = [(n + piece, c) for n, c in names]
+        elif part.type == "identifier":
+            values = [(m.group(1), s.condition) for s in st.out.symbols if s.kind == "macro" and s.name == text
+                      for m in [_STRING_MACRO.match(s.signature)] if m is not None]
+            if not values:
+                return [(text, "", ("name-macro",))] if len(parts) == 1 and _IDENT.match(text) else []
+            if len(values) == 1:  # one definition (often a default under `#ifndef`): no alternative to tell
+                values = [(values[0][0], "")]
+            names = [(n + v, " > ".join(x for x in (c, vc) if x)) for n, c in names for v, vc in values]
+        else:
+            return []
+    return [(n, c, ()) for n, c in sorted(set(names)) if re.match(r"[A-Za-z_][A-Za-z0-9_.]*\Z", n)]
 
 
-def _doc_of(cells: list[str]) -> str:
-    """A `PyMethodDef` row's docstring when it is written in place (`PyDoc_STR("...")` or a literal)."""
+_STRING_MACRO = re.compile(r'#\s*define\s+[A-Za-z_][A-Za-z0-9_]*\s+"([A-Za-z_][A-Za-z0-9_.]*)"\s*\Z')
+
+
+def _doc_of(cells: list[str], st: State | None = None) -> str:
+    """A `PyMethodDef` row's docstring: written in place (`PyDoc_STR("...")` or a literal), or the first
+    paragraph of the `PyDoc_STRVAR(name, "...")` of this file that the row names (Argument Clinic's
+    `builtin_format__doc__`, whose signature lines before `--` are left out)."""
     if len(cells) < 4:
         return ""
-    doc = cells[3]
+    doc = cells[3].strip().rstrip(",").strip()
     if doc.startswith("PyDoc_STR(") and doc.endswith(")"):
         doc = doc[len("PyDoc_STR("):-1]
+    if st is not None and _IDENT.match(doc) and b"PyDoc_STRVAR" in st.data:
+        if st.docs is None:
+            st.docs = _docstrings(st.data)
+        return st.docs.get(doc, "")
     return _string(doc)
+
+
+_STRVAR = re.compile(rb'PyDoc_STRVAR\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,((?:\s*"(?:[^"\\\n]|\\.)*")+)\s*\)')
+_LITERAL = re.compile(rb'"((?:[^"\\\n]|\\.)*)"')
+
+
+def _docstrings(data: bytes) -> dict[str, str]:
+    """`PyDoc_STRVAR(name, "..." "...")` of a file: name -> the docstring's first paragraph."""
+    out: dict[str, str] = {}
+    for m in _STRVAR.finditer(data):
+        raw = b"".join(_LITERAL.findall(m.group(2))).decode("utf-8", "replace")
+        text = re.sub(r"\\(.)", lambda e: {"n": "\n", "t": " "}.get(e.group(1), e.group(1)), raw)
+        if "\n--\n" in text:  # clinic's `name($module, x, /)\n--\n\n` signature block
+            text = text.split("\n--\n", 1)[1]
+        para = text.strip().split("\n\n", 1)[0]
+        out.setdefault(m.group(1).decode(), " ".join(para.split()))
+    return out
 
 
 # Argument Clinic writes each method's row as a macro: `#define BUILTIN_ABS_METHODDEF {"abs", (PyCFunction)builtin_abs,
 # METH_O, builtin_abs__doc__},` (in `clinic/*.c.h`); the macro's value is text to the grammar, so it is read here.
+# The function may be cast (`(PyCFunction)fn`, `(PyCFunction)(void(*)(void))fn`) or wrapped in a cast macro
+# (`_PyCFunction_CAST(fn)`, CPython 3.11's clinic output).
 _METHODDEF_ROW = re.compile(r'\{\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*((?:\([^(){}]*(?:\([^(){}]*\)[^(){}]*)*\)\s*)*'
-                            r'&?[A-Za-z_][A-Za-z0-9_]*)')
+                            r'&?[A-Za-z_][A-Za-z0-9_]*(?:\s*\(\s*&?[A-Za-z_][A-Za-z0-9_]*\s*\))?)')
 
 
 def clinic_methoddef(st: State, node: Node, name: str) -> None:
@@ -220,5 +280,7 @@ def clinic_methoddef(st: State, node: Node, name: str) -> None:
     if m is None:
         return
     pyname, target = m.group(1), _function_ref(m.group(2))
+    row = ts.text(st.data, value).strip().lstrip("{").rstrip().rstrip(",").rstrip("}")
+    summary = _doc_of([c.strip() for c in row.split(",")], st)
     add_symbol(st, node, "binding", pyname, f"{name}.{pyname}", "", squash(m.group(0) + ", …}"),
-               ("python-method",), summary="", macro="PyMethodDef", target=target)
+               ("python-method",), summary=summary, macro="PyMethodDef", target=target)

@@ -101,6 +101,7 @@ class State:
     class_names: set[str] = field(default_factory=set)
     namespace_names: set[str] = field(default_factory=set)
     pending: list[tuple[int, Symbol, list[str], bool]] = field(default_factory=list)  # out-of-line functions
+    docs: dict[str, str] | None = None  # `PyDoc_STRVAR` docstrings by name, read when a binding first asks
 
 
 _GTEST = {"TEST", "TEST_F", "TEST_P", "TYPED_TEST", "TYPED_TEST_P", "CUDA_TEST", "TEST_CUDA", "TEST_CPU",
@@ -384,6 +385,12 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
         return ""  # `CUDA_1D_KERNEL_LOOP(i, n) {` left at file scope when its kernel failed to parse
     if name_node.type == "identifier" and ts.text(data, name_node) in NAMING_MACROS:
         return _macro_named(st, node, name_node, prefix)
+    if _broken_head(st.parsed, node):
+        return ""  # `SMALL_INDEX(...); } else if (...) {` glued together by error recovery: statements
+    if in_class and scope is not None and name_node.type == "identifier" \
+            and node.child_by_field_name("type") is None \
+            and ts.text(data, name_node) != scope.qualname.rpartition("::")[2]:
+        return ""  # only a constructor has no return type in a class: `TORCH_ARG(T, x) = {};` is a macro call
     flags = _spec_flags(data, _start(st, node), node, decl)
     outer = _outer(node)
     if outer.type == "template_declaration":
@@ -398,6 +405,26 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
                 flags.append("pure")
     signature = _signature_to_body(st, node, outer if outer.type == "template_declaration" else node)
     return _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
+
+
+def _broken_head(parsed: bytes, node: Node) -> bool:
+    """Whether the text before a definition's body holds a `;` or an unopened `}` outside brackets: no head does,
+    only statements that error recovery joined to a block (`FOO(a); } else if (b) {`)."""
+    body = node.child_by_field_name("body")
+    if body is None:
+        return False
+    head = re.sub(rb"/\*.*?\*/|//[^\n]*", b"", parsed[node.start_byte:body.start_byte], flags=re.S)
+    depth = 0
+    for c in head:  # (a constructor's `: a_{x}, b_{y}` has balanced braces)
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif c == 59 and depth <= 0:  # ";"
+            return True
+    return False
 
 
 def _macro_named(st: State, node: Node, name_node: Node, prefix: str) -> str:

@@ -143,8 +143,10 @@ def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, lis
         if kind == "macro":
             name = node.child_by_field_name("name")
             if name is not None:
+                guard = node.parent is not None and is_header_guard(data, node.parent) and ts.text(
+                    data, name) == ts.text(data, node.parent.child_by_field_name("name") or name)
                 sym = add_symbol(st, node, "macro", ts.text(data, name), "", "", squash(macro_signature(data, node)),
-                                 ())
+                                 ("guard",) if guard else ())
                 if sym.line != ts.line(name):  # error recovery can start the node on an earlier line
                     st.out.symbols[st.out.symbols.index(sym)] = dataclasses.replace(sym, line=ts.line(name))
                 cbridges.clinic_methoddef(st, node, ts.text(data, name))

@@ -208,6 +208,36 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
 _STATEMENT_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{3,})[ \t]*\r?$", re.MULTILINE)
 
 
+# A raw string's delimiter may have 16 characters (`R"PT_METAL_SHADERS(...)PT_METAL_SHADERS"`); the grammar's
+# scanner takes at most 15 and then loses the rest of the file, with function definitions read from the
+# string's text (a Metal shader source). `shorten_raw_delimiters` drops the last character of such a
+# delimiter at both ends and pads with a space inside the string, so lengths and lines stay the same.
+_RAW_OPEN = re.compile(rb'(?<![A-Za-z0-9_])(?:u8|u|U|L)?R"([^()\\ \t\r\n"]{16})\(')
+
+
+def shorten_raw_delimiters(data: bytes) -> bytes:
+    """`data` with every 16-character raw-string delimiter cut to 15 characters (see `_RAW_OPEN`)."""
+    if b'R"' not in data:
+        return data
+    buf: bytearray | None = None
+    pos = 0
+    while True:
+        m = _RAW_OPEN.search(data, pos)
+        if m is None:
+            break
+        delim = m.group(1)
+        close = data.find(b")" + delim + b'"', m.end())
+        if close < 0:
+            break
+        if buf is None:
+            buf = bytearray(data)
+        short = delim[:15]
+        buf[m.start(1):m.end()] = short + b"( "  # same length: 16 + "(" -> 15 + "(" + " "
+        buf[close:close + len(delim) + 2] = b" )" + short + b'"'
+        pos = close + len(delim) + 2
+    return bytes(buf) if buf is not None else data
+
+
 _IF_WORDS = (b"if", b"ifdef", b"ifndef")
 _ELSE_WORDS = (b"else", b"elif", b"elifdef", b"elifndef")
 
@@ -245,9 +275,13 @@ def _lines(data: bytes) -> list[tuple[int, int, bool, bytes]]:
     return out
 
 
-def blank_branches(data: bytes, keep: int) -> tuple[bytes, int]:
+def blank_branches(data: bytes, keep: int, inner: int | None = None) -> tuple[bytes, int]:
     """`data` with one branch of every `#if` chain kept (the `keep`-th, or the first where a chain has fewer) and
-    the code of the others blanked; and the most branches any chain has. Directive lines always stay."""
+    the code of the others blanked; and the most branches any chain has. Directive lines always stay.
+
+    With `inner`, a chain nested in a later branch (`#elif`/`#else`) of a chain keeps its `inner`-th branch
+    instead: `#if A … #else  #ifdef B  f() {…}  #endif  #endif` has `f` only in the first branch of a chain
+    inside a second branch, which no single `keep` reaches."""
     lines = _lines(data)
     counts: dict[int, int] = {}  # line index of an `#if` -> its chain's number of branches
     opened: list[int] = []
@@ -263,7 +297,8 @@ def blank_branches(data: bytes, keep: int) -> tuple[bytes, int]:
     chains: list[list[int]] = []  # per open chain: [current branch, branch kept]
     for i, (start, end, directive, word) in enumerate(lines):
         if word in _IF_WORDS:
-            chains.append([0, keep if keep < counts[i] else 0])
+            want = keep if inner is None or not any(cur > 0 for cur, _ in chains) else inner
+            chains.append([0, want if want < counts[i] else 0])
         elif word in _ELSE_WORDS and chains:
             chains[-1][0] += 1
         elif word == b"endif" and chains:
@@ -308,15 +343,21 @@ def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[N
     third ... branch of every chain instead (up to `MAX_VARIANTS` in all): definitions in `#elif`/`#else`
     branches are found in those, as ctags finds them."""
     blanked, _ = blank_macros(data)
+    blanked = shorten_raw_delimiters(blanked)
     tree = ts.parse(grammar, blanked)
     if tree.root_node.has_error and b"#el" in blanked:
         retry_bytes, most = blank_branches(blanked, 0)
         retry = ts.parse(grammar, retry_bytes)
         if _error_bytes(retry.root_node) < _error_bytes(tree.root_node):
             others = []
-            for keep in range(1, min(most, MAX_VARIANTS)):
-                other_bytes, _ = blank_branches(blanked, keep)
-                others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
+            seen = {retry_bytes}
+            wanted: list[tuple[int, int | None]] = [(keep, None) for keep in range(1, min(most, MAX_VARIANTS))]
+            wanted += [(keep, 0) for keep in range(1, min(most, MAX_VARIANTS))]  # nested first branches
+            for keep, inner in wanted:
+                other_bytes, _ = blank_branches(blanked, keep, inner)
+                if other_bytes not in seen:
+                    seen.add(other_bytes)
+                    others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
             return retry.root_node, retry_bytes, others
     return tree.root_node, blanked, []
 

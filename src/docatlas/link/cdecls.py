@@ -3,7 +3,8 @@
 A declaration in one file and a definition in another are one function (or `extern` variable) when they have
 the same qualified name and the defining file includes the declaring one, directly or through other includes
 (its include closure, from the resolved `#include`s). A declaration and a definition in the same file pair
-too. Names with internal linkage (`static` functions and variables) never pair across files. Pairs point at
+too. A name with internal linkage (`static`) pairs the same way, as the including file is the same translation
+unit (Argument Clinic's `clinic/x.c.h` declares `static ... fn_impl(...)`, `x.c` defines it). Pairs point at
 the other file and the qualified name, never at a line, so a page that shows them stays right while the other
 file's code moves about; `link_inputs` (stage) holds the names, so a new or removed one links again.
 """
@@ -20,11 +21,13 @@ _PAIRED_KINDS = ("function", "method", "variable")
 
 # path -> qualified name -> [(other path, "definition" | "declaration")], sorted
 Pairs = dict[str, dict[str, list[tuple[str, str]]]]
+# path -> qualified name -> [(other path, other qualified name, "implementation" | "binding")], sorted
+Bridges = dict[str, dict[str, list[tuple[str, str, str]]]]
 
 
 def pairable(s: Symbol) -> bool:
     """Whether `s` can be half of a declaration/definition pair."""
-    return s.kind in _PAIRED_KINDS and "static" not in s.flags and "dispatch-stub" not in s.flags \
+    return s.kind in _PAIRED_KINDS and "dispatch-stub" not in s.flags \
         and not s.macro.startswith(("TORCH_IMPL", "TORCH_META", "TORCH_PRECOMPUTE"))
 
 
@@ -68,3 +71,43 @@ def _closure(path: str, includes: Mapping[str, Iterable[str]]) -> set[str]:
                 seen.add(target)
                 stack.append(target)
     return seen
+
+
+def bridge_names(facts: FileFacts) -> tuple[tuple[str, ...], ...]:
+    """What of a file's facts `bridge_implementations` reads: its bindings (qualified name, target) and the
+    names of the functions it defines, sorted."""
+    if facts.language not in C_LANGS:
+        return ()
+    bindings = {("b", s.qualname, s.target) for s in facts.symbols if s.kind == "binding" and s.target}
+    defined = {("d", s.name) for s in facts.symbols if s.kind == "function" and "declaration" not in s.flags
+               and "::" not in s.qualname}
+    return tuple(sorted(bindings | defined))
+
+
+def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str, Iterable[str]]) -> Bridges:
+    """Each binding (`{"format", (PyCFunction)builtin_format, ...}`) with the function that implements it in
+    another file, and the way back. Argument Clinic writes the binding and a wrapper `builtin_format` in
+    `clinic/bltinmodule.c.h`, and the module's `.c`, which includes that file, defines `builtin_format_impl`;
+    a binding whose function is defined in a file that includes the binding's (`builtin_abs` for `abs`)
+    links the same way. `target_impl` is preferred to `target`; a target defined in the binding's own file
+    only (and no `_impl` anywhere) is shown on that page already ("bound as")."""
+    where: dict[str, list[tuple[str, str]]] = defaultdict(list)  # function name -> [(path, qualname)]
+    bindings: list[tuple[str, str, str]] = []
+    for path in sorted(facts):
+        for tag, *rest in bridge_names(facts[path]):
+            if tag == "b":
+                bindings.append((path, rest[0], rest[1]))
+            else:
+                where[rest[0]].append((path, rest[0]))
+    out: Bridges = defaultdict(lambda: defaultdict(list))
+    closures: dict[str, set[str]] = {}
+    for path, qualname, target in bindings:
+        for name in (f"{target}_impl", target):
+            found = [(p, q) for p, q in where.get(name, ()) if p != path and path in
+                     closures.setdefault(p, _closure(p, includes))]
+            if found:
+                for p, q in found:
+                    out[path][qualname].append((p, q, "implementation"))
+                    out[p][q].append((path, qualname, "binding"))
+                break
+    return {p: {q: sorted(set(v)) for q, v in sorted(names.items())} for p, names in sorted(out.items())}

@@ -274,3 +274,35 @@ def possible_users(candidates: Mapping[str, list[Candidates]]) -> dict[str, dict
                     slot[2] = min(slot[2], first)
     return {t: {q: [(s, n, k, ln) for s, (n, k, ln) in sorted(users.items())] for q, users in sorted(quals.items())}
             for t, quals in sorted(found.items())}
+
+
+def update_possible(possible: Mapping[str, dict[str, list[Possible]]], redo: list[str],
+                    old: Mapping[str, list[Candidates]], new: Mapping[str, list[Candidates]]
+                    ) -> tuple[dict[str, dict[str, list[Possible]]], set[str]]:
+    """`possible_users` after the files of `redo` were resolved again (`old`/`new`: the candidates before and
+    after; only their rows are read): the entries of the targets their old or new ambiguous uses name are made
+    again, every other target's kept as it was. Returns it and the targets whose entries changed."""
+    if not redo:
+        return dict(possible), set()
+    gone = set(redo)
+    targets = {c[0] for p in redo for use in old.get(p) or () for c in use[5]}
+    added = possible_users({p: new[p] for p in redo if new.get(p)})
+    targets |= set(added)
+    out = dict(possible)
+    changed: set[str] = set()
+    for t in sorted(targets):
+        quals: dict[str, list[Possible]] = {}
+        for q, users in possible.get(t, {}).items():
+            kept = [u for u in users if u[0] not in gone]
+            if kept:
+                quals[q] = kept
+        for q, users in added.get(t, {}).items():
+            quals[q] = sorted(quals.get(q, []) + users)
+        quals = dict(sorted(quals.items()))
+        if quals != possible.get(t, {}):
+            changed.add(t)
+        if quals:
+            out[t] = quals
+        else:
+            out.pop(t, None)
+    return dict(sorted(out.items())), changed

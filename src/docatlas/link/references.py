@@ -14,24 +14,77 @@ name): col is 1-based; name is the text used (`nn.Linear`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from docatlas.link import refdeps
-from docatlas.link.cresolve import Candidates, CDef, Possible, c_refs, possible_users
+from docatlas.link.cresolve import Candidates, CDef, Possible, c_refs, possible_users, update_possible
 from docatlas.link.pyresolve import PyResolver, Ref
 from docatlas.model import FileFacts
 
+V = TypeVar("V")
+
+
+class Overlay(MutableMapping[str, V]):
+    """A mapping that keeps its changes beside a base it never modifies: after an edit, the per-file parts of
+    the last build's `RefIndex` (read from the facts cache row by row, `store.cache.Rows`) with the files
+    resolved again. `changes` and `removed` say which rows the cache must rewrite; nothing else is read."""
+
+    def __init__(self, base: Mapping[str, V]) -> None:
+        self.base = base
+        self.changes: dict[str, V] = {}
+        self.removed: set[str] = set()
+
+    def __getitem__(self, key: str) -> V:
+        found = self.changes.get(key)
+        if found is not None or key in self.changes:
+            return found  # type: ignore[return-value]
+        if key in self.removed:
+            raise KeyError(key)
+        return self.base[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.changes or (key not in self.removed and key in self.base)
+
+    def __setitem__(self, key: str, value: V) -> None:
+        self.changes[key] = value
+        self.removed.discard(key)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.changes.pop(key, None)
+        if key in self.base:
+            self.removed.add(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for k in self.base:
+            if k not in self.removed and k not in self.changes:
+                yield k
+        yield from self.changes
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+ROW_FIELDS = ("outgoing", "incoming", "candidates")  # stored one row per file (`split`), not in the state
 
 @dataclass
 class RefIndex:
     """Resolved references of the whole repository, both ways, and per file what could not be resolved."""
 
-    outgoing: dict[str, list[Ref]] = field(default_factory=dict)  # source path -> its references, by position
-    incoming: dict[str, list[Ref]] = field(default_factory=dict)  # target path -> references to its symbols
+    outgoing: MutableMapping[str, list[Ref]] = field(default_factory=dict)  # source path -> its refs, by position
+    incoming: MutableMapping[str, list[Ref]] = field(default_factory=dict)  # target path -> refs to its symbols
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # path -> (resolved, external, unres.)
     ambiguous: dict[str, int] = field(default_factory=dict)  # C family: uses with several candidates, per file
     interfaces: dict[str, bytes] = field(default_factory=dict)  # path -> digest of `interface` (for `update`)
@@ -42,14 +95,29 @@ class RefIndex:
     c_defs: dict[str, list[CDef]] = field(default_factory=dict)
     # C family: the uses of a name that several definitions could mean, each with its candidates (at most
     # `cresolve.MAX_CANDIDATES`, else only counted in `ambiguous`), per file: shown as possible, never as resolved
-    candidates: dict[str, list[Candidates]] = field(default_factory=dict)
+    candidates: MutableMapping[str, list[Candidates]] = field(default_factory=dict)
     masks: dict[str, bytes] = field(default_factory=dict)  # path -> names its references mention (`refdeps`)
     stars: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Python file -> files it star-imports
+    # what pages about the whole repository read of `incoming` and `outgoing`, kept up to date by `update` so
+    # that they need not read every file's references: target path -> qualname -> uses from other files, and
+    # Python source path -> ((target path, references), ...) in order of first use (`subsystems`)
+    use_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    py_edges: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     # C family: per target file and qualified name, the files whose ambiguous uses list it (`possible_users`)
     possible: dict[str, dict[str, list[Possible]]] = field(default_factory=dict)
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
+
+    def split(self) -> tuple[RefIndex, dict[str, Mapping[str, Any]]]:
+        """(this index without its per-file parts, those parts): the facts cache stores the parts one row per
+        file, so that an edit reads and writes only the rows of the files it resolves again."""
+        return dataclasses.replace(self, **{f: {} for f in ROW_FIELDS}), {f: getattr(self, f) for f in ROW_FIELDS}
+
+    def join(self, parts: Mapping[str, Mapping[str, Any]]) -> None:
+        """The per-file parts back (`split`), read lazily from the facts cache."""
+        for f in ROW_FIELDS:
+            setattr(self, f, parts[f])
 
 
 def interface(facts: FileFacts) -> bytes:
@@ -103,6 +171,62 @@ def _fill_incoming(result: RefIndex) -> None:
             if r[5] != path:
                 incoming[r[5]].append(r)
     result.incoming = dict(incoming)
+    result.use_counts = {t: _use_count(refs) for t, refs in result.incoming.items()}
+    result.py_edges = {}
+    for path in sorted(result.outgoing):
+        _set_edges(result, path)
+
+
+def _use_count(incoming: list[Ref]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in incoming:
+        counts[r[6]] += 1
+    return dict(counts)
+
+
+def _set_edges(result: RefIndex, path: str) -> None:
+    """`py_edges` of one source file: the files its references point into, with how many, first used first."""
+    result.py_edges.pop(path, None)
+    if not path.endswith((".py", ".pyi")):
+        return
+    edges: dict[str, int] = defaultdict(int)
+    for r in result.outgoing.get(path, ()):
+        if r[5] != path:
+            edges[r[5]] += 1
+    if edges:
+        result.py_edges[path] = tuple(edges.items())
+
+
+def _update_incoming(new: RefIndex, old_out: Mapping[str, list[Ref]], redo: set[str]) -> set[str]:
+    """`incoming` (and `use_counts`, `py_edges`) after the files of `redo` were resolved again: only the files
+    their old or new references point into change; their lists keep the order `_fill_incoming` gives (by
+    source path, then by position). Returns those targets."""
+    added: dict[str, list[Ref]] = defaultdict(list)
+    targets: set[str] = set()
+    for p in sorted(redo):
+        targets.update(r[5] for r in old_out.get(p, ()) if r[5] != p)
+        for r in new.outgoing.get(p, ()):
+            if r[5] != p:
+                added[r[5]].append(r)
+    targets |= set(added)
+    for t in sorted(targets):
+        kept = [r for r in new.incoming.get(t, ()) if r[0] not in redo]
+        if added.get(t):
+            kept = sorted(kept + added[t], key=lambda r: r[0])  # stable: each source's refs keep their order
+        if kept:
+            new.incoming[t] = kept
+            new.use_counts[t] = _use_count(kept)
+        else:
+            new.incoming.pop(t, None)
+            new.use_counts.pop(t, None)
+    grew = False
+    for p in redo:
+        had = p in new.py_edges
+        _set_edges(new, p)
+        grew |= not had and p in new.py_edges
+    if grew:
+        new.py_edges = dict(sorted(new.py_edges.items()))
+    return targets
 
 
 # -- the link stage's call ----------------------------------------------------------------------------
@@ -127,33 +251,43 @@ def attach(model: Any, index: Any) -> None:
     model.refs_update["seconds"] = time.perf_counter() - t0
 
 
-def update(model: Any, edited: list[str]) -> set[str]:
+def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] | None = None) -> set[str]:
     """After `link.relink` over the same files: resolve again the references of the edited files, of the
     files pointing into them (their target lines may have moved) and, when an edit changed what others
     resolve against (`interface`), of the files that mention a changed name (`refdeps.dependents`; every file
     of the language when a star import changed); then the test links. Returns the other files whose pages
-    can change (their users, testers or tested files changed)."""
+    can change (their users, testers or tested files changed). Only the rows of the files resolved again and
+    of the files they point into are read (`Overlay`): an edit costs what it reaches, not the repository.
+
+    From `link.link` after an edit that changed link inputs over the same files (`import_tests_of`: the test
+    links its imports give now), with `model.refs` the last build's: the C-family files whose include closure
+    holds an edited one are resolved again too, and the test links are made again whole (ranks moved)."""
     from docatlas.link.resolve import C_LANGS, PY_LANGS, PythonIndex
 
     files = model.files
     old: RefIndex = model.refs
     py_edited = [p for p in edited if files[p].language in PY_LANGS]
     c_edited = [p for p in edited if files[p].language in C_LANGS]
-    if not py_edited and not c_edited:
+    if not py_edited and not c_edited and import_tests_of is None:
         return set()
-    model.refs_update["touched"] = []
+    t0 = time.perf_counter()
+    model.refs_update["touched"] = []  # (the index rewrites the rows of `rewritten` alone)
     index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
-    new = RefIndex(outgoing=dict(old.outgoing), counts=dict(old.counts), ambiguous=dict(old.ambiguous),
-                   candidates=dict(old.candidates), interfaces={**old.interfaces, **faces},
-                   package_api=dict(old.package_api), c_defs=old.c_defs, masks=dict(old.masks),
-                   stars=dict(old.stars))
+    new = RefIndex(outgoing=Overlay(old.outgoing), incoming=Overlay(old.incoming), counts=dict(old.counts),
+                   ambiguous=dict(old.ambiguous), candidates=Overlay(old.candidates),
+                   interfaces={**old.interfaces, **faces}, package_api=dict(old.package_api), c_defs=old.c_defs,
+                   masks=dict(old.masks), stars=dict(old.stars), use_counts=dict(old.use_counts),
+                   py_edges=dict(old.py_edges), possible=old.possible)
     rewritten: set[str] | None = set()
+    all_redo: set[str] = set()
     for langs, changed in ((PY_LANGS, py_edited), (C_LANGS, c_edited)):
         if not changed:
             continue
         sources = {r[0] for p in changed for r in old.incoming.get(p, ())}
         redo_set = sources | set(changed)
+        if import_tests_of is not None and langs is C_LANGS:  # includes may have changed: closures did
+            redo_set |= _includers(model, set(changed))
         names: set[int] = set()
         everything = False
         for p in changed:
@@ -174,6 +308,7 @@ def update(model: Any, edited: list[str]) -> set[str]:
             redo = sorted(redo_set)
             if rewritten is not None:
                 rewritten |= set(redo)
+        all_redo.update(redo)
         for p in redo:
             new.outgoing.pop(p, None)
             new.counts.pop(p, None)
@@ -198,27 +333,49 @@ def update(model: Any, edited: list[str]) -> set[str]:
                     new.package_api[p] = resolver.package_api(p)
         else:
             c_refs(model, new, redo)
-    _fill_incoming(new)
-    new.possible = possible_users(new.candidates) if c_edited else old.possible
+    targets = _update_incoming(new, old.outgoing, all_redo)
+    redo_c = sorted(p for p in all_redo if model.summary(p).language in C_LANGS)
+    new.possible, possible_changed = update_possible(old.possible, redo_c, old.candidates, new.candidates)
     model.refs_update["rewritten"] = sorted(rewritten) if rewritten is not None else None
-    new.import_tests_of = old.import_tests_of
+    new.import_tests_of = old.import_tests_of if import_tests_of is None else import_tests_of
     model.refs = new
+    model.refs_update["seconds"] = time.perf_counter() - t0
+    if import_tests_of is not None:
+        model.tests_of = dict(import_tests_of)
+        _test_links(model, index)
+        return set()
     before_tested, before_tests = model.tested_by, model.tests_of
-    model.tests_of = dict(old.import_tests_of)
-    _test_links(model, index)
-    touched = {t for t in set(old.incoming) | set(new.incoming) if old.incoming.get(t) != new.incoming.get(t)}
-    touched |= {t for t in set(old.possible) | set(new.possible) if old.possible.get(t) != new.possible.get(t)}
+    tests_changed = _update_test_links(model, index, all_redo)
+    touched = {t for t in targets if old.incoming.get(t) != new.incoming.get(t)} | possible_changed
     edited_set = set(edited)
     for t in {r[5] for p in edited for r in new.outgoing.get(p, ())}:  # usage examples show their source text
         if any(r[0] in edited_set for r in examples(new.incoming.get(t, []), model.purposes)):
             touched.add(t)
-    touched |= {t for t in set(before_tested) | set(model.tested_by)
-                if before_tested.get(t) != model.tested_by.get(t)}
-    touched |= {t for t in set(before_tests) | set(model.tests_of) if before_tests.get(t) != model.tests_of.get(t)}
+    touched |= {t for t in tests_changed if before_tested.get(t) != model.tested_by.get(t)}
+    touched |= {t for t in all_redo if before_tests.get(t) != model.tests_of.get(t)}
     # files whose own references changed: their Related Files weigh them
-    touched |= {p for p in set(old.outgoing) | set(new.outgoing)
-                if old.outgoing.get(p) is not new.outgoing.get(p) and old.outgoing.get(p) != new.outgoing.get(p)}
+    touched |= {p for p in all_redo if old.outgoing.get(p) != new.outgoing.get(p)}
     return touched - set(edited)
+
+
+def _includers(model: Any, targets: set[str]) -> set[str]:
+    """The files that include one of `targets`, directly or through other includes (today's)."""
+    from docatlas.link.resolve import C_LANGS
+
+    by_target: dict[str, list[str]] = defaultdict(list)
+    for p, resolved in model.imports.items():
+        if model.summary(p).language in C_LANGS:
+            for r in resolved:
+                if r.category == "repo" and r.target:
+                    by_target[r.target].append(p)
+    found: set[str] = set()
+    todo = list(targets)
+    while todo:
+        for p in by_target.get(todo.pop(), ()):
+            if p not in found:
+                found.add(p)
+                todo.append(p)
+    return found
 
 
 def _star_importers(stars: Mapping[str, tuple[str, ...]], targets: set[str]) -> set[str]:
@@ -234,52 +391,116 @@ def _star_importers(stars: Mapping[str, tuple[str, ...]], targets: set[str]) -> 
     return found
 
 
-def _test_links(model: Any, index: Any) -> None:
+def _suites(model: Any, index: Any) -> set[str]:
+    """The import roots of test suites (Django's `tests/`): their files are test code too."""
+    suites = {index.root_of.get(t, "") for t, p in model.purposes.items() if p.label == "test"}
+    return {r for r in suites if r and r.rsplit("/", 1)[-1].startswith("test")}
+
+
+_HELPER = ("test", "test-support")
+
+
+def _with_uses(model: Any, index: Any, suites: set[str], t: str) -> list[Any] | None:
+    """`tests_of[t]` with the number of uses of each target, when `t` is test code that uses other files'
+    definitions; else None (its links from imports stand)."""
     from docatlas.link.stage import TestLink
 
-    helper = ("test", "test-support")
     purposes = model.purposes
-    direct: set[tuple[str, str]] = set()
-    for t, links in model.tests_of.items():
-        direct.update((t, tl.target) for tl in links if not tl.via)
-    suites = {index.root_of.get(t, "") for t, p in purposes.items() if p.label == "test"}
-    suites = {r for r in suites if r and r.rsplit("/", 1)[-1].startswith("test")}
-    for t, out in model.refs.outgoing.items():
-        own_root = index.root_of.get(t, "")
-        if purposes[t].label not in helper and own_root not in suites:
-            continue  # test code: test files, their helpers, and the files of a test suite's own import root
-        uses: dict[str, int] = defaultdict(int)
-        for r in out:
-            target = r[5]
-            if target == t or purposes[target].label in helper or (own_root and target.startswith(own_root + "/")):
-                continue
-            uses[target] += 1
-        if not uses:
+    own_root = index.root_of.get(t, "")
+    if purposes[t].label not in _HELPER and own_root not in suites:
+        return None  # test code: test files, their helpers, and the files of a test suite's own import root
+    uses: dict[str, int] = defaultdict(int)
+    for r in model.refs.outgoing.get(t, ()):
+        target = r[5]
+        if target == t or purposes[target].label in _HELPER or (own_root and target.startswith(own_root + "/")):
             continue
-        merged = []
-        seen = set()
-        for tl in model.tests_of.get(t, []):
-            merged.append(TestLink(tl.test, tl.target, tl.names, tl.via, tl.cases, uses.get(tl.target, 0)))
-            seen.add(tl.target)
-        merged += [TestLink(t, target, (), "", (), n) for target, n in sorted(uses.items()) if target not in seen]
-        model.tests_of[t] = merged
-    tested_by: dict[str, dict[str, Any]] = defaultdict(dict)
-    for links in model.tests_of.values():
-        for tl in links:
-            prev = tested_by[tl.target].get(tl.test)
-            if prev is None:
-                tested_by[tl.target][tl.test] = tl
-            else:  # one entry per (test, target): direct import wins over re-export
-                tested_by[tl.target][tl.test] = TestLink(
-                    tl.test, tl.target, tuple(dict.fromkeys(prev.names + tl.names)),
-                    "" if "" in (prev.via, tl.via) else prev.via, tuple(dict.fromkeys(prev.cases + tl.cases)),
-                    max(prev.uses, tl.uses))
+        uses[target] += 1
+    if not uses:
+        return None
+    merged = []
+    seen = set()
+    for tl in model.refs.import_tests_of.get(t, []):
+        merged.append(TestLink(tl.test, tl.target, tl.names, tl.via, tl.cases, uses.get(tl.target, 0)))
+        seen.add(tl.target)
+    merged += [TestLink(t, target, (), "", (), n) for target, n in sorted(uses.items()) if target not in seen]
+    return merged
+
+
+def _add_links(tested_by: dict[str, dict[str, Any]], links: Iterable[Any], target: str | None = None) -> None:
+    """One entry per (test, target) in `tested_by[target][test]`: direct import wins over re-export."""
+    from docatlas.link.stage import TestLink
+
+    for tl in links:
+        if target is not None and tl.target != target:
+            continue
+        by_test = tested_by.setdefault(tl.target, {})
+        prev = by_test.get(tl.test)
+        if prev is None:
+            by_test[tl.test] = tl
+        else:
+            by_test[tl.test] = TestLink(
+                tl.test, tl.target, tuple(dict.fromkeys(prev.names + tl.names)),
+                "" if "" in (prev.via, tl.via) else prev.via, tuple(dict.fromkeys(prev.cases + tl.cases)),
+                max(prev.uses, tl.uses))
+
+
+def _ordered(model: Any, target: str, links: Iterable[Any]) -> list[Any]:
+    """`tested_by[target]`: named after it first, then by uses, then direct import, then rank."""
     rank = model.rank
-    model.tested_by = {
-        target: sorted(by_test.values(), key=lambda tl: (not named_after(tl.test, target), -tl.uses,
-                                                         (tl.test, target) not in direct, -rank.get(tl.test, 0.0),
-                                                         tl.test))
-        for target, by_test in sorted(tested_by.items())}
+    imports = model.refs.import_tests_of
+
+    def direct(test: str) -> bool:
+        return any(tl.target == target and not tl.via for tl in imports.get(test, ()))
+
+    return sorted(links, key=lambda tl: (not named_after(tl.test, target), -tl.uses, not direct(tl.test),
+                                         -rank.get(tl.test, 0.0), tl.test))
+
+
+def _test_links(model: Any, index: Any) -> None:
+    suites = _suites(model, index)
+    for t in list(model.refs.outgoing):
+        merged = _with_uses(model, index, suites, t)
+        if merged is not None:
+            model.tests_of[t] = merged
+    tested_by: dict[str, dict[str, Any]] = {}
+    for links in model.tests_of.values():
+        _add_links(tested_by, links)
+    model.tested_by = {target: _ordered(model, target, by_test.values())
+                       for target, by_test in sorted(tested_by.items())}
+
+
+def _update_test_links(model: Any, index: Any, redo: set[str]) -> set[str]:
+    """`_test_links` after the files of `redo` were resolved again: only their own `tests_of` entries, and the
+    `tested_by` lists of the files those point at (before or after), can change. Returns those files."""
+    suites = _suites(model, index)
+    before = model.tests_of
+    tests_of = dict(before)
+    changed: set[str] = set()
+    for t in sorted(redo):
+        merged = _with_uses(model, index, suites, t)
+        now = merged if merged is not None else model.refs.import_tests_of.get(t)
+        if now != before.get(t):
+            changed.add(t)
+            if now is None:
+                tests_of.pop(t, None)
+            else:
+                tests_of[t] = now
+    model.tests_of = tests_of
+    targets = {tl.target for t in changed for tl in (*before.get(t, ()), *tests_of.get(t, ()))}
+    if not targets:
+        return targets
+    tested_by = dict(model.tested_by)
+    for target in targets:
+        entries: dict[str, dict[str, Any]] = {
+            target: {tl.test: tl for tl in tested_by.get(target, ()) if tl.test not in changed}}
+        for t in sorted(changed):
+            _add_links(entries, tests_of.get(t, ()), target)
+        if entries[target]:
+            tested_by[target] = _ordered(model, target, entries[target].values())
+        else:
+            tested_by.pop(target, None)
+    model.tested_by = dict(sorted(tested_by.items()))
+    return targets
 
 
 def named_after(test: str, target: str) -> bool:

@@ -35,7 +35,7 @@ from docatlas.link.resolve import (
 )
 from docatlas.link.resolve import python_roots as python_roots
 from docatlas.link.runners import repo_runners, run_commands
-from docatlas.model import FileFacts, Import, Record, picklable
+from docatlas.model import INCLUDE_DIR, FileFacts, Import, Record, picklable
 from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
@@ -105,6 +105,8 @@ class RepoModel:
     # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
     refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
     run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
+    # C: bindings and the functions of other files that implement them (`link.cdecls.bridge_implementations`)
+    c_bridges: dict[str, dict[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -347,13 +349,16 @@ def pytest_command(target: str) -> str:
 
 
 # -- related files ------------------------------------------------------------------------------
-def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
+def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = None,
+         edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
+    """Link every file. `previous`: the last build's references over the same files, of which only the
+    `edited` files and what they reach are resolved again (`references.update`); `summaries`: the cached ones."""
     paths = sorted(facts)
     path_set = set(paths)
     roots = python_roots(path_set)
     index = PythonIndex(paths, roots)
     includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
-    inc_index = IncludeIndex(paths, includes) if includes else None
+    inc_index = IncludeIndex(paths, includes, build_include_dirs(facts)) if includes else None
     c_modules = c_extension_modules(facts) if includes else {}
     resolved: dict[str, list[ResolvedImport]] = {}
     edges: dict[str, set[str]] = defaultdict(set)
@@ -424,8 +429,14 @@ def link(name: str, facts: Mapping[str, FileFacts]) -> RepoModel:
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
+        c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
     )
-    references.attach(model, index)
+    model.summaries.update(summaries or {})
+    if previous is not None:
+        model.refs = previous
+        references.update(model, sorted(edited), import_tests_of=dict(model.tests_of))
+    else:
+        references.attach(model, index)
     runners = repo_runners(facts)
     for p in test_files:
         commands, evidence = run_commands(p, facts[p], index, path_set, runners)
@@ -469,7 +480,19 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             tuple(_unlined(i) for i in facts.imports), tuple((t.name, t.framework, t.kind) for t in facts.tests),
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
             tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
-            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]))
+            cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]),
+            tuple(v for k, v in facts.extra if k == INCLUDE_DIR), cdecls.bridge_names(facts))
+
+
+def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, list[str]]:
+    """Include folders named by build files (`extract.cbuild`) -> the build files naming each, nearest the
+    root first (then by path): the top-level `Makefile.pre.in` before `Mac/Makefile.in`."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(facts, key=lambda p: (p.count("/"), p)):
+        for key, value in facts[path].extra:
+            if key == INCLUDE_DIR and path not in out.get(value, ()):
+                out.setdefault(value, []).append(path)
+    return out
 
 
 def _unlined(imp: Import) -> Import:
@@ -509,10 +532,11 @@ def link_state(model: RepoModel) -> dict[str, Any]:
 
 
 def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
-           edited: Iterable[str] = ()) -> RepoModel:
+           edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
     """The model of `facts` (a mapping sorted by path, loaded lazily or not) from a stored `link_state` whose
     files all had the same `link_inputs`; the `edited` files' own entries (their imports with today's lines,
-    their purpose, their related files) are made again."""
+    their purpose, their related files) are made again. `summaries`: the cached ones, given before anything
+    asks for a file's language (else each unpickles and summarizes the file's facts: 5 s on PyTorch)."""
     paths = list(facts)
     if paths != sorted(paths):
         paths = sorted(paths)
@@ -523,6 +547,7 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                  "related": dict(state["related"]), "related_total": dict(state["related_total"]),
                  "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
     model = RepoModel(name=name, files=facts, **state)
+    model.summaries.update(summaries or {})
     if changed:
         for p in changed:
             f = facts[p]

@@ -51,15 +51,12 @@ def import_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
 
 
 def reference_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
-    """One per resolved symbol reference from a Python file to a definition in another file
-    (`link.references`). C-family references are matched by name, not through a binding, so the includes stand
-    for C-family dependencies instead."""
-    for src, refs in model.refs.outgoing.items():
-        if not src.endswith((".py", ".pyi")):
-            continue
-        for r in refs:
-            if r[5] != src:
-                yield src, r[5], 1
+    """Per pair of files, the resolved symbol references from a Python file to definitions in the other, as
+    the weight (`link.references`). C-family references are matched by name, not through a binding, so the
+    includes stand for C-family dependencies instead."""
+    for src, edges in model.refs.py_edges.items():  # (target, references), aggregated per file
+        for target, n in edges:
+            yield src, target, n
 
 
 DEFAULT_EDGES: tuple[EdgeSource, ...] = (import_edges, reference_edges)

@@ -565,17 +565,15 @@ def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]
 
 def _use_counts(model: RepoModel) -> dict[tuple[str, str], int]:
     """(path, qualname) -> resolved references to that definition from other files (`link.references`)."""
-    uses: Counter[tuple[str, str]] = Counter()
-    for target, refs in model.refs.incoming.items():
-        uses.update((target, r[6]) for r in refs if r[0] != target)
-    return dict(uses)
+    return {(target, qualname): n for target, counts in model.refs.use_counts.items()
+            for qualname, n in counts.items()}
 
 
 def book_pages(memo: Memo, model: RepoModel, cfg: Config) -> list[Page]:
     """The guide, `llms.txt`, and with `--llms-full` `llms-full.txt` (`render.llms`): one render task."""
     from docatlas.render.llms import render_llms, render_llms_full  # it builds on this module
 
-    book = render_book(memo, model, cfg, _use_counts(model) if model.refs.incoming else None)
+    book = render_book(memo, model, cfg, _use_counts(model) if model.refs.use_counts else None)
     pages = [book, render_llms(memo, model, cfg)]
     if cfg.llms_full:
         pages.append(render_llms_full(memo, model, cfg, book))

@@ -16,6 +16,7 @@ from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
+from docatlas.render import capi
 from docatlas.render.diagrams import file_diagram
 from docatlas.render.format import (
     SHOWN_PER_LIST,
@@ -28,7 +29,6 @@ from docatlas.render.format import (
     group_kind,
     kind_rank,
     lazy_page,
-    symbol_counts,
     symbol_tree,
 )
 from docatlas.render.structure import part_page, part_summaries, structure_parts, symbol_parts
@@ -170,7 +170,7 @@ def file_local_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any
     return {
         "path": path, "page": page, "facts": facts, "lang": languages.get(facts.language),
         "extension": PurePosixPath(path).suffix or "(none)",
-        **_structure(memo, model, path, page), "counts": symbol_counts(facts.symbols),
+        **_structure(memo, model, path, page), **capi.counts(facts.symbols), **capi.header_api(memo, model, path, page),
         "import_statements": len(facts.imports), "tests": tests,
         "test_classes": [t for t in tests if t.kind == "class"],
         "fixtures": [t for t in tests if t.kind == "fixture"],
@@ -267,7 +267,8 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
 
 
 def _pair_links(model: RepoModel, path: str, page: str) -> dict[str, str]:
-    """For each C/C++ name this file declares or defines: where its definitions or declarations are."""
+    """For each C/C++ name this file declares or defines: where its definitions or declarations are; for a
+    binding, the function of another file that implements it, and the way back (`model.c_bridges`)."""
     out = {}
     for qualname, others in model.c_pairs.get(path, {}).items():
         parts = []
@@ -280,6 +281,16 @@ def _pair_links(model: RepoModel, path: str, page: str) -> dict[str, str]:
                 parts.append(f"{verb} in " + ", ".join((["this file"] if same else []) + links))
         if parts:
             out[qualname] = "; ".join(parts)
+    for qualname, bridged in model.c_bridges.get(path, {}).items():
+        parts = []
+        for what, verb in (("implementation", "implemented by"), ("binding", "implements the binding")):
+            links = [f"[{code(q.rpartition('.')[2] if what == 'binding' else q)}]"
+                     f"({P.url_quote(P.rel(page, P.file_page(p)))}#{P.anchor(q)}) in {code(p)}"
+                     for p, q, w in bridged if w == what]
+            if links:
+                parts.append(f"{verb} " + ", ".join(links))
+        if parts:
+            out[qualname] = "; ".join(([out[qualname]] if qualname in out else []) + parts)
     return out
 
 

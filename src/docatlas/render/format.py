@@ -280,7 +280,7 @@ def structure_lines(tree: list[SymbolRow], src_base: str, pairs: dict[str, str] 
         parts.append(f" · [line {span}]({src_base}#L{s.line})")
         if s.condition:
             parts.append(f" · only when {code(s.condition)}")
-        if s.qualname in pairs and s.kind in ("function", "method", "variable"):
+        if s.qualname in pairs and s.kind in ("function", "method", "variable", "binding"):
             parts.append(" · " + pairs[s.qualname])
         names = bound.get(s.name) if s.kind in ("function", "method") else None
         if names:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
+import os
 import pickle
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -299,6 +302,106 @@ class FactsCache:
         if row is None:
             return None
         state: dict[str, Any] = pickle.loads(row[0])
+        refs = state.get("refs")
+        if refs is not None and hasattr(refs, "join"):  # its per-file parts, read on use (`store_link_state`)
+            refs.join({kind: Rows(self.file, kind, prefetch=kind in _PREFETCH) for kind in _row_kinds(refs)})
         return state
+
+
+# -- the link state -----------------------------------------------------------------------------------
+# The link stage's output is one pickled row, except the parts of the symbol references that grow with the
+# repository (each file's references, the references into each file, C-family candidates: 50 of PyTorch's 64 MB):
+# those are one row per file (`link_rows`), marshalled, so that an edit reads and writes only the rows of the
+# files it resolves again. The references into each file are read whole (one query, unmarshalled on use)
+# because render workers read them: a worker never queries the cache while the index writer holds it.
+REF_ROWS = ("CREATE TABLE IF NOT EXISTS cache.link_rows(kind TEXT NOT NULL, path TEXT NOT NULL, "
+            "data BLOB NOT NULL, PRIMARY KEY (kind, path)) WITHOUT ROWID")
+_PREFETCH = frozenset({"incoming"})
+
+
+def _row_kinds(refs: Any) -> tuple[str, ...]:
+    return tuple(refs.split()[1])
+
+
+def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: bool) -> None:
+    """Store `link.link_state` in the writer's transaction (the cache attached as `cache`): the per-file parts
+    of its references (`RefIndex.split`) as rows, only the changed ones when every part says which changed
+    (`link.references.Overlay`: `changes`, `removed`) and `whole` is false, the rest as one pickle."""
+    refs = state.get("refs")
+    conn.execute(REF_ROWS)
+    if refs is not None and hasattr(refs, "split"):
+        skeleton, parts = refs.split()
+        state = {**state, "refs": skeleton}
+        whole = whole or any(getattr(rows, "changes", None) is None for rows in parts.values())
+        if whole:
+            conn.execute("DELETE FROM cache.link_rows")
+        for kind, rows in parts.items():
+            if whole:
+                items: Iterable[tuple[str, Any]] = ((p, rows[p]) for p in sorted(rows))
+            else:
+                changes: dict[str, Any] = getattr(rows, "changes")  # noqa: B009 (an Overlay, not a store type)
+                gone = sorted({*getattr(rows, "removed"), *changes})  # noqa: B009
+                conn.executemany("DELETE FROM cache.link_rows WHERE kind = ? AND path = ?", ((kind, p) for p in gone))
+                items = sorted(changes.items())
+            conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)",
+                             ((kind, p, marshal.dumps(v)) for p, v in items))
+    conn.execute("DELETE FROM cache.link_state")
+    conn.execute("INSERT INTO cache.link_state VALUES (1, ?)", (pickle.dumps(state, protocol=5),))
+
+
+class Rows(Mapping[str, Any]):
+    """One part of the stored link state, one row per file (`store_link_state`), read-only: every key is read
+    at once, values on first use (`prefetch`: every row's bytes read at once, for processes forked later)."""
+
+    def __init__(self, file: Path, kind: str, prefetch: bool = False) -> None:
+        self._file, self._kind = file, kind
+        self._values: dict[str, Any] = {}
+        self._local = threading.local()
+        self._pid = os.getpid()
+        conn = self._conn()
+        try:
+            if prefetch:
+                self._blobs: dict[str, bytes] | None = dict(conn.execute(
+                    "SELECT path, data FROM link_rows WHERE kind = ? ORDER BY path", (kind,)))
+                self._keys = list(self._blobs)
+            else:
+                self._blobs = None
+                self._keys = [p for (p,) in conn.execute(
+                    "SELECT path FROM link_rows WHERE kind = ? ORDER BY path", (kind,))]
+        finally:
+            if prefetch:
+                conn.close()
+                self._local = threading.local()
+        self._key_set = frozenset(self._keys)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            conn = self._local.conn = sqlite3.connect(f"{self._file.as_uri()}?mode=ro", uri=True, timeout=60)
+        return conn
+
+    def __getitem__(self, key: str) -> Any:
+        found = self._values.get(key)
+        if found is not None:
+            return found
+        if key not in self._key_set:
+            raise KeyError(key)
+        if self._blobs is not None:
+            blob = self._blobs[key]
+        else:
+            blob = self._conn().execute("SELECT data FROM link_rows WHERE kind = ? AND path = ?",
+                                        (self._kind, key)).fetchone()[0]
+        found = self._values[key] = marshal.loads(blob)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._key_set
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 

@@ -52,10 +52,10 @@ _GLOB_CHARS = set("*?[")
 # qualname until then, and a 13th the base classes, for the full-text words) and counted for the
 # few kept (`_with_uses`).
 _SYM_COLS = ("s.path, s.line, s.kind, s.name, s.fqname, s.summary, s.signature, f.language, s.definition, "
-             "f.purpose = 'test', f.rank, s.qualname, s.bases")
+             "f.purpose = 'test', f.rank, s.qualname, s.bases, s.macro, s.condition, s.bridge")
 _FILE_COLS = ("f.path, 0, 'file', f.name, f.module, f.docstring, '', f.language, 1, f.purpose = 'test', f.rank, "
-              "'', ''")
-_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, '', ''"
+              "'', '', '', '', ''")
+_FOLDER_COLS = "d.path, 0, 'folder', d.name, d.path, d.summary, '', '', 1, 0, 0.0, '', '', '', '', ''"
 _SYM_FROM = "FROM symbols s JOIN files f ON f.path = s.path"
 # candidates kept per tier before the use counts order them: the best by (definition, non-test, shorter name,
 # link rank)
@@ -219,9 +219,11 @@ def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
 
 def _search_columns(row: tuple[Any, ...]) -> list[str]:
     """A result row's text as the search table indexed it: name, qualified name (module for files), identifier
-    words (with base classes, the row's 13th column), path, summary (none for folders)."""
+    words (with base classes, the row's 13th column, and the C fields, the 14th to 16th), path, summary (none
+    for folders)."""
     bases = row[12].split("\n") if len(row) > 12 and row[12] else []
-    words = search_words(row[4], bases) if row[2] != "file" else identifier_words(row[0], row[4])
+    c_fields = (row[13], row[14], row[15]) if len(row) > 15 else ("", "", "")
+    words = search_words(row[4], bases, c_fields) if row[2] != "file" else identifier_words(row[0], row[4])
     return [row[3], row[4], words, row[0], row[5] if row[2] != "folder" else ""]
 
 
@@ -353,8 +355,8 @@ def folder_record(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
 def symbol_records(conn: sqlite3.Connection, target: str) -> list[dict[str, Any]]:
     """Symbols a qualified name denotes: exact (`pkg.mod.Class.meth`, `at::native::add`, `Class.meth`),
     through Python re-exports (`torch.nn.Module` is `torch.nn.modules.module.Module`), or by suffix."""
-    cols = ("SELECT id, path, kind, name, qualname, fqname, line, end_line, signature, summary, parent, flags "
-            "FROM symbols")
+    cols = ("SELECT id, path, kind, name, qualname, fqname, line, end_line, signature, summary, parent, flags, "
+            "macro, condition, bridge FROM symbols")
     order = " ORDER BY definition DESC, path, line"
     rows = _dicts(conn.execute(f"{cols} WHERE fqname = ?{order}", (target,)))
     if not rows and "." in target:

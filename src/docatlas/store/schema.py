@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -50,7 +50,8 @@ CREATE TABLE symbol_rows(
     id INTEGER PRIMARY KEY, file INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
     qualname TEXT NOT NULL COLLATE NOCASE, fq TEXT COLLATE NOCASE, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
     signature TEXT NOT NULL, summary TEXT NOT NULL, parent NOT NULL, decorators TEXT NOT NULL, bases TEXT NOT NULL,
-    flags TEXT NOT NULL, definition INTEGER NOT NULL);
+    flags TEXT NOT NULL, definition INTEGER NOT NULL, macro TEXT NOT NULL, condition TEXT NOT NULL,
+    bridge TEXT NOT NULL);
 CREATE INDEX symbol_rows_file ON symbol_rows(file);
 CREATE INDEX symbol_rows_name ON symbol_rows(name);
 CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
@@ -59,7 +60,8 @@ CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name
     coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
     s.signature AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
-    s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition
+    s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition,
+    s.macro AS macro, s.condition AS condition, s.bridge AS bridge
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
 CREATE TABLE import_rows(
     file INTEGER NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
@@ -163,12 +165,20 @@ def _camel_parts(chunk: str) -> tuple[str, ...]:
     return tuple(p.lower() for p in parts) if len(parts) > 1 else ()
 
 
-def search_words(fqname: str, bases: list[str]) -> str:
+def search_words(fqname: str, bases: list[str], c_fields: tuple[str, str, str] = ("", "", "")) -> str:
     """The `words` column of a symbol's search row: its qualified name's CamelCase parts and the last part of
-    each base class (`Adam(Optimizer)` is found by `adam optimizer`)."""
+    each base class (`Adam(Optimizer)` is found by `adam optimizer`); for C and C++, the identifiers of its
+    export or registration macro, its preprocessor condition and its bridge (a binding's C function, the
+    Python names a function is bound as), so `builtin_abs` finds the binding `abs` and `abs` the function."""
     names = list(dict.fromkeys(b.split("[", 1)[0].rsplit(".", 1)[-1] for b in bases if b))
-    words = identifier_words(fqname, *names)
-    return " ".join(dict.fromkeys([*words.split(), *(n.lower() for n in names)]))
+    macro, condition, bridge = c_fields
+    c_names = [w for w in _C_WORD.findall(f"{macro} {condition} {bridge}") if w not in _DIRECTIVE_WORDS]
+    words = identifier_words(fqname, *names, *c_names)
+    return " ".join(dict.fromkeys([*words.split(), *(n.lower() for n in names), *c_names]))
+
+
+_C_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_:.]*")
+_DIRECTIVE_WORDS = frozenset(("if", "ifdef", "ifndef", "elif", "else", "of", "defined", "extern"))
 
 
 MAX_QUERY_CHARS = 400  # longer queries are refused with a message (a 10,000-character one took 25 s)

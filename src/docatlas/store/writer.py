@@ -18,7 +18,7 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
 from docatlas.safetext import terminal
-from docatlas.store.cache import FactsCache, pickle_facts
+from docatlas.store.cache import FactsCache, pickle_facts, store_link_state
 from docatlas.store.refs import write_rows as refs_rows
 from docatlas.store.schema import (
     CACHE_NAME,
@@ -63,7 +63,7 @@ class LinkedModel(Protocol):
     def subtree_files(self, folder: str) -> list[str]: ...
 
 
-_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 15)})"
+_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 18)})"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary) VALUES (?,?,?,?,?,?)"
 # The search table is contentless (`content=''`: it keeps no second copy of names, paths and summaries), so a
 # row is removed by giving FTS5 the values it was indexed with; the rows below rebuild them from the tables.
@@ -86,17 +86,24 @@ def _fqname(module: str, qualname: str, language: str) -> str:
 
 
 def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any, ...]]:
-    """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, fqname and summary at 2, 4, 8.
+    """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, summary, bases, the C fields
+    (macro, condition, bridge: the last three before the fqname) and the fqname.
 
     The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
     the qualname (NULL), a parent that begins the qualname (its length)."""
     rows = []
+    bound: dict[str, set[str]] = {}  # C: function -> the names this file's bindings give it
+    for s in facts.symbols:
+        if s.kind == "binding" and s.target:
+            bound.setdefault(s.target, set()).add(s.name)
     for s in facts.symbols:
         fq = _fqname(module, s.qualname, facts.language)
         parent: str | int = len(s.parent) if s.parent and s.qualname.startswith(s.parent) else s.parent
+        bridge = s.target if s.kind in ("binding", "module") else " ".join(sorted(
+            bound.get(s.qualname, set()) | bound.get(s.name, set()))) if s.kind in ("function", "method") else ""
         rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
                      s.signature, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
-                     " ".join(s.flags), 0 if "declaration" in s.flags else 1, fq))
+                     " ".join(s.flags), 0 if "declaration" in s.flags else 1, s.macro, s.condition, bridge, fq))
     return rows
 
 
@@ -118,7 +125,7 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
         try:
             for r in _symbol_rows(facts, module, ids[p]):
                 symbols.append((nxt, *r[:-1]))
-                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11]))
+                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11], *r[-4:-1]))
                 nxt += 1
             tests.extend((p, t.name, t.line, t.framework, t.kind) for t in facts.tests)
             findings.extend((p, f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
@@ -153,14 +160,16 @@ def _insert_rows(conn: sqlite3.Connection, symbols: list[tuple[Any, ...]], searc
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'extract')", diagnostics)
 
 
-def _symbol_search_row(rowid: int, name: str, fqname: str, path: str, summary: str, bases: str) -> tuple[Any, ...]:
-    return rowid, name, fqname, search_words(fqname, bases.split("\n")), path, summary
+def _symbol_search_row(rowid: int, name: str, fqname: str, path: str, summary: str, bases: str, macro: str,
+                       condition: str, bridge: str) -> tuple[Any, ...]:
+    return rowid, name, fqname, search_words(fqname, bases.split("\n"), (macro, condition, bridge)), path, summary
 
 
 def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
     rows = [(p,) for p in paths]
     conn.executemany(_DELETE_SEARCH, [_symbol_search_row(*r) for p in paths for r in conn.execute(
-        "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?", (p,)).fetchall()])
+        "SELECT id, name, fqname, path, summary, bases, macro, condition, bridge FROM symbols WHERE path = ?",
+        (p,)).fetchall()])
     conn.executemany("DELETE FROM symbol_rows WHERE file IN (SELECT id FROM files WHERE path = ?)", rows)
     for table in ("tests", "findings", "facts_cache"):
         conn.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
@@ -242,17 +251,16 @@ def _relinked_repo(conn: sqlite3.Connection, model: LinkedModel, changed: list[s
     conn.executemany("DELETE FROM test_links WHERE target = ? AND test_path = ? AND names = ? AND via = ? AND "
                      "cases = ?", sorted(old - new))
     conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", sorted(new - old))
-    _scan_and_link_state(conn, scan_diagnostics, link_state)
+    _scan_and_link_state(conn, scan_diagnostics, link_state, whole=False)
 
 
 def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagnostic],
-                         link_state: dict[str, Any]) -> None:
+                         link_state: dict[str, Any], whole: bool = True) -> None:
     """The scan's diagnostics and the link stage's output, replaced (render diagnostics come with `commit`)."""
     conn.execute("DELETE FROM diagnostics WHERE stage = 'scan'")
     conn.executemany("INSERT INTO diagnostics VALUES (?,?,?,?,?, 'scan')",
                      [(d.path, d.line, d.col, d.code, d.message) for d in scan_diagnostics])
-    conn.execute("DELETE FROM link_state")
-    conn.execute("INSERT INTO link_state VALUES (1, ?)", (pickle.dumps(link_state, protocol=5),))
+    store_link_state(conn, link_state, whole)
 
 
 def file_ids(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str, int]:
