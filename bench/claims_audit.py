@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import os
 import random
 import re
@@ -286,7 +287,7 @@ def _leading_comment_lines(text: str, path: str) -> set[int]:
     return out
 
 
-def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str]) -> None:
+def check_page(a: Audit, page: str, with_findings: dict[str, set[str]], analysed: set[str]) -> None:
     path = page[: -len("_docs.md")]
     text = _read(str(a.out / page))
     sec = sections(text)
@@ -432,13 +433,22 @@ def check_page(a: Audit, page: str, with_findings: set[str], analysed: set[str])
                 lines[int(line) - 1: int(line) + 30])
             a.claim("test row line", ok, f"{path}: {node} line {line}")
     ev = re.search(r"^Chosen from: (.*)\.$", testing, re.M)
-    for named in _BACKTICKED.findall(ev.group(1)) if ev else []:
-        if ("/" in named or named.endswith((".py", ".ini", ".toml", ".cfg"))) and not named.startswith("./"):
+    evidence = ev.group(1) if ev else ""
+    for named in _BACKTICKED.findall(evidence):
+        cited = re.fullmatch(r"([^\s:`]+):(\d+)", named)
+        if cited:
+            n = len(a.source(cited.group(1)).splitlines()) if cited.group(1) in a.files else 0
+            a.claim("run evidence cites a real file line", 0 < int(cited.group(2)) <= n, f"{path}: `{named}`")
+        elif ("/" in named or named.endswith((".py", ".ini", ".toml", ".cfg"))) and not named.startswith("./") \
+                and " " not in named:
             a.claim("run evidence names a real file", named in a.files or any(
                 p.startswith(named) for p in a.files), f"{path}: `{named}`")
     cm = re.search(r"Run them with:\s*```bash\n(.*?)```", testing, re.S)
     for cmd in (cm.group(1).strip().splitlines() if cm else []):
         a.claim("run command names real files and the repository's runner", _command_ok(a, cmd), f"{path}: {cmd}")
+        kind = runner_check(a, path, cmd, evidence)
+        if kind:
+            a.claim(kind[0], kind[1], f"{path}: {cmd}")
 
 
 def _command_ok(a: Audit, cmd: str) -> bool:
@@ -470,6 +480,122 @@ def _command_ok(a: Audit, cmd: str) -> bool:
                        a.module_file(w.rsplit(".", 1)[0], root) for w in words[2:])
         return True
     return True  # other languages' tools: not checked here
+
+
+# -- run commands of build systems, tox and nox, checked against the files they cite ----------------
+_CMAKE_EV = re.compile(r"CMake target `([^`]+)` \(`([^`:]+):(\d+)`(?:, declared by `([\w-]+)\(\)` called at "
+                       r"`([^`:]+):(\d+)`)?\) is built from this file(?:, named at `([^`:]+):(\d+)`)?")
+_BAZEL_EV = re.compile(r"Bazel `cc_test` `([^`]+)` \(`([^`:]+):(\d+)`\)")
+_TOX_EV = re.compile(r"tox environment `([^`]+)` \(`([^`:]+):(\d+)`: `[^`]*`(?:, in `([^`]*)`)?\)")
+_NOX_EV = re.compile(r"nox session `([^`]+)` \(`([^`:]+):(\d+)`\)")
+
+
+def _statement(lines: list[str], line: int, limit: int = 40) -> str:
+    """The build-file statement that starts at `line` (1-based): up to its closing parenthesis."""
+    text, depth = [], 0
+    for raw in lines[line - 1: line - 1 + limit]:
+        text.append(raw)
+        depth += raw.count("(") - raw.count(")")
+        if depth <= 0:
+            break
+    return "\n".join(text)
+
+
+def _names_file(a: Audit, build_file: str, text: str, path: str) -> bool:
+    """`text` (a statement of `build_file`) names `path`: by its path relative to the build file's folder or
+    as a bare name; or, when it uses a variable (`${SRCS}`), the build file names it anywhere or through a glob
+    (`file(GLOB ...)`, `glob([...])`)."""
+    folder = build_file.rsplit("/", 1)[0] if "/" in build_file else ""
+    rel = path[len(folder) + 1:] if folder and path.startswith(folder + "/") else path
+    name = path.rsplit("/", 1)[-1]
+    bare = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
+    if rel in text or bare.search(text) or _glob_names(text, rel, name):
+        return True
+    if "${" not in text and "glob(" not in text:
+        return False
+    whole = a.source(build_file)
+    return bool(bare.search(whole)) or _glob_names(whole, rel, name)
+
+
+def _glob_names(text: str, rel: str, name: str) -> bool:
+    """A glob pattern written in `text` matches the file (`rel`: its path from the build file's folder)."""
+    for pattern in re.findall(r"[\w./${}*-]*\*[\w./*-]*", text):
+        tail = re.sub(r"^.*\}/?", "", pattern)  # `${CMAKE_CURRENT_SOURCE_DIR}/unit/*.cpp` -> `unit/*.cpp`
+        if tail and (fnmatch.fnmatchcase(rel, tail) or fnmatch.fnmatchcase(rel, tail.replace("**/", "")) or
+                     ("/" not in tail and fnmatch.fnmatchcase(name, tail))):
+            return True
+    return False
+
+
+def runner_check(a: Audit, path: str, cmd: str, evidence: str) -> tuple[str, bool] | None:
+    """(kind of statement, true?) for a command of CMake, Bazel, tox or nox; None for other commands."""
+    words = cmd.split("  #", 1)[0].split()
+    if words[:3] == ["cmake", "--build", "build"]:
+        m = _CMAKE_EV.search(evidence)
+        if not m or len(words) < 5 or words[4] != m.group(1) or m.group(2) not in a.files:
+            return "CMake target: exists in the cited build file and is built from the test file", False
+        target, build_file, line = m.group(1), m.group(2), int(m.group(3))
+        lines = a.source(build_file).splitlines()
+        stmt = _statement(lines, line) if 0 < line <= len(lines) else ""
+        first = re.match(r"\s*(?:cuda_)?add_executable\s*\(\s*([^\s)]+)", stmt)
+        stem = path.rsplit("/", 1)[-1].split(".", 1)[0]  # a computed name (`${name}`) comes from the file's
+        ok = first is not None and (first.group(1) == target or ("${" in first.group(1) and stem in target))
+        # where the file is named: the line the page cites, else the function call, else the target's line
+        named_file, named_line = (m.group(7), m.group(8)) if m.group(7) else (m.group(5), m.group(6)) \
+            if m.group(5) else (build_file, str(line))
+        named_lines = a.source(named_file).splitlines()
+        named = _statement(named_lines, int(named_line)) if 0 < int(named_line) <= len(named_lines) else ""
+        ok = ok and bool(named) and _names_file(a, named_file, named, path)
+        if ok and "ctest" in words:
+            regex = words[-1].strip("'")
+            suites = re.findall(r"\(([\w|]+)\)\(/", regex)
+            if suites:
+                src = a.source(path)
+                ok = all(re.search(rf"\bTEST\w*\s*\(\s*{s}\s*,", src) for s in suites[0].split("|"))
+            else:
+                name = regex.strip("^$").replace("\\", "")
+                ok = bool(re.search(rf"add_test\s*\(\s*(?:NAME\s+)?({re.escape(name)}|\S*\$\{{)", a.source(build_file)))
+        return "CMake target: exists in the cited build file and is built from the test file", ok
+    if words[:2] == ["bazel", "test"]:
+        m = _BAZEL_EV.search(evidence)
+        label = words[2].strip("'") if len(words) > 2 else ""
+        if m is None:
+            return "Bazel cc_test: exists in the cited file and is built from the test file", False
+        ok = m.group(2) in a.files and label.rsplit(":", 1)[-1] == m.group(1)
+        if ok:
+            lines = a.source(m.group(2)).splitlines()
+            stmt = _statement(lines, int(m.group(3))) if int(m.group(3)) <= len(lines) else ""
+            ok = "cc_test" in stmt and f'"{m.group(1)}"' in stmt and _names_file(a, m.group(2), stmt, path) and \
+                label.startswith(f"//{m.group(2).rsplit('/', 1)[0] if '/' in m.group(2) else ''}:")
+        return "Bazel cc_test: exists in the cited file and is built from the test file", ok
+    if words[:1] in (["tox"], ["nox"]) or cmd.startswith("(cd "):
+        inner = re.sub(r"^\(cd (\S+) && (.*)\)$", r"\2", cmd).split()
+        if inner[:1] not in (["tox"], ["nox"]):
+            return None
+        base = re.match(r"^\(cd (\S+) && ", cmd)
+        folder = base.group(1) if base else ""
+        m = (_TOX_EV if inner[0] == "tox" else _NOX_EV).search(evidence)
+        if m is None:
+            return f"{inner[0]} command: the cited configuration passes this file to its runner", False
+        ok = inner[2] == m.group(1) and len(inner) == 5 and inner[3] == "--" and m.group(2) in a.files
+        if ok:
+            lines = a.source(m.group(2)).splitlines()
+            line = int(m.group(3))
+            arg = inner[4].strip("'")
+            if inner[0] == "tox":
+                workdir = m.group(4) if m.group(4) is not None else folder
+                # an INI command sits on its line; a TOML `commands = [...]` array starts there
+                cited = "\n".join(lines[line - 1: line + (8 if m.group(2).endswith(".toml") else 0)])
+                ok = 0 < line <= len(lines) and ("{posargs" in cited or ("posargs" in cited and
+                                                 m.group(2).endswith(".toml"))) and (
+                    "/".join(filter(None, [workdir, arg])) == path or
+                    a.module_file(arg, workdir) == path or
+                    a.module_file(arg.rsplit(".", 1)[0], workdir) == path)
+            else:
+                body = "\n".join(lines[line - 1: line + 60])
+                ok = 0 < line <= len(lines) and "posargs" in body and "/".join(filter(None, [folder, arg])) == path
+        return f"{inner[0]} command: the cited configuration passes this file to its runner", ok
+    return None
 
 
 @cache

@@ -11,6 +11,7 @@ A Git host refuses a file over 100 MB (issue 15): the index of PyTorch 1.13.1 mu
 from __future__ import annotations
 
 import argparse
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -21,14 +22,15 @@ from docatlas.store import schema
 # and joins (the select lists do not change a plan); `?` are bound to placeholders.
 PLANS = {
     "search exact": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path "
-                    "WHERE (s.name = ? OR s.qualname = ? OR s.fqname = ?) ORDER BY s.definition DESC LIMIT 5",
+                    "WHERE (s.name = ? OR s.qualname = ? OR s.fq = ?) ORDER BY s.definition DESC LIMIT 5",
     "search prefix (name)": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id IN "
                             "(SELECT id FROM symbols WHERE name >= ? AND name < ? ORDER BY length(name) LIMIT 9)",
-    "search prefix (fqname)": "SELECT id FROM symbols WHERE fqname >= ? AND fqname < ? ORDER BY length(fqname)",
+    "search prefix (fqname)": "SELECT id FROM symbols WHERE (fq >= ? AND fq < ?) OR (fq IS NULL AND qualname >= ?1 "
+                              "AND qualname < ?2) ORDER BY length(fqname)",
     "search row by rowid": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?",
     "uses of a symbol": "SELECT count(*) FROM refs WHERE target_path = ? AND target = ?",
     "show: file symbols": "SELECT kind, name FROM symbols WHERE path = ? ORDER BY line, id",
-    "show: symbol by fqname": "SELECT id FROM symbols WHERE fqname = ? ORDER BY definition DESC, path, line",
+    "show: symbol by fqname": f"SELECT id FROM symbols WHERE {schema.FQNAME_IS} ORDER BY definition DESC, path, line",
     "show: symbol by qualname": "SELECT id FROM symbols WHERE qualname = ?",
     "show: symbol by name": "SELECT id FROM symbols WHERE name = ?",
     "show: children": "SELECT qualname FROM symbols WHERE path = ? AND parent = ? ORDER BY line",
@@ -37,7 +39,11 @@ PLANS = {
                    "target = ? AND kind = ? ORDER BY path, line, col",
     "refs: use counts": "SELECT target, count(DISTINCT path), count(*) FROM refs WHERE target_path = ? "
                         "GROUP BY target",
+    "refs: candidate sites": "SELECT path, line, col, kind, enclosing, name, candidates, test FROM ref_candidates "
+                             "WHERE target_path = ? AND target = ? ORDER BY path, line, col",
     "export: outgoing": "SELECT line, col, name, kind, target FROM refs WHERE path = ? ORDER BY line, col",
+    "show: tests of a file": "SELECT name, line, framework, kind FROM tests WHERE path = ? ORDER BY line, name",
+    "show: findings of a file": "SELECT category, rule, line FROM findings WHERE path = ? ORDER BY line, rule",
     "writer: delete search rows": "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?",
 }
 
@@ -59,12 +65,14 @@ def main() -> int:
             print(f"  {name:32s} {size / 1e6:7.1f} MB")
     print(f"  {'(smaller ones)':32s} {sum(s for _, s in rows if s < 100_000) / 1e6:7.1f} MB")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    for table in ("files", "symbols", "refs", "imports", "strings"):
+    for table in ("files", "symbols", "refs", "ref_candidates", "cand_rows", "imports", "strings", "tests"):
         if table in tables:
             print(f"  rows of {table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,}")
     if args.plans:
         for label, sql in PLANS.items():
-            plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, ["x"] * sql.count("?")))
+            numbered = [int(k) for k in re.findall(r"\?(\d+)", sql)]  # `?` binds the next number after them
+            n = max(sql.count("?") - len(numbered), max(numbered, default=0))
+            plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, ["x"] * n))
             print(f"{label}: {plan}")
     return 0
 

@@ -16,7 +16,7 @@ from docatlas.extract.pyrules import SECURITY_RULES
 from docatlas.extract.python import extract
 from docatlas.languages import language_for_name
 from docatlas.link.stage import RepoModel, link
-from docatlas.link.views import public_api
+from docatlas.link.views import folder_test_commands, public_api
 from docatlas.pipeline import build
 
 SRC = Path(__file__).parent.parent / "src" / "docatlas"
@@ -93,6 +93,136 @@ def test_unittest_mixins_are_not_pytest() -> None:
     out = extract("Lib/test/test_json/test_decode.py", text)
     assert {t.framework for t in out.tests} == {"unittest"}
     assert [t.name for t in out.tests if t.kind == "test"] == ["TestDecode.test_float"]
+
+
+_GTEST = "#include <gtest/gtest.h>\nTEST(ParseTest, Empty) {}\nTEST_F(ParseFixture, Long) {}\n"
+
+
+def test_cmake_test_targets_name_the_target_and_the_build_file_line() -> None:
+    m = model_of({
+        "CMakeLists.txt": "project(p)\nadd_subdirectory(test)\nadd_subdirectory(lib)\nforeach(t ${LIB_TESTS})\n"
+                          "  get_filename_component(n ${t} NAME_WE)\n  add_executable(${n} ${t})\n"
+                          "  target_link_libraries(${n} gtest)\nendforeach()\n",
+        "lib/CMakeLists.txt": "if(BUILD_TEST)\n"
+                              "  set(LIB_TESTS ${CMAKE_CURRENT_SOURCE_DIR}/rope_test.cpp PARENT_SCOPE)\nendif()\n",
+        "lib/rope_test.cpp": _GTEST, "src/parse.cpp": "int parse() { return 0; }\n",
+        "test/CMakeLists.txt": (
+            "add_executable(parse_test parse_test.cpp)\n"                       # 1
+            "target_link_libraries(parse_test PRIVATE GTest::gtest_main)\n"     # 2
+            "add_test(NAME parse COMMAND parse_test)\n"                          # 3
+            "add_executable(tool tool.cpp)\n"                                   # 4: not a test target
+            "file(GLOB UNIT_SRCS ${CMAKE_CURRENT_SOURCE_DIR}/unit/*.cpp)\n"      # 5
+            "foreach(src ${UNIT_SRCS})\n"                                       # 6
+            "  get_filename_component(name ${src} NAME_WE)\n"                   # 7
+            "  add_executable(unit_${name} ${src})\n"                           # 8
+            "  target_link_libraries(unit_${name} gtest gtest_main)\n"          # 9
+            "  gtest_discover_tests(unit_${name})\n"                            # 10
+            "endforeach()\n"
+            "function(add_gtest source)\n"                                      # 12
+            "  get_filename_component(n ${source} NAME_WE)\n"
+            "  add_executable(${n} ${source})\n"                                # 14
+            "  target_link_libraries(${n} ${ARGN})\n"
+            "endfunction()\n"
+            "add_gtest(store_test.cpp gmock)\n"),                               # 17
+        "test/parse_test.cpp": _GTEST, "test/tool.cpp": _GTEST, "test/unit/lex_test.cpp": _GTEST,
+        "test/store_test.cpp": _GTEST, "test/orphan_test.cpp": _GTEST,
+    })
+    assert m.run_commands["test/parse_test.cpp"] == [
+        "cmake --build build --target parse_test && ctest --test-dir build -R '^parse$'"]
+    why = m.run_evidence["test/parse_test.cpp"]
+    assert "(`test/CMakeLists.txt:1`)" in why and "gtest (`test/CMakeLists.txt:2`)" in why
+    assert "`add_test`, `test/CMakeLists.txt:3`" in why
+    assert m.run_commands["test/unit/lex_test.cpp"] == [
+        "cmake --build build --target unit_lex_test && "
+        "ctest --test-dir build -R '^(.*/)?(ParseFixture|ParseTest)(/[0-9]+)?\\.'"]
+    assert "`test/CMakeLists.txt:8`) is built from this file, named at `test/CMakeLists.txt:5`" in \
+        m.run_evidence["test/unit/lex_test.cpp"]
+    assert m.run_commands["test/store_test.cpp"] == [
+        "cmake --build build --target store_test  # then run the `store_test` binary it makes"]
+    assert "declared by `add_gtest()` called at `test/CMakeLists.txt:17`" in m.run_evidence["test/store_test.cpp"]
+    # a list a subdirectory hands up (`PARENT_SCOPE`) to the file that makes the targets
+    assert m.run_commands["lib/rope_test.cpp"] == [
+        "cmake --build build --target rope_test  # then run the `rope_test` binary it makes"]
+    assert "(`CMakeLists.txt:6`) is built from this file, named at `lib/CMakeLists.txt:2`" in \
+        m.run_evidence["lib/rope_test.cpp"]
+    # an executable linked to nothing test-like, and a test no build file builds: no command, no guess
+    assert m.run_commands["test/tool.cpp"] == [] and m.run_commands["test/orphan_test.cpp"] == []
+
+
+def test_a_folder_page_lists_a_few_cpp_target_commands_and_says_where_the_rest_are() -> None:
+    files = {f"t/{n}_test.cpp": _GTEST for n in "abcdefg"}
+    files["CMakeLists.txt"] = ("file(GLOB T t/*.cpp)\nforeach(s ${T})\n  get_filename_component(n ${s} NAME_WE)\n"
+                               "  add_executable(${n} ${s})\n  target_link_libraries(${n} gtest)\nendforeach()\n")
+    m = model_of(files)
+    commands, unrun = folder_test_commands(m, "t", sorted(p for p in files if p.startswith("t/")))
+    assert commands[0] == "cmake --build build --target a_test  # then run the `a_test` binary it makes"
+    assert commands[5:] == ["# … and 2 more (alphabetical order), one per test target: each test file's page gives "
+                            "its own"] and unrun == []
+
+
+def test_bazel_cc_test_with_a_glob_and_an_exclude() -> None:
+    bazel = ('cc_test(\n    name = "util_tests",\n    srcs = glob(["util/*.cpp"], exclude = ["util/slow.cpp"]),\n'
+             '    deps = ["@com_google_googletest//:gtest_main"],\n)\n')
+    m = model_of({"lib/BUILD.bazel": bazel, "lib/util/a_test.cpp": _GTEST, "lib/util/slow.cpp": _GTEST})
+    assert m.run_commands["lib/util/a_test.cpp"] == ["bazel test //lib:util_tests"]
+    assert "`lib/BUILD.bazel:1`" in m.run_evidence["lib/util/a_test.cpp"]
+    assert m.run_commands["lib/util/slow.cpp"] == []
+    macro = 'def define(rules):\n    rules.cc_test(name = "t", srcs = ["t_test.cpp"])\n'
+    for build_file, expected in (("load(':defs.bzl', 'define')\ndefine(native)\n", ["bazel test //m:t"]),
+                            ("cc_library(name = 'x')\n", [])):  # a macro its package never loads
+        m = model_of({"m/BUILD": build_file, "m/defs.bzl": macro, "m/t_test.cpp": _GTEST})
+        assert m.run_commands["m/t_test.cpp"] == expected
+
+
+def test_tox_and_nox_commands_when_they_pass_arguments_on() -> None:
+    tox = ("[tox]\nenvlist =\n    py3\n    lint\n\n[testenv]\nchangedir = tests\ncommands =\n"
+           "    {envpython} runtests.py {posargs}\n\n[testenv:lint]\ncommands = flake8 .\n")
+    m = model_of({"tox.ini": tox, "tests/runtests.py": "import sys\n", "tests/queries/__init__.py": "",
+                  "tests/queries/tests.py": _TEST})
+    assert m.run_commands["tests/queries/tests.py"] == ["python tests/runtests.py queries.tests",
+                                                        "tox -e py3 -- queries.tests"]
+    assert "tox environment `py3` (`tox.ini:9`: `{envpython} runtests.py {posargs}`, in `tests`)" in \
+        m.run_evidence["tests/queries/tests.py"]
+
+    pytest_tox = "[tox]\nenvlist = py{310,311}\n[testenv]\ncommands = pytest {posargs:tests}\n"
+    nox = ("import nox\n\n@nox.session(name='unit-tests')\ndef unit(session):\n"
+           "    session.run('pytest', *session.posargs)\n\n@nox.session\ndef tests_all(session):\n"
+           "    session.run('pytest')\n")
+    m = model_of({"tox.ini": pytest_tox, "noxfile.py": nox, "conftest.py": "",
+                  "tests/test_a.py": "def test_a():\n    pass\n"})
+    assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py", "tox -e py -- tests/test_a.py",
+                                                 "nox -s unit-tests -- tests/test_a.py"]
+    assert "`noxfile.py:4`" in m.run_evidence["tests/test_a.py"]  # `tests_all` ignores its arguments
+
+    toml = ('env_list = ["3.13"]\n[env_run_base]\ndeps = ["pytest"]\n'
+            'commands = [["pytest", { replace = "posargs", extend = true }]]\n[env.lint]\ncommands = [["ruff"]]\n')
+    legacy = '[tool.tox]\nlegacy_tox_ini = """\n[testenv]\nchangedir = tests\ncommands = pytest {posargs}\n"""\n'
+    for files, command, where in (({"tox.toml": toml}, "tox -e 3.13 -- tests/test_a.py", "`tox.toml:4`"),
+                                  ({"pyproject.toml": legacy}, "tox -e py -- test_a.py", "`pyproject.toml:5`"),
+                                  ({"pyproject.toml": legacy, "tox.ini": "[testenv]\ncommands = pytest {posargs}\n"},
+                                   "tox -e py -- tests/test_a.py", "`tox.ini:2`"),  # tox.ini comes first
+                                  ({"pyproject.toml": legacy, "tox.toml": toml}, "tox -e py -- test_a.py",
+                                   "`pyproject.toml:5`")):  # then pyproject.toml, then tox.toml
+        m = model_of({**files, "conftest.py": "", "tests/test_a.py": "def test_a():\n    pass\n"})
+        assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py", command]
+        assert where in m.run_evidence["tests/test_a.py"]
+
+    gap = "[testenv]\ncommands =\n    python -m pip list\n    # then the tests\n\n    pytest {posargs}\n"
+    m = model_of({"tox.ini": gap, "conftest.py": "", "tests/test_a.py": "def test_a():\n    pass\n"})
+    assert "(`tox.ini:6`: `pytest {posargs}`)" in m.run_evidence["tests/test_a.py"]  # past the comment
+
+    m = model_of({"tox.ini": "[testenv]\ncommands = pytest\n", "conftest.py": "",
+                  "tests/test_a.py": "def test_a():\n    pass\n"})
+    assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py"]  # no {posargs}: not offered
+
+
+def test_a_cpp_test_page_shows_the_command_and_its_evidence(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({"CMakeLists.txt": "add_executable(t t.cpp)\ntarget_link_libraries(t gtest_main)\n"
+                                        "add_test(NAME t COMMAND $<TARGET_FILE:t>)\n", "t.cpp": _GTEST})
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    page = (tmp_path / "out" / "t.cpp_docs.md").read_text()
+    assert "cmake --build build --target t && ctest --test-dir build -R '^t$'" in page
+    assert "Chosen from: CMake target `t` (`CMakeLists.txt:1`) is built from this file" in page
     suite_base = ("from .base import SitemapTestsBase\n\nclass GenericTests(SitemapTestsBase):\n"
                   "    def test_a(self):\n        pass\n")
     assert [(t.name, t.framework) for t in extract("tests/s/test_generic.py", suite_base).tests if t.kind == "test"] \
@@ -170,7 +300,19 @@ def test_docstrings_become_markdown_and_comments_document_undocumented_definitio
     md = to_markdown(doc)
     assert "`y = xA^T + b`" in md and ":math:" not in md
     assert "- `in_features`: size of each input" in md
-    assert "```python\n>>> m = nn.Linear(20, 30)\n```" in md
+    assert "```pycon\n>>> m = nn.Linear(20, 30)\n```" in md  # a doctest session, even after `Examples::`
+    md = to_markdown("Sends.\n\nArguments:\n\n    sender\n        The sender.\n\n    named\n        Named.\n\n"
+                     "Args:\n    domain (:class:`~c.Constraint`):\n        Valid inputs.\n    fn (callable) - First.\n")
+    assert "- `sender`: The sender.\n- `named`: Named." in md  # a bare name with its text under it
+    assert "- `domain` (`c.Constraint`): Valid inputs.\n- `fn` (callable): First." in md
+    md = to_markdown("Warn.\nParameters\n----------\nd : Dispatcher\n    The one.\nSee Also:\n    Dispatcher.add\n"
+                     "    warning_text\n\n.. testcode::\n\n    import torch\n")
+    assert "- `d` (Dispatcher): The one.\n\n**See Also**\n\n- `Dispatcher.add`\n- `warning_text`" in md
+    assert "```python\nimport torch\n```" in md
+    md = to_markdown("Default 404 handler.\n\nContext:\n    request_path\n        The path.\n    exception\n"
+                     "        The message.\n\nA CASE expression in SQL:\n\n    CASE\n        WHEN n > 0\n    END\n")
+    assert "**Context**\n\n- `request_path`: The path.\n- `exception`: The message." in md
+    assert "`CASE`" not in md  # a sentence over an indented block is no list title
     out = extract("q.py", "# Kept for backwards compatibility.\n# Do not use in new code.\nclass NonDynamic:\n"
                           "    pass\n")
     (cls,) = out.symbols
@@ -228,6 +370,43 @@ def test_claims_audit_finds_no_false_statement_on_the_sample(tmp_path: Path, cap
     report = capsys.readouterr().out
     assert status == 0, report
     assert re.search(r"\b[1-9]\d* statements checked, 0 false", report)
+
+
+def test_claims_audit_checks_build_tox_and_nox_commands_against_the_files_they_cite(make_repo, tmp_path: Path,
+                                                                                    capsys) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_audit", SRC.parent.parent / "bench" / "claims_audit.py")
+    assert spec is not None and spec.loader is not None
+    audit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(audit)
+    repo = make_repo({
+        "CMakeLists.txt": "file(GLOB T test/*_test.cpp)\nforeach(s ${T})\n  get_filename_component(n ${s} NAME_WE)\n"
+                          "  add_executable(${n} ${s})\n  target_link_libraries(${n} gtest_main)\n"
+                          "  add_test(NAME ${n} COMMAND ${n})\nendforeach()\nadd_subdirectory(lib)\n"
+                          "add_executable(r_test ${LIB_T})\ntarget_link_libraries(r_test gtest)\n",
+        "lib/CMakeLists.txt": "set(LIB_T ${CMAKE_CURRENT_SOURCE_DIR}/r_test.cpp PARENT_SCOPE)\n",
+        "lib/r_test.cpp": _GTEST,
+        "test/a_test.cpp": _GTEST, "BUILD": 'cc_test(name = "a", srcs = ["test/a_test.cpp"])\n',
+        "tox.ini": "[testenv]\ncommands = pytest {posargs}\n", "conftest.py": "",
+        "noxfile.py": "import nox\n@nox.session\ndef tests(session):\n    session.run('pytest', *session.posargs)\n",
+        "tests/test_b.py": "def test_b():\n    pass\n",
+    })
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    assert audit.main([str(repo), "100", "--out", str(out)]) == 0
+    report = capsys.readouterr().out
+    for n, kind in ((2, "CMake target: exists"), (1, "Bazel cc_test: exists"), (1, "tox command:"),
+                    (1, "nox command:")):
+        assert re.search(rf"^ +{n} checked +0 false  {kind}", report, re.M), report
+    page = out / "test" / "a_test.cpp_docs.md"
+    page.write_text(page.read_text().replace("--target a_test", "--target b_test").replace(
+        "target `a_test`", "target `b_test`").replace("//:a", "//:b"))
+    audit._read.cache_clear()
+    assert audit.main([str(repo), "100", "--out", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert re.search(r"^ +2 checked +1 false  CMake target", report, re.M), report
+    assert re.search(r"^ +1 checked +1 false  Bazel cc_test", report, re.M), report
 
 
 def test_macro_after_a_line_with_a_trailing_comment_keeps_its_own_line() -> None:

@@ -22,7 +22,7 @@ from docatlas.cli import main
 pytestmark = pytest.mark.slow
 
 _ENTRY = re.compile(r"^- \*\*`+ ?(?P<name>.+?) ?`+\*\*(?: \(.*?\))?: "  # name, optional (import names)
-                    r"\[(?:definition\]\([^)]*\) · \[)?line (?P<line>\d+)\]")
+                    r"(?:\[definition\]\([^)]*\) · line (?P<dline>\d+)$|\[line (?P<line>\d+)\])")
 
 
 def corpus(name: str) -> Path:
@@ -62,7 +62,7 @@ def keyword_entries(page: Path) -> dict[str, set[tuple[str, int]]]:
             sections[current] = set()
         m = _ENTRY.match(line)
         if m and current:
-            sections[current].add((m.group("name"), int(m.group("line"))))
+            sections[current].add((m.group("name"), int(m.group("dline") or m.group("line"))))
     return sections
 
 

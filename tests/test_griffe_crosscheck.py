@@ -16,7 +16,7 @@ import pytest
 
 from docatlas.cli import main
 
-_ENTRY = re.compile(r"^- \*\*`+ ?(?P<name>.+?) ?`+\*\*: \[definition\]\([^)]*\) · \[line (?P<line>\d+)\]")
+_ENTRY = re.compile(r"^- \*\*`+ ?(?P<name>.+?) ?`+\*\*: \[definition\]\([^)]*\) · line (?P<line>\d+)$")
 
 
 def griffe_symbols(package: str) -> set[tuple[str, str, int]]:

@@ -282,3 +282,14 @@ def test_facts_cache_of_another_build_or_missing_is_not_used(make_repo, tmp_path
     assert FactsCache.load(make_config(repo, out, jobs=1)).reason == "no facts cache"
     build(make_config(repo, out, jobs=1))
     assert names(queries.search(schema.open_index(out), "RecompileTests"))[0] == "RecompileTests"
+
+
+def test_signatures_read_back_as_written_though_the_name_is_stored_once(tmp_path: Path) -> None:
+    sigs = {"f": "def f(self, f=f) -> f", "g": "weird\x01 g()", "h": "operator()", "": "x", "i": "\x01\x01i"}
+    facts = FileFacts(path="m.py", language="python", size=10, digest="a" * 40, lines=9, symbols=tuple(
+        Symbol("function", name, name or "anon", i + 1, i + 1, signature=sig)
+        for i, (name, sig) in enumerate(sigs.items())))
+    conn = sqlite3.connect(index_from_facts(tmp_path, {"m.py": facts}) / schema.INDEX_NAME)
+    assert dict(conn.execute("SELECT name, signature FROM symbols")) == sigs
+    stored = dict(conn.execute("SELECT name, signature FROM symbol_rows"))
+    assert stored["f"] == "de\x01 f(self, f=f) -> f" and stored["g"] == "\x01\x01weird\x01 g()"

@@ -108,6 +108,7 @@ CASES = [
          imports={"Threads", "CUDAToolkit", "cmake/Warnings.cmake", "tests"}),
     Case("BUILD.bazel", "bazel", {("target", "shapes"), ("target", "shapes_test")},
          imports={"@rules_cc//cc:defs.bzl"}),
+    Case("tox.ini", "ini", {("key", "tox"), ("key", "testenv"), ("key", "testenv:lint")}),
     Case("Dockerfile", "dockerfile", {("stage", "build"), ("stage", "nginx:1.25")},
          imports={"python:3.11-slim", "nginx:1.25"}),
     Case("requirements-dev.txt", "requirements",

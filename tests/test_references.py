@@ -368,3 +368,34 @@ def test_c_possible_users_after_an_edit_equal_a_full_build(make_repo) -> None:
     assert "possibly used by 2 files (3 sites)" in page_a
     assert page_a == (out_b / "a" / "util.cpp_docs.md").read_text()
     assert (out_a / "b" / "util.cpp_docs.md").read_text() == (out_b / "b" / "util.cpp_docs.md").read_text()
+
+
+def test_ambiguous_c_uses_are_listed_for_each_candidate_and_survive_an_edit(make_repo, tmp_path, capsys) -> None:
+    """A C name defined in two files is ambiguous in a third that includes neither: `refs` lists the use under
+    both definitions with its candidate count (one stored candidate set), and editing the using file keeps
+    the other files' rows."""
+    import json
+
+    from docatlas.cli import main
+
+    repo = make_repo({
+        "a/one.c": "int helper(int x) { return x; }\n",
+        "b/two.c": "int helper(int x) { return x + 1; }\n",
+        "c/use.c": "int f(void) { return helper(1); }\n",
+        "c/more.c": "int g(void) {\n  return helper(2) + helper(3);\n}\n",
+    })
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+
+    def ambiguous() -> dict[str, list[tuple[str, int, int, str, int]]]:
+        capsys.readouterr()
+        assert main(["refs", "helper", "-o", str(out), "--json"]) == 0
+        return {r["path"]: [(s["path"], s["line"], s["col"], s["enclosing"], s["candidates"])
+                            for s in r["ambiguous_sites"]] for r in json.loads(capsys.readouterr().out)}
+
+    sites = [("c/more.c", 2, 10, "g", 2), ("c/more.c", 2, 22, "g", 2), ("c/use.c", 1, 22, "f", 2)]
+    assert ambiguous() == {"a/one.c": sites, "b/two.c": sites}
+    (repo / "c/use.c").write_text("int f(void) {\n  return 0;\n}\n\nint h(void) { return helper(4); }\n")
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    sites = [("c/more.c", 2, 10, "g", 2), ("c/more.c", 2, 22, "g", 2), ("c/use.c", 5, 22, "h", 2)]
+    assert ambiguous() == {"a/one.c": sites, "b/two.c": sites}

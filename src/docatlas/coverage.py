@@ -12,8 +12,8 @@ CATEGORIES = ("security", "performance", "pattern")
 
 EXTRACTED = frozenset({
     "bash", "bazel", "c", "c-header", "cmake", "cpp", "cuda", "dockerfile", "github-actions", "go", "java",
-    "javascript", "json", "markdown", "metal", "objc", "objcpp", "python", "python-stub", "requirements", "rst",
-    "rust", "toml", "tsx", "typescript", "yaml",
+    "ini", "javascript", "json", "markdown", "metal", "objc", "objcpp", "python", "python-stub", "requirements",
+    "rst", "rust", "toml", "tsx", "typescript", "yaml",
 })
 
 # Languages whose extractor reads import statements (includes for the C family): "No imports." is a finding

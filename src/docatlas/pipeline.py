@@ -526,6 +526,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
+    report.timings["index-write-cpu"] = round(writer.cpu_seconds, 3)  # the same in CPU seconds of its thread
     report.model = model
     report.files = len(model.files)
     report.binary = sum(1 for p in model.files if model.summary(p).binary)

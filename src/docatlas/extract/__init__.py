@@ -53,6 +53,7 @@ REGISTRY: dict[str, str] = {
     "dockerfile": "docatlas.extract.config:extract_dockerfile",
     "bazel": "docatlas.extract.config:extract_bazel",
     "requirements": "docatlas.extract.config:extract_requirements",
+    "ini": "docatlas.extract.runconfig:extract_ini",
 }
 
 _loaded: dict[str, Extractor] = {}

@@ -1,23 +1,37 @@
 """Outlines of config and build files: YAML (GitHub Actions jobs and steps), TOML (pyproject dependencies),
-JSON (package.json dependencies), CMake, Bazel, Dockerfile and requirements files.
+JSON (package.json dependencies), CMake, Bazel, Dockerfile and requirements files (INI files: `runconfig`).
 
 Their structure is their keys, targets, stages and dependencies; the symbols use the kinds `key`, `job`,
 `step`, `target`, `option`, `dependency`, `stage`, `function` and `macro`, and declared dependencies are
 also imports so that the Dependencies section lists them. YAML, TOML, JSON, CMake and Dockerfile go through
 tree-sitter (exact line numbers); Bazel files are Python syntax, so the standard library's `ast` reads them.
+
+What says how tests run is kept for `link.runners` as `extra` facts (JSON values): a CMake file keeps its
+commands (`cmake-commands`, evaluated by `link.buildtests` against the repository's paths), a Bazel
+`cc_test` its sources (`cc-test`), a `tox.ini` (or `legacy_tox_ini` in `pyproject.toml`) its environments
+(`tox`).
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import sys
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import Any
 
 from docatlas import diagnostics as dx
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
+from docatlas.extract.runconfig import tox_config
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import, Symbol
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def _squash(text: str, limit: int = 160) -> str:
@@ -187,7 +201,70 @@ def _extract_toml(path: str, text: str) -> Extraction:
                                   end_line=ts.end_line(table), signature=header))
         if pyproject:
             _pyproject_deps(out, data, name, table)
+            if name == "tool.tox":
+                _legacy_tox(out, data, table)
+    if pyproject or PurePosixPath(path).name == "tox.toml":
+        tox = _tox_toml(text, data, root, "tool.tox." if pyproject else "")
+        if tox:
+            out.extra.append(("tox", tox))
     return _finish(out, path, root, len(data))
+
+
+def _tox_toml(text: str, data: bytes, root: Node, prefix: str) -> str:
+    """tox 4's TOML configuration (`tox.toml`, or `[tool.tox]` in `pyproject.toml`): `env_list`, and the
+    `env_run_base` and `env.NAME` tables' `change_dir` and `commands`, in `tox_config`'s JSON shape."""
+    try:
+        doc: Any = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        return ""
+    for key in filter(None, prefix.rstrip(".").split(".")):
+        doc = doc.get(key, {}) if isinstance(doc, dict) else {}
+    if not isinstance(doc, dict) or not ("env_run_base" in doc or isinstance(doc.get("env"), dict)):
+        return ""
+    tables = {"env_run_base": "testenv",
+              **{f"env.{n}": f"testenv:{n}" for n in (doc.get("env") or {}) if isinstance(n, str)}}
+    lines: dict[str, dict[str, int]] = {}
+    for table in root.named_children:
+        name = _toml_key(data, table) if table.type == "table" else ""
+        if name.startswith(prefix) and name[len(prefix):] in tables:
+            keys = {k: ts.line(pair) for k, pair, _v in _toml_pairs(data, table)}
+            lines[name[len(prefix):]] = {"": ts.line(table), **keys}
+    envs = []
+    for key, section in tables.items():
+        env = doc["env_run_base"] if key == "env_run_base" else doc["env"][key[4:]]
+        at = lines.get(key, {})
+        if not isinstance(env, dict) or not at:
+            continue  # an inline table: no line to cite
+        entry: dict[str, Any] = {"section": section, "line": at[""]}
+        if isinstance(env.get("change_dir"), str):
+            entry["changedir"] = [at.get("change_dir", at[""]), env["change_dir"]]
+        commands = env.get("commands")
+        if isinstance(commands, list):
+            entry["commands"] = [at.get("commands", at[""]), "; ".join(  # one line: the `commands` key's
+                " ".join(_tox_word(w) for w in c) for c in commands if isinstance(c, list))]
+        envs.append(entry)
+    env_list = [e for e in doc.get("env_list", []) if isinstance(e, str)]
+    return json.dumps({"envlist": env_list, "envs": envs}, separators=(",", ":"))
+
+
+def _tox_word(word: object) -> str:
+    """One word of a tox TOML command: a string, or a replacement (`{replace = "posargs"}` -> `{posargs}`)."""
+    if isinstance(word, dict):
+        return "{posargs}" if word.get("replace") == "posargs" else "{…}"
+    return str(word)
+
+
+def _legacy_tox(out: Extraction, data: bytes, table: Node) -> None:
+    """`legacy_tox_ini = \"\"\"...\"\"\"` in `[tool.tox]`: an INI text whose environments tox runs."""
+    for key, _pair, value in _toml_pairs(data, table):
+        if key == "legacy_tox_ini" and value is not None and value.type == "string":
+            raw = ts.text(data, value)
+            quote = raw[:3] if raw[:3] in ('"""', "'''") else raw[:1]
+            body = raw[len(quote):-len(quote)] if len(raw) >= 2 * len(quote) else ""
+            first = ts.line(value) + (1 if body.startswith("\n") else 0)
+            tox = tox_config(body.removeprefix("\n"), first)
+            if tox:
+                out.extra.append(("tox", tox))
 
 
 def _pyproject_deps(out: Extraction, data: bytes, table_name: str, table: Node) -> None:
@@ -292,7 +369,37 @@ def _extract_cmake(path: str, text: str) -> Extraction:
             out.symbols.append(_sym(kind, args[0], parent, signature=sig))
         elif word == "project":
             out.extra.append(("project", args[0]))
+    out.extra.append(("cmake-commands", json.dumps(_cmake_tree(data, root), separators=(",", ":"))))
     return _finish(out, path, root, len(data))
+
+
+_CMAKE_BLOCKS = {"foreach_loop": "foreach", "function_def": "function", "macro_def": "macro",
+                 "while_loop": "while"}
+
+
+def _cmake_tree(data: bytes, node: Node) -> list[list[object]]:
+    """The commands of a CMake block as `[line, word, [args]]`, and loops and definitions as `[line, word,
+    [args], [body]]`: `if` branches are flattened (every branch's commands, in order), arguments kept as
+    written (quotes and `${}` included) for `link.cmaketests` to evaluate."""
+    out: list[list[object]] = []
+    for c in node.named_children:
+        if c.type == "normal_command":
+            ident = next((k for k in c.named_children if k.type == "identifier"), None)
+            if ident is not None:
+                out.append([ts.line(c), ts.text(data, ident).lower(), _cmake_raw_args(data, c)])
+        elif c.type in _CMAKE_BLOCKS:
+            head = c.named_children[0] if c.named_children else None
+            body = next((k for k in c.named_children if k.type == "body"), None)
+            out.append([ts.line(c), _CMAKE_BLOCKS[c.type], _cmake_raw_args(data, head) if head is not None else [],
+                        _cmake_tree(data, body) if body is not None else []])
+        elif c.type in ("if_condition", "body", "block_def"):
+            out += _cmake_tree(data, c)
+    return out
+
+
+def _cmake_raw_args(data: bytes, command: Node) -> list[str]:
+    args = next((c for c in command.named_children if c.type == "argument_list"), None)
+    return [ts.text(data, a) for a in args.named_children if a.type == "argument"] if args else []
 
 
 def _inside(node: Node, types: tuple[str, ...]) -> bool:
@@ -336,6 +443,10 @@ def _extract_bazel(path: str, text: str) -> Extraction:
         out.diagnostics.append(dx.SYNTAX_ERROR.at(path, line, detail=exc, what="targets"))
         out.parse_ok = False
         return out
+    for call in ast.walk(tree):
+        test = _cc_test(call)
+        if test:
+            out.extra.append(("cc-test", json.dumps(test, separators=(",", ":"))))
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef):
             out.symbols.append(Symbol(kind="function", name=stmt.name, qualname=stmt.name, line=stmt.lineno,
@@ -359,6 +470,37 @@ def _extract_bazel(path: str, text: str) -> Extraction:
                                       end_line=stmt.end_lineno or stmt.lineno,
                                       signature=f'{rule}(name = "{name}")', flags=(rule,)))
     return out
+
+
+def _strings(node: ast.expr | None) -> list[str] | None:
+    """A list of string literals, None when it is anything else (a variable, a concatenation)."""
+    if isinstance(node, ast.List) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                          for e in node.elts):
+        return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return None
+
+
+def _cc_test(node: ast.AST) -> dict[str, object] | None:
+    """A `cc_test(name = "...", srcs = [...] or glob([...], exclude = [...]))` call (also `rules.cc_test`, as a
+    macro's body writes it) with a literal name; its sources as written."""
+    if not (isinstance(node, ast.Call) and ast.unparse(node.func).rsplit(".", 1)[-1] == "cc_test"):
+        return None
+    kw = {k.arg: k.value for k in node.keywords if k.arg}
+    name = kw.get("name")
+    if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+        return None
+    srcs, include, exclude = _strings(kw.get("srcs")), None, None
+    value = kw.get("srcs")
+    if srcs is None and isinstance(value, ast.Call) and ast.unparse(value.func).rsplit(".", 1)[-1] == "glob":
+        include = _strings(value.args[0]) if value.args else None
+        gkw = {k.arg: k.value for k in value.keywords if k.arg}
+        include = include if include is not None else _strings(gkw.get("include"))
+        exclude = _strings(gkw.get("exclude")) or []
+    if srcs is None and include is None:
+        return None
+    deps = _strings(kw.get("deps")) or []
+    return {"name": name.value, "line": node.lineno, "srcs": srcs or [], "glob": include or [],
+            "exclude": exclude or [], "deps": deps}
 
 
 # -- requirements*.txt --------------------------------------------------------------------------

@@ -22,10 +22,14 @@ _NUMPY_RULE = re.compile(r"^-{3,}\s*$")
 _DIRECTIVE = re.compile(r"^\.\.\s+([\w-]+)::\s*(.*)$")
 _ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2})\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 _NUMPY_ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2}(?:\s*,\s*\*{0,2}[\w.]+)*)\s*:\s*(.*)$")
+_DASH_ITEM = re.compile(r"^(\*{0,2}[\w.]+\*{0,2})\s*(?:\(([^)]*)\))?\s+--?\s+(.*)$")
+_TITLE = re.compile(r"^[A-Z]\w*(?: \w+){0,2}:$")  # up to three words that could title the block under them
+_BARE = re.compile(r"\*{0,2}[A-Za-z_][\w.]*")
 _ADMONITIONS = {"note": "Note", "warning": "Warning", "seealso": "See also", "deprecated": "Deprecated",
                 "versionadded": "Added in version", "versionchanged": "Changed in version", "tip": "Tip",
                 "important": "Important", "todo": "To do", "attention": "Attention", "caution": "Caution"}
 _CODE_DIRECTIVES = {"code-block", "code", "sourcecode", "math", "testcode", "doctest", "highlight"}
+_CODE_LANG = {"testcode": "python", "doctest": "pycon"}  # what a directive without an argument holds
 _ITEM_SECTIONS = {"Args", "Arguments", "Parameters", "Params", "Keyword Args", "Keyword Arguments",
                   "Other Parameters", "Attributes", "Raises", "Warns", "Methods"}
 
@@ -68,25 +72,42 @@ def _block(lines: list[str], start: int, base: int) -> tuple[list[str], int]:
     return lines[start:end], end
 
 
-def _items(body: list[str]) -> list[str]:
-    """`name (type): text` entries (continuation lines indented under them) as a Markdown list."""
-    out: list[str] = []
+def _items(body: list[str], numpy: bool = False) -> list[str]:
+    """The entries of a parameter-like section as a Markdown list, continuation lines joined to their entry:
+    Google's `name (type): text` (or `name (type) - text`), NumPy's `name : type` with the text indented under
+    it, and a bare name with its text under it (`sender` / `    The sender ...`)."""
+    entries: list[tuple[str, bool, list[str]]] = []  # (head, is a named entry, text)
     width = min((_indent(x) for x in body if x.strip()), default=0)
     for line in body:
-        if not line.strip():
+        s = line.strip()
+        if not s:
             continue
-        if _indent(line) == width:
-            m = _ITEM.match(line.strip())
-            if m:
-                kind = f" ({inline(m.group(2))})" if m.group(2) else ""
-                out.append(f"- `{m.group(1).strip('*')}`{kind}: {inline(m.group(3))}".rstrip(": "))
-                continue
-            out.append(f"- {inline(line.strip())}")
-        elif out:
-            out[-1] += " " + inline(line.strip())
+        if _indent(line) == width or not entries:
+            head, named, text = _item_head(s, numpy)
+            entries.append((head, named, [text] if text else []))
         else:
-            out.append(f"- {inline(line.strip())}")
-    return out
+            entries[-1][2].append(inline(s))
+    return [f"{head}{': ' if named else ' '}{' '.join(text)}" if text else head for head, named, text in entries]
+
+
+def _definition_list(body: list[str]) -> bool:
+    """Every line at the block's own indent is a name or a `name: text` entry, and one has text under it."""
+    width = min(_indent(x) for x in body if x.strip())
+    heads = [x.strip() for x in body if x.strip() and _indent(x) == width]
+    return all(_BARE.fullmatch(h) or _ITEM.match(h) for h in heads) and \
+        any(x.strip() and _indent(x) > width for x in body)
+
+
+def _item_head(s: str, numpy: bool) -> tuple[str, bool, str]:
+    m = (_NUMPY_ITEM if numpy else _ITEM).match(s) or (None if numpy else _DASH_ITEM.match(s))
+    if m:
+        names, kind = (m.group(1), m.group(2)) if numpy else (m.group(1).strip("*"), m.group(2))
+        text = "" if numpy else m.group(3)
+    elif _BARE.fullmatch(s):
+        names, kind, text = s, "", ""
+    else:
+        return f"- {inline(s)}", False, ""
+    return f"- `{names}`" + (f" ({inline(kind)})" if kind else ""), True, inline(text)
 
 
 def to_markdown(doc: str) -> str:
@@ -106,24 +127,32 @@ def to_markdown(doc: str) -> str:
             i = end
             continue
         g = _GOOGLE.match(s) if base == 0 else None
+        if base == 0 and not g and _TITLE.match(s):  # `Context:` over a list of names, each with text under it
+            body, end = _block(lines, i + 1, base)
+            if body and _definition_list(body):
+                out += ["", f"**{s[:-1]}**", "", *_items(body), ""]
+                i = end
+                continue
         numpy = i + 1 < len(lines) and _NUMPY_RULE.match(lines[i + 1].strip()) and s and \
             len(lines[i + 1].strip()) >= len(s) - 1
         if g or numpy:
             title = g.group(1) if g else s
             literal = bool(g and g.group(2))
             body, end = _block(lines, i + (2 if numpy else 1), base if g else base - 1)
-            if numpy:  # a NumPy section runs to the next section title or the end
+            if numpy:  # a NumPy section runs to the next section title (NumPy's or Google's) or the end
                 end = i + 2
                 while end < len(lines) and not (end + 1 < len(lines) and _NUMPY_RULE.match(
-                        lines[end + 1].strip()) and lines[end].strip()):
+                        lines[end + 1].strip()) and lines[end].strip()) and \
+                        not (_indent(lines[end]) == 0 and _GOOGLE.match(lines[end].strip())):
                     end += 1
                 body = lines[i + 2:end]
             out += ["", f"**{title}**", ""]
-            if literal or (title.startswith("Example") and any(x.strip().startswith(">>>") for x in body)):
-                out += _fence(body, "python" if literal else "pycon")
-            elif numpy and title in _ITEM_SECTIONS | {"Returns", "Yields"}:
-                out += _numpy_items(body)
-            elif title in _ITEM_SECTIONS:
+            doctest = any(x.strip().startswith(">>>") for x in body)
+            if literal or (title.startswith("Example") and doctest):
+                out += _fence(body, "pycon" if doctest else "python")
+            elif numpy and title in _ITEM_SECTIONS | {"Returns", "Yields", "See Also"}:
+                out += _items(body, numpy=True)
+            elif title in _ITEM_SECTIONS | {"See Also"}:
                 out += _items(body)
             else:
                 out += _paragraphs(body)
@@ -135,7 +164,7 @@ def to_markdown(doc: str) -> str:
             name, arg = d.group(1), d.group(2)
             body, end = _block(lines, i + 1, base)
             if name in _CODE_DIRECTIVES:
-                lang = arg if name != "math" else "math"
+                lang = "math" if name == "math" else arg or _CODE_LANG.get(name, "")
                 out += ["", *_fence(([arg] if name == "math" and arg else []) + body, lang.strip()), ""]
             elif name in _ADMONITIONS:
                 text = " ".join(inline(x.strip()) for x in [arg, *body] if x.strip())
@@ -158,23 +187,6 @@ def to_markdown(doc: str) -> str:
         i += 1
     text = "\n".join(out)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def _numpy_items(body: list[str]) -> list[str]:
-    out: list[str] = []
-    width = min((_indent(x) for x in body if x.strip()), default=0)
-    for line in body:
-        if not line.strip():
-            continue
-        if _indent(line) == width:
-            m = _NUMPY_ITEM.match(line.strip())
-            if m:
-                out.append(f"- `{m.group(1)}` ({inline(m.group(2))}):" if m.group(2) else f"- `{m.group(1)}`:")
-            else:
-                out.append(f"- {inline(line.strip())}:")
-        elif out:
-            out[-1] += " " + inline(line.strip())
-    return [x.rstrip(":") if x.endswith(":") else x for x in out]
 
 
 def _paragraphs(body: list[str]) -> list[str]:

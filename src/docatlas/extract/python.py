@@ -8,7 +8,7 @@ import warnings
 from pathlib import PurePosixPath
 
 from docatlas import diagnostics as dx
-from docatlas.extract import pyrefs, pyrules
+from docatlas.extract import pyrefs, pyrules, runconfig
 from docatlas.extract.base import Extraction, first_paragraph
 from docatlas.extract.docmd import inline, to_markdown
 from docatlas.model import CLASS, CONSTANT, FUNCTION, METHOD, VARIABLE, Import, References, Symbol, TestCase
@@ -57,6 +57,8 @@ def extract(path: str, text: str) -> Extraction:
     _find_tests(path, out, walker)
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
     out.references = References(*pyrefs.collect(tree))
+    if path == "noxfile.py" or path.endswith("/noxfile.py"):  # how the repository runs its tests
+        out.extra += runconfig.nox_sessions(tree)
     return out
 
 

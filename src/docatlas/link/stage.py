@@ -461,6 +461,9 @@ def _purpose(facts: FileFacts, module: str | None, folders: dict[str, Folder]) -
     return classify(facts, module, siblings)
 
 
+_RUN_EVIDENCE = ("cmake-commands", "cc-test", "tox", "nox-session")  # `extra` keys `link.runners` reads
+
+
 def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]:
     """Every part of a file's facts that `link` reads, and that pages of other files show (its test cases).
 
@@ -481,7 +484,8 @@ def link_inputs(facts: FileFacts, star_imported: bool = True) -> tuple[Any, ...]
             facts.exports, star_names(facts) if star_imported else (), defines_main(facts),
             tuple(s.name for s in facts.symbols if s.kind == "module" and s.macro == "PyModuleDef"),
             cdecls.pair_names(facts), bool(facts.tests) and _mainly_tests(facts, facts.path.split("/")[:-1]),
-            tuple(v for k, v in facts.extra if k == INCLUDE_DIR), cdecls.bridge_names(facts))
+            tuple(v for k, v in facts.extra if k == INCLUDE_DIR), cdecls.bridge_names(facts),
+            tuple(e for e in facts.extra if e[0] in _RUN_EVIDENCE))  # build/tox/nox facts: run commands
 
 
 def build_include_dirs(facts: Mapping[str, FileFacts]) -> dict[str, list[str]]:

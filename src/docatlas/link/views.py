@@ -77,6 +77,14 @@ def folder_test_commands(model: RepoModel, folder: str, tests: list[str]) -> tup
             py_commands = [f"{run} -t {shlex.quote(root)}" if root else run]
     others = [p for p in tests if p not in set(python)]
     other_commands = sorted({c for p in others for c in model.run_commands.get(p, [])[:1]})
+    if len(other_commands) > OTHER_COMMANDS_SHOWN:  # one per C++ test target: a folder can have hundreds
+        cut = len(other_commands) - OTHER_COMMANDS_SHOWN
+        other_commands = [*other_commands[:OTHER_COMMANDS_SHOWN],
+                          f"# … and {cut:,} more (alphabetical order), one per test target: each test file's page "
+                          f"gives its own"]
     return py_commands + other_commands, [p for p in others if not model.run_commands.get(p)]
+
+
+OTHER_COMMANDS_SHOWN = 5  # commands of non-Python test files listed on a folder page
 
 

@@ -109,7 +109,7 @@ def _cut_groups(groups: list[tuple[str, list[dict[str, Any]]]],
     for group, items in groups:
         kept = []
         for item in items:
-            used += 3 * len(item["name"]) + len(item["link"]) + len(item["src"]) + 50
+            used += 3 * len(item["name"]) + len(item["link"]) + 50
             if used > budget:
                 more += 1
             else:
@@ -356,8 +356,7 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s, a in zip(facts.symbols, anchors, strict=True):
         link = part_links[elsewhere[a]] if a in elsewhere else doc_link
-        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{link}#{a}", "line": s.line,
-                                         "src": P.url_quote(P.source_link(page, path, s.line))})
+        groups[keyword_group(s)].append({"name": s.qualname, "link": f"{link}#{a}", "line": s.line})
     ordered = sorted(groups.items(), key=lambda kv: (kind_rank(group_kind(kv[0])), kv[0]))
     group_list = [(g, sorted(items, key=lambda i: (i["name"], i["line"]))) for g, items in ordered]
     imports = sorted({(i.module, i.line, i.names) for i in facts.imports})

@@ -318,9 +318,11 @@ def subtree_keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str
 
 
 def group_lines(groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
-    """A file keyword page's definitions by group (see `keyword_lines`)."""
+    """A file keyword page's definitions by group (see `keyword_lines`). The line is not a second link: the
+    definition's entry in Code Structure links it to the source (13 of PyTorch's 51 MB of keyword pages
+    were those links)."""
     return "".join(f"### {group}\n\n" + "".join(f"- **{code(i['name'])}**: [definition]({i['link']}) · "
-                                                  f"[line {i['line']}]({i['src']})\n" for i in items) + "\n"
+                                                  f"line {i['line']}\n" for i in items) + "\n"
                    for group, items in groups)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from docatlas.store.schema import (
     EXPORT_SCHEMA,
     FOLDER_ROWID_BASE,
+    FQNAME_IS,
     SCHEMA_VERSION,
     fts_query,
     identifier_words,
@@ -138,7 +139,7 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
         rows: list[tuple[Any, ...]] = []
         if want_sym:
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE (s.name = ? OR s.qualname = ? OR s.fqname = ?){sym_where} "
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE (s.name = ? OR s.qualname = ? OR s.fq = ?){sym_where} "
                 f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, q, *sym_args, _POOL]).fetchall()
         if want_file:
             rows += conn.execute(
@@ -155,10 +156,13 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
             # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
             # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
             # and the shortest names are taken from the name index alone before the join (`tes`: 29k names)
+            # (an fqname is the indexed `fq` of a Python symbol, the qualname of the others)
+            within = ("(fq >= ? AND fq < ?) OR (fq IS NULL AND qualname >= ?1 AND qualname < ?2)"
+                      if "." in q or ":" in q else "name >= ? AND name < ?")
             column = "fqname" if "." in q or ":" in q else "name"
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN (SELECT id FROM symbols WHERE {column} >= ? AND "
-                f"{column} < ? ORDER BY length({column}) LIMIT ?){sym_where} "
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN (SELECT id FROM symbols WHERE {within} "
+                f"ORDER BY length({column}) LIMIT ?){sym_where} "
                 f"{pre_order.replace('f.rank DESC', 'length(s.name), f.rank DESC')} LIMIT ?",
                 [q, hi, _POOL * 5, *sym_args, _POOL]).fetchall()
         if want_file and len(hits) < limit:
@@ -358,7 +362,7 @@ def symbol_records(conn: sqlite3.Connection, target: str) -> list[dict[str, Any]
     cols = ("SELECT id, path, kind, name, qualname, fqname, line, end_line, signature, summary, parent, flags, "
             "macro, condition, bridge FROM symbols")
     order = " ORDER BY definition DESC, path, line"
-    rows = _dicts(conn.execute(f"{cols} WHERE fqname = ?{order}", (target,)))
+    rows = _dicts(conn.execute(f"{cols} WHERE {FQNAME_IS}{order}", (target,)))
     if not rows and "." in target:
         rows = _follow_reexports(conn, target, cols)
     if not rows:

@@ -1,5 +1,6 @@
 """The `refs` table: every resolved symbol reference (`link.references`), and the queries over it; the
-`ref_candidates` table: C-family uses of a name several definitions share, one row per candidate.
+`ref_candidates` view: C-family uses of a name several definitions share, one row per candidate (each use
+names its set of candidates, stored once in `cand_sets`).
 
 One row per reference: where it is (path, line, 1-based col, kind, enclosing symbol, the text used) and what
 it denotes (target path, qualified name, definition line); `test` says whether the referring file is a test.
@@ -14,45 +15,75 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from docatlas.store.schema import FQNAME_IS
+
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
 
-class _Strings:
+class _Strings(dict[str, int]):
     """Ids of `strings` rows: a name repeats on thousands of reference rows, so each text is stored once;
-    texts first seen in this write are collected in `new` (appended after the rows)."""
+    texts first seen in this write are collected in `new` (appended after the rows). `sid[text]` is a plain
+    dict lookup for a known text (millions of them on PyTorch), `__missing__` adds a new one."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.ids: dict[str, int] = dict(conn.execute("SELECT text, id FROM strings").fetchall())
+        super().__init__(conn.execute("SELECT text, id FROM strings").fetchall())
         self.new: list[tuple[int, str]] = []
 
-    def __call__(self, text: str) -> int:
-        found = self.ids.get(text)
-        if found is None:
-            found = self.ids[text] = len(self.ids) + 1
-            self.new.append((found, text))
+    def __missing__(self, text: str) -> int:
+        found = self[text] = len(self) + 1
+        self.new.append((found, text))
         return found
 
 
 def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: _Strings) -> Iterator[tuple[Any, ...]]:
-    """`ref_rows` values: files as their `files.id`, texts (kind, enclosing, name, target) as `strings` ids."""
+    """`ref_rows` values: files as their `files.id` (with the row's place in the file: the rows are stored in
+    file order, so a file's references need no index of their own), texts (kind, enclosing, name, target) as
+    `strings` ids."""
     for path in paths:
-        for r in model.refs.outgoing.get(path, ()):
-            yield (ids[r[0]], r[1], r[2], sid(r[3]), sid(r[4]), sid(r[8]), ids[r[5]], sid(r[6]), r[7])
+        for seq, r in enumerate(model.refs.outgoing.get(path, ())):
+            yield (ids[r[0]], seq, r[1], r[2], sid[r[3]], sid[r[4]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
 
 
-def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int],
-                    sid: _Strings) -> Iterator[tuple[Any, ...]]:
-    """`cand_rows` values: one per (use, candidate) of the C-family uses several definitions could mean."""
+class _Sets:
+    """Ids of candidate sets (`cand_sets`): the definitions a C-family name could mean are the same for every
+    use of the name (18,626 (definition, name) pairs under 318,499 uses in PyTorch 1.13.1), so each set is
+    stored once and a use names it; sets first seen in this write are collected in `new` (rows of `cand_sets`).
+    A set no use names any more is left: no view row reaches it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        found: dict[int, list[tuple[int, int, int]]] = {}
+        for set_id, file, target, line in conn.execute(
+                "SELECT id, target_file, target, target_line FROM cand_sets ORDER BY id, seq"):
+            found.setdefault(set_id, []).append((file, target, line))
+        self.ids: dict[tuple[tuple[int, int, int], ...], int] = {tuple(v): k for k, v in found.items()}
+        self.next = max(found, default=0) + 1
+        self.new: list[tuple[int, int, int, int, int]] = []
+
+    def __call__(self, options: tuple[tuple[int, int, int], ...]) -> int:
+        found = self.ids.get(options)
+        if found is None:
+            found = self.ids[options] = self.next
+            self.next += 1
+            self.new.extend((found, i, *o) for i, o in enumerate(options))
+        return found
+
+
+def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: _Strings,
+                    sets: _Sets) -> Iterator[tuple[Any, ...]]:
+    """`cand_rows` values: one per C-family use several definitions could mean, naming its set of candidates."""
     candidates = getattr(model.refs, "candidates", {})
+    known: dict[tuple[tuple[str, str, int], ...], int] = {}  # the set of each options tuple met in this write
     for path in paths:
-        for line, col, kind, enclosing, name, options in candidates.get(path, ()):
-            for tpath, target, tline in options:
-                yield (ids[path], line, col, sid(kind), sid(enclosing), sid(name), ids[tpath], sid(target), tline,
-                       len(options))
+        for seq, (line, col, kind, enclosing, name, options) in enumerate(candidates.get(path, ())):
+            key = options if type(options) is tuple else tuple(map(tuple, options))  # hashable whatever stored it
+            cands = known.get(key)
+            if cands is None:
+                cands = known[key] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
+            yield (ids[path], seq, line, col, sid[kind], sid[enclosing], sid[name], cands, len(options))
 
 
-_INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?,?,?,?)"
-_INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?,?,?,?,?)"
+_INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?,?,?,?,?)"
+_INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?,?,?,?)"
 
 
 def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
@@ -62,14 +93,20 @@ def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) ->
     if paths is None:
         conn.execute("DELETE FROM ref_rows")
         conn.execute("DELETE FROM cand_rows")
+        conn.execute("DELETE FROM cand_sets")
+        sets = _Sets(conn)
         conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, sid))
-        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(model.refs.candidates), ids, sid))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(model.refs.candidates), ids, sid, sets))
     elif paths:
+        sets = _Sets(conn)
         conn.executemany("DELETE FROM ref_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
         conn.executemany("DELETE FROM cand_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
         conn.executemany(_INSERT, _rows(model, sorted(paths), ids, sid))
-        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid, sets))
+    else:
+        return
     conn.executemany("INSERT INTO strings VALUES (?, ?)", sid.new)
+    conn.executemany("INSERT INTO cand_sets VALUES (?,?,?,?,?)", sets.new)
 
 
 def candidate_sites(conn: sqlite3.Connection, path: str, qualname: str) -> list[dict[str, Any]]:
@@ -91,7 +128,7 @@ def available(conn: sqlite3.Connection) -> bool:
 def targets(conn: sqlite3.Connection, symbol: str) -> list[tuple[str, str]]:
     """(path, qualname) of the definitions `symbol` names: a fully qualified name, a qualified name, or a
     bare name (every definition so named)."""
-    rows = conn.execute("SELECT path, qualname FROM symbols WHERE fqname = ? ORDER BY path, line",
+    rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {FQNAME_IS} ORDER BY path, line",
                         (symbol,)).fetchall()
     if not rows:
         rows = conn.execute("SELECT path, qualname FROM symbols WHERE qualname = ? ORDER BY path, line",

@@ -28,10 +28,13 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
+# `symbols.fqname = ?` as the indexes serve it: only a Python symbol's fqname differs from its qualname (`fq`,
+# indexed where not NULL); the others are found by qualname
+FQNAME_IS = "(fq = ?1 OR (fq IS NULL AND qualname = ?1))"
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -55,13 +58,14 @@ CREATE TABLE symbol_rows(
 CREATE INDEX symbol_rows_file ON symbol_rows(file);
 CREATE INDEX symbol_rows_name ON symbol_rows(name);
 CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
-CREATE INDEX symbol_rows_fqname ON symbol_rows(coalesce(fq, qualname) COLLATE NOCASE);
+CREATE INDEX symbol_rows_fq ON symbol_rows(fq) WHERE fq IS NOT NULL;
 CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
     coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
-    s.signature AS signature, s.summary AS summary,
+    CASE WHEN substr(s.signature, 1, 2) = char(1, 1) THEN substr(s.signature, 3)
+        ELSE replace(s.signature, char(1), s.name) END AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
     s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition,
-    s.macro AS macro, s.condition AS condition, s.bridge AS bridge
+    s.macro AS macro, s.condition AS condition, s.bridge AS bridge, s.fq AS fq
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
 CREATE TABLE import_rows(
     file INTEGER NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
@@ -73,19 +77,21 @@ CREATE VIEW imports AS SELECT i.rowid AS rowid, f.path AS path, i.module AS modu
     i.alias AS alias, i.level AS level, i.line AS line, i.conditional AS conditional, i.system AS system,
     i.category AS category, i.target AS target, i.reason AS reason
     FROM import_rows i LEFT JOIN files f ON f.id = i.file;
-CREATE TABLE tests(
-    path TEXT NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
-CREATE INDEX tests_path ON tests(path);
+CREATE TABLE test_rows(
+    file INTEGER NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX test_rows_file ON test_rows(file);
+CREATE VIEW tests AS SELECT f.path AS path, t.name AS name, t.line AS line, t.framework AS framework,
+    t.kind AS kind FROM test_rows t LEFT JOIN files f ON f.id = t.file;
 CREATE TABLE test_links(
     target TEXT NOT NULL, test_path TEXT NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
 CREATE INDEX test_links_target ON test_links(target);
 CREATE INDEX test_links_test ON test_links(test_path);
-CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE UNIQUE INDEX strings_text ON strings(text);
 CREATE TABLE ref_rows(
-    file INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind INTEGER NOT NULL,
-    enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
-    target_line INTEGER NOT NULL);
-CREATE INDEX ref_rows_file ON ref_rows(file);
+    file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+    kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
+    target INTEGER NOT NULL, target_line INTEGER NOT NULL, PRIMARY KEY(file, seq)) WITHOUT ROWID;
 CREATE INDEX ref_rows_target ON ref_rows(target_file, target);
 CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
     e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
@@ -93,22 +99,28 @@ CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text 
     FROM ref_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
     LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
+CREATE TABLE cand_sets(
+    id INTEGER NOT NULL, seq INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
+    target_line INTEGER NOT NULL, PRIMARY KEY(id, seq)) WITHOUT ROWID;
+CREATE INDEX cand_sets_target ON cand_sets(target_file, target);
 CREATE TABLE cand_rows(
-    file INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, kind INTEGER NOT NULL,
-    enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
-    target_line INTEGER NOT NULL, candidates INTEGER NOT NULL);
-CREATE INDEX cand_rows_file ON cand_rows(file);
-CREATE INDEX cand_rows_target ON cand_rows(target_file, target);
+    file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+    kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, cands INTEGER NOT NULL,
+    candidates INTEGER NOT NULL, PRIMARY KEY(file, seq)) WITHOUT ROWID;
+CREATE INDEX cand_rows_cands ON cand_rows(cands);
 CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
-    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
+    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, c.target_line AS target_line,
     r.candidates AS candidates, f.purpose = 'test' AS test
-    FROM cand_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
+    FROM cand_rows r JOIN cand_sets c ON c.id = r.cands JOIN files t ON t.id = c.target_file
+    LEFT JOIN files f ON f.id = r.file
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
-    LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
-CREATE TABLE findings(
-    path TEXT NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
+    LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = r.kind;
+CREATE TABLE finding_rows(
+    file INTEGER NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);
-CREATE INDEX findings_path ON findings(path);
+CREATE INDEX finding_rows_file ON finding_rows(file);
+CREATE VIEW findings AS SELECT f.path AS path, r.category AS category, r.rule AS rule, r.message AS message,
+    r.line AS line, r.evidence AS evidence FROM finding_rows r LEFT JOIN files f ON f.id = r.file;
 CREATE TABLE diagnostics(
     path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     stage TEXT NOT NULL);
@@ -150,12 +162,15 @@ def identifier_words(*texts: str) -> str:
     The unicode61 tokenizer already splits on `_`, `.`, `::` and `/`, so only what it keeps together is split
     here; words are lower-cased and de-duplicated in first-seen order so the column stays small.
     """
-    seen: dict[str, None] = {}
-    for text in texts:
-        for chunk in _IDENT.findall(text):
-            for part in _camel_parts(chunk):
-                seen.setdefault(part, None)
-    return " ".join(seen)
+    return " ".join(dict.fromkeys(part for text in texts for segment in text.split(".")
+                                  for part in _segment_parts(segment)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _segment_parts(segment: str) -> tuple[str, ...]:
+    """The CamelCase parts of one dotted segment's identifiers, in order: `torch`, `nn`, `Conv2d` repeat on
+    thousands of qualified names, so each is split once (`.` is never inside an identifier chunk)."""
+    return tuple(part for chunk in _IDENT.findall(segment) for part in _camel_parts(chunk))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -230,8 +245,9 @@ def make_cache_dir(output: Path) -> Path:
     return folder
 
 
-INDEXES = "\n".join(line for line in _SCHEMA.splitlines() if line.startswith("CREATE INDEX"))
-TABLES = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith("CREATE INDEX"))
+_INDEX = ("CREATE INDEX", "CREATE UNIQUE INDEX")  # made after a fresh index's rows: sorted once, pages full
+INDEXES = "\n".join(line for line in _SCHEMA.splitlines() if line.startswith(_INDEX))
+TABLES = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith(_INDEX))
 
 
 def connect(path: Path) -> sqlite3.Connection:
