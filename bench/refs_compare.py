@@ -1,12 +1,19 @@
 """Accuracy of docatlas's Python references against jedi, an independent static resolver.
 
     python bench/refs_compare.py pytorch-1.13.1 django-5.2 [--sample 2500] [--seed 0] [--jobs 2]
-    python bench/refs_compare.py pytorch-1.13.1 --c-index OUT/.docatlas-index.sqlite [--functions 200]
+    python bench/refs_compare.py pytorch-1.13.1 --c-index OUT/docatlas.sqlite [--functions 200] [--gtags-db DIR]
 
-C/C++ (`--c-index`, the index of a docatlas build of the corpus): GNU Global (`gtags`, then `global -rx NAME`)
-on a reproducible random sample of functions defined in C-family files: the share of the C-family files Global
-lists as referencing the function's name (the defining file left out) that are among the files docatlas's
-`refs` table says use it (any definition of the same qualified name).
+C/C++ (`--c-index`, the index of a docatlas build of the corpus; `--gtags-db DIR` keeps Global's tags): GNU
+Global (`gtags`, then `global -rx NAME`) on a reproducible random sample (`--seed`) of `--functions` functions
+defined in C-family files that Global lists as referenced from another C-family file (files declaring or
+defining the name left out). For each (function, file) pair Global lists: is the file among docatlas's resolved
+users of the function (`refs`, any definition of the same qualified name), or among its possible users (an
+ambiguous use listing it among its candidates, `ref_candidates`)? Printed: the per-function mean and the pooled
+recall of both, by class of pair (the name has one or several qualified names; the file's include closure
+reaches a declaration or definition of this function, only another definition of the name, or none: Global
+matches tokens, so a pair whose closure reaches only another definition is another function's use), and why
+each pair docatlas does not resolve is not (`C_CLASSES`: what docatlas recorded there, else the shape of
+Global's line, a heuristic).
 
 For each corpus (in $DOCATLAS_CORPORA or ~/.cache/docatlas-corpora): every Python file is extracted and the
 references resolved as a build does (`link.references`), then a reproducible random sample (`--seed`) of the
@@ -31,10 +38,13 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 from docatlas.extract import extract_file
+from docatlas.link.cresolve import MAX_CANDIDATES
 from docatlas.link.references import python_refs
 from docatlas.link.resolve import PythonIndex, python_roots
 from docatlas.model import FileFacts, ScannedFile
@@ -158,71 +168,259 @@ def compare(name: str, sample: int, seed: int, jobs: int, show: int) -> dict[str
     return {"counted": counted, "answered": answered, "agree": agree}
 
 
-def compare_c(name: str, index: str, functions: int, seed: int, show: int) -> None:
-    import sqlite3
+def _gtags(root: Path, db: str) -> dict[str, str]:
+    """GNU Global's environment over `root`, its tag files in `db` (made when missing)."""
     import subprocess
+
+    os.makedirs(db, exist_ok=True)
+    if not os.path.exists(os.path.join(db, "GRTAGS")):
+        t0 = time.perf_counter()
+        subprocess.run(["gtags", "--skip-unreadable", "-q", db], cwd=root, check=True)
+        print(f"{root.name}: gtags {time.perf_counter() - t0:.0f} s", flush=True)
+    return {**os.environ, "GTAGSROOT": str(root), "GTAGSDBPATH": db}
+
+
+def _global_refs(name: str, env: dict[str, str], root: Path) -> list[tuple[str, int, str]]:
+    """(path, line, text) of every line `global -rx NAME` lists."""
+    import subprocess
+
+    out = subprocess.run(["global", "-rx", name], env=env, cwd=root, capture_output=True, text=True,
+                         errors="replace").stdout
+    rows = []
+    for line in out.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) >= 3 and parts[1].isdigit():
+            rows.append((parts[2], int(parts[1]), parts[3] if len(parts) > 3 else ""))
+    return rows
+
+
+# Why a file Global lists is not among docatlas's users of a function, most telling first
+C_CLASSES = {
+    "possible": "an ambiguous use lists it among its candidates (possibly used by)",
+    "other-resolved": "docatlas resolved the file's use of the name to another definition",
+    "other-candidates": "an ambiguous use, whose candidates (include closure, else folder) exclude it",
+    "many-candidates": f"an ambiguous use with more than {MAX_CANDIDATES} candidates (counted, not listed)",
+    "member-use": "docatlas records `x.name(...)`/`p->name(...)` there: a method's call, and this is no method",
+    "other-qualifier": "docatlas records `q::name` there and this definition's qualified name does not end so",
+    "unmatched": "a use docatlas records, but no definition of that kind matches (e.g. a value use of a type)",
+    "macro-body": "Global's line is in a #define body and docatlas records no use of the name there",
+    "directive": "Global's line is another preprocessor directive (`#if defined(name)`, `#include`, `#undef`)",
+    "member": "Global's line has the name after `.` or `->` (a member of some class, not this function)",
+    "comment-string": "the name only in a comment or string literal on Global's line",
+    "call-missed": "Global's line calls the name (`name(`, `ns::name(`) and docatlas records no use there",
+    "declaration": "Global's line declares something of that name (`T name(...)`: a variable, a prototype)",
+    "token": "the name on Global's line, not called: a variable, parameter, field, type or label of that name",
+}
+
+
+def _base(used: str) -> str:
+    """The name a C-family use is resolved by: `ns::f`, `.f` (a member) -> `f`."""
+    return used.rsplit("::", 1)[-1].lstrip(".")
+
+
+def _closure(path: str, includes: dict[str, set[str]]) -> set[str]:
+    seen = {path}
+    stack = [path]
+    while stack:
+        for t in includes.get(stack.pop(), ()):
+            if t not in seen:
+                seen.add(t)
+                stack.append(t)
+    return seen
+
+
+def _line_class(fname: str, lines: list[str], line: int) -> str:
+    """What Global's line is, from its text alone (a heuristic: the classes of the pairs docatlas records no
+    use for): a macro body, a member, a call, a declaration, text, or another token."""
+    import re
+
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    n = line - 1
+    if text.lstrip().startswith("#") and not text.lstrip().lstrip("#").lstrip().startswith("define"):
+        return "directive"
+    in_macro = text.lstrip().startswith("#")
+    while not in_macro and n > 0 and lines[n - 1].rstrip().endswith("\\"):
+        n -= 1
+        in_macro = lines[n].lstrip().startswith("#define")
+    if in_macro:
+        return "macro-body"
+    code = re.sub(r'"(\\.|[^"\\])*"', '""', text.split("//", 1)[0])
+    name = re.escape(fname)
+    if not re.search(rf"\b{name}\b", code):
+        return "comment-string"
+    if re.search(rf"(\.|->)\s*{name}\b", code):
+        return "member"
+    call = re.search(rf"\b{name}\s*(<[^;()]*>)?\s*\(", code)
+    if call is None:
+        return "token"
+    # `Type name(args)`, `std::lock_guard<M> lock(m)`: a declaration (of a variable or a function), not a call
+    before = re.search(r"([\w>]+)\s*[*&]*\s+$", code[:call.start()])
+    if before is not None and before.group(1) not in _NOT_TYPES:
+        return "declaration"
+    return "call-missed"
+
+
+_NOT_TYPES = frozenset({"return", "else", "new", "case", "throw", "delete", "co_return", "co_await", "do", "sizeof"})
+
+
+def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags_db: str) -> Counter[str]:
+    """GNU Global against docatlas's resolved (`refs`) and possible (`ref_candidates`) users of a sample of
+    C-family functions, the files Global lists that are neither classified by why (`C_CLASSES`)."""
+    import sqlite3
     import tempfile
 
+    from docatlas.extract import extract_file
+
     root = CORPORA / name
-    db = tempfile.mkdtemp(prefix="refs-gtags-")
-    t0 = time.perf_counter()
-    subprocess.run(["gtags", "--skip-unreadable", "-q", db], cwd=root, check=True)
-    print(f"{name}: gtags {time.perf_counter() - t0:.0f} s", flush=True)
-    env = {**os.environ, "GTAGSROOT": str(root), "GTAGSDBPATH": db}
+    env = _gtags(root, gtags_db or tempfile.mkdtemp(prefix="refs-gtags-"))
     conn = sqlite3.connect(index)
-    c_files = {p for (p,) in conn.execute("SELECT path FROM files WHERE language IN "
-                                          "('c', 'cpp', 'c-header', 'cuda', 'objc', 'objcpp', 'metal')")}
+    langs = dict(conn.execute("SELECT path, language FROM files WHERE language IN "
+                              "('c', 'cpp', 'c-header', 'cuda', 'objc', 'objcpp', 'metal')").fetchall())
+    c_files = set(langs)
+    includes: dict[str, set[str]] = {}
+    for p, t in conn.execute("SELECT path, target FROM imports WHERE category = 'repo' AND target != ''"):
+        if p in c_files:
+            includes.setdefault(p, set()).add(t)
     funcs = sorted(set(conn.execute("SELECT path, name, qualname FROM symbols WHERE kind = 'function' AND "
                                     "flags NOT LIKE '%declaration%'")))
     funcs = [f for f in funcs if f[0] in c_files]
     rng = random.Random(seed)
     rng.shuffle(funcs)
-    listed = found = sampled = maybe_found = 0
     has_cands = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ref_candidates'").fetchone() is not None
-    u_listed = u_found = u_sampled = 0
-    per: list[float] = []
+    uses_cache: dict[str, list[Any]] = {}
+    closures: dict[str, set[str]] = {}
+
+    cache_db = Path(index).parent / ".docatlas-cache" / "facts.sqlite"
+    cache = sqlite3.connect(cache_db) if cache_db.exists() else None
+
+    def uses_of(p: str) -> list[Any]:  # docatlas's recorded uses in one file: the build's facts, else extracted
+        from docatlas.store.cache import unpickle_facts
+
+        if p not in uses_cache:
+            row = cache.execute("SELECT facts FROM facts_cache WHERE path = ?", (p,)).fetchone() if cache else None
+            if row is not None:
+                refs = unpickle_facts(row[0]).references
+            else:
+                scanned = ScannedFile(path=p, size=(root / p).stat().st_size, mtime_ns=0, language=langs[p])
+                refs = extract_file(str(root), scanned).references
+            uses_cache[p] = list(refs.uses) if refs is not None else []
+            if len(uses_cache) > 64:
+                uses_cache.pop(next(iter(uses_cache)))
+        return uses_cache[p]
+
+    tally: Counter[str] = Counter()
+    per_r: list[float] = []
+    per_p: list[float] = []
+    classes: Counter[str] = Counter()
+    kinds_of_unmatched: Counter[str] = Counter()
     misses: list[str] = []
+    pending: dict[str, list[tuple[str, set[int], str, str, int]]] = {}  # file -> misses its uses must explain
+    named_as = "(name = ? OR name = '.' || ? OR substr(name, -length(?) - 2) = '::' || ?)"  # `f`, `.f`, `ns::f`
     for path, fname, qual in funcs:
-        if sampled >= functions:
+        if tally["functions"] >= functions:
             break
-        out = subprocess.run(["global", "-rx", fname], env=env, cwd=root, capture_output=True, text=True).stdout
-        theirs = {line.split()[2] for line in out.splitlines() if len(line.split()) > 2} & c_files
-        theirs.discard(path)
+        rows = [r for r in _global_refs(fname, env, root) if r[0] in c_files]
         # a file declaring or defining the name (a header's prototype) is a definition site, not a use
-        defining = {p for (p,) in conn.execute("SELECT DISTINCT path FROM symbols WHERE name = ?", (fname,))}
-        theirs -= defining
-        unique = len({q for (q,) in conn.execute("SELECT DISTINCT qualname FROM symbols WHERE name = ?",
-                                                 (fname,))}) == 1
+        named = list(conn.execute("SELECT path, qualname FROM symbols WHERE name = ?", (fname,)))
+        defining = {p for p, _ in named}
+        theirs = sorted({r[0] for r in rows} - defining - {path})
         if not theirs:
             continue
-        sampled += 1
+        fclass = "one" if len({q for _, q in named}) == 1 else "several"
+        own = {p for p, q in named if q == qual}  # files declaring or defining this qualified name
+        others = {p for p, q in named if q != qual}
         ours = {p for (p,) in conn.execute("SELECT DISTINCT path FROM refs WHERE target = ?", (qual,))}
-        hit = theirs & ours
         maybe = set()
         if has_cands:
             maybe = {p for (p,) in conn.execute("SELECT DISTINCT path FROM ref_candidates WHERE target = ?",
-                                                (qual,))}
-            maybe_found += len(theirs & (ours | maybe))
-        listed += len(theirs)
-        found += len(hit)
-        per.append(len(hit) / len(theirs))
-        if unique:
-            u_sampled += 1
-            u_listed += len(theirs)
-            u_found += len(hit)
-        if len(theirs - ours - maybe) and len(misses) < show:
-            missing = sorted(theirs - ours - maybe)
-            misses.append(f"  {qual} ({path}): {len(hit)}/{len(theirs)}; e.g. not in ours: {', '.join(missing[:3])}")
-    print(f"{name}: {sampled} functions (seed {seed}) with references in Global; of the {listed} (function, "
-          f"file) pairs Global lists, docatlas's used-by has {found} ({found / max(1, listed):.1%}); mean per "
-          f"function {sum(per) / max(1, len(per)):.1%} (files declaring or defining the name left out of "
-          f"Global's list); for the {u_sampled} whose name has one qualified name in the repository: "
-          f"{u_found}/{u_listed} ({u_found / max(1, u_listed):.1%})")
-    if has_cands:
-        print(f"{name}: with the ambiguous uses that list it among their candidates (`ref_candidates`): "
-              f"{maybe_found}/{listed} ({maybe_found / max(1, listed):.1%})")
+                                                (qual,))} - ours
+        hit = set(theirs) & ours
+        possible = set(theirs) & maybe
+        tally["functions"] += 1
+        tally[f"functions {fclass}"] += 1
+        per_r.append(len(hit) / len(theirs))
+        per_p.append(len(hit | possible) / len(theirs))
+        for f in theirs:
+            if f not in closures:
+                closures[f] = _closure(f, includes)
+            reach = closures[f]
+            pclass = "reaches it" if own & reach else "reaches another" if others & reach else "reaches none"
+            got = "resolved" if f in hit else "possible" if f in possible else "missed"
+            for key in ("all", f"name: {fclass}", f"closure: {pclass}"):
+                tally[f"{key} pairs"] += 1
+                tally[f"{key} {got}"] += 1
+        for f in theirs:
+            if f in hit:
+                continue
+            if f in possible:
+                classes["possible"] += 1
+                continue
+            if conn.execute(f"SELECT 1 FROM refs WHERE path = ? AND {named_as}", (f, *[fname] * 4)).fetchone():
+                classes["other-resolved"] += 1
+            elif has_cands and conn.execute(f"SELECT 1 FROM ref_candidates WHERE path = ? AND {named_as}",
+                                            (f, *[fname] * 4)).fetchone():
+                classes["other-candidates"] += 1
+            else:
+                lines = {r[1] for r in rows if r[0] == f}
+                pending.setdefault(f, []).append((fname, lines, qual, path, len(set(named))))
+    for f in sorted(pending):  # each file's facts read once
+        uses = uses_of(f)
+        try:
+            text = (root / f).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            text = []
+        for fname, lines, qual, path, n_named in pending[f]:
+            recorded = [u for u in uses if _base(u[0]) == fname and u[1] in lines]
+            if recorded:  # the number of definitions of the name, not of the tier the file's use saw
+                if any(u[0].startswith(".") for u in recorded):
+                    cls = "member-use"
+                elif all("::" in u[0] and not ("::" + qual).endswith("::" + u[0]) for u in recorded):
+                    cls = "other-qualifier"
+                elif n_named > MAX_CANDIDATES:
+                    cls = "many-candidates"
+                else:
+                    cls = "unmatched"
+                    kinds_of_unmatched.update(u[3] for u in recorded)
+            else:
+                got_cls = {_line_class(fname, text, ln) for ln in lines}
+                order = ("call-missed", "member", "macro-body", "declaration", "directive", "token", "comment-string")
+                cls = next(c for c in order if c in got_cls)
+            classes[cls] += 1
+            if len(misses) < show and cls in ("call-missed", "unmatched"):
+                misses.append(f"  {cls:<11} {qual} ({path}) used in {f}:{min(lines)}")
+    t = tally
+    print(f"{name}: {t['functions']} functions (seed {seed}) that Global lists as referenced from another "
+          f"C-family file ({t['functions one']} whose name has one qualified name in the repository, "
+          f"{t['functions several']} several); {t['all pairs']} (function, file) pairs (files declaring or "
+          f"defining the name left out).")
+    print(f"  per-function mean recall: resolved users {sum(per_r) / max(1, len(per_r)):.1%}, resolved + possible "
+          f"{sum(per_p) / max(1, len(per_p)):.1%}")
+    print("  pooled recall over (function, file) pairs, by class of pair:")
+    for key, what in (("all", "all pairs"), ("name: one", "name with one qualified name"),
+                      ("name: several", "name with several qualified names"),
+                      ("closure: reaches it", "file's include closure reaches a declaration/definition of it"),
+                      ("closure: reaches another", "closure reaches another definition of the name, not it"),
+                      ("closure: reaches none", "closure reaches no definition of the name")):
+        n = t[f"{key} pairs"]
+        r, pb = t[f"{key} resolved"], t[f"{key} resolved"] + t[f"{key} possible"]
+        print(f"    {what:<62} {n:>6} pairs ({n / max(1, t['all pairs']):5.1%}): resolved {r / max(1, n):6.1%}, "
+              f"resolved + possible {pb / max(1, n):6.1%}")
+    pairs = max(1, t["all pairs"])
+    verdict = []
+    for what, value in (("pooled, resolved", t["all resolved"] / pairs),
+                        ("pooled, resolved + possible", (t["all resolved"] + t["all possible"]) / pairs),
+                        ("per-function mean, resolved", sum(per_r) / max(1, len(per_r))),
+                        ("per-function mean, resolved + possible", sum(per_p) / max(1, len(per_p)))):
+        verdict.append(f"{what} {value:.1%} {'meets' if value >= 0.9 else 'misses'}")
+    print(f"  target (>= 90% of the files Global lists in docatlas's used-by): {'; '.join(verdict)}")
+    print("  the pairs docatlas does not resolve, by why:")
+    for cls, what in C_CLASSES.items():
+        print(f"    {cls:<17} {classes[cls]:>6} ({classes[cls] / pairs:5.1%} of pairs)  {what}")
+    if kinds_of_unmatched:
+        print(f"  kinds of the unmatched uses: {dict(sorted(kinds_of_unmatched.items()))}")
     for m in misses:
         print(m)
+    return tally + classes
 
 
 def main() -> None:
@@ -234,11 +432,12 @@ def main() -> None:
     ap.add_argument("--show", type=int, default=40)
     ap.add_argument("--c-index", default="", help="compare C/C++ against GNU Global, using this docatlas index")
     ap.add_argument("--functions", type=int, default=200)
+    ap.add_argument("--gtags-db", default="", help="GNU Global's tag folder, made when missing (else a temporary one)")
     args = ap.parse_args()
     sys.setrecursionlimit(10000)
     if args.c_index:
         for name in args.corpora:
-            compare_c(name, args.c_index, args.functions, args.seed, args.show)
+            compare_c(name, args.c_index, args.functions, args.seed, args.show, args.gtags_db)
         return
     total = {"counted": 0, "answered": 0, "agree": 0}
     for name in args.corpora:

@@ -235,6 +235,141 @@ def test_public_api_says_when_all_is_computed() -> None:
     assert names == ["Two"] and source == "`__all__`"
 
 
+def _c_model(files: dict[str, str]):
+    from docatlas.link.stage import link
+
+    langs = {"h": "c-header", "cpp": "cpp", "cu": "cuda", "c": "c"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+    return link("repo", facts)
+
+
+def test_c_qualifiers_and_member_calls_narrow_the_candidates() -> None:
+    model = _c_model({
+        "c10/irange.h": "#pragma once\nnamespace c10 {\nint irange(int n) { return n; }\n}\n",
+        "dim/py.h": "#pragma once\nstruct irange { irange(int n) {} };\n",
+        "dim/max.h": "#pragma once\nint max(int a, int b) { return a; }\n",
+        "core/storage.h": "#pragma once\nnamespace c10 {\nstruct Storage { void* data() { return 0; } };\n}\n",
+        "core/buf.h": "#pragma once\nvoid* data(int x) { return 0; }\n",
+        "app/use.cpp": '#include "../c10/irange.h"\n#include "../dim/py.h"\n#include "../dim/max.h"\n'
+                       '#include "../core/storage.h"\n#include "../core/buf.h"\n'
+                       "void run(c10::Storage s) {\n  c10::irange(3);\n  std::max(1, 2);\n  s.data();\n"
+                       "  data(1);\n}\n",
+    })
+    got = {(r[1], r[8]): (r[5], r[6]) for r in model.refs.outgoing["app/use.cpp"]}
+    # `c10::irange` can only be the function in namespace c10, not the struct `irange` the closure also reaches
+    assert got[(7, "c10::irange")] == ("c10/irange.h", "c10::irange")
+    # `std::max` names a namespace the repository never defines `max` in: not the repository's `max`
+    assert not [k for k in got if k[0] == 8]
+    assert not [c for c in model.refs.candidates.get("app/use.cpp", []) if c[0] == 8]
+    # `s.data()` is a member: only the method, never the free function `data`; `data(1)` the free function
+    assert got[(9, ".data")] == ("core/storage.h", "c10::Storage::data")
+    assert got[(10, "data")] == ("core/buf.h", "data")
+
+
+def test_c_ambiguous_uses_are_possible_users_of_each_candidate_on_the_page() -> None:
+    from docatlas.render.usage import usage_link_context
+
+    model = _c_model({
+        "a/util.cpp": "int helper(int x) { return x + 1; }\n",
+        "b/util.cpp": "int helper(int x) { return x; }\n",
+        "d/other.cpp": "int g() { return helper(3) + helper(4); }\n",
+        "d/third.cpp": "int h() { return helper(5); }\n",
+    })
+    assert model.refs.possible["a/util.cpp"]["helper"] == [("d/other.cpp", 2, 2, 1), ("d/third.cpp", 1, 2, 1)]
+    assert model.refs.possible["b/util.cpp"]["helper"] == [("d/other.cpp", 2, 2, 1), ("d/third.cpp", 1, 2, 1)]
+    assert "a/util.cpp" not in model.refs.incoming  # possible, never resolved
+    ctx = usage_link_context(model, "a/util.cpp")
+    assert (ctx["used_by_total"], ctx["possibly_used_total"]) == (0, 1)
+    d = ctx["used_by"][0]
+    assert (d["name"], d["line"], d["files"], d["possible_files"], d["possible_sites"]) == ("helper", 1, 0, 2, 3)
+    assert [(f["path"], f["uses"], f["candidates"]) for f in d["possible"]] == [("d/other.cpp", 2, 2),
+                                                                               ("d/third.cpp", 1, 2)]
+
+
+def test_c_uses_in_an_if_branch_only_another_parse_sees_are_recorded() -> None:
+    # a directive inside an expression breaks the whole-file parse: each branch is read on its own
+    src = ("#if defined(ANSI)\nstatic inline int bsf(int a) { return lowbit(a); }\n#elif defined(ASM)\n"
+           "static inline int bsf(int a)\n{\n    int r;\n    __asm__ (\n#ifdef CONFIG_64\n        \"bsfq %1, %0\"\n"
+           "#else\n        \"bsf %1, %0\"\n#endif\n        : \"=r\" (r) : \"rm\" (a) : \"cc\");\n    return r;\n}\n"
+           "#else\nstatic inline int bsf(int a) { return scan_forward(a); }\n#endif\n")
+    uses = extract_bytes("bits.c", src.encode(), "c").references.uses
+    assert [(u[0], u[1]) for u in uses if u[3] == "call"] == [("lowbit", 2), ("scan_forward", 17)]
+
+
+def test_c_page_says_possibly_used_by_apart_from_used_by(make_repo, tmp_path) -> None:
+    from docatlas.cli import main
+
+    repo = make_repo({"a/util.cpp": "int helper(int x) { return x + 1; }\nint solo(int x) { return x; }\n",
+                      "b/util.cpp": "int helper(int x) { return x; }\n",
+                      "d/other.cpp": "int solo(int);\nint g() { return helper(3) + helper(4) + solo(1); }\n"})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    page = (out / "a" / "util.cpp_docs.md").read_text()
+    assert "1 of its definitions is used from 1 other file (1 resolved reference; most used first). 1 is " \
+           "possibly used: other files use its name where several definitions could be meant" in page
+    assert "- `helper` (line 1): possibly used by 1 file (2 sites): [`d/other.cpp`](../../d/other.cpp#L2) " \
+           "(2 uses, 2 candidates)" in page
+    assert "- `solo` (line 2): used by 1 file (1 site); other files: [`d/other.cpp`]" in page
+
+
+def test_c_uses_in_macro_bodies_are_the_macros_and_keep_their_place() -> None:
+    src = ("#define CHECK(x) helper(x)\n#define MULTI(a, b) \\\n  do { at::foo(a); obj->bar(b); } while (0)\n"
+           "#define ONE 1\nint g() { return CHECK(3); }\n#define LAST(t) Tensor t = make(t)\n")
+    uses = extract_bytes("m.cpp", src.encode(), "cpp").references.uses
+    assert [u for u in uses] == [("helper", 1, 18, "call", "CHECK"), ("at::foo", 3, 12, "call", "MULTI"),
+                                 (".bar", 3, 25, "call", "MULTI"), ("CHECK", 5, 18, "call", "g"),
+                                 ("Tensor", 6, 17, "annotation", "LAST"), ("make", 6, 28, "call", "LAST")]
+    # the macro's parameters, used as values in its body, are not taken for functions
+    assert not [u for u in uses if u[0] in ("x", "a", "b", "t")]
+
+
+def test_c_types_macros_and_static_functions_of_a_source_file_are_seen_only_where_included() -> None:
+    model = _c_model({
+        "Include/pyport.h": "#pragma once\ntypedef long Py_ssize_t;\nint helper(int x);\n",
+        "Misc/model.c": "typedef int Py_ssize_t;\nstatic int helper(int x) { return x; }\n",
+        "Python/impl.c": '#include "../Include/pyport.h"\nint helper(int x) { return x + 1; }\n',
+        "Include/cpython/list.h": "Py_ssize_t size(void);\nstatic inline int twice(int x) { return helper(x); }\n",
+    })
+    got = {(r[1], r[8]): (r[5], r[6]) for r in model.refs.outgoing["Include/cpython/list.h"]}
+    # the header includes nothing: of the two typedefs only the header's can be meant, of the two `helper`s
+    # only the one with external linkage
+    assert got[(1, "Py_ssize_t")] == ("Include/pyport.h", "Py_ssize_t")
+    assert got[(2, "helper")] == ("Python/impl.c", "helper")  # neither included: the definition
+    assert "Include/cpython/list.h" not in model.refs.candidates
+
+
+def test_c_a_header_that_includes_nothing_sees_what_its_includer_sees() -> None:
+    model = _c_model({
+        "Include/object.h": "#pragma once\nstatic inline void Py_DECREF(int *o) { }\n",
+        "Python/ceval.c": "void Py_DECREF(int *o) { }\n",
+        "Modules/_ssl.c": '#include "../Include/object.h"\nstatic void seterr(void) { }\n'
+                          '#include "clinic/_ssl.c.h"\n',
+        "Modules/clinic/_ssl.c.h": "static void wrap(int *o) { Py_DECREF(o); seterr(); }\n",
+    })
+    got = [(r[1], r[5], r[6]) for r in model.refs.outgoing["Modules/clinic/_ssl.c.h"]]
+    # its includer reaches object.h: not ambiguous; and it sees its includer's static function
+    assert got == [(1, "Include/object.h", "Py_DECREF"), (1, "Modules/_ssl.c", "seterr")]
+    assert "Modules/clinic/_ssl.c.h" not in model.refs.candidates
+
+
+def test_c_possible_users_after_an_edit_equal_a_full_build(make_repo) -> None:
+    from docatlas.cli import main
+
+    repo = make_repo({"a/util.cpp": "int helper(int x) { return x + 1; }\n",
+                      "b/util.cpp": "int helper(int x) { return x; }\n",
+                      "d/other.cpp": "int g() { return helper(3); }\n",
+                      "d/third.cpp": "int h() { return 0; }\n"})
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    assert main(["build", str(repo), "-o", str(out_a), "-j", "1", "-q"]) == 0
+    (repo / "d/third.cpp").write_text("int h() {\n  return helper(5) + helper(6);\n}\n")  # a body edit
+    assert main(["build", str(repo), "-o", str(out_a), "-j", "1", "-q"]) == 0
+    assert main(["build", str(repo), "-o", str(out_b), "-j", "1", "-q", "--full"]) == 0
+    page_a = (out_a / "a" / "util.cpp_docs.md").read_text()
+    assert "possibly used by 2 files (3 sites)" in page_a
+    assert page_a == (out_b / "a" / "util.cpp_docs.md").read_text()
+    assert (out_a / "b" / "util.cpp_docs.md").read_text() == (out_b / "b" / "util.cpp_docs.md").read_text()
+
+
 def test_ambiguous_c_uses_are_listed_for_each_candidate_and_survive_an_edit(make_repo, tmp_path, capsys) -> None:
     """A C name defined in two files is ambiguous in a third that includes neither: `refs` lists the use under
     both definitions with its candidate count (one stored candidate set), and editing the using file keeps

@@ -110,6 +110,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     out.seconds["rules"] = time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     out.references = crefs.collect(root, parsed, grammar, out.symbols)  # names used (`link.references`)
+    if variants and out.references is not None:  # and those only another `#if` branch's parse sees
+        out.references = crefs.merge(out.references, [crefs.collect(r, p, grammar, out.symbols) for r, p in variants],
+                                     hidden)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:
         out.diagnostics.append(diag)

@@ -8,6 +8,8 @@ rules change without touching how the index is stored or updated.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,8 @@ from docatlas.model import FileFacts
 if TYPE_CHECKING:
     from docatlas.link.references import RefIndex
 
-CDef = tuple[str, str, int, bool, bool]  # path, qualname, line, is a declaration, is a function
+# path, qualname, line, is a declaration, 1 a function, 2 a method, 3 a static function of a source file, else 0
+CDef = tuple[str, str, int, bool, int]
 Candidates = tuple[int, int, str, str, str, tuple[tuple[str, str, int], ...]]  # line, col, kind, enclosing, name
 MAX_CANDIDATES = 8
 
@@ -27,12 +30,19 @@ _C_DEF_KINDS = frozenset({"function", "method", "class", "struct", "union", "enu
                           "type"})
 
 
+_FUNCTION_KINDS = {"function": 1, "method": 2}
+_MEMBER_SCOPES = frozenset({"method", "class", "struct", "union"})  # where a method is called by its name alone
+
+
 def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> None:
-    """Resolve the names C-family files use by name against the definitions of every C-family file: a name
-    with candidates in the file's include closure takes those, else those in its folder, else all; one
-    qualified name defined in at most one file resolves (to its declaration in the closure, else its
-    definition); several names, or one defined in several files, are counted as ambiguous; none as
-    unresolved (mostly the standard library and third-party code)."""
+    """Resolve the names C-family files use by name against the definitions of every C-family file: first
+    what the language allows (`_narrow`: the qualifier, a member, a value; outside a class an unqualified name
+    is no method; a source file's types, macros and static functions only where it is included), then a name
+    with candidates in the file's include closure takes those, else those its includers' closures reach
+    (`_context`), else those in its folder, else all; one qualified name defined in at most one file resolves
+    (to its declaration in the closure, else its definition); several names, or one defined in several files,
+    are counted as ambiguous and keep their candidates (at most `MAX_CANDIDATES`); none as unresolved (mostly
+    the standard library and third-party code)."""
     from docatlas.link.resolve import C_LANGS
 
     files = model.files
@@ -56,7 +66,16 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         result.c_defs = dict(defs)
     includes = {p: [r.target for r in model.imports.get(p, ()) if r.category == "repo" and r.target]
                 for p in cfiles}
+    includers: dict[str, list[str]] = defaultdict(list)
+    for p in cfiles:
+        for t in includes[p]:
+            includers[t].append(p)
+    closures: dict[str, set[str]] = {}  # the closures of includers (`_context`), each worked out once
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
+    plain = _Plain()
+    # (name, a value, outside a class) -> `_narrow`, and whether one of them is `_file_local`
+    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool]] = {}
+    scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
         result.masks[path] = refdeps.mask(refdeps.mentioned(files[path]))  # `references._file_deps`
@@ -66,21 +85,40 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             continue
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         closure: set[str] | None = None
+        context: set[str] | None = None
         out: list[Ref] = []
         maybe: list[Candidates] = []
         resolved = unresolved = ambiguous = 0
+        members = {s.qualname for s in files[path].symbols if s.kind in _MEMBER_SCOPES}
         for name, line, col, kind, enclosing in refs.uses:
-            cands = defs.get(name)
-            if cands and kind == "read":  # a name used as a value: only a function's counts (`crefs`)
-                cands = [c for c in cands if c[4]]
+            key = (name, kind == "read", enclosing not in members)
+            found = narrowed.get(key)
+            if found is None:
+                cands = _narrow(name, kind, defs, scopes, plain)
+                if cands and key[2] and name[0] != "." and "::" not in name:
+                    cands = [c for c in cands if c[4] != 2]  # outside a class: no method
+                found = narrowed[key] = (cands, any(_file_local(c) for c in cands))
+            cands = found[0]
+            if found[1]:  # a type, macro or static function of a source file is seen where it is included
+                if closure is None:
+                    closure = _closure(path, includes)
+                if context is None:
+                    context = _context(path, includers, includes, closures)
+                cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
             if not cands:
                 unresolved += 1
                 continue
             if len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands):
                 if closure is None:
                     closure = _closure(path, includes)
-                tier = [c for c in cands if c[0] in closure] or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
-                                                                 ] or cands
+                # a prototype in the file itself (a forward declaration) says nothing of where the function is
+                tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)]
+                if not tier and includers.get(path):  # a header sees what the files including it see
+                    if context is None:
+                        context = _context(path, includers, includes, closures)
+                    tier = [c for c in cands if c[0] in context]
+                tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
+                                and not (c[3] and c[0] == path)] or cands
             else:
                 tier = cands
             if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
@@ -90,9 +128,8 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                     opts = tuple(options)
                     maybe.append((line, col, kind, enclosing, name, shared.setdefault(opts, opts)))
                 continue
-            near = closure or ()
-            best = min(tier, key=lambda c: (c[0] != path and c[0] not in near,
-                                            c[3] is (c[0] != path and c[0] not in near), c[0]))
+            # a declaration the closure reaches, else a definition there, else one elsewhere, else any
+            best = min(tier, key=functools.partial(_preference, closure or {path}, path))
             resolved += 1
             out.append((path, line, col, kind, enclosing, best[0], best[1], best[2], name))
         result.counts[path] = (resolved, 0, unresolved)
@@ -104,11 +141,96 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             result.outgoing[path] = out
 
 
+def _preference(near: set[str], path: str, c: CDef) -> tuple[bool, bool, str]:
+    """Which of one qualified name's entries a use means: a declaration the include closure reaches (a forward
+    declaration in the file itself is none), else a definition there, else one elsewhere, else any."""
+    far = c[0] not in near or (c[3] and c[0] == path)
+    return far, c[3] is far, c[0]
+
+
+class _Plain:
+    """Qualified names without template arguments (`a::B<T>::f` -> `a::B::f`), each worked out once."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, qualname: str) -> str:
+        out = self.seen.get(qualname)
+        if out is None:
+            out = qualname
+            while "<" in out and not out.rsplit("::", 1)[-1].startswith("operator"):
+                shorter = _TEMPLATE_ARGS.sub("", out)
+                if shorter == out:
+                    break
+                out = shorter
+            self.seen[qualname] = out
+        return out
+
+
+_TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
+
+
+def _narrow(used: str, kind: str, defs: Mapping[str, list[CDef]], scopes: set[str], plain: _Plain) -> list[CDef]:
+    """The definitions a use can mean, before the include closure and the folder choose among them: by its last
+    name, and only what C++ allows: a function for a value (`crefs`), a method for a member called through an
+    object (`.f`), and for a qualified name (`ns::f`) the definitions whose qualified name ends so. A qualifier
+    that names a namespace or class of the repository but matches none (`std::max`, `at::empty` of generated
+    code) means a definition outside the repository: none. One the repository never names (a namespace alias,
+    `namespace F = ...`) cannot be checked, so it does not narrow."""
+    member = used.startswith(".")
+    head, _, base = used.lstrip(".").rpartition("::")
+    cands = defs.get(base)
+    if not cands:
+        return []
+    if member:
+        return [c for c in cands if c[4] == 2]
+    if kind == "read":  # a name used as a value: only a function's counts (`crefs`)
+        cands = [c for c in cands if c[4]]
+    if head and cands:
+        suffix = "::" + used
+        match = [c for c in cands if ("::" + plain(c[1])).endswith(suffix)]
+        first = head.split("::", 1)[0]
+        if match or first in scopes or first == "std":  # `std` is reserved: never an alias
+            return match
+    return cands
+
+
+_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".cu", ".m", ".mm")  # not headers: never included
+
+
+def _file_local(c: CDef) -> bool:
+    """A definition only its own file (or one including it) can mean: a type, macro or typedef of a source
+    file (they have no linkage) or a `static` function there."""
+    return c[4] in (0, 3) and c[0].endswith(_SOURCE_SUFFIXES)
+
+
 def _add_defs(defs: dict[str, list[CDef]], path: str, facts: FileFacts) -> None:
+    source = path.endswith(_SOURCE_SUFFIXES)
     for s in facts.symbols:
         if s.kind in _C_DEF_KINDS:
-            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags,
-                                                s.kind in ("function", "method")))
+            fn = _FUNCTION_KINDS.get(s.kind, 0)
+            if fn == 1 and source and "static" in s.flags:
+                fn = 3
+            defs.setdefault(s.name, []).append((path, s.qualname, s.line, "declaration" in s.flags, fn))
+
+
+MAX_INCLUDERS = 8  # a header included by more files has no one context: its own closure, folder, then all
+
+
+def _context(path: str, includers: Mapping[str, list[str]], includes: Mapping[str, list[str]],
+             closures: dict[str, set[str]]) -> set[str]:
+    """What a file sees through the files that include it (a header, Argument Clinic's `clinic/x.c.h`, a
+    `.c` file included by another): the include closures of its includers, when there are at most
+    `MAX_INCLUDERS` of them; C compiles a header in its includer's context."""
+    found: set[str] = set()
+    users = includers.get(path, [])
+    if len(users) > MAX_INCLUDERS:
+        return found
+    for user in users:
+        if user not in closures:
+            closures[user] = _closure(user, includes)
+        found |= closures[user]
+    return found
 
 
 def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
@@ -120,3 +242,67 @@ def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
                 seen.add(t)
                 stack.append(t)
     return seen
+
+
+Possible = tuple[str, int, int, int]  # a file, its uses that could mean the definition, fewest candidates, 1st line
+
+
+def possible_users(candidates: Mapping[str, list[Candidates]]) -> dict[str, dict[str, list[Possible]]]:
+    """Who possibly uses each definition, from the ambiguous uses (`RefIndex.candidates`): per target file, per
+    qualified name, the files with a use that lists it among its candidates, each with how many such uses, the
+    fewest candidates one of them has and the line of the first; files by path. What a page shows as "possibly
+    used by"."""
+    found: dict[str, dict[str, dict[str, list[int]]]] = defaultdict(lambda: defaultdict(dict))
+    for source in sorted(candidates):
+        per_options: dict[int, list[Any]] = {}
+        for use in candidates[source]:  # in source order
+            entry = per_options.get(id(use[5]))
+            if entry is None:
+                per_options[id(use[5])] = [use[5], 1, use[0]]
+            else:
+                entry[1] += 1
+        for options, uses, first in per_options.values():
+            for tpath, qual in dict.fromkeys((c[0], c[1]) for c in options):  # overloads: one entry
+                if tpath == source:
+                    continue
+                slot = found[tpath][qual].get(source)
+                if slot is None:
+                    found[tpath][qual][source] = [uses, len(options), first]
+                else:
+                    slot[0] += uses
+                    slot[1] = min(slot[1], len(options))
+                    slot[2] = min(slot[2], first)
+    return {t: {q: [(s, n, k, ln) for s, (n, k, ln) in sorted(users.items())] for q, users in sorted(quals.items())}
+            for t, quals in sorted(found.items())}
+
+
+def update_possible(possible: Mapping[str, dict[str, list[Possible]]], redo: list[str],
+                    old: Mapping[str, list[Candidates]], new: Mapping[str, list[Candidates]]
+                    ) -> tuple[dict[str, dict[str, list[Possible]]], set[str]]:
+    """`possible_users` after the files of `redo` were resolved again (`old`/`new`: the candidates before and
+    after; only their rows are read): the entries of the targets their old or new ambiguous uses name are made
+    again, every other target's kept as it was. Returns it and the targets whose entries changed."""
+    if not redo:
+        return dict(possible), set()
+    gone = set(redo)
+    targets = {c[0] for p in redo for use in old.get(p) or () for c in use[5]}
+    added = possible_users({p: new[p] for p in redo if new.get(p)})
+    targets |= set(added)
+    out = dict(possible)
+    changed: set[str] = set()
+    for t in sorted(targets):
+        quals: dict[str, list[Possible]] = {}
+        for q, users in possible.get(t, {}).items():
+            kept = [u for u in users if u[0] not in gone]
+            if kept:
+                quals[q] = kept
+        for q, users in added.get(t, {}).items():
+            quals[q] = sorted(quals.get(q, []) + users)
+        quals = dict(sorted(quals.items()))
+        if quals != possible.get(t, {}):
+            changed.add(t)
+        if quals:
+            out[t] = quals
+        else:
+            out.pop(t, None)
+    return dict(sorted(out.items())), changed

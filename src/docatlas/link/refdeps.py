@@ -63,8 +63,8 @@ def mentioned(facts: FileFacts) -> set[int]:
     for u in refs.uses:
         if isinstance(u[1], tuple):  # Python: dotted chain (`m:x` for an import)
             words.update(u[0].replace(":", ".").split("."))
-        else:
-            words.add(u[0])
+        else:  # C family: `ns::f`, `.f` (a member)
+            words.update(u[0].replace("::", ".").split("."))
     for b in refs.bindings:
         words.update(b[3].split("."))
         words.add(b[4])

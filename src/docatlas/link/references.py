@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from docatlas.link import refdeps
-from docatlas.link.cresolve import Candidates, CDef, c_refs
+from docatlas.link.cresolve import Candidates, CDef, Possible, c_refs, possible_users, update_possible
 from docatlas.link.pyresolve import PyResolver, Ref
 from docatlas.model import FileFacts
 
@@ -103,6 +103,8 @@ class RefIndex:
     # Python source path -> ((target path, references), ...) in order of first use (`subsystems`)
     use_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     py_edges: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    # C family: per target file and qualified name, the files whose ambiguous uses list it (`possible_users`)
+    possible: dict[str, dict[str, list[Possible]]] = field(default_factory=dict)
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
@@ -241,6 +243,7 @@ def attach(model: Any, index: Any) -> None:
     py = [p for p in files if files[p].language in PY_LANGS]
     refs = python_refs(files, index, py)
     c_refs(model, refs)
+    refs.possible = possible_users(refs.candidates)
     _fill_incoming(refs)
     refs.import_tests_of = dict(model.tests_of)
     model.refs = refs
@@ -275,7 +278,7 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
                    ambiguous=dict(old.ambiguous), candidates=Overlay(old.candidates),
                    interfaces={**old.interfaces, **faces}, package_api=dict(old.package_api), c_defs=old.c_defs,
                    masks=dict(old.masks), stars=dict(old.stars), use_counts=dict(old.use_counts),
-                   py_edges=dict(old.py_edges))
+                   py_edges=dict(old.py_edges), possible=old.possible)
     rewritten: set[str] | None = set()
     all_redo: set[str] = set()
     for langs, changed in ((PY_LANGS, py_edited), (C_LANGS, c_edited)):
@@ -331,6 +334,8 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
         else:
             c_refs(model, new, redo)
     targets = _update_incoming(new, old.outgoing, all_redo)
+    redo_c = sorted(p for p in all_redo if model.summary(p).language in C_LANGS)
+    new.possible, possible_changed = update_possible(old.possible, redo_c, old.candidates, new.candidates)
     model.refs_update["rewritten"] = sorted(rewritten) if rewritten is not None else None
     new.import_tests_of = old.import_tests_of if import_tests_of is None else import_tests_of
     model.refs = new
@@ -341,7 +346,7 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
         return set()
     before_tested, before_tests = model.tested_by, model.tests_of
     tests_changed = _update_test_links(model, index, all_redo)
-    touched = {t for t in targets if old.incoming.get(t) != new.incoming.get(t)}
+    touched = {t for t in targets if old.incoming.get(t) != new.incoming.get(t)} | possible_changed
     edited_set = set(edited)
     for t in {r[5] for p in edited for r in new.outgoing.get(p, ())}:  # usage examples show their source text
         if any(r[0] in edited_set for r in examples(new.incoming.get(t, []), model.purposes)):

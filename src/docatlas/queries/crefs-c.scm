@@ -1,6 +1,6 @@
 ; Names a C file uses (extract/crefs.py): calls, type uses, and type definitions (to leave out).
 (call_expression function: (identifier) @call)
-(call_expression function: (field_expression field: (field_identifier) @call))
+(call_expression function: (field_expression field: (field_identifier) @member))
 (type_identifier) @type
 (struct_specifier name: (type_identifier) @def body: (_))
 (union_specifier name: (type_identifier) @def body: (_))
@@ -24,3 +24,6 @@
 (declaration declarator: (pointer_declarator declarator: (identifier) @local))
 (field_declaration declarator: (field_identifier) @local)
 (enumerator name: (identifier) @local)
+; Macro bodies: read again as function bodies for the names they use (crefs.py).
+(preproc_function_def value: (preproc_arg) @macro_body)
+(preproc_def value: (preproc_arg) @macro_body)

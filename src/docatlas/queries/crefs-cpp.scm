@@ -2,9 +2,9 @@
 ; and type definitions (to leave out).
 (call_expression function: (identifier) @call)
 (call_expression function: (qualified_identifier) @qcall)
-(call_expression function: (field_expression field: (field_identifier) @call))
+(call_expression function: (field_expression field: (field_identifier) @member))
 (call_expression function: (template_function name: (identifier) @call))
-(call_expression function: (field_expression field: (template_method name: (field_identifier) @call)))
+(call_expression function: (field_expression field: (template_method name: (field_identifier) @member)))
 (type_identifier) @type
 (base_class_clause (type_identifier) @subclass)
 (base_class_clause (qualified_identifier) @qsubclass)
@@ -39,3 +39,6 @@
 (for_range_loop declarator: (identifier) @local)
 (field_declaration declarator: (field_identifier) @local)
 (enumerator name: (identifier) @local)
+; Macro bodies: read again as function bodies for the names they use (crefs.py).
+(preproc_function_def value: (preproc_arg) @macro_body)
+(preproc_def value: (preproc_arg) @macro_body)

@@ -33,11 +33,29 @@ def usage_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         defs.append({"name": qual, "line": lines[qual], "files": len(files),
                      "sites": sum(len(v) for v in users.values()),
                      "tests": tests[:PER_DEFINITION], "more_tests": max(0, len(tests) - PER_DEFINITION),
-                     "others": others[:PER_DEFINITION], "more_others": max(0, len(others) - PER_DEFINITION)})
-    defs.sort(key=lambda d: (-d["sites"], d["name"]))
+                     "others": others[:PER_DEFINITION], "more_others": max(0, len(others) - PER_DEFINITION),
+                     "possible": [], "possible_files": 0, "possible_sites": 0})
+    possible = getattr(model.refs, "possible", {}).get(path, {})
+    known = {d["name"]: d for d in defs}
+    sym_lines: dict[str, int] = {}
+    for sym in model.files[path].symbols:
+        sym_lines.setdefault(sym.qualname, sym.line)
+    for qual, users in possible.items():
+        d = known.get(qual)
+        if d is None:
+            d = known[qual] = {"name": qual, "line": sym_lines.get(qual, 0), "files": 0, "sites": 0, "tests": [],
+                               "more_tests": 0, "others": [], "more_others": 0}
+            defs.append(d)
+        ordered = sorted(users, key=lambda u: (-u[1], u[0]))
+        d["possible"] = [{"path": p, "uses": n, "candidates": k, "link": P.url_quote(P.source_link(page, p, ln))}
+                         for p, n, k, ln in ordered[:PER_DEFINITION]]
+        d["possible_files"] = len(users)
+        d["possible_sites"] = sum(u[1] for u in users)
+    defs.sort(key=lambda d: (-d["sites"], -d["possible_sites"], d["name"]))
     sites = [{"path": r[0], "line": r[1], "name": r[8], "enclosing": r[4], "target": r[6],
               "link": P.url_quote(P.source_link(page, r[0], r[1]))} for r in examples(incoming, model.purposes)]
-    return {"used_by": defs[:DEFINITIONS], "used_by_total": len(defs),
+    return {"used_by": defs[:DEFINITIONS], "used_by_total": sum(1 for d in defs if d["files"]),
+            "possibly_used_total": sum(1 for d in defs if d["possible_files"]), "used_by_defs": len(defs),
             "used_by_files": len({r[0] for r in incoming}), "used_by_sites": len(incoming),
             "example_sites": sites, "uses_of_tests": {tl.test: tl.uses for tl in model.tested_by.get(path, [])}}
 
