@@ -45,6 +45,7 @@ from typing import Any
 
 from docatlas.extract import extract_file
 from docatlas.link.cresolve import MAX_CANDIDATES
+from docatlas.link.graph import include_closure
 from docatlas.link.references import python_refs
 from docatlas.link.resolve import PythonIndex, python_roots
 from docatlas.model import FileFacts, ScannedFile
@@ -218,16 +219,6 @@ def _base(used: str) -> str:
     return used.rsplit("::", 1)[-1].lstrip(".")
 
 
-def _closure(path: str, includes: dict[str, set[str]]) -> set[str]:
-    seen = {path}
-    stack = [path]
-    while stack:
-        for t in includes.get(stack.pop(), ()):
-            if t not in seen:
-                seen.add(t)
-                stack.append(t)
-    return seen
-
 
 def _line_class(fname: str, lines: list[str], line: int) -> str:
     """What Global's line is, from its text alone (a heuristic: the classes of the pairs docatlas records no
@@ -342,7 +333,7 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
         per_p.append(len(hit | possible) / len(theirs))
         for f in theirs:
             if f not in closures:
-                closures[f] = _closure(f, includes)
+                closures[f] = include_closure(f, includes)
             reach = closures[f]
             pclass = "reaches it" if own & reach else "reaches another" if others & reach else "reaches none"
             got = "resolved" if f in hit else "possible" if f in possible else "missed"

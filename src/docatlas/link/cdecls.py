@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from docatlas.link.graph import include_closure
 from docatlas.model import FileFacts, Symbol
 
 C_LANGS = ("c", "cpp", "c-header", "cuda", "objc", "objcpp")
@@ -53,24 +54,13 @@ def pair_declarations(facts: Mapping[str, FileFacts], includes: Mapping[str, Ite
                 wanted[d].append((qualname, h))
     out: Pairs = defaultdict(lambda: defaultdict(list))
     for d in sorted(wanted):
-        reach = _closure(d, includes)
+        reach = include_closure(d, includes)
         for qualname, h in wanted[d]:
             if h == d or h in reach:
                 out[d][qualname].append((h, "declaration"))
                 out[h][qualname].append((d, "definition"))
     return {p: {q: sorted(set(v)) for q, v in sorted(names.items())} for p, names in sorted(out.items())}
 
-
-def _closure(path: str, includes: Mapping[str, Iterable[str]]) -> set[str]:
-    """The files `path` includes, directly or through others."""
-    seen: set[str] = set()
-    stack = [path]
-    while stack:
-        for target in includes.get(stack.pop(), ()):
-            if target not in seen:
-                seen.add(target)
-                stack.append(target)
-    return seen
 
 
 def bridge_names(facts: FileFacts) -> tuple[tuple[str, ...], ...]:
@@ -101,10 +91,15 @@ def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str
                 where[rest[0]].append((path, rest[0]))
     out: Bridges = defaultdict(lambda: defaultdict(list))
     closures: dict[str, set[str]] = {}
+
+    def reach(p: str) -> set[str]:  # each implementing file's closure once (`setdefault` would walk it each time)
+        if p not in closures:
+            closures[p] = include_closure(p, includes)
+        return closures[p]
+
     for path, qualname, target in bindings:
         for name in (f"{target}_impl", target):
-            found = [(p, q) for p, q in where.get(name, ()) if p != path and path in
-                     closures.setdefault(p, _closure(p, includes))]
+            found = [(p, q) for p, q in where.get(name, ()) if p != path and path in reach(p)]
             if found:
                 for p, q in found:
                     out[path][qualname].append((p, q, "implementation"))

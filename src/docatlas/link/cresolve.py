@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from docatlas.link import refdeps
+from docatlas.link.graph import include_closure
 from docatlas.link.pyresolve import Ref
 from docatlas.model import FileFacts
 
@@ -101,7 +102,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             cands = found[0]
             if found[1]:  # a type, macro or static function of a source file is seen where it is included
                 if closure is None:
-                    closure = _closure(path, includes)
+                    closure = include_closure(path, includes)
                 if context is None:
                     context = _context(path, includers, includes, closures)
                 cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
@@ -110,7 +111,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                 continue
             if len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands):
                 if closure is None:
-                    closure = _closure(path, includes)
+                    closure = include_closure(path, includes)
                 # a prototype in the file itself (a forward declaration) says nothing of where the function is
                 tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)]
                 if not tier and includers.get(path):  # a header sees what the files including it see
@@ -228,20 +229,10 @@ def _context(path: str, includers: Mapping[str, list[str]], includes: Mapping[st
         return found
     for user in users:
         if user not in closures:
-            closures[user] = _closure(user, includes)
+            closures[user] = include_closure(user, includes)
         found |= closures[user]
     return found
 
-
-def _closure(path: str, includes: Mapping[str, list[str]]) -> set[str]:
-    seen = {path}
-    stack = [path]
-    while stack:
-        for t in includes.get(stack.pop(), ()):
-            if t not in seen:
-                seen.add(t)
-                stack.append(t)
-    return seen
 
 
 Possible = tuple[str, int, int, int]  # a file, its uses that could mean the definition, fewest candidates, 1st line

@@ -8,6 +8,7 @@ graph library (and its SciPy dependency) is needed for that.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 
 
 def pagerank(nodes: list[str], edges: dict[str, set[str]], damping: float = 0.85, iterations: int = 50,
@@ -37,6 +38,18 @@ def pagerank(nodes: list[str], edges: dict[str, set[str]], damping: float = 0.85
         if delta < tol:
             break
     return {p: round(rank[i] * n, 6) for p, i in index.items()}
+
+
+def include_closure(path: str, includes: Mapping[str, Iterable[str]]) -> set[str]:
+    """`path` and every file it reaches through `includes` (a file -> the files it includes), safe on cycles."""
+    seen = {path}
+    stack = [path]
+    while stack:
+        for target in includes.get(stack.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
 
 
 def _sccs(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
