@@ -7,7 +7,6 @@ import functools
 import gc
 import logging
 import os
-import threading
 import time
 import traceback
 from collections import defaultdict
@@ -23,7 +22,7 @@ from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
-from docatlas.pool import Pool, cap_jobs
+from docatlas.pool import Pool, cap_jobs, trim_heap
 from docatlas.scan import scan
 from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
 from docatlas.store.writer import IndexWrite
@@ -475,6 +474,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
     old_summaries = {p: summaries.pop(p, None) for p in edited}  # (`_same_keywords`)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
+    del blobs_cached  # the lazy facts' alone: they drop each blob they unpickle, and all of them with themselves
     for p in facts:
         report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
     t = _clock(report.timings, "extract", t)
@@ -517,19 +517,26 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     else:
         tasks = all_tasks(model)
     cache.mark_dirty()
-    # The index is written by a thread of this process while the pages render in the pool, and committed
-    # after them; rendering in-process, it is written after them (two Python threads would only take turns).
+    # The index rows are written before the render workers fork, and committed after the pages; rendering
+    # in-process, they are written after them. Not beside the workers: every object the writer reads has its
+    # reference count written, which copied 400 MB of the pages the workers shared with this process on
+    # PyTorch (1.5 GB peak). Written first, the extract workers' pickled facts (`blobs`) are in the cache and
+    # dropped, and their memory handed back, before the fork (`pool.trim_heap`).
     # After references changed, the index takes the relinked update (test links, stored link state).
     index_local = report.link_reused and "touched" not in model.refs_update
     writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs)
-    thread = threading.Thread(target=writer.run, name="docatlas-index", daemon=True)
+    del blobs  # the writer's, which drops them once stored
+    pooled = _pooled(cfg.workers, len(tasks))
     from docatlas.render.format import Memo
 
-    if _pooled(cfg.workers, len(tasks)) and len(tasks) >= _WARM_TASKS:
+    if pooled and len(tasks) >= _WARM_TASKS:
         _warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
-        done = _render(tasks, render_job, thread.start, progress)
+        if pooled:
+            writer.write()
+            trim_heap()
+        done = _render(tasks, render_job, progress)
         pages.update(done.pages)
         inputs.update(done.inputs)
         stats.update(done.stats)
@@ -541,15 +548,13 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         t = _clock(report.timings, "render+write", t)
         report.removed = len(out.finish(pages, inputs, stats))
         t = _clock(report.timings, "finish", t)
-        if thread.ident is not None:
-            thread.join()  # usually done by now: it ran beside the render workers
-        else:
+        if not pooled:
             writer.write()
         writer.commit(pages, render_diagnostics)
         report.diagnostics.extend(writer.failures)
         out.complete()
     except BaseException:
-        _stop_writer(thread, writer)
+        _stop_writer(writer)
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
     report.timings["index-write"] = round(writer.seconds, 3)  # its rows, overlapping render when pooled
@@ -563,14 +568,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     return report
 
 
-def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:
-    """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back, within a second. A writer thread
-    still busy is left to die with the process: its transaction, never committed, is rolled back by SQLite
-    when the index is next opened (a hot journal), or its temporary file removed by the next build."""
-    if thread.ident is not None:
-        thread.join(timeout=1.0)
-        if thread.is_alive():
-            return
+def _stop_writer(writer: IndexWrite) -> None:
+    """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back."""
     try:
         writer.abort()
     except Exception as exc:
@@ -609,12 +608,10 @@ class Rendered:
     touched: set[str] = field(default_factory=set)
 
 
-def _render(tasks: list[tuple[str, str]], job: RenderJob, pooled: Callable[[], None],
-            progress: Progress | None) -> Rendered:
-    """Render and write `tasks` (`pooled` starts once the pool exists: see `_run`)."""
+def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None) -> Rendered:
+    """Render and write `tasks`."""
     done = Rendered()
-    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, pooled,
-                        fallback=_render_fallback):
+    for results in _run(_render_task, tasks, job.cfg.workers, job, "render", progress, fallback=_render_fallback):
         for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
             if written < 0:

@@ -79,14 +79,15 @@ class LazyFacts(Mapping[str, FileFacts]):
     first use. Unpickling all of PyTorch's took half a second; a rebuild that renders a few pages needs few."""
 
     def __init__(self, blobs: dict[str, bytes], loaded: dict[str, FileFacts]) -> None:
-        self._blobs = blobs
+        self._blobs = blobs  # each dropped once unpickled: a rebuild that links again reads them all
+        self._cached = frozenset(blobs)
         self._loaded = dict(loaded)
-        self._paths = sorted(set(blobs) | set(loaded))
+        self._paths = sorted(self._cached | set(loaded))
 
     def __getitem__(self, path: str) -> FileFacts:
         found = self._loaded.get(path)
         if found is None:
-            found = self._loaded[path] = unpickle_facts(self._blobs[path])  # KeyError: not a file of this build
+            found = self._loaded[path] = unpickle_facts(self._blobs.pop(path))  # KeyError: not of this build
         return found
 
     def __iter__(self) -> Iterator[str]:
@@ -101,7 +102,7 @@ class LazyFacts(Mapping[str, FileFacts]):
     @property
     def unpickled(self) -> int:
         """How many cached facts were unpickled so far (for tests and profiling)."""
-        return sum(1 for p in self._loaded if p in self._blobs)
+        return sum(1 for p in self._loaded if p in self._cached)
 
 
 # -- the facts cache ----------------------------------------------------------------------------------------
