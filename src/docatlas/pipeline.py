@@ -365,6 +365,21 @@ def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mappi
             files[p] = fresh[p] = dataclasses.replace(f, references=None)
 
 
+# What pages never read of the symbol references (`link.references.RefIndex`): each file's own references and
+# C-family candidates (the index and the facts cache have them; pages read the references into each file, the
+# possible users, use counts and edges), and what only the next build's `references.update` reads, from the cache.
+_STORED_REFS = ("outgoing", "candidates", "c_defs", "masks", "interfaces", "counts", "ambiguous", "stars",
+                "import_tests_of")
+
+
+def _drop_stored_refs(model: RepoModel) -> None:
+    """Once the index writer has stored them, the parts of the references that no page reads leave this process
+    before the render workers fork. The build's
+    report then holds the model without them."""
+    for name in _STORED_REFS:
+        setattr(model.refs, name, {})
+
+
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
     keyword pages, then folders by subtree size, then files."""
@@ -535,6 +550,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     try:
         if pooled:
             writer.write()
+            _drop_stored_refs(model)
             trim_heap()
         done = _render(tasks, render_job, progress)
         pages.update(done.pages)
