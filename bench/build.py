@@ -9,7 +9,9 @@ wall time, user+sys CPU of the whole process tree, peak RSS summed over the proc
 /proc every 20 ms; it counts pages that forked workers share with the parent once per process), peak PSS
 summed over the tree (shared pages divided among their sharers: what the tree really holds), pages and MB
 written, and docatlas's own per-stage timings. Peak PSS is also given for the build process alone and for its
-workers together (each its own peak, so the two need not add up to the tree's).
+workers together (each its own peak, so the two need not add up to the tree's), and, for the tree's peak,
+when it came (the stage, from the build's own timings) and how it split between the build process and its
+workers at that moment.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 CORPORA = Path(os.environ.get("DOCATLAS_CORPORA", Path.home() / ".cache" / "docatlas-corpora"))
 
@@ -76,15 +79,18 @@ def run(cmd: list[str]) -> dict[str, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = peak_pss = peak_parent = peak_kids = 0
+    at_peak = (0.0, 0, 0)  # (seconds since the start, the build process's PSS, its workers') at the tree's peak
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_pss, peak_parent, peak_kids
+        nonlocal peak, peak_pss, peak_parent, peak_kids, at_peak
         while not done.is_set():
             tree = _children(proc.pid)
             peak = max(peak, sum(_rss_kb(p) for p in tree))
             pss = {p: _pss_kb(p) for p in tree}
-            peak_pss = max(peak_pss, sum(pss.values()))
+            if sum(pss.values()) > peak_pss:
+                peak_pss = sum(pss.values())
+                at_peak = (time.perf_counter() - start, pss.get(proc.pid, 0), peak_pss - pss.get(proc.pid, 0))
             # the build process (the tree's root) apart from its workers, for where the memory is
             peak_parent = max(peak_parent, pss.get(proc.pid, 0))
             peak_kids = max(peak_kids, sum(v for p, v in pss.items() if p != proc.pid))
@@ -101,7 +107,9 @@ def run(cmd: list[str]) -> dict[str, float]:
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024,
-            "parent_pss_mb": peak_parent / 1024, "workers_pss_mb": peak_kids / 1024}
+            "parent_pss_mb": peak_parent / 1024, "workers_pss_mb": peak_kids / 1024,
+            "peak_at_s": at_peak[0], "wall_to_end": wall, "parent_at_peak_mb": at_peak[1] / 1024,
+            "workers_at_peak_mb": at_peak[2] / 1024}
 
 
 # `--refs-off`: the same build with symbol references switched off, for their cost in the same run: the
@@ -128,7 +136,26 @@ def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str],
     figures.update(files=data["files"], pages=data["pages"], written=data["written"],
                    mb_written=data["bytes_written"] / 1e6, link_reused=float(data.get("link_reused", False)))
     figures.update({f"stage:{k}": v for k, v in data["timings"].items()})
+    figures["peak_stage"] = float(_stage_at(figures["peak_at_s"], figures["wall_to_end"], data))
     return figures
+
+
+# the stages of docatlas's report, in order (`pipeline`), to say in which one the tree's peak fell
+STAGES = ("start", "scan", "cache", "extract", "link", "render+write", "finish", "index", "exit")
+
+
+def _stage_at(when: float, wall: float, data: dict[str, Any]) -> int:
+    """Index in STAGES of the stage running `when` seconds into a build of `wall` seconds: its report's
+    timings, laid end to end from when the build began (`seconds` before its end; the interpreter's start
+    and exit lie outside)."""
+    t = wall - float(data["seconds"])
+    if when < t:
+        return 0
+    for i, stage in enumerate(STAGES[1:-1], 1):
+        t += float(data["timings"].get(stage, 0.0))
+        if when <= t:
+            return i
+    return len(STAGES) - 1
 
 
 # What each kind of edit appends to the first file (sorted) of each suffix. A comment or a new function keeps
@@ -211,6 +238,13 @@ def main() -> None:
             med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
             medians[name] = med
             print(f"{name:<24}" + "".join(f"{med.get(k, 0.0):>15.2f}" for k in keys))
+        print("\nthe tree's peak PSS (first run of each): when, and the build process's and its workers' shares then")
+        for name, runs in rows.items():
+            if runs:
+                r = runs[0]
+                print(f"  {name:<24} {r['peak_pss_mb']:7.0f} MB at {r['peak_at_s']:6.1f} s of {r['wall']:6.1f} "
+                      f"({STAGES[int(r['peak_stage'])]}): build process {r['parent_at_peak_mb']:.0f} MB, "
+                      f"workers {r['workers_at_peak_mb']:.0f} MB")
         full = medians["full build"]
         if "full build, refs off" in medians:
             off = medians["full build, refs off"]
