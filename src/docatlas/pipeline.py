@@ -534,7 +534,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     cache.mark_dirty()
     # The index rows are written before the render workers fork, and committed after the pages; rendering
     # in-process, they are written after them. Not beside the workers: every object the writer reads has its
-    # reference count written, which copied 400 MB of the pages the workers shared with this process on
+    # reference count written, which copied over 300 MB of the pages the workers shared with this process on
     # PyTorch (1.5 GB peak). Written first, the extract workers' pickled facts (`blobs`) are in the cache and
     # dropped, and their memory handed back, before the fork (`pool.trim_heap`).
     # After references changed, the index takes the relinked update (test links, stored link state).
