@@ -353,16 +353,18 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
 
 def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
     """After the link stage, the names each file binds and uses (`FileFacts.references`, a third of the facts)
-    are read by nothing but the facts cache, which stores the bytes the extract workers sent (`blobs`): the
-    facts the pages read go without them, so neither this process nor the render workers it forks hold them
-    (their copy-on-write view of each fact they read is a private copy). Files without bytes keep theirs."""
+    are read by nothing but the facts cache, which stores the bytes the extract workers sent (`blobs`) and
+    keeps the cached files' rows: the facts the pages read go without them, so neither this process nor the
+    render workers it forks hold them (their copy-on-write view of each fact they read is a private copy).
+    Files extracted in this process (no bytes: the cache pickles their facts) keep theirs."""
     files = model.files
     if not isinstance(files, dict):
         return
-    for p in blobs:
-        f = files.get(p)
-        if f is not None and f.references is not None:
-            files[p] = fresh[p] = dataclasses.replace(f, references=None)
+    for p, f in files.items():
+        if f.references is not None and (p in blobs or p not in fresh):
+            files[p] = dataclasses.replace(f, references=None)
+            if p in fresh:
+                fresh[p] = files[p]
 
 
 # What pages never read of the symbol references (`link.references.RefIndex`): each file's own references and
