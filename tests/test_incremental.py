@@ -217,7 +217,26 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
 
 
 @pytest.mark.parametrize("path, text, reused", [
-    ("pkg/a.py", '"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n', False),  # a new import
+    # imports and test cases are link inputs, but one that adds no edge to the graph (a standard or outside
+    # module, a test case) changes only its own file's entries (`link.reach`): the link stage is reused
+    ("pkg/a.py", '"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n', True),  # a new import
+    ("pkg/b.py", "from pkg.a import alpha\nimport pkg.sub.c\n\n\ndef beta():\n    return alpha()\n", False),  # an edge
+    ("pkg/b.py", "import json\nfrom pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n", True),  # star-imported
+    ("pkg/sub/e.py", "import pkg.a as A\nimport pkg.nowhere\n\n\ndef epsilon():\n    return A.later()\n", True),
+    ("pkg/sub/e.py", "import pkg.a as B\n\n\ndef epsilon():\n    return B.later()\n",
+     False),  # a repository import changed
+    ("tests/test_a.py", "import pytest\nfrom pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n",
+     True),  # its run command changes
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n\n\n"
+                        "def test_alpha_again():\n    assert alpha()\n", True),  # a test case named after alpha
+    ("tests/test_a.py", "def test_alpha():\n    assert 1\n", False),  # its import of pkg/a.py removed
+    ("pkg/sub/c.py", "def test_gamma():\n    pass\n", True),  # a test-like function: still a library module
+    ("pkg/sub/c.py", "import unittest\n\n\nclass TestGamma(unittest.TestCase):\n    def test_it(self):\n        pass\n",
+     False),  # it becomes a test file
+    ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n#include <map>\n\nTEST(Util, Helper) {\n'
+                           "  EXPECT_EQ(helper(1), 2);\n}\n\nTEST(Util, Again) {\n  EXPECT_EQ(helper(0), 1);\n}\n",
+     True),  # a test case and a standard header
+    ("csrc/other.cpp", '#include "util.h"\nint use() { return twice(2); }\n', False),  # an include edge
     ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef omega():\n    pass\n', True),  # new function
     ("pkg/a.py", '"""Module a."""\n\n\nclass Alpha:\n    def go(self):\n        pass\n', True),  # alpha renamed
     ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n\n\ndef _hidden():\n    pass\n",
@@ -233,8 +252,10 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("tests/test_a.py", "# moved\nfrom pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n",
      True),  # the test and the import move
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha()\n\n\n"
-                        "def test_again():\n    pass\n", False),  # a new test case
-    ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),
+                        "def test_again():\n    pass\n", True),  # a new test case
+    ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', True),
+    ("csrc/util.cpp", '#include "util.h"\n#include "vendorlib/api.h"\n\nint helper(int x) {\n  return x + 1;\n}\n',
+     False),  # a quoted header the repository lacks: other files' includes are read with it (`missing`)
     ("csrc/util.h", "#pragma once\n// Helpers, documented.\nint helper(int x);\n", True),
     # references: a test that uses its target more (its Testing entry and the target's Used By change), a body
     # that calls one more definition, a C test calling the helper again, a call moved down a line

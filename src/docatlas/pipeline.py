@@ -334,9 +334,10 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
                    facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
                    fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
     """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
-    whether every edited file kept its `link.link_inputs`): with them the output is reused (`relink`); without,
+    whether every edited file kept its `link.link_inputs` but perhaps its imports and test cases,
+    `link.local_inputs`): with them the output is reused when `relink` can; without,
     everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
-    from docatlas.link.stage import link_inputs, star_targets
+    from docatlas.link.stage import local_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
         return None, False
@@ -349,7 +350,7 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
     if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
         return state, False
     star = star_targets(state)
-    return state, all(link_inputs(before[p], p in star) == link_inputs(f, p in star) for p, f in fresh.items())
+    return state, all(local_inputs(before[p], f, p in star) for p, f in fresh.items())
 
 
 def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
@@ -483,8 +484,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     from docatlas.link import stage as lk
 
     state, reusable = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
-    if state is not None and reusable:
-        model = lk.relink(cfg.name, facts, state, fresh, summaries)
+    relinked = lk.relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
+        else None
+    if relinked is not None and state is not None:
+        model = relinked
         report.link_reused = True
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
             state = lk.link_state(model)
