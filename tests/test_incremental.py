@@ -524,3 +524,62 @@ def test_render_workers_replaced_after_every_page_write_the_same_pages(make_repo
     _build(repo, repo.parent / "two", jobs=2)
     assert _tree(repo.parent / "two") == _tree(repo.parent / "one")
     assert len(forked) > 4  # the extract stage's two workers, and more than two for the render stage
+
+
+def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk keeps each folder's listing (`scan.Listing`) while the folder's mtime and its ignore files are
+    unchanged: after each kind of change it must find exactly what a walk without it finds, listing again only
+    the folders whose entries or ignore files changed."""
+    import docatlas.scan as scan_mod
+
+    root = tmp_path / "repo"
+    files = {".gitignore": "*.log\nbuild/\n", "a/x.py": "", "a/b/y.py": "", "a/b/c/z.c": "", "a/b/c/skip.log": "",
+             "d/w.md": "", "build/out.py": ""}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    tick = [OLD]
+    _age(root)
+
+    def settle() -> None:  # what just changed gets a new mtime, older than the racy window; the rest keeps its own
+        tick[0] += 10
+        for p in [root, *root.rglob("*")]:
+            if p.stat().st_mtime_ns > (OLD + 10**6) * 10**9:
+                os.utime(p, ns=(tick[0] * 10**9, tick[0] * 10**9))
+
+    listed: list[str] = []
+    real = os.scandir
+
+    def spy(path: object) -> object:
+        listed.append(os.path.relpath(str(path), root))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_mod.os, "scandir", spy)
+    settle()
+    out = tmp_path / "out"
+    first = scan_mod.scan(root, out, (), scan_mod.Listing("k"))
+    listing = first.listing
+    assert listing is not None and "a/b/c/skip.log" not in [f.path for f in first.files]
+    changes = [
+        lambda: None,  # nothing: no folder listed again
+        lambda: (root / "a/b/new.py").write_text(""),  # a file added
+        lambda: (root / "a/x.py").unlink(),  # one removed
+        lambda: (root / ".gitignore").write_text("*.md\n"),  # the root's ignore file edited: every folder again
+        lambda: (root / "a/b/.gitignore").write_text("z.c\n"),  # a new ignore file below
+        lambda: (root / "a/b/c/deeper").mkdir(),  # a folder added
+    ]
+    for i, change in enumerate(changes):
+        change()
+        settle()
+        listed.clear()
+        cached = scan_mod.scan(root, out, (), listing)
+        again = len(listed)
+        listed.clear()
+        plain = scan_mod.scan(root, out)
+        assert [(f.path, f.language, f.vendored) for f in cached.files] == \
+            [(f.path, f.language, f.vendored) for f in plain.files], i
+        # only the changed folders: the one with a new entry, those below a changed ignore file, a new one
+        assert again == [0, 1, 1, len(listed), 2, 2][i], (i, again)
+        listing = cached.listing
+    assert "d/w.md" not in [f.path for f in plain.files] and "a/b/c/z.c" not in [f.path for f in plain.files]

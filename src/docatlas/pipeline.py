@@ -24,8 +24,8 @@ from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
 from docatlas.pool import Pool, cap_jobs
-from docatlas.scan import scan
-from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
+from docatlas.scan import Listing, scan
+from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, read_listing, unpickle_facts, write_listing
 from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
@@ -442,7 +442,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             progress: Progress | None) -> BuildReport:
     """The stages, holding the output folder's lock."""
     report.warnings.extend(out.notes)
-    scanned = scan(cfg.root, cfg.output, cfg.exclude)
+    listing = _listing(cfg)
+    scanned = scan(cfg.root, cfg.output, cfg.exclude, listing)
     report.diagnostics.extend(scanned.diagnostics)
     if not scanned.files and cfg.exclude:
         report.warnings.append(f"no file left to document: the exclude patterns ({', '.join(cfg.exclude)}) "
@@ -455,6 +456,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if not out.resumed and not failed_pages and cache.unchanged(hits, todo, out.previous, out.intact):
         _noop_report(report, cache, t0, t)
         out.complete()
+        _keep_listing(cfg, listing, scanned.listing)
         return report
     if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
@@ -551,6 +553,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         writer.commit(pages, render_diagnostics)
         report.diagnostics.extend(writer.failures)
         out.complete()
+        _keep_listing(cfg, listing, scanned.listing)
     except BaseException:
         _stop_writer(thread, writer)
         raise
@@ -564,6 +567,20 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def _listing(cfg: Config) -> Listing:
+    """The last walk's folder listing (`scan.Listing`) when the same code made it for the same folders."""
+    from docatlas.fingerprint import code_fingerprint
+
+    key = f"{code_fingerprint()}\0{cfg.root.resolve()}\0{cfg.output.resolve()}"
+    found = None if cfg.full else read_listing(cfg.output)
+    return found if isinstance(found, Listing) and found.key == key else Listing(key)
+
+
+def _keep_listing(cfg: Config, before: Listing, now: Listing | None) -> None:
+    if now is not None and now.folders != before.folders:
+        write_listing(cfg.output, now)
 
 
 def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:

@@ -405,3 +405,43 @@ class Rows(Mapping[str, Any]):
         return len(self._keys)
 
 
+
+
+# -- the scan's folder listing ------------------------------------------------------------------------------
+# What the last walk found in each folder (`scan.Listing`), kept beside the facts so the next scan need not list
+# and match unchanged folders again. Its own table: written after the build, read before anything else.
+LISTING = "CREATE TABLE IF NOT EXISTS scan_listing(id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)"
+
+
+def read_listing(output: Path) -> Any | None:
+    """The stored listing (unpickled), or None when there is none or it cannot be read."""
+    file = cache_path(output)
+    if not file.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT data FROM scan_listing WHERE id = 1").fetchone()
+        finally:
+            conn.close()
+        return pickle.loads(row[0]) if row is not None else None
+    except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+        log.debug("%s: no scan listing (%s)", file, exc)
+        return None
+
+
+def write_listing(output: Path, listing: Any) -> None:
+    """Store the listing for the next scan, in the facts cache when it exists (a build without one skips)."""
+    file = cache_path(output)
+    if not file.is_file():
+        return
+    try:
+        conn = connect(file)
+        try:
+            with transaction(conn):
+                conn.execute(LISTING)
+                conn.execute("INSERT OR REPLACE INTO scan_listing VALUES (1, ?)", (pickle.dumps(listing, protocol=5),))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - the cache went bad meanwhile: the next scan lists all
+        log.warning("%s: cannot store the scan listing (%s)", file, exc)
