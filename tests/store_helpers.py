@@ -35,7 +35,7 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     through the views that read them (`symbols`, `refs`, `imports`)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
-            "link_state": {"state"}, "imports": {"rowid"}}
+            "link_state": {"state"}, "link_parts": {"data"}, "imports": {"rowid"}}
     by_view = {"symbol_rows", "ref_rows", "strings", "import_rows", "cand_rows", "cand_sets", "test_rows",
                "finding_rows"}
     main = Path(conn.execute("PRAGMA database_list").fetchone()[2])

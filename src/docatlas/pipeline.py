@@ -25,7 +25,15 @@ from docatlas.output import OutputFolder
 from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
 from docatlas.pool import Pool, cap_jobs
 from docatlas.scan import Listing, scan
-from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, read_listing, unpickle_facts, write_listing
+from docatlas.store.cache import (
+    STORED,
+    FactsCache,
+    LazyFacts,
+    pickle_facts,
+    read_listing,
+    unpickle_facts,
+    write_listing,
+)
 from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
@@ -492,7 +500,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         model = relinked
         report.link_reused = True
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
-            state = lk.link_state(model)
+            state = {**lk.link_state(model), STORED: cache.stored_parts}  # (only the parts that changed)
     else:
         model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries)
         state = lk.link_state(model)
