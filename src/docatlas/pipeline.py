@@ -523,9 +523,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
         parts = tuple(f"{p}_docs-" for p in fresh)
         redone = functools.partial(_redone_page, parts, not same_keywords)
-        pages = {k: v for k, v in out.previous.items() if not redone(k)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not redone(k)}
-        stats = {k: v for k, v in out.previous_stats.items() if not redone(k)}
+        gone = {k for k in {*out.previous, *out.previous_inputs, *out.previous_stats} if redone(k)}  # (each once)
+        pages = {k: v for k, v in out.previous.items() if k not in gone}
+        inputs = {k: v for k, v in out.previous_inputs.items() if k not in gone}
+        stats = {k: v for k, v in out.previous_stats.items() if k not in gone}
         previous_clashes = [d for d in cache.diagnostics(("render",)) if not redone(d.path)]
     else:
         tasks = all_tasks(model)
