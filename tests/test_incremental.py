@@ -267,8 +267,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n\n    assert alpha() == 1\n", True),
     # a new definition that files neither importing nor pointing into the file were waiting for
     ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef later():\n    return 2\n', True),
+    # C functions with external linkage pair declarations with definitions across files (`cdecls`): one that
+    # pairs with nothing keeps the link stage (`reach.local_c_names`), one that pairs or unpairs links again
     ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n\nint twice(int x) {\n'
-                      "  return helper(x) * 2;\n}\n", False),  # a C definition is a link input
+                      "  return helper(x) * 2;\n}\n", True),  # defined, declared nowhere
+    ("csrc/util.h", "#pragma once\n// Helpers.\nint helper(int x);\nint thrice(int x);\n", True),  # defined nowhere
+    ("csrc/util.h", "#pragma once\n// Helpers.\n", False),  # helper's declaration removed
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper2(int x) {\n  return x + 1;\n}\n', False),  # a definition renamed
+    ("csrc/other.cpp", "int helper(int x);\nint use() { return twice(2); }\n", False),  # another declaration
 ])
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
 def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:

@@ -123,3 +123,64 @@ def local_tests(model: RepoModel, facts: Mapping[str, FileFacts], paths: list[st
         else:
             model.run_evidence.pop(p, None)
     return out
+
+
+def c_names(facts: Mapping[str, FileFacts]) -> tuple[dict[str, tuple[int, int]], frozenset[str]]:
+    """What `local_c_names` checks an edit against: per qualified name, how many files declare and define it
+    (`cdecls.pair_names`), and the functions some binding may be implemented by (`cdecls.bridge_names`: each
+    binding's target and `target_impl`)."""
+    from docatlas.link import cdecls
+
+    counts: dict[str, list[int]] = {}
+    bound: set[str] = set()
+    for f in facts.values():
+        if f.language not in C_LANGS:
+            continue
+        for qualname, declaration in cdecls.pair_names(f):
+            counts.setdefault(qualname, [0, 0])[0 if declaration else 1] += 1
+        for tag, *rest in cdecls.bridge_names(f):
+            if tag == "b":
+                bound.update((rest[1], f"{rest[1]}_impl"))
+    return {q: (n[0], n[1]) for q, n in counts.items()}, frozenset(bound)
+
+
+def c_names_changed(before: FileFacts, after: FileFacts) -> bool:
+    from docatlas.link import cdecls
+
+    return cdecls.pair_names(before) != cdecls.pair_names(after) or \
+        cdecls.bridge_names(before) != cdecls.bridge_names(after)
+
+
+def local_c_names(model: RepoModel, before: FileFacts, after: FileFacts) -> bool:
+    """Whether an edit that declared, defined, removed or renamed C-family functions with external linkage leaves
+    every declaration/definition pair and binding implementation as it was (`cdecls`): each name it added or
+    removed has no counterpart in any file (nothing declares what it now defines, nothing defines what it
+    declares, no binding names it), and its bindings are the same. Updates `model.c_names` when it does."""
+    from docatlas.link import cdecls
+
+    if not model.c_names and (cdecls.pair_names(before) or cdecls.pair_names(after)):
+        return False  # a state without the counts
+    old, new = set(cdecls.pair_names(before)), set(cdecls.pair_names(after))
+    for qualname, declaration in old ^ new:
+        counts = model.c_names.get(qualname, (0, 0))
+        if counts[1 if declaration else 0] or (qualname, not declaration) in new:
+            return False
+    old_b, new_b = set(cdecls.bridge_names(before)), set(cdecls.bridge_names(after))
+    if {e for e in old_b if e[0] == "b"} != {e for e in new_b if e[0] == "b"}:
+        return False
+    if any(e[1] in model.c_bound for e in old_b ^ new_b):
+        return False
+    names = dict(model.c_names)
+    for qualname, declaration in old - new:
+        n = list(names[qualname])
+        n[0 if declaration else 1] -= 1
+        if n == [0, 0]:
+            del names[qualname]
+        else:
+            names[qualname] = (n[0], n[1])
+    for qualname, declaration in new - old:
+        n = list(names.get(qualname, (0, 0)))
+        n[0 if declaration else 1] += 1
+        names[qualname] = (n[0], n[1])
+    model.c_names = names
+    return True

@@ -113,6 +113,8 @@ class RepoModel:
     include_dirs: dict[str, list[str]] = field(default_factory=dict)  # (`build_include_dirs`)
     include_key: str = ""  # (`reach.include_key`)
     runners: RepoRunners | None = None  # what the repository says about running tests (`link.runners`)
+    c_names: dict[str, tuple[int, int]] = field(default_factory=dict)  # (`reach.c_names`)
+    c_bound: frozenset[str] = frozenset()  # (`reach.c_names`)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -439,6 +441,7 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
         c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
         c_modules=c_modules, include_dirs=include_dirs, include_key=reach.include_key(inc_index),
     )
+    model.c_names, model.c_bound = reach.c_names(facts) if includes else ({}, frozenset())
     model.summaries.update(summaries or {})
     if previous is not None:
         model.refs = previous
@@ -570,6 +573,10 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
     if changed:
         moved = [p for p in changed if before is not None and p in before
                  and (reach.imports_changed(before[p], facts[p]) or reach.tests_changed(before[p], facts[p]))]
+        for p in changed:  # C-family functions with external linkage that pair with nothing: no pair changes
+            if before is not None and p in before and reach.c_names_changed(before[p], facts[p]) \
+                    and not reach.local_c_names(model, before[p], facts[p]):
+                return None
         resolved: dict[str, list[ResolvedImport]] = {}
         index = PythonIndex(paths, model.python_roots) if moved else None
         if index is not None and before is not None:
@@ -612,7 +619,7 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
 
 
 def local_inputs(before: FileFacts, after: FileFacts, star_imported: bool = True) -> bool:
-    """Whether a file's `link_inputs` differ at most in its imports and test cases: `relink(before=...)` may
-    then still reuse the link stage (`link.reach`)."""
+    """Whether a file's `link_inputs` differ at most in its imports, test cases and C-family names with external
+    linkage and bindings: `relink(before=...)` may then still reuse the link stage (`link.reach`)."""
     a, b = link_inputs(before, star_imported), link_inputs(after, star_imported)
-    return a[:6] + a[8:] == b[:6] + b[8:]
+    return a[:6] + a[8:12] + a[13:15] + a[16:] == b[:6] + b[8:12] + b[13:15] + b[16:]
