@@ -447,7 +447,23 @@ SEQUENCE = [
     ("csrc/util.cpp", '#include "util.h"\n\n\nint helper(int x) {\n  return x + 2;\n}\n'),
     ("pkg/__init__.py", '"""Demo."""\nfrom .a import alpha\n\n__all__ = ["alpha"]\n'),  # a star import removed
     ("tests/test_b.py", "import pkg.b as b\n\n\ndef test_beta():\n\n    assert b.beta() == 1\n"),
+    # edits the link stage is reused after though they change link inputs (`link.reach`), one after the other:
+    # each stores counts and test links that the next one reads
+    ("csrc/util.cpp", '#include "util.h"\n#include <map>\n\nint helper(int x) {\n  return x + 2;\n}\n\n'
+                      "int twice(int x) {\n  return helper(x) * 2;\n}\n"),
+    ("csrc/util.h", "#pragma once\n// Helpers.\nint helper(int x);\nint thrice(int x);\n"),
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 2;\n}\n\nint thrice(int x) {\n'
+                      "  return 3 * x;\n}\n"),  # now thrice pairs with its declaration, twice is gone
+    ("tests/test_b.py", "import os\nimport pkg.b as b\n\n\ndef test_beta():\n    assert b.beta() == 1\n\n\n"
+                        "def test_beta_again():\n    assert b.beta()\n"),
 ]
+
+
+def _stored_state(repo: Path, out: Path) -> dict[str, object]:
+    """The link state a build stored, without the references (their rows are compared in the index dump)."""
+    state = FactsCache.load(make_config(repo, out)).link_state()
+    assert state is not None
+    return {k: v for k, v in state.items() if k != "refs"}
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -469,7 +485,9 @@ def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: 
         assert _tree(out_a) == _tree(out_b), (path, i)
         assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
         assert _diagnostics(again) == _diagnostics(full)
-    assert reused == [True, False, False, True, False, False, True, True, False, True]  # (link inputs)
+        assert _stored_state(repo, out_a) == _stored_state(repo, out_b), (path, i)
+    assert reused == [True, False, False, True, False, False, True, True, False, True,
+                      True, True, False, True]  # (link inputs; `link.reach`)
 
 
 def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
