@@ -201,12 +201,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     assert not first.link_reused and not any(d.code == "DA305" for d in first.diagnostics)
     assert (out_a / "pkg" / "b.py_docs.md").is_file() and (out_a / "pkg" / "b.py_docs.md~" / "index.md").is_file()
     kw_before = (out_a / "pkg" / "a.py_kw.md").read_text()
+    doc_before = (out_a / "pkg" / "a.py_docs.md").read_text()
     for path, text in LOCAL_EDITS.items():
         (repo / path).write_text(text)
     extracted.clear()
     second = _build(repo, out_a)
     assert second.link_reused and sorted(extracted) == sorted(LOCAL_EDITS)
-    assert (out_a / "pkg" / "a.py_kw.md").read_text() != kw_before  # alpha moved: its line links follow
+    assert (out_a / "pkg" / "a.py_docs.md").read_text() != doc_before  # alpha moved: its line links follow
+    assert (out_a / "pkg" / "a.py_kw.md").read_text() == kw_before  # which gives no lines, only the anchors
 
     full = _build(repo, out_b, full=True)
     assert not full.link_reused
