@@ -354,7 +354,11 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     elsewhere = symbol_parts(memo, model, path)
     part_links = {i: P.url_quote(P.rel(page, part_page(path, i))) for i in set(elsewhere.values())}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    local = 0  # nested local definitions: only in Code Structure, under the definition holding them
     for s, a in zip(facts.symbols, anchors, strict=True):
+        if "<locals>" in s.qualname:
+            local += 1
+            continue
         link = part_links[elsewhere[a]] if a in elsewhere else doc_link
         groups[keyword_group(s)].append({"name": s.qualname, "link": f"{link}#{a}", "line": s.line})
     ordered = sorted(groups.items(), key=lambda kv: (kind_rank(group_kind(kv[0])), kv[0]))
@@ -380,7 +384,7 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
             **_bounded("imports", import_items, IMPORTS_BUDGET,
                        lambda i: 3 * len(i["name"]) + sum(3 * len(n) + 4 for n in i["names"]) + len(i["src"]) + 40),
             **_bounded("tests", test_items, TESTS_BUDGET, lambda t: 3 * len(t["name"]) + len(t["src"]) + 40),
-            "folder": P.folder_of(path) or "root", "tests_marked": marked,
+            "folder": P.folder_of(path) or "root", "tests_marked": marked, "local": local, "continued": bool(elsewhere),
             "source_link": P.url_quote(P.source_link(page, path)), "doc_name": PurePosixPath(doc).name}
 
 
