@@ -159,6 +159,25 @@ def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Pa
     assert queries.search(conn, "elementwise")[0].qualname == "at::native::add"
 
 
+def test_fqname_lookups_match_the_views_fqname(built: Path, tmp_path: Path) -> None:
+    """A Python symbol's fqname is not stored (module + qualname): the indexed lookups find what comparing
+    the view's `fqname` finds, case-insensitively, for exact names and prefixes."""
+    for conn in (schema.open_index(built), schema.open_index(index_from_facts(tmp_path, _cpp_facts()))):
+        every = {r[0] for r in conn.execute("SELECT fqname FROM symbols")}
+        queries_ = [*sorted(every), "PKG.Compiler.compile_graph", "pkg.", "pkg.compiler.Rec", "pkg.comp",
+                    "AT::native::ad", "at::", "pkg.compiler.RecompileTests.test_no", "nothing.here"]
+        for q in queries_:
+            sql, args = schema.fqname_is(q)
+            found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
+            assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname = ?", (q,))), q
+            hi = q + "\U0010ffff"
+            sql, args = schema.fqname_prefix(q, hi)
+            found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
+            assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname >= ? AND fqname < ?",
+                                                (q, hi))), q
+        assert conn.execute("SELECT count(*) FROM symbols").fetchone()[0] > 3
+
+
 def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: Path) -> None:
     conn = schema.open_index(built)
     found = queries.show(conn, "pkg/compiler.py")

@@ -14,8 +14,9 @@ from typing import Any
 from docatlas.store.schema import (
     EXPORT_SCHEMA,
     FOLDER_ROWID_BASE,
-    FQNAME_IS,
     SCHEMA_VERSION,
+    fqname_is,
+    fqname_prefix,
     fts_query,
     identifier_words,
     read_meta,
@@ -138,9 +139,10 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
     if q and " " not in q:
         rows: list[tuple[Any, ...]] = []
         if want_sym:
+            fq_sql, fq_args = fqname_is(q, "s")
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE (s.name = ? OR s.qualname = ? OR s.fq = ?){sym_where} "
-                f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, q, *sym_args, _POOL]).fetchall()
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE (s.name = ? OR s.qualname = ? OR {fq_sql}){sym_where} "
+                f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, *fq_args, *sym_args, _POOL]).fetchall()
         if want_file:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE (f.name = ? OR f.path = ? OR f.module = ?){file_where} "
@@ -156,15 +158,15 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
             # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
             # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
             # and the shortest names are taken from the name index alone before the join (`tes`: 29k names)
-            # (an fqname is the indexed `fq` of a Python symbol, the qualname of the others)
-            within = ("(fq >= ? AND fq < ?) OR (fq IS NULL AND qualname >= ?1 AND qualname < ?2)"
-                      if "." in q or ":" in q else "name >= ? AND name < ?")
+            # (a Python symbol's fqname is its file's module and its qualname: `schema.fqname_prefix`)
+            within, within_args = (fqname_prefix(q, hi) if "." in q or ":" in q else ("name >= ? AND name < ?",
+                                                                                   [q, hi]))
             column = "fqname" if "." in q or ":" in q else "name"
             rows += conn.execute(
                 f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN (SELECT id FROM symbols WHERE {within} "
                 f"ORDER BY length({column}) LIMIT ?){sym_where} "
                 f"{pre_order.replace('f.rank DESC', 'length(s.name), f.rank DESC')} LIMIT ?",
-                [q, hi, _POOL * 5, *sym_args, _POOL]).fetchall()
+                [*within_args, _POOL * 5, *sym_args, _POOL]).fetchall()
         if want_file and len(hits) < limit:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE f.name >= ? AND f.name < ?{file_where} LIMIT ?",
@@ -362,7 +364,8 @@ def symbol_records(conn: sqlite3.Connection, target: str) -> list[dict[str, Any]
     cols = ("SELECT id, path, kind, name, qualname, fqname, line, end_line, signature, summary, parent, flags, "
             "macro, condition, bridge FROM symbols")
     order = " ORDER BY definition DESC, path, line"
-    rows = _dicts(conn.execute(f"{cols} WHERE {FQNAME_IS}{order}", (target,)))
+    fq_sql, fq_args = fqname_is(target)
+    rows = _dicts(conn.execute(f"{cols} WHERE {fq_sql}{order}", fq_args))
     if not rows and "." in target:
         rows = _follow_reexports(conn, target, cols)
     if not rows:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from docatlas.store.schema import FQNAME_IS
+from docatlas.store.schema import fqname_is
 
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
@@ -128,8 +128,8 @@ def available(conn: sqlite3.Connection) -> bool:
 def targets(conn: sqlite3.Connection, symbol: str) -> list[tuple[str, str]]:
     """(path, qualname) of the definitions `symbol` names: a fully qualified name, a qualified name, or a
     bare name (every definition so named)."""
-    rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {FQNAME_IS} ORDER BY path, line",
-                        (symbol,)).fetchall()
+    fq_sql, fq_args = fqname_is(symbol)
+    rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {fq_sql} ORDER BY path, line", fq_args).fetchall()
     if not rows:
         rows = conn.execute("SELECT path, qualname FROM symbols WHERE qualname = ? ORDER BY path, line",
                             (symbol,)).fetchall()

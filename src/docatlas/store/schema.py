@@ -28,13 +28,39 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
-# `symbols.fqname = ?` as the indexes serve it: only a Python symbol's fqname differs from its qualname (`fq`,
-# indexed where not NULL); the others are found by qualname
-FQNAME_IS = "(fq = ?1 OR (fq IS NULL AND qualname = ?1))"
+PY_LANGUAGES = ("python", "python-stub", "cython")  # a symbol's fqname is `files.module` + "." + its qualname
+
+
+def fqname_is(query: str, alias: str = "") -> tuple[str, list[str]]:
+    """`symbols.fqname = ?` as the indexes serve it, and its arguments: a Python symbol's fqname is not stored
+    (it is its file's module and its qualname), so the query is split at each `.` into a module (looked up by
+    `files_module_nocase`) and a qualname; any other symbol's fqname is its qualname."""
+    a = f"{alias}." if alias else ""
+    splits = [(query[:i], query[i + 1:]) for i, ch in enumerate(query) if ch == "." and 0 < i < len(query) - 1]
+    other = f"({a}fq IS NULL AND {a}qualname = ?)"
+    if not splits:
+        return other, [query]
+    union = " UNION ALL ".join([_PY_SYMBOLS + "m.module = ? COLLATE NOCASE AND y.qualname = ?"] * len(splits))
+    return f"({a}id IN ({union}) OR {other})", [x for pair in splits for x in pair] + [query]
+
+
+def fqname_prefix(query: str, high: str) -> tuple[str, list[str]]:
+    """`fqname >= ? AND fqname < ?` (a prefix) on `symbols` as the indexes serve it: Python symbols by a
+    module that begins with the query, or by a module the query begins with and a qualname prefix; the others
+    by qualname."""
+    splits = [(query[:i], query[i + 1:]) for i, ch in enumerate(query) if ch == "." and i > 0]
+    parts = [_PY_SYMBOLS + "m.module = ? COLLATE NOCASE AND y.qualname >= ? AND y.qualname < ?"] * len(splits)
+    parts.append(_PY_SYMBOLS + "m.module >= ? COLLATE NOCASE AND m.module < ? COLLATE NOCASE")
+    args = [x for m, rest in splits for x in (m, rest, rest + high[len(query):])] + [query, high, query, high]
+    return f"(id IN ({' UNION ALL '.join(parts)}) OR (fq IS NULL AND qualname >= ? AND qualname < ?))", args
+
+
+_PY_SYMBOLS = ("SELECT y.id FROM files m JOIN symbol_rows y ON y.file = m.id "
+               "WHERE m.language IN ('python', 'python-stub', 'cython') AND ")
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -46,26 +72,30 @@ CREATE TABLE files(
     parse_ok INTEGER NOT NULL, rank REAL NOT NULL, page TEXT NOT NULL, kw_page TEXT NOT NULL);
 CREATE INDEX files_name ON files(name);
 CREATE INDEX files_module ON files(module);
+CREATE INDEX files_module_nocase ON files(module COLLATE NOCASE);
 CREATE TABLE folders(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, parent TEXT, name TEXT NOT NULL COLLATE NOCASE,
     files INTEGER NOT NULL, subfolders INTEGER NOT NULL, subtree_files INTEGER NOT NULL, summary TEXT NOT NULL);
 CREATE TABLE symbol_rows(
     id INTEGER PRIMARY KEY, file INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
-    qualname TEXT NOT NULL COLLATE NOCASE, fq TEXT COLLATE NOCASE, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    qualname TEXT NOT NULL COLLATE NOCASE, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
     signature TEXT NOT NULL, summary TEXT NOT NULL, parent NOT NULL, decorators TEXT NOT NULL, bases TEXT NOT NULL,
     flags TEXT NOT NULL, definition INTEGER NOT NULL, macro TEXT NOT NULL, condition TEXT NOT NULL,
     bridge TEXT NOT NULL);
 CREATE INDEX symbol_rows_file ON symbol_rows(file);
 CREATE INDEX symbol_rows_name ON symbol_rows(name);
 CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
-CREATE INDEX symbol_rows_fq ON symbol_rows(fq) WHERE fq IS NOT NULL;
 CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
-    coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
+    CASE WHEN f.module != '' AND f.language IN ('python', 'python-stub', 'cython')
+        THEN f.module || '.' || s.qualname ELSE s.qualname END COLLATE NOCASE AS fqname, s.line AS line,
+    s.end_line AS end_line,
     CASE WHEN substr(s.signature, 1, 2) = char(1, 1) THEN substr(s.signature, 3)
         ELSE replace(s.signature, char(1), s.name) END AS signature, s.summary AS summary,
     CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
     s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition,
-    s.macro AS macro, s.condition AS condition, s.bridge AS bridge, s.fq AS fq
+    s.macro AS macro, s.condition AS condition, s.bridge AS bridge,
+    CASE WHEN f.module != '' AND f.language IN ('python', 'python-stub', 'cython')
+        THEN f.module || '.' || s.qualname END COLLATE NOCASE AS fq
     FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
 CREATE TABLE import_rows(
     file INTEGER NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,

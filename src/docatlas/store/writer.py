@@ -26,6 +26,7 @@ from docatlas.store.schema import (
     FOLDER_ROWID_BASE,
     INDEX_NAME,
     INDEXES,
+    PY_LANGUAGES,
     SCHEMA_VERSION,
     TABLES,
     close_conn,
@@ -63,7 +64,7 @@ class LinkedModel(Protocol):
     def subtree_files(self, folder: str) -> list[str]: ...
 
 
-_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 18)})"
+_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 17)})"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary) VALUES (?,?,?,?,?,?)"
 # The search table is contentless (`content=''`: it keeps no second copy of names, paths and summaries), so a
 # row is removed by giving FTS5 the values it was indexed with; the rows below rebuild them from the tables.
@@ -80,7 +81,7 @@ def _test_links(model: LinkedModel) -> list[tuple[str, str, str, str, str]]:
 
 
 def _fqname(module: str, qualname: str, language: str) -> str:
-    if module and language in ("python", "python-stub", "cython"):
+    if module and language in PY_LANGUAGES:
         return f"{module}.{qualname}"
     return qualname
 
@@ -92,9 +93,10 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
     """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, summary, bases, the C fields
     (macro, condition, bridge: the last three before the fqname) and the fqname.
 
-    The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
-    the qualname (NULL), a parent that begins the qualname (its length), the name in the signature (its first
-    occurrence is `_NAME_MARK`; a signature with a mark of its own is stored behind two of them)."""
+    The stored row leaves out what the `symbols` view derives: the path (the file's id), the fqname (the
+    file's module and the qualname, or the qualname), a parent that begins the qualname (its length), the
+    name in the signature (its first occurrence is `_NAME_MARK`; a signature with a mark of its own is stored
+    behind two of them)."""
     rows = []
     bound: dict[str, set[str]] = {}  # C: function -> the names this file's bindings give it
     for s in facts.symbols:
@@ -110,7 +112,7 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
             sig = _NAME_MARK * 2 + sig
         elif s.name and s.name in sig:  # the view puts the name back
             sig = sig.replace(s.name, _NAME_MARK, 1)
-        rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
+        rows.append((file_id, s.kind, s.name, s.qualname, s.line, s.end_line,
                      sig, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
                      " ".join(s.flags), 0 if "declaration" in s.flags else 1, s.macro, s.condition, bridge, fq))
     return rows
@@ -134,7 +136,7 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
         try:
             for r in _symbol_rows(facts, module, ids[p]):
                 symbols.append((nxt, *r[:-1]))
-                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11], *r[-4:-1]))
+                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[7], r[10], *r[-4:-1]))
                 nxt += 1
             tests.extend((ids[p], t.name, t.line, t.framework, t.kind) for t in facts.tests)
             findings.extend((ids[p], f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
