@@ -13,23 +13,48 @@ from typing import Any
 
 
 class Strings(dict[str, int]):
-    """Ids of the rows of a `(id, text)` table (`strings`: indexed by text; `texts`: signatures, never looked
-    up by text). `sid[text]` is a plain dict lookup for a known text (millions of them on PyTorch),
-    `__missing__` adds a new one."""
+    """Ids of the rows of an `(id, text)` table (`strings`: indexed by text; `texts`: signatures, never looked
+    up by text). `sid[text]` is a plain dict lookup for a text met before in this write (millions of them on
+    PyTorch); `__missing__` finds a stored one or adds a new one.
+
+    Stored texts are looked up one at a time (an edit's rows name a few hundred), and all of them are read at
+    once only when a write asks for many (`BULK`): reading PyTorch's 225,218 strings and 82,793 signatures took
+    an edit 0.8 s on the loaded 2-core machine. A `texts` row is not looked up (no index): a signature stored
+    before is stored again by the edit that rewrites its file, and the next full build drops the copy."""
 
     def __init__(self, conn: sqlite3.Connection, table: str = "strings") -> None:
-        super().__init__(conn.execute(f"SELECT text, id FROM {table}").fetchall())
-        self.table = table
+        super().__init__()
+        self.conn, self.table = conn, table
+        self.next: int = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+        self.lookups = BULK if table == "strings" and self.next > 1 else 0  # left before reading them all
         self.new: list[tuple[int, str]] = []
 
     def __missing__(self, text: str) -> int:
-        found = self[text] = len(self) + 1
+        if self.lookups:
+            self.lookups -= 1
+            if not self.lookups:  # a big write: every stored text, once
+                stored = dict(self.conn.execute("SELECT text, id FROM strings").fetchall())
+                stored.update(self)
+                self.update(stored)
+                if text in self:
+                    return self[text]
+            else:
+                row = self.conn.execute("SELECT id FROM strings WHERE text = ? COLLATE NOCASE AND text = ?",
+                                        (text, text)).fetchone()
+                if row is not None:
+                    self[text] = row[0]
+                    return int(row[0])
+        found = self[text] = self.next
+        self.next += 1
         self.new.append((found, text))
         return found
 
     def flush(self, conn: sqlite3.Connection) -> None:
         conn.executemany(f"INSERT INTO {self.table} VALUES (?, ?)", self.new)
         self.new.clear()
+
+
+BULK = 4096  # texts looked up one at a time before a write reads all stored ones
 
 
 class Rows(dict[tuple[Any, ...], int]):

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from docatlas.store import intern
 from docatlas.store.intern import Rows, Strings
 from docatlas.store.schema import fqname_is, qualname_is
 
@@ -34,7 +35,8 @@ def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings, u
             key = (r[3], r[8], r[5], r[6], r[7])
             use = uses.ids.get(key)
             if use is None:
-                use = uses.add(key, (sid[r[3]], sid[r[8]], ids[r[5]], sid[r[6]], r[7]))
+                row = (sid[r[3]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
+                use = uses.find(key, row) or uses.add(key, row)
             if use not in seen:
                 seen.add(use)
                 pairs.append((file, use))
@@ -45,16 +47,36 @@ class _Uses:
     """Ids of `ref_uses` rows, what a reference uses: (kind, name as written, target file, target, its line)
     repeats on many references (81,799 of them under 648,333 references in PyTorch 1.13.1), so each is stored
     once. Keyed by the texts as the link stage gives them; rows first seen in this write are collected in
-    `new`. A row no reference names any more is left: no view row reaches it."""
+    `new`. Stored rows are looked up one at a time, or all read at once when a write asks for many (as
+    `intern.Strings`). A row no reference names any more is left: no view row reaches it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.ids: dict[tuple[str, str, str, str, int], int] = {
-            tuple(k): i for i, *k in conn.execute(
+        self.conn = conn
+        self.ids: dict[tuple[str, str, str, str, int], int] = {}
+        self.next: int = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ref_uses").fetchone()[0]
+        self.lookups = intern.BULK if self.next > 1 else 0
+        self.new: list[tuple[int, int, int, int, int, int]] = []
+
+    def find(self, key: tuple[str, str, str, str, int], row: tuple[int, int, int, int, int]) -> int | None:
+        """The stored row's id, or None."""
+        if not self.lookups:
+            return None
+        self.lookups -= 1
+        if not self.lookups:
+            stored = {tuple(k): i for i, *k in self.conn.execute(
                 "SELECT u.id, k.text, n.text, f.path, q.text, u.target_line FROM ref_uses u "
                 "JOIN strings k ON k.id = u.kind JOIN strings n ON n.id = u.name JOIN files f ON f.id = u.target_file "
                 "JOIN strings q ON q.id = u.target")}
-        self.next: int = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ref_uses").fetchone()[0]
-        self.new: list[tuple[int, int, int, int, int, int]] = []
+            stored.update(self.ids)
+            self.ids.update(stored)
+            return self.ids.get(key)
+        found = self.conn.execute("SELECT id FROM ref_uses WHERE target_file = ? AND target = ? AND kind = ? "
+                                  "AND name = ? AND target_line = ?",
+                                  (row[2], row[3], row[0], row[1], row[4])).fetchone()
+        if found is None:
+            return None
+        self.ids[key] = found[0]
+        return int(found[0])
 
     def add(self, key: tuple[str, str, str, str, int], row: tuple[int, int, int, int, int]) -> int:
         found = self.ids[key] = self.next
