@@ -468,8 +468,12 @@ def _stored_state(repo: Path, out: Path) -> dict[str, object]:
     return {k: v for k, v in state.items() if k != "refs"}
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int) -> None:
+@pytest.mark.parametrize(("jobs", "bulk"), [(1, 4096), (2, 4096), (1, 2)])
+def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int, bulk: int,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from docatlas.store import intern
+
+    monkeypatch.setattr(intern, "BULK", bulk)  # 2: the second stored text a write asks for reads them all
     repo = make_repo(LINKED)
     _age(repo)
     out_a = repo.parent / "out_a"
