@@ -428,8 +428,8 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
         transitive_importers=graph.transitive_counts(graph_nodes, reverse),
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
-        c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
-        c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
+        c_pairs=(c_pairs := cdecls.pair_declarations(facts, edges) if includes else {}),
+        c_bridges=cdecls.bridge_implementations(facts, edges, c_pairs) if includes else {},
     )
     model.summaries.update(summaries or {})
     if previous is not None:
