@@ -83,6 +83,9 @@ def test_lambda_init_captures_in_parentheses_or_braces_are_blanked_to_their_name
     assert not ts.parse("cpp", blanked).root_node.has_error
     assert b"[pf              , fn              , &g](int e)" in blanked
     assert b"a[i](2) + h([x = 1](int e)" in blanked  # a subscript and a plain init capture stay
+    commented = (b"void g() {\n  f.then(\n      // a comment\n      [pyFut(this->getPtr()),\n"
+                 b"       pf(std::move(pf))](int e) { return e; });\n}\n")
+    assert not ts.parse("cpp", blank_macros(commented)[0]).root_node.has_error
 
 
 def test_macro_calls_without_semicolon_on_their_own_lines_keep_scopes() -> None:
@@ -123,6 +126,7 @@ def test_torchs_try_catch_macros_and_brace_arguments_are_blanked_for_the_grammar
 
     src = (b"PyObject* f(PyObject* self) {\n  HANDLE_TH_ERRORS {\n    g();\n  }\n  END_HANDLE_TH_ERRORS\n}\n"
            b"struct M : Module {\n protected:\n  FORWARD_HAS_DEFAULT_ARGS({1, AnyValue(c10::nullopt)})\n};\n")
+    src += b"struct L {\n  DEF_HELPEE_FUNC(Long, val_)\n  DEF_PRINT_FUNC\n};\n"
     blanked, _ = blank_macros(src)
-    assert b"HANDLE" not in blanked and b"FORWARD_HAS" not in blanked
+    assert b"HANDLE" not in blanked and b"FORWARD_HAS" not in blanked and b"DEF_" not in blanked
     assert not ts.parse("cpp", blanked).root_node.has_error

@@ -204,6 +204,9 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
                 buf[i] = 32
         count += 1
     for m in _LAMBDA_INTRO.finditer(data):  # `[pf(std::move(pf))](...)`: init captures the grammar lacks
+        before = _code_before(data, m.start())
+        if not (before[-1:] in b"(,={" or before.endswith(b"return")):
+            continue
         spans = _init_captures(data, m.end() - 1)
         if spans:
             if buf is None:
@@ -234,7 +237,7 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
     for m in _STATEMENT_LINE.finditer(data):  # `    ENTER_PYTHON` alone on a line inside a body
         before = data[:m.start()].rstrip()
         after = data[m.end():m.end() + 200].lstrip()
-        if not before or before[-1:] not in b";{}" or after[:1] in b"),;=[.-+*/&|?:<>":
+        if not before or before[-1:] not in b";{})" or after[:1] in b"),;=[.-+*/&|?:<>":
             continue
         if buf is None:
             buf = bytearray(data)
@@ -244,8 +247,9 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
     return (bytes(buf) if buf is not None else data), count
 
 
-# A lambda's capture list after `(`, `,`, `=`, `{` or `return`; `_init_captures` reads it.
-_LAMBDA_INTRO = re.compile(rb"(?:[(,={]|\breturn)\s*\[")
+# A lambda's capture list with a name followed by `(` or `{` in it, after `(`, `,`, `=`, `{` or `return` (comments
+# between allowed); `_init_captures` reads it.
+_LAMBDA_INTRO = re.compile(rb"(?<![A-Za-z0-9_\])\[])\[(?=[^\]\[;]{0,200}?[A-Za-z0-9_]\s*[({])")
 _CAPTURE_NAME = re.compile(rb"\s*&?\s*[A-Za-z_][A-Za-z0-9_]*\s*(?=[({])")
 
 
