@@ -34,6 +34,7 @@ void pool%d(int w) {
 #ifdef USE_FBGEMM
 void quantize(int x) { }
 #else
+C10_HOST_DEVICE
 void quantize_arm(int x) { }
 #endif
 int after(void) { return 0; }
@@ -45,6 +46,12 @@ int after(void) { return 0; }
     assert found["at::native::quantize"] == ("function", "#ifdef USE_FBGEMM")
     assert found["at::native::quantize_arm"] == ("function", "#else of `#ifdef USE_FBGEMM`")
     assert found["at::native::after"] == ("function", "")
+    # signatures and lines from the definition's own text: never a directive or another branch's code above it
+    facts = extract_bytes("a.cpp", src.encode(), "cpp")
+    got = [(s.name, s.line, s.signature, s.flags) for s in facts.symbols if s.kind == "function"]
+    assert got[2:] == [("quantize", 30, "void quantize(int x)", ()),
+                       ("quantize_arm", 32, "C10_HOST_DEVICE void quantize_arm(int x)", ("device",)),
+                       ("after", 35, "int after(void)", ())]
 
 
 def test_a_directive_inside_an_initializer_list_keeps_the_namespace_and_guards_stay_guards() -> None:

@@ -106,6 +106,9 @@ class State:
     # the include guards' `#define` lines, from the text (`cmacros.line_conditions`), as the tree has none
     conditions: list[str] | None = None
     guards: frozenset[int] = frozenset()
+    # `data` with macros blanked only, where `parsed` also has other `#if` branches or the directives blanked:
+    # what `_start` walks back over (a blanked `__device__` belongs to the definition, another branch does not)
+    base: bytes = b""
 
     def condition(self, node: Node) -> tuple[str, bool]:
         """`branch_of` for `node`, from the text's conditions when the parse has no directives."""
@@ -264,7 +267,7 @@ def _join(prefix: str, name: str) -> str:
 def _start(st: State, node: Node) -> int:
     """Where `node` starts in the source, including blanked macros right before it (`__device__ float f()`)."""
     i: int = node.start_byte
-    parsed, data = st.parsed, st.data
+    parsed, data = st.base or st.parsed, st.data
     while i > 0 and parsed[i - 1] in b" \t\r\n":
         i -= 1
     while i < node.start_byte:  # forward again over what is not code: blanks, and comments the blanking hid

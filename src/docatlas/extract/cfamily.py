@@ -77,9 +77,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     """Symbols, includes, gtest cases and a parse diagnostic for one C-family file."""
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
-    root, parsed, variants, flat = parse_variants(data, grammar)
+    root, parsed, variants, flat, base = parse_variants(data, grammar)
     conditions, guards = line_conditions(data) if flat else (None, frozenset[int]())
-    rule_caps = _walk(State(path, data, parsed, out, conditions=conditions, guards=guards), root, grammar,
+    rule_caps = _walk(State(path, data, parsed, out, conditions=conditions, guards=guards, base=base), root, grammar,
                       query_name)
     if variants:  # definitions of the other `#if` branches, each chain's second, third ... branch kept
         # only what starts on a line the first parse did not see (a blanked branch): elsewhere the first
@@ -94,8 +94,8 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
         seen = {(s.kind, s.qualname, s.line) for s in out.symbols}
         for other_root, other_parsed in variants:
             other = Extraction()
-            _walk(State(path, data, other_parsed, other, conditions=conditions, guards=guards), other_root, grammar,
-                  query_name)
+            _walk(State(path, data, other_parsed, other, conditions=conditions, guards=guards, base=base), other_root,
+                  grammar, query_name)
             for sym in other.symbols:
                 if (sym.kind, sym.qualname, sym.line) not in seen and hidden(sym.line):
                     seen.add((sym.kind, sym.qualname, sym.line))

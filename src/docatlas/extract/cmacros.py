@@ -424,7 +424,7 @@ def parse_c_family(data: bytes, grammar: str) -> tuple[Node, bytes]:
 
     Returns the root node and the bytes actually parsed (same length and lines as `data`).
     """
-    root, parsed, _, _ = parse_variants(data, grammar)
+    root, parsed, _, _, _ = parse_variants(data, grammar)
     return root, parsed
 
 
@@ -495,16 +495,17 @@ def line_conditions(data: bytes) -> tuple[list[str], frozenset[int]]:
     return out, frozenset(guards)
 
 
-def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[Node, bytes]], bool]:
+def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[Node, bytes]], bool, bytes]:
     """`parse_c_family`, plus, when only the first `#if` branches parsed well, the parses that keep the second,
     third ... branch of every chain instead (up to `MAX_VARIANTS` in all): definitions in `#elif`/`#else`
     branches are found in those, as ctags finds them. The last value says whether the parses are of text
-    without conditional directives (`blank_conditionals`), used when that parses better still."""
+    without conditional directives (`blank_conditionals`), used when that parses better still; the last, the text
+    with macros blanked only (as the first parse saw it)."""
     blanked, _ = blank_macros(data)
     blanked = shorten_raw_delimiters(blanked)
     tree = ts.parse(grammar, blanked)
     if not tree.root_node.has_error or not _HAS_IF.search(blanked):
-        return tree.root_node, blanked, [], False
+        return tree.root_node, blanked, [], False, blanked
     best, best_bytes, errors, branched, flat = tree.root_node, blanked, _error_bytes(tree.root_node), False, False
     most = 0
     if b"#el" in blanked:
@@ -517,7 +518,7 @@ def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[N
     if _error_bytes(flat_root) < errors:
         best, best_bytes, branched, flat = flat_root, flat_bytes, most > 1, True
     if not branched:
-        return best, best_bytes, [], flat
+        return best, best_bytes, [], flat, blanked
     others = []
     seen = {best_bytes}
     wanted: list[tuple[int, int | None]] = [(keep, None) for keep in range(1, min(most, MAX_VARIANTS))]
@@ -529,4 +530,4 @@ def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[N
         if other_bytes not in seen:
             seen.add(other_bytes)
             others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
-    return best, best_bytes, others, flat
+    return best, best_bytes, others, flat, blanked
