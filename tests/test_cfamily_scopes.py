@@ -90,8 +90,8 @@ def test_lambda_init_captures_in_parentheses_or_braces_are_blanked_to_their_name
     assert not ts.parse("cpp", blanked).root_node.has_error
     assert b"[pf              , fn              , &g](int e)" in blanked
     assert b"a[i](2) + h([x = 1](int e)" in blanked  # a subscript and a plain init capture stay
-    commented = (b"void g() {\n  f.then(\n      // a comment\n      [pyFut(this->getPtr()),\n"
-                 b"       pf(std::move(pf))](int e) { return e; });\n}\n")
+    commented = (b"void g() {\n  f.then(\n" + b"      // a comment line longer than it need be, twelve times\n" * 12
+                 + b"      [pyFut(this->getPtr()),\n       pf(std::move(pf))](int e) { return e; });\n}\n")
     assert not ts.parse("cpp", blank_macros(commented)[0]).root_node.has_error
 
 

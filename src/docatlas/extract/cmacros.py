@@ -130,15 +130,18 @@ def _args_end(data: bytes, pos: int, braces: bool = False) -> int:
 
 
 def _code_before(data: bytes, pos: int) -> bytes:
-    """Up to 400 bytes of text before `pos`, without the whole-line `//` comments just above it (a `/* */`
-    comment's end stays, as `/`)."""
-    before = data[max(0, pos - 400):pos].rstrip()
-    while before:
-        cut = before.rfind(b"\n") + 1
-        if not before[cut:].lstrip().startswith(b"//"):
-            break
-        before = before[:cut].rstrip()
-    return before
+    """Up to 400 bytes of text before `pos`, without the whole-line `//` comments just above it (at most 60
+    of them; a `/* */` comment's end stays, as `/`)."""
+    end = pos
+    for _ in range(60):
+        line_start = data.rfind(b"\n", 0, end) + 1
+        if not data[line_start:end].strip() or data[line_start:end].lstrip().startswith(b"//"):
+            if line_start == 0:
+                return b""
+            end = line_start - 1
+            continue
+        break
+    return data[max(0, end - 400):end].rstrip()
 
 
 def blank_macros(data: bytes) -> tuple[bytes, int]:
