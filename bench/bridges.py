@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("corpus")
     ap.add_argument("--facts-cache", type=Path, default=None)
     ap.add_argument("--samples", type=int, default=10)
+    ap.add_argument("--binding", action="append", default=[], help="print what the bindings of this name reach")
     args = ap.parse_args(argv)
     root = corpus_dir(args.corpus) if not Path(args.corpus).is_dir() else Path(args.corpus)
     t0 = time.perf_counter()
@@ -62,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 kinds["not reached"] += 1
                 unreached.append((path, s.line, s.name, s.target))
+    for name in args.binding:
+        for path in sorted(facts):
+            for s in facts[path].symbols:
+                if s.kind == "binding" and s.name == name:
+                    print(f"binding `{name}` at {path}:{s.line} -> `{s.target}`: "
+                          f"{both.get(path, {}).get(s.qualname, 'no other file')}")
     print("\n| bindings | count |\n|---|---:|")
     for k, v in kinds.items():
         print(f"| {k} | {v:,} |")

@@ -233,3 +233,19 @@ def test_show_finds_a_module_named_by_a_macro_of_an_included_header_and_a_bindin
     assert main(["show", "_jit_pass_lint", "-o", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "implemented by: torch::jit::LintGraph  (function, torch/lint.cpp:3)" in shown
+
+
+def test_a_binding_reaches_a_method_defined_in_its_class_in_an_included_header() -> None:
+    files = {
+        "torch/module.h": "namespace torch {\nstruct Module {\n  int forward(int x) { return x; }\n};\n}\n",
+        "torch/python/init.cpp": ('#include "torch/module.h"\nnamespace torch { namespace python {\n'
+                                  'void bind(py::module m) {\n  m.def("forward", &Module::forward);\n}\n}}\n'),
+        "torch/other.cpp": ('namespace torch { namespace python {\nvoid bind2(py::module m) {\n'
+                            '  m.def("forward2", &Module::forward);\n}\n}}\n'),
+    }
+    m = _model(files)
+    assert m.c_bridges["torch/python/init.cpp"]["torch::python::forward"] == [
+        ("torch/module.h", "torch::Module::forward", "implementation")]
+    assert m.c_bridges["torch/module.h"]["torch::Module::forward"] == [
+        ("torch/python/init.cpp", "torch::python::forward", "binding")]
+    assert "torch/other.cpp" not in m.c_bridges  # it includes nothing

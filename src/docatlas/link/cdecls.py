@@ -84,7 +84,8 @@ def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str
       (`target_impl` preferred to `target`);
     - a binding names a function its file only declares, through a header it includes (`m.def("_jit_pass_lint",
       &torch::jit::LintGraph)`): the definitions paired with that declaration (`pairs`, from
-      `pair_declarations`) implement it. An unqualified target (`&LintGraph` inside `namespace torch::jit`) is
+      `pair_declarations`) implement it; so does a C++ definition in an included file (a method defined in
+      its class in a header). An unqualified target (`&LintGraph` inside `namespace torch::jit`) is
       looked up in the binding's namespace and the ones around it, innermost first; a name that stays
       ambiguous links nothing.
     A target defined in the binding's own file is shown on that page already ("bound as")."""
@@ -96,11 +97,16 @@ def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str
                 bindings.append((path, rest[0], rest[1]))
             else:
                 where[rest[0]].append((path, rest[0]))
-    declared: dict[str, list[tuple[str, str]]] = defaultdict(list)  # last name -> [(declaring file, qualname)]
+    # last name -> [(file, qualname, whether the file declares it (its definitions: `pairs`) or defines it)]
+    declared: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
     for h, names in sorted((pairs or {}).items()):
         for q, others in names.items():
             if any(w == "definition" and p != h for p, w in others):
-                declared[q.rpartition("::")[2]].append((h, q))
+                declared[q.rpartition("::")[2]].append((h, q, True))
+    for path in sorted(facts) if pairs is not None else ():  # C++ definitions an including file sees (headers)
+        for q, is_declaration in pair_names(facts[path]):
+            if not is_declaration and "::" in q:
+                declared[q.rpartition("::")[2]].append((path, q, False))
     out: Bridges = defaultdict(lambda: defaultdict(list))
     closures: dict[str, set[str]] = {}
 
@@ -120,17 +126,18 @@ def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str
             found = [(p, q) for p, q in where.get(name, ()) if p != path and path in reach(p)]
             if found:
                 break
-        if not found and pairs:
+        if not found and pairs is not None:
             found = _through_declarations(path, qualname, target, declared, pairs, reach)
         link(path, qualname, found)
     return {p: {q: sorted(set(v)) for q, v in sorted(names.items())} for p, names in sorted(out.items())}
 
 
-def _through_declarations(path: str, qualname: str, target: str, declared: Mapping[str, list[tuple[str, str]]],
-                          pairs: Pairs, reach: Callable[[str], set[str]]) -> list[tuple[str, str]]:
-    """The definitions in other files of the function `target` that `path` sees declared (see
-    `bridge_implementations`)."""
-    visible = [(h, q) for h, q in declared.get(target.rpartition("::")[2], ())
+def _through_declarations(path: str, qualname: str, target: str,
+                          declared: Mapping[str, list[tuple[str, str, bool]]], pairs: Pairs,
+                          reach: Callable[[str], set[str]]) -> list[tuple[str, str]]:
+    """The definitions in other files of the function `target` that `path` sees declared or defined in a file it
+    includes (see `bridge_implementations`)."""
+    visible = [(h, q, d) for h, q, d in declared.get(target.rpartition("::")[2], ())
                if h == path or h in reach(path)]
     if not visible:
         return []
@@ -138,8 +145,10 @@ def _through_declarations(path: str, qualname: str, target: str, declared: Mappi
     wanted = target.lstrip(":")
     for i in range(len(scope), -1, -1):  # `ns::inner::f`, then `ns::f`, then `f`, for a binding in ns::inner
         full = "::".join([*scope[:i], wanted])
-        names = {q for _h, q in visible if q == full}
-        if names:
-            return sorted({(p, q) for h, q in visible if q == full for p, w in pairs[h][q]
-                           if w == "definition" and p != path})
+        if any(q == full for _h, q, _d in visible):
+            found = {(p, q) for h, q, d in visible if q == full and d for p, w in pairs.get(h, {}).get(q, ())
+                     if w == "definition" and p != path}
+            # and a definition in an included file itself (a method defined in its class in a header)
+            found |= {(h, q) for h, q, d in visible if q == full and not d and h != path}
+            return sorted(found)
     return []
