@@ -5,9 +5,10 @@
 A binding (`m.def("name", &fn)`, `m.impl`, `REGISTER_DISPATCH`, a `PyMethodDef` row) names a function. It is
 counted as reached in its own file when that file defines a function of that name, else through another file
 when the link stage pairs it with one (`link.cdecls.bridge_implementations`): printed with the clinic rule
-alone (a file that includes the binding's defines the function) and with declarations too (a header the
-binding's file includes declares it and another file defines it). Also counts the `PyModuleDef`s of
-`Modules/*.c` whose module name is known (a literal, a macro of the file, or a macro of an included header).
+alone (a file that includes the binding's defines the function) and with the binding's includes too (a header
+the binding's file includes declares it and another file defines it, or an included file defines it). "Before"
+issue 13's cross-file bridges is the first two rows. Also lists the `PyModuleDef`s of `Modules/*.c` named by a
+macro of another file, with the name their include closure gives (what `docatlas show NAME` finds).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             elif any(w == "implementation" for *_, w in clinic_only.get(path, {}).get(s.qualname, ())):
                 kinds["reached in another file, clinic rule (includes the binding's file)"] += 1
             elif any(w == "implementation" for *_, w in both.get(path, {}).get(s.qualname, ())):
-                kinds["reached in another file through a declaration the binding's file includes"] += 1
+                kinds["reached in another file: declared or defined in a file the binding's file includes"] += 1
             else:
                 kinds["not reached"] += 1
                 unreached.append((path, s.line, s.name, s.target))
