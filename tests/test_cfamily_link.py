@@ -213,6 +213,7 @@ def test_show_finds_a_module_named_by_a_macro_of_an_included_header_and_a_bindin
         "Modules/elsewhere.h": '#define OTHER_NAME "_socket"\n',
         "Modules/other.c": ('static struct PyModuleDef othermodule = {\n    PyModuleDef_HEAD_INIT,\n    OTHER_NAME,\n'
                             "};\n"),
+        "Tools/freeze/extensions.ini": "[_socket]\ndsp=socket.dsp\n",  # a key of that name: shown after
         "torch/lint.h": "namespace torch { namespace jit {\nTORCH_API void LintGraph(int g);\n}}\n",
         "torch/lint.cpp": '#include "lint.h"\nnamespace torch { namespace jit {\nvoid LintGraph(int g) { }\n}}\n',
         "torch/init.cpp": ('#include "lint.h"\nnamespace torch { namespace jit {\nvoid init(py::module m) {\n'
@@ -228,6 +229,7 @@ def test_show_finds_a_module_named_by_a_macro_of_an_included_header_and_a_bindin
     assert main(["show", "_socket", "-o", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "Modules/socketmodule.c:2" in shown
+    assert shown.index("Modules/socketmodule.c:2") < shown.index("Tools/freeze/extensions.ini")
     assert 'module name: _socket (`PySocket_MODULE_NAME` is "_socket" in Modules/socketmodule.h)' in shown
     assert "Modules/other.c" not in shown
     assert main(["show", "_jit_pass_lint", "-o", str(out)]) == 0

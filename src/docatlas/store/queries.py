@@ -461,7 +461,8 @@ def _modules_named_by_macro(conn: sqlite3.Connection, name: str) -> list[dict[st
     """`PyModuleDef` module symbols named by a macro that another file defines (`PySocket_MODULE_NAME`, which
     `Modules/socketmodule.h` defines as `"_socket"`), when that file is in the module file's include closure:
     what `show _socket` means. Each record says where the name comes from (`module_name`)."""
-    if not _MODULE_NAME.match(name):
+    if not _MODULE_NAME.match(name) or conn.execute(
+            "SELECT 1 FROM symbols WHERE kind = 'module' AND flags LIKE '%name-macro%' LIMIT 1").fetchone() is None:
         return []
     found = []
     pattern = '%"' + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
@@ -513,7 +514,8 @@ def show(conn: sqlite3.Connection, target: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT path FROM files WHERE module = ? ORDER BY path LIKE '%.pyi', path", (t,)).fetchone()
     if row:
         return {"type": "file", "file": file_record(conn, row[0])}
-    symbols = symbol_records(conn, t) or _bindings_named(conn, t) or _modules_named_by_macro(conn, t)
+    # an extension module named by a macro comes first: `_socket` is also an INI key of CPython's `Tools/freeze`
+    symbols = _modules_named_by_macro(conn, t) + symbol_records(conn, t) or _bindings_named(conn, t)
     if symbols:
         for s in symbols:
             if s["kind"] == "binding" and s["bridge"]:
