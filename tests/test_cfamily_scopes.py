@@ -137,3 +137,14 @@ def test_torchs_try_catch_macros_and_brace_arguments_are_blanked_for_the_grammar
     blanked, _ = blank_macros(src)
     assert b"HANDLE" not in blanked and b"FORWARD_HAS" not in blanked and b"DEF_" not in blanked
     assert not ts.parse("cpp", blanked).root_node.has_error
+
+
+def test_a_binding_in_a_chain_of_defs_is_at_its_own_def_with_its_own_call_as_signature() -> None:
+    src = ('void init(py::module m) {\n  m.def("_jit_init", loadPythonClasses)\n'
+           '      .def("_jit_pass_lower", LowerAllTuples)\n      .def(\n          "_jit_pass_lint",\n'
+           "          LintGraph);\n}\n")
+    facts = extract_bytes("init.cpp", src.encode(), "cpp")
+    got = [(s.name, s.line, s.end_line, s.signature) for s in facts.symbols if s.kind == "binding"]
+    assert got == [("_jit_init", 2, 2, 'm.def("_jit_init", loadPythonClasses)'),
+                   ("_jit_pass_lower", 3, 3, '.def("_jit_pass_lower", LowerAllTuples)'),
+                   ("_jit_pass_lint", 4, 6, '.def( "_jit_pass_lint", LintGraph)')]
