@@ -251,3 +251,28 @@ def test_a_binding_reaches_a_method_defined_in_its_class_in_an_included_header()
     assert m.c_bridges["torch/module.h"]["torch::Module::forward"] == [
         ("torch/python/init.cpp", "torch::python::forward", "binding")]
     assert "torch/other.cpp" not in m.c_bridges  # it includes nothing
+
+
+def test_a_rebuild_after_defining_a_bound_method_in_a_header_links_the_binding(tmp_path: Path) -> None:
+    import os
+
+    from docatlas.config import make_config
+    from docatlas.pipeline import build
+
+    files = {
+        "torch/module.h": "namespace torch {\nstruct Module {\n  int other(int x) { return x; }\n};\n}\n",
+        "torch/python/init.cpp": ('#include "torch/module.h"\nnamespace torch { namespace python {\n'
+                                  'void bind(py::module m) {\n  m.def("forward", &Module::forward);\n}\n}}\n'),
+    }
+    repo = tmp_path / "repo"
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+        os.utime(repo / path, ns=(10**18, 10**18))
+    out = tmp_path / "out"
+    build(make_config(repo, output=out, jobs=1))
+    (repo / "torch/module.h").write_text("namespace torch {\nstruct Module {\n  int other(int x) { return x; }\n"
+                                         "  int forward(int x) { return x; }\n};\n}\n")
+    again = build(make_config(repo, output=out, jobs=1))
+    assert not again.link_reused  # a definition a binding elsewhere names: linked again
+    assert "implements the binding [`forward`]" in (out / "torch/module.h_docs.md").read_text()
