@@ -284,7 +284,7 @@ def _pair_links(model: RepoModel, path: str, page: str) -> dict[str, str]:
     for qualname, bridged in model.c_bridges.get(path, {}).items():
         parts = []
         for what, verb in (("implementation", "implemented by"), ("binding", "implements the binding")):
-            links = [f"[{code(q.rpartition('.')[2] if what == 'binding' else q)}]"
+            links = [f"[{code(_bound_name(q) if what == 'binding' else q)}]"
                      f"({P.url_quote(P.rel(page, P.file_page(p)))}#{P.anchor(q)}) in {code(p)}"
                      for p, q, w in bridged if w == what]
             if links:
@@ -293,6 +293,12 @@ def _pair_links(model: RepoModel, path: str, page: str) -> dict[str, str]:
             out[qualname] = "; ".join(([out[qualname]] if qualname in out else []) + parts)
     return out
 
+
+
+def _bound_name(qualname: str) -> str:
+    """The name a binding registers: `abs` for a `PyMethodDef` row `methods.abs`, `_jit_pass_lint` for a pybind11
+    `m.def` in `torch::jit`, `add.Tensor` for a `TORCH_LIBRARY` schema in `at`."""
+    return qualname.rpartition("::")[2] if "::" in qualname else qualname.rpartition(".")[2]
 
 
 def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:

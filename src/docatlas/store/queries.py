@@ -453,6 +453,65 @@ def _find_in(conn: sqlite3.Connection, path: str, rest: list[str], cols: str,
     return []
 
 
+def _bindings_named(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
+    """Bindings registered under `name` (`m.def("_jit_pass_lint", ...)` in `torch::jit`): the Python name alone
+    is what a reader knows of them, not the C++ namespace they are registered in."""
+    if "::" in name:
+        return []
+    return [r for q in dict.fromkeys(row[0] for row in conn.execute(
+        "SELECT qualname FROM symbols WHERE kind = 'binding' AND name = ? ORDER BY path, line", (name,)))
+        for r in symbol_records(conn, q) if r["kind"] == "binding" and r["name"] == name]
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+_STRING_DEFINE = re.compile(r'#\s*define\s+([A-Za-z_][A-Za-z0-9_]*)\s+"([A-Za-z_][A-Za-z0-9_.]*)"\s*\Z')
+_REACHES = ("WITH RECURSIVE reach(p) AS (VALUES(?) UNION SELECT i.target FROM imports i JOIN reach r ON i.path = r.p "
+            "WHERE i.category = 'repo' AND i.target != '') SELECT 1 FROM reach WHERE p = ? LIMIT 1")
+
+
+def _modules_named_by_macro(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
+    """`PyModuleDef` module symbols named by a macro that another file defines (`PySocket_MODULE_NAME`, which
+    `Modules/socketmodule.h` defines as `"_socket"`), when that file is in the module file's include closure:
+    what `show _socket` means. Each record says where the name comes from (`module_name`)."""
+    if not _MODULE_NAME.match(name) or conn.execute(
+            "SELECT 1 FROM symbols WHERE kind = 'module' AND flags LIKE '%name-macro%' LIMIT 1").fetchone() is None:
+        return []
+    found = []
+    pattern = '%"' + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+    for mpath, signature in conn.execute("SELECT path, signature FROM symbols WHERE kind = 'macro' AND signature "
+                                         "LIKE ? ESCAPE '\\' ORDER BY path, line", (pattern,)).fetchall():
+        m = _STRING_DEFINE.match(signature)
+        if m is None or m.group(2) != name:
+            continue
+        for rec in symbol_records(conn, m.group(1)):
+            if rec["kind"] == "module" and "name-macro" in rec["flags"] and (
+                    rec["path"] == mpath or conn.execute(_REACHES, (rec["path"], mpath)).fetchone()):
+                rec["module_name"] = f'{name} (`{m.group(1)}` is "{name}" in {mpath})'
+                found.append(rec)
+    return found
+
+
+def binding_implementations(conn: sqlite3.Connection, binding: dict[str, Any]) -> list[dict[str, Any]]:
+    """The definition of the C/C++ function a binding names (its `bridge`): in the binding's own file if defined
+    there, else the one definition anywhere of that qualified name, tried in the binding's namespace and those
+    around it, innermost first (`&LintGraph` in `torch::jit` is `torch::jit::LintGraph`). A name defined more
+    than once (CPython's many `static` functions of one name) gives nothing: the page of the binding's file
+    links the one its translation unit has (`link.cdecls.bridge_implementations`)."""
+    target = binding["bridge"].lstrip(":")
+    cols = "SELECT path, kind, qualname, line, end_line, signature FROM symbols"
+    defined = "definition = 1 AND kind IN ('function', 'method')"
+    rows = _dicts(conn.execute(f"{cols} WHERE path = ? AND qualname = ? AND {defined}", (binding["path"], target)))
+    if rows:
+        return rows
+    scope = binding["qualname"].split("::")[:-1]
+    for i in range(len(scope), -1, -1):
+        rows = _dicts(conn.execute(f"{cols} WHERE qualname = ? AND {defined} ORDER BY path, line LIMIT 2",
+                                   ("::".join([*scope[:i], target]),)))
+        if rows:
+            return rows if len(rows) == 1 else []
+    return []
+
+
 def show(conn: sqlite3.Connection, target: str) -> dict[str, Any] | None:
     """What TARGET names, most specific first: a file, a folder, a Python module, a qualified symbol."""
     t = target.strip()
@@ -467,8 +526,12 @@ def show(conn: sqlite3.Connection, target: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT path FROM files WHERE module = ? ORDER BY path LIKE '%.pyi', path", (t,)).fetchone()
     if row:
         return {"type": "file", "file": file_record(conn, row[0])}
-    symbols = symbol_records(conn, t)
+    # an extension module named by a macro comes first: `_socket` is also an INI key of CPython's `Tools/freeze`
+    symbols = _modules_named_by_macro(conn, t) + symbol_records(conn, t) or _bindings_named(conn, t)
     if symbols:
+        for s in symbols:
+            if s["kind"] == "binding" and s["bridge"]:
+                s["implementations"] = binding_implementations(conn, s)
         files = {s["path"]: file_record(conn, s["path"]) for s in symbols}
         return {"type": "symbol", "symbols": symbols, "files": files}
     return None
