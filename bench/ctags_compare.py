@@ -174,6 +174,58 @@ def ctags_keys(tags: list[dict]) -> dict[str, set[tuple[str, str]]]:
     return out
 
 
+def typedef_keys(tags: list[dict]) -> set[tuple[str, str]]:
+    """ctags's typedefs: `typedef struct { ... } Name;` is an anonymous struct (`__anon…`, dropped) and a
+    typedef `Name` to ctags, where docatlas lists the struct `Name`."""
+    return {(t["path"], _strip_anon(f"{t['scope']}::{t['name']}" if t.get("scope") else t["name"]))
+            for t in tags if t.get("kind") == "typedef"}
+
+
+_EXPORT_DATA = re.compile(rb"\b(?:PyAPI_DATA|[A-Z][A-Z0-9_]*_(?:API|EXPORT|DATA))\s*\(")
+
+
+def explain_types(ours: dict[str, set[tuple[str, str]]], theirs: dict[str, set[tuple[str, str]]],
+                  typedefs: set[tuple[str, str]], root: Path, samples: int) -> None:
+    """Struct, union, enum and extern-variable disagreements by cause: kinds counted differently, not mistakes."""
+    print("\n### Types and extern variables only docatlas lists, by cause\n")
+    print("| kind | only docatlas | named by a typedef ctags lists (ctags: anonymous type + typedef) | other | "
+          "precision counting the typedef-named as agreement |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in ("struct", "union", "enum"):
+        a, b = ours.get(kind, set()), theirs.get(kind, set())
+        extra = a - b
+        named = extra & typedefs
+        print(f"| {kind} | {len(extra):,} | {len(named):,} | {len(extra - named):,} | "
+              f"{100 * (len(a & b) + len(named)) / len(a) if a else 100:.1f}% |")
+        rest = sorted(extra - named)
+        for path, qual in rest[::max(1, len(rest) // samples) if rest else 1][:samples]:
+            print(f"- {kind} only docatlas, not typedef-named: `{qual}` in {path}")
+    a, b = ours.get("externvar", set()), theirs.get("externvar", set())
+    extra = sorted(a - b)
+    causes: Counter[str] = Counter()
+    rest = []
+    texts: dict[str, bytes] = {}
+    for path, qual in extra:
+        text = texts.setdefault(path, Path(root, path).read_bytes())
+        name = re.escape(qual.rpartition("::")[2].encode())
+        at = re.search(rb"(?<![A-Za-z0-9_])" + name + rb"(?![A-Za-z0-9_])\s*[;,=\[)]", text)
+        head = text[text.rfind(b";", 0, at.start()) + 1 if at else 0:at.start()] if at else b""
+        if at and _EXPORT_DATA.search(head):
+            causes["declared through an export macro with the type as its argument (`PyAPI_DATA(T) x;`): ctags "
+                   "reads a prototype of the macro, left out"] += 1
+        elif at and b"(*" in head + text[at.start() - 2:at.start()]:
+            causes["an extern pointer to a function (`extern int (*f)(void);`): ctags lists a prototype"] += 1
+        else:
+            causes["other"] += 1
+            rest.append((path, qual))
+    print(f"\nexternvar only docatlas: {len(extra):,}; " + "; ".join(f"{v:,} {k}" for k, v in causes.items()))
+    for path, qual in rest[::max(1, len(rest) // samples) if rest else 1][:samples]:
+        print(f"- externvar only docatlas, other: `{qual}` in {path}")
+    explained = len(extra) - causes["other"]
+    print(f"externvar precision counting the macro-declared and function pointers as agreement: "
+          f"{100 * (len(a & b) + explained) / len(a) if a else 100:.1f}%")
+
+
 def our_keys(results, lines: dict[tuple[str, str], int] | None = None) -> dict[str, set[tuple[str, str]]]:
     """docatlas's symbols as ctags keys; `lines` (when given) receives each function definition key's line."""
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -445,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         lines: dict[tuple[str, str], int] = {}
         ours, theirs = our_keys(results, lines), ctags_keys(tags)
         compare(ours, theirs, args.samples, args.dump, root, lines)
+        explain_types(ours, theirs, typedef_keys(tags), root, args.samples)
         for under in args.under:
             prefix = under.rstrip("/") + "/"
             print(f"\n## Only files under `{prefix}`")

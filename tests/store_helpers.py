@@ -36,8 +36,9 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
             "link_state": {"state"}, "link_parts": {"data"}, "imports": {"rowid"}}
-    by_view = {"symbol_rows", "ref_rows", "strings", "import_rows", "cand_rows", "cand_sets", "test_rows",
-               "finding_rows"}
+    by_view = {"symbol_rows", "symbol_shapes", "texts", "ref_rows", "ref_file_uses", "ref_uses", "strings",
+               "import_rows", "cand_rows", "cand_file_uses", "cand_uses", "cand_sets", "test_rows", "finding_rows",
+               "test_link_rows"}
     main = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     schemas = ["main"]
     if cache_path(main.parent).is_file() and "cache" not in {r[1] for r in conn.execute("PRAGMA database_list")}:

@@ -157,3 +157,122 @@ def test_a_header_page_leads_its_analysis_with_the_declared_api_grouped_by_its_s
     overview = page.split("## High-Level Overview", 1)[1].split("## Detailed Analysis", 1)[0]
     assert "Defines 1 struct, 3 macros.\nDeclares 2 functions, 1 variable (declarations" in overview
     assert "heading" not in overview
+
+
+def test_a_binding_reaches_a_function_defined_in_another_translation_unit_through_its_declaration(
+        tmp_path: Path) -> None:
+    files = {
+        "torch/csrc/jit/passes/lint.h": "namespace torch { namespace jit {\nTORCH_API void LintGraph(int g);\n"
+                                        "TORCH_API void Other(int g);\n}}\n",
+        "torch/csrc/jit/passes/lint.cpp": '#include "torch/csrc/jit/passes/lint.h"\nnamespace torch { namespace jit {\n'
+                                          "void LintGraph(int g) { }\n}}\n",
+        "torch/csrc/jit/python/other.cpp": ('#include "torch/csrc/jit/passes/lint.h"\n'
+                                            "namespace torch { namespace jit {\nvoid Other(int g) { }\n}}\n"),
+        "torch/csrc/jit/python/init.cpp": (
+            '#include "torch/csrc/jit/passes/lint.h"\nnamespace torch { namespace jit {\n'
+            "void initJITBindings(PyObject* module) {\n  auto m = py::handle(module).cast<py::module>();\n"
+            '  m.def("_jit_pass_lint", &LintGraph);\n  m.def("_jit_other", torch::jit::Other);\n'
+            '  m.def("_jit_unknown", &Unknown);\n}\n}}\n'),
+        "torch/csrc/jit/python/stray.cpp": ('namespace torch { namespace jit {\nvoid f(py::module m) {\n'
+                                            '  m.def("_stray", &LintGraph);\n}\n}}\n'),
+    }
+    m = _model(files)
+    init = "torch/csrc/jit/python/init.cpp"
+    assert m.c_bridges[init]["torch::jit::_jit_pass_lint"] == [
+        ("torch/csrc/jit/passes/lint.cpp", "torch::jit::LintGraph", "implementation")]
+    assert m.c_bridges[init]["torch::jit::_jit_other"] == [
+        ("torch/csrc/jit/python/other.cpp", "torch::jit::Other", "implementation")]
+    assert m.c_bridges["torch/csrc/jit/passes/lint.cpp"]["torch::jit::LintGraph"] == [
+        (init, "torch::jit::_jit_pass_lint", "binding")]
+    assert "torch::jit::_jit_unknown" not in m.c_bridges[init]
+    # `stray.cpp` includes no declaration of `LintGraph`: its binding reaches nothing
+    assert "torch/csrc/jit/python/stray.cpp" not in m.c_bridges
+    from docatlas.config import make_config
+    from docatlas.pipeline import build
+
+    repo = tmp_path / "repo"
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    out = tmp_path / "out"
+    build(make_config(repo, output=out, jobs=1))
+    page = (out / "torch/csrc/jit/passes/lint.cpp_docs.md").read_text()
+    assert "implements the binding [`_jit_pass_lint`](../python/init.cpp_docs.md#sym-torch-jit-_jit_pass_lint) " \
+        "in `torch/csrc/jit/python/init.cpp`" in page
+
+
+def test_show_finds_a_module_named_by_a_macro_of_an_included_header_and_a_bindings_implementation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from docatlas.cli import main
+
+    files = {
+        "Modules/socketmodule.h": '#define PySocket_MODULE_NAME "_socket"\n',
+        "Modules/socketmodule.c": ('#include "socketmodule.h"\nstatic struct PyModuleDef socketmodule = {\n'
+                                   "    PyModuleDef_HEAD_INIT,\n    PySocket_MODULE_NAME,\n    NULL,\n};\n"),
+        # the same macro name defined as "_socket" too, but in a header `other.c` does not include
+        "Modules/elsewhere.h": '#define OTHER_NAME "_socket"\n',
+        "Modules/other.c": ('static struct PyModuleDef othermodule = {\n    PyModuleDef_HEAD_INIT,\n    OTHER_NAME,\n'
+                            "};\n"),
+        "Tools/freeze/extensions.ini": "[_socket]\ndsp=socket.dsp\n",  # a key of that name: shown after
+        "torch/lint.h": "namespace torch { namespace jit {\nTORCH_API void LintGraph(int g);\n}}\n",
+        "torch/lint.cpp": '#include "lint.h"\nnamespace torch { namespace jit {\nvoid LintGraph(int g) { }\n}}\n',
+        "torch/init.cpp": ('#include "lint.h"\nnamespace torch { namespace jit {\nvoid init(py::module m) {\n'
+                           '  m.def("_jit_pass_lint", &LintGraph);\n}\n}}\n'),
+    }
+    repo = tmp_path / "repo"
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["show", "_socket", "-o", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "Modules/socketmodule.c:2" in shown
+    assert shown.index("Modules/socketmodule.c:2") < shown.index("Tools/freeze/extensions.ini")
+    assert 'module name: _socket (`PySocket_MODULE_NAME` is "_socket" in Modules/socketmodule.h)' in shown
+    assert "Modules/other.c" not in shown
+    assert main(["show", "_jit_pass_lint", "-o", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "implemented by: torch::jit::LintGraph  (function, torch/lint.cpp:3)" in shown
+
+
+def test_a_binding_reaches_a_method_defined_in_its_class_in_an_included_header() -> None:
+    files = {
+        "torch/module.h": "namespace torch {\nstruct Module {\n  int forward(int x) { return x; }\n};\n}\n",
+        "torch/python/init.cpp": ('#include "torch/module.h"\nnamespace torch { namespace python {\n'
+                                  'void bind(py::module m) {\n  m.def("forward", &Module::forward);\n}\n}}\n'),
+        "torch/other.cpp": ('namespace torch { namespace python {\nvoid bind2(py::module m) {\n'
+                            '  m.def("forward2", &Module::forward);\n}\n}}\n'),
+    }
+    m = _model(files)
+    assert m.c_bridges["torch/python/init.cpp"]["torch::python::forward"] == [
+        ("torch/module.h", "torch::Module::forward", "implementation")]
+    assert m.c_bridges["torch/module.h"]["torch::Module::forward"] == [
+        ("torch/python/init.cpp", "torch::python::forward", "binding")]
+    assert "torch/other.cpp" not in m.c_bridges  # it includes nothing
+
+
+def test_a_rebuild_after_defining_a_bound_method_in_a_header_links_the_binding(tmp_path: Path) -> None:
+    import os
+
+    from docatlas.config import make_config
+    from docatlas.pipeline import build
+
+    files = {
+        "torch/module.h": "namespace torch {\nstruct Module {\n  int other(int x) { return x; }\n};\n}\n",
+        "torch/python/init.cpp": ('#include "torch/module.h"\nnamespace torch { namespace python {\n'
+                                  'void bind(py::module m) {\n  m.def("forward", &Module::forward);\n}\n}}\n'),
+    }
+    repo = tmp_path / "repo"
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+        os.utime(repo / path, ns=(10**18, 10**18))
+    out = tmp_path / "out"
+    build(make_config(repo, output=out, jobs=1))
+    (repo / "torch/module.h").write_text("namespace torch {\nstruct Module {\n  int other(int x) { return x; }\n"
+                                         "  int forward(int x) { return x; }\n};\n}\n")
+    again = build(make_config(repo, output=out, jobs=1))
+    assert not again.link_reused  # a definition a binding elsewhere names: linked again
+    assert "implements the binding [`forward`]" in (out / "torch/module.h_docs.md").read_text()

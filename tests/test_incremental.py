@@ -201,12 +201,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     assert not first.link_reused and not any(d.code == "DA305" for d in first.diagnostics)
     assert (out_a / "pkg" / "b.py_docs.md").is_file() and (out_a / "pkg" / "b.py_docs.md~" / "index.md").is_file()
     kw_before = (out_a / "pkg" / "a.py_kw.md").read_text()
+    doc_before = (out_a / "pkg" / "a.py_docs.md").read_text()
     for path, text in LOCAL_EDITS.items():
         (repo / path).write_text(text)
     extracted.clear()
     second = _build(repo, out_a)
     assert second.link_reused and sorted(extracted) == sorted(LOCAL_EDITS)
-    assert (out_a / "pkg" / "a.py_kw.md").read_text() != kw_before  # alpha moved: its line links follow
+    assert (out_a / "pkg" / "a.py_docs.md").read_text() != doc_before  # alpha moved: its line links follow
+    assert (out_a / "pkg" / "a.py_kw.md").read_text() == kw_before  # which gives no lines, only the anchors
 
     full = _build(repo, out_b, full=True)
     assert not full.link_reused
@@ -466,8 +468,12 @@ def _stored_state(repo: Path, out: Path) -> dict[str, object]:
     return {k: v for k, v in state.items() if k != "refs"}
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int) -> None:
+@pytest.mark.parametrize(("jobs", "bulk"), [(1, 4096), (2, 4096), (1, 2)])
+def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int, bulk: int,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from docatlas.store import intern
+
+    monkeypatch.setattr(intern, "BULK", bulk)  # 2: the second stored text a write asks for reads them all
     repo = make_repo(LINKED)
     _age(repo)
     out_a = repo.parent / "out_a"

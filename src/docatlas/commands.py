@@ -204,6 +204,10 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
                     s["kind"], "bound as"))):
                 if s.get(key):
                     lines.append(f"  {label}: {s[key]}")
+            if s.get("module_name"):
+                lines.append(f"  module name: {s['module_name']}")
+            for impl in s.get("implementations", ()):
+                lines.append(f"  implemented by: {impl['qualname']}  ({impl['kind']}, {impl['path']}:{impl['line']})")
             if s["children"]:
                 lines.append(f"  members: {', '.join(c.rsplit('.', 1)[-1] for c in s['children'][:30])}"
                              + (" …" if len(s["children"]) > 30 else ""))

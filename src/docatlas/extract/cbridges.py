@@ -143,9 +143,17 @@ def binding(st: State, node: Node, prefix: str, block: str) -> None:
     if not name or not re.match(r"[A-Za-z_][A-Za-z0-9_.]*\Z", name):
         return
     target = _function_ref(args[1]) if len(args) > 1 else ""
+    # In a chain (`m.def("a", f).def("b", g)`) the call starts where the chain starts: the binding is at its
+    # own `.def`, its signature that call alone.
+    arguments = node.child_by_field_name("arguments")
+    signature = squash(f".{method}{ts.text(data, arguments)}" if arguments is not None else ts.text(data, node))
+    receiver = fn.child_by_field_name("argument") if fn is not None else None
+    if receiver is not None and receiver.type == "identifier":  # `m.def(...)`: with its receiver
+        signature = squash(ts.text(data, node))
     # the enclosing registration block (`PYBIND11_MODULE`, `TORCH_LIBRARY_IMPL`), else the call's own method
-    add_symbol(st, node, "binding", name, f"{prefix}::{name}" if prefix else name, prefix,
-               squash(ts.text(data, node)), (method,), summary="", macro=block or f".{method}", target=target)
+    sym = add_symbol(st, field, "binding", name, f"{prefix}::{name}" if prefix else name, prefix, signature,
+                     (method,), summary="", macro=block or f".{method}", target=target)
+    st.out.symbols[-1] = dataclasses.replace(sym, end_line=ts.end_line(node))
 
 
 def table(st: State, node: Node) -> None:

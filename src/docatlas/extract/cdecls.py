@@ -102,6 +102,30 @@ class State:
     namespace_names: set[str] = field(default_factory=set)
     pending: list[tuple[int, Symbol, list[str], bool]] = field(default_factory=list)  # out-of-line functions
     docs: dict[str, str] | None = None  # `PyDoc_STRVAR` docstrings by name, read when a binding first asks
+    # a parse of text without conditional directives (`cmacros.blank_conditionals`): each line's branches and
+    # the include guards' `#define` lines, from the text (`cmacros.line_conditions`), as the tree has none
+    conditions: list[str] | None = None
+    guards: frozenset[int] = frozenset()
+    # `data` with macros blanked only, where `parsed` also has other `#if` branches or the directives blanked:
+    # what `_start` walks back over (a blanked `__device__` belongs to the definition, another branch does not)
+    base: bytes = b""
+
+    def condition(self, node: Node) -> tuple[str, bool]:
+        """`branch_of` for `node`, from the text's conditions when the parse has no directives."""
+        condition, extern_c = branch_of(self.data, node)
+        if self.conditions is not None:
+            row = node.start_point[0]
+            condition = self.conditions[row] if row < len(self.conditions) else ""
+        return condition, extern_c
+
+    def guard(self, node: Node, name: str) -> bool:
+        """Whether `node`, the `#define` of `name`, is an include guard's."""
+        if self.conditions is not None:
+            return node.start_point[0] in self.guards
+        parent = node.parent
+        guarded = parent.child_by_field_name("name") if parent is not None else None
+        return parent is not None and guarded is not None and is_header_guard(self.data, parent) \
+            and ts.text(self.data, guarded) == name
 
 
 _GTEST = {"TEST", "TEST_F", "TEST_P", "TYPED_TEST", "TYPED_TEST_P", "CUDA_TEST", "TEST_CUDA", "TEST_CPU",
@@ -128,7 +152,7 @@ def add_symbol(st: State, node: Node, kind: str, name: str, qualname: str, paren
     doc_node = _outer(node)
     start = _start(st, doc_node)  # at or before the node: count only the newlines in between
     line = doc_node.start_point[0] + 1 - st.data.count(b"\n", start, doc_node.start_byte)
-    condition, extern_c = branch_of(st.data, node)
+    condition, extern_c = st.condition(node)
     if macro is None:
         macro = export_macro(signature, name) or ('extern "C"' if extern_c and kind in _LINKED else "")
     sym = Symbol(kind=kind, name=name, qualname=qualname or name, line=line,
@@ -243,7 +267,7 @@ def _join(prefix: str, name: str) -> str:
 def _start(st: State, node: Node) -> int:
     """Where `node` starts in the source, including blanked macros right before it (`__device__ float f()`)."""
     i: int = node.start_byte
-    parsed, data = st.parsed, st.data
+    parsed, data = st.base or st.parsed, st.data
     while i > 0 and parsed[i - 1] in b" \t\r\n":
         i -= 1
     while i < node.start_byte:  # forward again over what is not code: blanks, and comments the blanking hid
@@ -392,6 +416,8 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
             and ts.text(data, name_node) != scope.qualname.rpartition("::")[2]:
         return ""  # only a constructor has no return type in a class: `TORCH_ARG(T, x) = {};` is a macro call
     flags = _spec_flags(data, _start(st, node), node, decl)
+    if node.parent is not None and node.parent.type == "friend_declaration":
+        flags.append("friend")
     outer = _outer(node)
     if outer.type == "template_declaration":
         flags.append("template")

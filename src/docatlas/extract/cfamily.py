@@ -37,7 +37,7 @@ from docatlas.extract.cdecls import (
     statement_macro,
     type_symbol,
 )
-from docatlas.extract.cmacros import blank_macros, parse_c_family, parse_variants
+from docatlas.extract.cmacros import blank_macros, line_conditions, parse_c_family, parse_variants
 from docatlas.extract.tsadapter import Node
 from docatlas.model import Import, Symbol
 
@@ -77,8 +77,10 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     """Symbols, includes, gtest cases and a parse diagnostic for one C-family file."""
     out = Extraction()
     data = text.encode("utf-8", "surrogatepass")
-    root, parsed, variants = parse_variants(data, grammar)
-    rule_caps = _walk(State(path, data, parsed, out), root, grammar, query_name)
+    root, parsed, variants, flat, base = parse_variants(data, grammar)
+    conditions, guards = line_conditions(data) if flat else (None, frozenset[int]())
+    rule_caps = _walk(State(path, data, parsed, out, conditions=conditions, guards=guards, base=base), root, grammar,
+                      query_name)
     if variants:  # definitions of the other `#if` branches, each chain's second, third ... branch kept
         # only what starts on a line the first parse did not see (a blanked branch): elsewhere the first
         # parse, which reads the file as it comes, knows the scopes best
@@ -92,7 +94,8 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
         seen = {(s.kind, s.qualname, s.line) for s in out.symbols}
         for other_root, other_parsed in variants:
             other = Extraction()
-            _walk(State(path, data, other_parsed, other), other_root, grammar, query_name)
+            _walk(State(path, data, other_parsed, other, conditions=conditions, guards=guards, base=base), other_root,
+                  grammar, query_name)
             for sym in other.symbols:
                 if (sym.kind, sym.qualname, sym.line) not in seen and hidden(sym.line):
                     seen.add((sym.kind, sym.qualname, sym.line))
@@ -143,8 +146,7 @@ def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, lis
         if kind == "macro":
             name = node.child_by_field_name("name")
             if name is not None:
-                guard = node.parent is not None and is_header_guard(data, node.parent) and ts.text(
-                    data, name) == ts.text(data, node.parent.child_by_field_name("name") or name)
+                guard = st.guard(node, ts.text(data, name))
                 sym = add_symbol(st, node, "macro", ts.text(data, name), "", "", squash(macro_signature(data, node)),
                                  ("guard",) if guard else ())
                 if sym.line != ts.line(name):  # error recovery can start the node on an earlier line
@@ -170,6 +172,11 @@ def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, lis
             scope = next((s for s in reversed(stack) if s.kind in ("namespace", "class")), None)
             prefix = scope.qualname if scope is not None else ""
             in_class = scope is not None and scope.kind == "class"
+        if kind == "function" and in_class and node.parent is not None and node.parent.type == "friend_declaration":
+            # a friend defined in its class is no member: a function of the enclosing namespace, as ctags says
+            scope = next((s for s in reversed(stack) if s.kind == "namespace"), None)
+            prefix = scope.qualname if scope is not None else ""
+            in_class = False
         if kind == "namespace":
             namespace_symbol(st, node, prefix, stack)
         elif kind in KIND_OF:
@@ -220,6 +227,10 @@ def _include(st: State, node: Node) -> None:
     module = raw[1:-1] if (system or path_node.type == "string_literal") and len(raw) >= 2 else raw
     cond = ""
     parent = node.parent
+    if st.conditions is not None:  # a parse without directives: the text's conditions
+        row = node.start_point[0]
+        cond = "#if" if row < len(st.conditions) and st.conditions[row] else ""
+        parent = None
     while parent is not None:
         if parent.type in CONDITIONAL and not is_header_guard(data, parent):
             cond = "#if"

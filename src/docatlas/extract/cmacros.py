@@ -46,6 +46,8 @@ _PLAIN = (
     "Py_EXPORTED_SYMBOL", "Py_IMPORTED_SYMBOL", "Py_LOCAL_SYMBOL", "_Py_NO_RETURN", "Py_NO_INLINE",
     "Py_ALWAYS_INLINE", "_Py_NO_SANITIZE_ADDRESS", "_Py_NO_SANITIZE_THREAD", "_Py_NO_SANITIZE_MEMORY",
     "_Py_HOT_FUNCTION", "Py_NO_RETURN",
+    # PyTorch's `try {` ... `} catch (...) {...}` pair around Python-facing bodies, blanked together likewise
+    "HANDLE_TH_ERRORS", "END_HANDLE_TH_ERRORS", "END_HANDLE_TH_ERRORS_PYBIND",
 )
 # Export macros that take the declared type as their argument (`PyAPI_FUNC(PyObject *) f(void);`): the macro
 # name and its parentheses are blanked, the type inside them stays for the grammar.
@@ -58,7 +60,7 @@ _WITH_ARGS = (
     "C10_DEFINE_DEPRECATED_USING", "C10_MPARK_CONSTEXPR", "CUDA_LAUNCH_BOUNDS",
     # namespace-opening/closing macros come in balanced pairs: blanking both keeps the braces balanced
     "PYBIND11_NAMESPACE_BEGIN", "PYBIND11_NAMESPACE_END", "HIDDEN_NAMESPACE_BEGIN", "HIDDEN_NAMESPACE_END",
-    "Py_DEPRECATED", "Py_GCC_ATTRIBUTE", "Py_ALIGNED", "_Py_ALIGNED_DEF",
+    "Py_DEPRECATED", "Py_GCC_ATTRIBUTE", "Py_ALIGNED", "_Py_ALIGNED_DEF", "END_HANDLE_TH_ERRORS_RET",
 )
 _PLAIN_SET = frozenset(_PLAIN)
 _ARGS_SET = frozenset(_WITH_ARGS)
@@ -103,8 +105,9 @@ def _logical_line_is_directive(data: bytes, pos: int) -> bool:
     return data[start:pos].lstrip(b" \t").startswith(b"#")
 
 
-def _args_end(data: bytes, pos: int) -> int:
-    """End of a balanced `( ... )` that starts at the first non-blank at or after `pos`, else -1."""
+def _args_end(data: bytes, pos: int, braces: bool = False) -> int:
+    """End of a balanced `( ... )` that starts at the first non-blank at or after `pos`, else -1 (also at a `;`,
+    and at a `{` unless `braces`: `FORWARD_HAS_DEFAULT_ARGS({1, AnyValue()})`)."""
     i = pos
     n = len(data)
     while i < n and data[i] in b" \t\r\n":
@@ -120,10 +123,25 @@ def _args_end(data: bytes, pos: int) -> int:
             depth -= 1
             if depth == 0:
                 return i + 1
-        elif c == 0x3B or c == 0x7B:  # ";" or "{": not a macro argument list after all
+        elif c == 0x3B or (c == 0x7B and not braces):  # ";" or "{": not a macro argument list after all
             return -1
         i += 1
     return -1
+
+
+def _code_before(data: bytes, pos: int) -> bytes:
+    """Up to 400 bytes of text before `pos`, without the whole-line `//` comments just above it (at most 60
+    of them; a `/* */` comment's end stays, as `/`)."""
+    end = pos
+    for _ in range(60):
+        line_start = data.rfind(b"\n", 0, end) + 1
+        if not data[line_start:end].strip() or data[line_start:end].lstrip().startswith(b"//"):
+            if line_start == 0:
+                return b""
+            end = line_start - 1
+            continue
+        break
+    return data[max(0, end - 400):end].rstrip()
 
 
 def blank_macros(data: bytes) -> tuple[bytes, int]:
@@ -188,10 +206,41 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
             if buf[i] not in (10, 13):
                 buf[i] = 32
         count += 1
+    for m in _LAMBDA_INTRO.finditer(data):  # `[pf(std::move(pf))](...)`: init captures the grammar lacks
+        before = _code_before(data, m.start())
+        if not (before[-1:] in b"(,={" or before.endswith(b"return")):
+            continue
+        spans = _init_captures(data, m.end() - 1)
+        if spans:
+            if buf is None:
+                buf = bytearray(data)
+            for a, b in spans:
+                for i in range(a, b):
+                    if buf[i] not in (10, 13):
+                        buf[i] = 32
+            count += 1
+    for m in _CALL_LINE.finditer(data):  # `  DEF_HELPEE_FUNC(Long, val_)` alone on its lines, no `;`
+        close = _args_end(data, m.end() - 1, braces=True)
+        if close < 0:
+            continue
+        eol = data.find(b"\n", close)
+        eol = len(data) if eol < 0 else eol
+        tail = data[close:eol].strip()
+        before = _code_before(data, m.start())
+        after = data[eol:eol + 200].lstrip()
+        if (tail and not tail.startswith(b"//")) or not before or before[-1:] not in b";{})/:" \
+                or after[:1] in b"),;=[.-+*/&|?:<>{(" or _logical_line_is_directive(data, m.start()):
+            continue
+        if buf is None:
+            buf = bytearray(data)
+        for i in range(m.start(1), close):
+            if buf[i] not in (10, 13):
+                buf[i] = 32
+        count += 1
     for m in _STATEMENT_LINE.finditer(data):  # `    ENTER_PYTHON` alone on a line inside a body
         before = data[:m.start()].rstrip()
         after = data[m.end():m.end() + 200].lstrip()
-        if not before or before[-1:] not in b";{}" or after[:1] in b"),;=[.-+*/&|?:<>":
+        if not before or before[-1:] not in b";{})" or after[:1] in b"),;=[.-+*/&|?:<>":
             continue
         if buf is None:
             buf = bytearray(data)
@@ -201,10 +250,57 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
     return (bytes(buf) if buf is not None else data), count
 
 
+# A lambda's capture list with a name followed by `(` or `{` in it, after `(`, `,`, `=`, `{` or `return` (comments
+# between allowed); `_init_captures` reads it.
+_LAMBDA_INTRO = re.compile(rb"(?<![A-Za-z0-9_\])\[])\[(?=[^\]\[;]{0,200}?[A-Za-z0-9_]\s*[({])")
+_CAPTURE_NAME = re.compile(rb"\s*&?\s*[A-Za-z_][A-Za-z0-9_]*\s*(?=[({])")
+
+
+def _init_captures(data: bytes, pos: int) -> list[tuple[int, int]]:
+    """For the capture list opening at `pos` (`[a, pf(std::move(pf)), fn{std::move(fn)}](...)`), the spans of the
+    initializers written in parentheses or braces, which the grammar cannot parse (it knows `pf = x` only):
+    blanked, each capture keeps its name. None when the brackets are no capture list followed by `(`, `{`,
+    `mutable` or `->`."""
+    depth, i, end = 0, pos, min(len(data), pos + 400)
+    items: list[tuple[int, int]] = []
+    start = pos + 1
+    while i < end:
+        c = data[i]
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif c == 0x2C and depth == 1:  # ","
+            items.append((start, i))
+            start = i + 1
+        elif c == 0x3B:  # ";"
+            return []
+        i += 1
+    else:
+        return []
+    items.append((start, i))
+    if not data[i + 1:i + 40].lstrip().startswith((b"(", b"{", b"mutable", b"->")):
+        return []
+    spans = []
+    for a, b in items:
+        while b > a and data[b - 1] in b" \t\r\n":
+            b -= 1
+        m = _CAPTURE_NAME.match(data, a, b)
+        if m is not None and data[b - 1:b] in (b")", b"}"):
+            spans.append((m.end(), b))
+    return spans
+
+
 # An indented line holding only an all-caps name, after a statement or a brace and before another statement:
 # a statement macro used without a semicolon (`ENTER_PYTHON`, `Py_BEGIN_ALLOW_THREADS`), often one that opens
 # a block another closes. The grammar takes it for a type and loses the statement after it, and with an
 # unbalanced pair the rest of the file; blanked like its partner, the braces stay balanced.
+# The same for a macro call with arguments (`DEF_HELPEE_FUNC(Long, val_)` declaring members in a class body,
+# `KERNEL(ADD_NS(conv1d), "conv1d", Tensor (const Tensor &), fp32)` registering in a block): the grammar reads
+# the call as a declaration that never ends and loses the scopes around it, so the call is blanked.
+_CALL_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]*\(", re.MULTILINE)
 _STATEMENT_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{3,})[ \t]*\r?$", re.MULTILINE)
 
 
@@ -331,33 +427,110 @@ def parse_c_family(data: bytes, grammar: str) -> tuple[Node, bytes]:
 
     Returns the root node and the bytes actually parsed (same length and lines as `data`).
     """
-    root, parsed, _ = parse_variants(data, grammar)
+    root, parsed, _, _, _ = parse_variants(data, grammar)
     return root, parsed
 
 
 MAX_VARIANTS = 4  # branches read per `#if` chain when the file parses only one branch at a time
+_HAS_IF = re.compile(rb"^[ \t]*#[ \t]*if", re.MULTILINE)
+_CONDITIONAL_WORDS = frozenset((*_IF_WORDS, *_ELSE_WORDS, b"endif"))
 
 
-def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[Node, bytes]]]:
+def blank_conditionals(data: bytes) -> bytes:
+    """`data` with every conditional directive (`#if`, `#ifdef`, `#elif`, `#else`, `#endif`, continuation lines
+    included) blanked. A directive inside an initializer list (`{ #ifdef X  A, #endif  B }`) or a branch that
+    opens a block it closes after `#endif` (`#ifdef X  if (a) {  #else  if (b) {  #endif  … }`) is what the
+    grammar cannot parse even one branch at a time; without the directives the kept branch is plain code, as a
+    compiler sees it. `line_conditions` gives the conditions back by line."""
+    out = bytearray(data)
+    inside = False
+    for start, end, directive, word in _lines(data):
+        if word or not directive:
+            inside = word in _CONDITIONAL_WORDS
+        if directive and inside:
+            for j in range(start, end):
+                if out[j] != 13:
+                    out[j] = 32
+    return bytes(out)
+
+
+def _directive_text(data: bytes, start: int, end: int, continued: bool) -> str:
+    """One directive line as `cdecls.branch_of` writes a condition: spaces squashed, a continued one marked cut."""
+    text = data[start:end].decode("utf-8", "replace").rstrip()
+    if continued and text.endswith("\\"):
+        text = text[:-1].rstrip() + " …"
+    return " ".join(text.split())[:120]
+
+
+def _words(data: bytes, start: int, end: int) -> list[bytes]:
+    """The words of a directive line after its `#` (`#  ifndef X` -> [ifndef, X]), else []."""
+    text = data[start:end].lstrip(b" \t")
+    return text[1:].split() if text.startswith(b"#") else []
+
+
+def line_conditions(data: bytes) -> tuple[list[str], frozenset[int]]:
+    """Per line (0-based), the preprocessor branches it is compiled in, outermost first, written as
+    `cdecls.branch_of` writes them from a tree (`#ifdef X > #else of `#if Y``; include guards left out); and the
+    lines of include guards' `#define`s. For a parse without directives (`blank_conditionals`)."""
+    lines = _lines(data)
+    out: list[str] = []
+    guards: set[int] = set()
+    chains: list[list[str]] = []  # per open chain: [opener, current branch, "" or "guard"]
+    for i, (start, end, _directive, word) in enumerate(lines):
+        continued = data[start:end].rstrip(b"\r").endswith(b"\\")
+        if word in _IF_WORDS:
+            text = _directive_text(data, start, end, continued)
+            guard = ""
+            if word == b"ifndef":
+                nxt = next((j for j in range(i + 1, len(lines)) if data[lines[j][0]:lines[j][1]].strip()
+                            and not data[lines[j][0]:lines[j][1]].lstrip().startswith((b"//", b"/*"))), None)
+                name = _words(data, start, end)[1:2]
+                if nxt is not None and name and _words(data, *lines[nxt][:2])[:2] == [b"define", *name]:
+                    guard = "guard"
+                    guards.add(nxt)
+            chains.append([text, text, guard])
+        elif word in _ELSE_WORDS and chains:
+            chains[-1][1] = f"#else of `{chains[-1][0]}`" if word == b"else" else \
+                _directive_text(data, start, end, continued)
+        elif word == b"endif" and chains:
+            chains.pop()
+        out.append(" > ".join(c[1] for c in chains if not c[2]))
+    return out, frozenset(guards)
+
+
+def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[Node, bytes]], bool, bytes]:
     """`parse_c_family`, plus, when only the first `#if` branches parsed well, the parses that keep the second,
     third ... branch of every chain instead (up to `MAX_VARIANTS` in all): definitions in `#elif`/`#else`
-    branches are found in those, as ctags finds them."""
+    branches are found in those, as ctags finds them. The last value says whether the parses are of text
+    without conditional directives (`blank_conditionals`), used when that parses better still; the last, the text
+    with macros blanked only (as the first parse saw it)."""
     blanked, _ = blank_macros(data)
     blanked = shorten_raw_delimiters(blanked)
     tree = ts.parse(grammar, blanked)
-    if tree.root_node.has_error and b"#el" in blanked:
+    if not tree.root_node.has_error or not _HAS_IF.search(blanked):
+        return tree.root_node, blanked, [], False, blanked
+    best, best_bytes, errors, branched, flat = tree.root_node, blanked, _error_bytes(tree.root_node), False, False
+    most = 0
+    if b"#el" in blanked:
         retry_bytes, most = blank_branches(blanked, 0)
-        retry = ts.parse(grammar, retry_bytes)
-        if _error_bytes(retry.root_node) < _error_bytes(tree.root_node):
-            others = []
-            seen = {retry_bytes}
-            wanted: list[tuple[int, int | None]] = [(keep, None) for keep in range(1, min(most, MAX_VARIANTS))]
-            wanted += [(keep, 0) for keep in range(1, min(most, MAX_VARIANTS))]  # nested first branches
-            for keep, inner in wanted:
-                other_bytes, _ = blank_branches(blanked, keep, inner)
-                if other_bytes not in seen:
-                    seen.add(other_bytes)
-                    others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
-            return retry.root_node, retry_bytes, others
-    return tree.root_node, blanked, []
-
+        retry = ts.parse(grammar, retry_bytes).root_node
+        if _error_bytes(retry) < errors:
+            best, best_bytes, errors, branched = retry, retry_bytes, _error_bytes(retry), True
+    flat_bytes = blank_conditionals(blank_branches(blanked, 0)[0] if most else blanked)
+    flat_root = ts.parse(grammar, flat_bytes).root_node
+    if _error_bytes(flat_root) < errors:
+        best, best_bytes, branched, flat = flat_root, flat_bytes, most > 1, True
+    if not branched:
+        return best, best_bytes, [], flat, blanked
+    others = []
+    seen = {best_bytes}
+    wanted: list[tuple[int, int | None]] = [(keep, None) for keep in range(1, min(most, MAX_VARIANTS))]
+    wanted += [(keep, 0) for keep in range(1, min(most, MAX_VARIANTS))]  # nested first branches
+    for keep, inner in wanted:
+        other_bytes, _ = blank_branches(blanked, keep, inner)
+        if flat:
+            other_bytes = blank_conditionals(other_bytes)
+        if other_bytes not in seen:
+            seen.add(other_bytes)
+            others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))
+    return best, best_bytes, others, flat, blanked

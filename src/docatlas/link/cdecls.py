@@ -12,7 +12,7 @@ file's code moves about; `link_inputs` (stage) holds the names, so a new or remo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from docatlas.link.graph import include_closure
 from docatlas.model import FileFacts, Symbol
@@ -74,13 +74,21 @@ def bridge_names(facts: FileFacts) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(bindings | defined))
 
 
-def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str, Iterable[str]]) -> Bridges:
-    """Each binding (`{"format", (PyCFunction)builtin_format, ...}`) with the function that implements it in
-    another file, and the way back. Argument Clinic writes the binding and a wrapper `builtin_format` in
-    `clinic/bltinmodule.c.h`, and the module's `.c`, which includes that file, defines `builtin_format_impl`;
-    a binding whose function is defined in a file that includes the binding's (`builtin_abs` for `abs`)
-    links the same way. `target_impl` is preferred to `target`; a target defined in the binding's own file
-    only (and no `_impl` anywhere) is shown on that page already ("bound as")."""
+def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str, Iterable[str]],
+                           pairs: Pairs | None = None) -> Bridges:
+    """Each binding (`{"format", (PyCFunction)builtin_format, ...}`, `m.def("name", &fn)`) with the function that
+    implements it in another file, and the way back. Two ways reach that file:
+    - Argument Clinic writes the binding and a wrapper `builtin_format` in `clinic/bltinmodule.c.h`, and the
+      module's `.c`, which includes that file, defines `builtin_format_impl`; a binding whose function is
+      defined in a file that includes the binding's (`builtin_abs` for `abs`) links the same way
+      (`target_impl` preferred to `target`);
+    - a binding names a function its file only declares, through a header it includes (`m.def("_jit_pass_lint",
+      &torch::jit::LintGraph)`): the definitions paired with that declaration (`pairs`, from
+      `pair_declarations`) implement it; so does a C++ definition in an included file (a method defined in
+      its class in a header). An unqualified target (`&LintGraph` inside `namespace torch::jit`) is
+      looked up in the binding's namespace and the ones around it, innermost first; a name that stays
+      ambiguous links nothing.
+    A target defined in the binding's own file is shown on that page already ("bound as")."""
     where: dict[str, list[tuple[str, str]]] = defaultdict(list)  # function name -> [(path, qualname)]
     bindings: list[tuple[str, str, str]] = []
     for path in sorted(facts):
@@ -89,20 +97,58 @@ def bridge_implementations(facts: Mapping[str, FileFacts], includes: Mapping[str
                 bindings.append((path, rest[0], rest[1]))
             else:
                 where[rest[0]].append((path, rest[0]))
+    # last name -> [(file, qualname, whether the file declares it (its definitions: `pairs`) or defines it)]
+    declared: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
+    for h, names in sorted((pairs or {}).items()):
+        for q, others in names.items():
+            if any(w == "definition" and p != h for p, w in others):
+                declared[q.rpartition("::")[2]].append((h, q, True))
+    for path in sorted(facts) if pairs is not None else ():  # C++ definitions an including file sees (headers)
+        for q, is_declaration in pair_names(facts[path]):
+            if not is_declaration and "::" in q:
+                declared[q.rpartition("::")[2]].append((path, q, False))
     out: Bridges = defaultdict(lambda: defaultdict(list))
     closures: dict[str, set[str]] = {}
 
-    def reach(p: str) -> set[str]:  # each implementing file's closure once (`setdefault` would walk it each time)
+    def reach(p: str) -> set[str]:  # each file's closure once (`setdefault` would walk it each time)
         if p not in closures:
             closures[p] = include_closure(p, includes)
         return closures[p]
 
+    def link(path: str, qualname: str, found: Iterable[tuple[str, str]]) -> None:
+        for p, q in found:
+            out[path][qualname].append((p, q, "implementation"))
+            out[p][q].append((path, qualname, "binding"))
+
     for path, qualname, target in bindings:
+        found = []
         for name in (f"{target}_impl", target):
             found = [(p, q) for p, q in where.get(name, ()) if p != path and path in reach(p)]
             if found:
-                for p, q in found:
-                    out[path][qualname].append((p, q, "implementation"))
-                    out[p][q].append((path, qualname, "binding"))
                 break
+        if not found and pairs is not None:
+            found = _through_declarations(path, qualname, target, declared, pairs, reach)
+        link(path, qualname, found)
     return {p: {q: sorted(set(v)) for q, v in sorted(names.items())} for p, names in sorted(out.items())}
+
+
+def _through_declarations(path: str, qualname: str, target: str,
+                          declared: Mapping[str, list[tuple[str, str, bool]]], pairs: Pairs,
+                          reach: Callable[[str], set[str]]) -> list[tuple[str, str]]:
+    """The definitions in other files of the function `target` that `path` sees declared or defined in a file it
+    includes (see `bridge_implementations`)."""
+    visible = [(h, q, d) for h, q, d in declared.get(target.rpartition("::")[2], ())
+               if h == path or h in reach(path)]
+    if not visible:
+        return []
+    scope = qualname.rpartition("::")[0].split("::") if "::" in qualname else []
+    wanted = target.lstrip(":")
+    for i in range(len(scope), -1, -1):  # `ns::inner::f`, then `ns::f`, then `f`, for a binding in ns::inner
+        full = "::".join([*scope[:i], wanted])
+        if any(q == full for _h, q, _d in visible):
+            found = {(p, q) for h, q, d in visible if q == full and d for p, w in pairs.get(h, {}).get(q, ())
+                     if w == "definition" and p != path}
+            # and a definition in an included file itself (a method defined in its class in a header)
+            found |= {(h, q) for h, q, d in visible if q == full and not d and h != path}
+            return sorted(found)
+    return []

@@ -139,8 +139,8 @@ def c_names(facts: Mapping[str, FileFacts]) -> tuple[dict[str, tuple[int, int]],
         for qualname, declaration in cdecls.pair_names(f):
             counts.setdefault(qualname, [0, 0])[0 if declaration else 1] += 1
         for tag, *rest in cdecls.bridge_names(f):
-            if tag == "b":
-                bound.update((rest[1], f"{rest[1]}_impl"))
+            if tag == "b":  # and the target's last name: a C++ definition of that name may implement it
+                bound.update((rest[1], f"{rest[1]}_impl", rest[1].rpartition("::")[2]))
     return {q: (n[0], n[1]) for q, n in counts.items()}, frozenset(bound)
 
 
@@ -165,6 +165,8 @@ def local_c_names(model: RepoModel, before: FileFacts, after: FileFacts) -> bool
         counts = model.c_names.get(qualname, (0, 0))
         if counts[1 if declaration else 0] or (qualname, not declaration) in new:
             return False
+        if "::" in qualname and qualname.rpartition("::")[2] in model.c_bound:
+            return False  # a binding elsewhere may name it (`cdecls.bridge_implementations`, included files)
     old_b, new_b = set(cdecls.bridge_names(before)), set(cdecls.bridge_names(after))
     if {e for e in old_b if e[0] == "b"} != {e for e in new_b if e[0] == "b"}:
         return False

@@ -437,8 +437,8 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
         transitive_importers=graph.transitive_counts(graph_nodes, reverse),
         folder_uses=uses, folder_used_by=used_by, tests_of=tests_of,
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
-        c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
-        c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
+        c_pairs=(c_pairs := cdecls.pair_declarations(facts, edges) if includes else {}),
+        c_bridges=cdecls.bridge_implementations(facts, edges, c_pairs) if includes else {},
         c_modules=c_modules, include_dirs=include_dirs, include_key=reach.include_key(inc_index),
     )
     model.c_names, model.c_bound = reach.c_names(facts) if includes else ({}, frozenset())
