@@ -394,7 +394,8 @@ def _drop_stored_refs(model: RepoModel) -> None:
 
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
-    keyword pages, then folders by subtree size, then files."""
+    keyword pages and guide (which a pooled render runs last, in this process: `_render`), then folders by
+    subtree size, then files."""
     tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
     tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in model.files if not model.summary(p).binary]
