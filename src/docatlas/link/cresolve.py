@@ -29,6 +29,7 @@ MAX_CANDIDATES = 8
 # what a name means in one file: None unresolved, (True, the definition) resolved, (False, its candidates, or
 # None when more than `MAX_CANDIDATES`) ambiguous
 _Outcome = tuple[bool, Any] | None
+_UNSEEN = (False, False)  # (not an outcome: a key not worked out yet in this file)
 
 _C_DEF_KINDS = frozenset({"function", "method", "class", "struct", "union", "enum", "typedef", "alias", "macro",
                           "type"})
@@ -77,8 +78,9 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     closures: dict[str, set[str]] = {}  # the closures of includers (`_context`), each worked out once
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
-    # (name, a value, outside a class) -> `_narrow`, and whether one of them is `_file_local`
-    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool]] = {}
+    # (name, a value, outside a class) -> `_narrow`, whether one of them is `_file_local`, whether they have
+    # several qualified names, and their files
+    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool, bool, frozenset[str]]] = {}
     scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
@@ -98,26 +100,28 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         outcome: dict[tuple[str, bool, bool], _Outcome] = {}
         for name, line, col, kind, enclosing in refs.uses:
             key = (name, kind == "read", enclosing not in members)
-            if key in outcome:
-                got = outcome[key]
-            else:
+            got = outcome.get(key, _UNSEEN)
+            if got is _UNSEEN:
                 found = narrowed.get(key)
                 if found is None:
                     cands = _narrow(name, kind, defs, scopes, plain)
                     if cands and key[2] and name[0] != "." and "::" not in name:
                         cands = [c for c in cands if c[4] != 2]  # outside a class: no method
-                    found = narrowed[key] = (cands, any(_file_local(c) for c in cands))
+                    found = narrowed[key] = (cands, any(_file_local(c) for c in cands),
+                                             len({c[1] for c in cands}) > 1, frozenset(c[0] for c in cands))
                 cands = found[0]
+                several = found[2] or len(found[3]) > 1 or path not in found[3]  # names, or files not this one
                 if found[1]:  # a type, macro or static function of a source file is seen where it is included
                     if closure is None:
                         closure = include_closure(path, includes)
                     if context is None:
                         context = _context(path, includers, includes, closures)
                     cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
+                    several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
                 if not cands:
                     got = None
                 else:
-                    if len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands):
+                    if several:
                         if closure is None:
                             closure = include_closure(path, includes)
                         # a prototype in the file itself (a forward declaration) says nothing of where the
