@@ -183,6 +183,25 @@ def test_c_functions_used_as_values_are_references_and_other_names_are_not() -> 
     assert not [g for g in got if g[2] == "size"]  # a parameter named like a variable: values match functions only
 
 
+def test_c_functions_in_designated_initializers_are_references() -> None:
+    """`{.run = kernel}` (C99, C++20): a table of function pointers, as QNNPACK's `init.c` fills them."""
+    from docatlas.link.stage import link
+
+    files = {
+        "k.h": "#pragma once\nvoid kernel(int x);\nstruct ops { void (*run)(int); void (*other)(int); };\n",
+        "k.c": '#include "k.h"\nvoid kernel(int x) {}\n',
+        "init.c": '#include "k.h"\nstatic struct ops table = {\n  .run = kernel,\n  .other = &kernel,\n};\n',
+        "init.cpp": '#include "k.h"\nstatic ops table = {.run = kernel};\n',
+    }
+    langs = {"h": "c-header", "c": "c", "cpp": "cpp"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    assert [(r[1], r[2], r[3], r[6]) for r in model.refs.outgoing["init.c"] if r[6] == "kernel"] == [
+        (3, 10, "read", "kernel"), (4, 13, "read", "kernel")]
+    assert [(r[1], r[3], r[6]) for r in model.refs.outgoing["init.cpp"] if r[6] == "kernel"] == [
+        (2, "read", "kernel")]
+
+
 def test_search_puts_the_most_used_definition_first(make_repo, tmp_path, capsys) -> None:
     import json
 
