@@ -131,14 +131,19 @@ def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str],
     return figures
 
 
-# What each kind of edit appends to the first file (sorted) of each suffix. A comment or a new function keeps
-# every file's link inputs (docatlas reuses the link stage and renders only the pages the edit can change); an
-# import or include changes the dependency graph (everything is linked again, every page's inputs checked).
+# What each kind of edit appends to the first file (sorted) of each suffix. A comment keeps every file's link
+# inputs (docatlas reuses the link stage and renders only the pages the edit can change), and so does a new
+# Python function; a new C function with external linkage is a link input (declarations pair with definitions
+# across files: everything is linked again). An import of an outside module, an include of an outside header
+# and a new test case change link inputs but no edge of the dependency graph (`link.reach`: the link stage is
+# still reused); an import of another repository file would link again.
 EDITS = {
     "comment": {".py": "# docatlas bench edit\n", ".cu": "// docatlas bench edit\n"},
     "function": {".py": "\n\ndef docatlas_bench_edit():\n    return 1\n",
                  ".cu": "\nint docatlas_bench_edit() { return 1; }\n"},
     "import": {".py": "import docatlas_bench_edit\n", ".cu": "#include <docatlas_bench_edit.h>\n"},
+    # a test case appended to the first Python test file (`test_*.py`, sorted): its page, its test links
+    "test": {"test_*.py": "\n\ndef test_docatlas_bench_edit():\n    assert True\n"},
 }
 
 
@@ -146,7 +151,8 @@ def touch_edit(repo: Path, suffixes: tuple[str, ...], kind: str = "comment") -> 
     """Append a line to the first file (sorted) of each suffix: a real content change."""
     edited = []
     for suffix in suffixes:
-        path = next((p for p in sorted(repo.rglob(f"*{suffix}")) if p.is_file() and not p.is_symlink()), None)
+        pattern = suffix if "*" in suffix else f"*{suffix}"
+        path = next((p for p in sorted(repo.rglob(pattern)) if p.is_file() and not p.is_symlink()), None)
         if path is None:
             continue
         with path.open("a", encoding="utf-8") as fh:
@@ -175,7 +181,8 @@ def main() -> None:
     shutil.copytree(src, repo, symlinks=True)
     extra = args.extra.split()
     rows: dict[str, list[dict[str, float]]] = {"full build": [], "no-op rebuild": [], "edit .py+.cu rebuild": [],
-                                               "function .py+.cu rebuild": [], "import .py+.cu rebuild": []}
+                                               "function .py+.cu rebuild": [], "import .py+.cu rebuild": [],
+                                               "test case .py rebuild": []}
     ctags: list[dict[str, float]] = []
     edited: list[str] = []
     try:
@@ -197,6 +204,8 @@ def main() -> None:
             rows["function .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             touch_edit(repo, (".py", ".cu"), "import")
             rows["import .py+.cu rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
+            touch_edit(repo, ("test_*.py",), "test")
+            rows["test case .py rebuild"].append(docatlas(repo, out, args.jobs, report, extra))
             if not args.no_ctags and shutil.which("ctags"):
                 ctags.append(run(["ctags", "-R", "-f", str(tmp / "tags"), str(repo)]))
             if not args.keep:
@@ -219,7 +228,7 @@ def main() -> None:
         stages = sorted(k for k in full if k.startswith("stage:"))
         print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
         rebuilds = () if args.full_only else ("no-op rebuild", "edit .py+.cu rebuild", "function .py+.cu rebuild",
-                                              "import .py+.cu rebuild")
+                                              "import .py+.cu rebuild", "test case .py rebuild")
         for name in rebuilds:
             reused = statistics.mean(r.get("link_reused", 0.0) for r in rows[name])
             print(f"{name}: {medians[name]['wall'] / full['wall']:.1%} of the full build"

@@ -362,7 +362,7 @@ def check_page(a: Audit, page: str, with_findings: dict[str, set[str]], analysed
 
     # Symbol lines: the name is written at (or, for Python's decorators, just after) the line given.
     lines = src.splitlines()
-    for sm in re.finditer(r"(?:</a>)?([\w ()-]*?) ?\*\*`([^`]+)`\*\*: .*?\[line (\d+)(?:–(\d+))?\]",
+    for sm in re.finditer(r"(?:</a>)?([\w ()-]*?) ?\*\*`([^`]+)`\*\*:? .*?\[line (\d+)(?:–(\d+))?\]",
                           sec.get("Code Structure", "")):
         kind, name, line = sm.group(1), sm.group(2).split("::")[-1].split(".")[-1], int(sm.group(3))
         end = line if kind.startswith("macro") else int(sm.group(4) or line)  # a `#define` names it first

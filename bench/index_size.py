@@ -22,15 +22,20 @@ from docatlas.store import schema
 # and joins (the select lists do not change a plan); `?` are bound to placeholders.
 PLANS = {
     "search exact": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path "
-                    "WHERE (s.name = ? OR s.qualname = ? OR s.fq = ?) ORDER BY s.definition DESC LIMIT 5",
+                    f"WHERE s.id IN ({schema.NAME_IDS} "
+                    f"UNION ALL {schema.QUALNAME_IDS} UNION ALL SELECT id FROM symbols WHERE "
+                    f"{schema.fqname_is('a.b.c')[0]}) ORDER BY s.definition DESC LIMIT 5",
     "search prefix (name)": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id IN "
-                            "(SELECT id FROM symbols WHERE name >= ? AND name < ? ORDER BY length(name) LIMIT 9)",
-    "search prefix (fqname)": "SELECT id FROM symbols WHERE (fq >= ? AND fq < ?) OR (fq IS NULL AND qualname >= ?1 "
-                              "AND qualname < ?2) ORDER BY length(fqname)",
+                            "(SELECT id FROM symbols WHERE id IN (SELECT y.id FROM strings n JOIN symbol_rows y ON "
+                            "y.name = n.id WHERE n.text >= ? COLLATE NOCASE AND n.text < ? COLLATE NOCASE) "
+                            "ORDER BY length(name), name, id LIMIT 9)",
+    "search prefix (fqname)": f"SELECT id FROM symbols WHERE {schema.fqname_prefix('a.b', 'a.b~')[0]} "
+                              "ORDER BY length(fqname)",
     "search row by rowid": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?",
-    "uses of a symbol": "SELECT count(*) FROM refs WHERE target_path = ? AND target = ?",
+    "uses of a symbol": schema.USE_COUNT,
     "show: file symbols": "SELECT kind, name FROM symbols WHERE path = ? ORDER BY line, id",
-    "show: symbol by fqname": f"SELECT id FROM symbols WHERE {schema.FQNAME_IS} ORDER BY definition DESC, path, line",
+    "show: symbol by fqname": f"SELECT id FROM symbols WHERE {schema.fqname_is('a.b.c')[0]} "
+                              "ORDER BY definition DESC, path, line",
     "show: symbol by qualname": "SELECT id FROM symbols WHERE qualname = ?",
     "show: symbol by name": "SELECT id FROM symbols WHERE name = ?",
     "show: children": "SELECT qualname FROM symbols WHERE path = ? AND parent = ? ORDER BY line",

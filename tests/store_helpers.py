@@ -35,9 +35,10 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     through the views that read them (`symbols`, `refs`, `imports`)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
-            "link_state": {"state"}, "imports": {"rowid"}}
-    by_view = {"symbol_rows", "ref_rows", "strings", "import_rows", "cand_rows", "cand_sets", "test_rows",
-               "finding_rows"}
+            "link_state": {"state"}, "link_parts": {"data"}, "imports": {"rowid"}}
+    by_view = {"symbol_rows", "symbol_shapes", "texts", "ref_rows", "ref_file_uses", "ref_uses", "strings",
+               "import_rows", "cand_rows", "cand_file_uses", "cand_uses", "cand_sets", "test_rows", "finding_rows",
+               "test_link_rows"}
     main = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     schemas = ["main"]
     if cache_path(main.parent).is_file() and "cache" not in {r[1] for r in conn.execute("PRAGMA database_list")}:
@@ -46,8 +47,8 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     for db in schemas:
         for (table,) in conn.execute(f"SELECT name FROM {db}.sqlite_master WHERE type IN ('table', 'view') "
                                      "AND name NOT LIKE 'search%' AND name != 'meta' ORDER BY name").fetchall():
-            if table in by_view or table == "sqlite_stat1":  # the query planner's statistics, not content
-                continue
+            if table in by_view or table in ("sqlite_stat1", "scan_listing"):  # the query planner's statistics, the
+                continue  # folders' mtimes the last walk saw (`scan.Listing`): not content
             cols = [r[1] for r in conn.execute(f"PRAGMA {db}.table_info({table})")
                     if r[1] not in skip.get(table, set())]
             rows = conn.execute(f"SELECT {', '.join(cols)} FROM {db}.{table}").fetchall()

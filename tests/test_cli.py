@@ -53,7 +53,7 @@ def test_summary_says_when_the_link_stage_was_reused(make_repo, tmp_path: Path, 
     (repo / "a.py").write_text("def f():\n    return 2\n")  # a body: every file keeps its link inputs
     assert main(["build", str(repo), "-o", str(out), "-j", "1"]) == 0
     assert "link (reused)" in capsys.readouterr().err
-    (repo / "a.py").write_text("import os\n\n\ndef f():\n    return 2\n")  # an import: linked again
+    (repo / "a.py").write_text("import b\n\n\ndef f():\n    return 2\n")  # an import of a repository file: linked again
     assert main(["build", str(repo), "-o", str(out), "-j", "1"]) == 0
     assert "link (reused)" not in capsys.readouterr().err
 

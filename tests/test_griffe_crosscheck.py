@@ -1,7 +1,7 @@
 """Real code nobody here wrote: an installed package, documented by docatlas, checked against griffe.
 
 Every class, function and method that griffe finds must appear in docatlas's keyword pages with the same
-qualified name and line.
+qualified name, linked to its Code Structure entry on the file page, which gives the same line.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pytest
 
 from docatlas.cli import main
 
-_ENTRY = re.compile(r"^- \*\*`+ ?(?P<name>.+?) ?`+\*\*: \[definition\]\([^)]*\) · line (?P<line>\d+)$")
+_ENTRY = re.compile(r"^- \*\*`+ ?(?P<name>.+?) ?`+\*\*: \[definition\]\((?P<page>[^)#]*)#(?P<anchor>[^)]*)\)")
+_ROW = re.compile(r'<a id="(?P<anchor>[^"]+)"></a>.*? · \[line (?P<line>\d+)')
 
 
 def griffe_symbols(package: str) -> set[tuple[str, str, int]]:
@@ -44,12 +45,17 @@ def griffe_symbols(package: str) -> set[tuple[str, str, int]]:
 
 def docatlas_symbols(out: Path) -> set[tuple[str, str, int]]:
     found = set()
+    rows: dict[Path, dict[str, int]] = {}
     for page in out.rglob("*.py_kw.md"):
         source = page.relative_to(out).as_posix()[: -len("_kw.md")]
         for line in page.read_text(encoding="utf-8").splitlines():
             m = _ENTRY.match(line)
             if m:
-                found.add((source, m.group("name"), int(m.group("line"))))
+                doc = (page.parent / m.group("page")).resolve()
+                if doc not in rows:
+                    rows[doc] = {r.group("anchor"): int(r.group("line"))
+                                 for r in _ROW.finditer(doc.read_text(encoding="utf-8"))}
+                found.add((source, m.group("name"), rows[doc].get(m.group("anchor"), 0)))
     return found
 
 

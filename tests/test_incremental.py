@@ -201,12 +201,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     assert not first.link_reused and not any(d.code == "DA305" for d in first.diagnostics)
     assert (out_a / "pkg" / "b.py_docs.md").is_file() and (out_a / "pkg" / "b.py_docs.md~" / "index.md").is_file()
     kw_before = (out_a / "pkg" / "a.py_kw.md").read_text()
+    doc_before = (out_a / "pkg" / "a.py_docs.md").read_text()
     for path, text in LOCAL_EDITS.items():
         (repo / path).write_text(text)
     extracted.clear()
     second = _build(repo, out_a)
     assert second.link_reused and sorted(extracted) == sorted(LOCAL_EDITS)
-    assert (out_a / "pkg" / "a.py_kw.md").read_text() != kw_before  # alpha moved: its line links follow
+    assert (out_a / "pkg" / "a.py_docs.md").read_text() != doc_before  # alpha moved: its line links follow
+    assert (out_a / "pkg" / "a.py_kw.md").read_text() == kw_before  # which gives no lines, only the anchors
 
     full = _build(repo, out_b, full=True)
     assert not full.link_reused
@@ -217,7 +219,26 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
 
 
 @pytest.mark.parametrize("path, text, reused", [
-    ("pkg/a.py", '"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n', False),  # a new import
+    # imports and test cases are link inputs, but one that adds no edge to the graph (a standard or outside
+    # module, a test case) changes only its own file's entries (`link.reach`): the link stage is reused
+    ("pkg/a.py", '"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n', True),  # a new import
+    ("pkg/b.py", "from pkg.a import alpha\nimport pkg.sub.c\n\n\ndef beta():\n    return alpha()\n", False),  # an edge
+    ("pkg/b.py", "import json\nfrom pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n", True),  # star-imported
+    ("pkg/sub/e.py", "import pkg.a as A\nimport pkg.nowhere\n\n\ndef epsilon():\n    return A.later()\n", True),
+    ("pkg/sub/e.py", "import pkg.a as B\n\n\ndef epsilon():\n    return B.later()\n",
+     False),  # a repository import changed
+    ("tests/test_a.py", "import pytest\nfrom pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n",
+     True),  # its run command changes
+    ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n\n\n"
+                        "def test_alpha_again():\n    assert alpha()\n", True),  # a test case named after alpha
+    ("tests/test_a.py", "def test_alpha():\n    assert 1\n", False),  # its import of pkg/a.py removed
+    ("pkg/sub/c.py", "def test_gamma():\n    pass\n", True),  # a test-like function: still a library module
+    ("pkg/sub/c.py", "import unittest\n\n\nclass TestGamma(unittest.TestCase):\n    def test_it(self):\n        pass\n",
+     False),  # it becomes a test file
+    ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n#include <map>\n\nTEST(Util, Helper) {\n'
+                           "  EXPECT_EQ(helper(1), 2);\n}\n\nTEST(Util, Again) {\n  EXPECT_EQ(helper(0), 1);\n}\n",
+     True),  # a test case and a standard header
+    ("csrc/other.cpp", '#include "util.h"\nint use() { return twice(2); }\n', False),  # an include edge
     ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef omega():\n    pass\n', True),  # new function
     ("pkg/a.py", '"""Module a."""\n\n\nclass Alpha:\n    def go(self):\n        pass\n', True),  # alpha renamed
     ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n\n\ndef _hidden():\n    pass\n",
@@ -233,8 +254,10 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("tests/test_a.py", "# moved\nfrom pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n",
      True),  # the test and the import move
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha()\n\n\n"
-                        "def test_again():\n    pass\n", False),  # a new test case
-    ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', False),
+                        "def test_again():\n    pass\n", True),  # a new test case
+    ("csrc/util.cpp", '#include "util.h"\n#include <vector>\n\nint helper(int x) {\n  return x + 1;\n}\n', True),
+    ("csrc/util.cpp", '#include "util.h"\n#include "vendorlib/api.h"\n\nint helper(int x) {\n  return x + 1;\n}\n',
+     False),  # a quoted header the repository lacks: other files' includes are read with it (`missing`)
     ("csrc/util.h", "#pragma once\n// Helpers, documented.\nint helper(int x);\n", True),
     # references: a test that uses its target more (its Testing entry and the target's Used By change), a body
     # that calls one more definition, a C test calling the helper again, a call moved down a line
@@ -246,8 +269,14 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n\n    assert alpha() == 1\n", True),
     # a new definition that files neither importing nor pointing into the file were waiting for
     ("pkg/a.py", '"""Module a."""\n\n\ndef alpha():\n    return 1\n\n\ndef later():\n    return 2\n', True),
+    # C functions with external linkage pair declarations with definitions across files (`cdecls`): one that
+    # pairs with nothing keeps the link stage (`reach.local_c_names`), one that pairs or unpairs links again
     ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n\nint twice(int x) {\n'
-                      "  return helper(x) * 2;\n}\n", False),  # a C definition is a link input
+                      "  return helper(x) * 2;\n}\n", True),  # defined, declared nowhere
+    ("csrc/util.h", "#pragma once\n// Helpers.\nint helper(int x);\nint thrice(int x);\n", True),  # defined nowhere
+    ("csrc/util.h", "#pragma once\n// Helpers.\n", False),  # helper's declaration removed
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper2(int x) {\n  return x + 1;\n}\n', False),  # a definition renamed
+    ("csrc/other.cpp", "int helper(int x);\nint use() { return twice(2); }\n", False),  # another declaration
 ])
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
 def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:
@@ -420,11 +449,31 @@ SEQUENCE = [
     ("csrc/util.cpp", '#include "util.h"\n\n\nint helper(int x) {\n  return x + 2;\n}\n'),
     ("pkg/__init__.py", '"""Demo."""\nfrom .a import alpha\n\n__all__ = ["alpha"]\n'),  # a star import removed
     ("tests/test_b.py", "import pkg.b as b\n\n\ndef test_beta():\n\n    assert b.beta() == 1\n"),
+    # edits the link stage is reused after though they change link inputs (`link.reach`), one after the other:
+    # each stores counts and test links that the next one reads
+    ("csrc/util.cpp", '#include "util.h"\n#include <map>\n\nint helper(int x) {\n  return x + 2;\n}\n\n'
+                      "int twice(int x) {\n  return helper(x) * 2;\n}\n"),
+    ("csrc/util.h", "#pragma once\n// Helpers.\nint helper(int x);\nint thrice(int x);\n"),
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 2;\n}\n\nint thrice(int x) {\n'
+                      "  return 3 * x;\n}\n"),  # now thrice pairs with its declaration, twice is gone
+    ("tests/test_b.py", "import os\nimport pkg.b as b\n\n\ndef test_beta():\n    assert b.beta() == 1\n\n\n"
+                        "def test_beta_again():\n    assert b.beta()\n"),
 ]
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int) -> None:
+def _stored_state(repo: Path, out: Path) -> dict[str, object]:
+    """The link state a build stored, without the references (their rows are compared in the index dump)."""
+    state = FactsCache.load(make_config(repo, out)).link_state()
+    assert state is not None
+    return {k: v for k, v in state.items() if k != "refs"}
+
+
+@pytest.mark.parametrize(("jobs", "bulk"), [(1, 4096), (2, 4096), (1, 2)])
+def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: int, bulk: int,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from docatlas.store import intern
+
+    monkeypatch.setattr(intern, "BULK", bulk)  # 2: the second stored text a write asks for reads them all
     repo = make_repo(LINKED)
     _age(repo)
     out_a = repo.parent / "out_a"
@@ -442,7 +491,9 @@ def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: 
         assert _tree(out_a) == _tree(out_b), (path, i)
         assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
         assert _diagnostics(again) == _diagnostics(full)
-    assert reused == [True, False, False, True, False, False, True, True, False, True]  # (link inputs)
+        assert _stored_state(repo, out_a) == _stored_state(repo, out_b), (path, i)
+    assert reused == [True, False, False, True, False, False, True, True, False, True,
+                      True, True, False, True]  # (link inputs; `link.reach`)
 
 
 def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -503,3 +554,62 @@ def test_render_workers_replaced_after_every_page_write_the_same_pages(make_repo
     _build(repo, repo.parent / "two", jobs=2)
     assert _tree(repo.parent / "two") == _tree(repo.parent / "one")
     assert len(forked) > 4  # the extract stage's two workers, and more than two for the render stage
+
+
+def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk keeps each folder's listing (`scan.Listing`) while the folder's mtime and its ignore files are
+    unchanged: after each kind of change it must find exactly what a walk without it finds, listing again only
+    the folders whose entries or ignore files changed."""
+    import docatlas.scan as scan_mod
+
+    root = tmp_path / "repo"
+    files = {".gitignore": "*.log\nbuild/\n", "a/x.py": "", "a/b/y.py": "", "a/b/c/z.c": "", "a/b/c/skip.log": "",
+             "d/w.md": "", "build/out.py": ""}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    tick = [OLD]
+    _age(root)
+
+    def settle() -> None:  # what just changed gets a new mtime, older than the racy window; the rest keeps its own
+        tick[0] += 10
+        for p in [root, *root.rglob("*")]:
+            if p.stat().st_mtime_ns > (OLD + 10**6) * 10**9:
+                os.utime(p, ns=(tick[0] * 10**9, tick[0] * 10**9))
+
+    listed: list[str] = []
+    real = os.scandir
+
+    def spy(path: object) -> object:
+        listed.append(os.path.relpath(str(path), root))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_mod.os, "scandir", spy)
+    settle()
+    out = tmp_path / "out"
+    first = scan_mod.scan(root, out, (), scan_mod.Listing("k"))
+    listing = first.listing
+    assert listing is not None and "a/b/c/skip.log" not in [f.path for f in first.files]
+    changes = [
+        lambda: None,  # nothing: no folder listed again
+        lambda: (root / "a/b/new.py").write_text(""),  # a file added
+        lambda: (root / "a/x.py").unlink(),  # one removed
+        lambda: (root / ".gitignore").write_text("*.md\n"),  # the root's ignore file edited: every folder again
+        lambda: (root / "a/b/.gitignore").write_text("z.c\n"),  # a new ignore file below
+        lambda: (root / "a/b/c/deeper").mkdir(),  # a folder added
+    ]
+    for i, change in enumerate(changes):
+        change()
+        settle()
+        listed.clear()
+        cached = scan_mod.scan(root, out, (), listing)
+        again = len(listed)
+        listed.clear()
+        plain = scan_mod.scan(root, out)
+        assert [(f.path, f.language, f.vendored) for f in cached.files] == \
+            [(f.path, f.language, f.vendored) for f in plain.files], i
+        # only the changed folders: the one with a new entry, those below a changed ignore file, a new one
+        assert again == [0, 1, 1, len(listed), 2, 2][i], (i, again)
+        listing = cached.listing
+    assert "d/w.md" not in [f.path for f in plain.files] and "a/b/c/z.c" not in [f.path for f in plain.files]

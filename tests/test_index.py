@@ -159,6 +159,25 @@ def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Pa
     assert queries.search(conn, "elementwise")[0].qualname == "at::native::add"
 
 
+def test_fqname_lookups_match_the_views_fqname(built: Path, tmp_path: Path) -> None:
+    """A Python symbol's fqname is not stored (module + qualname): the indexed lookups find what comparing
+    the view's `fqname` finds, case-insensitively, for exact names and prefixes."""
+    for conn in (schema.open_index(built), schema.open_index(index_from_facts(tmp_path, _cpp_facts()))):
+        every = {r[0] for r in conn.execute("SELECT fqname FROM symbols")}
+        queries_ = [*sorted(every), "PKG.Compiler.compile_graph", "pkg.", "pkg.compiler.Rec", "pkg.comp",
+                    "AT::native::ad", "at::", "pkg.compiler.RecompileTests.test_no", "nothing.here"]
+        for q in queries_:
+            sql, args = schema.fqname_is(q)
+            found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
+            assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname = ?", (q,))), q
+            hi = q + "\U0010ffff"
+            sql, args = schema.fqname_prefix(q, hi)
+            found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
+            assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname >= ? AND fqname < ?",
+                                                (q, hi))), q
+        assert conn.execute("SELECT count(*) FROM symbols").fetchone()[0] > 3
+
+
 def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: Path) -> None:
     conn = schema.open_index(built)
     found = queries.show(conn, "pkg/compiler.py")
@@ -291,5 +310,34 @@ def test_signatures_read_back_as_written_though_the_name_is_stored_once(tmp_path
         for i, (name, sig) in enumerate(sigs.items())))
     conn = sqlite3.connect(index_from_facts(tmp_path, {"m.py": facts}) / schema.INDEX_NAME)
     assert dict(conn.execute("SELECT name, signature FROM symbols")) == sigs
-    stored = dict(conn.execute("SELECT name, signature FROM symbol_rows"))
+    stored = dict(conn.execute("SELECT n.text, g.text FROM symbol_rows s JOIN strings n ON n.id = s.name "
+                               "JOIN texts g ON g.id = s.signature"))
     assert stored["f"] == "de\x01 f(self, f=f) -> f" and stored["g"] == "\x01\x01weird\x01 g()"
+
+
+def test_c_references_and_candidates_read_back_through_the_views(make_repo, tmp_path: Path) -> None:
+    """References and ambiguous uses are stored as ids of interned rows (`ref_uses`, `cand_uses`): the
+    `refs` and `ref_candidates` views and the queries over them give back what the link stage found."""
+    from docatlas.store import refs
+
+    repo = make_repo({
+        "a/util.h": "#pragma once\nint helper(int x);\nstruct Box { int v; };\n",
+        "a/util.cpp": '#include "util.h"\nint helper(int x) { return x + 1; }\n',
+        "b/util.h": "#pragma once\nint helper(int x);\n",
+        "b/util.cpp": '#include "util.h"\nint helper(int x) { return x; }\n',
+        "a/util_test.cpp": '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
+                           "  Box b;\n  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n",
+        "d/other.cpp": "int g() { return helper(3); }\nint h() { return helper(4); }\n",
+    })
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    conn = schema.open_index(out)
+    found = refs.sites(conn, "a/util.h", "helper")
+    assert [(s["path"], s["line"], s["kind"], s["enclosing"], s["test"]) for s in found] == [
+        ("a/util_test.cpp", 6, "call", "Util.Helper", True), ("a/util_test.cpp", 7, "call", "Util.Helper", True)]
+    assert [(s["line"], s["kind"]) for s in refs.sites(conn, "a/util.h", "Box")] == [(5, "annotation")]
+    for target in ("a/util.cpp", "b/util.cpp"):
+        assert [(c["path"], c["line"], c["enclosing"], c["name"], c["candidates"])
+                for c in refs.candidate_sites(conn, target, "helper")] == [("d/other.cpp", 1, "g", "helper", 2),
+                                                                           ("d/other.cpp", 2, "h", "helper", 2)]
+    assert refs.use_counts(conn, "a/util.h") == {"Box": (1, 1), "helper": (1, 2)}

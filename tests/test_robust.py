@@ -397,10 +397,10 @@ def test_index_rows_of_one_file_fail_alone(make_repo, tmp_path: Path, capsys,
 
     real = writer._symbol_rows
 
-    def rows(facts: object, module: str, file_id: int) -> object:
+    def rows(facts: object, module: str, file_id: int, *rest: object) -> object:
         if getattr(facts, "path", "") == "bad.py":
             raise KeyError("boom")
-        return real(facts, module, file_id)  # type: ignore[arg-type]
+        return real(facts, module, file_id, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(writer, "_symbol_rows", rows)
     repo = make_repo({"bad.py": "def bad_fn():\n    pass\n", "good.py": "def good_fn():\n    pass\n"})

@@ -24,8 +24,16 @@ from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
 from docatlas.pool import Pool, cap_jobs
-from docatlas.scan import scan
-from docatlas.store.cache import FactsCache, LazyFacts, pickle_facts, unpickle_facts
+from docatlas.scan import Listing, scan
+from docatlas.store.cache import (
+    STORED,
+    FactsCache,
+    LazyFacts,
+    pickle_facts,
+    read_listing,
+    unpickle_facts,
+    write_listing,
+)
 from docatlas.store.writer import IndexWrite
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
@@ -334,9 +342,10 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
                    facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
                    fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
     """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
-    whether every edited file kept its `link.link_inputs`): with them the output is reused (`relink`); without,
+    whether every edited file kept its `link.link_inputs` but perhaps its imports and test cases,
+    `link.local_inputs`): with them the output is reused when `relink` can; without,
     everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
-    from docatlas.link.stage import link_inputs, star_targets
+    from docatlas.link.stage import local_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
         return None, False
@@ -349,7 +358,7 @@ def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[
     if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
         return state, False
     star = star_targets(state)
-    return state, all(link_inputs(before[p], p in star) == link_inputs(f, p in star) for p, f in fresh.items())
+    return state, all(local_inputs(before[p], f, p in star) for p, f in fresh.items())
 
 
 def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
@@ -441,7 +450,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             progress: Progress | None) -> BuildReport:
     """The stages, holding the output folder's lock."""
     report.warnings.extend(out.notes)
-    scanned = scan(cfg.root, cfg.output, cfg.exclude)
+    listing = _listing(cfg)
+    scanned = scan(cfg.root, cfg.output, cfg.exclude, listing)
     report.diagnostics.extend(scanned.diagnostics)
     if not scanned.files and cfg.exclude:
         report.warnings.append(f"no file left to document: the exclude patterns ({', '.join(cfg.exclude)}) "
@@ -454,6 +464,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if not out.resumed and not failed_pages and cache.unchanged(hits, todo, out.previous, out.intact):
         _noop_report(report, cache, t0, t)
         out.complete()
+        _keep_listing(cfg, listing, scanned.listing)
         return report
     if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
@@ -483,11 +494,13 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     from docatlas.link import stage as lk
 
     state, reusable = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
-    if state is not None and reusable:
-        model = lk.relink(cfg.name, facts, state, fresh, summaries)
+    relinked = lk.relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
+        else None
+    if relinked is not None and state is not None:
+        model = relinked
         report.link_reused = True
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
-            state = lk.link_state(model)
+            state = {**lk.link_state(model), STORED: cache.stored_parts}  # (only the parts that changed)
     else:
         model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries)
         state = lk.link_state(model)
@@ -510,9 +523,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
         parts = tuple(f"{p}_docs-" for p in fresh)
         redone = functools.partial(_redone_page, parts, not same_keywords)
-        pages = {k: v for k, v in out.previous.items() if not redone(k)}
-        inputs = {k: v for k, v in out.previous_inputs.items() if not redone(k)}
-        stats = {k: v for k, v in out.previous_stats.items() if not redone(k)}
+        gone = {k for k in {*out.previous, *out.previous_inputs, *out.previous_stats} if redone(k)}  # (each once)
+        pages = {k: v for k, v in out.previous.items() if k not in gone}
+        inputs = {k: v for k, v in out.previous_inputs.items() if k not in gone}
+        stats = {k: v for k, v in out.previous_stats.items() if k not in gone}
         previous_clashes = [d for d in cache.diagnostics(("render",)) if not redone(d.path)]
     else:
         tasks = all_tasks(model)
@@ -548,6 +562,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         writer.commit(pages, render_diagnostics)
         report.diagnostics.extend(writer.failures)
         out.complete()
+        _keep_listing(cfg, listing, scanned.listing)
     except BaseException:
         _stop_writer(thread, writer)
         raise
@@ -561,6 +576,20 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def _listing(cfg: Config) -> Listing:
+    """The last walk's folder listing (`scan.Listing`) when the same code made it for the same folders."""
+    from docatlas.fingerprint import code_fingerprint
+
+    key = f"{code_fingerprint()}\0{cfg.root.resolve()}\0{cfg.output.resolve()}"
+    found = None if cfg.full else read_listing(cfg.output)
+    return found if isinstance(found, Listing) and found.key == key else Listing(key)
+
+
+def _keep_listing(cfg: Config, before: Listing, now: Listing | None) -> None:
+    if now is not None and now.folders != before.folders:
+        write_listing(cfg.output, now)
 
 
 def _stop_writer(thread: threading.Thread, writer: IndexWrite) -> None:

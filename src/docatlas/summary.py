@@ -38,8 +38,11 @@ def keyword_group(s: Symbol) -> str:
 
 
 def is_keyword(s: Symbol) -> bool:
-    """Keyword pages list definitions; nested local ones and headings stay on their file's own pages."""
-    return s.kind != "heading" and "<locals>" not in s.qualname
+    """The keyword pages that gather many files (`sub.md`, `keywords.md`) list definitions; methods, namespaces,
+    nested local ones and headings stay on their file's own pages (a method is reached from its class, and its
+    name is listed under the class's initial anyway: on PyTorch, methods were half of those pages' entries; a
+    C++ namespace is opened by thousands of files, which listed it as if each defined it)."""
+    return s.kind not in ("heading", "method", "namespace") and "<locals>" not in s.qualname
 
 
 @picklable

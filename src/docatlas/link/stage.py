@@ -7,6 +7,7 @@ is plain data (dicts, lists, frozen records) because render workers inherit it b
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import re
@@ -18,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docatlas import languages
-from docatlas.link import cdecls, graph, references
+from docatlas.link import cdecls, graph, reach, references
 from docatlas.link.purpose import provides
 from docatlas.link.references import RefIndex
 from docatlas.link.related import related_files, stems
@@ -34,13 +35,13 @@ from docatlas.link.resolve import (
     resolve_python,
 )
 from docatlas.link.resolve import python_roots as python_roots
-from docatlas.link.runners import repo_runners, run_commands
+from docatlas.link.runners import RepoRunners, repo_runners, run_commands
 from docatlas.model import INCLUDE_DIR, FileFacts, Import, Record, picklable
 from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
 __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLink", "classify", "link",
-           "link_inputs", "link_state", "relink", "run_commands", "star_targets"]
+           "link_inputs", "link_state", "local_inputs", "relink", "run_commands", "star_targets"]
 
 RELATED_LIMIT = 20  # longer lists are cut with the number left out said on the page
 
@@ -107,6 +108,13 @@ class RepoModel:
     run_evidence: dict[str, str] = field(default_factory=dict)  # test file -> what chose its run commands
     # C: bindings and the functions of other files that implement them (`link.cdecls.bridge_implementations`)
     c_bridges: dict[str, dict[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
+    # what `relink` needs to resolve an edited file's imports again as `link` would (`link.reach`)
+    c_modules: dict[str, str] = field(default_factory=dict)  # extension module -> C file (`c_extension_modules`)
+    include_dirs: dict[str, list[str]] = field(default_factory=dict)  # (`build_include_dirs`)
+    include_key: str = ""  # (`reach.include_key`)
+    runners: RepoRunners | None = None  # what the repository says about running tests (`link.runners`)
+    c_names: dict[str, tuple[int, int]] = field(default_factory=dict)  # (`reach.c_names`)
+    c_bound: frozenset[str] = frozenset()  # (`reach.c_names`)
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -358,7 +366,8 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
     roots = python_roots(path_set)
     index = PythonIndex(paths, roots)
     includes = {p: tuple(i for i in f.imports if i.module) for p, f in facts.items() if f.language in C_LANGS}
-    inc_index = IncludeIndex(paths, includes, build_include_dirs(facts)) if includes else None
+    include_dirs = build_include_dirs(facts)
+    inc_index = IncludeIndex(paths, includes, include_dirs) if includes else None
     c_modules = c_extension_modules(facts) if includes else {}
     resolved: dict[str, list[ResolvedImport]] = {}
     edges: dict[str, set[str]] = defaultdict(set)
@@ -430,14 +439,16 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
         tested_by={k: sorted(v, key=lambda tl: (tl.via != "", -rank[tl.test], tl.test)) for k, v in tested_by.items()},
         c_pairs=cdecls.pair_declarations(facts, edges) if includes else {},
         c_bridges=cdecls.bridge_implementations(facts, edges) if includes else {},
+        c_modules=c_modules, include_dirs=include_dirs, include_key=reach.include_key(inc_index),
     )
+    model.c_names, model.c_bound = reach.c_names(facts) if includes else ({}, frozenset())
     model.summaries.update(summaries or {})
     if previous is not None:
         model.refs = previous
         references.update(model, sorted(edited), import_tests_of=dict(model.tests_of))
     else:
         references.attach(model, index)
-    runners = repo_runners(facts)
+    runners = model.runners = repo_runners(facts)
     for p in test_files:
         commands, evidence = run_commands(p, facts[p], index, path_set, runners)
         model.run_commands[p] = commands
@@ -536,11 +547,17 @@ def link_state(model: RepoModel) -> dict[str, Any]:
 
 
 def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
-           edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
+           edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None,
+           before: Mapping[str, FileFacts] | None = None) -> RepoModel | None:
     """The model of `facts` (a mapping sorted by path, loaded lazily or not) from a stored `link_state` whose
     files all had the same `link_inputs`; the `edited` files' own entries (their imports with today's lines,
     their purpose, their related files) are made again. `summaries`: the cached ones, given before anything
-    asks for a file's language (else each unpickles and summarizes the file's facts: 5 s on PyTorch)."""
+    asks for a file's language (else each unpickles and summarizes the file's facts: 5 s on PyTorch).
+
+    `before`: the edited files' previous facts, when some changed their imports or test cases but nothing
+    else of their link inputs (`local_inputs`): their imports are resolved again, and their test links and
+    run commands made again (`link.reach`); None is returned when that reaches further than their own
+    entries (an edge of the dependency graph, their purpose): then everything must be linked again."""
     paths = list(facts)
     if paths != sorted(paths):
         paths = sorted(paths)
@@ -549,15 +566,45 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
     if changed:  # copies of what changes below: `state` is the caller's
         state = {**state, "imports": dict(state["imports"]), "purposes": dict(state["purposes"]),
                  "related": dict(state["related"]), "related_total": dict(state["related_total"]),
-                 "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"])}
+                 "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"]),
+                 "run_commands": dict(state["run_commands"]), "run_evidence": dict(state["run_evidence"])}
     model = RepoModel(name=name, files=facts, **state)
     model.summaries.update(summaries or {})
     if changed:
+        moved = [p for p in changed if before is not None and p in before
+                 and (reach.imports_changed(before[p], facts[p]) or reach.tests_changed(before[p], facts[p]))]
+        for p in changed:  # C-family functions with external linkage that pair with nothing: no pair changes
+            if before is not None and p in before and reach.c_names_changed(before[p], facts[p]) \
+                    and not reach.local_c_names(model, before[p], facts[p]):
+                return None
+        resolved: dict[str, list[ResolvedImport]] = {}
+        index = PythonIndex(paths, model.python_roots) if moved else None
+        if index is not None and before is not None:
+            found = reach.local_imports(model, facts, paths,
+                                        [p for p in moved if reach.imports_changed(before[p], facts[p])], index)
+            if found is None:
+                return None
+            resolved = found
         for p in changed:
             f = facts[p]
-            if p in model.imports:
+            if p in resolved:
+                model.imports[p] = resolved[p]
+            elif p in model.imports:
                 model.imports[p] = _relined(model.imports[p], f.imports)
+            label = model.purposes[p].label
             model.purposes[p] = _purpose(f, model.module_of.get(p), model.folders)
+            if p in moved and model.purposes[p].label != label:
+                return None
+        if index is not None:
+            tests = reach.local_tests(model, facts, paths, moved, index)
+            if tests is None:
+                return None
+            if tests:
+                refs = copy.copy(model.refs)
+                refs.import_tests_of = {**refs.import_tests_of, **{p: v for p, v in tests.items() if v}}
+                for p in (p for p, v in tests.items() if not v):
+                    refs.import_tests_of.pop(p, None)
+                model.refs = refs
         touched = references.update(model, changed)
         if touched:
             model.refs_update["touched"] = sorted(touched)
@@ -569,3 +616,10 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                 model.related_total[p] = len(rel)
     model.subtree_files("")
     return model
+
+
+def local_inputs(before: FileFacts, after: FileFacts, star_imported: bool = True) -> bool:
+    """Whether a file's `link_inputs` differ at most in its imports, test cases and C-family names with external
+    linkage and bindings: `relink(before=...)` may then still reuse the link stage (`link.reach`)."""
+    a, b = link_inputs(before, star_imported), link_inputs(after, star_imported)
+    return a[:6] + a[8:12] + a[13:15] + a[16:] == b[:6] + b[8:12] + b[13:15] + b[16:]

@@ -353,10 +353,10 @@ def _key_types(memo: Memo, model: RepoModel, files: list[str], uses: UseCounts |
     n_files = 0
     order = _by_use(model, files)
     if uses is not None:
-        per_file: Counter[str] = Counter()
-        wanted = set(files)
-        for (path, _), n in uses.items():
-            if path in wanted:
+        per_file = memo.book.get("file_uses")
+        if per_file is None:  # summed once per guide, not once per chapter (22 passes over PyTorch's uses)
+            per_file = memo.book["file_uses"] = Counter()
+            for (path, _), n in uses.items():
                 per_file[path] += n
         order = sorted(order, key=lambda p: -per_file.get(p, 0))  # stable: ties keep the importers' order
     for rank, p in enumerate(order):

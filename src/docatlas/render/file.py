@@ -354,7 +354,11 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     elsewhere = symbol_parts(memo, model, path)
     part_links = {i: P.url_quote(P.rel(page, part_page(path, i))) for i in set(elsewhere.values())}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    local = 0  # nested local definitions: only in Code Structure, under the definition holding them
     for s, a in zip(facts.symbols, anchors, strict=True):
+        if "<locals>" in s.qualname:
+            local += 1
+            continue
         link = part_links[elsewhere[a]] if a in elsewhere else doc_link
         groups[keyword_group(s)].append({"name": s.qualname, "link": f"{link}#{a}", "line": s.line})
     ordered = sorted(groups.items(), key=lambda kv: (kind_rank(group_kind(kv[0])), kv[0]))
@@ -362,14 +366,25 @@ def _kw_context(memo: Memo, model: RepoModel, path: str) -> dict[str, Any]:
     imports = sorted({(i.module, i.line, i.names) for i in facts.imports})
     import_items = [{"name": m, "line": ln, "names": names, "src": P.url_quote(P.source_link(page, path, ln))}
                     for m, ln, names in imports]
-    test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
-                   "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests]
     group_list, groups_more = _cut_groups(group_list, KW_BUDGET)
+    # A test, test class or fixture that is a definition listed above is marked there rather than listed twice.
+    test_kind = {(t.name, t.line): t.kind for t in facts.tests}
+    marked = 0
+    for _, items in group_list:
+        for item in items:
+            kind = test_kind.get((item["name"], item["line"]))
+            if kind is not None:
+                item["test"] = "test class" if kind == "class" else kind
+                marked += 1
+    shown = {(i["name"], i["line"]) for _, items in group_list for i in items if "test" in i}
+    test_items = [{"name": t.name, "line": t.line, "kind": t.kind,
+                   "src": P.url_quote(P.source_link(page, path, t.line))} for t in facts.tests
+                  if (t.name, t.line) not in shown]
     return {"path": path, "facts": facts, "doc_link": doc_link, "groups": group_list, "groups_more": groups_more,
             **_bounded("imports", import_items, IMPORTS_BUDGET,
                        lambda i: 3 * len(i["name"]) + sum(3 * len(n) + 4 for n in i["names"]) + len(i["src"]) + 40),
             **_bounded("tests", test_items, TESTS_BUDGET, lambda t: 3 * len(t["name"]) + len(t["src"]) + 40),
-            "folder": P.folder_of(path) or "root",
+            "folder": P.folder_of(path) or "root", "tests_marked": marked, "local": local, "continued": bool(elsewhere),
             "source_link": P.url_quote(P.source_link(page, path)), "doc_name": PurePosixPath(doc).name}
 
 

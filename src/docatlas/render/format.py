@@ -272,8 +272,9 @@ def structure_lines(tree: list[SymbolRow], src_base: str, pairs: dict[str, str] 
     for row in tree:
         s = row.sym
         parts = ["  " * min(row.depth, MAX_DEPTH), f'- <a id="{row.anchor}"></a>{row.label} **{code(s.name)}**']
-        if s.signature and s.kind != "heading":
-            parts.append(f": {code(s.signature)}")
+        signature = shown_signature(s)
+        if signature:
+            parts.append(f": {code(signature)}")
         if s.kind == "binding" and s.target:
             parts.append(f" → {code(s.target)}")
         span = f"{s.line}–{s.end_line}" if s.end_line > s.line else str(s.line)
@@ -293,16 +294,29 @@ def structure_lines(tree: list[SymbolRow], src_base: str, pairs: dict[str, str] 
     return "\n".join(lines)
 
 
+def shown_signature(s: Symbol) -> str:
+    """The signature a Code Structure row shows after the kind and the name it already gives: none when it is
+    only those (`namespace at`), the rest when it starts with them (`def f(` and `class C(` show `(...`)."""
+    sig = s.signature
+    if not sig or s.kind == "heading" or sig == f"{s.kind} {s.name}":
+        return ""
+    for keyword in ("def ", "class "):
+        if sig.startswith(keyword) and sig[len(keyword):].startswith(f"{s.name}("):
+            return sig[len(keyword) + len(s.name):]
+    return sig
+
+
 def keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]],
                   cuts: dict[str, int] | None = None) -> str:
     """A letter page's list, one line per keyword with its definitions: built here rather than in the template,
     for the reason `structure_lines` is (a letter of PyTorch's keyword index has 13,000 lines). A keyword in
-    `cuts` lists only that many definitions (path order), and says how many more there are and where."""
+    `cuts` lists only that many definitions (path order), and says how many more there are and where. A
+    definition in the same file as the one before it does not repeat the path (`same_file_entries`)."""
     lines = []
     for k in keys:
         found = entries[k]
         shown = found if not cuts or k not in cuts else found[: cuts[k]]
-        text = f"- **{code(k)}**: " + ", ".join(f"[{e['kind']} in `{e['path']}`]({e['link']})" for e in shown)
+        text = f"- **{code(k)}**: " + same_file_entries(shown)
         if len(shown) < len(found):
             text += (f", … and {len(found) - len(shown):,} more definitions, not listed: this line is in path "
                      f"order and bounded in size; {code(f'docatlas search {k!r} --limit {len(found) + 20}')} "
@@ -311,18 +325,36 @@ def keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]],
     return "".join(lines)
 
 
-def subtree_keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]]) -> str:
-    """A `sub.md` list: a heading per keyword, a line per definition (see `keyword_lines`)."""
-    return "".join(f"### {code(k)}\n\n" + "".join(f"- {e['kind']} in [`{e['path']}`]({e['link']}) (line {e['line']})\n"
-                                                   for e in entries[k]) + "\n" for k in keys)
+def same_file_entries(entries: list[dict[str, str]], prefix: str = "") -> str:
+    """Definitions as links `kind in `path``, path order; a definition in the same file as the one before it
+    is only `kind` (the pages say so). `prefix` (a folder's, with its slash) is left off the paths shown."""
+    out = []
+    previous = None
+    for e in entries:
+        if e["path"] == previous:
+            out.append(f"[{e['kind']}]({e['link']})")
+        else:
+            shown = e["path"][len(prefix):] if prefix and e["path"].startswith(prefix) else e["path"]
+            out.append(f"[{e['kind']} in `{shown}`]({e['link']})")
+        previous = e["path"]
+    return ", ".join(out)
+
+
+def subtree_keyword_lines(keys: list[str], entries: dict[str, list[dict[str, str]]], folder: str = "") -> str:
+    """A `sub.md` list: a heading per keyword, then its definitions (see `keyword_lines`), with paths relative
+    to the folder (the page's scope says so)."""
+    prefix = f"{folder}/" if folder else ""
+    return "".join(f"### {code(k)}\n\n- {same_file_entries(entries[k], prefix)}\n\n" for k in keys)
 
 
 def group_lines(groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
-    """A file keyword page's definitions by group (see `keyword_lines`). The line is not a second link: the
-    definition's entry in Code Structure links it to the source (13 of PyTorch's 51 MB of keyword pages
-    were those links)."""
-    return "".join(f"### {group}\n\n" + "".join(f"- **{code(i['name'])}**: [definition]({i['link']}) · "
-                                                  f"line {i['line']}\n" for i in items) + "\n"
+    """A file keyword page's definitions by group (see `keyword_lines`). Only the link: the definition's entry
+    in Code Structure gives its lines and links them to the source (13 of PyTorch's 51 MB of keyword pages
+    were those links, 2 MB more the line numbers). A definition that is a test, test class or fixture says so
+    (`· test`), and the Tests list leaves it out."""
+    return "".join(f"### {group}\n\n" + "".join(f"- **{code(i['name'])}**: [definition]({i['link']})"
+                                                  + (f" · {i['test']}\n" if "test" in i else "\n")
+                                                  for i in items) + "\n"
                    for group, items in groups)
 
 

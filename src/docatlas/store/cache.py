@@ -8,6 +8,7 @@ published index: on PyTorch the pickled facts and link state were 75 MB of a 228
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from docatlas.config import Config
 from docatlas.fingerprint import code_fingerprint
@@ -120,6 +121,8 @@ class FactsCache:
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns) from this scan
     reason: str = ""
     file: Path = Path()  # the cache file (`schema.cache_path`), beside the index unless given
+    # the parts of the link state as `link_state` read them (`store_link_state` rewrites only changed ones)
+    stored_parts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.file == Path():
@@ -291,18 +294,31 @@ class FactsCache:
             conn.close()
 
     def link_state(self) -> dict[str, Any] | None:
-        """The last build's link stage output (`link.link_state`), or None when there is none to trust."""
+        """The last build's link stage output (`link.link_state`), or None when there is none to trust. What
+        was read is kept (`stored_parts`) so that the next store rewrites only the parts that changed."""
         if not self.usable or not self.pages_trusted:
             return None
         conn = self._read()
         try:
             row = conn.execute("SELECT state FROM link_state WHERE id = 1").fetchone()
+            parts = conn.execute("SELECT name, data FROM link_parts").fetchall() \
+                if row is not None and row[0] == _IN_PARTS else []
+        except sqlite3.OperationalError:  # no `link_parts` table: nothing to trust
+            return None
         finally:
             conn.close()
         if row is None:
             return None
-        state: dict[str, Any] = pickle.loads(row[0])
+        if row[0] != _IN_PARTS:
+            return None
+        loaded = {name: pickle.loads(data) for name, data in parts}
+        state: dict[str, Any] = {k: v for k, v in loaded.items() if "." not in k}
         refs = state.get("refs")
+        if refs is not None:
+            for name, value in loaded.items():
+                if name.startswith("refs."):
+                    setattr(refs, name[5:], value)
+        self.stored_parts = loaded
         if refs is not None and hasattr(refs, "join"):  # its per-file parts, read on use (`store_link_state`)
             refs.join({kind: Rows(self.file, kind, prefetch=kind in _PREFETCH) for kind in _row_kinds(refs)})
         return state
@@ -323,12 +339,25 @@ def _row_kinds(refs: Any) -> tuple[str, ...]:
     return tuple(refs.split()[1])
 
 
+# The rest is stored as one pickled row per part (`link_parts`): each field of the state, and each field of the
+# references' skeleton as `refs.<field>`. A rebuild that reused the link stage changes a few: given the parts
+# it read (`STORED`, from `FactsCache.stored_parts`), only the parts that differ are written again (on PyTorch
+# the whole pickle was 31 MB, written on every edit).
+PARTS = "CREATE TABLE IF NOT EXISTS cache.link_parts(name TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID"
+STORED = "__stored__"  # key of a state dict under which the caller gives the parts it read
+_IN_PARTS = b"parts"  # `link_state.state` when the state is in `link_parts`
+
+
 def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: bool) -> None:
     """Store `link.link_state` in the writer's transaction (the cache attached as `cache`): the per-file parts
     of its references (`RefIndex.split`) as rows, only the changed ones when every part says which changed
-    (`link.references.Overlay`: `changes`, `removed`) and `whole` is false, the rest as one pickle."""
+    (`link.references.Overlay`: `changes`, `removed`) and `whole` is false, the rest as one pickle per part,
+    only the parts that differ from those read (`state[STORED]`) unless `whole`."""
+    stored: Mapping[str, Any] | None = state.get(STORED)
+    state = {k: v for k, v in state.items() if k != STORED}
     refs = state.get("refs")
     conn.execute(REF_ROWS)
+    conn.execute(PARTS)
     if refs is not None and hasattr(refs, "split"):
         skeleton, parts = refs.split()
         state = {**state, "refs": skeleton}
@@ -345,8 +374,38 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
                 items = sorted(changes.items())
             conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)",
                              ((kind, p, marshal.dumps(v)) for p, v in items))
+    named = {k: v for k, v in state.items() if k != "refs"}
+    skeleton = state.get("refs")
+    if skeleton is not None and dataclasses.is_dataclass(skeleton):
+        split = [f.name for f in dataclasses.fields(skeleton)]
+        named["refs"] = dataclasses.replace(cast(Any, skeleton), **dict.fromkeys(split))
+        named.update({f"refs.{name}": getattr(skeleton, name) for name in split})
+    elif skeleton is not None:
+        named["refs"] = skeleton
+    if whole or stored is None:
+        conn.execute("DELETE FROM cache.link_parts")
+        changed = sorted(named)
+    else:
+        changed = sorted(k for k, v in named.items() if k == "refs" or not _same(stored.get(k, _MISSING), v))
+        gone = sorted(set(stored) - set(named))
+        conn.executemany("DELETE FROM cache.link_parts WHERE name = ?", ((k,) for k in gone))
+    conn.executemany("INSERT OR REPLACE INTO cache.link_parts VALUES (?, ?)",
+                     ((k, pickle.dumps(named[k], protocol=5)) for k in changed))
     conn.execute("DELETE FROM cache.link_state")
-    conn.execute("INSERT INTO cache.link_state VALUES (1, ?)", (pickle.dumps(state, protocol=5),))
+    conn.execute("INSERT INTO cache.link_state VALUES (1, ?)", (_IN_PARTS,))
+
+
+_MISSING = object()
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a part is unchanged: the very object read (the usual case), else equal."""
+    if old is new:
+        return True
+    try:
+        return bool(old == new)
+    except Exception:  # pragma: no cover - values that cannot be compared are written again
+        return False
 
 
 class Rows(Mapping[str, Any]):
@@ -405,3 +464,43 @@ class Rows(Mapping[str, Any]):
         return len(self._keys)
 
 
+
+
+# -- the scan's folder listing ------------------------------------------------------------------------------
+# What the last walk found in each folder (`scan.Listing`), kept beside the facts so the next scan need not list
+# and match unchanged folders again. Its own table: written after the build, read before anything else.
+LISTING = "CREATE TABLE IF NOT EXISTS scan_listing(id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)"
+
+
+def read_listing(output: Path) -> Any | None:
+    """The stored listing (unpickled), or None when there is none or it cannot be read."""
+    file = cache_path(output)
+    if not file.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT data FROM scan_listing WHERE id = 1").fetchone()
+        finally:
+            conn.close()
+        return pickle.loads(row[0]) if row is not None else None
+    except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+        log.debug("%s: no scan listing (%s)", file, exc)
+        return None
+
+
+def write_listing(output: Path, listing: Any) -> None:
+    """Store the listing for the next scan, in the facts cache when it exists (a build without one skips)."""
+    file = cache_path(output)
+    if not file.is_file():
+        return
+    try:
+        conn = connect(file)
+        try:
+            with transaction(conn):
+                conn.execute(LISTING)
+                conn.execute("INSERT OR REPLACE INTO scan_listing VALUES (1, ?)", (pickle.dumps(listing, protocol=5),))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - the cache went bad meanwhile: the next scan lists all
+        log.warning("%s: cannot store the scan listing (%s)", file, exc)

@@ -14,10 +14,15 @@ from typing import Any
 from docatlas.store.schema import (
     EXPORT_SCHEMA,
     FOLDER_ROWID_BASE,
-    FQNAME_IS,
+    NAME_IDS,
+    QUALNAME_IDS,
     SCHEMA_VERSION,
+    USE_COUNT,
+    fqname_is,
+    fqname_prefix,
     fts_query,
     identifier_words,
+    qualname_is,
     read_meta,
     search_words,
 )
@@ -90,8 +95,7 @@ def _with_uses(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> lis
     rows = list(rows)
     keys = sorted({(r[0], r[11]) for r in rows if r[11] and r[2] not in ("file", "folder")})
     # one indexed count a key: a row-value `IN (VALUES ...)` over them all is not planned on the index
-    counts = {k: conn.execute("SELECT count(*) FROM refs WHERE target_path = ? AND target = ?", k).fetchone()[0]
-              for k in keys}
+    counts = {k: conn.execute(USE_COUNT, k).fetchone()[0] for k in keys}
     return [(*r[:11], counts.get((r[0], r[11]), 0) if r[2] not in ("file", "folder") else 0) for r in rows]
 
 
@@ -138,9 +142,11 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
     if q and " " not in q:
         rows: list[tuple[Any, ...]] = []
         if want_sym:
+            fq_sql, fq_args = fqname_is(q)  # name, qualname or fqname, each by its index
             rows += conn.execute(
-                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE (s.name = ? OR s.qualname = ? OR s.fq = ?){sym_where} "
-                f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, q, *sym_args, _POOL]).fetchall()
+                f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN ({NAME_IDS} "
+                f"UNION ALL {QUALNAME_IDS} UNION ALL SELECT id FROM symbols WHERE {fq_sql}){sym_where} "
+                f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, *fq_args, *sym_args, _POOL]).fetchall()
         if want_file:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE (f.name = ? OR f.path = ? OR f.module = ?){file_where} "
@@ -156,15 +162,17 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
             # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
             # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
             # and the shortest names are taken from the name index alone before the join (`tes`: 29k names)
-            # (an fqname is the indexed `fq` of a Python symbol, the qualname of the others)
-            within = ("(fq >= ? AND fq < ?) OR (fq IS NULL AND qualname >= ?1 AND qualname < ?2)"
-                      if "." in q or ":" in q else "name >= ? AND name < ?")
+            # (a Python symbol's fqname is its file's module and its qualname: `schema.fqname_prefix`)
+            within, within_args = (fqname_prefix(q, hi) if "." in q or ":" in q else (
+                "id IN (SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id "
+                "WHERE n.text >= ? COLLATE NOCASE AND n.text < ? COLLATE NOCASE)", [q, hi]))
             column = "fqname" if "." in q or ":" in q else "name"
+            tie = "" if column == "fqname" else ", name, id"  # as the name index ordered them (schema 10)
             rows += conn.execute(
                 f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN (SELECT id FROM symbols WHERE {within} "
-                f"ORDER BY length({column}) LIMIT ?){sym_where} "
+                f"ORDER BY length({column}){tie} LIMIT ?){sym_where} "
                 f"{pre_order.replace('f.rank DESC', 'length(s.name), f.rank DESC')} LIMIT ?",
-                [q, hi, _POOL * 5, *sym_args, _POOL]).fetchall()
+                [*within_args, _POOL * 5, *sym_args, _POOL]).fetchall()
         if want_file and len(hits) < limit:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE f.name >= ? AND f.name < ?{file_where} LIMIT ?",
@@ -313,7 +321,10 @@ def file_record(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
         i["names"] = i["names"].split("\n") if i["names"] else []
         i["system"] = bool(i["system"])
     rec["imported_by"] = [r[0] for r in conn.execute(
-        "SELECT DISTINCT path FROM imports WHERE target = ? AND path != ? ORDER BY path", (path, path))]
+        "SELECT DISTINCT f.path FROM import_rows i JOIN files f ON f.id = i.file WHERE i.target IN "
+        "((SELECT id FROM files WHERE path = ?1), -(SELECT id FROM strings WHERE text = ?1 COLLATE NOCASE "
+        "AND text = ?1)) AND f.path != ?1 "
+        "ORDER BY f.path", (path,))]
     rec["tests"] = _dicts(conn.execute(
         "SELECT name, line, framework, kind FROM tests WHERE path = ? ORDER BY line, name", (path,)))
     rec["tested_by"] = _links(conn, "SELECT test_path AS test, names, via, cases FROM test_links "
@@ -362,11 +373,12 @@ def symbol_records(conn: sqlite3.Connection, target: str) -> list[dict[str, Any]
     cols = ("SELECT id, path, kind, name, qualname, fqname, line, end_line, signature, summary, parent, flags, "
             "macro, condition, bridge FROM symbols")
     order = " ORDER BY definition DESC, path, line"
-    rows = _dicts(conn.execute(f"{cols} WHERE {FQNAME_IS}{order}", (target,)))
+    fq_sql, fq_args = fqname_is(target)
+    rows = _dicts(conn.execute(f"{cols} WHERE {fq_sql}{order}", fq_args))
     if not rows and "." in target:
         rows = _follow_reexports(conn, target, cols)
     if not rows:
-        rows = _dicts(conn.execute(f"{cols} WHERE qualname = ?{order}", (target,)))
+        rows = _dicts(conn.execute(f"{cols} WHERE {qualname_is()}{order}", (target,)))
     if not rows:
         last = re.split(r"\.|::", target)[-1]
         candidates = _dicts(conn.execute(f"{cols} WHERE name = ?{order}", (last,)))

@@ -15,33 +15,74 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from docatlas.store.schema import FQNAME_IS
+from docatlas.store import intern
+from docatlas.store.intern import Rows, Strings
+from docatlas.store.schema import fqname_is, qualname_is
 
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 
 
-class _Strings(dict[str, int]):
-    """Ids of `strings` rows: a name repeats on thousands of reference rows, so each text is stored once;
-    texts first seen in this write are collected in `new` (appended after the rows). `sid[text]` is a plain
-    dict lookup for a known text (millions of them on PyTorch), `__missing__` adds a new one."""
+def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings, uses: _Uses,
+          pairs: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+    """`ref_rows` values: what is used (kind, name, target) as a `ref_uses` id, the file as its `files.id`
+    with the row's place in the file (the key: the rows of one use are stored together, so the uses of a
+    symbol need no index of their own), and the enclosing text as a `strings` id. Each (file, use) pair is
+    added to `pairs` once (`ref_file_uses`: a file's references are found through it)."""
+    for path in paths:
+        seen: set[int] = set()
+        file = ids[path]
+        for seq, r in enumerate(model.refs.outgoing.get(path, ())):
+            key = (r[3], r[8], r[5], r[6], r[7])
+            use = uses.ids.get(key)
+            if use is None:
+                row = (sid[r[3]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
+                use = uses.find(key, row) or uses.add(key, row)
+            if use not in seen:
+                seen.add(use)
+                pairs.append((file, use))
+            yield (use, file, seq, r[1], r[2], sid[r[4]])
+
+
+class _Uses:
+    """Ids of `ref_uses` rows, what a reference uses: (kind, name as written, target file, target, its line)
+    repeats on many references (81,799 of them under 648,333 references in PyTorch 1.13.1), so each is stored
+    once. Keyed by the texts as the link stage gives them; rows first seen in this write are collected in
+    `new`. Stored rows are looked up one at a time, or all read at once when a write asks for many (as
+    `intern.Strings`). A row no reference names any more is left: no view row reaches it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        super().__init__(conn.execute("SELECT text, id FROM strings").fetchall())
-        self.new: list[tuple[int, str]] = []
+        self.conn = conn
+        self.ids: dict[tuple[str, str, str, str, int], int] = {}
+        self.next: int = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ref_uses").fetchone()[0]
+        self.lookups = intern.BULK if self.next > 1 else 0
+        self.new: list[tuple[int, int, int, int, int, int]] = []
 
-    def __missing__(self, text: str) -> int:
-        found = self[text] = len(self) + 1
-        self.new.append((found, text))
+    def find(self, key: tuple[str, str, str, str, int], row: tuple[int, int, int, int, int]) -> int | None:
+        """The stored row's id, or None."""
+        if not self.lookups:
+            return None
+        self.lookups -= 1
+        if not self.lookups:
+            stored = {tuple(k): i for i, *k in self.conn.execute(
+                "SELECT u.id, k.text, n.text, f.path, q.text, u.target_line FROM ref_uses u "
+                "JOIN strings k ON k.id = u.kind JOIN strings n ON n.id = u.name JOIN files f ON f.id = u.target_file "
+                "JOIN strings q ON q.id = u.target")}
+            stored.update(self.ids)
+            self.ids.update(stored)
+            return self.ids.get(key)
+        found = self.conn.execute("SELECT id FROM ref_uses WHERE target_file = ? AND target = ? AND kind = ? "
+                                  "AND name = ? AND target_line = ?",
+                                  (row[2], row[3], row[0], row[1], row[4])).fetchone()
+        if found is None:
+            return None
+        self.ids[key] = found[0]
+        return int(found[0])
+
+    def add(self, key: tuple[str, str, str, str, int], row: tuple[int, int, int, int, int]) -> int:
+        found = self.ids[key] = self.next
+        self.next += 1
+        self.new.append((found, *row))
         return found
-
-
-def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: _Strings) -> Iterator[tuple[Any, ...]]:
-    """`ref_rows` values: files as their `files.id` (with the row's place in the file: the rows are stored in
-    file order, so a file's references need no index of their own), texts (kind, enclosing, name, target) as
-    `strings` ids."""
-    for path in paths:
-        for seq, r in enumerate(model.refs.outgoing.get(path, ())):
-            yield (ids[r[0]], seq, r[1], r[2], sid[r[3]], sid[r[4]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
 
 
 class _Sets:
@@ -68,45 +109,63 @@ class _Sets:
         return found
 
 
-def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: _Strings,
-                    sets: _Sets) -> Iterator[tuple[Any, ...]]:
-    """`cand_rows` values: one per C-family use several definitions could mean, naming its set of candidates."""
+def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings,
+                    sets: _Sets, uses: Rows, pairs: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+    """`cand_rows` values: one per C-family use several definitions could mean, naming its `cand_uses` row
+    (kind, name, set of candidates, their number: 10,072 under PyTorch's 221,098 such uses), keyed like
+    `ref_rows` by that row first (each (file, use) pair once in `pairs`: `cand_file_uses`)."""
     candidates = getattr(model.refs, "candidates", {})
     known: dict[tuple[tuple[str, str, int], ...], int] = {}  # the set of each options tuple met in this write
     for path in paths:
+        seen: set[int] = set()
+        file = ids[path]
         for seq, (line, col, kind, enclosing, name, options) in enumerate(candidates.get(path, ())):
             key = options if type(options) is tuple else tuple(map(tuple, options))  # hashable whatever stored it
             cands = known.get(key)
             if cands is None:
                 cands = known[key] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
-            yield (ids[path], seq, line, col, sid[kind], sid[enclosing], sid[name], cands, len(options))
+            use = uses[(sid[kind], sid[name], cands, len(options))]
+            if use not in seen:
+                seen.add(use)
+                pairs.append((file, use))
+            yield (use, file, seq, line, col, sid[enclosing])
 
 
-_INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?,?,?,?,?)"
-_INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?,?,?,?)"
+_INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?)"
+_INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?)"
 
 
-def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None) -> None:
-    """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction (after `files`)."""
+def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None, sid: Strings) -> None:
+    """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction (after `files`); new
+    texts are left in `sid` for the writer to flush."""
     ids: dict[str, int] = dict(conn.execute("SELECT path, id FROM files").fetchall())
-    sid = _Strings(conn)
+    pairs: list[tuple[int, int]] = []
+    cand_pairs: list[tuple[int, int]] = []
     if paths is None:
-        conn.execute("DELETE FROM ref_rows")
-        conn.execute("DELETE FROM cand_rows")
-        conn.execute("DELETE FROM cand_sets")
-        sets = _Sets(conn)
-        conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, sid))
-        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(model.refs.candidates), ids, sid, sets))
+        for table in ("ref_rows", "ref_file_uses", "ref_uses", "cand_rows", "cand_file_uses", "cand_uses",
+                      "cand_sets"):
+            conn.execute(f"DELETE FROM {table}")
+        sets, uses, cand_uses = _Sets(conn), _Uses(conn), Rows(conn, "cand_uses")
+        conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, sid, uses, pairs))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(model.refs.candidates), ids, sid, sets,
+                                                            cand_uses, cand_pairs))
     elif paths:
-        sets = _Sets(conn)
-        conn.executemany("DELETE FROM ref_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
-        conn.executemany("DELETE FROM cand_rows WHERE file = ?", ((ids[p],) for p in paths if p in ids))
-        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, sid))
-        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid, sets))
+        sets, uses, cand_uses = _Sets(conn), _Uses(conn), Rows(conn, "cand_uses")
+        for file in (ids[p] for p in paths if p in ids):
+            for rows, pairs_table in (("ref_rows", "ref_file_uses"), ("cand_rows", "cand_file_uses")):
+                conn.executemany(f"DELETE FROM {rows} WHERE use = ? AND file = ?", conn.execute(
+                    f"SELECT use, file FROM {pairs_table} WHERE file = ?", (file,)).fetchall())
+                conn.execute(f"DELETE FROM {pairs_table} WHERE file = ?", (file,))
+        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, sid, uses, pairs))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid, sets, cand_uses,
+                                                            cand_pairs))
     else:
         return
-    conn.executemany("INSERT INTO strings VALUES (?, ?)", sid.new)
+    conn.executemany("INSERT INTO ref_uses VALUES (?,?,?,?,?,?)", uses.new)
+    conn.executemany("INSERT INTO ref_file_uses VALUES (?,?)", pairs)
+    conn.executemany("INSERT INTO cand_file_uses VALUES (?,?)", cand_pairs)
     conn.executemany("INSERT INTO cand_sets VALUES (?,?,?,?,?)", sets.new)
+    cand_uses.flush(conn)
 
 
 def candidate_sites(conn: sqlite3.Connection, path: str, qualname: str) -> list[dict[str, Any]]:
@@ -128,10 +187,10 @@ def available(conn: sqlite3.Connection) -> bool:
 def targets(conn: sqlite3.Connection, symbol: str) -> list[tuple[str, str]]:
     """(path, qualname) of the definitions `symbol` names: a fully qualified name, a qualified name, or a
     bare name (every definition so named)."""
-    rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {FQNAME_IS} ORDER BY path, line",
-                        (symbol,)).fetchall()
+    fq_sql, fq_args = fqname_is(symbol)
+    rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {fq_sql} ORDER BY path, line", fq_args).fetchall()
     if not rows:
-        rows = conn.execute("SELECT path, qualname FROM symbols WHERE qualname = ? ORDER BY path, line",
+        rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {qualname_is()} ORDER BY path, line",
                             (symbol,)).fetchall()
     if not rows:
         rows = conn.execute("SELECT path, qualname FROM symbols WHERE name = ? ORDER BY path, line",

@@ -28,13 +28,54 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "docatlas.sqlite"
 CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 19
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
-# `symbols.fqname = ?` as the indexes serve it: only a Python symbol's fqname differs from its qualname (`fq`,
-# indexed where not NULL); the others are found by qualname
-FQNAME_IS = "(fq = ?1 OR (fq IS NULL AND qualname = ?1))"
+PY_LANGUAGES = ("python", "python-stub", "cython")  # a symbol's fqname is `files.module` + "." + its qualname
+
+
+def fqname_is(query: str, alias: str = "") -> tuple[str, list[str]]:
+    """`symbols.fqname = ?` as the indexes serve it, and its arguments: a Python symbol's fqname is not stored
+    (it is its file's module and its qualname), so the query is split at each `.` into a module (looked up by
+    `files_module_nocase`) and a qualname; any other symbol's fqname is its qualname (`strings_text`)."""
+    a = f"{alias}." if alias else ""
+    splits = [(query[:i], query[i + 1:]) for i, ch in enumerate(query) if ch == "." and 0 < i < len(query) - 1]
+    parts = [_PY_SYMBOLS + "m.module = ? COLLATE NOCASE AND q.text = ? COLLATE NOCASE"] * len(splits)
+    parts.append(_OTHER_SYMBOLS + "q.text = ? COLLATE NOCASE")
+    return f"{a}id IN ({' UNION ALL '.join(parts)})", [x for pair in splits for x in pair] + [query]
+
+
+def fqname_prefix(query: str, high: str) -> tuple[str, list[str]]:
+    """`fqname >= ? AND fqname < ?` (a prefix) on `symbols` as the indexes serve it: Python symbols by a
+    module that begins with the query, or by a module the query begins with and a qualname prefix; the others
+    by qualname."""
+    splits = [(query[:i], query[i + 1:]) for i, ch in enumerate(query) if ch == "." and i > 0]
+    parts = [_PY_SYMBOLS + "m.module = ? COLLATE NOCASE AND q.text >= ? COLLATE NOCASE AND "
+             "q.text < ? COLLATE NOCASE"] * len(splits)
+    parts.append(_PY_SYMBOLS + "m.module >= ? COLLATE NOCASE AND m.module < ? COLLATE NOCASE")
+    parts.append(_OTHER_SYMBOLS + "q.text >= ? COLLATE NOCASE AND q.text < ? COLLATE NOCASE")
+    args = [x for m, rest in splits for x in (m, rest, rest + high[len(query):])] + [query, high, query, high]
+    return f"id IN ({' UNION ALL '.join(parts)})", args
+
+
+def qualname_is(alias: str = "") -> str:
+    """`symbols.qualname = ?` as the indexes serve it (the qualname is a `strings` id: `strings_text`)."""
+    return f"{alias}{'.' if alias else ''}id IN ({QUALNAME_IDS})"
+
+
+# resolved references to the definition (path ?1, qualname ?2): `refs` counted from the tables under it, by the
+# qualname's `strings` row (`strings_text`) and the target file's uses of it (`ref_uses_target`)
+USE_COUNT = ("SELECT count(*) FROM strings q CROSS JOIN ref_uses u ON u.target = q.id CROSS JOIN ref_rows r "
+             "ON r.use = u.id WHERE u.target_file = (SELECT id FROM files WHERE path = ?1) "
+             "AND q.text = ?2 COLLATE NOCASE AND q.text = ?2")
+NAME_IDS = "SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id WHERE n.text = ? COLLATE NOCASE"
+QUALNAME_IDS = ("SELECT y.id FROM strings q JOIN symbol_rows y ON y.qualname = q.id "
+                "WHERE q.text = ? COLLATE NOCASE")
+_PY_SYMBOLS = ("SELECT y.id FROM files m JOIN symbol_rows y ON y.file = m.id JOIN strings q ON q.id = y.qualname "
+               "WHERE m.language IN ('python', 'python-stub', 'cython') AND ")
+_OTHER_SYMBOLS = ("SELECT y.id FROM strings q JOIN symbol_rows y ON y.qualname = q.id JOIN files m ON m.id = y.file "
+                  "WHERE NOT (m.module != '' AND m.language IN ('python', 'python-stub', 'cython')) AND ")
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -46,75 +87,98 @@ CREATE TABLE files(
     parse_ok INTEGER NOT NULL, rank REAL NOT NULL, page TEXT NOT NULL, kw_page TEXT NOT NULL);
 CREATE INDEX files_name ON files(name);
 CREATE INDEX files_module ON files(module);
+CREATE INDEX files_module_nocase ON files(module COLLATE NOCASE);
 CREATE TABLE folders(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, parent TEXT, name TEXT NOT NULL COLLATE NOCASE,
     files INTEGER NOT NULL, subfolders INTEGER NOT NULL, subtree_files INTEGER NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE symbol_shapes(
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, decorators TEXT NOT NULL, bases TEXT NOT NULL, flags TEXT NOT NULL,
+    definition INTEGER NOT NULL, macro TEXT NOT NULL, condition TEXT NOT NULL, bridge TEXT NOT NULL);
+CREATE TABLE texts(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE symbol_rows(
-    id INTEGER PRIMARY KEY, file INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
-    qualname TEXT NOT NULL COLLATE NOCASE, fq TEXT COLLATE NOCASE, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
-    signature TEXT NOT NULL, summary TEXT NOT NULL, parent NOT NULL, decorators TEXT NOT NULL, bases TEXT NOT NULL,
-    flags TEXT NOT NULL, definition INTEGER NOT NULL, macro TEXT NOT NULL, condition TEXT NOT NULL,
-    bridge TEXT NOT NULL);
+    id INTEGER PRIMARY KEY, file INTEGER NOT NULL, shape INTEGER NOT NULL, name INTEGER NOT NULL,
+    qualname INTEGER NOT NULL, line INTEGER NOT NULL, end_line INTEGER NOT NULL, signature INTEGER NOT NULL,
+    summary TEXT NOT NULL, parent NOT NULL);
 CREATE INDEX symbol_rows_file ON symbol_rows(file);
 CREATE INDEX symbol_rows_name ON symbol_rows(name);
 CREATE INDEX symbol_rows_qualname ON symbol_rows(qualname);
-CREATE INDEX symbol_rows_fq ON symbol_rows(fq) WHERE fq IS NOT NULL;
-CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, s.kind AS kind, s.name AS name, s.qualname AS qualname,
-    coalesce(s.fq, s.qualname) COLLATE NOCASE AS fqname, s.line AS line, s.end_line AS end_line,
-    CASE WHEN substr(s.signature, 1, 2) = char(1, 1) THEN substr(s.signature, 3)
-        ELSE replace(s.signature, char(1), s.name) END AS signature, s.summary AS summary,
-    CASE typeof(s.parent) WHEN 'integer' THEN substr(s.qualname, 1, s.parent) ELSE s.parent END AS parent,
-    s.decorators AS decorators, s.bases AS bases, s.flags AS flags, s.definition AS definition,
-    s.macro AS macro, s.condition AS condition, s.bridge AS bridge, s.fq AS fq
-    FROM symbol_rows s LEFT JOIN files f ON f.id = s.file;
+CREATE VIEW symbols AS SELECT s.id AS id, f.path AS path, h.kind AS kind, n.text COLLATE NOCASE AS name,
+    q.text COLLATE NOCASE AS qualname,
+    CASE WHEN f.module != '' AND f.language IN ('python', 'python-stub', 'cython')
+        THEN f.module || '.' || q.text ELSE q.text END COLLATE NOCASE AS fqname, s.line AS line,
+    s.end_line AS end_line,
+    CASE WHEN substr(g.text, 1, 2) = char(1, 1) THEN substr(g.text, 3)
+        ELSE replace(g.text, char(1), n.text) END AS signature, s.summary AS summary,
+    CASE typeof(s.parent) WHEN 'integer' THEN substr(q.text, 1, s.parent) ELSE s.parent END AS parent,
+    h.decorators AS decorators, h.bases AS bases, h.flags AS flags, h.definition AS definition,
+    h.macro AS macro, h.condition AS condition, h.bridge AS bridge,
+    CASE WHEN f.module != '' AND f.language IN ('python', 'python-stub', 'cython')
+        THEN f.module || '.' || q.text END COLLATE NOCASE AS fq
+    FROM symbol_rows s LEFT JOIN files f ON f.id = s.file LEFT JOIN strings q ON q.id = s.qualname
+    LEFT JOIN strings n ON n.id = s.name LEFT JOIN symbol_shapes h ON h.id = s.shape
+    LEFT JOIN texts g ON g.id = s.signature;
 CREATE TABLE import_rows(
-    file INTEGER NOT NULL, module TEXT NOT NULL, names TEXT NOT NULL, alias TEXT NOT NULL, level INTEGER NOT NULL,
-    line INTEGER NOT NULL, conditional TEXT NOT NULL, system INTEGER NOT NULL, category TEXT NOT NULL,
-    target TEXT NOT NULL, reason TEXT NOT NULL);
+    file INTEGER NOT NULL, module INTEGER NOT NULL, names INTEGER NOT NULL, alias INTEGER NOT NULL,
+    level INTEGER NOT NULL, line INTEGER NOT NULL, conditional INTEGER NOT NULL, system INTEGER NOT NULL,
+    category INTEGER NOT NULL, target INTEGER NOT NULL, reason INTEGER NOT NULL);
 CREATE INDEX import_rows_file ON import_rows(file);
 CREATE INDEX import_rows_target ON import_rows(target);
-CREATE VIEW imports AS SELECT i.rowid AS rowid, f.path AS path, i.module AS module, i.names AS names,
-    i.alias AS alias, i.level AS level, i.line AS line, i.conditional AS conditional, i.system AS system,
-    i.category AS category, i.target AS target, i.reason AS reason
-    FROM import_rows i LEFT JOIN files f ON f.id = i.file;
+CREATE VIEW imports AS SELECT i.rowid AS rowid, f.path AS path, m.text AS module, n.text AS names,
+    a.text AS alias, i.level AS level, i.line AS line, c.text AS conditional, i.system AS system,
+    k.text AS category, coalesce(t.path, x.text, '') AS target, r.text AS reason
+    FROM import_rows i LEFT JOIN files f ON f.id = i.file LEFT JOIN strings m ON m.id = i.module
+    LEFT JOIN strings n ON n.id = i.names LEFT JOIN strings a ON a.id = i.alias
+    LEFT JOIN strings c ON c.id = i.conditional LEFT JOIN strings k ON k.id = i.category
+    LEFT JOIN files t ON t.id = i.target LEFT JOIN strings x ON x.id = -i.target
+    LEFT JOIN strings r ON r.id = i.reason;
 CREATE TABLE test_rows(
     file INTEGER NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
 CREATE INDEX test_rows_file ON test_rows(file);
 CREATE VIEW tests AS SELECT f.path AS path, t.name AS name, t.line AS line, t.framework AS framework,
     t.kind AS kind FROM test_rows t LEFT JOIN files f ON f.id = t.file;
-CREATE TABLE test_links(
-    target TEXT NOT NULL, test_path TEXT NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
-CREATE INDEX test_links_target ON test_links(target);
-CREATE INDEX test_links_test ON test_links(test_path);
+CREATE TABLE test_link_rows(
+    target INTEGER NOT NULL, test INTEGER NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
+CREATE INDEX test_link_rows_target ON test_link_rows(target);
+CREATE INDEX test_link_rows_test ON test_link_rows(test);
+CREATE VIEW test_links AS SELECT t.path AS target, x.path AS test_path, r.names AS names, r.via AS via,
+    r.cases AS cases FROM test_link_rows r JOIN files t ON t.id = r.target JOIN files x ON x.id = r.test;
 CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
-CREATE UNIQUE INDEX strings_text ON strings(text);
+CREATE INDEX strings_text ON strings(text COLLATE NOCASE);
+CREATE TABLE ref_uses(
+    id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
+    target INTEGER NOT NULL, target_line INTEGER NOT NULL);
+CREATE INDEX ref_uses_target ON ref_uses(target_file, target);
 CREATE TABLE ref_rows(
-    file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
-    kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
-    target INTEGER NOT NULL, target_line INTEGER NOT NULL, PRIMARY KEY(file, seq)) WITHOUT ROWID;
-CREATE INDEX ref_rows_target ON ref_rows(target_file, target);
+    use INTEGER NOT NULL, file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+    enclosing INTEGER NOT NULL, PRIMARY KEY(use, file, seq)) WITHOUT ROWID;
+CREATE TABLE ref_file_uses(file INTEGER NOT NULL, use INTEGER NOT NULL, PRIMARY KEY(file, use)) WITHOUT ROWID;
 CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
-    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, r.target_line AS target_line,
+    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, u.target_line AS target_line,
     f.purpose = 'test' AS test
-    FROM ref_rows r JOIN files t ON t.id = r.target_file LEFT JOIN files f ON f.id = r.file
-    LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
-    LEFT JOIN strings q ON q.id = r.target LEFT JOIN strings k ON k.id = r.kind;
+    FROM ref_rows r JOIN ref_uses u ON u.id = r.use JOIN files t ON t.id = u.target_file
+    JOIN ref_file_uses fu ON fu.file = r.file AND fu.use = r.use
+    LEFT JOIN files f ON f.id = fu.file LEFT JOIN strings e ON e.id = r.enclosing
+    LEFT JOIN strings n ON n.id = u.name LEFT JOIN strings q ON q.id = u.target LEFT JOIN strings k ON k.id = u.kind;
 CREATE TABLE cand_sets(
     id INTEGER NOT NULL, seq INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
     target_line INTEGER NOT NULL, PRIMARY KEY(id, seq)) WITHOUT ROWID;
 CREATE INDEX cand_sets_target ON cand_sets(target_file, target);
+CREATE TABLE cand_uses(
+    id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name INTEGER NOT NULL, cands INTEGER NOT NULL,
+    candidates INTEGER NOT NULL);
+CREATE INDEX cand_uses_cands ON cand_uses(cands);
 CREATE TABLE cand_rows(
-    file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
-    kind INTEGER NOT NULL, enclosing INTEGER NOT NULL, name INTEGER NOT NULL, cands INTEGER NOT NULL,
-    candidates INTEGER NOT NULL, PRIMARY KEY(file, seq)) WITHOUT ROWID;
-CREATE INDEX cand_rows_cands ON cand_rows(cands);
+    use INTEGER NOT NULL, file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+    enclosing INTEGER NOT NULL, PRIMARY KEY(use, file, seq)) WITHOUT ROWID;
+CREATE TABLE cand_file_uses(file INTEGER NOT NULL, use INTEGER NOT NULL, PRIMARY KEY(file, use)) WITHOUT ROWID;
 CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
     e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, c.target_line AS target_line,
-    r.candidates AS candidates, f.purpose = 'test' AS test
-    FROM cand_rows r JOIN cand_sets c ON c.id = r.cands JOIN files t ON t.id = c.target_file
-    LEFT JOIN files f ON f.id = r.file
-    LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = r.name
-    LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = r.kind;
+    u.candidates AS candidates, f.purpose = 'test' AS test
+    FROM cand_rows r JOIN cand_uses u ON u.id = r.use JOIN cand_sets c ON c.id = u.cands
+    JOIN files t ON t.id = c.target_file JOIN cand_file_uses fu ON fu.file = r.file AND fu.use = r.use
+    LEFT JOIN files f ON f.id = fu.file
+    LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = u.name
+    LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = u.kind;
 CREATE TABLE finding_rows(
     file INTEGER NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
     evidence TEXT NOT NULL);

@@ -19,6 +19,7 @@ from docatlas.config import Config
 from docatlas.model import Diagnostic, FileFacts
 from docatlas.safetext import terminal
 from docatlas.store.cache import FactsCache, pickle_facts, store_link_state
+from docatlas.store.intern import Interned, Strings
 from docatlas.store.refs import write_rows as refs_rows
 from docatlas.store.schema import (
     CACHE_NAME,
@@ -26,6 +27,7 @@ from docatlas.store.schema import (
     FOLDER_ROWID_BASE,
     INDEX_NAME,
     INDEXES,
+    PY_LANGUAGES,
     SCHEMA_VERSION,
     TABLES,
     close_conn,
@@ -63,7 +65,7 @@ class LinkedModel(Protocol):
     def subtree_files(self, folder: str) -> list[str]: ...
 
 
-_INSERT_SYMBOL = f"INSERT INTO symbol_rows VALUES ({','.join('?' * 18)})"
+_INSERT_SYMBOL = "INSERT INTO symbol_rows VALUES (?,?,?,?,?,?,?,?,?,?)"
 _INSERT_SEARCH = "INSERT INTO search(rowid, name, qualname, words, path, summary) VALUES (?,?,?,?,?,?)"
 # The search table is contentless (`content=''`: it keeps no second copy of names, paths and summaries), so a
 # row is removed by giving FTS5 the values it was indexed with; the rows below rebuild them from the tables.
@@ -71,16 +73,16 @@ _DELETE_SEARCH = "INSERT INTO search(search, rowid, name, qualname, words, path,
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _test_links(model: LinkedModel) -> list[tuple[str, str, str, str, str]]:
-    """(target, test file, names, via, cases) rows, from the link stage's `tested_by`: the same links the
-    pages show."""
-    rows = {(target, tl.test, "\n".join(tl.names), tl.via, "\n".join(tl.cases))
+def _test_link_rows(model: LinkedModel, ids: Mapping[str, int]) -> list[tuple[int, int, str, str, str]]:
+    """`test_link_rows` values (target, test file: their `files.id`; names, via, cases), from the link stage's
+    `tested_by`: the same links the pages show."""
+    rows = {(ids[target], ids[tl.test], "\n".join(tl.names), tl.via, "\n".join(tl.cases))
             for target, links in model.tested_by.items() for tl in links}
     return sorted(rows)
 
 
 def _fqname(module: str, qualname: str, language: str) -> str:
-    if module and language in ("python", "python-stub", "cython"):
+    if module and language in PY_LANGUAGES:
         return f"{module}.{qualname}"
     return qualname
 
@@ -88,13 +90,18 @@ def _fqname(module: str, qualname: str, language: str) -> str:
 _NAME_MARK = "\x01"  # see the `symbols` view's `signature`
 
 
-def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any, ...]]:
-    """`symbol_rows` values (after the id); `_symbol_search_row` reads the name, summary, bases, the C fields
-    (macro, condition, bridge: the last three before the fqname) and the fqname.
+def _symbol_rows(facts: FileFacts, module: str, file_id: int,
+                 interned: Interned) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Each symbol's `symbol_rows` values (after the id) and what `_symbol_search_row` reads: the name, the
+    fqname, the summary, the bases and the C fields (macro, condition, bridge).
 
-    The stored row leaves out what the `symbols` view derives: the path (the file's id), an fqname equal to
-    the qualname (NULL), a parent that begins the qualname (its length), the name in the signature (its first
-    occurrence is `_NAME_MARK`; a signature with a mark of its own is stored behind two of them)."""
+    The stored row leaves out what the `symbols` view derives: the path (the file's id), the name and the
+    qualname (`strings` ids: most qualnames are also the targets or enclosing definitions of references),
+    the kind, decorators, bases, flags, macro, condition and bridge (a `symbol_shapes` id), the signature (a
+    `texts` id), the fqname (the
+    file's module and the qualname, or the qualname), a parent that begins the qualname (its length), the
+    name in the signature (its first occurrence is `_NAME_MARK`; a signature with a mark of its own is stored
+    behind two of them)."""
     rows = []
     bound: dict[str, set[str]] = {}  # C: function -> the names this file's bindings give it
     for s in facts.symbols:
@@ -110,14 +117,18 @@ def _symbol_rows(facts: FileFacts, module: str, file_id: int) -> list[tuple[Any,
             sig = _NAME_MARK * 2 + sig
         elif s.name and s.name in sig:  # the view puts the name back
             sig = sig.replace(s.name, _NAME_MARK, 1)
-        rows.append((file_id, s.kind, s.name, s.qualname, None if fq == s.qualname else fq, s.line, s.end_line,
-                     sig, s.summary, parent, "\n".join(s.decorators), "\n".join(s.bases),
-                     " ".join(s.flags), 0 if "declaration" in s.flags else 1, s.macro, s.condition, bridge, fq))
+        bases = "\n".join(s.bases)
+        shape = interned.shapes[(s.kind, "\n".join(s.decorators), bases, " ".join(s.flags),
+                                 0 if "declaration" in s.flags else 1, s.macro, s.condition, bridge)]
+        sid = interned.strings
+        rows.append(((file_id, shape, sid[s.name], sid[s.qualname], s.line, s.end_line, interned.texts[sig],
+                      s.summary, parent),
+                     (s.name, fq, s.summary, bases, s.macro, s.condition, bridge)))
     return rows
 
 
 def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], first: int,
-              ids: Mapping[str, int], failures: list[Diagnostic] | None = None) -> None:
+              ids: Mapping[str, int], interned: Interned, failures: list[Diagnostic] | None = None) -> None:
     """Rows that depend on each file alone (replaced only when the file changed), symbol ids from `first`:
     one statement per table for many files, not one per file, in batches that keep memory flat (the rows of
     all of PyTorch held at once added 250 MB to the build's peak)."""
@@ -132,9 +143,9 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
         p = facts.path
         sizes, start = [len(rows) for rows in lists], nxt
         try:
-            for r in _symbol_rows(facts, module, ids[p]):
-                symbols.append((nxt, *r[:-1]))
-                search.append(_symbol_search_row(nxt, r[2], r[-1], p, r[8], r[11], *r[-4:-1]))
+            for row, (name, fq, summary, bases, *c_fields) in _symbol_rows(facts, module, ids[p], interned):
+                symbols.append((nxt, *row))
+                search.append(_symbol_search_row(nxt, name, fq, p, summary, bases, *c_fields))
                 nxt += 1
             tests.extend((ids[p], t.name, t.line, t.framework, t.kind) for t in facts.tests)
             findings.extend((ids[p], f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
@@ -216,13 +227,14 @@ def _delete_file_search(conn: sqlite3.Connection, where: str, args: tuple[Any, .
 _INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
 
 
-def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[str]) -> None:
+def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], sid: Strings) -> None:
     """Rewrite the `files`, search and `imports` rows of edited files, keeping their ids, when the link stage's
     output was reused (`link.link_inputs`): only their own facts (size, digest, lines, docstring, the lines of
     their imports, their purpose's evidence) can differ."""
     conn.executemany("DELETE FROM import_rows WHERE file IN (SELECT id FROM files WHERE path = ?)",
                      [(p,) for p in changed])
-    conn.executemany(_INSERT_IMPORT, _import_rows(model, changed, dict(conn.execute("SELECT path, id FROM files"))))
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, changed, dict(conn.execute("SELECT path, id FROM files")),
+                                                  sid))
     for path in changed:
         found = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         f = model.files[path]
@@ -235,7 +247,10 @@ def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[s
 _INSERT_IMPORT = "INSERT INTO import_rows VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def _import_rows(model: LinkedModel, paths: Iterable[str], ids: Mapping[str, int]) -> Iterator[tuple[Any, ...]]:
+def _import_rows(model: LinkedModel, paths: Iterable[str], ids: Mapping[str, int],
+                 sid: Strings) -> Iterator[tuple[Any, ...]]:
+    """`import_rows` values: texts as `strings` ids (a module, a reason repeat on thousands of imports), the
+    target as its `files.id` (0: none; a target that is not a scanned file, minus its `strings` id)."""
     for path in paths:
         resolved = model.imports.get(path)
         if resolved is None:
@@ -243,23 +258,24 @@ def _import_rows(model: LinkedModel, paths: Iterable[str], ids: Mapping[str, int
         else:
             entries = [(r.imp, r.category, r.target, r.reason) for r in resolved]
         for imp, category, target, reason in entries:
-            yield (ids[path], imp.module, "\n".join(imp.names), imp.alias, imp.level, imp.line, imp.conditional,
-                   int(imp.system), category, target, reason)
+            to = (ids.get(target) or -sid[target]) if target else 0
+            yield (ids[path], sid[imp.module], sid["\n".join(imp.names)], sid[imp.alias], imp.level, imp.line,
+                   sid[imp.conditional], int(imp.system), sid[category], to, sid[reason])
 
 
 def _relinked_repo(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], scan_diagnostics: list[Diagnostic],
-                   link_state: dict[str, Any]) -> None:
+                   link_state: dict[str, Any], sid: Strings) -> None:
     """`_whole_repo` for a build that linked again over the same files: what can change for a file that was not
     edited is its rank (PageRank moves everywhere with one edge) and its test links, so those are updated in
     place, the edited files' rows rewritten, and the rest (folders, names, search rows) kept."""
-    _refresh_files(conn, model, changed)
+    _refresh_files(conn, model, changed, sid)
     conn.executemany("UPDATE files SET rank = ? WHERE path = ?",
                      ((float(model.rank.get(p, 0.0) or 0.0), p) for p in model.files))
-    old = set(conn.execute("SELECT target, test_path, names, via, cases FROM test_links"))
-    new = set(_test_links(model))
-    conn.executemany("DELETE FROM test_links WHERE target = ? AND test_path = ? AND names = ? AND via = ? AND "
+    old = set(conn.execute("SELECT target, test, names, via, cases FROM test_link_rows"))
+    new = set(_test_link_rows(model, dict(conn.execute("SELECT path, id FROM files"))))
+    conn.executemany("DELETE FROM test_link_rows WHERE target = ? AND test = ? AND names = ? AND via = ? AND "
                      "cases = ?", sorted(old - new))
-    conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", sorted(new - old))
+    conn.executemany("INSERT INTO test_link_rows VALUES (?,?,?,?,?)", sorted(new - old))
     _scan_and_link_state(conn, scan_diagnostics, link_state, whole=False)
 
 
@@ -285,12 +301,12 @@ def file_ids(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str, int]:
 
 
 def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: list[Diagnostic],
-                link_state: dict[str, Any], ids: Mapping[str, int]) -> None:
+                link_state: dict[str, Any], ids: Mapping[str, int], sid: Strings) -> None:
     """Rows that depend on the whole repository (the link stage): rewritten on every build, O(files)."""
     _delete_file_search(conn, "1")
     conn.executemany(_DELETE_SEARCH, [_folder_search_row(i, p) for i, p in conn.execute(
         "SELECT id, path FROM folders WHERE path != ''").fetchall()])
-    for table in ("files", "folders", "import_rows", "test_links"):
+    for table in ("files", "folders", "import_rows", "test_link_rows"):
         conn.execute(f"DELETE FROM {table}")
     # Rows are streamed (generators), not listed: this runs beside the render workers, whose memory it adds to.
     paths = sorted(model.files)
@@ -303,8 +319,8 @@ def _whole_repo(conn: sqlite3.Connection, model: LinkedModel, scan_diagnostics: 
         for i, (path, folder) in enumerate(folders, 1)))
     conn.executemany(_INSERT_SEARCH, (_folder_search_row(i, path) for i, (path, _) in enumerate(folders, 1) if path))
 
-    conn.executemany(_INSERT_IMPORT, _import_rows(model, paths, ids))
-    conn.executemany("INSERT INTO test_links VALUES (?,?,?,?,?)", _test_links(model))
+    conn.executemany(_INSERT_IMPORT, _import_rows(model, paths, ids, sid))
+    conn.executemany("INSERT INTO test_link_rows VALUES (?,?,?,?,?)", _test_link_rows(model, ids))
     _scan_and_link_state(conn, scan_diagnostics, link_state)
 
 
@@ -382,17 +398,20 @@ class IndexWrite:
                 deleted = sorted(set(cache.entries) - set(model.files))
                 ids = file_ids(conn, model.files)
                 _delete_per_file(conn, sorted(set(self.changed) | set(deleted)))
-                _write_rows(conn, model, self.changed, cache, self.blobs, ids, self.failures)
+                interned = Interned(conn)
+                sid = interned.strings
+                _write_rows(conn, model, self.changed, cache, self.blobs, ids, interned, self.failures)
                 self.blobs.clear()  # in the cache now; the pipeline is done with them
                 if self.link_reused:
-                    _refresh_files(conn, model, self.changed)
+                    _refresh_files(conn, model, self.changed, sid)
                 elif not deleted and len(cache.entries) == len(model.files):
-                    _relinked_repo(conn, model, self.changed, self.scan_diagnostics, self.link_state)
+                    _relinked_repo(conn, model, self.changed, self.scan_diagnostics, self.link_state, sid)
                     update = getattr(model, "refs_update", {})
-                    refs_rows(conn, model, update.get("rewritten") if "touched" in update else None)
+                    refs_rows(conn, model, update.get("rewritten") if "touched" in update else None, sid)
                 else:
-                    _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids)
-                    refs_rows(conn, model, None)
+                    _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids, sid)
+                    refs_rows(conn, model, None, sid)
+                interned.flush(conn)
                 self._conn, self.mode = conn, "incremental"
                 return
             except sqlite3.DatabaseError as exc:
@@ -409,10 +428,13 @@ class IndexWrite:
             conn.execute("BEGIN IMMEDIATE")
             ids = file_ids(conn, model.files)
             self.failures.clear()  # an in-place update that failed may have found some: all again
-            _write_rows(conn, model, sorted(model.files), cache, self.blobs, ids, self.failures)
+            interned = Interned(conn)
+            sid = interned.strings
+            _write_rows(conn, model, sorted(model.files), cache, self.blobs, ids, interned, self.failures)
             self.blobs.clear()  # in the cache now; the pipeline is done with them
-            _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids)
-            refs_rows(conn, model, None)
+            _whole_repo(conn, model, self.scan_diagnostics, self.link_state, ids, sid)
+            refs_rows(conn, model, None, sid)
+            interned.flush(conn)
             for statement in INDEXES.splitlines():
                 conn.execute(statement)
             # A fresh file is not the index until `commit` renames it, so its rows can be committed here and
@@ -475,10 +497,11 @@ class IndexWrite:
 
 
 def _write_rows(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], cache: FactsCache,
-                blobs: dict[str, bytes], ids: Mapping[str, int], failures: list[Diagnostic] | None = None) -> None:
+                blobs: dict[str, bytes], ids: Mapping[str, int], interned: Interned,
+                failures: list[Diagnostic] | None = None) -> None:
     """The changed files' own rows and cached facts."""
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbol_rows").fetchone()[0]
-    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first, ids, failures)
+    _per_file(conn, ((model.files[p], model.module_of.get(p, "")) for p in changed), first, ids, interned, failures)
 
     def cached() -> Iterator[tuple[Any, ...]]:  # one at a time: the pickled facts of PyTorch are 35 MB
         for path in changed:
