@@ -118,7 +118,7 @@ REFS_OFF = """
 import sys
 from docatlas.extract import crefs, pyrefs
 from docatlas.link import references
-pyrefs.collect = lambda tree: ((), ())
+pyrefs.collect = lambda *args, **kwargs: ((), ())
 crefs.collect = lambda *args, **kwargs: None
 references.attach = lambda model, index: None
 from docatlas.cli import main

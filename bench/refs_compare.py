@@ -254,7 +254,8 @@ def _line_class(fname: str, lines: list[str], line: int) -> str:
 _NOT_TYPES = frozenset({"return", "else", "new", "case", "throw", "delete", "co_return", "co_await", "do", "sizeof"})
 
 
-def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags_db: str) -> Counter[str]:
+def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags_db: str,
+              sample_misses: int = 0) -> Counter[str]:
     """GNU Global against docatlas's resolved (`refs`) and possible (`ref_candidates`) users of a sample of
     C-family functions, the files Global lists that are neither classified by why (`C_CLASSES`)."""
     import sqlite3
@@ -306,6 +307,7 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
     kinds_of_unmatched: Counter[str] = Counter()
     misses: list[str] = []
     pending: dict[str, list[tuple[str, set[int], str, str, int]]] = {}  # file -> misses its uses must explain
+    missed_one: list[tuple[str, str, str, set[int]]] = []  # (name, qualname, file, Global's lines): one definition
     named_as = "(name = ? OR name = '.' || ? OR substr(name, -length(?) - 2) = '::' || ?)"  # `f`, `.f`, `ns::f`
     for path, fname, qual in funcs:
         if tally["functions"] >= functions:
@@ -354,6 +356,8 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
             else:
                 lines = {r[1] for r in rows if r[0] == f}
                 pending.setdefault(f, []).append((fname, lines, qual, path, len(set(named))))
+            if fclass == "one":
+                missed_one.append((fname, qual, f, {r[1] for r in rows if r[0] == f}))
     for f in sorted(pending):  # each file's facts read once
         uses = uses_of(f)
         try:
@@ -411,7 +415,29 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
         print(f"  kinds of the unmatched uses: {dict(sorted(kinds_of_unmatched.items()))}")
     for m in misses:
         print(m)
+    if sample_misses:
+        _show_misses(root, missed_one, sample_misses, seed, uses_of, path_of={q: p for p, _, q in funcs})
     return tally + classes
+
+
+def _show_misses(root: Path, missed: list[tuple[str, str, str, set[int]]], n: int, seed: int, uses_of: Any,
+                 path_of: dict[str, str]) -> None:
+    """A reproducible random sample of `n` pairs Global lists and docatlas neither resolves nor lists as
+    possible, on functions whose name has one qualified name: Global's lines and what docatlas recorded on
+    them, to be classified by reading (real miss, or not a use of the function)."""
+    pick = random.Random(seed).sample(missed, min(n, len(missed)))
+    print(f"\n  {len(pick)} of the {len(missed)} missed pairs on single-definition names (seed {seed}):")
+    for fname, qual, f, lines in sorted(pick, key=lambda m: (m[2], m[0])):
+        try:
+            text = (root / f).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            text = []
+        recorded = [u for u in uses_of(f) if _base(u[0]) == fname]
+        print(f"  - {qual} ({path_of.get(qual, '?')}) in {f}: docatlas records "
+              f"{[(u[0], u[1], u[3]) for u in recorded][:4] or 'nothing'}")
+        for ln in sorted(lines)[:3]:
+            line = text[ln - 1].strip() if 0 < ln <= len(text) else ""
+            print(f"      {ln}: {line[:150]}  [{_line_class(fname, text, ln)}]")
 
 
 def main() -> None:
@@ -424,11 +450,13 @@ def main() -> None:
     ap.add_argument("--c-index", default="", help="compare C/C++ against GNU Global, using this docatlas index")
     ap.add_argument("--functions", type=int, default=200)
     ap.add_argument("--gtags-db", default="", help="GNU Global's tag folder, made when missing (else a temporary one)")
+    ap.add_argument("--sample-misses", type=int, default=0,
+                    help="C: print this many missed pairs on single-definition names, with Global's lines")
     args = ap.parse_args()
     sys.setrecursionlimit(10000)
     if args.c_index:
         for name in args.corpora:
-            compare_c(name, args.c_index, args.functions, args.seed, args.show, args.gtags_db)
+            compare_c(name, args.c_index, args.functions, args.seed, args.show, args.gtags_db, args.sample_misses)
         return
     total = {"counted": 0, "answered": 0, "agree": 0}
     for name in args.corpora:

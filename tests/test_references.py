@@ -183,6 +183,25 @@ def test_c_functions_used_as_values_are_references_and_other_names_are_not() -> 
     assert not [g for g in got if g[2] == "size"]  # a parameter named like a variable: values match functions only
 
 
+def test_c_functions_in_designated_initializers_are_references() -> None:
+    """`{.run = kernel}` (C99, C++20): a table of function pointers, as QNNPACK's `init.c` fills them."""
+    from docatlas.link.stage import link
+
+    files = {
+        "k.h": "#pragma once\nvoid kernel(int x);\nstruct ops { void (*run)(int); void (*other)(int); };\n",
+        "k.c": '#include "k.h"\nvoid kernel(int x) {}\n',
+        "init.c": '#include "k.h"\nstatic struct ops table = {\n  .run = kernel,\n  .other = &kernel,\n};\n',
+        "init.cpp": '#include "k.h"\nstatic ops table = {.run = kernel};\n',
+    }
+    langs = {"h": "c-header", "c": "c", "cpp": "cpp"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+    model = link("repo", facts)
+    assert [(r[1], r[2], r[3], r[6]) for r in model.refs.outgoing["init.c"] if r[6] == "kernel"] == [
+        (3, 10, "read", "kernel"), (4, 13, "read", "kernel")]
+    assert [(r[1], r[3], r[6]) for r in model.refs.outgoing["init.cpp"] if r[6] == "kernel"] == [
+        (2, "read", "kernel")]
+
+
 def test_search_puts_the_most_used_definition_first(make_repo, tmp_path, capsys) -> None:
     import json
 
@@ -399,3 +418,92 @@ def test_ambiguous_c_uses_are_listed_for_each_candidate_and_survive_an_edit(make
     assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
     sites = [("c/more.c", 2, 10, "g", 2), ("c/more.c", 2, 22, "g", 2), ("c/use.c", 5, 22, "h", 2)]
     assert ambiguous() == {"a/one.c": sites, "b/two.c": sites}
+
+
+SCOPES = '''
+import os
+from typing import List as L
+
+G = 1
+
+
+def f(a, *args, b=None, **kw):
+    global G
+    x = y = 1
+    (p, [q, *r]), s.t, u[0] = v = 1, 2
+    w: int = 3
+    z += 1
+    del d, e.f
+    for i, (j, k) in []:
+        pass
+    else:
+        loop_else = 1
+    while False:
+        in_while = 1
+    with open(a) as (h1, h2), open(b) as h3:
+        import json
+        from os import path as pth, sep
+    try:
+        t1 = 1
+    except (OSError, ValueError) as err:
+        t2 = 1
+    else:
+        t3 = 1
+    finally:
+        t4 = 1
+    match a:
+        case {"k": m1, **rest}:
+            m2 = 1
+        case [m3, *m4] if m3:
+            pass
+        case C(m5) | m6:
+            pass
+    if a:
+        class Inner(os.PathLike):
+            attr = 1
+
+        async def inner():
+            nonlocal_name = 1
+    lam = lambda lv: lv
+    comp = [cv for cv in G]
+    return G, x, y, p, q, r, v, w, z, d, i, j, k, h1, h3, json, pth, sep, err, m1, rest, m3, m4, m5, m6, Inner
+'''
+
+
+def test_function_locals_without_walrus_match_the_full_walk():
+    """A module without `:=` finds each function's local names from its statements alone
+    (`pyrefs._stored_names_plain`): the same as walking every node (`_stored_names`)."""
+    import ast
+
+    from docatlas.extract import pyrefs
+
+    tree = ast.parse(SCOPES)
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
+    full: set[str] = set()
+    full_globals: set[str] = set()
+    full_bindable: set[str] = set()
+    pyrefs._stored_names(fn.body, full, full_globals, full_bindable)
+    plain: set[str] = set()
+    plain_globals: set[str] = set()
+    plain_bindable: set[str] = set()
+    pyrefs._stored_names_plain(fn.body, plain, plain_globals, plain_bindable)
+    assert plain == full and plain_globals == full_globals and plain_bindable == full_bindable
+    assert {"x", "p", "q", "r", "v", "w", "z", "d", "i", "k", "loop_else", "in_while", "h2", "h3", "json",
+            "pth", "sep", "err", "t2", "t4", "m1", "rest", "m4", "m6", "Inner", "inner", "lam"} <= plain
+    assert not {"s", "u", "e", "a", "lv", "cv", "attr", "nonlocal_name"} & plain
+    assert plain_globals == {"G"} and plain_bindable == {"json", "pth", "sep", "Inner", "inner"}
+    assert pyrefs.collect(tree, SCOPES) == pyrefs.collect(tree)
+
+
+def test_walrus_modules_take_the_full_walk():
+    """`:=` binds a name inside an expression: a module whose text holds it is walked whole."""
+    import ast
+
+    from docatlas.extract import pyrefs
+
+    text = "import os\n\n\ndef f():\n    if (os := 1):\n        return os\n    return os.sep\n"
+    _, uses = pyrefs.collect(ast.parse(text), text)
+    assert not [u for u in uses if u[0].startswith("os")]  # `os` is f's local: no reference to the module
+    plain = pyrefs.Collector(walrus=False)
+    plain.module(ast.parse(text))
+    assert [u for u in plain.uses if u[0].startswith("os")]  # what the plain walk would have got wrong

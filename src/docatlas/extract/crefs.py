@@ -73,10 +73,17 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol]) -> Refe
                    if s.kind not in ("macro",) and s.end_line >= s.line)
     starts = [s[0] for s in spans]
     uses = []
+    around: dict[int, str] = {}  # line -> its enclosing symbol (`_enclosing`), each line worked out once
     for start in sorted(sites):
         n, kind, prefix = sites[start]
         line, col = n.start_point[0] + 1, n.start_point[1] + 1
-        enclosing = in_macro[start] if start in in_macro else _enclosing(spans, starts, line)
+        if start in in_macro:
+            enclosing = in_macro[start]
+        else:
+            known = around.get(line)
+            if known is None:
+                known = around[line] = _enclosing(spans, starts, line)
+            enclosing = known
         uses.append((_intern(prefix + data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
                      enclosing))
     return References((), tuple(uses))

@@ -56,7 +56,7 @@ def extract(path: str, text: str) -> Extraction:
     walker.collect_imports(tree)
     _find_tests(path, out, walker)
     out.findings.extend(pyrules.check(tree, text, walker.aliases))
-    out.references = References(*pyrefs.collect(tree))
+    out.references = References(*pyrefs.collect(tree, text))
     if path == "noxfile.py" or path.endswith("/noxfile.py"):  # how the repository runs its tests
         out.extra += runconfig.nox_sessions(tree)
     return out

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 CDef = tuple[str, str, int, bool, int]
 Candidates = tuple[int, int, str, str, str, tuple[tuple[str, str, int], ...]]  # line, col, kind, enclosing, name
 MAX_CANDIDATES = 8
+# what a name means in one file: None unresolved, (True, the definition) resolved, (False, its candidates, or
+# None when more than `MAX_CANDIDATES`) ambiguous
+_Outcome = tuple[bool, Any] | None
+_UNSEEN = (False, False)  # (not an outcome: a key not worked out yet in this file)
 
 _C_DEF_KINDS = frozenset({"function", "method", "class", "struct", "union", "enum", "typedef", "alias", "macro",
                           "type"})
@@ -74,8 +78,9 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     closures: dict[str, set[str]] = {}  # the closures of includers (`_context`), each worked out once
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
-    # (name, a value, outside a class) -> `_narrow`, and whether one of them is `_file_local`
-    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool]] = {}
+    # (name, a value, outside a class) -> `_narrow`, whether one of them is `_file_local`, whether they have
+    # several qualified names, and their files
+    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool, bool, frozenset[str]]] = {}
     scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
@@ -91,48 +96,67 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         maybe: list[Candidates] = []
         resolved = unresolved = ambiguous = 0
         members = {s.qualname for s in files[path].symbols if s.kind in _MEMBER_SCOPES}
+        # what each key means in this file, worked out once for all its uses here (`_Outcome`)
+        outcome: dict[tuple[str, bool, bool], _Outcome] = {}
         for name, line, col, kind, enclosing in refs.uses:
             key = (name, kind == "read", enclosing not in members)
-            found = narrowed.get(key)
-            if found is None:
-                cands = _narrow(name, kind, defs, scopes, plain)
-                if cands and key[2] and name[0] != "." and "::" not in name:
-                    cands = [c for c in cands if c[4] != 2]  # outside a class: no method
-                found = narrowed[key] = (cands, any(_file_local(c) for c in cands))
-            cands = found[0]
-            if found[1]:  # a type, macro or static function of a source file is seen where it is included
-                if closure is None:
-                    closure = include_closure(path, includes)
-                if context is None:
-                    context = _context(path, includers, includes, closures)
-                cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
-            if not cands:
-                unresolved += 1
-                continue
-            if len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands):
-                if closure is None:
-                    closure = include_closure(path, includes)
-                # a prototype in the file itself (a forward declaration) says nothing of where the function is
-                tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)]
-                if not tier and includers.get(path):  # a header sees what the files including it see
+            got = outcome.get(key, _UNSEEN)
+            if got is _UNSEEN:
+                found = narrowed.get(key)
+                if found is None:
+                    cands = _narrow(name, kind, defs, scopes, plain)
+                    if cands and key[2] and name[0] != "." and "::" not in name:
+                        cands = [c for c in cands if c[4] != 2]  # outside a class: no method
+                    found = narrowed[key] = (cands, any(_file_local(c) for c in cands),
+                                             len({c[1] for c in cands}) > 1, frozenset(c[0] for c in cands))
+                cands = found[0]
+                several = found[2] or len(found[3]) > 1 or path not in found[3]  # names, or files not this one
+                if found[1]:  # a type, macro or static function of a source file is seen where it is included
+                    if closure is None:
+                        closure = include_closure(path, includes)
                     if context is None:
                         context = _context(path, includers, includes, closures)
-                    tier = [c for c in cands if c[0] in context]
-                tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
-                                and not (c[3] and c[0] == path)] or cands
+                    cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
+                    several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
+                if not cands:
+                    got = None
+                else:
+                    if several:
+                        if closure is None:
+                            closure = include_closure(path, includes)
+                        # a prototype in the file itself (a forward declaration) says nothing of where the
+                        # function is
+                        tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)]
+                        if not tier and includers.get(path):  # a header sees what the files including it see
+                            if context is None:
+                                context = _context(path, includers, includes, closures)
+                            tier = [c for c in cands if c[0] in context]
+                        tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
+                                        and not (c[3] and c[0] == path)] or cands
+                    else:
+                        tier = cands
+                    if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
+                        # several names, or one name defined in several files
+                        options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]}
+                                         or {(c[0], c[1], c[2]) for c in tier})
+                        got = (False, None)
+                        if len(options) <= MAX_CANDIDATES:
+                            opts = tuple(options)
+                            got = (False, shared.setdefault(opts, opts))
+                    else:
+                        # a declaration the closure reaches, else a definition there, else one elsewhere
+                        got = (True, min(tier, key=functools.partial(_preference, closure or {path}, path)))
+                outcome[key] = got
+            if got is None:
+                unresolved += 1
+            elif got[0]:
+                best = got[1]
+                resolved += 1
+                out.append((path, line, col, kind, enclosing, best[0], best[1], best[2], name))
             else:
-                tier = cands
-            if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
-                ambiguous += 1  # several names, or one name defined in several files
-                options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]} or {(c[0], c[1], c[2]) for c in tier})
-                if len(options) <= MAX_CANDIDATES:
-                    opts = tuple(options)
-                    maybe.append((line, col, kind, enclosing, name, shared.setdefault(opts, opts)))
-                continue
-            # a declaration the closure reaches, else a definition there, else one elsewhere, else any
-            best = min(tier, key=functools.partial(_preference, closure or {path}, path))
-            resolved += 1
-            out.append((path, line, col, kind, enclosing, best[0], best[1], best[2], name))
+                ambiguous += 1
+                if got[1] is not None:
+                    maybe.append((line, col, kind, enclosing, name, got[1]))
         result.counts[path] = (resolved, 0, unresolved)
         if ambiguous:
             result.ambiguous[path] = ambiguous

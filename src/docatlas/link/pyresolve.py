@@ -80,6 +80,7 @@ class PyResolver:
         # one object per distinct line number and per distinct text used, shared by every reference (PyTorch
         # has millions: each int above 256 and each joined string would otherwise be its own object)
         self._ints: dict[int, int] = {}
+        self._lines: dict[Value, int] = {}  # `target_line`
 
     # -- modules ---------------------------------------------------------------------------------
     def mod(self, path: str) -> _Module | None:
@@ -369,6 +370,13 @@ class PyResolver:
         return None
 
     def target_line(self, value: Value) -> int:
+        """The line of the definition a value denotes, each worked out once (a name is used many times)."""
+        found = self._lines.get(value)
+        if found is None:
+            found = self._lines[value] = self._target_line(value)
+        return found
+
+    def _target_line(self, value: Value) -> int:
         if value[0] == "v":
             return int(value[3])
         m = self.mod(value[1])

@@ -60,11 +60,12 @@ def mentioned(facts: FileFacts) -> set[int]:
     if refs is None:
         return set()
     words: set[str] = set()
-    for u in refs.uses:
-        if isinstance(u[1], tuple):  # Python: dotted chain (`m:x` for an import)
-            words.update(u[0].replace(":", ".").split("."))
+    python = bool(refs.uses) and isinstance(refs.uses[0][1], tuple)  # (one language a file)
+    for text in {u[0] for u in refs.uses}:  # each text once: a file uses its names many times
+        if python:  # Python: dotted chain (`m:x` for an import)
+            words.update(text.replace(":", ".").split("."))
         else:  # C family: `ns::f`, `.f` (a member)
-            words.update(u[0].replace("::", ".").split("."))
+            words.update(text.replace("::", ".").split("."))
     for b in refs.bindings:
         words.update(b[3].split("."))
         words.add(b[4])

@@ -13,6 +13,7 @@
 (assignment_expression right: (identifier) @value)
 (init_declarator value: (identifier) @value)
 (initializer_list (identifier) @value)
+(initializer_pair value: (identifier) @value)
 (return_statement (identifier) @value)
 ; Variables, parameters and fields the file declares: a value use of one of these names is not taken for a
 ; function (crefs.py).

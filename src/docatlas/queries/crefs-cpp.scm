@@ -23,6 +23,8 @@
 (assignment_expression right: (identifier) @value)
 (init_declarator value: (identifier) @value)
 (initializer_list (identifier) @value)
+(initializer_pair value: (identifier) @value)
+(initializer_pair value: (qualified_identifier) @qvalue)
 (initializer_list (pointer_expression argument: (qualified_identifier) @qvalue))
 (return_statement (identifier) @value)
 ; Variables, parameters and fields the file declares: a value use of one of these names is not taken for a

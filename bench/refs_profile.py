@@ -1,0 +1,105 @@
+"""Where symbol references cost CPU in a full build, part by part (run by hand; `bench/build.py --refs-off`
+gives their total).
+
+    python bench/refs_profile.py REPO OUTPUT [--jobs 2] [--top 20] [--part link|index|all]
+
+Builds REPO into OUTPUT (a scratch folder; `--full`) in this process and reports:
+- extract: CPU seconds the workers spent in `extract.crefs.collect`/`merge` and `extract.pyrefs.collect`
+  (summed over workers through shared memory), and the bytes of `FileFacts.references` in the pickled facts
+  the workers send back (pickling, unpickling and the facts cache pay for them);
+- link: `link.references.attach` (C and Python resolution, test links) under cProfile, its CPU seconds and top
+  functions;
+- index: the thread writing the index under cProfile, with the CPU seconds of `store.refs.write_rows` (the
+  `refs` rows) and the thread's total.
+The profilers add their own cost: compare parts with each other, and use `bench/build.py` for totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import multiprocessing
+import pickle
+import pstats
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from docatlas import pipeline
+from docatlas.cli import main as cli_main
+from docatlas.extract import cfamily, crefs, pyrefs, python
+from docatlas.link import references, stage
+from docatlas.store import cache, writer
+
+
+def _timed(fn: Any, slot: int, spent: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[slot] += time.process_time() - start
+    return wrapper
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("repo", type=Path)
+    ap.add_argument("output", type=Path)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--top", type=int, default=20)
+    args = ap.parse_args()
+    # 0 crefs.collect, 1 crefs.merge, 2 pyrefs.collect, 3 bytes of pickled references, 4 bytes of pickled facts
+    spent = multiprocessing.RawArray("d", 5)  # inherited by the forked workers
+    cfamily.crefs.collect = _timed(crefs.collect, 0, spent)  # type: ignore[attr-defined]
+    cfamily.crefs.merge = _timed(crefs.merge, 1, spent)  # type: ignore[attr-defined]
+    python.pyrefs.collect = _timed(pyrefs.collect, 2, spent)  # type: ignore[attr-defined]
+    real_pickle = cache.pickle_facts
+
+    def sized(facts: Any) -> bytes:
+        blob = real_pickle(facts)
+        spent[4] += len(blob)
+        if facts.references is not None:
+            spent[3] += len(pickle.dumps(facts.references, protocol=5))
+        return blob
+
+    pipeline.pickle_facts = sized  # type: ignore[attr-defined]
+    profiles: dict[str, tuple[cProfile.Profile, float]] = {}
+    real_attach = references.attach
+
+    def attach(model: Any, index: Any) -> None:
+        prof = cProfile.Profile()
+        cpu = time.process_time()
+        prof.runcall(real_attach, model, index)
+        profiles["link: references.attach"] = (prof, time.process_time() - cpu)
+
+    stage.references.attach = attach  # type: ignore[attr-defined]
+    real_write = writer.IndexWrite.write
+
+    def write(self: writer.IndexWrite) -> None:
+        prof = cProfile.Profile()
+        cpu = time.thread_time()
+        prof.runcall(real_write, self)
+        profiles["index thread"] = (prof, time.thread_time() - cpu)
+
+    writer.IndexWrite.write = write  # type: ignore[method-assign]
+    start = time.perf_counter()
+    code = cli_main(["build", str(args.repo), "-o", str(args.output), "-j", str(args.jobs), "-q", "--full"])
+    print(f"build: {time.perf_counter() - start:.1f} s wall (exit {code})")
+    print(f"extract (workers' CPU): crefs.collect {spent[0]:.2f} s, crefs.merge {spent[1]:.2f} s, "
+          f"pyrefs.collect {spent[2]:.2f} s; references {spent[3] / 1e6:.1f} MB of {spent[4] / 1e6:.1f} MB "
+          f"pickled facts")
+    for name, (prof, cpu) in profiles.items():
+        stats = pstats.Stats(prof)
+        print(f"\n== {name}: {cpu:.2f} CPU-s (profiled)")
+        if name == "index thread":
+            for (file, _line, func), row in stats.stats.items():  # type: ignore[attr-defined]
+                if func == "write_rows" and file.endswith("store/refs.py"):
+                    print(f"   of which store.refs.write_rows: {row[3]:.2f} s cumulative")
+        stats.sort_stats("cumulative").print_stats(args.top)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
