@@ -10,10 +10,10 @@ from pathlib import Path
 
 from docatlas.config import make_config
 from docatlas.extract import extract_file
+from docatlas.link.packaging import _setup_py
 from docatlas.link.stage import link
 from docatlas.link.subsystems import (
     _layers,
-    _setup_py,
     analyse,
     first_sentence,
     readme_paragraphs,

@@ -19,16 +19,15 @@ from typing import Any
 from docatlas.extract import cbridges, crefs, crules
 from docatlas.extract import tsadapter as ts
 from docatlas.extract.base import Extraction, first_paragraph
+from docatlas.extract.cbranches import CONDITIONAL, is_header_guard
 from docatlas.extract.ccomments import comment_text, doc_comment, squash
 from docatlas.extract.cdecls import (
-    CONDITIONAL,
     KIND_OF,
     Scope,
     State,
     add_symbol,
     alias_symbols,
     function_def,
-    is_header_guard,
     macro_signature,
     namespace_symbol,
     objc_method,

@@ -455,7 +455,7 @@ def blank_conditionals(data: bytes) -> bytes:
 
 
 def _directive_text(data: bytes, start: int, end: int, continued: bool) -> str:
-    """One directive line as `cdecls.branch_of` writes a condition: spaces squashed, a continued one marked cut."""
+    """One directive line as `cbranches.branch_of` writes a condition: spaces squashed, a continued one marked cut."""
     text = data[start:end].decode("utf-8", "replace").rstrip()
     if continued and text.endswith("\\"):
         text = text[:-1].rstrip() + " …"
@@ -470,7 +470,7 @@ def _words(data: bytes, start: int, end: int) -> list[bytes]:
 
 def line_conditions(data: bytes) -> tuple[list[str], frozenset[int]]:
     """Per line (0-based), the preprocessor branches it is compiled in, outermost first, written as
-    `cdecls.branch_of` writes them from a tree (`#ifdef X > #else of `#if Y``; include guards left out); and the
+    `cbranches.branch_of` writes them from a tree (`#ifdef X > #else of `#if Y``; include guards left out); and the
     lines of include guards' `#define`s. For a parse without directives (`blank_conditionals`)."""
     lines = _lines(data)
     out: list[str] = []

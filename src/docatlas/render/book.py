@@ -10,20 +10,17 @@ from typing import Any
 
 from docatlas import paths as P
 from docatlas.config import Config
+from docatlas.link.packaging import EntryPoint, Packaging, entry_points, packaging
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import (
     LIGHT_EDGE,
     MIN_RANK_SHARE,
     MIN_SHARE,
     Analysis,
-    EntryPoint,
-    Packaging,
     Subsystem,
     analyse,
-    entry_points,
     first_sentence,
     folder_purpose,
-    packaging,
     pct,
     readme_paragraphs,
     readme_title,
