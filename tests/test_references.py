@@ -507,3 +507,23 @@ def test_walrus_modules_take_the_full_walk():
     plain = pyrefs.Collector(walrus=False)
     plain.module(ast.parse(text))
     assert [u for u in plain.uses if u[0].startswith("os")]  # what the plain walk would have got wrong
+
+
+def test_show_states_use_counts_only_for_kinds_code_references(make_repo, tmp_path, capsys) -> None:
+    """A Markdown heading or a config key is never the target of a code reference: no "used 0 times" for it."""
+    from docatlas.cli import main
+
+    repo = make_repo({"guide.md": "# Quickstart\n\nText.\n", "setup.cfg": "[metadata]\nname = x\n",
+                      "m.py": "def Quickstart():\n    pass\n", "u.py": "from m import Quickstart\nQuickstart()\n"})
+    out = tmp_path / "out"
+    assert main(["build", str(repo), "-o", str(out), "-j", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["show", "Quickstart", "-o", str(out)]) == 0
+    heading = capsys.readouterr().out
+    assert "(heading, h1)" in heading and "used " not in heading
+    assert "guide.md  (markdown, docs)" in heading
+    assert main(["show", "m.Quickstart", "-o", str(out)]) == 0
+    function = capsys.readouterr().out
+    assert "used 2 times in 1 other file, most by: u.py (2)" in function and "imported by 1 file\n" in function
+    assert main(["refs", "Quickstart", "-o", str(out)]) != 0  # only the heading has that full name
+    assert "names only a heading, which no code reference resolves to" in capsys.readouterr().err

@@ -103,7 +103,8 @@ def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, la
 
 
 def _file_lines(rec: dict[str, Any], brief: bool = False) -> list[str]:
-    lines = [f"{rec['path']}  ({rec['language']}, {rec['purpose']}: {rec['purpose_reason']})"]
+    reason = f": {rec['purpose_reason']}" if rec["purpose_reason"] else ""
+    lines = [f"{rec['path']}  ({rec['language']}, {rec['purpose']}{reason})"]
     lines.append(f"  {rec['size']:,} bytes, {rec['lines']:,} lines" + (f", module {rec['module']}"
                                                                          if rec["module"] else ""))
     if rec["docstring"]:
@@ -154,6 +155,11 @@ def _test_lines(rec: dict[str, Any], lines: list[str]) -> None:
         lines += [f"  {t['target']}" for t in rec["tests_of"]]
 
 
+# Kinds no code reference resolves to (a document heading, a config key, a Python module a C table defines: its
+# importers are its file's "imported by"), so "used 0 times" would be said without having been looked for
+_NOT_REFERENCED = frozenset(("heading", "key", "dependency", "module", "binding", "target"))
+
+
 @click.command("show", short_help="Summarise a file, folder, Python module or symbol.")
 @click.argument("target")
 @_location
@@ -165,6 +171,8 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
         found = queries.show(conn, _in_repository(conn, target))
         if found is not None and found["type"] == "symbol" and store_refs.available(conn):
             for sym in found["symbols"]:
+                if sym["kind"] in _NOT_REFERENCED:
+                    continue
                 used = store_refs.sites(conn, sym["path"], sym["qualname"])
                 files = store_refs.by_file(used)
                 sym.update(uses=len(used), used_by_files=len(files), top_users=files[:5])
@@ -212,7 +220,9 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
                 lines.append(f"  members: {', '.join(c.rsplit('.', 1)[-1] for c in s['children'][:30])}"
                              + (" …" if len(s["children"]) > 30 else ""))
             if "uses" in s:
-                lines.append(f"  used {s['uses']} times in {s['used_by_files']} other files"
+                files = s["used_by_files"]
+                lines.append(f"  used {s['uses']} time{'s' if s['uses'] != 1 else ''} in {files} other "
+                             f"file{'s' if files != 1 else ''}"
                              + (", most by: " + ", ".join(f"{p} ({n})" for p, n in s["top_users"])
                                 if s["top_users"] else ""))
         for rec in found["files"].values():
@@ -222,7 +232,8 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
             _test_lines({**rec, "tests": []}, short)
             lines += ["  " + ln for ln in short]
             if rec["imported_by"]:
-                lines.append(f"  imported by {len(rec['imported_by'])} files")
+                n = len(rec["imported_by"])
+                lines.append(f"  imported by {n} file{'s' if n != 1 else ''}")
     for line in lines:
         _echo(line)
 
@@ -291,8 +302,12 @@ def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tes
     with _index(repo, output) as (conn, _):
         if not store_refs.available(conn):
             raise DocatlasError("this index has no references; run `docatlas build` again")
-        named = [(r["path"], r["qualname"]) for r in queries.symbol_records(conn, symbol)] or store_refs.targets(
-            conn, symbol)
+        records = queries.symbol_records(conn, symbol)
+        named = [(r["path"], r["qualname"]) for r in records if r["kind"] not in _NOT_REFERENCED]
+        if records and not named:
+            kinds = ", ".join(sorted({r["kind"] for r in records}))
+            raise DocatlasError(f"{symbol!r} names only a {kinds}, which no code reference resolves to")
+        named = named or store_refs.targets(conn, symbol)
         found = [(p, q, store_refs.sites(conn, p, q, kind, tests_only)) for p, q in named]
         maybe = {(p, q): [c for c in store_refs.candidate_sites(conn, p, q)
                           if (not kind or c["kind"] == kind) and (c["test"] or not tests_only)] for p, q in named}
