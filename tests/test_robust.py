@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docatlas import paths
 from docatlas.cli import main
@@ -412,3 +414,24 @@ def test_index_rows_of_one_file_fail_alone(make_repo, tmp_path: Path, capsys,
     conn = sqlite3.connect(out / schema.INDEX_NAME)
     assert conn.execute("SELECT count(*) FROM diagnostics WHERE code = 'DA306' AND path = 'bad.py'").fetchone()[0] == 1
     assert (out / "bad.py_docs.md").is_file()
+
+
+_ESCAPES = ["\\r", "\\v", "\\f", "\\a", "\\b", "\\0", "\\177", "\\x1b", "\\x85", "\\u202e", "\\U0001F600",
+            "\\udfff", "\\N{RIGHT-TO-LEFT OVERRIDE}", "\\n", "\\t", "\\\\", "\\e", "\\N", "\\L", "\\P", "\\_"]
+
+
+@given(st.lists(st.sampled_from(_ESCAPES), min_size=1, max_size=4), st.sampled_from(["python", "json", "toml",
+                                                                                       "yaml"]))
+@settings(max_examples=120, deadline=None)
+def test_escapes_that_evaluate_to_unsafe_characters_are_caught(escapes: list[str], language: str) -> None:
+    """Files whose text has no unsafe character skip the walk over their facts unless an escape in them may make
+    one (`needs_cleaning`); whatever the escapes, the facts end up holding none."""
+    from docatlas.extract import extract_bytes
+
+    body = "".join(escapes)
+    source = {"python": f'"""Doc {body}."""\nX = "{body}"\n\n\ndef f():\n    """{body}"""\n',
+              "json": f'{{"k{body}": "{body}"}}\n', "toml": f'[t]\nk = "{body}"\n',
+              "yaml": f'k{body.replace(chr(92), "")}: "{body}"\n'}[language]
+    name = {"python": "m.py", "json": "d.json", "toml": "c.toml", "yaml": "c.yaml"}[language]
+    facts = extract_bytes(name, source.encode(), language)
+    assert not has_unsafe(facts)

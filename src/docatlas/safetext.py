@@ -93,16 +93,21 @@ def has_unsafe(v: Any) -> bool:
     return False
 
 
-# languages whose extractors evaluate string escapes (Python's `ast`, the JSON, TOML and YAML parsers): a
-# backslash in their text may become any character in the facts; other extractors take slices of the text
+# languages whose extractors evaluate string escapes (Python's `ast`, the JSON, TOML and YAML parsers): an escape
+# in their text may become any character in the facts; other extractors take slices of the text
 EVALUATES_ESCAPES = frozenset({"python", "python-stub", "json", "toml", "yaml", "github-actions"})
+# the escapes of those languages that can give a character `_UNSAFE` matches: control characters (`\r`, `\v`,
+# `\f`, `\a`, `\b`, `\e`, octal), code points (`\x`, `\u`, `\U`, `\N{name}`, YAML's `\N`); `\n`
+# and `\t` give safe characters and `\\` a backslash
+_UNSAFE_ESCAPE = re.compile(r"\\[rvfabe0-7xuUN]")
 
 
 def needs_cleaning(text: str, language: str = "python") -> bool:
     """Whether facts made from `text` may hold unsafe characters: the text holds some itself, or (in a
-    language whose extractor evaluates escapes) a backslash through which a string literal's escape
-    (`"\\udfff"`, `"\\x00"`) may produce one."""
-    return ("\\" in text and language in EVALUATES_ESCAPES) or _UNSAFE.search(text) is not None
+    language whose extractor evaluates escapes) an escape that may produce one (`"\\udfff"`, `"\\x00"`,
+    `"\\r"`). Most files pass both tests, so their facts are not walked (`has_unsafe`)."""
+    return (language in EVALUATES_ESCAPES and _UNSAFE_ESCAPE.search(text) is not None) \
+        or _UNSAFE.search(text) is not None
 
 
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)])", re.MULTILINE)
