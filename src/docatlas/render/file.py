@@ -242,19 +242,22 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
-    related = related_files(model, path)
     diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
                            importers_order="most central")
+    shown_imports = _bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes)
+    graph = _graph_facts(model, path, page)
+    related = related_files(model, path)
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
         "src": lambda line: P.url_quote(P.source_link(page, path, line)),
-        **_bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes),
+        **shown_imports,
         "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
-        "related": related, "related_total": model.related_total.get(path, len(related)),
-        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
+        **_related_not_above(related, shown_imports["imports"], importers, graph),
+        "related_total": model.related_total.get(path, len(related)),
+        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **graph,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
@@ -324,6 +327,39 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
         "run_evidence": model.run_evidence.get(path, ""),
     }
+
+
+# What each reason of a related file (`link.related`) restates, and the section of the page that shows it when
+# the file is listed there: an entry all of whose reasons are shown above is not repeated under Related Files.
+_REASON_SECTIONS = (("tests this file", "tested_by", "Testing & Usage"),
+                    ("code under test here", "tests_of", "Testing & Usage"),
+                    ("imported at line ", "imports", "Dependencies"),
+                    ("imports this file", "importers", "Dependencies"))
+
+
+def _related_not_above(related: list[dict[str, str]], imports: list[dict[str, Any]],
+                       importers: list[dict[str, Any]], graph: dict[str, Any]) -> dict[str, Any]:
+    """The closest related files whose every reason the page already shows above them (the file linked in the
+    list that states that reason: tested by, under test, an import line, an importer) are left out of Related
+    Files, which says how many and where they are; the rest keep their order."""
+    listed = {"tested_by": {t["path"] for t in graph["tested_by"]}, "tests_of": {t["path"] for t in graph["tests_of"]},
+              "imports": {r["r"].target for r in imports if r["link"]}, "importers": {i["path"] for i in importers}}
+    kept, above, sections = [], 0, set()
+    for r in related:
+        where = set()
+        for part in r["reason"].split("; "):
+            hit = next((sec for prefix, key, sec in _REASON_SECTIONS
+                        if part.startswith(prefix) and r["path"] in listed[key]), None)
+            if hit is None:
+                break
+            where.add(hit)
+        else:
+            above += 1
+            sections |= where
+            continue
+        kept.append(r)
+    return {"related": kept, "related_shown": len(related), "related_above": above,
+            "related_above_in": [s for s in ("Dependencies", "Testing & Usage") if s in sections]}
 
 
 def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
