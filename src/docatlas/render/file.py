@@ -61,17 +61,21 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
         notice = (f"Showing the first {cfg.head_lines:,} of {total_lines:,} lines (`--embed-source head`); "
                   f"the whole file is [{facts.path}]({P.url_quote(link)}).")
     elif len(text.encode("utf-8", "replace")) > cfg.max_embed_bytes:
-        cut = text.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
-        limit = f"limit `--max-embed-bytes` {cfg.max_embed_bytes:,}"
+        # The source is the repository's own text, published beside the pages: past `max_embed_bytes` a page
+        # embeds the file's head (`head_lines`, within `max_embed_bytes`) and links the whole file.
+        head = "".join(line + "\n" for line in text.split("\n", cfg.head_lines)[: cfg.head_lines])
+        cut = head.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
+        rule = (f"a file over `--max-embed-bytes` ({cfg.max_embed_bytes:,} bytes) embeds at most its first "
+                f"`head_lines` ({cfg.head_lines:,}) lines within that")
         whole = f"The whole file is [{facts.path}]({P.url_quote(link)})."
         if "\n" in cut:
             shown = cut[: cut.rfind("\n") + 1]
             notice = (f"Truncated: showing the first {shown.count(chr(10)):,} of {total_lines:,} lines "
-                      f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes; {limit}). {whole}")
+                      f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes): {rule}. {whole}")
         else:  # one very long first line: say so rather than "the first 0 lines"
             shown = cut
             notice = (f"Truncated: showing the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
-                      f"which end inside line 1 ({limit}). {whole}")
+                      f"which end inside line 1: {rule}. {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
     n = shown.count("\n")
@@ -255,7 +259,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
-        **_related_not_above(related, shown_imports["imports"], importers, graph),
+        **_related_not_above(related, shown_imports["imports"], importers, graph, model.files[path]),
         "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **graph,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
@@ -337,12 +341,16 @@ _REASON_SECTIONS = (("tests this file", "tested_by", "Testing & Usage"),
                     ("imports this file", "importers", "Dependencies"))
 
 
-def _related_not_above(related: list[dict[str, str]], imports: list[dict[str, Any]],
-                       importers: list[dict[str, Any]], graph: dict[str, Any]) -> dict[str, Any]:
+def _related_not_above(related: list[dict[str, str]], imports: list[dict[str, Any]], importers: list[dict[str, Any]],
+                       graph: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
     """The closest related files whose every reason the page already shows above them (the file linked in the
     list that states that reason: tested by, under test, an import line, an importer) are left out of Related
     Files, which says how many and where they are; the rest keep their order."""
-    listed = {"tested_by": {t["path"] for t in graph["tested_by"]}, "tests_of": {t["path"] for t in graph["tests_of"]},
+    # Testing & Usage shows the code under test only for a file defining tests, and the files testing it only
+    # for a file defining neither tests nor fixtures (`file.md.j2`)
+    kinds = {t.kind for t in facts.tests}
+    listed = {"tested_by": {t["path"] for t in graph["tested_by"]} if not kinds & {"test", "fixture"} else set(),
+              "tests_of": {t["path"] for t in graph["tests_of"]} if "test" in kinds else set(),
               "imports": {r["r"].target for r in imports if r["link"]}, "importers": {i["path"] for i in importers}}
     kept, above, sections = [], 0, set()
     for r in related:
