@@ -240,10 +240,10 @@ def test_parallel_build_writes_a_complete_index(make_repo, tmp_path: Path, capsy
     assert "pkg/shapes.py:1  class" in capsys.readouterr().out
 
 
-def json_pages(out: Path) -> dict[str, str]:
+def json_pages(out: Path) -> list[str]:
     import json
 
-    return dict(json.loads((out / MANIFEST_NAME).read_text())["pages"])
+    return list(json.loads((out / MANIFEST_NAME).read_text())["pages"])
 
 
 def test_page_of_an_unread_file_follows_its_size(make_repo, tmp_path: Path) -> None:

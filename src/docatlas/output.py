@@ -12,8 +12,8 @@ How a build keeps the folder recoverable whatever stops it (a kill, a full disk,
   removed only after the manifest is complete; a build that finds the marker resumes the interrupted one:
   stray temporary files are removed, every page is rewritten, and pages that no build produces any more are
   removed;
-- the manifest records each page's digest, and `.docatlas-cache/page-state.json` each page's input signature,
-  size and mtime: a page edited or deleted by hand is found by a `stat` and rewritten. The state is private
+- the manifest lists the pages, and `.docatlas-cache/page-state.json` records each page's digest, input
+  signature, size and mtime: a page edited or deleted by hand is found by a `stat` and rewritten. The state is private
   (build-to-build bookkeeping, not published: the cache folder's `.gitignore` keeps it out of Git) and names
   the manifest it goes with; without it, or beside another manifest, every page is rendered and written again.
 """
@@ -36,10 +36,10 @@ from docatlas import __version__
 from docatlas.errors import OutputError
 from docatlas.paths import CACHE_DIR, MANIFEST_NAME, make_cache_dir
 
-MANIFEST_VERSION = 2  # 2: the pages' input signatures moved to the private page state
+MANIFEST_VERSION = 2  # 2: the page names only; their digests and input signatures are in the private page state
 LOCK_NAME = ".docatlas.lock"
 MARKER_NAME = ".docatlas-build"
-STATE_NAME = "page-state.json"  # in CACHE_DIR: each page's signature, size and mtime (not in the manifest)
+STATE_NAME = "page-state.json"  # in CACHE_DIR: each page's digest, signature, size and mtime
 STATE_PATH = f"{CACHE_DIR}/{STATE_NAME}"
 STATE_FILES = (LOCK_NAME, STATE_NAME)  # docatlas's files whose bytes differ from build to build (and the index)
 TMP_SUFFIX = ".docatlas-tmp"
@@ -119,10 +119,10 @@ class OutputFolder:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("generator") not in (None, "docatlas"):
                 raise TypeError("not a docatlas manifest")
-            pages = data["pages"]
-            if not isinstance(pages, dict):
-                raise TypeError("pages is not an object")
-            pages = {str(k): str(v) for k, v in pages.items()}
+            listed = data["pages"]
+            if not isinstance(listed, (list, dict)):  # a dict of digests: a manifest of docatlas before 2
+                raise TypeError("pages is not a list")
+            pages = [str(k) for k in listed]
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise OutputError(f"{self.manifest_path} is unreadable ({exc}); remove the folder or pass --force") \
                 from exc
@@ -130,18 +130,19 @@ class OutputFolder:
         if state is None:  # no private state for this manifest: no page is known to be as it was written
             self.known = False
             return dict.fromkeys(pages, ""), {}, {}
-        return (pages, {k: v[0] for k, v in state.items()},
-                {k: (v[1], v[2]) for k, v in state.items() if len(v) == 3})
+        none = ("", "")
+        return ({k: state.get(k, none)[0] for k in pages}, {k: v[1] for k, v in state.items()},
+                {k: (v[2], v[3]) for k, v in state.items() if len(v) == 4})
 
     def _load_state(self, manifest_digest: str) -> dict[str, tuple[Any, ...]] | None:
-        """Each page's (signature, size, mtime_ns) as the build that wrote the manifest left them; None when the
-        state is missing, unreadable, or written with another manifest (the cache folder was deleted, or a build
-        stopped between the two)."""
+        """Each page's (digest, signature, size, mtime_ns) as the build that wrote the manifest left them; None
+        when the state is missing, unreadable, or written with another manifest (the cache folder was deleted, or
+        a build stopped between the two)."""
         try:
             data = json.loads((self.path / STATE_PATH).read_text(encoding="utf-8"))
             if not isinstance(data, dict) or data.get("manifest") != manifest_digest:
                 return None
-            return {str(k): (str(v[0]), *(int(n) for n in v[1:3])) for k, v in data["pages"].items()}
+            return {str(k): (str(v[0]), str(v[1]), *(int(n) for n in v[2:4])) for k, v in data["pages"].items()}
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
 
@@ -306,13 +307,14 @@ class OutputFolder:
             removed += self._sweep(set(pages))
         self.path.mkdir(parents=True, exist_ok=True)
         body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
-                "pages": dict(sorted(pages.items()))}
+                "pages": sorted(pages)}
         raw = (json.dumps(body, indent=0, sort_keys=False, ensure_ascii=False) + "\n").encode(
             "utf-8", "backslashreplace")
         # the state first, naming the manifest it goes with: a build stopped between the two leaves a state
         # that names no manifest on disk, which the next build does not trust
         inputs, stats = inputs or {}, stats or {}
-        state = {k: [inputs.get(k, ""), *stats.get(k, ())] for k in sorted(set(inputs) | (set(stats) & set(pages)))}
+        state = {k: [pages.get(k, ""), inputs.get(k, ""), *(stats.get(k, ()) if k in pages else ())]
+                 for k in sorted(set(inputs) | set(pages))}
         make_cache_dir(self.path)
         _replace_json(self.path / STATE_PATH, {"manifest": digest(raw), "pages": state})
         tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
