@@ -51,7 +51,7 @@ def kind_of(rel: str) -> str:
     if name.endswith(".sqlite"):
         return "docatlas.sqlite (index)"
     if name.startswith(".docatlas"):
-        return ".docatlas-* (manifest, stats)"
+        return ".docatlas-* (manifest; stats before)"
     return "other"
 
 

@@ -218,6 +218,41 @@ def test_hand_edited_and_deleted_pages_are_restored(make_repo, tmp_path: Path, c
     assert pages(out) == good
 
 
+
+def test_page_state_is_private_and_its_loss_rewrites_every_page(make_repo, tmp_path: Path, capsys) -> None:
+    """Signatures, sizes and mtimes are build-to-build bookkeeping: they live in the cache folder (which its
+    `.gitignore` keeps out of what is published), not beside the pages. Without them, or beside a manifest they
+    were not written with, no page on disk is trusted: a page edited by hand is restored all the same."""
+    from docatlas.output import STATE_PATH
+
+    repo = make_repo({"a.py": "A = 1\n", "b.py": "B = 2\n"})
+    out = tmp_path / "out"
+    assert build(capsys, repo, out)[0] == 0
+    good = pages(out)
+    assert not (out / ".docatlas-stats.json").exists()
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert "inputs" not in manifest and manifest["pages"] == sorted(manifest["pages"])  # names only
+    state = json.loads((out / STATE_PATH).read_text())
+    assert set(state["pages"]) == set(json.loads((out / MANIFEST_NAME).read_text())["pages"])
+    assert (out / schema.CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    # the state goes: a page edited by hand keeps its size and mtime, and is found all the same
+    a = out / "a.py_docs.md"
+    st = a.stat()
+    a.write_bytes(b"X" * st.st_size)
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
+    (out / STATE_PATH).unlink()
+    assert build(capsys, repo, out)[0] == 0
+    assert pages(out) == good
+    # a state written with another manifest is not trusted either
+    a.write_bytes(b"X" * st.st_size)
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
+    stale = json.loads((out / STATE_PATH).read_text())
+    stale["pages"]["a.py_docs.md"][2:] = [st.st_size, st.st_mtime_ns]
+    stale["manifest"] = "0" * 40
+    (out / STATE_PATH).write_text(json.dumps(stale))
+    assert build(capsys, repo, out)[0] == 0
+    assert pages(out) == good
+
 def test_lock_no_wait_and_wait(make_repo, tmp_path: Path, capsys) -> None:
     import fcntl
 

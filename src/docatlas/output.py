@@ -12,8 +12,10 @@ How a build keeps the folder recoverable whatever stops it (a kill, a full disk,
   removed only after the manifest is complete; a build that finds the marker resumes the interrupted one:
   stray temporary files are removed, every page is rewritten, and pages that no build produces any more are
   removed;
-- the manifest records each page's digest (and `.docatlas-stats.json` its size and mtime): a page edited or
-  deleted by hand is found by a `stat` and rewritten.
+- the manifest lists the pages, and `.docatlas-cache/page-state.json` records each page's digest, input
+  signature, size and mtime: a page edited or deleted by hand is found by a `stat` and rewritten. The state is private
+  (build-to-build bookkeeping, not published: the cache folder's `.gitignore` keeps it out of Git) and names
+  the manifest it goes with; without it, or beside another manifest, every page is rendered and written again.
 """
 
 from __future__ import annotations
@@ -28,22 +30,25 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from docatlas import __version__
 from docatlas.errors import OutputError
-from docatlas.paths import MANIFEST_NAME
+from docatlas.paths import CACHE_DIR, MANIFEST_NAME, make_cache_dir
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the page names only; their digests and input signatures are in the private page state
 LOCK_NAME = ".docatlas.lock"
 MARKER_NAME = ".docatlas-build"
-STATS_NAME = ".docatlas-stats.json"  # each page's size and mtime: beside the manifest, which stays deterministic
-STATE_FILES = (LOCK_NAME, STATS_NAME)  # docatlas's files whose bytes differ from build to build (and the index)
+STATE_NAME = "page-state.json"  # in CACHE_DIR: each page's digest, signature, size and mtime
+STATE_PATH = f"{CACHE_DIR}/{STATE_NAME}"
+STATE_FILES = (LOCK_NAME, STATE_NAME)  # docatlas's files whose bytes differ from build to build (and the index)
 TMP_SUFFIX = ".docatlas-tmp"
 # docatlas's own files besides the pages (the index's name is store.index.INDEX_NAME; kept in step by a test)
 _INDEX_FILES = ("docatlas.sqlite", "docatlas.sqlite-journal")
-_STRAY = ("docatlas.sqlite.tmp", MANIFEST_NAME + ".tmp", STATS_NAME + ".tmp")
+_OLD_STATS = ".docatlas-stats.json"  # where docatlas before schema 19's size work kept the page stats: removed
+_STRAY = ("docatlas.sqlite.tmp", MANIFEST_NAME + ".tmp", STATE_PATH + ".tmp", _OLD_STATS)
 _PAGE_NAMES = ("index.md", "doc.md", "sub.md", "keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt")
-_OWN = frozenset({MANIFEST_NAME, LOCK_NAME, MARKER_NAME, STATS_NAME, *_INDEX_FILES, *_STRAY})
+_OWN = frozenset({MANIFEST_NAME, LOCK_NAME, MARKER_NAME, *_INDEX_FILES, *_STRAY})
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,7 @@ class OutputFolder:
         self.previous_inputs: dict[str, str] = {}  # page -> signature of everything its text was made from
         self.previous_stats: dict[str, Stat] = {}  # page -> (size, mtime_ns) as the last build left it
         self.resumed = False  # the last build in this folder was interrupted: this one repairs it
+        self.known = True  # the private page state goes with the manifest: pages on disk can be checked
         self.notes: list[str] = []  # what the CLI should tell the user (a resumed build, a rebuilt manifest)
         self._lock_fd: int | None = None
         if output.exists() and not output.is_dir():
@@ -108,27 +114,37 @@ class OutputFolder:
 
     def _load_manifest(self) -> tuple[dict[str, str], dict[str, str], dict[str, Stat]]:
         try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            with open(self.manifest_path, "rb") as fh:
+                raw = fh.read()
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("generator") not in (None, "docatlas"):
                 raise TypeError("not a docatlas manifest")
-            pages = data["pages"]
-            inputs = data.get("inputs", {})
-            stats = self._load_stats()
-            if not isinstance(pages, dict) or not isinstance(inputs, dict) or not isinstance(stats, dict):
-                raise TypeError("pages is not an object")
-            return ({str(k): str(v) for k, v in pages.items()}, {str(k): str(v) for k, v in inputs.items()},
-                    {str(k): (int(v[0]), int(v[1])) for k, v in stats.items()})
+            listed = data["pages"]
+            if not isinstance(listed, (list, dict)):  # a dict of digests: a manifest of docatlas before 2
+                raise TypeError("pages is not a list")
+            pages = [str(k) for k in listed]
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise OutputError(f"{self.manifest_path} is unreadable ({exc}); remove the folder or pass --force") \
                 from exc
+        state = self._load_state(digest(raw))
+        if state is None:  # no private state for this manifest: no page is known to be as it was written
+            self.known = False
+            return dict.fromkeys(pages, ""), {}, {}
+        none = ("", "")
+        return ({k: state.get(k, none)[0] for k in pages}, {k: v[1] for k, v in state.items()},
+                {k: (v[2], v[3]) for k, v in state.items() if len(v) == 4})
 
-    def _load_stats(self) -> dict[str, list[int]]:
-        """Page stats of the last build; none (every page on disk trusted, as before) when unreadable."""
+    def _load_state(self, manifest_digest: str) -> dict[str, tuple[Any, ...]] | None:
+        """Each page's (digest, signature, size, mtime_ns) as the build that wrote the manifest left them; None
+        when the state is missing, unreadable, or written with another manifest (the cache folder was deleted, or
+        a build stopped between the two)."""
         try:
-            data = json.loads((self.path / STATS_NAME).read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+            data = json.loads((self.path / STATE_PATH).read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("manifest") != manifest_digest:
+                return None
+            return {str(k): (str(v[0]), str(v[1]), *(int(n) for n in v[2:4])) for k, v in data["pages"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return None
 
     # -- the lock and the marker --------------------------------------------------------------------------
     def open(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> None:
@@ -165,6 +181,7 @@ class OutputFolder:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         # the last build may have finished (or been interrupted) while this one waited: read its state again
         self.previous, self.previous_inputs, self.previous_stats, self.resumed = {}, {}, {}, False
+        self.known = True
         self._read_state()
         if self.resumed:
             self.notes.append("the last build in this folder was interrupted; this one repairs it")
@@ -231,8 +248,8 @@ class OutputFolder:
 
     def intact(self) -> bool:
         """Whether every page of the last build is still on disk as it left it (someone may have deleted or
-        edited one)."""
-        return all(self._as_left(rel) is not None for rel in self.previous)
+        edited one); never known without the page state."""
+        return self.known and all(self._as_left(rel) is not None for rel in self.previous)
 
     def unchanged(self, rel: str, signature: str) -> tuple[str, Stat] | None:
         """The page's digest and stat when it was made from the same inputs and is still on disk as written,
@@ -289,15 +306,22 @@ class OutputFolder:
         if self.resumed:
             removed += self._sweep(set(pages))
         self.path.mkdir(parents=True, exist_ok=True)
-        stats = stats or {}
-        page_stats = {k: list(stats[k]) for k in sorted(stats) if k in pages}
-        _replace_json(self.path / STATS_NAME, page_stats)
         body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
-                "pages": dict(sorted(pages.items())), "inputs": dict(sorted((inputs or {}).items()))}
+                "pages": sorted(pages)}
+        raw = (json.dumps(body, indent=0, sort_keys=False, ensure_ascii=False) + "\n").encode(
+            "utf-8", "backslashreplace")
+        # the state first, naming the manifest it goes with: a build stopped between the two leaves a state
+        # that names no manifest on disk, which the next build does not trust
+        inputs, stats = inputs or {}, stats or {}
+        state = {k: [pages.get(k, ""), inputs.get(k, ""), *(stats.get(k, ()) if k in pages else ())]
+                 for k in sorted(set(inputs) | set(pages))}
+        make_cache_dir(self.path)
+        _replace_json(self.path / STATE_PATH, {"manifest": digest(raw), "pages": state})
         tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
-        tmp.write_text(json.dumps(body, indent=0, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8",
-                       errors="backslashreplace")
+        tmp.write_bytes(raw)
         os.replace(tmp, self.manifest_path)
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / _OLD_STATS).unlink()
         return sorted(removed)
 
     def complete(self) -> None:

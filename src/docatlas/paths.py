@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 # Names docatlas itself uses at the top of the output folder, and the names of a folder's own pages: a
@@ -15,6 +16,7 @@ OWN_NAMES = frozenset({"docatlas.sqlite", "docatlas.sqlite.tmp", "docatlas.sqlit
                        ".docatlas.lock", ".docatlas-build", ".docatlas-stats.json", "keywords.md", "_keywords",
                        "comprehensive_book.md", "llms.txt", "llms-full.txt", ".docatlas-cache"})
 _PAGE_NAMES = frozenset({"index.md", "doc.md", "sub.md"})
+CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 NAME_MAX = 255  # bytes in one file name, on every common file system
 _HASHED = 10  # hex digits of the hash that keeps a shortened name unique
 
@@ -115,3 +117,16 @@ def url_quote(link: str) -> str:
         path, fragment = link, ""
     quoted = path if _SAFE.fullmatch(path) else quote(path, safe=_SAFE_CHARS)
     return f"{quoted}#{fragment}" if fragment else quoted
+
+
+def make_cache_dir(output: Path) -> Path:
+    """The output folder's private cache folder (the facts cache, the page state), with a `.gitignore` that
+    keeps all of it out of Git (as pytest's and mypy's caches do): the published output is the pages and the
+    index."""
+    folder = output / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.is_file():
+        ignore.write_text("# docatlas's private cache (facts, page state): not part of the published output\n*\n",
+                          encoding="utf-8")
+    return folder

@@ -61,17 +61,21 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
         notice = (f"Showing the first {cfg.head_lines:,} of {total_lines:,} lines (`--embed-source head`); "
                   f"the whole file is [{facts.path}]({P.url_quote(link)}).")
     elif len(text.encode("utf-8", "replace")) > cfg.max_embed_bytes:
-        cut = text.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
-        limit = f"limit `--max-embed-bytes` {cfg.max_embed_bytes:,}"
+        # The source is the repository's own text, published beside the pages: past `max_embed_bytes` a page
+        # embeds the file's head (`head_lines`, within `max_embed_bytes`) and links the whole file.
+        head = "".join(line + "\n" for line in text.split("\n", cfg.head_lines)[: cfg.head_lines])
+        cut = head.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
+        rule = (f"a file over `--max-embed-bytes` ({cfg.max_embed_bytes:,} bytes) embeds at most its first "
+                f"`head_lines` ({cfg.head_lines:,}) lines within that")
         whole = f"The whole file is [{facts.path}]({P.url_quote(link)})."
         if "\n" in cut:
             shown = cut[: cut.rfind("\n") + 1]
             notice = (f"Truncated: showing the first {shown.count(chr(10)):,} of {total_lines:,} lines "
-                      f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes; {limit}). {whole}")
+                      f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes): {rule}. {whole}")
         else:  # one very long first line: say so rather than "the first 0 lines"
             shown = cut
             notice = (f"Truncated: showing the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
-                      f"which end inside line 1 ({limit}). {whole}")
+                      f"which end inside line 1: {rule}. {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
     n = shown.count("\n")
@@ -242,19 +246,22 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
-    related = related_files(model, path)
     diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
                            importers_order="most central")
+    shown_imports = _bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes)
+    graph = _graph_facts(model, path, page)
+    related = related_files(model, path)
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
         "src": lambda line: P.url_quote(P.source_link(page, path, line)),
-        **_bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes),
+        **shown_imports,
         "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
-        "related": related, "related_total": model.related_total.get(path, len(related)),
-        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **_graph_facts(model, path, page),
+        **_related_not_above(related, shown_imports["imports"], importers, graph, model.files[path]),
+        "related_total": model.related_total.get(path, len(related)),
+        "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **graph,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
         "folder_index": P.url_quote(P.rel(page, P.folder_page(folder, "index.md"))),
         "folder_doc": P.url_quote(P.rel(page, P.folder_page(folder, "doc.md"))),
@@ -324,6 +331,43 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
         "run_evidence": model.run_evidence.get(path, ""),
     }
+
+
+# What each reason of a related file (`link.related`) restates, and the section of the page that shows it when
+# the file is listed there: an entry all of whose reasons are shown above is not repeated under Related Files.
+_REASON_SECTIONS = (("tests this file", "tested_by", "Testing & Usage"),
+                    ("code under test here", "tests_of", "Testing & Usage"),
+                    ("imported at line ", "imports", "Dependencies"),
+                    ("imports this file", "importers", "Dependencies"))
+
+
+def _related_not_above(related: list[dict[str, str]], imports: list[dict[str, Any]], importers: list[dict[str, Any]],
+                       graph: dict[str, Any], facts: FileFacts) -> dict[str, Any]:
+    """The closest related files whose every reason the page already shows above them (the file linked in the
+    list that states that reason: tested by, under test, an import line, an importer) are left out of Related
+    Files, which says how many and where they are; the rest keep their order."""
+    # Testing & Usage shows the code under test only for a file defining tests, and the files testing it only
+    # for a file defining neither tests nor fixtures (`file.md.j2`)
+    kinds = {t.kind for t in facts.tests}
+    listed = {"tested_by": {t["path"] for t in graph["tested_by"]} if not kinds & {"test", "fixture"} else set(),
+              "tests_of": {t["path"] for t in graph["tests_of"]} if "test" in kinds else set(),
+              "imports": {r["r"].target for r in imports if r["link"]}, "importers": {i["path"] for i in importers}}
+    kept, above, sections = [], 0, set()
+    for r in related:
+        where = set()
+        for part in r["reason"].split("; "):
+            hit = next((sec for prefix, key, sec in _REASON_SECTIONS
+                        if part.startswith(prefix) and r["path"] in listed[key]), None)
+            if hit is None:
+                break
+            where.add(hit)
+        else:
+            above += 1
+            sections |= where
+            continue
+        kept.append(r)
+    return {"related": kept, "related_shown": len(related), "related_above": above,
+            "related_above_in": [s for s in ("Dependencies", "Testing & Usage") if s in sections]}
 
 
 def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:

@@ -21,12 +21,13 @@ import sqlite3
 from pathlib import Path
 
 from docatlas.errors import DocatlasError
+from docatlas.paths import CACHE_DIR as CACHE_DIR  # the store's names for them
+from docatlas.paths import make_cache_dir as make_cache_dir
 from docatlas.safetext import terminal
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
-CACHE_DIR = ".docatlas-cache"  # inside the output folder, never published (its own .gitignore says `*`)
 CACHE_NAME = "facts.sqlite"
 SCHEMA_VERSION = 19
 EXPORT_SCHEMA = "docatlas-export/1"
@@ -295,18 +296,6 @@ def index_path(output: Path) -> Path:
 
 def cache_path(output: Path) -> Path:
     return output / CACHE_DIR / CACHE_NAME
-
-
-def make_cache_dir(output: Path) -> Path:
-    """The cache folder, with a `.gitignore` that keeps all of it out of Git (as pytest's and mypy's caches do):
-    the published output is the pages and the index."""
-    folder = output / CACHE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.is_file():
-        ignore.write_text("# docatlas's private cache of extracted facts: not part of the published output\n*\n",
-                          encoding="utf-8")
-    return folder
 
 
 _INDEX = ("CREATE INDEX", "CREATE UNIQUE INDEX")  # made after a fresh index's rows: sorted once, pages full

@@ -1,0 +1,81 @@
+"""Published size (issue 15): what the pages leave out so as not to store the same text twice, and that each
+cut says what it left out and where it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docatlas.config import make_config
+from docatlas.model import FileFacts
+from docatlas.model import TestCase as Case
+from docatlas.pipeline import build
+from docatlas.render.file import _related_not_above
+
+
+def _section(page: str, title: str) -> str:
+    return page.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_related_files_linked_above_for_every_reason_are_counted_not_repeated(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({
+        "pkg/__init__.py": "",
+        "pkg/core.py": "from pkg import util\n\ndef f():\n    return util.g()\n",
+        "pkg/util.py": "def g():\n    return 1\n",
+        "pkg/core.c": "int f(void) { return 0; }\n",
+        "tests/__init__.py": "",
+        "tests/test_core.py": "import unittest\nfrom pkg.core import f\n\n"
+                              "class T(unittest.TestCase):\n    def test_f(self):\n        f()\n",
+    })
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    page = (tmp_path / "out" / "pkg" / "core.py_docs.md").read_text()
+    related = _section(page, "Related Files")
+    # the test file: tested by and importer, both shown above with the same facts
+    assert "tests/test_core.py" in _section(page, "Testing & Usage")
+    assert "[`tests/test_core.py`]" not in related
+    # util.py is imported (shown above) but also used at a site, a reason no section above states: kept
+    assert "[`pkg/util.py`](./util.py_docs.md): uses 1 of its definitions at 1 site; imported at line 1" in related
+    # same-name files are never shown above
+    assert "[`pkg/core.c`]" in related
+    assert "1 more related file is linked above, under Dependencies and Testing & Usage, for every reason it is " \
+           "related." in related
+    test_page = (tmp_path / "out" / "tests" / "test_core.py_docs.md").read_text()
+    assert "1 related file is linked above, under Dependencies and Testing & Usage, for every reason it is " \
+           "related." in _section(test_page, "Related Files")
+
+
+def test_default_embeds_a_large_files_head_and_says_where_the_whole_file_is(make_repo, tmp_path: Path) -> None:
+    """The embedded source is the repository's own text again: a file over 16,000 bytes (the default
+    `max_embed_bytes`) embeds its first 80 lines (`head_lines`), says how many of how many, and links the file;
+    a smaller one is embedded whole."""
+    big = "".join(f"def fn_{i:04d}(): pass\n" for i in range(801))  # 20 bytes a line: 16,020 bytes
+    small = "".join(f"def fn_{i:04d}(): pass\n" for i in range(800))  # 16,000 bytes
+    repo = make_repo({"big.py": big, "small.py": small, "wide.js": "x" * 20_000})
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    page = (tmp_path / "out" / "big.py_docs.md").read_text()
+    source = _section(page, "Original Source")
+    assert ("> Truncated: showing the first 80 of 801 lines (1,600 of 16,020 bytes): a file over "
+            "`--max-embed-bytes` (16,000 bytes) embeds at most its first `head_lines` (80) lines within that. "
+            "The whole file is [big.py](../big.py).") in source
+    assert "<summary>Source (80 lines of 801)</summary>" in source
+    assert "def fn_0079(): pass\n```" in source and "fn_0080" not in source
+    assert "**`fn_0800`**: `()` · [line 801](../big.py#L801)" in page  # Code Structure lists every definition
+    small_page = (tmp_path / "out" / "small.py_docs.md").read_text()
+    assert "Truncated" not in small_page and "def fn_0799(): pass\n```" in small_page
+    wide = _section((tmp_path / "out" / "wide.js_docs.md").read_text(), "Original Source")
+    assert "showing the first 16,000 of 20,000 bytes, which end inside line 1: a file over" in wide
+
+
+def test_related_files_are_left_out_only_for_lists_the_page_shows() -> None:
+    """Testing & Usage lists the code under test only on a page of a file defining tests, and the files testing
+    it only on a page of a file defining neither tests nor fixtures (`file.md.j2`): otherwise the entries stay."""
+    related = [{"path": "a.py", "link": "a", "reason": "code under test here"},
+               {"path": "t.py", "link": "t", "reason": "tests this file (imports `f`)"}]
+    graph = {"tests_of": [{"path": "a.py"}], "tested_by": [{"path": "t.py"}]}
+
+    def kept(*tests: Case) -> list[str]:
+        facts = FileFacts("x.py", "python", 1, "d", tests=tests)
+        return [r["path"] for r in _related_not_above(related, [], [], graph, facts)["related"]]
+
+    assert kept() == ["a.py"]  # a helper of a test suite, defining no tests: the code it exercises is not above
+    assert kept(Case("test_x", 1, "pytest")) == ["t.py"]
+    assert kept(Case("fx", 1, "pytest", "fixture")) == ["a.py", "t.py"]
