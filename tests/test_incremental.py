@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import docatlas.pipeline as pipeline
+from docatlas import incremental
 from docatlas.config import make_config
 from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
@@ -374,7 +375,8 @@ def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     out = repo.parent / "out"
     _build(repo, out)
     (repo / "pkg1" / "mod007.py").write_text("from . import mod000\n\n\ndef f1_7():\n    return 70\n")
-    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited, keywords=True: [("book", "")])  # the guide only
+    # the guide only
+    monkeypatch.setattr(incremental, "local_tasks", lambda model, edited, keywords=True: [("book", "")])
     again = _build(repo, out)
     assert again.link_reused and again.model is not None
     facts = again.model.files
@@ -520,9 +522,9 @@ def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch:
     tasks: list[tuple[str, str]] = []
     real_render = pipeline._render
 
-    def render(todo: list[tuple[str, str]], *args: object) -> object:
+    def render(todo: list[tuple[str, str]], *args: object, **kwargs: object) -> object:
         tasks.extend(todo)
-        return real_render(todo, *args)  # type: ignore[arg-type]
+        return real_render(todo, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "_render", render)
     (repo / "pkg1" / "mod3.py").write_text("from pkg0 import mod0\n\n\ndef f1_3():\n    x = mod0.f0_0()\n"

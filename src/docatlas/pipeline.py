@@ -16,23 +16,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from docatlas import diagnostics as dx
-from docatlas import languages
+from docatlas import incremental, languages
 from docatlas.config import Config
 from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
+from docatlas.paths import MANIFEST_NAME, out_folder
 from docatlas.pool import Pool, cap_jobs, trim_heap
-from docatlas.scan import Listing, scan
+from docatlas.scan import scan
 from docatlas.store.cache import (
     STORED,
     FactsCache,
     LazyFacts,
     pickle_facts,
-    read_listing,
     unpickle_facts,
-    write_listing,
 )
 from docatlas.store.writer import IndexWrite
 
@@ -71,20 +69,6 @@ class BuildReport:
         return {"files": self.files, "binary": self.binary, "pages": self.pages, "written": self.written,
                 "bytes_written": self.bytes_written, "removed": self.removed, "link_reused": self.link_reused,
                 "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
-
-
-def _noop_report(report: BuildReport, cache: FactsCache, t0: float, t: float) -> None:
-    """Complete the `BuildReport` of a build that found nothing to do (`FactsCache.unchanged`): the numbers
-    and file diagnostics of the last complete build, which this one would have reproduced exactly."""
-    cache.save_restat()
-    report.diagnostics.extend(cache.diagnostics())
-    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
-    report.files = int(cache.meta.get("files", "0"))
-    report.binary = int(cache.meta.get("binary", "0"))
-    report.pages = int(cache.meta.get("pages", "0"))
-    now = time.perf_counter()
-    report.timings["cache"] = round(now - t, 3)
-    report.seconds = round(now - t0, 3)
 
 
 _POOL_MIN = 8  # fewer files than this are extracted in-process
@@ -305,15 +289,20 @@ def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResu
 
 def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
          progress: Progress | None, pooled: Callable[[], None] | None = None,
-         fallback: Callable[[J, T, str], R] | None = None) -> Iterator[R]:
+         fallback: Callable[[J, T, str], R] | None = None, meanwhile: Callable[[], None] | None = None
+         ) -> Iterator[R]:
     """Map `fn(job, item)` over `items`, in a fork pool (`pool.Pool`: the job inherited, not pickled; results
     in the order they finish) when jobs > 1. `fallback(job, item, why)` stands in, in this process, for an item
     whose worker died or overran the time budget.
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
-    then is not copied into them half-way through its work, as it would be if it ran when they forked."""
+    then is not copied into them half-way through its work, as it would be if it ran when they forked.
+    `meanwhile`: this process's own work, done while the workers have the items (`Pool.run`), or before
+    them when they run in-process."""
     total = len(items)
     if not _pooled(jobs, total):  # in-process: `build` has already paused the cyclic collector
+        if meanwhile is not None:
+            meanwhile()
         for i, item in enumerate(items, 1):
             yield fn(job, item)
             if progress:
@@ -322,7 +311,7 @@ def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
     budget = float(os.environ.get("DOCATLAS_TASK_SECONDS") or _BUDGET.get(stage, 0.0))
     instead = functools.partial(fallback, job) if fallback is not None else _no_fallback
     pool = Pool(functools.partial(fn, job), jobs, instead, budget, _RETIRE.get(stage, 0))
-    for i, result in enumerate(pool.run(items, pooled), 1):
+    for i, result in enumerate(pool.run(items, pooled, meanwhile), 1):
         yield result
         if progress:
             progress(stage, i, total)
@@ -336,29 +325,6 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
     now = time.perf_counter()
     timings[stage] = round(now - start, 3)
     return now
-
-
-def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
-                   facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
-                   fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
-    """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
-    whether every edited file kept its `link.link_inputs` but perhaps its imports and test cases,
-    `link.local_inputs`): with them the output is reused when `relink` can; without,
-    everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
-    from docatlas.link.stage import local_inputs, star_targets
-
-    if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
-        return None, False
-    key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
-    if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
-        return None, False
-    state = cache.link_state()
-    if state is None:
-        return None, False
-    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
-        return state, False
-    star = star_targets(state)
-    return state, all(local_inputs(before[p], f, p in star) for p, f in fresh.items())
 
 
 def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
@@ -402,36 +368,6 @@ def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
     return tasks
 
 
-def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True) -> list[tuple[str, str]]:
-    """The pages an edit that kept every `link_inputs` can change: the keyword index (unless `keywords` is
-    false: no edited file changed what it lists, see `_same_keywords`), the repository guide and `llms.txt`
-    (docstrings and definitions feed them), the folders above each edited file, and the edited files' own
-    pages."""
-    folders: set[str] = set()
-    for p in edited:
-        folder = folder_of(p)
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")] if keywords else [("book", "")]
-    tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
-    tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
-    return tasks
-
-
-def _same_keywords(model: RepoModel, before: Mapping[str, Any]) -> bool:
-    """Whether every edited file lists the same in the repository's keyword index as before (its keyword names
-    and `FileSummary.symbols_key`, the only inputs the keyword pages take of a file, `render.keywords`): then,
-    over the same files and options, every keyword page would be made again exactly as it is."""
-    for p, old in before.items():
-        new = model.summary(p)
-        if old is None or (old.keywords, old.symbols_key) != (new.keywords, new.symbols_key):
-            return False
-    return True
-
-
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     """Run every stage; the cyclic garbage collector is paused meanwhile (see `_build`)."""
     enabled = gc.isenabled()
@@ -468,7 +404,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             progress: Progress | None) -> BuildReport:
     """The stages, holding the output folder's lock."""
     report.warnings.extend(out.notes)
-    listing = _listing(cfg)
+    listing = incremental.listing(cfg)
     scanned = scan(cfg.root, cfg.output, cfg.exclude, listing)
     report.diagnostics.extend(scanned.diagnostics)
     if not scanned.files and cfg.exclude:
@@ -480,9 +416,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     hits, todo = cache.split(cfg.root, scanned.files)
     failed_pages = any(not signature for signature in out.previous_inputs.values())  # DA306: try them again
     if not out.resumed and not failed_pages and cache.unchanged(hits, todo, out.previous, out.intact):
-        _noop_report(report, cache, t0, t)
+        incremental.noop_report(report, cache, t0, t)
         out.complete()
-        _keep_listing(cfg, listing, scanned.listing)
+        incremental.keep_listing(cfg, listing, scanned.listing)
         return report
     if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
@@ -511,9 +447,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
 
     from docatlas.link import stage as lk
+    from docatlas.link.relink import relink
 
-    state, reusable = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
-    relinked = lk.relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
+    state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
+    relinked = relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
         else None
     if relinked is not None and state is not None:
         model = relinked
@@ -530,25 +467,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
         report.timings["link:references"] = round(model.refs_update["seconds"], 3)
 
-    pages: dict[str, str] = {}
-    inputs: dict[str, str] = {}
-    stats: dict[str, tuple[int, int]] = {}
-    previous_clashes: list[Diagnostic] = []
-    if report.link_reused and cache.same_output_options:
-        # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
-        # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
-        same_keywords = _same_keywords(model, old_summaries)
-        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords)
-        # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
-        parts = tuple(f"{p}_docs-" for p in fresh)
-        redone = functools.partial(_redone_page, parts, not same_keywords)
-        gone = {k for k in {*out.previous, *out.previous_inputs, *out.previous_stats} if redone(k)}  # (each once)
-        pages = {k: v for k, v in out.previous.items() if k not in gone}
-        inputs = {k: v for k, v in out.previous_inputs.items() if k not in gone}
-        stats = {k: v for k, v in out.previous_stats.items() if k not in gone}
-        previous_clashes = [d for d in cache.diagnostics(("render",)) if not redone(d.path)]
-    else:
-        tasks = all_tasks(model)
+    local = report.link_reused and cache.same_output_options
+    # a local render: only the pages the edit can change, the others keep their manifest entries
+    plan = incremental.local_plan(model, fresh, old_summaries, out, cache) if local \
+        else incremental.Plan(all_tasks(model))
+    tasks, pages, inputs, stats = plan.tasks, plan.pages, plan.inputs, plan.stats
     cache.mark_dirty()
     # The index rows are written before the render workers fork, and committed after the pages; rendering
     # in-process, they are written after them. Not beside the workers: every object the writer reads has its
@@ -570,13 +493,13 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             writer.write()
             _drop_stored_refs(model)
             trim_heap()
-        done = _render(tasks, render_job, progress)
+        done = _render(tasks, render_job, progress, local=local)
         pages.update(done.pages)
         inputs.update(done.inputs)
         stats.update(done.stats)
         report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
-        render_diagnostics = done.diagnostics + [d for d in previous_clashes if d.path not in done.touched]
+        render_diagnostics = done.diagnostics + [d for d in plan.clashes if d.path not in done.touched]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
@@ -587,7 +510,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         writer.commit(pages, render_diagnostics)
         report.diagnostics.extend(writer.failures)
         out.complete()
-        _keep_listing(cfg, listing, scanned.listing)
+        incremental.keep_listing(cfg, listing, scanned.listing)
     except BaseException:
         _stop_writer(writer)
         raise
@@ -603,44 +526,12 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     return report
 
 
-def _listing(cfg: Config) -> Listing:
-    """The last walk's folder listing (`scan.Listing`) when the same code made it for the same folders."""
-    from docatlas.fingerprint import code_fingerprint
-
-    key = f"{code_fingerprint()}\0{cfg.root.resolve()}\0{cfg.output.resolve()}"
-    found = None if cfg.full else read_listing(cfg.output)
-    return found if isinstance(found, Listing) and found.key == key else Listing(key)
-
-
-def _keep_listing(cfg: Config, before: Listing, now: Listing | None) -> None:
-    if now is not None and now.folders != before.folders:
-        write_listing(cfg.output, now)
-
-
 def _stop_writer(writer: IndexWrite) -> None:
     """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back."""
     try:
         writer.abort()
     except Exception as exc:
         log.debug("index rollback: %s", exc)
-
-
-_REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
-
-
-def _redone_page(parts: tuple[str, ...], keywords: bool, rel: str) -> bool:
-    """Whether a local rebuild makes this page again rather than keeping its manifest entry: the guide and the
-    llms files, the keyword pages when the keyword task runs, the continuation pages of an edited file."""
-    return rel.startswith(parts) or (_is_keyword_page(rel) and (keywords or rel in _BOOK_PAGES))
-
-
-_BOOK_PAGES = frozenset({"comprehensive_book.md", "llms.txt", "llms-full.txt"})
-
-
-def _is_keyword_page(rel: str) -> bool:
-    """The pages about the whole repository (keyword index, guide, llms files): a local rebuild makes them
-    again rather than keeping their manifest entries (letter pages come and go, llms-full with its option)."""
-    return rel in _REPO_PAGES or rel.startswith("_keywords/")
 
 
 @dataclass
@@ -657,23 +548,39 @@ class Rendered:
     touched: set[str] = field(default_factory=set)
 
 
-# Tasks that read every file's facts (`all_tasks`): in a pooled render they run in this process once the workers
-# are gone. In a worker, each fact read has its reference count written, so the pages it shares with this
-# process became its own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than
-# the worker bound (`_RETIRE`) and the tree's peak memory.
-_OWN_TASKS = frozenset({"keywords", "book"})
+# Tasks that read every file's facts or summaries (`all_tasks`): in a pooled render they run in this process. In a
+# worker, each fact read has its reference count written, so the pages it shares with this process became its
+# own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
+# (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
+# guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
+# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary.
+def _own_task(task: tuple[str, str]) -> bool:
+    return task[0] in ("keywords", "book") or task == ("folder", "")
 
 
-def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None) -> Rendered:
-    """Render and write `tasks`: those that read every file (`_OWN_TASKS`) last and in this process when the
-    others go to a pool."""
+def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
+            local: bool = False) -> Rendered:
+    """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
+    to a pool; after the workers are gone in a full render (this process reading every fact while they share
+    its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
+    workers share little: the guide's second on PyTorch no longer waits for theirs)."""
     done = Rendered()
     workers = job.cfg.workers
-    own = [t for t in tasks if t[0] in _OWN_TASKS] if _pooled(workers, len(tasks)) else []
-    rest = [t for t in tasks if t[0] not in _OWN_TASKS] if own else tasks
+    own = [t for t in tasks if _own_task(t)] if _pooled(workers, len(tasks)) else []
+    rest = [t for t in tasks if not _own_task(t)] if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
-    runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
-                           _run(_render_task, own, 1, job, "render", after, fallback=_render_fallback))
+    own_results: list[list[RenderResult]] = []
+
+    def render_own() -> None:  # (its progress is the pool's: said once the pool is done)
+        own_results.extend(_run(_render_task, own, 1, job, "render", None, fallback=_render_fallback))
+
+    if local and own and _pooled(workers, len(rest)):
+        runs: Iterable[list[RenderResult]] = itertools.chain(
+            _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback,
+                 meanwhile=render_own), own_results)
+    else:
+        runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
+                               _run(_render_task, own, 1, job, "render", after, fallback=_render_fallback))
     for results in runs:
         for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
@@ -688,6 +595,8 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
             done.inputs[rel] = signature
             done.written += written > 0
             done.bytes_written += written
+    if own_results and progress:
+        progress("render", len(tasks), len(tasks))
     return done
 
 
