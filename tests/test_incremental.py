@@ -615,3 +615,30 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
         assert again == [0, 1, 1, len(listed), 2, 2][i], (i, again)
         listing = cached.listing
     assert "d/w.md" not in [f.path for f in plain.files] and "a/b/c/z.c" not in [f.path for f in plain.files]
+
+
+def test_local_rebuild_renders_the_repository_pages_while_the_workers_render_the_rest(make_repo, monkeypatch) -> None:
+    """A pooled local rebuild renders the guide, the keyword index and the root folder in the build process while
+    the workers have the other pages (`pool.Pool.run(meanwhile=...)`), and its pages equal a full build's."""
+    import docatlas.pool as pool
+
+    runs: list[tuple[int, bool]] = []
+    real = pool.Pool.run
+
+    def spy(self: pool.Pool, items: list, started=None, meanwhile=None):  # type: ignore[no-untyped-def]
+        runs.append((len(items), meanwhile is not None))
+        return real(self, items, started, meanwhile)
+
+    monkeypatch.setattr(pool.Pool, "run", spy)
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a, jobs=2)
+    assert runs and not any(meanwhile for _, meanwhile in runs)  # a full render: after the workers
+    runs.clear()
+    (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"])
+    again = _build(repo, out_a, jobs=2)
+    assert again.link_reused and runs == [(runs[0][0], True)]
+    _build(repo, out_b, full=True, jobs=2)
+    assert _tree(out_a) == _tree(out_b)
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
