@@ -617,16 +617,18 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
     assert "d/w.md" not in [f.path for f in plain.files] and "a/b/c/z.c" not in [f.path for f in plain.files]
 
 
-def test_local_rebuild_renders_the_repository_pages_while_the_workers_render_the_rest(make_repo, monkeypatch) -> None:
-    """A pooled local rebuild renders the guide, the keyword index and the root folder in the build process while
-    the workers have the other pages (`pool.Pool.run(meanwhile=...)`), and its pages equal a full build's."""
+def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo, monkeypatch) -> None:
+    """A pooled rebuild after a one-file edit extracts the file in a worker while the build process reads the last
+    build's facts and link state, and renders the guide, the keyword index and the root folder in the build
+    process while the workers have the other pages (`pool.Pool.run(meanwhile=...)`); its pages, index and
+    stored link state equal a full build's."""
     import docatlas.pool as pool
 
-    runs: list[tuple[int, bool]] = []
+    runs: list[tuple[str, int, bool]] = []
     real = pool.Pool.run
 
     def spy(self: pool.Pool, items: list, started=None, meanwhile=None):  # type: ignore[no-untyped-def]
-        runs.append((len(items), meanwhile is not None))
+        runs.append(("render" if isinstance(items[0], tuple) else "extract", len(items), meanwhile is not None))
         return real(self, items, started, meanwhile)
 
     monkeypatch.setattr(pool.Pool, "run", spy)
@@ -634,11 +636,15 @@ def test_local_rebuild_renders_the_repository_pages_while_the_workers_render_the
     _age(repo)
     out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
     _build(repo, out_a, jobs=2)
-    assert runs and not any(meanwhile for _, meanwhile in runs)  # a full render: after the workers
+    assert runs and not any(meanwhile for *_, meanwhile in runs)  # a full build: one stage after the other
     runs.clear()
     (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"])
     again = _build(repo, out_a, jobs=2)
-    assert again.link_reused and runs == [(runs[0][0], True)]
-    _build(repo, out_b, full=True, jobs=2)
+    assert again.link_reused and runs[0] == ("extract", 1, True) and runs[1][0::2] == ("render", True)
+    assert len(runs) == 2
+    monkeypatch.undo()
+    full = _build(repo, out_b, full=True, jobs=2)
     assert _tree(out_a) == _tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+    assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
+    assert _diagnostics(again) == _diagnostics(full)

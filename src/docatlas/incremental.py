@@ -17,6 +17,7 @@ from docatlas.output import OutputFolder
 from docatlas.paths import folder_of
 from docatlas.scan import Listing
 from docatlas.store.cache import FactsCache, read_listing, write_listing
+from docatlas.summary import FileSummary
 
 if TYPE_CHECKING:
     from docatlas.link.stage import RepoModel
@@ -51,13 +52,36 @@ def keep_listing(cfg: Config, before: Listing, now: Listing | None) -> None:
         write_listing(cfg.output, now)
 
 
+@dataclass
+class Previous:
+    """What a rebuild reads of the last build (`read_previous`): the cached facts, still pickled, and summaries
+    of the files it reuses or edits, and the link state when read with them."""
+
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    summaries: dict[str, FileSummary] = field(default_factory=dict)
+    state: dict[str, Any] | None = None
+    state_read: bool = False
+    seconds: float = 0.0
+
+
+def read_previous(cache: FactsCache, paths: list[str], previous: Previous, same_paths: bool) -> None:
+    """Fill `previous` with the cached facts of `paths` and, over the `same_paths` as the last build (which
+    `reusable_link` asks of a reuse first), its link state (`FactsCache.link_state`)."""
+    start = time.perf_counter()
+    previous.blobs, previous.summaries = cache.facts(paths)
+    if same_paths:
+        previous.state, previous.state_read = cache.link_state(), True
+    previous.seconds = round(time.perf_counter() - start, 3)
+
+
 def reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
-                   facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
-                   fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
+                  facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
+                  fresh: dict[str, FileFacts], previous: Previous | None = None) -> tuple[dict[str, Any] | None, bool]:
     """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
     whether every edited file kept its `link.link_inputs` but perhaps its imports and test cases,
     `link.local_inputs`): with them the output is reused when `relink` can; without,
-    everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
+    everything is linked again but the references (`link.link(previous=...)`); with no state, everything.
+    The state is the one `previous` holds when it was read already."""
     from docatlas.link.relink import local_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
@@ -65,7 +89,7 @@ def reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[D
     key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
     if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
         return None, False
-    state = cache.link_state()
+    state = previous.state if previous is not None and previous.state_read else cache.link_state()
     if state is None:
         return None, False
     if not out.intact():  # a page was deleted by hand: only a look at every page brings it back

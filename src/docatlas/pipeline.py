@@ -300,7 +300,9 @@ def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
     `meanwhile`: this process's own work, done while the workers have the items (`Pool.run`), or before
     them when they run in-process."""
     total = len(items)
-    if not _pooled(jobs, total):  # in-process: `build` has already paused the cyclic collector
+    # a pool of one worker is worth it for one item when this process has work of its own meanwhile
+    if not (_pooled(jobs, total) or (meanwhile is not None and jobs > 1 and total)):
+        # in-process: `build` has already paused the cyclic collector
         if meanwhile is not None:
             meanwhile()
         for i, item in enumerate(items, 1):
@@ -423,21 +425,33 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
-    blobs_cached, summaries = cache.facts([*hits, *edited])
-    before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
-    t = _clock(report.timings, "cache", t)
+    # After an edit of a few files, workers extract them while this process reads the last build's facts and
+    # link state (`incremental.read_previous`); else the files are read first, and a few extracted here
+    # (starting a pool costs more than a few files take).
+    beside = cfg.workers > 1 and 0 < len(todo) < _POOL_MIN and len(edited) == len(todo) and cache.usable
+    previous = incremental.Previous()
+    read = functools.partial(incremental.read_previous, cache, [*hits, *edited], previous,
+                             len(hits) + len(todo) == len(cache.entries))
+    if not beside:
+        read()
+        t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
-    jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
+    jobs = cfg.workers if len(todo) >= _POOL_MIN or beside else 1
     blobs: dict[str, bytes] = {}
-    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)))
-    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress, fallback=_extract_fallback):
+    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)) or beside)
+    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress, fallback=_extract_fallback,
+                             meanwhile=read if beside else None):
         f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
+    if beside:  # (the files were read meanwhile)
+        report.timings["cache"] = previous.seconds
+    blobs_cached, summaries = previous.blobs, previous.summaries
+    before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
     old_summaries = {p: summaries.pop(p, None) for p in edited}  # (`_same_keywords`)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
     del blobs_cached  # the lazy facts' alone: they drop each blob they unpickle, and all of them with themselves
@@ -449,7 +463,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     from docatlas.link import stage as lk
     from docatlas.link.relink import relink
 
-    state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
+    state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh, previous)
     relinked = relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
         else None
     if relinked is not None and state is not None:
