@@ -17,8 +17,8 @@ from docatlas.link.relink import relink, star_targets
 from docatlas.link.resolve import IncludeIndex, resolve_include
 from docatlas.link.stage import RepoModel, link, link_inputs, link_state
 from docatlas.model import Diagnostic, FileFacts, Finding, Import, Symbol
-from docatlas.pipeline import all_tasks, task_pages
 from docatlas.render.format import Memo
+from docatlas.tasks import all_tasks, task_pages
 
 
 def model_of(files: dict[str, str], extra: dict[str, FileFacts] | None = None) -> RepoModel:
