@@ -502,23 +502,20 @@ class Rendered:
 # (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
 # guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
 # and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary.
-def _own_task(task: tuple[str, str], local: bool = False) -> bool:
-    """Whether this process renders `task` (see above). In a local rebuild the keyword index goes to a worker:
-    there it runs beside the guide (1.4 s and 0.5 s on PyTorch) rather than after it, and the few workers of a
-    local render may grow (a worker past its bound leaves after the item, `pool.Pool`)."""
-    return task[0] == "book" or task == ("folder", "") or (task[0] == "keywords" and not local)
+def _own_task(task: tuple[str, str]) -> bool:
+    return task[0] in ("keywords", "book") or task == ("folder", "")
 
 
 def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
             local: bool = False) -> Rendered:
     """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
     to a pool; after the workers are gone in a full render (this process reading every fact while they share
-    its pages would copy them), while they work when the tasks are `local` (a few pages of an edit: the
-    guide's second on PyTorch no longer waits for theirs)."""
+    its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
+    workers share little: the guide's second on PyTorch no longer waits for theirs)."""
     done = Rendered()
     workers = job.cfg.workers
-    own = [t for t in tasks if _own_task(t, local)] if _pooled(workers, len(tasks)) else []
-    rest = [t for t in tasks if not _own_task(t, local)] if own else tasks
+    own = [t for t in tasks if _own_task(t)] if _pooled(workers, len(tasks)) else []
+    rest = [t for t in tasks if not _own_task(t)] if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
     own_results: list[list[RenderResult]] = []
 

@@ -22,8 +22,8 @@ under the same supervision (slot, budget, fallback). A forked worker only grows:
 reference count written, which copies the parent's page under it.
 
 `run(meanwhile=...)` gives the parent work of its own while the workers run: every item is handed out at once
-(one chunk per worker, dealt round-robin), then `meanwhile` runs in the parent, then the parent collects. No
-thread: a worker replaced later is forked by the only thread there is, never beside one holding a lock.
+(one chunk per worker), then `meanwhile` runs in the parent, then the parent collects. No thread: a worker
+replaced later is forked by the only thread there is, never beside one holding a lock.
 """
 
 from __future__ import annotations
@@ -222,10 +222,8 @@ class Pool(Generic[T, R]):
         todo: deque[int] = deque(range(len(items)))
         n_slots = min(self.jobs, len(items))
         chunk = max(1, min(64, len(items) // (self.jobs * 8) or 1))
-        if meanwhile is not None:  # one chunk per worker, dealt round-robin: the first items (the longest,
-            # when they come longest first) go to different workers
+        if meanwhile is not None:
             chunk = max(1, -(-len(items) // max(1, n_slots)))
-            todo = deque(i for n in range(n_slots) for i in range(n, len(items), n_slots))
         current = self.ctx.RawArray("q", n_slots)  # the item each worker is on (-1: none)
         began = self.ctx.RawArray("d", n_slots)  # when it began it (time.monotonic)
         slots = [self._slot(n, current, began) for n in range(n_slots)]
