@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import docatlas.pipeline as pipeline
+from docatlas import incremental
 from docatlas.config import make_config
 from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
@@ -374,7 +375,8 @@ def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     out = repo.parent / "out"
     _build(repo, out)
     (repo / "pkg1" / "mod007.py").write_text("from . import mod000\n\n\ndef f1_7():\n    return 70\n")
-    monkeypatch.setattr(pipeline, "local_tasks", lambda model, edited, keywords=True: [("book", "")])  # the guide only
+    # the guide only
+    monkeypatch.setattr(incremental, "local_tasks", lambda model, edited, keywords=True: [("book", "")])
     again = _build(repo, out)
     assert again.link_reused and again.model is not None
     facts = again.model.files
@@ -520,9 +522,9 @@ def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch:
     tasks: list[tuple[str, str]] = []
     real_render = pipeline._render
 
-    def render(todo: list[tuple[str, str]], *args: object) -> object:
+    def render(todo: list[tuple[str, str]], *args: object, **kwargs: object) -> object:
         tasks.extend(todo)
-        return real_render(todo, *args)  # type: ignore[arg-type]
+        return real_render(todo, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline, "_render", render)
     (repo / "pkg1" / "mod3.py").write_text("from pkg0 import mod0\n\n\ndef f1_3():\n    x = mod0.f0_0()\n"
@@ -613,3 +615,36 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
         assert again == [0, 1, 1, len(listed), 2, 2][i], (i, again)
         listing = cached.listing
     assert "d/w.md" not in [f.path for f in plain.files] and "a/b/c/z.c" not in [f.path for f in plain.files]
+
+
+def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo, monkeypatch) -> None:
+    """A pooled rebuild after a one-file edit extracts the file in a worker while the build process reads the last
+    build's facts and link state, and renders the guide, the keyword index and the root folder in the build
+    process while the workers have the other pages (`pool.Pool.run(meanwhile=...)`); its pages, index and
+    stored link state equal a full build's."""
+    import docatlas.pool as pool
+
+    runs: list[tuple[str, int, bool]] = []
+    real = pool.Pool.run
+
+    def spy(self: pool.Pool, items: list, started=None, meanwhile=None):  # type: ignore[no-untyped-def]
+        runs.append(("render" if isinstance(items[0], tuple) else "extract", len(items), meanwhile is not None))
+        return real(self, items, started, meanwhile)
+
+    monkeypatch.setattr(pool.Pool, "run", spy)
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a, jobs=2)
+    assert runs and not any(meanwhile for *_, meanwhile in runs)  # a full build: one stage after the other
+    runs.clear()
+    (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"])
+    again = _build(repo, out_a, jobs=2)
+    assert again.link_reused and runs[0] == ("extract", 1, True) and runs[1][0::2] == ("render", True)
+    assert len(runs) == 2
+    monkeypatch.undo()
+    full = _build(repo, out_b, full=True, jobs=2)
+    assert _tree(out_a) == _tree(out_b)
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+    assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
+    assert _diagnostics(again) == _diagnostics(full)

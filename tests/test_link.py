@@ -10,13 +10,15 @@ import pytest
 
 from docatlas.config import make_config
 from docatlas.extract import extract_bytes
+from docatlas.incremental import local_tasks
 from docatlas.languages import language_for_name
 from docatlas.link import cdecls
+from docatlas.link.relink import relink, star_targets
 from docatlas.link.resolve import IncludeIndex, resolve_include
-from docatlas.link.stage import RepoModel, link, link_inputs, link_state, relink, star_targets
+from docatlas.link.stage import RepoModel, link, link_inputs, link_state
 from docatlas.model import Diagnostic, FileFacts, Finding, Import, Symbol
-from docatlas.pipeline import all_tasks, local_tasks, task_pages
 from docatlas.render.format import Memo
+from docatlas.tasks import all_tasks, task_pages
 
 
 def model_of(files: dict[str, str], extra: dict[str, FileFacts] | None = None) -> RepoModel:
@@ -260,7 +262,7 @@ def test_relink_of_what_keeps_link_inputs_equals_link(n: int) -> None:
 
 @pytest.mark.parametrize("list_limit", [2, 500])  # keyword pages split by letter, and whole
 def test_an_edit_that_keeps_link_inputs_changes_only_the_local_pages(make_repo, list_limit: int) -> None:
-    """What a rebuild that reuses the link stage relies on (`pipeline.local_tasks`): changing one file's facts
+    """What a rebuild that reuses the link stage relies on (`incremental.local_tasks`): changing one file's facts
     outside `link_inputs` changes no page but its own, its folders' and the keyword index."""
     repo = make_repo(LINK_REPO)
     cfg = make_config(repo, repo.parent / "out", list_limit=list_limit)

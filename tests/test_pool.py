@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import faulthandler
+import functools
 import os
 import time
 
@@ -99,3 +100,49 @@ def test_a_worker_past_its_memory_bound_is_replaced_and_loses_no_item() -> None:
     assert 0 not in workers
     unbounded = list(Pool(grow, 2, lambda x, why: (-1, 0)).run(items))
     assert len({pid for _, pid in unbounded}) == 2
+
+
+def _slow_double(x: int) -> int:
+    time.sleep(0.05)
+    return x * 2
+
+
+def _marked(folder: str, x: int) -> int:
+    if x == 3:
+        raise ValueError("three")
+    time.sleep(0.02)
+    open(os.path.join(folder, str(x)), "w").close()  # a marker: done
+    return x * 2
+
+
+def test_meanwhile_runs_once_while_the_workers_have_every_item(tmp_path) -> None:
+    """`run(meanwhile=...)`: the parent's own work runs once, after every item is handed out, and the workers
+    do them all meanwhile (handed out one chunk at a time, they would wait for the parent); then every result
+    comes back, a failing one through the fallback as without it."""
+    items = [x for x in range(40) if x != 3] + [3]
+    calls: list[set[str]] = []
+
+    def meanwhile() -> None:
+        deadline = time.monotonic() + 10.0
+        while len(os.listdir(tmp_path)) < len(items) - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        calls.append(set(os.listdir(tmp_path)))
+
+    got = sorted(Pool(functools.partial(_marked, str(tmp_path)), 2, instead).run(items, meanwhile=meanwhile))
+    assert got == sorted(-x if x == 3 else x * 2 for x in items)
+    assert calls == [{str(x) for x in items if x != 3}]  # once, and every item was done while it ran
+
+
+def test_meanwhile_that_raises_leaves_no_worker() -> None:
+    def meanwhile() -> None:
+        raise RuntimeError("the parent's own work failed")
+
+    run = Pool(_slow_double, 2, instead).run(list(range(100)), meanwhile=meanwhile)
+    try:
+        next(run)
+    except RuntimeError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("the exception of meanwhile was lost")
+    time.sleep(0.2)
+    assert [p for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()] == []

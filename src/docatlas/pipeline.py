@@ -16,25 +16,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from docatlas import diagnostics as dx
-from docatlas import languages
+from docatlas import incremental, languages
 from docatlas.config import Config
 from docatlas.errors import OutputError
 from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
-from docatlas.paths import MANIFEST_NAME, folder_of, out_folder
+from docatlas.paths import MANIFEST_NAME, out_folder
 from docatlas.pool import Pool, cap_jobs, trim_heap
-from docatlas.scan import Listing, scan
+from docatlas.scan import scan
 from docatlas.store.cache import (
     STORED,
     FactsCache,
     LazyFacts,
     pickle_facts,
-    read_listing,
     unpickle_facts,
-    write_listing,
 )
 from docatlas.store.writer import IndexWrite
+from docatlas.tasks import WARM_TASKS, all_tasks, page_names, task_pages, warm_renderer
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
@@ -71,20 +70,6 @@ class BuildReport:
         return {"files": self.files, "binary": self.binary, "pages": self.pages, "written": self.written,
                 "bytes_written": self.bytes_written, "removed": self.removed, "link_reused": self.link_reused,
                 "diagnostics": len(self.diagnostics), "seconds": self.seconds, "timings": dict(self.timings)}
-
-
-def _noop_report(report: BuildReport, cache: FactsCache, t0: float, t: float) -> None:
-    """Complete the `BuildReport` of a build that found nothing to do (`FactsCache.unchanged`): the numbers
-    and file diagnostics of the last complete build, which this one would have reproduced exactly."""
-    cache.save_restat()
-    report.diagnostics.extend(cache.diagnostics())
-    report.diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
-    report.files = int(cache.meta.get("files", "0"))
-    report.binary = int(cache.meta.get("binary", "0"))
-    report.pages = int(cache.meta.get("pages", "0"))
-    now = time.perf_counter()
-    report.timings["cache"] = round(now - t, 3)
-    report.seconds = round(now - t0, 3)
 
 
 _POOL_MIN = 8  # fewer files than this are extracted in-process
@@ -186,50 +171,6 @@ def _debug_hook(stage: str, path: str) -> None:
             ctypes.string_at(0)
 
 
-def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str,
-               previous: Mapping[str, str] | None = None) -> list[Any]:
-    """The pages (`render.format.Page`) of one render task: a file's two (and the continuation pages of a long
-    Code Structure), a folder's three, the repository guide and `llms.txt` (`book`), or the keyword index.
-    `memo` is the renderer's memo of this process (`render.format.Memo`); `previous` the keyword pages of the
-    last build still on disk, with their input signatures."""
-    from docatlas.render.book import book_pages
-    from docatlas.render.file import render_file_page, render_kw_page
-    from docatlas.render.folder import render_folder_doc, render_folder_index
-    from docatlas.render.keywords import render_folder_sub, render_keywords
-    from docatlas.render.structure import render_structure_pages
-
-    if kind == "file":
-        return [render_file_page(memo, model, cfg, target), render_kw_page(memo, model, target),
-                *render_structure_pages(memo, model, target)]
-    if kind == "folder":
-        return [render_folder_index(model, target, cfg, memo), render_folder_doc(model, target),
-                render_folder_sub(memo, model, cfg, target)]
-    if kind == "book":
-        return book_pages(memo, model, cfg)
-    return list(render_keywords(memo, model, cfg, previous).values())
-
-
-# Tasks from which the parent warms the renderer before forking (below that, as after a one-file edit, workers
-# are not replaced, each compiles the few templates its tasks use, and warming would add 0.3 s of serial time).
-_WARM_TASKS = 256
-
-
-def _warm_renderer() -> None:
-    """Import the renderer and compile its templates before the render workers fork: each worker, and each
-    fresh one that replaces a worker past its memory bound (`_RETIRE`), inherits them instead of spending
-    0.3 s on them (PyTorch's full build forks a few dozen)."""
-    import docatlas.render.book
-    import docatlas.render.file
-    import docatlas.render.folder
-    import docatlas.render.keywords
-    import docatlas.render.structure  # noqa: F401 - imported for the workers
-    from docatlas.render.format import env
-
-    templates = env()
-    for name in templates.list_templates(extensions=["j2"]):
-        templates.get_template(name)
-
-
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
 
 
@@ -271,22 +212,9 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
     return results
 
 
-def _task_page_names(task: tuple[str, str]) -> list[str]:
-    from docatlas import paths
-
-    kind, target = task
-    if kind == "file":
-        return [paths.file_page(target), paths.kw_page(target)]
-    if kind == "folder":
-        return [paths.folder_page(target, n) for n in ("index.md", "doc.md", "sub.md")]
-    if kind == "book":
-        return ["comprehensive_book.md", "llms.txt"]
-    return ["keywords.md"]
-
-
 def _render_fallback(job: RenderJob, task: tuple[str, str], why: str) -> list[RenderResult]:
     """The pages of a task whose rendering failed or whose worker died: each says so."""
-    return _failed_pages(job, _task_page_names(task), why)
+    return _failed_pages(job, page_names(task), why)
 
 
 def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResult]:
@@ -305,15 +233,22 @@ def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResu
 
 def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
          progress: Progress | None, pooled: Callable[[], None] | None = None,
-         fallback: Callable[[J, T, str], R] | None = None) -> Iterator[R]:
+         fallback: Callable[[J, T, str], R] | None = None, meanwhile: Callable[[], None] | None = None
+         ) -> Iterator[R]:
     """Map `fn(job, item)` over `items`, in a fork pool (`pool.Pool`: the job inherited, not pickled; results
     in the order they finish) when jobs > 1. `fallback(job, item, why)` stands in, in this process, for an item
     whose worker died or overran the time budget.
 
     `pooled` is called once the pool's workers exist (never when the work runs in-process): a thread started
-    then is not copied into them half-way through its work, as it would be if it ran when they forked."""
+    then is not copied into them half-way through its work, as it would be if it ran when they forked.
+    `meanwhile`: this process's own work, done while the workers have the items (`Pool.run`), or before
+    them when they run in-process."""
     total = len(items)
-    if not _pooled(jobs, total):  # in-process: `build` has already paused the cyclic collector
+    # a pool of one worker is worth it for one item when this process has work of its own meanwhile
+    if not (_pooled(jobs, total) or (meanwhile is not None and jobs > 1 and total)):
+        # in-process: `build` has already paused the cyclic collector
+        if meanwhile is not None:
+            meanwhile()
         for i, item in enumerate(items, 1):
             yield fn(job, item)
             if progress:
@@ -322,7 +257,7 @@ def _run(fn: Callable[[J, T], R], items: list[T], jobs: int, job: J, stage: str,
     budget = float(os.environ.get("DOCATLAS_TASK_SECONDS") or _BUDGET.get(stage, 0.0))
     instead = functools.partial(fallback, job) if fallback is not None else _no_fallback
     pool = Pool(functools.partial(fn, job), jobs, instead, budget, _RETIRE.get(stage, 0))
-    for i, result in enumerate(pool.run(items, pooled), 1):
+    for i, result in enumerate(pool.run(items, pooled, meanwhile), 1):
         yield result
         if progress:
             progress(stage, i, total)
@@ -336,29 +271,6 @@ def _clock(timings: dict[str, float], stage: str, start: float) -> float:
     now = time.perf_counter()
     timings[stage] = round(now - start, 3)
     return now
-
-
-def _reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
-                   facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
-                   fresh: dict[str, FileFacts]) -> tuple[dict[str, Any] | None, bool]:
-    """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
-    whether every edited file kept its `link.link_inputs` but perhaps its imports and test cases,
-    `link.local_inputs`): with them the output is reused when `relink` can; without,
-    everything is linked again but the references (`link.link(previous=...)`); with no state, everything."""
-    from docatlas.link.stage import local_inputs, star_targets
-
-    if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
-        return None, False
-    key = lambda d: (d.path, d.line, d.col, d.code, d.message)  # noqa: E731
-    if sorted(map(key, cache.diagnostics(("scan",)))) != sorted(map(key, scan_diagnostics)):
-        return None, False
-    state = cache.link_state()
-    if state is None:
-        return None, False
-    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
-        return state, False
-    star = star_targets(state)
-    return state, all(local_inputs(before[p], f, p in star) for p, f in fresh.items())
 
 
 def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mapping[str, bytes]) -> None:
@@ -390,46 +302,6 @@ def _drop_stored_refs(model: RepoModel) -> None:
     report then holds the model without them."""
     for name in _STORED_REFS:
         setattr(model.refs, name, {})
-
-
-def all_tasks(model: RepoModel) -> list[tuple[str, str]]:
-    """Every page, longest task first, so that no big task is left running alone at the end: the repo-wide
-    keyword pages and guide (which a pooled render runs last, in this process: `_render`), then folders by
-    subtree size, then files."""
-    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")]
-    tasks += [("folder", d) for d in sorted(model.folders, key=lambda d: (-len(model.subtree_files(d)), d))]
-    tasks += [("file", p) for p in model.files if not model.summary(p).binary]
-    return tasks
-
-
-def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True) -> list[tuple[str, str]]:
-    """The pages an edit that kept every `link_inputs` can change: the keyword index (unless `keywords` is
-    false: no edited file changed what it lists, see `_same_keywords`), the repository guide and `llms.txt`
-    (docstrings and definitions feed them), the folders above each edited file, and the edited files' own
-    pages."""
-    folders: set[str] = set()
-    for p in edited:
-        folder = folder_of(p)
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")] if keywords else [("book", "")]
-    tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
-    tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
-    return tasks
-
-
-def _same_keywords(model: RepoModel, before: Mapping[str, Any]) -> bool:
-    """Whether every edited file lists the same in the repository's keyword index as before (its keyword names
-    and `FileSummary.symbols_key`, the only inputs the keyword pages take of a file, `render.keywords`): then,
-    over the same files and options, every keyword page would be made again exactly as it is."""
-    for p, old in before.items():
-        new = model.summary(p)
-        if old is None or (old.keywords, old.symbols_key) != (new.keywords, new.symbols_key):
-            return False
-    return True
 
 
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
@@ -468,7 +340,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             progress: Progress | None) -> BuildReport:
     """The stages, holding the output folder's lock."""
     report.warnings.extend(out.notes)
-    listing = _listing(cfg)
+    listing = incremental.listing(cfg)
     scanned = scan(cfg.root, cfg.output, cfg.exclude, listing)
     report.diagnostics.extend(scanned.diagnostics)
     if not scanned.files and cfg.exclude:
@@ -480,28 +352,40 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     hits, todo = cache.split(cfg.root, scanned.files)
     failed_pages = any(not signature for signature in out.previous_inputs.values())  # DA306: try them again
     if not out.resumed and not failed_pages and cache.unchanged(hits, todo, out.previous, out.intact):
-        _noop_report(report, cache, t0, t)
+        incremental.noop_report(report, cache, t0, t)
         out.complete()
-        _keep_listing(cfg, listing, scanned.listing)
+        incremental.keep_listing(cfg, listing, scanned.listing)
         return report
     if not cache.pages_trusted or out.resumed:  # the last build may have stopped after writing pages: rewrite
         out.distrust()
     edited = [f.path for f in todo if f.path in cache.entries]
-    blobs_cached, summaries = cache.facts([*hits, *edited])
-    before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
-    t = _clock(report.timings, "cache", t)
+    # After an edit of a few files, workers extract them while this process reads the last build's facts and
+    # link state (`incremental.read_previous`); else the files are read first, and a few extracted here
+    # (starting a pool costs more than a few files take).
+    beside = cfg.workers > 1 and 0 < len(todo) < _POOL_MIN and len(edited) == len(todo) and cache.usable
+    previous = incremental.Previous()
+    read = functools.partial(incremental.read_previous, cache, [*hits, *edited], previous,
+                             len(hits) + len(todo) == len(cache.entries))
+    if not beside:
+        read()
+        t = _clock(report.timings, "cache", t)
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
-    jobs = cfg.workers if len(todo) >= _POOL_MIN else 1  # starting a pool costs more than a few files take
+    jobs = cfg.workers if len(todo) >= _POOL_MIN or beside else 1
     blobs: dict[str, bytes] = {}
-    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)))
-    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress, fallback=_extract_fallback):
+    job = ExtractJob(cfg, pickled=_pooled(jobs, len(todo)) or beside)
+    for got, seconds in _run(_extract_one, todo, jobs, job, "extract", progress, fallback=_extract_fallback,
+                             meanwhile=read if beside else None):
         f = got if isinstance(got, FileFacts) else unpickle_facts(got)
         if isinstance(got, bytes):
             blobs[f.path] = got
         fresh[f.path] = f
         family_cpu["binary" if f.binary else languages.get(f.language).family] += seconds
     fresh = {p: fresh[p] for p in sorted(fresh)}  # the pool returns them as they finish: path order, as in-process
+    if beside:  # (the files were read meanwhile)
+        report.timings["cache"] = previous.seconds
+    blobs_cached, summaries = previous.blobs, previous.summaries
+    before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
     old_summaries = {p: summaries.pop(p, None) for p in edited}  # (`_same_keywords`)
     facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
     del blobs_cached  # the lazy facts' alone: they drop each blob they unpickle, and all of them with themselves
@@ -511,9 +395,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     report.timings.update({f"extract-cpu:{k}": round(v, 3) for k, v in sorted(family_cpu.items())})
 
     from docatlas.link import stage as lk
+    from docatlas.link.relink import relink
 
-    state, reusable = _reusable_link(cache, out, scanned.diagnostics, facts, before, fresh)
-    relinked = lk.relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
+    state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh, previous)
+    relinked = relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
         else None
     if relinked is not None and state is not None:
         model = relinked
@@ -530,25 +415,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if "seconds" in model.refs_update:  # part of "link": resolving references (`link.references.attach`)
         report.timings["link:references"] = round(model.refs_update["seconds"], 3)
 
-    pages: dict[str, str] = {}
-    inputs: dict[str, str] = {}
-    stats: dict[str, tuple[int, int]] = {}
-    previous_clashes: list[Diagnostic] = []
-    if report.link_reused and cache.same_output_options:
-        # Only the edited files' own pages, their folders' and the keyword index can change (`link_inputs`);
-        # every other page keeps its entry in the manifest. Keyword letter pages come and go with the names.
-        same_keywords = _same_keywords(model, old_summaries)
-        tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords)
-        # keyword letter pages, and continuation pages of edited files' Code Structure, come and go
-        parts = tuple(f"{p}_docs-" for p in fresh)
-        redone = functools.partial(_redone_page, parts, not same_keywords)
-        gone = {k for k in {*out.previous, *out.previous_inputs, *out.previous_stats} if redone(k)}  # (each once)
-        pages = {k: v for k, v in out.previous.items() if k not in gone}
-        inputs = {k: v for k, v in out.previous_inputs.items() if k not in gone}
-        stats = {k: v for k, v in out.previous_stats.items() if k not in gone}
-        previous_clashes = [d for d in cache.diagnostics(("render",)) if not redone(d.path)]
-    else:
-        tasks = all_tasks(model)
+    local = report.link_reused and cache.same_output_options
+    # a local render: only the pages the edit can change, the others keep their manifest entries
+    plan = incremental.local_plan(model, fresh, old_summaries, out, cache) if local \
+        else incremental.Plan(all_tasks(model))
+    tasks, pages, inputs, stats = plan.tasks, plan.pages, plan.inputs, plan.stats
     cache.mark_dirty()
     # The index rows are written before the render workers fork, and committed after the pages; rendering
     # in-process, they are written after them. Not beside the workers: every object the writer reads has its
@@ -562,21 +433,21 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     pooled = _pooled(cfg.workers, len(tasks))
     from docatlas.render.format import Memo
 
-    if pooled and len(tasks) >= _WARM_TASKS:
-        _warm_renderer()
+    if pooled and len(tasks) >= WARM_TASKS:
+        warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
         if pooled:
             writer.write()
             _drop_stored_refs(model)
             trim_heap()
-        done = _render(tasks, render_job, progress)
+        done = _render(tasks, render_job, progress, local=local)
         pages.update(done.pages)
         inputs.update(done.inputs)
         stats.update(done.stats)
         report.written, report.bytes_written = done.written, done.bytes_written
         # page-name clashes (DA305) of pages this build did not look at are the last build's
-        render_diagnostics = done.diagnostics + [d for d in previous_clashes if d.path not in done.touched]
+        render_diagnostics = done.diagnostics + [d for d in plan.clashes if d.path not in done.touched]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
         report.diagnostics.extend(render_diagnostics)
         t = _clock(report.timings, "render+write", t)
@@ -587,7 +458,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         writer.commit(pages, render_diagnostics)
         report.diagnostics.extend(writer.failures)
         out.complete()
-        _keep_listing(cfg, listing, scanned.listing)
+        incremental.keep_listing(cfg, listing, scanned.listing)
     except BaseException:
         _stop_writer(writer)
         raise
@@ -603,44 +474,12 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     return report
 
 
-def _listing(cfg: Config) -> Listing:
-    """The last walk's folder listing (`scan.Listing`) when the same code made it for the same folders."""
-    from docatlas.fingerprint import code_fingerprint
-
-    key = f"{code_fingerprint()}\0{cfg.root.resolve()}\0{cfg.output.resolve()}"
-    found = None if cfg.full else read_listing(cfg.output)
-    return found if isinstance(found, Listing) and found.key == key else Listing(key)
-
-
-def _keep_listing(cfg: Config, before: Listing, now: Listing | None) -> None:
-    if now is not None and now.folders != before.folders:
-        write_listing(cfg.output, now)
-
-
 def _stop_writer(writer: IndexWrite) -> None:
     """The build stopped (an error, Ctrl-C, SIGTERM): roll the index back."""
     try:
         writer.abort()
     except Exception as exc:
         log.debug("index rollback: %s", exc)
-
-
-_REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
-
-
-def _redone_page(parts: tuple[str, ...], keywords: bool, rel: str) -> bool:
-    """Whether a local rebuild makes this page again rather than keeping its manifest entry: the guide and the
-    llms files, the keyword pages when the keyword task runs, the continuation pages of an edited file."""
-    return rel.startswith(parts) or (_is_keyword_page(rel) and (keywords or rel in _BOOK_PAGES))
-
-
-_BOOK_PAGES = frozenset({"comprehensive_book.md", "llms.txt", "llms-full.txt"})
-
-
-def _is_keyword_page(rel: str) -> bool:
-    """The pages about the whole repository (keyword index, guide, llms files): a local rebuild makes them
-    again rather than keeping their manifest entries (letter pages come and go, llms-full with its option)."""
-    return rel in _REPO_PAGES or rel.startswith("_keywords/")
 
 
 @dataclass
@@ -657,23 +496,39 @@ class Rendered:
     touched: set[str] = field(default_factory=set)
 
 
-# Tasks that read every file's facts (`all_tasks`): in a pooled render they run in this process once the workers
-# are gone. In a worker, each fact read has its reference count written, so the pages it shares with this
-# process became its own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than
-# the worker bound (`_RETIRE`) and the tree's peak memory.
-_OWN_TASKS = frozenset({"keywords", "book"})
+# Tasks that read every file's facts or summaries (`all_tasks`): in a pooled render they run in this process. In a
+# worker, each fact read has its reference count written, so the pages it shares with this process became its
+# own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
+# (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
+# guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
+# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary.
+def _own_task(task: tuple[str, str]) -> bool:
+    return task[0] in ("keywords", "book") or task == ("folder", "")
 
 
-def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None) -> Rendered:
-    """Render and write `tasks`: those that read every file (`_OWN_TASKS`) last and in this process when the
-    others go to a pool."""
+def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
+            local: bool = False) -> Rendered:
+    """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
+    to a pool; after the workers are gone in a full render (this process reading every fact while they share
+    its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
+    workers share little: the guide's second on PyTorch no longer waits for theirs)."""
     done = Rendered()
     workers = job.cfg.workers
-    own = [t for t in tasks if t[0] in _OWN_TASKS] if _pooled(workers, len(tasks)) else []
-    rest = [t for t in tasks if t[0] not in _OWN_TASKS] if own else tasks
+    own = [t for t in tasks if _own_task(t)] if _pooled(workers, len(tasks)) else []
+    rest = [t for t in tasks if not _own_task(t)] if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
-    runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
-                           _run(_render_task, own, 1, job, "render", after, fallback=_render_fallback))
+    own_results: list[list[RenderResult]] = []
+
+    def render_own() -> None:  # (its progress is the pool's: said once the pool is done)
+        own_results.extend(_run(_render_task, own, 1, job, "render", None, fallback=_render_fallback))
+
+    if local and own and _pooled(workers, len(rest)):
+        runs: Iterable[list[RenderResult]] = itertools.chain(
+            _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback,
+                 meanwhile=render_own), own_results)
+    else:
+        runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
+                               _run(_render_task, own, 1, job, "render", after, fallback=_render_fallback))
     for results in runs:
         for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
@@ -688,6 +543,8 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
             done.inputs[rel] = signature
             done.written += written > 0
             done.bytes_written += written
+    if own_results and progress:
+        progress("render", len(tasks), len(tasks))
     return done
 
 

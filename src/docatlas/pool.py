@@ -20,6 +20,10 @@ A worker given a memory bound (`retire`) that holds more than that of its own af
 did, says it is leaving and ends; the rest of its chunk is handed out again and a fresh fork takes its place,
 under the same supervision (slot, budget, fallback). A forked worker only grows: every object it reads has its
 reference count written, which copies the parent's page under it.
+
+`run(meanwhile=...)` gives the parent work of its own while the workers run: every item is handed out at once
+(one chunk per worker), then `meanwhile` runs in the parent, then the parent collects. No thread: a worker
+replaced later is forked by the only thread there is, never beside one holding a lock.
 """
 
 from __future__ import annotations
@@ -211,10 +215,15 @@ class Pool(Generic[T, R]):
     def _slot(self, n: int, current: Any, began: Any) -> _Slot:
         return _Slot(self.ctx, self.fn, n, current, began, self.retire)
 
-    def run(self, items: list[T], started: Callable[[], None] | None = None) -> Iterator[R]:
+    def run(self, items: list[T], started: Callable[[], None] | None = None,
+            meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
+        """`fn` of each item, as chunks come back. `started`: called once the workers exist; `meanwhile`: the
+        parent's own work, done once every item is handed out (the items are then one chunk per worker)."""
         todo: deque[int] = deque(range(len(items)))
-        chunk = max(1, min(64, len(items) // (self.jobs * 8) or 1))
         n_slots = min(self.jobs, len(items))
+        chunk = max(1, min(64, len(items) // (self.jobs * 8) or 1))
+        if meanwhile is not None:
+            chunk = max(1, -(-len(items) // max(1, n_slots)))
         current = self.ctx.RawArray("q", n_slots)  # the item each worker is on (-1: none)
         began = self.ctx.RawArray("d", n_slots)  # when it began it (time.monotonic)
         slots = [self._slot(n, current, began) for n in range(n_slots)]
@@ -234,6 +243,9 @@ class Pool(Generic[T, R]):
                             slot.reap()
                             todo.extendleft(reversed(give))
                             slots[n] = self._slot(n, current, began)
+                if meanwhile is not None:  # the workers have every item: the parent's own work meanwhile
+                    meanwhile()
+                    meanwhile = None
                 busy = [s for s in slots if s.pending]
                 ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=_TICK)
                 now = time.monotonic()
