@@ -92,7 +92,8 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     around: dict[int, str] = {}  # line -> its enclosing symbol (`_enclosing`), each line worked out once
     for start in sorted(sites):
         n, kind, prefix = sites[start]
-        line, col = n.start_point[0] + 1, n.start_point[1] + 1
+        row, column = n.start_point  # (each read of a node's field is a call into the bindings)
+        line = row + 1
         if start in in_macro:
             enclosing = in_macro[start]
         else:
@@ -100,7 +101,7 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
             if known is None:
                 known = around[line] = _enclosing(spans, starts, line)
             enclosing = known
-        uses.append((_intern(prefix + data[n.start_byte:n.end_byte].decode("utf-8", "replace")), line, col, kind,
+        uses.append((_intern(prefix + data[start:n.end_byte].decode("utf-8", "replace")), line, column + 1, kind,
                      enclosing))
     return References((), tuple(uses))
 
