@@ -77,9 +77,8 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     reach = _Reach(includes)  # include closures as bit sets, each worked out once
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
-    # (name, a value, outside a class) -> `_narrow`, whether one of them is `_file_local`, whether they have
-    # several qualified names, and their files
-    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool, bool, frozenset[str]]] = {}
+    # (name, a value, outside a class) -> `_Narrowed`
+    narrowed: dict[tuple[str, bool, bool], _Narrowed] = {}
     scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
@@ -106,18 +105,23 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                     cands = _narrow(name, kind, defs, scopes, plain)
                     if cands and key[2] and name[0] != "." and "::" not in name:
                         cands = [c for c in cands if c[4] != 2]  # outside a class: no method
-                    found = narrowed[key] = (cands, any(_file_local(c) for c in cands),
-                                             len({c[1] for c in cands}) > 1, frozenset(c[0] for c in cands))
-                cands = found[0]
-                several = found[2] or len(found[3]) > 1 or path not in found[3]  # names, or files not this one
-                if found[1]:  # a type, macro or static function of a source file is seen where it is included
-                    if closure is None:
+                    found = narrowed[key] = _Narrowed(cands)
+                cands = found.cands
+                several = found.several or len(found.files) > 1 or path not in found.files  # names, or files
+                if found.local_files:  # a type, macro or static function of a source file is seen where it is
+                    if closure is None:  # included
                         closure = reach.closure(path)
                     if context is None:
                         context = reach.context(path, includers)
                     seen = closure | context
-                    cands = [c for c in cands if not _file_local(c) or reach.has(seen, c[0])]
-                    several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
+                    visible = {f for f in found.local_files if reach.has(seen, f)}
+                    if visible:
+                        cands = [c for c, local in zip(cands, found.local, strict=True) if not local or c[0] in visible]
+                        several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
+                    else:
+                        cands = found.linked
+                        several = found.linked_several or len(found.linked_files) > 1 or (
+                            bool(found.linked_files) and path not in found.linked_files)
                 if not cands:
                     got = None
                 else:
@@ -126,11 +130,13 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                             closure = reach.closure(path)
                         # a prototype in the file itself (a forward declaration) says nothing of where the
                         # function is
-                        tier = [c for c in cands if reach.has(closure, c[0]) and not (c[3] and c[0] == path)]
+                        inside = {f for f in {c[0] for c in cands} if reach.has(closure, f)}
+                        tier = [c for c in cands if c[0] in inside and not (c[3] and c[0] == path)]
                         if not tier and includers.get(path):  # a header sees what the files including it see
                             if context is None:
                                 context = reach.context(path, includers)
-                            tier = [c for c in cands if reach.has(context, c[0])]
+                            inside = {f for f in {c[0] for c in cands} if reach.has(context, f)}
+                            tier = [c for c in cands if c[0] in inside]
                         tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
                                         and not (c[3] and c[0] == path)] or cands
                     else:
@@ -165,6 +171,25 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             result.candidates[path] = maybe
         if out:
             result.outgoing[path] = out
+
+
+class _Narrowed:
+    """What `_narrow` leaves a name (`cands`, in order), and what choosing among them in a file needs: whether
+    they have several qualified names, their files, which are `_file_local` (`local`, per candidate) and in
+    which files; `linked`: those that are not, with the same two facts (what a file that sees none of the
+    local ones' files keeps)."""
+
+    __slots__ = ("cands", "files", "linked", "linked_files", "linked_several", "local", "local_files", "several")
+
+    def __init__(self, cands: list[CDef]) -> None:
+        self.cands = cands
+        self.several = len({c[1] for c in cands}) > 1
+        self.files = frozenset(c[0] for c in cands)
+        self.local = tuple(_file_local(c) for c in cands)
+        self.local_files = frozenset(c[0] for c, local in zip(cands, self.local, strict=True) if local)
+        self.linked = [c for c, local in zip(cands, self.local, strict=True) if not local]
+        self.linked_several = len({c[1] for c in self.linked}) > 1
+        self.linked_files = frozenset(c[0] for c in self.linked)
 
 
 def _preference(reach: _Reach, near: int, path: str, c: CDef) -> tuple[bool, bool, str]:
