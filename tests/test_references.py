@@ -522,7 +522,7 @@ def test_c_include_closures_as_bit_sets_equal_the_walk() -> None:
     for trial in range(60):
         n = rng.randint(1, 40)
         nodes = [f"f{i}.h" for i in range(n)]
-        includes = {p: [rng.choice(nodes + ["ext.inc"]) for _ in range(rng.randint(0, 4))]
+        includes = {p: [rng.choice([*nodes, "ext.inc"]) for _ in range(rng.randint(0, 4))]
                     for p in nodes if rng.random() < 0.9}
         reach = _Reach(includes)
         order = nodes[:]
