@@ -390,9 +390,6 @@ def _drop_stored_refs(model: RepoModel) -> None:
     report then holds the model without them."""
     for name in _STORED_REFS:
         setattr(model.refs, name, {})
-    from docatlas.link.references import pack
-
-    pack(model.refs)  # what pages read of the references into each file: one blob per file (`Packed`)
 
 
 def all_tasks(model: RepoModel) -> list[tuple[str, str]]:

@@ -15,7 +15,6 @@ name): col is 1-based; name is the text used (`nn.Linear`).
 from __future__ import annotations
 
 import dataclasses
-import marshal
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
@@ -76,36 +75,6 @@ class Overlay(MutableMapping[str, V]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
-
-
-class Packed(Mapping[str, list[Ref]]):
-    """The references into each file as pages read them once the index has stored them (`pack`): one
-    marshalled blob per file, unmarshalled on each read, never kept. A render worker forked from this process
-    that reads a file's list then copies one object, not a page per reference (a file's references were made
-    while resolving its users, scattered over the heap): on PyTorch a worker going through every file page
-    dirtied 250 MB of the pages it shared with the parent with the lists, 169 MB with the blobs."""
-
-    def __init__(self, rows: Mapping[str, list[Ref]]) -> None:
-        self.blobs = {p: marshal.dumps(v) for p, v in rows.items()}
-
-    def __getitem__(self, key: str) -> list[Ref]:
-        return marshal.loads(self.blobs[key])  # type: ignore[no-any-return]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.blobs
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.blobs)
-
-    def __len__(self) -> int:
-        return len(self.blobs)
-
-
-def pack(refs: RefIndex) -> None:
-    """`incoming` as `Packed`, when it is the link stage's own dict (a full build): before render workers fork.
-    After an edit it is already read row by row from the facts cache (`store.cache.Rows`)."""
-    if type(refs.incoming) is dict:
-        refs.incoming = Packed(refs.incoming)  # type: ignore[assignment]
 
 
 ROW_FIELDS = ("outgoing", "incoming", "candidates")  # stored one row per file (`split`), not in the state
