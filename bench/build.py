@@ -113,13 +113,15 @@ def run(cmd: list[str]) -> dict[str, float]:
 
 
 # `--refs-off`: the same build with symbol references switched off, for their cost in the same run: the
-# extractors record no uses or bindings and the link stage resolves none (test links come from imports alone).
+# extractors record no uses or bindings (nor match them: `crefs.query_patterns` rides on the C-family query) and
+# the link stage resolves none (test links come from imports alone).
 REFS_OFF = """
 import sys
 from docatlas.extract import crefs, pyrefs
 from docatlas.link import references
 pyrefs.collect = lambda *args, **kwargs: ((), ())
 crefs.collect = lambda *args, **kwargs: None
+crefs.query_patterns = lambda grammar: ""  # (the C-family walk then matches no use either)
 references.attach = lambda model, index: None
 from docatlas.cli import main
 sys.exit(main(sys.argv[1:]))

@@ -5,8 +5,10 @@ gives their total).
 
 Builds REPO into OUTPUT (a scratch folder; `--full`) in this process and reports:
 - extract: CPU seconds the workers spent in `extract.crefs.collect`/`merge` and `extract.pyrefs.collect`
-  (summed over workers through shared memory), and the bytes of `FileFacts.references` in the pickled facts
-  the workers send back (pickling, unpickling and the facts cache pay for them);
+  (summed over workers through shared memory; the C-family uses' captures are made by `extract.cfamily`'s
+  own walk, `crefs.query_patterns`, and are not in `collect`'s share), and the bytes of
+  `FileFacts.references` in the pickled facts the workers send back (pickling, unpickling and the facts cache
+  pay for them);
 - link: `link.references.attach` (C and Python resolution, test links) under cProfile, its CPU seconds and top
   functions;
 - index: the thread writing the index under cProfile, with the CPU seconds of `store.refs.write_rows` (the

@@ -527,3 +527,36 @@ def test_show_states_use_counts_only_for_kinds_code_references(make_repo, tmp_pa
     assert "used 2 times in 1 other file, most by: u.py (2)" in function and "imported by 1 file\n" in function
     assert main(["refs", "Quickstart", "-o", str(out)]) != 0  # only the heading has that full name
     assert "names only a heading, which no code reference resolves to" in capsys.readouterr().err
+
+
+def test_c_include_closures_as_bit_sets_equal_the_walk() -> None:
+    """`cresolve._Reach` (closures per strongly connected component, as bits, the walk resumed across calls)
+    gives every file the closure `graph.include_closure` walks, on graphs with cycles, self-includes and
+    targets that include nothing, whatever order the files are asked in."""
+    import random
+
+    from docatlas.link.cresolve import _Reach
+    from docatlas.link.graph import include_closure
+
+    rng = random.Random(12)
+    for trial in range(60):
+        n = rng.randint(1, 40)
+        nodes = [f"f{i}.h" for i in range(n)]
+        includes = {p: [rng.choice([*nodes, "ext.inc"]) for _ in range(rng.randint(0, 4))]
+                    for p in nodes if rng.random() < 0.9}
+        reach = _Reach(includes)
+        order = nodes[:]
+        rng.shuffle(order)
+        for p in order:
+            bits = reach.closure(p)
+            want = include_closure(p, includes)
+            got = {q for q in [*nodes, "ext.inc"] if reach.has(bits, q)}
+            assert got == want, (trial, p)
+        users = {p: [q for q in nodes if p in includes.get(q, ())] for p in nodes}
+        for p in nodes:
+            ctx = reach.context(p, users)
+            want_ctx: set[str] = set()
+            if len(users[p]) <= 8:
+                for u in users[p]:
+                    want_ctx |= include_closure(u, includes)
+            assert {q for q in nodes if reach.has(ctx, q)} == want_ctx & set(nodes)

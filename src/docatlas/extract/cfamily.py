@@ -67,9 +67,10 @@ def _make_extractor(language: str) -> Callable[[str, str], Extraction]:
 
 @functools.cache
 def _query(grammar: str, query_name: str) -> Any:
-    """The symbol query with the findings rules' patterns (`crules.patterns`) appended: one walk for both."""
+    """The symbol query with the findings rules' patterns (`crules.patterns`) and the uses' (`crefs`)
+    appended: one walk for all."""
     return ts.compile_query(grammar, ts.query_source(query_name) + "\n" + cbridges.query_patterns() + "\n"
-                            + crules.patterns(grammar))
+                            + crules.patterns(grammar) + "\n" + crefs.query_patterns(grammar))
 
 
 def extract_c_family(path: str, text: str, grammar: str, query_name: str, sections: bool = False) -> Extraction:
@@ -78,8 +79,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     data = text.encode("utf-8", "surrogatepass")
     root, parsed, variants, flat, base = parse_variants(data, grammar)
     conditions, guards = line_conditions(data) if flat else (None, frozenset[int]())
-    rule_caps = _walk(State(path, data, parsed, out, conditions=conditions, guards=guards, base=base), root, grammar,
-                      query_name)
+    rule_caps, ref_caps = _walk(State(path, data, parsed, out, conditions=conditions, guards=guards, base=base), root,
+                                grammar, query_name)
+    other_refs = []
     if variants:  # definitions of the other `#if` branches, each chain's second, third ... branch kept
         # only what starts on a line the first parse did not see (a blanked branch): elsewhere the first
         # parse, which reads the file as it comes, knows the scopes best
@@ -93,8 +95,9 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
         seen = {(s.kind, s.qualname, s.line) for s in out.symbols}
         for other_root, other_parsed in variants:
             other = Extraction()
-            _walk(State(path, data, other_parsed, other, conditions=conditions, guards=guards, base=base), other_root,
-                  grammar, query_name)
+            _, other_caps = _walk(State(path, data, other_parsed, other, conditions=conditions, guards=guards,
+                                        base=base), other_root, grammar, query_name)
+            other_refs.append((other_root, other_parsed, other_caps))
             for sym in other.symbols:
                 if (sym.kind, sym.qualname, sym.line) not in seen and hidden(sym.line):
                     seen.add((sym.kind, sym.qualname, sym.line))
@@ -111,10 +114,10 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     out.findings.extend(crules.check(root, data, grammar, rule_caps))
     out.seconds["rules"] = time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
-    out.references = crefs.collect(root, parsed, grammar, out.symbols)  # names used (`link.references`)
+    out.references = crefs.collect(root, parsed, grammar, out.symbols, ref_caps)  # names used (`link.references`)
     if variants and out.references is not None:  # and those only another `#if` branch's parse sees
-        out.references = crefs.merge(out.references, [crefs.collect(r, p, grammar, out.symbols) for r, p in variants],
-                                     hidden)
+        out.references = crefs.merge(out.references, [crefs.collect(r, p, grammar, out.symbols, c)
+                                                      for r, p, c in other_refs], hidden)
     diag = ts.error_diagnostic(path, root, len(data))
     if diag is not None:
         out.diagnostics.append(diag)
@@ -122,12 +125,17 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     return out
 
 
-def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, list[Node]]:
+def _walk(st: State, root: Node, grammar: str, query_name: str
+          ) -> tuple[dict[str, list[Node]], dict[str, list[Node]] | None]:
     """Every definition of one parse tree into `st.out`, each in its enclosing scope; returns the captures of
-    the findings rules (`crules`), which share the query."""
+    the findings rules (`crules`) and of the uses (`crefs`, names without their prefix; None for a grammar
+    without them), which share the query."""
     data = st.data
     caps = ts.captures(_query(grammar, query_name), root)
     rule_caps = {k: caps.pop(k) for k in list(caps) if k.startswith(crules.PREFIX)}
+    cut = len(crefs.PREFIX)
+    ref_caps = {k[cut:]: caps.pop(k) for k in list(caps) if k.startswith(crefs.PREFIX)} if crefs.query_patterns(
+        grammar) else None
     for k in [k for k in caps if k.startswith("_")]:  # predicate helpers of the query, not definitions
         del caps[k]
     items: list[tuple[int, int, str, Node]] = []
@@ -190,7 +198,7 @@ def _walk(st: State, root: Node, grammar: str, query_name: str) -> dict[str, lis
         elif kind == "objc_method":
             objc_method(st, node, prefix)
     resolve_out_of_line(st)
-    return rule_caps
+    return rule_caps, ref_caps
 
 
 _BRIDGES = frozenset(("registration", "binding", "table"))

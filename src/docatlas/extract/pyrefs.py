@@ -28,6 +28,12 @@ Use = tuple[str, tuple[int, ...], str, str, str]
 _intern = sys.intern
 _FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_COMPREHENSION_TYPES = frozenset(_COMPREHENSIONS)
+_ANNOTATION_GROUPS = frozenset((ast.Tuple, ast.BinOp, ast.List))  # `a | b`, `(a, b)`, `[a]` in an annotation
+# fields of an expression that hold no expression (a context, an operator: `generic` finds nothing under
+# them), left out of `Collector.expr`'s walk; per node type, the fields it walks, in `_fields` order
+_NO_EXPRESSIONS = frozenset(("ctx", "op", "ops"))
+_CHILD_FIELDS = {t: tuple(f for f in t._fields if f not in _NO_EXPRESSIONS) for t in ast.expr.__subclasses__()}
 
 
 class _Scope:
@@ -358,59 +364,71 @@ class Collector:
                 self.generic(child)
 
     def expr(self, node: ast.expr, kind: str) -> None:
-        if isinstance(node, (ast.Name, ast.Attribute)):
-            if isinstance(node.ctx, ast.Load):
-                if self.chain(node, kind):
+        t = type(node)  # (`ast.parse` makes no subclasses of its node types: `is` is `isinstance`)
+        if t is ast.Constant:
+            return  # (the most common node: nothing under it)
+        if t is ast.Name or t is ast.Attribute:
+            if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                if self.chain(node, kind):  # type: ignore[arg-type]
                     return
-            elif isinstance(node, ast.Attribute):
-                self.expr(node.value, "read")
+            elif t is ast.Attribute:
+                self.expr(node.value, "read")  # type: ignore[attr-defined]
             return
-        if isinstance(node, ast.Call):
-            self.expr(node.func, "decorator" if kind == "decorator" else "call")
-            for a in node.args:
+        if t is ast.Call:
+            self.expr(node.func, "decorator" if kind == "decorator" else "call")  # type: ignore[attr-defined]
+            for a in node.args:  # type: ignore[attr-defined]
                 self.expr(a, "read")
-            for k in node.keywords:
+            for k in node.keywords:  # type: ignore[attr-defined]
                 self.expr(k.value, "read")
             return
-        if isinstance(node, ast.Lambda):
-            self.arguments(node.args)
-            self.scopes.append(_Scope("lambda", "", set(_params(node.args)), set()))
-            self.expr(node.body, "read")
+        if t is ast.Lambda:
+            self.arguments(node.args)  # type: ignore[attr-defined]
+            self.scopes.append(_Scope("lambda", "", set(_params(node.args)), set()))  # type: ignore[attr-defined]
+            self.expr(node.body, "read")  # type: ignore[attr-defined]
             self.scopes.pop()
             return
-        if isinstance(node, _COMPREHENSIONS):
-            names: set[str] = set()
-            for gen in node.generators:
-                _stored_names([gen.target], names, set())
-            first = node.generators[0]
-            self.expr(first.iter, "read")  # evaluated in the enclosing scope
-            self.scopes.append(_Scope("lambda", "", names, set()))
-            for i, gen in enumerate(node.generators):
-                if i:
-                    self.expr(gen.iter, "read")
-                for cond in gen.ifs:
-                    self.expr(cond, "read")
-            if isinstance(node, ast.DictComp):
-                self.expr(node.key, "read")
-                self.expr(node.value, "read")
-            else:
-                self.expr(node.elt, "read")
-            self.scopes.pop()
+        if t in _COMPREHENSION_TYPES:
+            self.comprehension(node)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.Subscript) and kind == "annotation":
-            self.expr(node.value, "annotation")
-            self.expr(node.slice, "annotation")
+        if t is ast.Subscript and kind == "annotation":
+            self.expr(node.value, "annotation")  # type: ignore[attr-defined]
+            self.expr(node.slice, "annotation")  # type: ignore[attr-defined]
             return
-        if isinstance(node, ast.NamedExpr):
-            self.expr(node.value, "read")
+        if t is ast.NamedExpr:
+            self.expr(node.value, "read")  # type: ignore[attr-defined]
             return
-        inner = "annotation" if kind == "annotation" and isinstance(node, (ast.Tuple, ast.BinOp, ast.List)) \
-            else "read"
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr):
+        inner = "annotation" if kind == "annotation" and t in _ANNOTATION_GROUPS else "read"
+        for f in _CHILD_FIELDS.get(t) or t._fields:  # each child in `ast.iter_child_nodes` order
+            child = getattr(node, f, None)
+            if type(child) is list:
+                for c in child:
+                    if isinstance(c, ast.expr):
+                        self.expr(c, inner)
+                    elif isinstance(c, ast.AST):
+                        self.generic(c)
+            elif isinstance(child, ast.expr):
                 self.expr(child, inner)
-            else:
+            elif isinstance(child, ast.AST):
                 self.generic(child)
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp) -> None:
+        names: set[str] = set()
+        for gen in node.generators:
+            _stored_names([gen.target], names, set())
+        first = node.generators[0]
+        self.expr(first.iter, "read")  # evaluated in the enclosing scope
+        self.scopes.append(_Scope("lambda", "", names, set()))
+        for i, gen in enumerate(node.generators):
+            if i:
+                self.expr(gen.iter, "read")
+            for cond in gen.ifs:
+                self.expr(cond, "read")
+        if isinstance(node, ast.DictComp):
+            self.expr(node.key, "read")
+            self.expr(node.value, "read")
+        else:
+            self.expr(node.elt, "read")
+        self.scopes.pop()
 
     def chain(self, node: ast.Name | ast.Attribute, kind: str) -> bool:
         """Record a load of a dotted chain; False when its base is not a name (`f().x`): then the caller

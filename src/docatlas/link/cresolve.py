@@ -11,11 +11,10 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from docatlas.link import refdeps
-from docatlas.link.graph import include_closure
 from docatlas.link.pyresolve import Ref
 from docatlas.model import FileFacts
 
@@ -44,7 +43,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     what the language allows (`_narrow`: the qualifier, a member, a value; outside a class an unqualified name
     is no method; a source file's types, macros and static functions only where it is included), then a name
     with candidates in the file's include closure takes those, else those its includers' closures reach
-    (`_context`), else those in its folder, else all; one qualified name defined in at most one file resolves
+    (`_Reach.context`), else those in its folder, else all; one qualified name defined in at most one file resolves
     (to its declaration in the closure, else its definition); several names, or one defined in several files,
     are counted as ambiguous and keep their candidates (at most `MAX_CANDIDATES`); none as unresolved (mostly
     the standard library and third-party code)."""
@@ -75,12 +74,11 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     for p in cfiles:
         for t in includes[p]:
             includers[t].append(p)
-    closures: dict[str, set[str]] = {}  # the closures of includers (`_context`), each worked out once
+    reach = _Reach(includes)  # include closures as bit sets, each worked out once
     shared: dict[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]] = {}  # one object each
     plain = _Plain()
-    # (name, a value, outside a class) -> `_narrow`, whether one of them is `_file_local`, whether they have
-    # several qualified names, and their files
-    narrowed: dict[tuple[str, bool, bool], tuple[list[CDef], bool, bool, frozenset[str]]] = {}
+    # (name, a value, outside a class) -> `_Narrowed`
+    narrowed: dict[tuple[str, bool, bool], _Narrowed] = {}
     scopes = {part for entries in defs.values() for c in entries for part in plain(c[1]).split("::")[:-1]}
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
@@ -90,8 +88,8 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         if refs is None:
             continue
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
-        closure: set[str] | None = None
-        context: set[str] | None = None
+        closure: int | None = None  # the file's include closure (`_Reach`), worked out on first need
+        context: int | None = None  # what it sees through its includers (`_Reach.context`)
         out: list[Ref] = []
         maybe: list[Candidates] = []
         resolved = unresolved = ambiguous = 0
@@ -107,30 +105,38 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                     cands = _narrow(name, kind, defs, scopes, plain)
                     if cands and key[2] and name[0] != "." and "::" not in name:
                         cands = [c for c in cands if c[4] != 2]  # outside a class: no method
-                    found = narrowed[key] = (cands, any(_file_local(c) for c in cands),
-                                             len({c[1] for c in cands}) > 1, frozenset(c[0] for c in cands))
-                cands = found[0]
-                several = found[2] or len(found[3]) > 1 or path not in found[3]  # names, or files not this one
-                if found[1]:  # a type, macro or static function of a source file is seen where it is included
-                    if closure is None:
-                        closure = include_closure(path, includes)
+                    found = narrowed[key] = _Narrowed(cands)
+                cands = found.cands
+                several = found.several or len(found.files) > 1 or path not in found.files  # names, or files
+                if found.local_files:  # a type, macro or static function of a source file is seen where it is
+                    if closure is None:  # included
+                        closure = reach.closure(path)
                     if context is None:
-                        context = _context(path, includers, includes, closures)
-                    cands = [c for c in cands if c[0] in closure or c[0] in context or not _file_local(c)]
-                    several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
+                        context = reach.context(path, includers)
+                    seen = closure | context
+                    visible = {f for f in found.local_files if reach.has(seen, f)}
+                    if visible:
+                        cands = [c for c, local in zip(cands, found.local, strict=True) if not local or c[0] in visible]
+                        several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
+                    else:
+                        cands = found.linked
+                        several = found.linked_several or len(found.linked_files) > 1 or (
+                            bool(found.linked_files) and path not in found.linked_files)
                 if not cands:
                     got = None
                 else:
                     if several:
                         if closure is None:
-                            closure = include_closure(path, includes)
+                            closure = reach.closure(path)
                         # a prototype in the file itself (a forward declaration) says nothing of where the
                         # function is
-                        tier = [c for c in cands if c[0] in closure and not (c[3] and c[0] == path)]
+                        inside = {f for f in {c[0] for c in cands} if reach.has(closure, f)}
+                        tier = [c for c in cands if c[0] in inside and not (c[3] and c[0] == path)]
                         if not tier and includers.get(path):  # a header sees what the files including it see
                             if context is None:
-                                context = _context(path, includers, includes, closures)
-                            tier = [c for c in cands if c[0] in context]
+                                context = reach.context(path, includers)
+                            inside = {f for f in {c[0] for c in cands} if reach.has(context, f)}
+                            tier = [c for c in cands if c[0] in inside]
                         tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
                                         and not (c[3] and c[0] == path)] or cands
                     else:
@@ -145,7 +151,8 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                             got = (False, shared.setdefault(opts, opts))
                     else:
                         # a declaration the closure reaches, else a definition there, else one elsewhere
-                        got = (True, min(tier, key=functools.partial(_preference, closure or {path}, path)))
+                        near = closure if closure is not None else reach.own(path)
+                        got = (True, min(tier, key=functools.partial(_preference, reach, near, path)))
                 outcome[key] = got
             if got is None:
                 unresolved += 1
@@ -166,10 +173,30 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             result.outgoing[path] = out
 
 
-def _preference(near: set[str], path: str, c: CDef) -> tuple[bool, bool, str]:
-    """Which of one qualified name's entries a use means: a declaration the include closure reaches (a forward
-    declaration in the file itself is none), else a definition there, else one elsewhere, else any."""
-    far = c[0] not in near or (c[3] and c[0] == path)
+class _Narrowed:
+    """What `_narrow` leaves a name (`cands`, in order), and what choosing among them in a file needs: whether
+    they have several qualified names, their files, which are `_file_local` (`local`, per candidate) and in
+    which files; `linked`: those that are not, with the same two facts (what a file that sees none of the
+    local ones' files keeps)."""
+
+    __slots__ = ("cands", "files", "linked", "linked_files", "linked_several", "local", "local_files", "several")
+
+    def __init__(self, cands: list[CDef]) -> None:
+        self.cands = cands
+        self.several = len({c[1] for c in cands}) > 1
+        self.files = frozenset(c[0] for c in cands)
+        self.local = tuple(_file_local(c) for c in cands)
+        self.local_files = frozenset(c[0] for c, local in zip(cands, self.local, strict=True) if local)
+        self.linked = [c for c, local in zip(cands, self.local, strict=True) if not local]
+        self.linked_several = len({c[1] for c in self.linked}) > 1
+        self.linked_files = frozenset(c[0] for c in self.linked)
+
+
+def _preference(reach: _Reach, near: int, path: str, c: CDef) -> tuple[bool, bool, str]:
+    """Which of one qualified name's entries a use means: a declaration the include closure (`near`, bits of
+    `reach`) reaches (a forward declaration in the file itself is none), else a definition there, else one
+    elsewhere, else any."""
+    far = not reach.has(near, c[0]) or (c[3] and c[0] == path)
     return far, c[3] is far, c[0]
 
 
@@ -242,21 +269,91 @@ def _add_defs(defs: dict[str, list[CDef]], path: str, facts: FileFacts) -> None:
 MAX_INCLUDERS = 8  # a header included by more files has no one context: its own closure, folder, then all
 
 
-def _context(path: str, includers: Mapping[str, list[str]], includes: Mapping[str, list[str]],
-             closures: dict[str, set[str]]) -> set[str]:
-    """What a file sees through the files that include it (a header, Argument Clinic's `clinic/x.c.h`, a
-    `.c` file included by another): the include closures of its includers, when there are at most
-    `MAX_INCLUDERS` of them; C compiles a header in its includer's context."""
-    found: set[str] = set()
-    users = includers.get(path, [])
-    if len(users) > MAX_INCLUDERS:
-        return found
-    for user in users:
-        if user not in closures:
-            closures[user] = include_closure(user, includes)
-        found |= closures[user]
-    return found
+class _Reach:
+    """Include closures as bit sets (bit i: the i-th file a closure met), each file's worked out once: files
+    that include each other (a strongly connected component) share one closure, theirs and those of the
+    components they include, so a closure is a few `|` of ints rather than a walk of every file it reaches
+    (PyTorch's headers reach thousands). Tarjan's walk resumes across calls: a file whose closure is known is
+    not walked again. `has(closure(p), q)` is `q in link.graph.include_closure(p, includes)`."""
 
+    def __init__(self, includes: Mapping[str, list[str]]) -> None:
+        self.includes = includes
+        self.pos: dict[str, int] = {}
+        self.bits: dict[str, int] = {}
+
+    def has(self, bits: int, path: str) -> bool:
+        i = self.pos.get(path)
+        return i is not None and (bits >> i) & 1 == 1
+
+    def own(self, path: str) -> int:
+        """The set holding `path` alone."""
+        i = self.pos.get(path)
+        if i is None:
+            i = self.pos[path] = len(self.pos)
+        return 1 << i
+
+    def closure(self, path: str) -> int:
+        found = self.bits.get(path)
+        if found is None:
+            self._walk(path)
+            found = self.bits[path]
+        return found
+
+    def context(self, path: str, includers: Mapping[str, list[str]]) -> int:
+        """What a file sees through the files that include it (a header, Argument Clinic's `clinic/x.c.h`, a
+        `.c` file included by another): the include closures of its includers, when there are at most
+        `MAX_INCLUDERS` of them; C compiles a header in its includer's context."""
+        users = includers.get(path, [])
+        found = 0
+        if len(users) <= MAX_INCLUDERS:
+            for user in users:
+                found |= self.closure(user)
+        return found
+
+    def _walk(self, start: str) -> None:
+        """Tarjan from `start` (iterative); each component, once closed, gets its members' bits and the
+        closures of the components it includes, all closed before it."""
+        includes, bits = self.includes, self.bits
+        index = {start: 0}
+        low = {start: 0}
+        stack = [start]
+        on_stack = {start}
+        work: list[tuple[str, Iterator[str]]] = [(start, iter(includes.get(start, ())))]
+        while work:
+            node, succ = work[-1]
+            for nxt in succ:
+                if nxt in bits:
+                    continue  # closed (before, or earlier in this walk): folded in when `node`'s closes
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(includes.get(nxt, ()))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.append(w)
+                        if w == node:
+                            break
+                    acc = 0
+                    for w in comp:
+                        acc |= self.own(w)
+                        for t in includes.get(w, ()):
+                            found = bits.get(t)
+                            if found is not None:
+                                acc |= found
+                    for w in comp:
+                        bits[w] = acc
 
 
 Possible = tuple[str, int, int, int]  # a file, its uses that could mean the definition, fewest candidates, 1st line

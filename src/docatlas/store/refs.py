@@ -135,6 +135,16 @@ _INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?)"
 _INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?)"
 
 
+def _insert_in_key_order(conn: sqlite3.Connection, table: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    """All rows of an empty `ref_rows` or `cand_rows` table, inserted in the order of its key (use, file, seq):
+    made file by file they come in random key order, and a B-tree takes them in order at half the cost
+    (PyTorch's 646,613 `ref_rows`). SQLite sorts them, in a temporary table, not in this process's memory."""
+    conn.execute(f"CREATE TEMP TABLE {table}_unsorted(use, file, seq, line, col, enclosing)")
+    conn.executemany(f"INSERT INTO temp.{table}_unsorted VALUES (?,?,?,?,?,?)", rows)
+    conn.execute(f"INSERT INTO main.{table} SELECT * FROM temp.{table}_unsorted ORDER BY use, file, seq")
+    conn.execute(f"DROP TABLE temp.{table}_unsorted")
+
+
 def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None, sid: Strings) -> None:
     """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction (after `files`); new
     texts are left in `sid` for the writer to flush."""
@@ -146,9 +156,9 @@ def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None, si
                       "cand_sets"):
             conn.execute(f"DELETE FROM {table}")
         sets, uses, cand_uses = _Sets(conn), _Uses(conn), Rows(conn, "cand_uses")
-        conn.executemany(_INSERT, _rows(model, sorted(model.files), ids, sid, uses, pairs))
-        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(model.refs.candidates), ids, sid, sets,
-                                                            cand_uses, cand_pairs))
+        _insert_in_key_order(conn, "ref_rows", _rows(model, sorted(model.files), ids, sid, uses, pairs))
+        _insert_in_key_order(conn, "cand_rows", _candidate_rows(model, sorted(model.refs.candidates), ids, sid,
+                                                                sets, cand_uses, cand_pairs))
     elif paths:
         sets, uses, cand_uses = _Sets(conn), _Uses(conn), Rows(conn, "cand_uses")
         for file in (ids[p] for p in paths if p in ids):
