@@ -421,8 +421,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         else incremental.Plan(all_tasks(model))
     tasks, pages, inputs, stats = plan.tasks, plan.pages, plan.inputs, plan.stats
     cache.mark_dirty()
-    # The index rows are written before the render workers fork, and committed after the pages; rendering
-    # in-process, they are written after them. Not beside the workers: every object the writer reads has its
+    # The index rows are written before the render workers fork (or the pages render in this process: written
+    # after them, a PyTorch build at one job peaked at 1.09 GB, holding both), and committed after the pages.
+    # Not beside the workers: every object the writer reads has its
     # reference count written, which copied over 300 MB of the pages the workers shared with this process on
     # PyTorch (1.5 GB peak). Written first, the extract workers' pickled facts (`blobs`) are in the cache and
     # dropped, and their memory handed back, before the fork (`pool.trim_heap`).
@@ -437,10 +438,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
-        if pooled:
-            writer.write()
-            _drop_stored_refs(model)
-            trim_heap()
+        writer.write()
+        _drop_stored_refs(model)
+        trim_heap()
         done = _render(tasks, render_job, progress, local=local)
         pages.update(done.pages)
         inputs.update(done.inputs)
@@ -453,8 +453,6 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         t = _clock(report.timings, "render+write", t)
         report.removed = len(out.finish(pages, inputs, stats))
         t = _clock(report.timings, "finish", t)
-        if not pooled:
-            writer.write()
         writer.commit(pages, render_diagnostics)
         report.diagnostics.extend(writer.failures)
         out.complete()
@@ -463,7 +461,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         _stop_writer(writer)
         raise
     _clock(report.timings, "index", t)  # what the index added after the pages: waiting, commit
-    report.timings["index-write"] = round(writer.seconds, 3)  # its rows, before render when pooled
+    report.timings["index-write"] = round(writer.seconds, 3)  # its rows, written before render
     report.timings["index-write-cpu"] = round(writer.cpu_seconds, 3)  # the same in CPU seconds of its thread
     report.model = model
     report.files = len(model.files)
