@@ -155,11 +155,6 @@ def _test_lines(rec: dict[str, Any], lines: list[str]) -> None:
         lines += [f"  {t['target']}" for t in rec["tests_of"]]
 
 
-# Kinds no code reference resolves to (a document heading, a config key, a Python module a C table defines: its
-# importers are its file's "imported by"), so "used 0 times" would be said without having been looked for
-_NOT_REFERENCED = frozenset(("heading", "key", "dependency", "module", "binding", "target"))
-
-
 @click.command("show", short_help="Summarise a file, folder, Python module or symbol.")
 @click.argument("target")
 @_location
@@ -171,7 +166,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
         found = queries.show(conn, _in_repository(conn, target))
         if found is not None and found["type"] == "symbol" and store_refs.available(conn):
             for sym in found["symbols"]:
-                if sym["kind"] in _NOT_REFERENCED:
+                if sym["kind"] in store_refs.UNREFERENCED_KINDS:
                     continue
                 used = store_refs.sites(conn, sym["path"], sym["qualname"])
                 files = store_refs.by_file(used)
@@ -303,7 +298,7 @@ def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tes
         if not store_refs.available(conn):
             raise DocatlasError("this index has no references; run `docatlas build` again")
         records = queries.symbol_records(conn, symbol)
-        named = [(r["path"], r["qualname"]) for r in records if r["kind"] not in _NOT_REFERENCED]
+        named = [(r["path"], r["qualname"]) for r in records if r["kind"] not in store_refs.UNREFERENCED_KINDS]
         if records and not named:
             kinds = ", ".join(sorted({r["kind"] for r in records}))
             raise DocatlasError(f"{symbol!r} names only a {kinds}, which no code reference resolves to")

@@ -109,7 +109,7 @@ def _stored_names_plain(stmts: list[Any], out: set[str], globals_: set[str], bin
         if t in _DEFS:
             out.add(node.name)
             bindable.add(node.name)
-        elif t is ast.Assign:
+        elif t is ast.Assign or t is ast.Delete:
             for target in node.targets:
                 _target_names(target, out)
         elif t in (ast.AugAssign, ast.AnnAssign):
@@ -134,9 +134,6 @@ def _stored_names_plain(stmts: list[Any], out: set[str], globals_: set[str], bin
                 stack.extend(handler.body)
             stack.extend(node.orelse)
             stack.extend(node.finalbody)
-        elif t is ast.Delete:
-            for target in node.targets:
-                _target_names(target, out)
         elif t in (ast.Import, ast.ImportFrom):
             for a in node.names:
                 if a.name != "*":

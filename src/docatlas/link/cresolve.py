@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from docatlas.link import refdeps
+from docatlas.link.graph import components
 from docatlas.link.pyresolve import Ref
 from docatlas.model import FileFacts
 
@@ -311,49 +312,19 @@ class _Reach:
         return found
 
     def _walk(self, start: str) -> None:
-        """Tarjan from `start` (iterative); each component, once closed, gets its members' bits and the
-        closures of the components it includes, all closed before it."""
+        """The components `start` reaches and no earlier walk closed (`graph.components`), each given its
+        members' bits and the closures of the components it includes, all closed before it."""
         includes, bits = self.includes, self.bits
-        index = {start: 0}
-        low = {start: 0}
-        stack = [start]
-        on_stack = {start}
-        work: list[tuple[str, Iterator[str]]] = [(start, iter(includes.get(start, ())))]
-        while work:
-            node, succ = work[-1]
-            for nxt in succ:
-                if nxt in bits:
-                    continue  # closed (before, or earlier in this walk): folded in when `node`'s closes
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(includes.get(nxt, ()))))
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            else:
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    comp = []
-                    while True:
-                        w = stack.pop()
-                        on_stack.discard(w)
-                        comp.append(w)
-                        if w == node:
-                            break
-                    acc = 0
-                    for w in comp:
-                        acc |= self.own(w)
-                        for t in includes.get(w, ()):
-                            found = bits.get(t)
-                            if found is not None:
-                                acc |= found
-                    for w in comp:
-                        bits[w] = acc
+        for comp in components((start,), includes, closed=bits):
+            acc = 0
+            for w in comp:
+                acc |= self.own(w)
+                for t in includes.get(w, ()):
+                    found = bits.get(t)  # None: a member of this component
+                    if found is not None:
+                        acc |= found
+            for w in comp:
+                bits[w] = acc
 
 
 Possible = tuple[str, int, int, int]  # a file, its uses that could mean the definition, fewest candidates, 1st line

@@ -8,7 +8,7 @@ graph library (and its SciPy dependency) is needed for that.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 
 
 def pagerank(nodes: list[str], edges: dict[str, set[str]], damping: float = 0.85, iterations: int = 50,
@@ -52,16 +52,18 @@ def include_closure(path: str, includes: Mapping[str, Iterable[str]]) -> set[str
     return seen
 
 
-def _sccs(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components, iterative Tarjan; emitted in reverse topological order."""
+def components(starts: Iterable[str], edges: Mapping[str, Iterable[str]],
+               closed: Container[str] = ()) -> Iterator[list[str]]:
+    """Strongly connected components reached from `starts`, iterative Tarjan, each yielded as it closes: in
+    reverse topological order, so every component a yielded one leads to was yielded before it or is in
+    `closed` (nodes a caller finished in an earlier walk: not entered again)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
     stack: list[str] = []
-    result: list[list[str]] = []
     counter = 0
-    for start in nodes:
-        if start in index:
+    for start in starts:
+        if start in index or start in closed:
             continue
         work: list[tuple[str, list[str], int]] = [(start, sorted(edges.get(start, ())), 0)]
         index[start] = low[start] = counter
@@ -73,6 +75,8 @@ def _sccs(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
             if i < len(succ):
                 work[-1] = (node, succ, i + 1)
                 nxt = succ[i]
+                if nxt in closed:
+                    continue
                 if nxt not in index:
                     index[nxt] = low[nxt] = counter
                     counter += 1
@@ -94,8 +98,12 @@ def _sccs(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
                     comp.append(w)
                     if w == node:
                         break
-                result.append(comp)
-    return result
+                yield comp
+
+
+def _sccs(nodes: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of the whole graph, in reverse topological order."""
+    return list(components(nodes, edges))
 
 
 def transitive_counts(nodes: list[str], edges: dict[str, set[str]]) -> dict[str, int]:

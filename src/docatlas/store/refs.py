@@ -20,6 +20,9 @@ from docatlas.store.intern import Rows, Strings
 from docatlas.store.schema import fqname_is, qualname_is
 
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
+# Kinds no code reference resolves to (a document heading, a config key, a Python module a C table defines: its
+# importers are its file's "imported by"), so "used 0 times" would be said without having been looked for
+UNREFERENCED_KINDS = frozenset(("heading", "key", "dependency", "module", "binding", "target"))
 
 
 def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings, uses: _Uses,
