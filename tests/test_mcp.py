@@ -132,11 +132,12 @@ def test_refs_tool(built_site: tuple[Path, Path]) -> None:
         ("refs", {"symbol": "pkg.util.helper", "kind": "call", "limit": 1}),
         ("refs", {"symbol": "no_such_definition"}),
         ("refs", {"symbol": "helper", "kind": "teleport"}),
+        ("refs", {"symbol": "Site repo"}),
     ]
     _, results = _session_calls(repo, out, calls)
     every, calls_only, from_tests, first = (_data(r) for r in results[:4])
     assert every["definitions"] == [{"path": "pkg/util.py", "qualname": "helper", "uses": every["total"],
-                                     "files": 2}]
+                                     "files": 2, "ambiguous_uses": 0, "ambiguous_files": 0}]
     assert {s["path"] for s in every["sites"]} == {"app/main.py", "pkg/shapes.py"}
     assert {s["kind"] for s in every["sites"]} >= {"call", "import"}
     assert [(s["path"], s["line"]) for s in calls_only["sites"]] == [("app/main.py", 7), ("pkg/shapes.py", 13)]
@@ -145,3 +146,4 @@ def test_refs_tool(built_site: tuple[Path, Path]) -> None:
     assert len(first["sites"]) == 1 and first["next"] == "1" and first["total"] == 2
     assert results[4].is_error and "no_such_definition" in results[4].content[0].text
     assert results[5].is_error and "kind must be one of" in results[5].content[0].text
+    assert results[6].is_error and "names only a heading" in results[6].content[0].text

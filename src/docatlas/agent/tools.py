@@ -131,18 +131,27 @@ def refs(conn: sqlite3.Connection, symbol: str, kind: str | None, tests_only: bo
         raise ToolInputError(f"kind must be one of {', '.join(store_refs.KINDS)}, not {kind!r}")
     if not store_refs.available(conn):
         raise ToolInputError("this index has no table of references; rebuild it with `docatlas build`")
-    named = [(r["path"], r["qualname"]) for r in queries.symbol_records(conn, symbol)] or store_refs.targets(
-        conn, symbol.strip())
+    records = queries.symbol_records(conn, symbol)
+    named = [(r["path"], r["qualname"]) for r in records if r["kind"] not in store_refs.UNREFERENCED_KINDS]
+    if records and not named:
+        kinds = ", ".join(sorted({r["kind"] for r in records}))
+        raise ToolInputError(f"{symbol!r} names only a {kinds}, which no code reference resolves to")
+    named = named or store_refs.targets(conn, symbol.strip())
     if not named:
         raise ToolInputError(f"nothing called {symbol!r} is defined in the index")
     found = [(p, q, store_refs.sites(conn, p, q, kind, tests_only)) for p, q in named]
     found.sort(key=lambda t: (-len(t[2]), t[0], t[1]))
-    definitions = [{"path": p, "qualname": q, "uses": len(s), "files": len({x["path"] for x in s})}
-                   for p, q, s in found]
+    definitions = []
+    for p, q, s in found:
+        maybe = [c for c in store_refs.candidate_sites(conn, p, q)
+                 if (not kind or c["kind"] == kind) and (c["test"] or not tests_only)]
+        definitions.append({"path": p, "qualname": q, "uses": len(s), "files": len({x["path"] for x in s}),
+                            "ambiguous_uses": len(maybe), "ambiguous_files": len({c["path"] for c in maybe})})
     sites = [{"target_path": p, "target": q, **site} for p, q, s in found for site in s]
     how = ("references resolved statically (imports, attribute chains, class bases; C by name through includes)"
            + (f", of kind {kind}" if kind else "") + (", from test files only" if tests_only else "")
-           + "; a use that could not be resolved is not counted")
+           + "; a use that could not be resolved is not counted; ambiguous_uses counts the C-family uses of a name "
+           "several definitions share that may mean this one (not among the sites)")
     return _page(sites, _offset(cursor), _limit(limit), "sites", {"definitions": definitions, "how": how})
 
 
