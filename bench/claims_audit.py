@@ -367,6 +367,8 @@ def check_page(a: Audit, page: str, with_findings: dict[str, set[str]], analysed
         kind, name, line = sm.group(1), sm.group(2).split("::")[-1].split(".")[-1], int(sm.group(3))
         end = line if kind.startswith("macro") else int(sm.group(4) or line)  # a `#define` names it first
         window = lines[line - 1: min(end, line + 30) if is_py else end] if 0 < line <= len(lines) else []
+        if name.startswith("operator"):  # C++ allows `operator ()`, `operator <<`: compare without spaces
+            name, window = name.replace(" ", ""), [w.replace(" ", "") for w in window]
         a.claim("symbol line", any(name in w for w in window), f"{path}: `{name}` at line {line}")
 
     # Empty sections say what was checked and are true.
@@ -397,6 +399,10 @@ def check_page(a: Audit, page: str, with_findings: dict[str, set[str]], analysed
     if testing.startswith("No test in this repository imports this package's `__init__.py`") and module:
         hit = next((t for t in a.test_files() if t != path and module in a.imported(t)), "")
         a.claim("'no test imports names from this __init__'", not hit, f"{path}: imported by test {hit}")
+    sm = re.match(r"This is the type stub of \[`([^`]+)`\]", testing)
+    if sm:
+        a.claim("type stub: the module file beside it", path.endswith(".pyi") and sm.group(1) == path[:-1]
+                and (a.repo / sm.group(1)).is_file(), f"{path}: stub of {sm.group(1)}")
     if testing.startswith("No test in this repository imports this file") and module:
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         # a top-level name of the standard library is the library's, except for scripts beside the file

@@ -85,6 +85,8 @@ def test_header_sections_are_headings_in_source_order() -> None:
         ("macro", "X_H"), ("heading", "Object Protocol"), ("function", "a"), ("heading", "Sequence protocol"),
         ("function", "b"), ("function", "c")]
     assert facts.symbols[4].summary == "the doc comment of b"
+    block = extract_bytes("y.h", b"int a(void);\n\n/*\n * Sequence protocol\n */\n\nint b(void);\n", "c-header")
+    assert [(s.kind, s.line) for s in block.symbols if s.kind == "heading"] == [("heading", 4)]  # the text's line
 
 
 def test_pages_link_a_declaration_and_its_definition_both_ways(tmp_path: Path) -> None:

@@ -59,6 +59,21 @@ def test_test_folders_inside_a_package_and_helpers_imported_by_tests(make_repo, 
     assert "Imported by 1 test file of its own test suite, which uses it as a helper" in page
 
 
+def test_a_type_stub_beside_its_module_points_at_the_modules_tests(make_repo, tmp_path: Path) -> None:
+    """Imports of `pkg.mod` load `mod.py`, not `mod.pyi`: the stub's page must not say no test imports it."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/mod.py": "def f(): pass\n", "pkg/mod.pyi": "def f() -> None: ...\n",
+                      "pkg/lone.pyi": "def g() -> None: ...\n",
+                      "tests/test_mod.py": "from pkg.mod import f\n" + _TEST})
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    stub = (tmp_path / "out" / "pkg" / "mod.pyi_docs.md").read_text()
+    testing = stub.split("### Testing", 1)[1].split("###", 1)[0]
+    assert "No test in this repository imports this file" not in testing
+    assert "This is the type stub of [`pkg/mod.py`](./mod.py_docs.md)" in testing
+    assert "so the module's tests are listed on its page (1 test file)." in testing
+    lone = (tmp_path / "out" / "pkg" / "lone.pyi_docs.md").read_text()
+    assert "No test in this repository imports this file" in lone and "type stub of" not in lone
+
+
 def test_builtin_module_wins_over_a_local_file() -> None:
     m = model_of({"Lib/test/dtracedata/gc.py": "", "Lib/test/dtracedata/instance.py": "import gc\nimport json\n"})
     (gc, _) = m.imports["Lib/test/dtracedata/instance.py"]

@@ -274,10 +274,11 @@ def _sections(data: bytes, root: Node, out: Extraction) -> None:
                     continue  # attached to what precedes it
                 if nxt is not None and nxt.start_point[0] <= c.end_point[0] + 1:
                     continue  # the doc comment of what follows
-                title = comment_text(ts.text(data, c)).strip(_RULE_CHARS)
+                raw = ts.text(data, c)
+                title = comment_text(raw).strip(_RULE_CHARS)
                 if title and "\n" not in title and len(title) <= 72 and not any(
                         w in title.lower() for w in ("copyright", "license", "nolint", "clang-format", "todo")):
-                    found.append((ts.line(c), title))
+                    found.append((ts.line(c) + raw.count("\n", 0, max(0, raw.find(title))), title))  # its text's line
     for line, title in sorted(found):
         out.symbols.append(Symbol(kind="heading", name=title, qualname=title, line=line, end_line=line,
                                   flags=("section",)))

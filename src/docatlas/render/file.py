@@ -330,7 +330,18 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
         "tested_by": tested_by, "tested_by_total": len(model.tested_by.get(path, [])),
         "tests_of": tests_of, "run_commands": model.run_commands.get(path, []),
         "run_evidence": model.run_evidence.get(path, ""),
+        **_stub_of(model, path, link),
     }
+
+
+def _stub_of(model: RepoModel, path: str, link: Any) -> dict[str, Any]:
+    """A `.pyi` beside its `.py`: imports of the module load the `.py` and uses resolve to it, so the stub's
+    tests are the module's, listed on that page (saying "no test imports this file" would mislead)."""
+    module = path[:-1] if path.endswith(".pyi") else ""
+    if module not in model.files:
+        return {"stub_of": ""}
+    return {"stub_of": module, "stub_of_link": link(module),
+            "stub_of_tested_by": len(model.tested_by.get(module, []))}
 
 
 # What each reason of a related file (`link.related`) restates, and the section of the page that shows it when
