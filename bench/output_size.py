@@ -7,7 +7,10 @@ prints, per folder given (side by side when several, e.g. a build before and aft
 counts per page kind; the file pages' bytes per `##` section and the Detailed Analysis per `###` subsection
 (headings inside fenced blocks are not headings); bytes of some constructs across all pages (link targets to
 pages and to sources, `<a id>` anchors, the embedded source); the largest pages and files and how many pages
-pass 512 KB, what a Git host renders. With `--repo`, the published bytes as a multiple of the repository's.
+pass 512 KB, what a Git host renders. With `--repo`, the published output as a multiple of the repository, two
+ways: bytes to bytes (file sizes, `.git` and symlinks left out) and disk to disk (the blocks files and folders
+take, as `du` counts them: issue 15's "567 MB for a 134 MB repository"; ~11,000 pages under 4 KB each take a
+whole block).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -86,6 +90,8 @@ def sections(data: bytes) -> tuple[Counter[str], Counter[str]]:
 
 def measure(out: Path) -> dict[str, object]:
     kinds: Counter[str] = Counter()
+    disk: Counter[str] = Counter()  # blocks, as `du` counts them
+    folders = 0
     counts: Counter[str] = Counter()
     top: Counter[str] = Counter()
     sub: Counter[str] = Counter()
@@ -95,14 +101,17 @@ def measure(out: Path) -> dict[str, object]:
     over = 0
     for dirpath, dirnames, filenames in os.walk(out):
         dirnames[:] = sorted(d for d in dirnames if d != ".docatlas-cache")
+        folders += os.lstat(dirpath).st_blocks * 512
         for name in filenames:
             full = Path(dirpath, name)
             rel = full.relative_to(out).as_posix()
             kind = kind_of(rel)
             if not kind:
                 continue
-            size = full.stat().st_size
+            st = full.stat()
+            size = st.st_size
             kinds[kind] += size
+            disk[kind] += st.st_blocks * 512
             counts[kind] += 1
             largest_files.append((size, rel))
             if not name.endswith(".md"):
@@ -122,8 +131,9 @@ def measure(out: Path) -> dict[str, object]:
                 sub.update(s)
     largest_pages.sort(reverse=True)
     largest_files.sort(reverse=True)
-    return {"kinds": kinds, "counts": counts, "top": top, "sub": sub, "constructs": constructs,
-            "pages": largest_pages, "files": largest_files, "over": over, "total": sum(kinds.values())}
+    return {"kinds": kinds, "disk": disk, "folders": folders, "counts": counts, "top": top, "sub": sub,
+            "constructs": constructs, "pages": largest_pages, "files": largest_files, "over": over,
+            "total": sum(kinds.values())}
 
 
 def _mb(n: int) -> str:
@@ -159,18 +169,27 @@ def main() -> None:
 
     table("By page kind (page count)", order("kinds"), [r["kinds"] for r in results],  # type: ignore[misc]
           [r["counts"] for r in results])  # type: ignore[misc]
+    table("On disk by page kind (blocks, as du counts them)", order("disk"),
+          [r["disk"] for r in results])  # type: ignore[misc]
     table("File pages by ## section", order("top"), [r["top"] for r in results])  # type: ignore[misc]
     table("Detailed Analysis by ### subsection", order("sub"), [r["sub"] for r in results])  # type: ignore[misc]
     table("Constructs, all pages", order("constructs"), [r["constructs"] for r in results])  # type: ignore[misc]
-    repo = 0
+    repo = repo_disk = 0
     if args.repo:
         for dirpath, dirnames, filenames in os.walk(args.repo):
             dirnames[:] = [d for d in dirnames if d != ".git"]
-            repo += sum(Path(dirpath, f).stat().st_size for f in filenames if not Path(dirpath, f).is_symlink())
+            repo_disk += os.lstat(dirpath).st_blocks * 512
+            for f in filenames:
+                st = os.lstat(Path(dirpath, f))
+                repo_disk += st.st_blocks * 512
+                repo += 0 if stat.S_ISLNK(st.st_mode) else st.st_size
     for out, r in zip(args.out, results, strict=True):
+        on_disk = sum(r["disk"].values()) + r["folders"]  # type: ignore[attr-defined,operator]
         print(f"\n{out}: published {r['total'] / 1e6:.1f} MB"  # type: ignore[operator]
               + (f" = {r['total'] / repo:.2f}x the repository ({repo / 1e6:.1f} MB, .git excluded)"  # type: ignore[operator]
                  if repo else ""))
+        print(f"  on disk {on_disk / 1e6:.1f} MB" + (f" = {on_disk / repo_disk:.2f}x the repository's "
+                                                      f"{repo_disk / 1e6:.1f} MB" if repo else ""))
         print(f"  pages over 512 KB: {r['over']}; largest file {r['files'][0][0] / 1e6:.1f} MB "  # type: ignore[index]
               f"{r['files'][0][1]}" + (" (over 100 MB!)" if r["files"][0][0] > FILE_LIMIT else ""))  # type: ignore[index]
         for size, rel in r["pages"][: args.top]:  # type: ignore[index]
