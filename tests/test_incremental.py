@@ -648,3 +648,40 @@ def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
     assert _diagnostics(again) == _diagnostics(full)
+
+
+def test_an_edit_renders_only_the_keyword_pages_listing_its_file(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A split letter's pages each sign their own keys and the files defining them (`render.keywords`): after
+    an edit that adds a keyword, only the letter's pages listing the edited file are rendered, and the pages and
+    the manifest (every page's signature) equal a full build's."""
+    from docatlas.render import bounds
+    from docatlas.render.format import Page
+
+    monkeypatch.setattr(bounds, "LIST_BUDGET", 4000)
+    files = {f"pkg/mod{i:02d}.py": "".join(f"def {w}_{j}():\n    pass\n\n\n" for w in ("take", "tally", "tempo")
+                                          for j in range(6)) for i in range(20)}
+    files["pkg/tune.py"] = "def tune_1():\n    pass\n"
+    repo = make_repo(files)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    leaves = sorted(p.name for p in (out_a / "_keywords" / "T").glob("*.md"))
+    assert len(leaves) > 2
+    rendered: list[str] = []
+    real = Page.text
+
+    def spy(page: Page) -> str:
+        rendered.append(page.path)
+        return real(page)
+
+    monkeypatch.setattr(Page, "text", spy)
+    (repo / "pkg/tune.py").write_text("def tune_1():\n    pass\n\n\ndef tune_2():\n    pass\n")
+    again = _build(repo, out_a)
+    assert again.link_reused
+    # (its table of contents, which signs the letter's digest, is made again from the plan: the same text)
+    letter_pages = [p for p in rendered if p.startswith("_keywords/T/")]
+    assert len(letter_pages) == 1 and "tune_2" in (out_a / letter_pages[0]).read_text()
+    _build(repo, out_b, full=True)
+    assert _tree(out_a) == _tree(out_b)
+    assert sorted(p.name for p in (out_a / "_keywords" / "T").glob("*.md")) == leaves
+
