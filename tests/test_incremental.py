@@ -685,3 +685,34 @@ def test_an_edit_renders_only_the_keyword_pages_listing_its_file(make_repo, monk
     assert _tree(out_a) == _tree(out_b)
     assert sorted(p.name for p in (out_a / "_keywords" / "T").glob("*.md")) == leaves
 
+
+def test_a_rebuild_loads_the_templates_the_last_build_compiled(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates compiled by one build are kept with the facts cache (`tasks.use_compiled_templates`): the next
+    build loads them instead of compiling them again, and renders the same pages."""
+    import jinja2
+
+    from docatlas.render import format as fmt
+
+    repo = make_repo(REPO)
+    _age(repo)
+    out = repo.parent / "out"
+    monkeypatch.setattr(fmt, "_env", None)  # a fresh environment, as in a new process
+    _build(repo, out)
+    stored = sqlite3.connect(out / schema.CACHE_DIR / schema.CACHE_NAME).execute(
+        "SELECT count(*) FROM compiled_templates").fetchone()[0]
+    assert stored >= 5  # the file, folder, keyword and guide templates this build rendered
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def spy(self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object) -> object:
+        compiled.append(str(name))
+        return real(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    monkeypatch.setattr(fmt, "_env", None)
+    (repo / "pkg" / "a.py").write_text('"""Module a, edited."""\n\n\ndef alpha():\n    return 2\n')
+    again = _build(repo, out)
+    assert again.written and compiled == []
+    monkeypatch.setattr(fmt, "_env", None)
+    _build(repo, repo.parent / "fresh", full=True)
+    assert _tree(out) == _tree(repo.parent / "fresh")

@@ -30,10 +30,20 @@ from docatlas.store.cache import (
     FactsCache,
     LazyFacts,
     pickle_facts,
+    read_templates,
     unpickle_facts,
+    write_templates,
 )
 from docatlas.store.writer import IndexWrite
-from docatlas.tasks import WARM_TASKS, all_tasks, page_names, task_pages, warm_renderer
+from docatlas.tasks import (
+    WARM_TASKS,
+    all_tasks,
+    compile_templates,
+    page_names,
+    task_pages,
+    use_compiled_templates,
+    warm_renderer,
+)
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
@@ -434,7 +444,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     pooled = _pooled(cfg.workers, len(tasks))
     from docatlas.render.format import Memo
 
-    if pooled and len(tasks) >= WARM_TASKS:
+    # templates compiled by the last build (same code: the cache is usable), and those this process compiles
+    compiled = read_templates(cfg.output) if cache.usable else {}
+    stored = dict(compiled)
+    ready = use_compiled_templates(compiled)  # every template compiled already: warming costs little
+    if pooled and (ready or len(tasks) >= WARM_TASKS):
         warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
@@ -457,6 +471,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         report.diagnostics.extend(writer.failures)
         out.complete()
         incremental.keep_listing(cfg, listing, scanned.listing)
+        if pooled and not ready:  # the workers compiled theirs: here too, once, so the next build need not
+            compile_templates()
+        if compiled != stored:
+            write_templates(cfg.output, compiled)
     except BaseException:
         _stop_writer(writer)
         raise
