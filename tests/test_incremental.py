@@ -619,16 +619,18 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
 
 def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo, monkeypatch) -> None:
     """A pooled rebuild after a one-file edit extracts the file in a worker while the build process reads the last
-    build's facts and link state, and renders the guide, the keyword index and the root folder in the build
-    process while the workers have the other pages (`pool.Pool.run(meanwhile=...)`); its pages, index and
-    stored link state equal a full build's."""
+    build's facts and link state, and renders the guide and the root folder in the build process while the
+    workers have the other pages, the keyword index among them (`pool.Pool.run(meanwhile=...)`); its pages,
+    index and stored link state equal a full build's."""
     import docatlas.pool as pool
 
     runs: list[tuple[str, int, bool]] = []
+    pooled: list[object] = []
     real = pool.Pool.run
 
     def spy(self: pool.Pool, items: list, started=None, meanwhile=None):  # type: ignore[no-untyped-def]
         runs.append(("render" if isinstance(items[0], tuple) else "extract", len(items), meanwhile is not None))
+        pooled.extend(items)
         return real(self, items, started, meanwhile)
 
     monkeypatch.setattr(pool.Pool, "run", spy)
@@ -642,6 +644,10 @@ def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo
     again = _build(repo, out_a, jobs=2)
     assert again.link_reused and runs[0] == ("extract", 1, True) and runs[1][0::2] == ("render", True)
     assert len(runs) == 2
+    pooled.clear()
+    (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"] + "\n\ndef omega():\n    pass\n")  # a new keyword
+    again = _build(repo, out_a, jobs=2)
+    assert again.link_reused and ("keywords", "") in pooled and ("book", "") not in pooled
     monkeypatch.undo()
     full = _build(repo, out_b, full=True, jobs=2)
     assert _tree(out_a) == _tree(out_b)

@@ -517,9 +517,11 @@ class Rendered:
 # own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
 # (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
 # guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
-# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary.
-def _own_task(task: tuple[str, str]) -> bool:
-    return task[0] in ("keywords", "book") or task == ("folder", "")
+# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit (`local`) the keyword
+# index goes to a worker: it reads the summaries and only the facts of the few letter pages the edit changed, and
+# done here after the guide it made the build process the last to finish (PyTorch, a function added: 0.7 CPU-s).
+def _own_task(task: tuple[str, str], local: bool = False) -> bool:
+    return task[0] == "book" or task == ("folder", "") or (task[0] == "keywords" and not local)
 
 
 def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
@@ -527,11 +529,13 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
     to a pool; after the workers are gone in a full render (this process reading every fact while they share
     its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
-    workers share little: the guide's second on PyTorch no longer waits for theirs)."""
+    workers share little: the guide's second on PyTorch no longer waits for theirs; the keyword index is then
+    a worker's)."""
     done = Rendered()
     workers = job.cfg.workers
-    own = [t for t in tasks if _own_task(t)] if _pooled(workers, len(tasks)) else []
-    rest = [t for t in tasks if not _own_task(t)] if own else tasks
+    own = [t for t in tasks if _own_task(t, local)] if _pooled(workers, len(tasks)) else []
+    # (the keyword index last: the first worker's chunk holds the largest folders, `Pool.run(meanwhile=...)`)
+    rest = sorted((t for t in tasks if not _own_task(t, local)), key=lambda t: t[0] == "keywords") if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
     own_results: list[list[RenderResult]] = []
 
