@@ -303,6 +303,8 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
     pages: dict[str, Page] = {}
     sections = []
     kept: dict[str, dict[str, Page]] = {}  # letters whose pages are as the last build left them
+    # letters split on the last build's pages: a rebuild may render a few of theirs, each gathering its own entries
+    was_split = {k.split("/")[1] for k in previous or {} if k.count("/") == 2}
     if split:
         for letter in sorted(by_letter):
             digest = digests[letter].hexdigest()
@@ -338,7 +340,7 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
             pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", _letter_inputs(cfg, leaf_digest, leaf),
                                     functools.partial(letter_entries, letter, part, leaf, f"{letter}, `{name}`",
                                                       {"index": "../../keywords.md", "letter": f"../{letter}.md"},
-                                                      files))
+                                                      files if letter in was_split else None))
             toc.append((name, part))
         # its plan follows from the letter digest (`_kept_letter`)
         pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2", _letter_inputs(cfg, digest, sub_page),
