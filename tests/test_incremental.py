@@ -619,16 +619,18 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
 
 def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo, monkeypatch) -> None:
     """A pooled rebuild after a one-file edit extracts the file in a worker while the build process reads the last
-    build's facts and link state, and renders the guide, the keyword index and the root folder in the build
-    process while the workers have the other pages (`pool.Pool.run(meanwhile=...)`); its pages, index and
-    stored link state equal a full build's."""
+    build's facts and link state, and renders the guide and the root folder in the build process while the
+    workers have the other pages, the keyword index among them (`pool.Pool.run(meanwhile=...)`); its pages,
+    index and stored link state equal a full build's."""
     import docatlas.pool as pool
 
     runs: list[tuple[str, int, bool]] = []
+    pooled: list[object] = []
     real = pool.Pool.run
 
     def spy(self: pool.Pool, items: list, started=None, meanwhile=None):  # type: ignore[no-untyped-def]
         runs.append(("render" if isinstance(items[0], tuple) else "extract", len(items), meanwhile is not None))
+        pooled.extend(items)
         return real(self, items, started, meanwhile)
 
     monkeypatch.setattr(pool.Pool, "run", spy)
@@ -642,9 +644,81 @@ def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo
     again = _build(repo, out_a, jobs=2)
     assert again.link_reused and runs[0] == ("extract", 1, True) and runs[1][0::2] == ("render", True)
     assert len(runs) == 2
+    pooled.clear()
+    (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"] + "\n\ndef omega():\n    pass\n")  # a new keyword
+    again = _build(repo, out_a, jobs=2)
+    assert again.link_reused and ("keywords", "") in pooled and ("book", "") not in pooled
     monkeypatch.undo()
     full = _build(repo, out_b, full=True, jobs=2)
     assert _tree(out_a) == _tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
     assert _diagnostics(again) == _diagnostics(full)
+
+
+def test_an_edit_renders_only_the_keyword_pages_listing_its_file(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A split letter's pages each sign their own keys and the files defining them (`render.keywords`): after
+    an edit that adds a keyword, only the letter's pages listing the edited file are rendered, and the pages and
+    the manifest (every page's signature) equal a full build's."""
+    from docatlas.render import bounds
+    from docatlas.render.format import Page
+
+    monkeypatch.setattr(bounds, "LIST_BUDGET", 4000)
+    files = {f"pkg/mod{i:02d}.py": "".join(f"def {w}_{j}():\n    pass\n\n\n" for w in ("take", "tally", "tempo")
+                                          for j in range(6)) for i in range(20)}
+    files["pkg/tune.py"] = "def tune_1():\n    pass\n"
+    repo = make_repo(files)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    leaves = sorted(p.name for p in (out_a / "_keywords" / "T").glob("*.md"))
+    assert len(leaves) > 2
+    rendered: list[str] = []
+    real = Page.text
+
+    def spy(page: Page) -> str:
+        rendered.append(page.path)
+        return real(page)
+
+    monkeypatch.setattr(Page, "text", spy)
+    (repo / "pkg/tune.py").write_text("def tune_1():\n    pass\n\n\ndef tune_2():\n    pass\n")
+    again = _build(repo, out_a)
+    assert again.link_reused
+    # (its table of contents, which signs the letter's digest, is made again from the plan: the same text)
+    letter_pages = [p for p in rendered if p.startswith("_keywords/T/")]
+    assert len(letter_pages) == 1 and "tune_2" in (out_a / letter_pages[0]).read_text()
+    _build(repo, out_b, full=True)
+    assert _tree(out_a) == _tree(out_b)
+    assert sorted(p.name for p in (out_a / "_keywords" / "T").glob("*.md")) == leaves
+
+
+def test_a_rebuild_loads_the_templates_the_last_build_compiled(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates compiled by one build are kept with the facts cache (`tasks.use_compiled_templates`): the next
+    build loads them instead of compiling them again, and renders the same pages."""
+    import jinja2
+
+    from docatlas.render import format as fmt
+
+    repo = make_repo(REPO)
+    _age(repo)
+    out = repo.parent / "out"
+    monkeypatch.setattr(fmt, "_env", None)  # a fresh environment, as in a new process
+    _build(repo, out)
+    stored = sqlite3.connect(out / schema.CACHE_DIR / schema.CACHE_NAME).execute(
+        "SELECT count(*) FROM compiled_templates").fetchone()[0]
+    assert stored >= 5  # the file, folder, keyword and guide templates this build rendered
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def spy(self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object) -> object:
+        compiled.append(str(name))
+        return real(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    monkeypatch.setattr(fmt, "_env", None)
+    (repo / "pkg" / "a.py").write_text('"""Module a, edited."""\n\n\ndef alpha():\n    return 2\n')
+    again = _build(repo, out)
+    assert again.written and compiled == []
+    monkeypatch.setattr(fmt, "_env", None)
+    _build(repo, repo.parent / "fresh", full=True)
+    assert _tree(out) == _tree(repo.parent / "fresh")

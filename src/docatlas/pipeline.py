@@ -30,10 +30,20 @@ from docatlas.store.cache import (
     FactsCache,
     LazyFacts,
     pickle_facts,
+    read_templates,
     unpickle_facts,
+    write_templates,
 )
 from docatlas.store.writer import IndexWrite
-from docatlas.tasks import WARM_TASKS, all_tasks, page_names, task_pages, warm_renderer
+from docatlas.tasks import (
+    WARM_TASKS,
+    all_tasks,
+    compile_templates,
+    page_names,
+    task_pages,
+    use_compiled_templates,
+    warm_renderer,
+)
 
 if TYPE_CHECKING:  # the link and render stages (and Jinja2) are imported only when a build gets that far:
     from docatlas.link.stage import RepoModel  # a no-op rebuild stops after the scan and must start fast
@@ -434,7 +444,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     pooled = _pooled(cfg.workers, len(tasks))
     from docatlas.render.format import Memo
 
-    if pooled and len(tasks) >= WARM_TASKS:
+    # templates compiled by the last build (same code: the cache is usable), and those this process compiles
+    compiled = read_templates(cfg.output) if cache.usable else {}
+    stored = dict(compiled)
+    ready = use_compiled_templates(compiled)  # every template compiled already: warming costs little
+    if pooled and (ready or len(tasks) >= WARM_TASKS):
         warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
@@ -457,6 +471,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         report.diagnostics.extend(writer.failures)
         out.complete()
         incremental.keep_listing(cfg, listing, scanned.listing)
+        if pooled and not ready:  # the workers compiled theirs: here too, once, so the next build need not
+            compile_templates()
+        if compiled != stored:
+            write_templates(cfg.output, compiled)
     except BaseException:
         _stop_writer(writer)
         raise
@@ -499,9 +517,11 @@ class Rendered:
 # own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
 # (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
 # guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
-# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary.
-def _own_task(task: tuple[str, str]) -> bool:
-    return task[0] in ("keywords", "book") or task == ("folder", "")
+# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit (`local`) the keyword
+# index goes to a worker: it reads the summaries and only the facts of the few letter pages the edit changed, and
+# done here after the guide it made the build process the last to finish (PyTorch, a function added: 0.7 CPU-s).
+def _own_task(task: tuple[str, str], local: bool = False) -> bool:
+    return task[0] == "book" or task == ("folder", "") or (task[0] == "keywords" and not local)
 
 
 def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
@@ -509,11 +529,13 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
     to a pool; after the workers are gone in a full render (this process reading every fact while they share
     its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
-    workers share little: the guide's second on PyTorch no longer waits for theirs)."""
+    workers share little: the guide's second on PyTorch no longer waits for theirs; the keyword index is then
+    a worker's)."""
     done = Rendered()
     workers = job.cfg.workers
-    own = [t for t in tasks if _own_task(t)] if _pooled(workers, len(tasks)) else []
-    rest = [t for t in tasks if not _own_task(t)] if own else tasks
+    own = [t for t in tasks if _own_task(t, local)] if _pooled(workers, len(tasks)) else []
+    # (the keyword index last: the first worker's chunk holds the largest folders, `Pool.run(meanwhile=...)`)
+    rest = sorted((t for t in tasks if not _own_task(t, local)), key=lambda t: t[0] == "keywords") if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
     own_results: list[list[RenderResult]] = []
 

@@ -197,25 +197,45 @@ def _letter_inputs(cfg: Config, digest: str, page: str) -> str:
 
 
 def _kept_letter(previous: Mapping[str, str], letter: str, inputs: Any) -> dict[str, Page] | None:
-    """A split letter's pages when the last build made them from the same letter digest (`inputs(page)`) and
-    they are on disk (`previous`): their plan is then the same and need not be made again (on PyTorch, the
-    bounds and plans of the big letters took most of a rebuild after a one-line edit). Never rendered: the
-    leaves' signatures match, and the table of contents keeps its stored one."""
+    """A letter's pages when the last build made them from the same letter digest (`inputs(page)`) and they are
+    on disk (`previous`): their plan is then the same and need not be made again (on PyTorch, the bounds and
+    plans of the big letters took most of a rebuild after a one-line edit). Never rendered: a split letter's
+    table of contents signs the letter digest (which decides its plan) and its leaves keep their stored
+    signatures."""
     single = f"_keywords/{letter}.md"
     if single not in previous:
         return None
     leaves = [k for k in previous if k.startswith(f"_keywords/{letter}/")]
+    template = "keywords_toc.md.j2" if leaves else "keywords_letter.md.j2"
+    if lazy_page(single, template, inputs(single), dict).signature() != previous[single]:
+        return None
     if not leaves:  # a letter on one page: `render_keywords` makes that page as usual
-        one = lazy_page(single, "keywords_letter.md.j2", inputs(single), dict)
-        return {} if one.signature() == previous[single] else None
-    pages: dict[str, Page] = {}
-    for leaf in sorted(leaves):
-        page = lazy_page(leaf, "keywords_letter.md.j2", inputs(leaf), dict)
-        if page.signature() != previous[leaf]:
-            return None
-        pages[leaf] = page
+        return {}
+    pages: dict[str, Page] = {leaf: KeptPage(leaf, "keywords_letter.md.j2", {}, kept=previous[leaf])
+                              for leaf in sorted(leaves)}
     pages[single] = KeptPage(single, "keywords_toc.md.j2", {}, kept=previous[single])
     return pages
+
+
+def _leaf_digests(model: RepoModel, files: list[str], plan: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """For each page of a split letter's `plan`: a digest of what it lists (its keys, and the files defining one
+    of them with their `symbols_key`), and those files. An edit re-renders only the pages whose keys or files
+    changed, not the whole letter (PyTorch's `T`, after a test case was added: 1.9 CPU-s)."""
+    page_of = {k: i for i, (_, part) in enumerate(plan) for k in part}
+    mine: list[list[str]] = [[] for _ in plan]
+    for p in files:  # (path order)
+        for i in sorted({page_of[k] for k in model.summary(p).keywords if k in page_of}):
+            mine[i].append(p)
+    out = []
+    for (_, part), paths in zip(plan, mine, strict=True):
+        h = hashlib.sha1("\0".join(sorted(part)).encode("utf-8", "surrogatepass"))
+        for p in paths:
+            h.update(f"\n{p}:{model.summary(p).symbols_key}".encode("utf-8", "surrogatepass"))
+        out.append((h.hexdigest(), paths))
+    return out
+
+
+_LEAF_GATHER = 4  # pages of a split letter that gather their own entries before the whole letter's are gathered
 
 
 def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
@@ -261,14 +281,20 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
         return sorted(by_letter[letter], key=lambda k: (k.lower(), k))
 
     last: dict[tuple[str, int], dict[str, list[dict[str, str]]]] = {}  # the letter's entries at a page depth
+    gathered: dict[str, int] = defaultdict(int)  # letter -> its pages that gathered their own entries
 
-    def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str]) -> dict[str, Any]:
+    def letter_entries(letter: str, keys: list[str], page: str, title: str, links: dict[str, str],
+                       files: list[str] | None = None) -> dict[str, Any]:
         keys = sorted(keys, key=B.listing_order)
-        # A split letter's pages are rendered one after the other and link from the same depth: its entries are
-        # gathered once for all of them (gathered per page, PyTorch's `T` took minutes), and the last kept only.
+        # A split letter's pages are rendered one after the other and link from the same depth: after a few
+        # pages that gather their own files' entries (a rebuild renders the few whose inputs changed), the
+        # letter's are gathered once for the rest (gathered per page, PyTorch's `T` took minutes); the last kept.
         depth = page.count("/")
         found = last.get((letter, depth))
-        if found is None:
+        if found is None and files is not None and gathered[letter] < _LEAF_GATHER:
+            gathered[letter] += 1
+            found = keyword_entries(memo, model, files, page, set(keys))
+        elif found is None:
             last.clear()
             found = last[(letter, depth)] = keyword_entries(memo, model, letter_files[letter], page, by_letter[letter])
         return {"letter": title, "keys": keys, "index_link": links["index"], "letter_link": links.get("letter", ""),
@@ -277,6 +303,8 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
     pages: dict[str, Page] = {}
     sections = []
     kept: dict[str, dict[str, Page]] = {}  # letters whose pages are as the last build left them
+    # letters split on the last build's pages: a rebuild may render a few of theirs, each gathering its own entries
+    was_split = {k.split("/")[1] for k in previous or {} if k.count("/") == 2}
     if split:
         for letter in sorted(by_letter):
             digest = digests[letter].hexdigest()
@@ -306,14 +334,16 @@ def render_keywords(memo: Memo, model: RepoModel, cfg: Config,
                                                           {"index": "../keywords.md"}))
             continue
         toc = []
-        for name, part in plan:
+        for (name, part), (leaf_digest, files) in zip(plan, _leaf_digests(model, letter_files[letter], plan),
+                                                      strict=True):
             leaf = f"_keywords/{letter}/{name}.md"
-            pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", _letter_inputs(cfg, digest, leaf), functools.partial(
-                letter_entries, letter, part, leaf, f"{letter}, `{name}`",
-                {"index": "../../keywords.md", "letter": f"../{letter}.md"}))
+            pages[leaf] = lazy_page(leaf, "keywords_letter.md.j2", _letter_inputs(cfg, leaf_digest, leaf),
+                                    functools.partial(letter_entries, letter, part, leaf, f"{letter}, `{name}`",
+                                                      {"index": "../../keywords.md", "letter": f"../{letter}.md"},
+                                                      files if letter in was_split else None))
             toc.append((name, part))
-        pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2",
-                                    f"{cfg.list_limit}:{letter}:{digest}:{[(n, len(p)) for n, p in toc]!r}",
+        # its plan follows from the letter digest (`_kept_letter`)
+        pages[sub_page] = lazy_page(sub_page, "keywords_toc.md.j2", _letter_inputs(cfg, digest, sub_page),
                                     functools.partial(_toc_context, letter, toc))
     # split, the front page lists letters and counts; whole, every entry (then its inputs are every file's facts)
     inputs = f"{cfg.list_limit}:{model.name}:{len(model.files)}:" + (
