@@ -1,7 +1,7 @@
 """Where symbol references cost CPU in a full build, part by part (run by hand; `bench/build.py --refs-off`
 gives their total).
 
-    python bench/refs_profile.py REPO OUTPUT [--jobs 2] [--top 20] [--part link|index|all]
+    python bench/refs_profile.py REPO OUTPUT [--jobs 2] [--top 20] [--refs-off] [--render-profile]
 
 Builds REPO into OUTPUT (a scratch folder; `--full`) in this process and reports:
 - extract: CPU seconds the workers spent in `extract.crefs.collect`/`merge` and `extract.pyrefs.collect`
@@ -12,7 +12,12 @@ Builds REPO into OUTPUT (a scratch folder; `--full`) in this process and reports
 - link: `link.references.attach` (C and Python resolution, test links) under cProfile, its CPU seconds and top
   functions;
 - index: the thread writing the index under cProfile, with the CPU seconds of `store.refs.write_rows` (the
-  `refs` rows) and the thread's total.
+  `refs` rows) and the thread's total;
+- render: the render workers' user and system CPU seconds, minor page faults and how many were forked
+  (replacements past the memory bound included; `pool._worker` wrapped), and the build process's CPU
+  seconds in `pipeline._render` (its own tasks, and the pool's upkeep); with `--render-profile`, the workers'
+  functions under cProfile (summed over workers).
+`--refs-off` switches references off as `bench/build.py --refs-off` does, for the same figures without them.
 The profilers add their own cost: compare parts with each other, and use `bench/build.py` for totals.
 """
 
@@ -21,14 +26,16 @@ from __future__ import annotations
 import argparse
 import cProfile
 import multiprocessing
+import os
 import pickle
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from docatlas import pipeline
+from docatlas import pipeline, pool
 from docatlas.cli import main as cli_main
 from docatlas.extract import cfamily, crefs, pyrefs, python
 from docatlas.link import references, stage
@@ -51,7 +58,15 @@ def main() -> int:
     ap.add_argument("output", type=Path)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--refs-off", action="store_true", help="symbol references off (as bench/build.py)")
+    ap.add_argument("--render-profile", action="store_true", help="cProfile the render workers")
     args = ap.parse_args()
+    if args.refs_off:
+        pyrefs.collect = lambda *a, **k: ((), ())
+        crefs.collect = lambda *a, **k: None
+        crefs.query_patterns = lambda grammar: ""  # type: ignore[assignment]
+        references.attach = lambda model, index: None
+    render = _render_meter(args.output, args.render_profile)
     # 0 crefs.collect, 1 crefs.merge, 2 pyrefs.collect, 3 bytes of pickled references, 4 bytes of pickled facts
     spent = multiprocessing.RawArray("d", 5)  # inherited by the forked workers
     cfamily.crefs.collect = _timed(crefs.collect, 0, spent)  # type: ignore[attr-defined]
@@ -76,7 +91,8 @@ def main() -> int:
         prof.runcall(real_attach, model, index)
         profiles["link: references.attach"] = (prof, time.process_time() - cpu)
 
-    stage.references.attach = attach  # type: ignore[attr-defined]
+    if not args.refs_off:
+        stage.references.attach = attach  # type: ignore[attr-defined]
     real_write = writer.IndexWrite.write
 
     def write(self: writer.IndexWrite) -> None:
@@ -92,6 +108,7 @@ def main() -> int:
     print(f"extract (workers' CPU): crefs.collect {spent[0]:.2f} s, crefs.merge {spent[1]:.2f} s, "
           f"pyrefs.collect {spent[2]:.2f} s; references {spent[3] / 1e6:.1f} MB of {spent[4] / 1e6:.1f} MB "
           f"pickled facts")
+    render.report(args.top)
     for name, (prof, cpu) in profiles.items():
         stats = pstats.Stats(prof)
         print(f"\n== {name}: {cpu:.2f} CPU-s (profiled)")
@@ -101,6 +118,68 @@ def main() -> int:
                     print(f"   of which store.refs.write_rows: {row[3]:.2f} s cumulative")
         stats.sort_stats("cumulative").print_stats(args.top)
     return code
+
+
+class _RenderMeter:
+    """The render workers' CPU, faults and count (each writes its figures as it exits), and the build
+    process's CPU in `pipeline._render`."""
+
+    def __init__(self, folder: Path, profile: bool) -> None:
+        self.figures = multiprocessing.RawArray("d", 4)  # user s, system s, minor faults, workers
+        self.lock = multiprocessing.Lock()
+        self.folder = folder.parent / (folder.name + ".render-prof")
+        self.profile = profile
+        self.parent_cpu = 0.0
+
+    def report(self, top: int) -> None:
+        f = self.figures
+        print(f"render workers: {int(f[3])} forked, user {f[0]:.2f} s, system {f[1]:.2f} s, "
+              f"{f[2] / 1e6:.2f} M minor faults; build process in pipeline._render {self.parent_cpu:.2f} CPU-s")
+        if self.profile and self.folder.is_dir():
+            files = sorted(str(p) for p in self.folder.glob("*.prof"))
+            if files:
+                print("\n== render workers under cProfile (summed)")
+                pstats.Stats(*files).sort_stats("cumulative").print_stats(top)
+                pstats.Stats(*files).sort_stats("tottime").print_stats(top)
+
+
+def _render_meter(output: Path, profile: bool) -> _RenderMeter:
+    meter = _RenderMeter(output, profile)
+    if profile:
+        meter.folder.mkdir(parents=True, exist_ok=True)
+        for old in meter.folder.glob("*.prof"):
+            old.unlink()
+    real_worker, real_render = pool._worker, pipeline._render
+
+    def worker(conn: Any, fn: Any, *rest: Any) -> None:
+        if getattr(fn, "func", None) is not pipeline._render_task:
+            return real_worker(conn, fn, *rest)
+        prof = cProfile.Profile() if profile else None
+        real_exit = os._exit
+
+        def leave(code: int) -> None:  # (the worker ends with os._exit: its figures first)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            with meter.lock:
+                for i, v in enumerate((usage.ru_utime, usage.ru_stime, usage.ru_minflt, 1)):
+                    meter.figures[i] += v
+            if prof is not None:
+                prof.dump_stats(str(meter.folder / f"{os.getpid()}.prof"))
+            real_exit(code)
+
+        os._exit = leave  # type: ignore[assignment]  # (this forked worker's own module state)
+        task = fn if prof is None else (lambda item: prof.runcall(fn, item))
+        return real_worker(conn, task, *rest)
+
+    def render(*args: Any, **kwargs: Any) -> Any:
+        cpu = time.process_time()
+        try:
+            return real_render(*args, **kwargs)
+        finally:
+            meter.parent_cpu += time.process_time() - cpu
+
+    pool._worker = worker  # type: ignore[assignment]
+    pipeline._render = render
+    return meter
 
 
 if __name__ == "__main__":

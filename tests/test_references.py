@@ -560,3 +560,68 @@ def test_c_include_closures_as_bit_sets_equal_the_walk() -> None:
                 for u in users[p]:
                     want_ctx |= include_closure(u, includes)
             assert {q for q in nodes if reach.has(ctx, q)} == want_ctx & set(nodes)
+
+
+def test_packed_references_read_as_the_lists_they_hold() -> None:
+    from docatlas.link.references import Packed
+
+    rows = {"b.py": [("a.py", 3, 5, "call", "f", "b.py", "g", 1, "g")], "c.h": {"helper": [("d.cpp", 2, 2, 1)]}}
+    packed = Packed(rows)
+    assert list(packed) == ["b.py", "c.h"] and len(packed) == 2 and "b.py" in packed and "x" not in packed
+    assert packed["b.py"] == rows["b.py"] and packed.get("c.h") == rows["c.h"] and packed.get("x", []) == []
+    assert packed["b.py"] is not packed["b.py"]  # made again on each read, never kept
+    packed["x"] = [("y", 1)]
+    del packed["b.py"]
+    assert dict(packed) == {"c.h": rows["c.h"], "x": [("y", 1)]}
+
+
+def test_pages_from_packed_references_equal_pages_from_the_lists(make_repo, tmp_path, monkeypatch) -> None:
+    """The render workers read the references into each file marshalled (`RefIndex.pack`): every page is as
+    it was from the lists themselves, used-by lists, possible users and usage examples included."""
+    from docatlas.cli import main
+    from docatlas.link.references import Packed, RefIndex
+
+    files = {**TORCHLIKE, "a/util.cpp": "int helper(int x) { return x + 1; }\nint solo(int x) { return x; }\n",
+             "b/util.cpp": "int helper(int x) { return x; }\n",
+             "d/other.cpp": "int solo(int);\nint g() { return helper(3) + helper(4) + solo(1); }\n"}
+    repo = make_repo(files)
+    packed_refs: list[RefIndex] = []
+    real_pack = RefIndex.pack
+
+    def pack(self: RefIndex) -> None:
+        real_pack(self)
+        packed_refs.append(self)
+
+    monkeypatch.setattr(RefIndex, "pack", pack)
+    assert main(["build", str(repo), "-o", str(tmp_path / "packed"), "-j", "2", "-q"]) == 0
+    assert packed_refs and isinstance(packed_refs[0].incoming, Packed) and isinstance(packed_refs[0].possible, Packed)
+    monkeypatch.setattr(RefIndex, "pack", lambda self: None)
+    assert main(["build", str(repo), "-o", str(tmp_path / "lists"), "-j", "2", "-q"]) == 0
+    pages = sorted(p.relative_to(tmp_path / "packed") for p in (tmp_path / "packed").rglob("*.md"))
+    assert pages == sorted(p.relative_to(tmp_path / "lists") for p in (tmp_path / "lists").rglob("*.md"))
+    assert "possibly used by 1 file" in (tmp_path / "packed" / "a" / "util.cpp_docs.md").read_text()
+    for page in pages:
+        assert (tmp_path / "packed" / page).read_bytes() == (tmp_path / "lists" / page).read_bytes(), page
+
+
+def test_example_lines_are_the_first_lines_splitlines_gives(tmp_path, monkeypatch) -> None:
+    """`snippets` reads a file only up to the lines it shows, in small chunks here: the lines are those a
+    whole read and `splitlines` give (universal newlines, form feeds and other breaks, undecodable bytes)."""
+    import random
+
+    from docatlas.render import usage
+
+    monkeypatch.setattr(usage, "_CHUNK", 7)
+    rng = random.Random(12)
+    alphabet = ["a", "\u00e9", " ", "\n", "\n", "\r\n", "\r", "\x0c", "\x85", "\u2028", "\x1e"]
+    file = tmp_path / "f.py"
+    for _ in range(3000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))).encode()
+        if rng.random() < 0.3:
+            cut = rng.randint(0, len(raw))
+            raw = raw[:cut] + b"\xff\xc3" + raw[cut:]
+        file.write_bytes(raw)
+        n = rng.randint(1, 10)
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            want = fh.read().splitlines()[:n]
+        assert usage._head(str(file), n) == want, (raw, n)

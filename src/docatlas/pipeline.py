@@ -312,6 +312,7 @@ def _drop_stored_refs(model: RepoModel) -> None:
     report then holds the model without them."""
     for name in _STORED_REFS:
         setattr(model.refs, name, {})
+    model.refs.pack()  # (what workers read of the rest, marshalled: `references.Packed`)
 
 
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:

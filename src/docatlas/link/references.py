@@ -15,6 +15,7 @@ name): col is 1-based; name is the text used (`nn.Linear`).
 from __future__ import annotations
 
 import dataclasses
+import marshal
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
@@ -77,6 +78,36 @@ class Overlay(MutableMapping[str, V]):
         return sum(1 for _ in self)
 
 
+class Packed(MutableMapping[str, V]):
+    """A mapping whose values are kept marshalled, one bytes object per key, and made again on each read (never
+    kept): what render workers read of the references. A forked worker reading a list of tuples writes the
+    reference count of every tuple and of every string and number in it, which copies the pages under them from
+    its parent; a bytes object's text is never written. On PyTorch the references into files were 510,521 tuples
+    (about 100 MB), read by every worker, and by every replacement forked past the worker's memory bound."""
+
+    def __init__(self, rows: Mapping[str, V]) -> None:
+        self._blobs = {k: marshal.dumps(v) for k, v in rows.items()}  # type: ignore[arg-type]
+
+    def __getitem__(self, key: str) -> V:
+        value: V = marshal.loads(self._blobs[key])
+        return value
+
+    def __setitem__(self, key: str, value: V) -> None:
+        self._blobs[key] = marshal.dumps(value)  # type: ignore[arg-type]
+
+    def __delitem__(self, key: str) -> None:
+        del self._blobs[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+
 ROW_FIELDS = ("outgoing", "incoming", "candidates")  # stored one row per file (`split`), not in the state
 
 @dataclass
@@ -104,10 +135,18 @@ class RefIndex:
     use_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     py_edges: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     # C family: per target file and qualified name, the files whose ambiguous uses list it (`possible_users`)
-    possible: dict[str, dict[str, list[Possible]]] = field(default_factory=dict)
+    possible: Mapping[str, dict[str, list[Possible]]] = field(default_factory=dict)
 
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
+
+    def pack(self) -> None:
+        """The parts pages read per file (`incoming`, `possible`) marshalled (`Packed`), before the render
+        workers fork; a part that is not a plain dict (read from the facts cache after an edit) is left."""
+        if type(self.incoming) is dict:
+            self.incoming = Packed(self.incoming)
+        if type(self.possible) is dict:
+            self.possible = Packed(self.possible)
 
     def split(self) -> tuple[RefIndex, dict[str, Mapping[str, Any]]]:
         """(this index without its per-file parts, those parts): the facts cache stores the parts one row per
@@ -128,8 +167,9 @@ def interface(facts: FileFacts) -> bytes:
     return refdeps.face(facts)
 
 
-def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]) -> RefIndex:
-    """Resolve the references of every Python file in `paths` (`index`: the link stage's `PythonIndex`)."""
+def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str], fill: bool = True) -> RefIndex:
+    """Resolve the references of every Python file in `paths` (`index`: the link stage's `PythonIndex`);
+    `fill`: with the references into each file (`attach` fills them once the C family's are in too)."""
     resolver = PyResolver(facts, index)
     result = RefIndex()
     for path in paths:
@@ -144,7 +184,8 @@ def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]
             result.outgoing[path] = out
         if path.endswith(("/__init__.py", "/__init__.pyi")):
             result.package_api[path] = resolver.package_api(path)
-    _fill_incoming(result)
+    if fill:
+        _fill_incoming(result)
     return result
 
 
@@ -241,7 +282,7 @@ def attach(model: Any, index: Any) -> None:
     t0 = time.perf_counter()
     files = model.files
     py = [p for p in files if files[p].language in PY_LANGS]
-    refs = python_refs(files, index, py)
+    refs = python_refs(files, index, py, fill=False)
     c_refs(model, refs)
     refs.possible = possible_users(refs.candidates)
     _fill_incoming(refs)

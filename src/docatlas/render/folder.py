@@ -116,7 +116,7 @@ def render_folder_doc(model: RepoModel, folder: str) -> Page:
                           "desc": _one_line(model, p)})
     concepts: list[dict[str, Any]] = []
     for p in direct:
-        used = Counter(r[6] for r in model.refs.incoming.get(p, ()))
+        used = model.refs.use_counts.get(p, {})  # (the uses of each definition from other files)
         for s in model.files[p].symbols:
             if not s.parent and s.kind in ("class", "namespace", "struct", "interface", "trait", "enum") \
                     and not s.name.startswith("_"):

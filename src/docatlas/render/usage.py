@@ -3,6 +3,7 @@ how much each test file uses the file, and real call sites as usage examples."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -24,16 +25,24 @@ def usage_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         by_def[r[6]][r[0]].append(r)
         lines[r[6]] = r[7]
     defs: list[dict[str, Any]] = []
+    is_test: dict[str, bool] = {}  # per referring file, looked up once
+    for refs in by_def.values():
+        for p in refs:
+            if p not in is_test:
+                is_test[p] = model.purposes[p].label == "test"
+
+    def shown(users: dict[str, list[Any]], files: list[str]) -> list[dict[str, Any]]:
+        return [{"path": p, "uses": len(users[p]), "link": P.url_quote(P.source_link(page, p, users[p][0][1]))}
+                for p in files[:PER_DEFINITION]]  # (links only for the files shown)
+
     for qual, users in by_def.items():
         files = sorted(users, key=lambda p: (-len(users[p]), p))
-        rows = [(p, {"path": p, "uses": len(users[p]),
-                     "link": P.url_quote(P.source_link(page, p, users[p][0][1]))}) for p in files]
-        tests = [r for p, r in rows if model.purposes[p].label == "test"]
-        others = [r for p, r in rows if model.purposes[p].label != "test"]
+        tests = [p for p in files if is_test[p]]
+        others = [p for p in files if not is_test[p]]
         defs.append({"name": qual, "line": lines[qual], "files": len(files),
                      "sites": sum(len(v) for v in users.values()),
-                     "tests": tests[:PER_DEFINITION], "more_tests": max(0, len(tests) - PER_DEFINITION),
-                     "others": others[:PER_DEFINITION], "more_others": max(0, len(others) - PER_DEFINITION),
+                     "tests": shown(users, tests), "more_tests": max(0, len(tests) - PER_DEFINITION),
+                     "others": shown(users, others), "more_others": max(0, len(others) - PER_DEFINITION),
                      "possible": [], "possible_files": 0, "possible_sites": 0})
     possible = getattr(model.refs, "possible", {}).get(path, {})
     known = {d["name"]: d for d in defs}
@@ -60,14 +69,47 @@ def usage_link_context(model: RepoModel, path: str) -> dict[str, Any]:
             "example_sites": sites, "uses_of_tests": {tl.test: tl.uses for tl in model.tested_by.get(path, [])}}
 
 
+# What `str.splitlines` ends a line at besides the newline (text read in universal-newline mode holds no `\r`)
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """`text.splitlines()[:n]` without splitting the rest: an example's file is often a large test file, and
+    only the lines up to the site are needed."""
+    if _OTHER_BREAKS.search(text):
+        return text.splitlines()[:n]
+    lines = text.split("\n", n)
+    if len(lines) > n:
+        return lines[:n]
+    return lines[:-1] if lines[-1] == "" else lines  # (no line after the last newline)
+
+
+def _head(file: str, n: int) -> list[str]:
+    """The first `n` lines of a file as `snippets` reads them (UTF-8, undecodable bytes replaced, universal
+    newlines, `str.splitlines`), reading only as far as the `n`th newline: the first `n` lines end there at
+    the latest, whatever other breaks `splitlines` finds before it."""
+    parts: list[str] = []
+    found = 0
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        while found < n:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            parts.append(chunk)
+            found += chunk.count("\n")
+    return _first_lines("".join(parts), n)
+
+
+_CHUNK = 1 << 16
+
+
 def snippets(root: str, sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each example site with its source: the line, one before and up to two after (at most 4 lines, trailing
     blank lines dropped); a site whose file cannot be read is left out."""
     out = []
     for s in sites:
         try:
-            with open(f"{root}/{s['path']}", encoding="utf-8", errors="replace") as fh:
-                text = fh.read().splitlines()
+            text = _head(f"{root}/{s['path']}", s["line"] + 2)
         except OSError:
             continue
         first = max(1, s["line"] - 1)
