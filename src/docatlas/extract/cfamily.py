@@ -112,7 +112,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     out.tests.sort(key=lambda t: t.line)
     t0 = time.perf_counter()
-    out.findings.extend(crules.check(root, data, grammar, rule_caps))
+    out.findings.extend(crules.check(root, data, grammar, rule_caps, parsed))
     out.seconds["rules"] = time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     out.references = crefs.collect(root, parsed, grammar, out.symbols, ref_caps)  # names used (`link.references`)
