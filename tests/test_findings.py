@@ -108,3 +108,26 @@ def test_c_rules_fire_and_skip_look_alikes() -> None:
         ("C-SHELL", 9), ("C-FORMAT", 13), ("C-SCANF", 15), ("PERF-CUDA-LAUNCH", 16), ("PERF-CUDA-SYNC", 17),
         ("PERF-CONCURRENCY", 18),
     }
+
+
+def test_cuda_kernels_found_after_the_extractor_blanks_global() -> None:
+    """The C-family extractor blanks `__global__` before parsing (`cmacros.blank_macros`), so the kernel rule reads
+    the words before each definition's declarator from the file's text: every kernel, and no device function."""
+    pytest.importorskip("tree_sitter_language_pack")
+    from docatlas.extract import extract_bytes
+
+    source = b"""__global__ void kern(float* x) { x[0] = 1; }
+void host(float* p) { kern<<<1, 1>>>(p); }
+template <typename T>
+__global__ void __launch_bounds__(256) scale_kernel(T* out) {}
+__device__ __forceinline__ float square(float x) { return x * x; }
+static __global__ void s() {}
+__global__
+void split() {}
+void plain() {}  // __global__ in a comment
+"""
+    facts = extract_bytes("k.cu", source, "cuda")
+    kernels = [(f.line, f.message) for f in facts.findings if f.rule == "PERF-CUDA-KERNEL"]
+    assert [line for line, _ in kernels] == [1, 4, 6, 8]
+    assert kernels[1][1] == "CUDA kernel `scale_kernel` (`__global__`) runs on the GPU"
+    assert {s.qualname for s in facts.symbols if "kernel" in s.flags} == {"kern", "scale_kernel", "s", "split"}

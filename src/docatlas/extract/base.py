@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from docatlas.model import Diagnostic, Finding, Import, References, Symbol, TestCase
@@ -52,7 +53,11 @@ _LICENCE = re.compile(r"\bcopyright\b|\(c\) (?:\d{4}|[A-Z])|licensed under|licen
 def prose_paragraphs(doc: str) -> list[str]:
     """The paragraphs of a docstring or comment that say something: rule lines and directives dropped,
     licence headers skipped; each on one line."""
-    paras: list[str] = []
+    return list(_paragraphs(doc))
+
+
+def _paragraphs(doc: str) -> Iterator[str]:
+    """`prose_paragraphs` one at a time: `first_paragraph` stops at the first, never reading the rest."""
     para: list[str] = []
     for line in [*clean_text(doc).strip().splitlines(), ""]:
         s = line.strip()
@@ -64,17 +69,15 @@ def prose_paragraphs(doc: str) -> list[str]:
         if para:
             text = _WS.sub(" ", " ".join(para)).strip()
             if not _LICENCE.search(text):
-                paras.append(text)
+                yield text
             para = []
-    return paras
 
 
 def first_paragraph(doc: str | None, limit: int = 400) -> str:
     """The first paragraph of prose in a docstring or comment, on one line; explicit `…` when it is cut."""
     if not doc:
         return ""
-    paras = prose_paragraphs(doc)
-    text = paras[0] if paras else ""
+    text = next(_paragraphs(doc), "")
     if len(text) > limit:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit] + " …"

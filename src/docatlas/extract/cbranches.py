@@ -12,26 +12,43 @@ from docatlas.extract.tsadapter import Node
 CONDITIONAL = frozenset(("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef"))
 
 
-def branch_of(data: bytes, node: Node) -> tuple[str, bool]:
+def branch_of(data: bytes, node: Node, memo: dict[int, tuple[tuple[str, ...], bool]] | None = None
+              ) -> tuple[str, bool]:
     """The preprocessor branches `node` is compiled in, outermost first (`#ifdef MS_WINDOWS > #else of `#if X``;
-    header guards left out), and whether it sits in an `extern "C"` block."""
-    parts: list[str] = []
-    extern_c = False
+    header guards left out), and whether it sits in an `extern "C"` block. `memo` (one per tree, keyed by node
+    id) keeps what each node's ancestors contribute: a node's parent is found by a walk down from the root, so
+    the symbols of one class or namespace share the walk up from their common ancestors."""
+    parts, extern_c = _above(data, node, {} if memo is None else memo)
+    return " > ".join(reversed(parts)), extern_c
+
+
+def _above(data: bytes, node: Node, memo: dict[int, tuple[tuple[str, ...], bool]]) -> tuple[tuple[str, ...], bool]:
+    """What `node`'s ancestors contribute to `branch_of`: the branches, innermost first, and `extern "C"`."""
+    path: list[tuple[int, Node, Node]] = []
     child = node
-    parent = node.parent
-    while parent is not None:
+    while True:
+        known = memo.get(child.id)
+        if known is not None:
+            break
+        parent = child.parent
+        if parent is None:
+            known = ((), False)
+            break
+        path.append((child.id, child, parent))
+        child = parent
+    parts, extern_c = known
+    for key, child, parent in reversed(path):
         t = parent.type
         if t in CONDITIONAL and not is_header_guard(data, parent) and child.type != "linkage_specification":
             # (`#ifdef __cplusplus` / `extern "C" {` / `#endif` wraps a whole header in the tree: not a condition)
             alt = parent.child_by_field_name("alternative")
             if alt is None or alt.start_byte != child.start_byte or alt.type != child.type:
-                parts.append(_branch_text(data, parent))
+                parts = (_branch_text(data, parent), *parts)
         elif t == "linkage_specification":
             value = parent.child_by_field_name("value")
             extern_c = extern_c or (value is not None and ts.text(data, value) == '"C"')
-        child = parent
-        parent = parent.parent
-    return " > ".join(reversed(parts)), extern_c
+        memo[key] = (parts, extern_c)
+    return parts, extern_c
 
 
 def _branch_text(data: bytes, node: Node) -> str:

@@ -110,10 +110,11 @@ class State:
     # `data` with macros blanked only, where `parsed` also has other `#if` branches or the directives blanked:
     # what `_start` walks back over (a blanked `__device__` belongs to the definition, another branch does not)
     base: bytes = b""
+    branches: dict[int, tuple[tuple[str, ...], bool]] = field(default_factory=dict)  # `branch_of`'s memo
 
     def condition(self, node: Node) -> tuple[str, bool]:
         """`branch_of` for `node`, from the text's conditions when the parse has no directives."""
-        condition, extern_c = branch_of(self.data, node)
+        condition, extern_c = branch_of(self.data, node, self.branches)
         if self.conditions is not None:
             row = node.start_point[0]
             condition = self.conditions[row] if row < len(self.conditions) else ""
@@ -372,13 +373,17 @@ def function_def(st: State, node: Node, prefix: str, in_class: bool, scope: Scop
     return _function_symbol(st, node, name_node, prefix, in_class, scope, flags, signature)
 
 
+_COMMENTS = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"()[]{};")  # what `_broken_head` need not look at
+
+
 def _broken_head(parsed: bytes, node: Node) -> bool:
     """Whether the text before a definition's body holds a `;` or an unopened `}` outside brackets: no head does,
     only statements that error recovery joined to a block (`FOO(a); } else if (b) {`)."""
     body = node.child_by_field_name("body")
     if body is None:
         return False
-    head = re.sub(rb"/\*.*?\*/|//[^\n]*", b"", parsed[node.start_byte:body.start_byte], flags=re.S)
+    head = _COMMENTS.sub(b"", parsed[node.start_byte:body.start_byte]).translate(None, _NOT_BRACKETS)
     depth = 0
     for c in head:  # (a constructor's `: a_{x}, b_{y}` has balanced braces)
         if c in b"([{":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import time
 from collections.abc import Callable
 from typing import Any
@@ -85,7 +86,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     if variants:  # definitions of the other `#if` branches, each chain's second, third ... branch kept
         # only what starts on a line the first parse did not see (a blanked branch): elsewhere the first
         # parse, which reads the file as it comes, knows the scopes best
-        starts = [0, *(i + 1 for i, c in enumerate(data) if c == 10)]
+        starts = _line_starts(data)
 
         def hidden(line: int) -> bool:
             a = starts[line - 1] if 0 < line <= len(starts) else len(data)
@@ -111,7 +112,7 @@ def extract_c_family(path: str, text: str, grammar: str, query_name: str, sectio
     out.symbols.sort(key=lambda s: (s.line, s.end_line))
     out.tests.sort(key=lambda t: t.line)
     t0 = time.perf_counter()
-    out.findings.extend(crules.check(root, data, grammar, rule_caps))
+    out.findings.extend(crules.check(root, data, grammar, rule_caps, parsed))
     out.seconds["rules"] = time.perf_counter() - t0
     out.docstring = _file_comment(data, root)
     out.references = crefs.collect(root, parsed, grammar, out.symbols, ref_caps)  # names used (`link.references`)
@@ -142,7 +143,7 @@ def _walk(st: State, root: Node, grammar: str, query_name: str
     for kind, nodes in caps.items():
         for n in nodes:
             items.append((n.start_byte, -n.end_byte, kind, n))
-    items.sort(key=lambda it: (it[0], it[1]))
+    items.sort(key=_SPAN)
     stack: list[Scope] = []
     for start, _neg_end, kind, node in items:
         while stack and stack[-1].end <= start:
@@ -202,6 +203,17 @@ def _walk(st: State, root: Node, grammar: str, query_name: str
 
 
 _BRIDGES = frozenset(("registration", "binding", "table"))
+_SPAN = operator.itemgetter(0, 1)  # (start, -end): outer before inner, ties kept in capture order
+
+
+def _line_starts(data: bytes) -> list[int]:
+    """The byte offset of every line's start (0, and each byte after a newline)."""
+    starts = [0]
+    i = data.find(b"\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = data.find(b"\n", i + 1)
+    return starts
 
 
 def _bridge(st: State, kind: str, node: Node, stack: list[Scope]) -> None:

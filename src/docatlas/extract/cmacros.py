@@ -72,7 +72,10 @@ _CANDIDATE = re2.compile(
     rb"\b(?:" + b"|".join(re.escape(t.encode()) for t in sorted(set(_PLAIN + _WITH_ARGS) | _TYPE_WRAPPERS,
                                                                key=lambda t: (-len(t), t)))
     + rb"|(?:[A-Z_][A-Z0-9_]*)?_(?:API|EXPORT|IMPORT|VISIBILITY))\b")
-_BRACE_DEFAULT = re.compile(rb"(?<![=!<>+\-*/%&|^])=[ \t]*\{")
+# `= {` of a default argument; the byte before the `=` (not `==`, `<=`, `+=` ...) is checked in `blank_macros`: a
+# pattern that starts with a literal lets `re` search for it, where a leading lookbehind was tried at every byte.
+_BRACE_DEFAULT = re.compile(rb"=[ \t]*\{")
+_NOT_BEFORE_DEFAULT = frozenset(b"=!<>+-*/%&|^")
 
 
 def _brace_end(data: bytes, pos: int) -> int:
@@ -196,6 +199,8 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
                     buf[i] = 32
         pos = data.find(b"/*", close + 2)
     for m in _BRACE_DEFAULT.finditer(data):  # `T x = {}` / `= {0, 1}` default arguments
+        if m.start() and data[m.start() - 1] in _NOT_BEFORE_DEFAULT:
+            continue
         close = _brace_end(data, m.end() - 1)
         if close < 0 or data[close:close + 40].lstrip(b" \t\r\n")[:1] not in (b",", b")"):
             continue
@@ -238,9 +243,9 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
                 buf[i] = 32
         count += 1
     for m in _STATEMENT_LINE.finditer(data):  # `    ENTER_PYTHON` alone on a line inside a body
-        before = data[:m.start()].rstrip()
+        last = _last_code_byte(data, m.start())
         after = data[m.end():m.end() + 200].lstrip()
-        if not before or before[-1:] not in b";{})" or after[:1] in b"),;=[.-+*/&|?:<>":
+        if last < 0 or data[last:last + 1] not in b";{})" or after[:1] in b"),;=[.-+*/&|?:<>":
             continue
         if buf is None:
             buf = bytearray(data)
@@ -250,9 +255,22 @@ def blank_macros(data: bytes) -> tuple[bytes, int]:
     return (bytes(buf) if buf is not None else data), count
 
 
+_SPACE = frozenset(b" \t\n\r\x0b\x0c")  # what `bytes.rstrip()` strips
+
+
+def _last_code_byte(data: bytes, pos: int) -> int:
+    """Index of the last byte before `pos` that is not blank, else -1: `data[:pos].rstrip()`'s last byte without
+    copying the text before `pos` (once per statement-macro line, that copy made the scan quadratic)."""
+    i = pos - 1
+    while i >= 0 and data[i] in _SPACE:
+        i -= 1
+    return i
+
+
 # A lambda's capture list with a name followed by `(` or `{` in it, after `(`, `,`, `=`, `{` or `return` (comments
 # between allowed); `_init_captures` reads it.
-_LAMBDA_INTRO = re.compile(rb"(?<![A-Za-z0-9_\])\[])\[(?=[^\]\[;]{0,200}?[A-Za-z0-9_]\s*[({])")
+# (The `[` comes first and the lookbehind, over it and the byte before, after: `re` then searches for the literal.)
+_LAMBDA_INTRO = re.compile(rb"\[(?<![A-Za-z0-9_\])\[]\[)(?=[^\]\[;]{0,200}?[A-Za-z0-9_]\s*[({])")
 _CAPTURE_NAME = re.compile(rb"\s*&?\s*[A-Za-z_][A-Za-z0-9_]*\s*(?=[({])")
 
 
@@ -300,8 +318,9 @@ def _init_captures(data: bytes, pos: int) -> list[tuple[int, int]]:
 # The same for a macro call with arguments (`DEF_HELPEE_FUNC(Long, val_)` declaring members in a class body,
 # `KERNEL(ADD_NS(conv1d), "conv1d", Tensor (const Tensor &), fp32)` registering in a block): the grammar reads
 # the call as a declaration that never ends and loses the scopes around it, so the call is blanked.
-_CALL_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]*\(", re.MULTILINE)
-_STATEMENT_LINE = re.compile(rb"^[ \t]+([A-Z][A-Z0-9_]{3,})[ \t]*\r?$", re.MULTILINE)
+# (RE2, as `_CANDIDATE`: `re` tried a pattern anchored at line starts at every byte.)
+_CALL_LINE = re2.compile(rb"(?m)^[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]*\(")
+_STATEMENT_LINE = re2.compile(rb"(?m)^[ \t]+([A-Z][A-Z0-9_]{3,})[ \t]*\r?$")
 
 
 # A raw string's delimiter may have 16 characters (`R"PT_METAL_SHADERS(...)PT_METAL_SHADERS"`); the grammar's
@@ -348,8 +367,13 @@ def blank_else_branches(data: bytes) -> bytes:
     return blank_branches(data, 0)[0]
 
 
-def _lines(data: bytes) -> list[tuple[int, int, bool, bytes]]:
-    """(start, end, is a directive or its continuation, the directive's word) per physical line."""
+Lines = list[tuple[int, int, bool, bytes]]
+
+
+def _lines(data: bytes) -> Lines:
+    """(start, end, is a directive or its continuation, the directive's word) per physical line. Blanking
+    branches or conditionals keeps every directive line and turns other lines blank, so a text and its
+    blanked variants share one table (`parse_variants` makes it once)."""
     out = []
     pos = 0
     n = len(data)
@@ -371,14 +395,16 @@ def _lines(data: bytes) -> list[tuple[int, int, bool, bytes]]:
     return out
 
 
-def blank_branches(data: bytes, keep: int, inner: int | None = None) -> tuple[bytes, int]:
+def blank_branches(data: bytes, keep: int, inner: int | None = None, lines: Lines | None = None
+                   ) -> tuple[bytes, int]:
     """`data` with one branch of every `#if` chain kept (the `keep`-th, or the first where a chain has fewer) and
     the code of the others blanked; and the most branches any chain has. Directive lines always stay.
 
     With `inner`, a chain nested in a later branch (`#elif`/`#else`) of a chain keeps its `inner`-th branch
     instead: `#if A … #else  #ifdef B  f() {…}  #endif  #endif` has `f` only in the first branch of a chain
-    inside a second branch, which no single `keep` reaches."""
-    lines = _lines(data)
+    inside a second branch, which no single `keep` reaches. `lines`: `_lines(data)` when the caller has it."""
+    if lines is None:
+        lines = _lines(data)
     counts: dict[int, int] = {}  # line index of an `#if` -> its chain's number of branches
     opened: list[int] = []
     for i, (_s, _e, _d, word) in enumerate(lines):
@@ -436,15 +462,16 @@ _HAS_IF = re.compile(rb"^[ \t]*#[ \t]*if", re.MULTILINE)
 _CONDITIONAL_WORDS = frozenset((*_IF_WORDS, *_ELSE_WORDS, b"endif"))
 
 
-def blank_conditionals(data: bytes) -> bytes:
+def blank_conditionals(data: bytes, lines: Lines | None = None) -> bytes:
     """`data` with every conditional directive (`#if`, `#ifdef`, `#elif`, `#else`, `#endif`, continuation lines
     included) blanked. A directive inside an initializer list (`{ #ifdef X  A, #endif  B }`) or a branch that
     opens a block it closes after `#endif` (`#ifdef X  if (a) {  #else  if (b) {  #endif  … }`) is what the
     grammar cannot parse even one branch at a time; without the directives the kept branch is plain code, as a
-    compiler sees it. `line_conditions` gives the conditions back by line."""
+    compiler sees it. `line_conditions` gives the conditions back by line. `lines`: `_lines(data)`, or that of the
+    text `data` was blanked from (`_lines`)."""
     out = bytearray(data)
     inside = False
-    for start, end, directive, word in _lines(data):
+    for start, end, directive, word in _lines(data) if lines is None else lines:
         if word or not directive:
             inside = word in _CONDITIONAL_WORDS
         if directive and inside:
@@ -511,12 +538,15 @@ def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[N
         return tree.root_node, blanked, [], False, blanked
     best, best_bytes, errors, branched, flat = tree.root_node, blanked, _error_bytes(tree.root_node), False, False
     most = 0
+    lines = _lines(blanked)  # one table for every variant below (`_lines`)
+    retry_bytes = blanked
     if b"#el" in blanked:
-        retry_bytes, most = blank_branches(blanked, 0)
+        retry_bytes, most = blank_branches(blanked, 0, lines=lines)
         retry = ts.parse(grammar, retry_bytes).root_node
-        if _error_bytes(retry) < errors:
-            best, best_bytes, errors, branched = retry, retry_bytes, _error_bytes(retry), True
-    flat_bytes = blank_conditionals(blank_branches(blanked, 0)[0] if most else blanked)
+        retry_errors = _error_bytes(retry)
+        if retry_errors < errors:
+            best, best_bytes, errors, branched = retry, retry_bytes, retry_errors, True
+    flat_bytes = blank_conditionals(retry_bytes if most else blanked, lines)
     flat_root = ts.parse(grammar, flat_bytes).root_node
     if _error_bytes(flat_root) < errors:
         best, best_bytes, branched, flat = flat_root, flat_bytes, most > 1, True
@@ -527,9 +557,9 @@ def parse_variants(data: bytes, grammar: str) -> tuple[Node, bytes, list[tuple[N
     wanted: list[tuple[int, int | None]] = [(keep, None) for keep in range(1, min(most, MAX_VARIANTS))]
     wanted += [(keep, 0) for keep in range(1, min(most, MAX_VARIANTS))]  # nested first branches
     for keep, inner in wanted:
-        other_bytes, _ = blank_branches(blanked, keep, inner)
+        other_bytes, _ = blank_branches(blanked, keep, inner, lines)
         if flat:
-            other_bytes = blank_conditionals(other_bytes)
+            other_bytes = blank_conditionals(other_bytes, lines)
         if other_bytes not in seen:
             seen.add(other_bytes)
             others.append((ts.parse(grammar, other_bytes).root_node, other_bytes))

@@ -66,7 +66,7 @@ _PATTERNS = (
     "(call_expression function: (qualified_identifier name: (identifier) @rule.name "
     f"(#any-of? @rule.name {_CALLED}))) @rule.call",
     "(call_expression (kernel_call_syntax)) @rule.launch",
-    '(function_definition "__global__") @rule.function',
+    "(function_definition) @rule.function",  # a kernel by the `__global__` before its declarator (`_kernel`)
     "(preproc_call) @rule.pragma",
     '(qualified_identifier scope: (namespace_identifier) @rule.scope name: (_) @rule.member (#eq? @rule.scope "std") '
     f"(#any-of? @rule.member {_quoted(_THREADS)})) @rule.std",
@@ -95,9 +95,11 @@ def _query(grammar: str) -> Any:
     return ts.compile_query(grammar, patterns(grammar))
 
 
-def check(root: Node, data: bytes, grammar: str = "cuda", caps: ts.Captures | None = None) -> list[Finding]:
-    """All findings for one parsed C-family file; `data` is the text the tree was parsed from, `caps` the
-    captures of `patterns` when the caller already ran them."""
+def check(root: Node, data: bytes, grammar: str = "cuda", caps: ts.Captures | None = None,
+          parsed: bytes | None = None) -> list[Finding]:
+    """All findings for one parsed C-family file; `data` is the file's text, `parsed` the text the tree was
+    parsed from when it is not `data` (the C-family extractor blanks macros first, `__global__` among them),
+    `caps` the captures of `patterns` when the caller already ran them."""
     lines: list[str] | None = None
     out: list[Finding] = []
     seen: set[tuple[str, int]] = set()
@@ -145,6 +147,8 @@ def check(root: Node, data: bytes, grammar: str = "cuda", caps: ts.Captures | No
             add("performance", "PERF-CUDA-SYNC", f"`{name}` blocks the host until the device is done", node)
     for node in caps.get("rule.function", ()):
         decl = node.child_by_field_name("declarator")
+        if not _kernel(data, data if parsed is None else parsed, node, decl):
+            continue
         add("performance", "PERF-CUDA-KERNEL", f"CUDA kernel `{_kernel_name(data, decl)}` (`__global__`) runs on "
                                                "the GPU", node)
     for node in caps.get("rule.pragma", ()):
@@ -159,6 +163,17 @@ def check(root: Node, data: bytes, grammar: str = "cuda", caps: ts.Captures | No
             add("performance", "PERF-CONCURRENCY", f"uses `std::{member}`", node)
     out.sort(key=lambda f: (f.line, f.category, f.rule))
     return out
+
+
+def _kernel(data: bytes, parsed: bytes, node: Node, decl: Node | None) -> bool:
+    """Whether `__global__` is among the words before the definition's declarator, the blanked ones right before
+    the definition included (`__global__ void k()` parses as `void k()` once `__global__` is blanked), as
+    `cdecls` reads its `kernel` flag."""
+    start = node.start_byte
+    while start > 0 and parsed[start - 1] in b" \t\r\n":
+        start -= 1
+    end = decl.start_byte if decl is not None else node.end_byte
+    return b"__global__" in data[start:end].replace(b"(", b" ").replace(b")", b" ").split()
 
 
 def _kernel_name(data: bytes, decl: Node | None) -> str:

@@ -29,7 +29,6 @@ _KIND_ORDER = ["namespace", "module", "class", "struct", "union", "interface", "
                "target", "job", "step", "stage", "dependency", "heading"]
 _HEADING_LEVEL = frozenset(f"h{n}" for n in range(1, 7))
 _BACKTICKS = re.compile(r"`+")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def counted(n: int, group: str) -> str:
@@ -111,8 +110,8 @@ def env() -> jinja2.Environment:
 
 def render_text(template: str, **ctx: Any) -> str:
     text = env().get_template(template).render(**ctx)
-    if "\n\n\n" in text:  # templates may leave blank runs; pages never have them
-        text = _BLANK_RUNS.sub("\n\n", text)
+    while "\n\n\n" in text:  # templates may leave blank runs; pages never have them
+        text = text.replace("\n\n\n", "\n\n")  # (a substring search: `re` stopped at every newline)
     return text.rstrip("\n") + "\n"
 
 
