@@ -121,7 +121,12 @@ class Audit:
         name = path.rsplit("/", 1)[-1]
         test_file = name.startswith("test") or name.endswith(("_test.py", "tests.py"))
         out = []
-        for node in tree.body:
+        body = list(tree.body)
+        for node in tree.body:  # a test class defined only when the file runs as a script is a test too
+            if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) and "__name__" in ast.unparse(
+                    node.test):
+                body += node.body
+        for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test") \
                     and test_file:
                 out.append((node.name, node.lineno))

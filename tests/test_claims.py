@@ -93,6 +93,15 @@ def test_regrtest_runtests_pytest_and_unittest_commands_with_their_evidence() ->
     assert m.run_commands["Lib/unittest/test/test_case.py"] == [
         "(cd Lib && ./python -m unittest unittest.test.test_case)"]
     assert not any("pytest" in c for cs in m.run_commands.values() for c in cs)
+    # tests defined only when the file runs as a script: regrtest imports it and would find none
+    m = model_of({
+        "Lib/test/__init__.py": "", "Lib/test/libregrtest/__init__.py": "", "Lib/test/support/__init__.py": "",
+        "Lib/test/support/testresult.py": "import unittest\nif __name__ == '__main__':\n"
+                                          "    class TestTests(unittest.TestCase):\n        def test_pass(self):\n"
+                                          "            pass\n    unittest.main()\n",
+    })
+    assert m.run_commands["Lib/test/support/testresult.py"] == ["./python Lib/test/support/testresult.py"]
+    assert "its `__main__` block (line 2)" in m.run_evidence["Lib/test/support/testresult.py"]
 
     m = model_of({"pytest.ini": "[pytest]\n", "pkg/__init__.py": "", "tests/test_a.py": "def test_a():\n    pass\n"})
     assert m.run_commands["tests/test_a.py"] == ["python -m pytest tests/test_a.py"]

@@ -156,3 +156,4 @@ class FileFacts(Record):
     extra: tuple[tuple[str, str], ...] = field(default=())  # language-specific key/value facts
     references: References | None = None  # names bound and used, None when not collected (or unparsable)
     doc: str = ""  # the whole module docstring as Markdown ("" when it is no more than `docstring`)
+    main_end: int = 0  # last line of that `__main__` block

@@ -167,7 +167,7 @@ def extract_bytes(path: str, data: bytes, language: str, vendored: bool = False,
         generated=generated, vendored=vendored, docstring=result.docstring,
         symbols=tuple(result.symbols), imports=tuple(result.imports), tests=tuple(result.tests),
         findings=tuple(sorted(result.findings, key=lambda f: (f.line, f.category, f.rule))),
-        diagnostics=tuple(diags), main_line=result.main_line, exports=tuple(result.exports),
+        diagnostics=tuple(diags), main_line=result.main_line, main_end=result.main_end, exports=tuple(result.exports),
         parse_ok=result.parse_ok and parse, extra=tuple(result.extra), references=result.references, doc=result.doc,
     )
     # the one boundary for repository text: lone surrogates and control characters escaped visibly

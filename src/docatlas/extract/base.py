@@ -20,6 +20,7 @@ class Extraction:
     findings: list[Finding] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     main_line: int = 0
+    main_end: int = 0
     exports: list[str] = field(default_factory=list)
     parse_ok: bool = True
     extra: list[tuple[str, str]] = field(default_factory=list)

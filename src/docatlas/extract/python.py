@@ -138,8 +138,8 @@ class _Walker:
         elif isinstance(node, ast.ClassDef):
             self.klass(node, parent, scope)
         elif isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
-            if scope == "module" and isinstance(node, ast.If) and _is_main_test(node.test):
-                self.out.main_line = self.out.main_line or node.lineno
+            if scope == "module" and isinstance(node, ast.If) and _is_main_test(node.test) and not self.out.main_line:
+                self.out.main_line, self.out.main_end = node.lineno, node.end_lineno or node.lineno
             self.body(node.body, parent, scope)
             self.body(getattr(node, "orelse", []), parent, scope)
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":

@@ -180,7 +180,10 @@ def _python(path: str, facts: FileFacts, index: PythonIndex | None, paths: set[s
     if root and runtests in paths and module:  # Django's convention: labels relative to the tests root
         return [f"python {_Q(runtests)} {_Q(module)}"], f"the repository's test runner `{runtests}`"
     suite = f"{runners.regrtest}/test/" if runners.regrtest not in ("", ".") else "test/"
-    if runners.regrtest and path.startswith(suite) and module.startswith("test."):
+    tests = [t for t in facts.tests if t.kind in ("test", "class")]
+    only_main = bool(tests) and all(facts.main_line <= t.line <= facts.main_end for t in tests)
+    if runners.regrtest and path.startswith(suite) and module.startswith("test.") and not only_main:
+        # (regrtest imports the module: tests defined only under `if __name__ == "__main__":` never run there)
         return ([f"./python -m test {_Q(module.removeprefix('test.'))}"],
                 f"CPython's regrtest (`{suite}libregrtest/`); `./python` is the interpreter the build makes")
     imports_pytest = any(i.module.split(".")[0] == "pytest" for i in facts.imports)
