@@ -33,7 +33,10 @@ def main() -> None:
     ap.add_argument("--jobs", default="1,2,4,8,16", help="comma-separated job counts")
     ap.add_argument("--repeat", type=int, default=1, help="runs per job count; medians are printed")
     ap.add_argument("--extra", default="", help="extra docatlas build options, space separated")
+    ap.add_argument("--no-memory", action="store_true",
+                    help="no memory sampling, which slows what it measures (see bench/build.py): for times")
     args = ap.parse_args()
+    sample = not args.no_memory
     src = Path(args.corpus) if Path(args.corpus).is_dir() else CORPORA / args.corpus
     if not src.is_dir():
         sys.exit(f"corpus not found: {src} (run ../shared/corpora/fetch {args.corpus})")
@@ -42,13 +45,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="docatlas-scaling-"))
     results: dict[int, dict[str, float]] = {}
     try:
-        ctags = [run(["ctags", "-R", "-f", str(tmp / "tags"), str(src)]) for _ in range(args.repeat)] \
+        ctags = [run(["ctags", "-R", "-f", str(tmp / "tags"), str(src)], sample) for _ in range(args.repeat)] \
             if shutil.which("ctags") else []
         for jobs in counts:
             runs = []
             for i in range(args.repeat):
                 out = tmp / f"out-{jobs}-{i}"
-                runs.append(docatlas(src, out, jobs, tmp / "report.json", ["--full", *args.extra.split()]))
+                runs.append(docatlas(src, out, jobs, tmp / "report.json", ["--full", *args.extra.split()],
+                                     sample=sample))
                 shutil.rmtree(out, ignore_errors=True)
             results[jobs] = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
         base = results[counts[0]]["wall"] * counts[0]  # one job's wall time (scaled if 1 was not run)
