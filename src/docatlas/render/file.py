@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -334,7 +334,7 @@ def _graph_facts(model: RepoModel, path: str, page: str) -> dict[str, Any]:
     }
 
 
-def _stub_of(model: RepoModel, path: str, link: Any) -> dict[str, Any]:
+def _stub_of(model: RepoModel, path: str, link: Callable[[str], str]) -> dict[str, Any]:
     """A `.pyi` beside its `.py`: imports of the module load the `.py` and uses resolve to it, so the stub's
     tests are the module's, listed on that page (saying "no test imports this file" would mislead)."""
     module = path[:-1] if path.endswith(".pyi") else ""

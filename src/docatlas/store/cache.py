@@ -473,25 +473,26 @@ class Rows(Mapping[str, Any]):
 LISTING = "CREATE TABLE IF NOT EXISTS scan_listing(id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)"
 
 
-def read_listing(output: Path) -> Any | None:
-    """The stored listing (unpickled), or None when there is none or it cannot be read."""
+def _read_aside(output: Path, read: Callable[[sqlite3.Connection], Any], default: Any, what: str,
+                errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)) -> Any:
+    """`read` on the facts cache opened read-only; `default` when there is no cache or the read fails (no table
+    yet, a cache gone bad: what it held is made again)."""
     file = cache_path(output)
     if not file.is_file():
-        return None
+        return default
     try:
         conn = sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT data FROM scan_listing WHERE id = 1").fetchone()
+            return read(conn)
         finally:
             conn.close()
-        return pickle.loads(row[0]) if row is not None else None
-    except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
-        log.debug("%s: no scan listing (%s)", file, exc)
-        return None
+    except errors as exc:
+        log.debug("%s: no %s (%s)", file, what, exc)
+        return default
 
 
-def write_listing(output: Path, listing: Any) -> None:
-    """Store the listing for the next scan, in the facts cache when it exists (a build without one skips)."""
+def _write_aside(output: Path, write: Callable[[sqlite3.Connection], None], what: str) -> None:
+    """`write` in one transaction on the facts cache, when it exists (a build without one skips)."""
     file = cache_path(output)
     if not file.is_file():
         return
@@ -499,12 +500,30 @@ def write_listing(output: Path, listing: Any) -> None:
         conn = connect(file)
         try:
             with transaction(conn):
-                conn.execute(LISTING)
-                conn.execute("INSERT OR REPLACE INTO scan_listing VALUES (1, ?)", (pickle.dumps(listing, protocol=5),))
+                write(conn)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:  # pragma: no cover - the cache went bad meanwhile: the next scan lists all
-        log.warning("%s: cannot store the scan listing (%s)", file, exc)
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - the cache went bad meanwhile: made again next time
+        log.warning("%s: cannot store the %s (%s)", file, what, exc)
+
+
+def read_listing(output: Path) -> Any | None:
+    """The stored listing (unpickled), or None when there is none or it cannot be read."""
+    def read(conn: sqlite3.Connection) -> Any | None:
+        row = conn.execute("SELECT data FROM scan_listing WHERE id = 1").fetchone()
+        return pickle.loads(row[0]) if row is not None else None
+
+    return _read_aside(output, read, None, "scan listing",
+                       (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError))
+
+
+def write_listing(output: Path, listing: Any) -> None:
+    """Store the listing for the next scan, in the facts cache when it exists (a build without one skips)."""
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(LISTING)
+        conn.execute("INSERT OR REPLACE INTO scan_listing VALUES (1, ?)", (pickle.dumps(listing, protocol=5),))
+
+    _write_aside(output, write, "scan listing")
 
 
 # -- compiled templates --------------------------------------------------------------------------------------
@@ -516,33 +535,16 @@ TEMPLATES = "CREATE TABLE IF NOT EXISTS compiled_templates(key TEXT PRIMARY KEY,
 
 def read_templates(output: Path) -> dict[str, bytes]:
     """The stored compiled templates by key; none when there are none or they cannot be read."""
-    file = cache_path(output)
-    if not file.is_file():
-        return {}
-    try:
-        conn = sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)
-        try:
-            return dict(conn.execute("SELECT key, data FROM compiled_templates"))
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:  # no table yet, or a cache gone bad: compiled again
-        log.debug("%s: no compiled templates (%s)", file, exc)
-        return {}
+    found: dict[str, bytes] = _read_aside(
+        output, lambda conn: dict(conn.execute("SELECT key, data FROM compiled_templates")), {}, "compiled templates")
+    return found
 
 
 def write_templates(output: Path, compiled: Mapping[str, bytes]) -> None:
     """Store the compiled templates for the next build, in the facts cache when it exists."""
-    file = cache_path(output)
-    if not file.is_file():
-        return
-    try:
-        conn = connect(file)
-        try:
-            with transaction(conn):
-                conn.execute(TEMPLATES)
-                conn.execute("DELETE FROM compiled_templates")
-                conn.executemany("INSERT INTO compiled_templates VALUES (?, ?)", sorted(compiled.items()))
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:  # pragma: no cover - the cache went bad meanwhile: compiled next time
-        log.warning("%s: cannot store the compiled templates (%s)", file, exc)
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(TEMPLATES)
+        conn.execute("DELETE FROM compiled_templates")
+        conn.executemany("INSERT INTO compiled_templates VALUES (?, ?)", sorted(compiled.items()))
+
+    _write_aside(output, write, "compiled templates")
