@@ -605,8 +605,9 @@ def test_pages_from_packed_references_equal_pages_from_the_lists(make_repo, tmp_
 
 
 def test_example_lines_are_the_first_lines_splitlines_gives(tmp_path, monkeypatch) -> None:
-    """`snippets` reads a file only up to the lines it shows, in small chunks here: the lines are those a
-    whole read and `splitlines` give (universal newlines, form feeds and other breaks, undecodable bytes)."""
+    """`snippets` reads a file only up to the lines it shows, in small chunks here, and splits only those from
+    the chunk holding the first: the lines are those a whole read and `splitlines` give (universal newlines,
+    form feeds and other breaks, undecodable bytes)."""
     import random
 
     from docatlas.render import usage
@@ -622,6 +623,7 @@ def test_example_lines_are_the_first_lines_splitlines_gives(tmp_path, monkeypatc
             raw = raw[:cut] + b"\xff\xc3" + raw[cut:]
         file.write_bytes(raw)
         n = rng.randint(1, 10)
+        first = rng.randint(1, n)
         with open(file, encoding="utf-8", errors="replace") as fh:
             want = fh.read().splitlines()[:n]
-        assert usage._head(str(file), n) == want, (raw, n)
+        assert usage._window(str(file), first, n) == (len(want), want[first - 1:]), (raw, first, n)

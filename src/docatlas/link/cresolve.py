@@ -106,7 +106,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                     cands = _narrow(name, kind, defs, scopes, plain)
                     if cands and key[2] and name[0] != "." and "::" not in name:
                         cands = [c for c in cands if c[4] != 2]  # outside a class: no method
-                    found = narrowed[key] = _Narrowed(cands)
+                    found = narrowed[key] = _Narrowed(cands, reach)
                 cands = found.cands
                 several = found.several or len(found.files) > 1 or path not in found.files  # names, or files
                 if found.local_files:  # a type, macro or static function of a source file is seen where it is
@@ -115,7 +115,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                     if context is None:
                         context = reach.context(path, includers)
                     seen = closure | context
-                    visible = {f for f in found.local_files if reach.has(seen, f)}
+                    visible = reach.members(seen & found.local_bits)
                     if visible:
                         cands = [c for c, local in zip(cands, found.local, strict=True) if not local or c[0] in visible]
                         several = len({c[1] for c in cands}) > 1 or any(c[0] != path for c in cands)
@@ -130,16 +130,16 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                         if closure is None:
                             closure = reach.closure(path)
                         # a prototype in the file itself (a forward declaration) says nothing of where the
-                        # function is
-                        inside = {f for f in {c[0] for c in cands} if reach.has(closure, f)}
-                        tier = [c for c in cands if c[0] in inside and not (c[3] and c[0] == path)]
+                        # function is; `found.bits` (all candidates' files) first: mostly the closure has none
+                        tier = _within(reach, closure, found, cands, path)
                         if not tier and includers.get(path):  # a header sees what the files including it see
                             if context is None:
                                 context = reach.context(path, includers)
-                            inside = {f for f in {c[0] for c in cands} if reach.has(context, f)}
-                            tier = [c for c in cands if c[0] in inside]
-                        tier = tier or [c for c in cands if c[0].rsplit("/", 1)[0] == folder
-                                        and not (c[3] and c[0] == path)] or cands
+                            tier = _within(reach, context, found, cands, None)
+                        if not tier and folder in found.folders:
+                            tier = [c for c in cands if c[0].rsplit("/", 1)[0] == folder
+                                    and not (c[3] and c[0] == path)]
+                        tier = tier or cands
                     else:
                         tier = cands
                     if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
@@ -176,21 +176,36 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
 
 class _Narrowed:
     """What `_narrow` leaves a name (`cands`, in order), and what choosing among them in a file needs: whether
-    they have several qualified names, their files, which are `_file_local` (`local`, per candidate) and in
-    which files; `linked`: those that are not, with the same two facts (what a file that sees none of the
-    local ones' files keeps)."""
+    they have several qualified names, their files (also as `_Reach` bits, and their folders), which are
+    `_file_local` (`local`, per candidate) and in which files (and bits); `linked`: those that are not, with
+    the same two facts (what a file that sees none of the local ones' files keeps). The bits let a file whose
+    include closure reaches none of the files skip looking at each candidate (a member name such as `.size`
+    has hundreds)."""
 
-    __slots__ = ("cands", "files", "linked", "linked_files", "linked_several", "local", "local_files", "several")
+    __slots__ = ("bits", "cands", "files", "folders", "linked", "linked_files", "linked_several", "local",
+                 "local_bits", "local_files", "several")
 
-    def __init__(self, cands: list[CDef]) -> None:
+    def __init__(self, cands: list[CDef], reach: _Reach) -> None:
         self.cands = cands
         self.several = len({c[1] for c in cands}) > 1
         self.files = frozenset(c[0] for c in cands)
+        self.bits = reach.mask(self.files)
+        self.folders = frozenset(f.rsplit("/", 1)[0] for f in self.files)
         self.local = tuple(_file_local(c) for c in cands)
         self.local_files = frozenset(c[0] for c, local in zip(cands, self.local, strict=True) if local)
+        self.local_bits = reach.mask(self.local_files)
         self.linked = [c for c, local in zip(cands, self.local, strict=True) if not local]
         self.linked_several = len({c[1] for c in self.linked}) > 1
         self.linked_files = frozenset(c[0] for c in self.linked)
+
+
+def _within(reach: _Reach, seen: int, found: _Narrowed, cands: list[CDef], path: str | None) -> list[CDef]:
+    """The candidates (`cands`: `found`'s, or some of them) whose files are in `seen` (bits of `reach`), in
+    order, but for a declaration in `path` itself."""
+    inside = reach.members(seen & found.bits)
+    if not inside:
+        return []
+    return [c for c in cands if c[0] in inside and not (c[3] and c[0] == path)]
 
 
 def _preference(reach: _Reach, near: int, path: str, c: CDef) -> tuple[bool, bool, str]:
@@ -280,18 +295,36 @@ class _Reach:
     def __init__(self, includes: Mapping[str, list[str]]) -> None:
         self.includes = includes
         self.pos: dict[str, int] = {}
+        self.paths: list[str] = []  # by position
         self.bits: dict[str, int] = {}
 
     def has(self, bits: int, path: str) -> bool:
         i = self.pos.get(path)
         return i is not None and (bits >> i) & 1 == 1
 
+    def mask(self, paths: Iterable[str]) -> int:
+        """The set holding `paths`."""
+        bits = 0
+        for p in paths:
+            bits |= self.own(p)
+        return bits
+
     def own(self, path: str) -> int:
         """The set holding `path` alone."""
         i = self.pos.get(path)
         if i is None:
             i = self.pos[path] = len(self.pos)
+            self.paths.append(path)
         return 1 << i
+
+    def members(self, bits: int) -> set[str]:
+        """The files of a set, lowest bit first: few, where a set is mostly many (a closure)."""
+        found = set()
+        while bits:
+            low = bits & -bits
+            found.add(self.paths[low.bit_length() - 1])
+            bits ^= low
+        return found
 
     def closure(self, path: str) -> int:
         found = self.bits.get(path)

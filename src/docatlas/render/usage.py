@@ -3,7 +3,6 @@ how much each test file uses the file, and real call sites as usage examples."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -70,34 +69,48 @@ def usage_link_context(model: RepoModel, path: str) -> dict[str, Any]:
 
 
 # What `str.splitlines` ends a line at besides the newline (text read in universal-newline mode holds no `\r`)
-_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-def _first_lines(text: str, n: int) -> list[str]:
-    """`text.splitlines()[:n]` without splitting the rest: an example's file is often a large test file, and
-    only the lines up to the site are needed."""
-    if _OTHER_BREAKS.search(text):
-        return text.splitlines()[:n]
-    lines = text.split("\n", n)
-    if len(lines) > n:
-        return lines[:n]
-    return lines[:-1] if lines[-1] == "" else lines  # (no line after the last newline)
+def _plain(text: str) -> bool:
+    """Whether `text` breaks lines at newlines alone. One `in` per character, not a character class: a regular
+    expression took 5.5 ms on `test/test_nn.py` (879,013 characters), eight searches 0.4 ms."""
+    return not any(c in text for c in _OTHER_BREAKS)
 
 
-def _head(file: str, n: int) -> list[str]:
-    """The first `n` lines of a file as `snippets` reads them (UTF-8, undecodable bytes replaced, universal
-    newlines, `str.splitlines`), reading only as far as the `n`th newline: the first `n` lines end there at
-    the latest, whatever other breaks `splitlines` finds before it."""
-    parts: list[str] = []
+def _window(file: str, first: int, n: int) -> tuple[int, list[str]]:
+    """(How many of the first `n` lines a file has, its lines `first` to `n` of them) as a whole read and
+    `str.splitlines` give them (UTF-8, undecodable bytes replaced, universal newlines), reading only as far as
+    the `n`th newline: the first `n` lines end there at the latest, whatever other breaks `splitlines` finds
+    before it. An example's file is often a large test file: read chunks holding only lines before `first`
+    are counted and dropped, never split into lines."""
+    chunks: list[str] = []
+    counts: list[int] = []
     found = 0
+    plain = True
     with open(file, encoding="utf-8", errors="replace") as fh:
         while found < n:
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
-            parts.append(chunk)
-            found += chunk.count("\n")
-    return _first_lines("".join(parts), n)
+            chunks.append(chunk)
+            counts.append(chunk.count("\n"))
+            found += counts[-1]
+            plain = plain and _plain(chunk)
+    if not plain:  # other breaks: lines as `splitlines` numbers them (rare)
+        lines = "".join(chunks).splitlines()[:n]
+        return len(lines), lines[first - 1:]
+    skipped = 0  # newlines in the chunks dropped: the text kept starts within line `skipped + 1`, which must be
+    drop = 0  # before line `first` (that line starts after the newline ending line `first - 1`)
+    while drop < len(chunks) - 1 and skipped + counts[drop] <= first - 2:
+        skipped += counts[drop]
+        drop += 1
+    parts = "".join(chunks[drop:]).split("\n", n - skipped)  # lines skipped + 1 ... n, then the rest
+    if len(parts) > n - skipped:
+        parts = parts[:n - skipped]
+    elif parts[-1] == "":
+        parts.pop()  # (no line after the last newline)
+    return skipped + len(parts), parts[first - 1 - skipped:]
 
 
 _CHUNK = 1 << 16
@@ -108,14 +121,15 @@ def snippets(root: str, sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
     blank lines dropped); a site whose file cannot be read is left out."""
     out = []
     for s in sites:
+        line = s["line"]
+        first = max(1, line - 1)
         try:
-            text = _head(f"{root}/{s['path']}", s["line"] + 2)
+            count, text = _window(f"{root}/{s['path']}", first, line + 2)  # lines first, first + 1, ...
         except OSError:
             continue
-        first = max(1, s["line"] - 1)
-        last = min(len(text), s["line"] + 2)
-        while last > s["line"] and not text[last - 1].strip():
+        last = min(count, line + 2)
+        while last > line and not text[last - first].strip():
             last -= 1  # no trailing blank lines
         lang = "python" if s["path"].endswith((".py", ".pyi")) else "cpp"
-        out.append({**s, "first": first, "last": last, "lang": lang, "code": "\n".join(text[first - 1:last])})
+        out.append({**s, "first": first, "last": last, "lang": lang, "code": "\n".join(text[:last - first + 1])})
     return out
