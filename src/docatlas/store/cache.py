@@ -130,7 +130,7 @@ class FactsCache:
             self.file = cache_path(self.path.parent)
 
     def _read(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"{self.file.as_uri()}?mode=ro", uri=True)
+        return _read_mapped(self.file)
 
     @classmethod
     def load(cls, cfg: Config, full: bool = False) -> FactsCache:
@@ -325,6 +325,19 @@ class FactsCache:
         return state
 
 
+# Reads of most of the cache at once (every file's facts and summary, the link state's parts, the references into
+# each file) go through a memory map: SQLite hands out the rows from the mapped file instead of copying each page
+# into its cache first (PyTorch: 83 MB of facts). Only on connections that read once and close, before anything
+# writes the cache in this build.
+_MMAP_BYTES = 1 << 30
+
+
+def _read_mapped(file: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)
+    conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
+    return conn
+
+
 # -- the link state -----------------------------------------------------------------------------------
 # The link stage's output is one pickled row, except the parts of the symbol references that grow with the
 # repository (each file's references, the references into each file, C-family candidates: 50 of PyTorch's 64 MB):
@@ -418,7 +431,7 @@ class Rows(Mapping[str, Any]):
         self._values: dict[str, Any] = {}
         self._local = threading.local()
         self._pid = os.getpid()
-        conn = self._conn()
+        conn = _read_mapped(file) if prefetch else self._conn()
         try:
             if prefetch:
                 self._blobs: dict[str, bytes] | None = dict(conn.execute(
