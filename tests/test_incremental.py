@@ -802,3 +802,31 @@ def test_the_guide_is_rendered_again_when_a_use_count_changes(make_repo) -> None
     assert again.link_reused and ("book", "") in plans[0].tasks
     _build(repo, out_b, full=True)
     assert _tree(out_a) == _tree(out_b)
+
+
+def test_an_edit_rewrites_only_the_shards_of_the_imports_it_changed(make_repo) -> None:
+    """The link state's imports are stored in shards (`store.cache.SHARDS`, by a hash of the path) with their paths
+    in order: an edit that adds an import rewrites the edited file's shard and no other, and the state read back
+    equals a full build's."""
+    import zlib
+
+    from docatlas.store import cache as store_cache
+
+    def parts(out: Path) -> dict[str, bytes]:
+        with sqlite3.connect(schema.cache_path(out)) as conn:
+            return dict(conn.execute("SELECT name, data FROM link_parts WHERE name LIKE 'imports#%'"))
+
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    before = parts(out_a)
+    assert len(before) == store_cache.SHARDS + 1  # and the paths in order, `imports#keys`
+    (repo / "pkg" / "a.py").write_text('"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n')
+    assert _build(repo, out_a).link_reused
+    after = parts(out_a)
+    shard = f"imports#{zlib.crc32(b'pkg/a.py') % store_cache.SHARDS:02}"
+    assert {k for k in after if after[k] != before.get(k)} == {shard}
+    _build(repo, out_b, full=True)
+    assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
+    assert list(_stored_state(repo, out_a)["imports"]) == list(_stored_state(repo, out_b)["imports"])  # (in order)

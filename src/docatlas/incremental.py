@@ -119,7 +119,7 @@ def local_plan(model: RepoModel, fresh: Mapping[str, FileFacts], before: Mapping
     files' previous summaries (`_same_keywords`); `facts_before` their previous facts (`same_guide`, with the
     link state as `cache` read it and whether the guide's task writes `llms-full.txt`)."""
     same_keywords = _same_keywords(model, before)
-    book = not same_guide(model, facts_before, cache.stored_parts, llms_full)
+    book = not same_guide(model, facts_before, cache.read_parts, llms_full)
     tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords, book=book)
     parts = tuple(f"{p}_docs-" for p in fresh)
     redone = functools.partial(_redone_page, parts, not same_keywords, book)
@@ -173,7 +173,8 @@ def same_guide(model: RepoModel, before: Mapping[str, FileFacts], stored: Mappin
     edited file's facts are the same but for what neither reads (size, digest, findings, diagnostics and the
     names it uses: a body edit that moves no line and renames nothing), none is a top-level README or packaging
     file (read as text), and every part of the link state (`stored`: as the last build left it, before this
-    build's `relink`) is the same: ranks, purposes, imports, test links, the references' use counts and edges.
+    build's `relink`, `FactsCache.read_parts`) is the same: ranks, purposes, imports, test links, the
+    references' use counts and edges.
     Never with `llms-full.txt`, which embeds whole file pages."""
     import dataclasses
 
