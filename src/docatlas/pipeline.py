@@ -40,7 +40,6 @@ from docatlas.tasks import (
     all_tasks,
     compile_templates,
     page_names,
-    share_analysis,
     task_pages,
     use_compiled_templates,
     warm_renderer,
@@ -454,13 +453,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
-        if local and pooled:  # a few pages: the workers render them all while this process writes the index rows
-            share_analysis(render_job.memo, model, cfg, tasks)  # (made once, before they fork: `tasks`)
-            done = _render(tasks, render_job, progress, meanwhile=functools.partial(_write_index, writer, model))
-        else:
-            _write_index(writer, model)
-            trim_heap()
-            done = _render(tasks, render_job, progress)
+        writer.write()
+        _drop_stored_refs(model)
+        trim_heap()
+        done = _render(tasks, render_job, progress, local=local)
         pages.update(done.pages)
         inputs.update(done.inputs)
         stats.update(done.stats)
@@ -517,48 +513,41 @@ class Rendered:
     touched: set[str] = field(default_factory=set)
 
 
-def _write_index(writer: IndexWrite, model: RepoModel) -> None:
-    """The index rows (`IndexWrite.write`), then the references no page reads leave this process."""
-    writer.write()
-    _drop_stored_refs(model)
-
-
-# Tasks that read every file's facts or summaries (`all_tasks`): in a full pooled render they run in this process,
-# after the workers are gone. In a worker, each fact read has its reference count written, so the pages it shares
-# with this process became its own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB,
-# more than the worker bound (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its
-# front page makes the guide's subsystem analysis (`render.book`, memoised per process: made once here instead of
-# once in a worker and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit
-# (`_render(meanwhile=...)`) the model's facts are still pickled but for the few files read, and the workers render
-# every task: the guide and the root folder in different workers, from the analysis made before they fork.
-def _own_task(task: tuple[str, str]) -> bool:
-    return task[0] in ("book", "keywords") or task == ("folder", "")
-
-
-def _local_order(tasks: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A local render's tasks as `Pool.run(meanwhile=...)` hands them out (in order, one chunk per worker): the
-    guide first, then the others shortest first (`incremental.local_tasks` lists them longest first), the keyword
-    index and the root folder last, so that the guide's worker takes the short ones."""
-    first = [t for t in tasks if t[0] == "book"]
-    last = [t for t in (("keywords", ""), ("folder", "")) if t in tasks]
-    return first + [t for t in reversed(tasks) if t not in first and t not in last] + last
+# Tasks that read every file's facts or summaries (`all_tasks`): in a pooled render they run in this process. In a
+# worker, each fact read has its reference count written, so the pages it shares with this process became its
+# own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
+# (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
+# guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
+# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit (`local`) the keyword
+# index goes to a worker: it reads the summaries and only the facts of the few letter pages the edit changed, and
+# done here after the guide it made the build process the last to finish (PyTorch, a function added: 0.7 CPU-s).
+def _own_task(task: tuple[str, str], local: bool = False) -> bool:
+    return task[0] == "book" or task == ("folder", "") or (task[0] == "keywords" and not local)
 
 
 def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
-            meanwhile: Callable[[], None] | None = None) -> Rendered:
-    """Render and write `tasks`. With `meanwhile` (a local render, pooled: a few pages of an edit) every task goes
-    to the workers, and this process does `meanwhile` (the index rows) while they render. Else those that read
-    every file (`_own_task`) run in this process after the others' pool is gone (this process reading every fact
-    while the workers share its pages would copy them)."""
+            local: bool = False) -> Rendered:
+    """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
+    to a pool; after the workers are gone in a full render (this process reading every fact while they share
+    its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
+    workers share little: the guide's second on PyTorch no longer waits for theirs; the keyword index is then
+    a worker's)."""
     done = Rendered()
     workers = job.cfg.workers
-    if meanwhile is not None:
-        runs: Iterable[list[RenderResult]] = _run(_render_task, _local_order(tasks), workers, job, "render",
-                                                  progress, fallback=_render_fallback, meanwhile=meanwhile)
+    own = [t for t in tasks if _own_task(t, local)] if _pooled(workers, len(tasks)) else []
+    # (the keyword index last: the first worker's chunk holds the largest folders, `Pool.run(meanwhile=...)`)
+    rest = sorted((t for t in tasks if not _own_task(t, local)), key=lambda t: t[0] == "keywords") if own else tasks
+    after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
+    own_results: list[list[RenderResult]] = []
+
+    def render_own() -> None:  # (its progress is the pool's: said once the pool is done)
+        own_results.extend(_run(_render_task, own, 1, job, "render", None, fallback=_render_fallback))
+
+    if local and own and _pooled(workers, len(rest)):
+        runs: Iterable[list[RenderResult]] = itertools.chain(
+            _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback,
+                 meanwhile=render_own), own_results)
     else:
-        own = [t for t in tasks if _own_task(t)] if _pooled(workers, len(tasks)) else []
-        rest = [t for t in tasks if not _own_task(t)] if own else tasks
-        after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
         runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
                                _run(_render_task, own, 1, job, "render", after, fallback=_render_fallback))
     for results in runs:
@@ -575,6 +564,8 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
             done.inputs[rel] = signature
             done.written += written > 0
             done.bytes_written += written
+    if own_results and progress:
+        progress("render", len(tasks), len(tasks))
     return done
 
 

@@ -37,16 +37,6 @@ def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str
     return list(render_keywords(memo, model, cfg, previous).values())
 
 
-def share_analysis(memo: Memo, model: RepoModel, cfg: Config, tasks: list[tuple[str, str]]) -> None:
-    """Make the subsystem analysis that the guide and the front page both read (`render.book.analysis`, memoised
-    in `memo`) before the render workers fork, when both are to be rendered: each worker inherits it instead of
-    making it again (0.25 s on PyTorch)."""
-    if ("book", "") in tasks and ("folder", "") in tasks:
-        from docatlas.render.book import analysis
-
-        analysis(memo, model, cfg)
-
-
 # Tasks from which the parent warms the renderer before forking even when its templates are not compiled yet
 # (below that, as after a one-file edit, each worker compiles the few templates its tasks use, and compiling them
 # all here would add 0.3 s of serial time). With the templates compiled by an earlier build it always does.

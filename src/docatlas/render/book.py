@@ -93,9 +93,9 @@ def _some(items: list[str], total: int, what: str, order: str, limit: int) -> st
 
 
 # -- the book -----------------------------------------------------------------------------------
-def analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Packaging]:
+def _analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Packaging]:
     """The subsystems and the packaging metadata, made once per process (the guide's pages and the front page
-    share them; a local render makes them before its workers fork, `tasks.share_analysis`)."""
+    of one worker share them)."""
     found = memo.book.get("analysis")
     if found is None:
         found = memo.book["analysis"] = (analyse(model), packaging(cfg.root, model))
@@ -105,7 +105,7 @@ def analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Packa
 def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | None = None) -> Page:
     """`comprehensive_book.md`. `uses` ranks types and functions by use once references are counted; without
     it they are ranked by the centrality of the file that defines them, and the book says so."""
-    an, pk = analysis(memo, model, cfg)
+    an, pk = _analysis(memo, model, cfg)
     dropped: list[str] = []
     limit_depth = 99
     while True:
@@ -580,7 +580,7 @@ def book_pages(memo: Memo, model: RepoModel, cfg: Config) -> list[Page]:
 def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
     """What the front page adds to a folder index: the book first, the top-level folders with their purpose
     and share of the code, the entry points."""
-    an, pk = analysis(memo, model, cfg)
+    an, pk = _analysis(memo, model, cfg)
     page = "index.md"
     folders = []
     for top in model.folders[""].subfolders:

@@ -12,13 +12,13 @@ from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import first_sentence, folder_purpose, pct, readme_paragraphs
-from docatlas.render.book import BOOK, LLMS, LLMS_FULL, LLMS_LINKS, analysis
+from docatlas.render.book import BOOK, LLMS, LLMS_FULL, LLMS_LINKS, _analysis
 from docatlas.render.format import GENERATOR, Memo, Page, make_page
 from docatlas.safetext import md_inline, outside_fences, prose_page
 
 
 def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
-    an, pk = analysis(memo, model, cfg)
+    an, pk = _analysis(memo, model, cfg)
     _, paras = readme_paragraphs(cfg.root, model, 1)
     summary = pk.description or (first_sentence(paras[0], 300) if paras else "")
     if not summary:
