@@ -330,10 +330,9 @@ class FactsCache:
         return state
 
 
-# Reads of most of the cache at once (every file's facts and summary, the link state's parts, the references into
-# each file) go through a memory map: SQLite hands out the rows from the mapped file instead of copying each page
-# into its cache first (PyTorch: 83 MB of facts). Only on connections that read once and close, before anything
-# writes the cache in this build.
+# Reads of most of the cache at once (facts, summaries, the link state's parts, the references into each file) go
+# through a memory map instead of SQLite's page cache (PyTorch: 83 MB of facts), on connections that read once and
+# close before anything writes the cache in this build.
 _MMAP_BYTES = 1 << 30
 
 
@@ -517,8 +516,6 @@ class Rows(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._keys)
-
-
 
 
 # -- the scan's folder listing ------------------------------------------------------------------------------
