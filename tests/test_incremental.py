@@ -376,7 +376,7 @@ def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     _build(repo, out)
     (repo / "pkg1" / "mod007.py").write_text("from . import mod000\n\n\ndef f1_7():\n    return 70\n")
     # the guide only
-    monkeypatch.setattr(incremental, "local_tasks", lambda model, edited, keywords=True: [("book", "")])
+    monkeypatch.setattr(incremental, "local_tasks", lambda model, edited, keywords=True, book=True: [("book", "")])
     again = _build(repo, out)
     assert again.link_reused and again.model is not None
     facts = again.model.files
@@ -722,3 +722,101 @@ def test_a_rebuild_loads_the_templates_the_last_build_compiled(make_repo, monkey
     monkeypatch.setattr(fmt, "_env", None)
     _build(repo, repo.parent / "fresh", full=True)
     assert _tree(out) == _tree(repo.parent / "fresh")
+
+
+@pytest.mark.parametrize("path, text, guide", [
+    # bodies that move no line and rename nothing: the guide states nothing they change
+    ("pkg/run.py", 'import sys\n\n\ndef main():\n    return 1\n\n\nif __name__ == "__main__":\n    sys.exit(main())\n',
+     False),
+    ("csrc/util.cpp", '#include "util.h"\n\nint helper(int x) {\n  return x + 2;\n}\n', False),
+    # a line more: the guide counts the lines of code (the preface, the chapter, the front page)
+    ("pkg/run.py", 'import sys\n\n\ndef main():\n    x = 1\n    return x\n\n\nif __name__ == "__main__":\n'
+                   "    sys.exit(main())\n", True),
+    # the same number of lines, but a docstring the guide may quote, or a symbol one line down
+    ("pkg/a.py", '"""Module a, renamed."""\n\n\ndef alpha():\n    return 1\n', True),
+    ("pkg/a.py", '"""Module a."""\n\ndef alpha():\n    return 1\n\n', True),
+    # read as text: the root README
+    ("README.md", "# Demo\n\nA demo package, described again.\n", True),
+])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_guide_is_rendered_again_only_when_its_inputs_changed(make_repo, monkeypatch: pytest.MonkeyPatch,
+                                                                  path: str, text: str, guide: bool,
+                                                                  jobs: int) -> None:
+    """The guide and `llms.txt` (the `book` task) read line counts, docstrings, symbols, ranks, test links and
+    use counts of every file: after an edit that changes none of them (`incremental.same_guide`) the task is not
+    run and the pages keep their manifest entries; after one that does it runs. Either way the output equals a
+    full build's."""
+    repo = make_repo({**LINKED, "README.md": "# Demo\n\nA demo package.\n"})
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a, jobs=jobs)
+    book_before = (out_a / "comprehensive_book.md").read_text()
+    (repo / path).write_text(text)
+    plans: list[incremental.Plan] = []
+    real_plan = incremental.local_plan
+    monkeypatch.setattr(incremental, "local_plan", lambda *a, **k: plans.append(real_plan(*a, **k)) or plans[-1])
+    again = _build(repo, out_a, jobs=jobs)
+    assert again.link_reused and len(plans) == 1
+    assert (("book", "") in plans[0].tasks) is guide
+    if not guide:
+        assert (out_a / "comprehensive_book.md").read_text() == book_before
+        assert "comprehensive_book.md" in plans[0].pages and "llms.txt" in plans[0].inputs
+    monkeypatch.undo()
+    full = _build(repo, out_b, full=True, jobs=jobs)
+    assert _tree(out_a) == _tree(out_b)
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+    assert _diagnostics(again) == _diagnostics(full)
+    if guide and path == "pkg/run.py":  # one line of code more: the counts the guide states
+        assert (out_a / "comprehensive_book.md").read_text() != book_before
+
+
+def test_the_guide_is_rendered_again_when_a_use_count_changes(make_repo) -> None:
+    """A body edit that moves no line but uses a definition once more changes the use counts the guide ranks key
+    types and its glossary by (`references`): the guide's task runs."""
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    (repo / "pkg" / "b.py").write_text("from pkg.a import alpha\n\n\ndef beta():\n    return alpha() + alpha()\n")
+    plans: list[incremental.Plan] = []
+    real_plan = incremental.local_plan
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plans.append(real_plan(*args, **kwargs))
+        return plans[-1]
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(incremental, "local_plan", spy):
+        again = _build(repo, out_a)
+    assert again.link_reused and ("book", "") in plans[0].tasks
+    _build(repo, out_b, full=True)
+    assert _tree(out_a) == _tree(out_b)
+
+
+def test_an_edit_rewrites_only_the_shards_of_the_imports_it_changed(make_repo) -> None:
+    """The link state's imports are stored in shards (`store.cache.SHARDS`, by a hash of the path) with their paths
+    in order: an edit that adds an import rewrites the edited file's shard and no other, and the state read back
+    equals a full build's."""
+    import zlib
+
+    from docatlas.store import cache as store_cache
+
+    def parts(out: Path) -> dict[str, bytes]:
+        with sqlite3.connect(schema.cache_path(out)) as conn:
+            return dict(conn.execute("SELECT name, data FROM link_parts WHERE name LIKE 'imports#%'"))
+
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    before = parts(out_a)
+    assert len(before) == store_cache.SHARDS + 1  # and the paths in order, `imports#keys`
+    (repo / "pkg" / "a.py").write_text('"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n')
+    assert _build(repo, out_a).link_reused
+    after = parts(out_a)
+    shard = f"imports#{zlib.crc32(b'pkg/a.py') % store_cache.SHARDS:02}"
+    assert {k for k in after if after[k] != before.get(k)} == {shard}
+    _build(repo, out_b, full=True)
+    assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
+    assert list(_stored_state(repo, out_a)["imports"]) == list(_stored_state(repo, out_b)["imports"])  # (in order)

@@ -20,8 +20,8 @@ import click
 from docatlas.config import DEFAULT_OUTPUT, make_config
 from docatlas.errors import DocatlasError
 from docatlas.safetext import terminal
-from docatlas.store import queries, schema
 from docatlas.store import refs as store_refs
+from docatlas.store import schema  # (`store.queries` is imported by the commands that run: `build` starts faster)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,6 +87,7 @@ def _emit_json(data: Any) -> None:
 def search_cmd(query: str, repo: Path, output: Path | None, kind: str | None, lang: str | None,
                path_glob: str | None, limit: int, as_json: bool) -> None:
     """Find symbols, files and folders: exact names first, then prefixes, then words anywhere."""
+    from docatlas.store import queries
     with _index(repo, output) as (conn, _):  # a query that cannot be run is one line, exit 2 (QueryError)
         hits = queries.search(conn, query, kind=kind, lang=lang, path=path_glob, limit=limit)
     if as_json:
@@ -162,6 +163,7 @@ def _test_lines(rec: dict[str, Any], lines: list[str]) -> None:
 def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> None:
     """Summarise TARGET: a file path (relative to the repository, or absolute inside it), a folder, a Python
     module or a qualified symbol (`pkg.mod.Class.method`, `at::native::add`)."""
+    from docatlas.store import queries
     with _index(repo, output) as (conn, _):
         found = queries.show(conn, _in_repository(conn, target))
         if found is not None and found["type"] == "symbol" and store_refs.available(conn):
@@ -241,6 +243,7 @@ def show_cmd(target: str, repo: Path, output: Path | None, as_json: bool) -> Non
               help="Write to this file instead of standard output.")
 def export_cmd(repo: Path, output: Path | None, fmt: str, dest: Path | None) -> None:
     """One JSON record per file (schema `docatlas-export/1`, see docs/index-schema.md) for retrieval corpora."""
+    from docatlas.store import queries
     with _index(repo, output) as (conn, out):
         stream = dest.open("w", encoding="utf-8") if dest else sys.stdout
         try:
@@ -266,6 +269,7 @@ def _add_references(conn: sqlite3.Connection, rec: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object, for programs.")
 def stats_cmd(repo: Path, output: Path | None, as_json: bool) -> None:
     """Counts by language, purpose and symbol kind, and what went wrong (diagnostics by code)."""
+    from docatlas.store import queries
     with _index(repo, output) as (conn, _):
         data = queries.stats(conn)
     if as_json:
@@ -294,6 +298,7 @@ def refs_cmd(symbol: str, repo: Path, output: Path | None, kind: str | None, tes
     """Where SYMBOL is used: every resolved reference to the definitions it names (a fully qualified name
     `torch.nn.modules.linear.Linear`, a qualified name `Linear.forward`, or a bare name), by file, most
     uses first."""
+    from docatlas.store import queries
     with _index(repo, output) as (conn, _):
         if not store_refs.available(conn):
             raise DocatlasError("this index has no references; run `docatlas build` again")

@@ -111,16 +111,18 @@ class Plan:
 
 
 def local_plan(model: RepoModel, fresh: Mapping[str, FileFacts], before: Mapping[str, Any], out: OutputFolder,
-               cache: FactsCache) -> Plan:
+               cache: FactsCache, facts_before: Mapping[str, FileFacts], llms_full: bool = False) -> Plan:
     """After a link reuse with the same page options: only the edited files' own pages, their folders', the
     guide and the keyword index can change (`link.stage.link_inputs`), and the pages of the files whose
     references changed (`refs_update["touched"]`); every other page keeps its entry in the manifest. Keyword
     letter pages, and continuation pages of edited files' Code Structure, come and go. `before`: the edited
-    files' previous summaries (`_same_keywords`)."""
+    files' previous summaries (`_same_keywords`); `facts_before` their previous facts (`same_guide`, with the
+    link state as `cache` read it and whether the guide's task writes `llms-full.txt`)."""
     same_keywords = _same_keywords(model, before)
-    tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords)
+    book = not same_guide(model, facts_before, cache.read_parts, llms_full)
+    tasks = local_tasks(model, [*fresh, *model.refs_update.get("touched", ())], keywords=not same_keywords, book=book)
     parts = tuple(f"{p}_docs-" for p in fresh)
-    redone = functools.partial(_redone_page, parts, not same_keywords)
+    redone = functools.partial(_redone_page, parts, not same_keywords, book)
     gone = {k for k in {*out.previous, *out.previous_inputs, *out.previous_stats} if redone(k)}  # (each once)
     return Plan(tasks, {k: v for k, v in out.previous.items() if k not in gone},
                 {k: v for k, v in out.previous_inputs.items() if k not in gone},
@@ -128,11 +130,12 @@ def local_plan(model: RepoModel, fresh: Mapping[str, FileFacts], before: Mapping
                 [d for d in cache.diagnostics(("render",)) if not redone(d.path)])
 
 
-def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True) -> list[tuple[str, str]]:
+def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True,
+                book: bool = True) -> list[tuple[str, str]]:
     """The pages an edit that kept every `link_inputs` can change: the keyword index (unless `keywords` is
     false: no edited file changed what it lists, see `_same_keywords`), the repository guide and `llms.txt`
-    (docstrings and definitions feed them), the folders above each edited file, and the edited files' own
-    pages."""
+    (docstrings, definitions and line counts feed them; unless `book` is false: `same_guide`), the folders
+    above each edited file, and the edited files' own pages."""
     folders: set[str] = set()
     for p in edited:
         folder = folder_of(p)
@@ -141,7 +144,8 @@ def local_tasks(model: RepoModel, edited: Iterable[str], keywords: bool = True) 
             if not folder:
                 break
             folder = folder_of(folder)
-    tasks: list[tuple[str, str]] = [("keywords", ""), ("book", "")] if keywords else [("book", "")]
+    tasks: list[tuple[str, str]] = [("keywords", "")] if keywords else []
+    tasks += [("book", "")] if book else []
     tasks += [("folder", d) for d in sorted(folders, key=lambda d: (-len(model.subtree_files(d)), d))]
     tasks += [("file", p) for p in sorted(edited) if not model.summary(p).binary]
     return tasks
@@ -158,19 +162,67 @@ def _same_keywords(model: RepoModel, before: Mapping[str, Any]) -> bool:
     return True
 
 
-_REPO_PAGES = frozenset({"keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt"})
+# Files the guide reads as text rather than as facts (`link.subsystems.readme_paragraphs`, `link.packaging`): at
+# the top level, a README and the packaging metadata.
+_GUIDE_TEXTS = frozenset({"pyproject.toml", "setup.cfg", "setup.py"})
 
 
-def _redone_page(parts: tuple[str, ...], keywords: bool, rel: str) -> bool:
-    """Whether a local rebuild makes this page again rather than keeping its manifest entry: the guide and the
-    llms files, the keyword pages when the keyword task runs, the continuation pages of an edited file."""
-    return rel.startswith(parts) or (_is_keyword_page(rel) and (keywords or rel in _BOOK_PAGES))
+def same_guide(model: RepoModel, before: Mapping[str, FileFacts], stored: Mapping[str, Any],
+               llms_full: bool = False) -> bool:
+    """Whether the repository guide and `llms.txt` (the `book` task) would be made again exactly as they are: every
+    edited file's facts are the same but for what neither reads (size, digest, findings, diagnostics and the
+    names it uses: a body edit that moves no line and renames nothing), none is a top-level README or packaging
+    file (read as text), and every part of the link state (`stored`: as the last build left it, before this
+    build's `relink`, `FactsCache.read_parts`) is the same: ranks, purposes, imports, test links, the
+    references' use counts and edges.
+    Never with `llms-full.txt`, which embeds whole file pages."""
+    import dataclasses
+
+    from docatlas.link.references import ROW_FIELDS
+    from docatlas.link.stage import link_state
+
+    if llms_full or not stored or not before:
+        return False
+    for p, old in before.items():
+        if "/" not in p and (p.upper().startswith("README") or p in _GUIDE_TEXTS):
+            return False
+        if _guide_view(old) != _guide_view(model.files[p]):
+            return False
+    for name, value in link_state(model).items():
+        if name != "refs" or not dataclasses.is_dataclass(value):
+            if not _same(stored.get(name, _MISSING), value):
+                return False
+            continue
+        for f in dataclasses.fields(value):  # (the per-file rows are not parts: `store.cache.store_link_state`)
+            if f.name not in ROW_FIELDS and not _same(stored.get(f"refs.{f.name}", _MISSING), getattr(value, f.name)):
+                return False
+    return True
+
+
+_MISSING = object()
+
+
+def _same(old: Any, new: Any) -> bool:
+    """The very object read (a part `relink` did not touch), else equal (`==` takes each value read as it is)."""
+    return old is new or bool(old == new)
+
+
+def _guide_view(facts: FileFacts) -> FileFacts:
+    """A file's facts without what the guide and `llms.txt` never read."""
+    import dataclasses
+
+    return dataclasses.replace(facts, size=0, digest="", findings=(), diagnostics=(), references=None)
 
 
 _BOOK_PAGES = frozenset({"comprehensive_book.md", "llms.txt", "llms-full.txt"})
 
 
-def _is_keyword_page(rel: str) -> bool:
-    """The pages about the whole repository (keyword index, guide, llms files): a local rebuild makes them
-    again rather than keeping their manifest entries (letter pages come and go, llms-full with its option)."""
-    return rel in _REPO_PAGES or rel.startswith("_keywords/")
+def _redone_page(parts: tuple[str, ...], keywords: bool, book: bool, rel: str) -> bool:
+    """Whether a local rebuild makes this page again rather than keeping its manifest entry: the guide and the
+    llms files when the guide's task runs, the keyword pages when the keyword task runs (letter pages come and
+    go), the continuation pages of an edited file."""
+    if rel.startswith(parts):
+        return True
+    if rel in _BOOK_PAGES:
+        return book
+    return keywords and (rel == "keywords.md" or rel.startswith("_keywords/"))

@@ -428,7 +428,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
 
     local = report.link_reused and cache.same_output_options
     # a local render: only the pages the edit can change, the others keep their manifest entries
-    plan = incremental.local_plan(model, fresh, old_summaries, out, cache) if local \
+    plan = incremental.local_plan(model, fresh, old_summaries, out, cache, before, cfg.llms_full) if local \
         else incremental.Plan(all_tasks(model))
     tasks, pages, inputs, stats = plan.tasks, plan.pages, plan.inputs, plan.stats
     cache.mark_dirty()

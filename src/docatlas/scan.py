@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from docatlas import diagnostics as dx
 from docatlas import languages
 from docatlas.model import Diagnostic, ScannedFile
 from docatlas.paths import MANIFEST_NAME, VENDOR_DIRS
+
+if TYPE_CHECKING:  # imported where a pattern is parsed: a rebuild that reuses every folder's listing parses none
+    import pathspec
 
 _VCS_DIRS = {".git", ".hg", ".svn", ".bzr"}
 
@@ -53,11 +55,17 @@ def is_vendored(path: str) -> bool:
     return any(part in VENDOR_DIRS for part in path.split("/")[:-1])
 
 
+def _spec(lines: list[str] | tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def scan(root: Path, output: Path, exclude: tuple[str, ...] = (), listing: Listing | None = None) -> ScanResult:
     """The files to document, sorted. `listing`: the last walk's (`ScanResult.listing`), whose folders are
     reused where nothing changed them."""
     result = ScanResult()
-    excluded = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    excluded = _spec(exclude) if exclude else None
     try:
         out_rel = output.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -139,7 +147,7 @@ def _walk(root: Path, diagnostics: list[Diagnostic], out_rel: str | None = None,
             specs[prefix] = None
             try:
                 lines = Path(root, prefix, ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                specs[prefix] = pathspec.GitIgnoreSpec.from_lines(lines)
+                specs[prefix] = _spec(lines)
             except OSError as exc:
                 diagnostics.append(dx.UNREADABLE.at(prefix + ".gitignore", action="read", reason=exc))
         return specs[prefix]

@@ -69,16 +69,15 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     name = _QUERY.get(grammar)
     if name is None:
         return None
-    q = ts.query(grammar, name)
-    if caps is None:
-        caps = ts.captures(q, root)
+    if caps is None:  # (compiled when used: the caller's walk ran these patterns as part of its own query)
+        caps = ts.captures(ts.query(grammar, name), root)
     sites = _sites(caps, data)
     bodies = sorted((n.start_byte, n.end_byte, n.parent.start_byte, n.parent.start_point[0] + 1)
                     for n in caps.get("macro_body", ()) if n.parent is not None)
     in_macro: dict[int, str] = {}
     if bodies:  # the names macro bodies use, each the macro's (`_macro_text`)
         text = _macro_text(data, bodies)
-        found = _sites(ts.captures(q, ts.parse(grammar, text).root_node), text, values=False)
+        found = _sites(ts.captures(ts.query(grammar, name), ts.parse(grammar, text).root_node), text, values=False)
         names = {s.line: s.qualname for s in symbols if s.kind == "macro"}
         for start, site in sorted(found.items()):
             i = bisect.bisect_right(bodies, (start, len(data) + 1, 0, 0)) - 1
