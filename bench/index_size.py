@@ -49,7 +49,8 @@ PLANS = {
     "export: outgoing": "SELECT line, col, name, kind, target FROM refs WHERE path = ? ORDER BY line, col",
     "show: tests of a file": "SELECT name, line, framework, kind FROM tests WHERE path = ? ORDER BY line, name",
     "show: findings of a file": "SELECT category, rule, line FROM findings WHERE path = ? ORDER BY line, rule",
-    "writer: delete search rows": "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?",
+    "writer: delete search rows": ("SELECT id, name, fqname, qualname, path, summary, bases, macro, condition, "
+                                  "bridge FROM symbols WHERE path = ?"),
 }
 
 

@@ -159,6 +159,29 @@ def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Pa
     assert queries.search(conn, "elementwise")[0].qualname == "at::native::add"
 
 
+def test_search_rows_keep_a_path_only_where_the_qualified_name_lacks_it(make_repo, tmp_path: Path) -> None:
+    """A Python symbol's search row has no path words (its fqname holds its module's); a C symbol's and a
+    file's keep them, so `zebra stripes` still finds both definitions, and an edit removes the rows it
+    indexed (an incremental build's search terms equal a full build's: test_incremental)."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/zebra.py": "def stripes():\n    pass\n",
+                      "src/zebra.c": "int stripes_c(void) { return 0; }\n"})
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    conn = schema.open_index(out)
+    in_path = {r[0] for r in conn.execute("SELECT rowid FROM search WHERE search MATCH 'path : zebra'")}
+    ids = dict(conn.execute("SELECT qualname, id FROM symbols"))
+    files = dict(conn.execute("SELECT path, -id FROM files"))
+    assert in_path == {ids["stripes_c"], files["pkg/zebra.py"], files["src/zebra.c"]}
+    assert {(h.qualname, h.path) for h in queries.search(conn, "zebra stripes")} >= {
+        ("pkg.zebra.stripes", "pkg/zebra.py"), ("stripes_c", "src/zebra.c")}
+    conn.close()
+    (repo / "pkg/zebra.py").write_text("def stripes():\n    pass\n\n\ndef mane():\n    pass\n")
+    build(make_config(repo, out, jobs=1))
+    conn = schema.open_index(out)
+    assert {r[0] for r in conn.execute("SELECT rowid FROM search WHERE search MATCH 'path : zebra'")} == in_path
+    assert queries.search(conn, "zebra mane")[0].qualname == "pkg.zebra.mane"
+
+
 def test_fqname_lookups_match_the_views_fqname(built: Path, tmp_path: Path) -> None:
     """A Python symbol's fqname is not stored (module + qualname): the indexed lookups find what comparing
     the view's `fqname` finds, case-insensitively, for exact names and prefixes."""

@@ -232,7 +232,8 @@ def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
 def _search_columns(row: tuple[Any, ...]) -> list[str]:
     """A result row's text as the search table indexed it: name, qualified name (module for files), identifier
     words (with base classes, the row's 13th column, and the C fields, the 14th to 16th), path, summary (none
-    for folders)."""
+    for folders). The path counts for a Python symbol too, whose search row leaves it out (its fqname has its
+    module's words): a word found in both weighs as the qualified name's."""
     bases = row[12].split("\n") if len(row) > 12 and row[12] else []
     c_fields = (row[13], row[14], row[15]) if len(row) > 15 else ("", "", "")
     words = search_words(row[4], bases, c_fields) if row[2] != "file" else identifier_words(row[0], row[4])
