@@ -306,6 +306,7 @@ def file_record(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
         return None
     rec = rows[0]
     rec.pop("id")
+    rec.pop("page_stem")  # what `page` and `kw_page` are made of
     for k in ("binary", "vendored", "parse_ok"):
         rec[k] = bool(rec[k])
     rec["symbols"] = _dicts(conn.execute(

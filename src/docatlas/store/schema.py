@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 21
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -85,7 +85,11 @@ CREATE TABLE files(
     language TEXT NOT NULL, purpose TEXT NOT NULL, purpose_reason TEXT NOT NULL, module TEXT NOT NULL,
     size INTEGER NOT NULL, digest TEXT NOT NULL, lines INTEGER NOT NULL, binary INTEGER NOT NULL,
     binary_kind TEXT NOT NULL, generated TEXT NOT NULL, vendored INTEGER NOT NULL, docstring TEXT NOT NULL,
-    parse_ok INTEGER NOT NULL, rank REAL NOT NULL, page TEXT NOT NULL, kw_page TEXT NOT NULL);
+    parse_ok INTEGER NOT NULL, rank REAL NOT NULL, page_stem TEXT NOT NULL,
+    page TEXT GENERATED ALWAYS AS (CASE WHEN binary THEN '' ELSE coalesce(nullif(page_stem, ''), path) || '_docs.md'
+        END) VIRTUAL,
+    kw_page TEXT GENERATED ALWAYS AS (CASE WHEN binary THEN '' ELSE coalesce(nullif(page_stem, ''), path) || '_kw.md'
+        END) VIRTUAL);
 CREATE INDEX files_name ON files(name);
 CREATE INDEX files_module ON files(module);
 CREATE INDEX files_module_nocase ON files(module COLLATE NOCASE);

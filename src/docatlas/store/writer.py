@@ -202,12 +202,15 @@ def _delete_per_file(conn: sqlite3.Connection, paths: list[str]) -> None:
 
 
 def _file_row(i: int, path: str, f: FileFacts, model: LinkedModel) -> tuple[Any, ...]:
-    """A file's `files` row."""
+    """A file's `files` row. Its pages are generated columns (`path` + `_docs.md`, `_kw.md`) but where the
+    page name differs from the path (a folder named like a page, a name too long: `paths._page`), whose
+    stem `page_stem` holds: two page names a row were 1.0 of PyTorch's 3.5 MB of `files`."""
     purpose = model.purposes[path]
+    page = P.file_page(path)
+    stem = page[: -len("_docs.md")] if page != path + "_docs.md" else ""
     return (i, path, P.folder_of(path), path.rsplit("/", 1)[-1], f.language, purpose.label, purpose.reason,
             model.module_of.get(path, ""), f.size, f.digest, f.lines, int(f.binary), f.binary_kind, f.generated,
-            int(f.vendored), f.docstring, int(f.parse_ok), float(model.rank.get(path, 0.0) or 0.0),
-            "" if f.binary else P.file_page(path), "" if f.binary else P.kw_page(path))
+            int(f.vendored), f.docstring, int(f.parse_ok), float(model.rank.get(path, 0.0) or 0.0), stem)
 
 
 def _file_search_row(i: int, path: str, f: FileFacts, model: LinkedModel) -> tuple[Any, ...]:
@@ -229,7 +232,7 @@ def _delete_file_search(conn: sqlite3.Connection, where: str, args: tuple[Any, .
         f"SELECT id, path, module, docstring FROM files WHERE {where}", args).fetchall()])
 
 
-_INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 20)})"
+_INSERT_FILE = f"INSERT INTO files VALUES ({','.join('?' * 19)})"  # `page`, `kw_page` are generated
 
 
 def _refresh_files(conn: sqlite3.Connection, model: LinkedModel, changed: list[str], sid: Strings) -> None:
