@@ -160,9 +160,9 @@ def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Pa
 
 
 def test_search_rows_keep_a_path_only_where_the_qualified_name_lacks_it(make_repo, tmp_path: Path) -> None:
-    """A Python symbol's search row has no path words (its fqname holds its module's); a C symbol's and a
-    file's keep them, so `zebra stripes` still finds both definitions, and an edit removes the rows it
-    indexed (an incremental build's search terms equal a full build's: test_incremental)."""
+    """A Python symbol's search row has no path words (its fqname holds its module's); a C symbol's keeps all
+    but the extension, a file's all of them, so `zebra stripes` still finds both definitions, and an edit
+    removes the rows it indexed (an incremental build's search terms equal a full build's: test_incremental)."""
     repo = make_repo({"pkg/__init__.py": "", "pkg/zebra.py": "def stripes():\n    pass\n",
                       "src/zebra.c": "int stripes_c(void) { return 0; }\n"})
     out = tmp_path / "out"
@@ -172,6 +172,8 @@ def test_search_rows_keep_a_path_only_where_the_qualified_name_lacks_it(make_rep
     ids = dict(conn.execute("SELECT qualname, id FROM symbols"))
     files = dict(conn.execute("SELECT path, -id FROM files"))
     assert in_path == {ids["stripes_c"], files["pkg/zebra.py"], files["src/zebra.c"]}
+    assert {r[0] for r in conn.execute("SELECT rowid FROM search WHERE search MATCH 'path : c'")} == {
+        files["src/zebra.c"]}  # a symbol's row leaves the extension to its file's
     assert {(h.qualname, h.path) for h in queries.search(conn, "zebra stripes")} >= {
         ("pkg.zebra.stripes", "pkg/zebra.py"), ("stripes_c", "src/zebra.c")}
     conn.close()

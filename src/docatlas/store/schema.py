@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 21
+SCHEMA_VERSION = 22
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
