@@ -212,6 +212,8 @@ def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: 
     assert [t["test"] for t in rec["tested_by"]] == ["tests/test_compiler.py"]
     assert (queries.show(conn, "pkg/") or {})["type"] == "folder"
     assert (queries.show(conn, "pkg.compiler") or {})["file"]["path"] == "pkg/compiler.py"
+    assert (queries.show(conn, "PKG.compiler") or {}).get("type") != "file"  # a module is matched as spelled
+    assert [h.path for h in queries.search(conn, "pkg.compiler", kind="file")] == ["pkg/compiler.py"]
     via_reexport = queries.show(conn, "pkg.RecompileTests.test_no_recursive_compile_after_cache_limit_hit")
     assert via_reexport is not None
     assert via_reexport["symbols"][0]["fqname"] == \
