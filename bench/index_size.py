@@ -31,6 +31,8 @@ PLANS = {
                             "ORDER BY length(name), name, id LIMIT 9)",
     "search prefix (fqname)": f"SELECT id FROM symbols WHERE {schema.fqname_prefix('a.b', 'a.b~')[0]} "
                               "ORDER BY length(fqname)",
+    "search exact (file)": f"SELECT path FROM files WHERE (name = ? OR path = ? OR {schema.MODULE_IS}) LIMIT 5",
+    "show: file by module": f"SELECT path FROM files WHERE {schema.MODULE_IS} ORDER BY path LIKE '%.pyi', path",
     "search row by rowid": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id = ?",
     "uses of a symbol": schema.USE_COUNT,
     "show: file symbols": "SELECT kind, name FROM symbols WHERE path = ? ORDER BY line, id",
@@ -49,7 +51,8 @@ PLANS = {
     "export: outgoing": "SELECT line, col, name, kind, target FROM refs WHERE path = ? ORDER BY line, col",
     "show: tests of a file": "SELECT name, line, framework, kind FROM tests WHERE path = ? ORDER BY line, name",
     "show: findings of a file": "SELECT category, rule, line FROM findings WHERE path = ? ORDER BY line, rule",
-    "writer: delete search rows": "SELECT id, name, fqname, path, summary, bases FROM symbols WHERE path = ?",
+    "writer: delete search rows": ("SELECT id, name, fqname, qualname, path, summary, bases, macro, condition, "
+                                  "bridge FROM symbols WHERE path = ?"),
 }
 
 

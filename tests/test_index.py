@@ -159,6 +159,31 @@ def test_search_cpp_qualified_names_definitions_before_declarations(tmp_path: Pa
     assert queries.search(conn, "elementwise")[0].qualname == "at::native::add"
 
 
+def test_search_rows_keep_a_path_only_where_the_qualified_name_lacks_it(make_repo, tmp_path: Path) -> None:
+    """A Python symbol's search row has no path words (its fqname holds its module's); a C symbol's keeps all
+    but the extension, a file's all of them, so `zebra stripes` still finds both definitions, and an edit
+    removes the rows it indexed (an incremental build's search terms equal a full build's: test_incremental)."""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/zebra.py": "def stripes():\n    pass\n",
+                      "src/zebra.c": "int stripes_c(void) { return 0; }\n"})
+    out = tmp_path / "out"
+    build(make_config(repo, out, jobs=1))
+    conn = schema.open_index(out)
+    in_path = {r[0] for r in conn.execute("SELECT rowid FROM search WHERE search MATCH 'path : zebra'")}
+    ids = dict(conn.execute("SELECT qualname, id FROM symbols"))
+    files = dict(conn.execute("SELECT path, -id FROM files"))
+    assert in_path == {ids["stripes_c"], files["pkg/zebra.py"], files["src/zebra.c"]}
+    assert {r[0] for r in conn.execute("SELECT rowid FROM search WHERE search MATCH 'path : c'")} == {
+        files["src/zebra.c"]}  # a symbol's row leaves the extension to its file's
+    assert {(h.qualname, h.path) for h in queries.search(conn, "zebra stripes")} >= {
+        ("pkg.zebra.stripes", "pkg/zebra.py"), ("stripes_c", "src/zebra.c")}
+    conn.close()
+    (repo / "pkg/zebra.py").write_text("def stripes():\n    pass\n\n\ndef mane():\n    pass\n")
+    build(make_config(repo, out, jobs=1))
+    conn = schema.open_index(out)
+    assert {r[0] for r in conn.execute("SELECT rowid FROM search WHERE search MATCH 'path : zebra'")} == in_path
+    assert queries.search(conn, "zebra mane")[0].qualname == "pkg.zebra.mane"
+
+
 def test_fqname_lookups_match_the_views_fqname(built: Path, tmp_path: Path) -> None:
     """A Python symbol's fqname is not stored (module + qualname): the indexed lookups find what comparing
     the view's `fqname` finds, case-insensitively, for exact names and prefixes."""
@@ -187,6 +212,8 @@ def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: 
     assert [t["test"] for t in rec["tested_by"]] == ["tests/test_compiler.py"]
     assert (queries.show(conn, "pkg/") or {})["type"] == "folder"
     assert (queries.show(conn, "pkg.compiler") or {})["file"]["path"] == "pkg/compiler.py"
+    assert (queries.show(conn, "PKG.compiler") or {}).get("type") != "file"  # a module is matched as spelled
+    assert [h.path for h in queries.search(conn, "pkg.compiler", kind="file")] == ["pkg/compiler.py"]
     via_reexport = queries.show(conn, "pkg.RecompileTests.test_no_recursive_compile_after_cache_limit_hit")
     assert via_reexport is not None
     assert via_reexport["symbols"][0]["fqname"] == \

@@ -131,6 +131,13 @@ def test_hostile_file_names(make_repo, tmp_path: Path, capsys) -> None:
     assert paths.url_quote(paths.rel("index.md", long)) in index  # linked under its short name
     newline_page = (out / paths.file_page("new\nline.py")).read_text()
     assert newline_page.startswith("# Documentation: `new\\x0aline.py`\n")
+    conn = sqlite3.connect(out / schema.INDEX_NAME)  # `files.page`, `kw_page`: generated from a stored stem
+    stems = dict(conn.execute("SELECT path, page_stem FROM files"))
+    assert {p: pages for p, *pages in conn.execute("SELECT path, page, kw_page FROM files")} == {
+        p: [paths.file_page(p), paths.kw_page(p)] for p in stems}
+    assert {p for p, stem in stems.items() if stem} == {p for p in stems if paths.file_page(p) != p + "_docs.md"}
+    assert {p for p, stem in stems.items() if stem} >= {"b" * 250 + ".py", "d" * 200 + "/" + "e" * 250 + ".md"}
+    conn.close()
     assert build(capsys, repo, out)[0] == 0  # a no-op rebuild
     for i in range(len(HOSTILE)):
         assert query(capsys, out, "search", f"f_{i}")[0] == 0
@@ -153,6 +160,11 @@ def test_docatlas_names_inside_the_repository(make_repo, tmp_path: Path, capsys)
         assert (out / "index.md~" / "c.py_docs.md").is_file() and (out / "keywords.md~" / "d.py_docs.md").is_file()
         assert (out / "sub" / ".docatlas-manifest.json" / "b.py_docs.md").is_file()
         assert query(capsys, out, "search", "A")[0] == 0
+        conn = sqlite3.connect(out / schema.INDEX_NAME)
+        assert dict(conn.execute("SELECT path, page FROM files WHERE page_stem != ''")) == {
+            p: paths.file_page(p) for p in ("docatlas.sqlite/a.py", "index.md/c.py", "keywords.md/d.py",
+                                             ".docatlas.lock/e.py")}
+        conn.close()
 
 
 def test_unlistable_folder_is_a_diagnostic(make_repo, tmp_path: Path, capsys,

@@ -14,6 +14,7 @@ from typing import Any
 from docatlas.store.schema import (
     EXPORT_SCHEMA,
     FOLDER_ROWID_BASE,
+    MODULE_IS,
     NAME_IDS,
     QUALNAME_IDS,
     SCHEMA_VERSION,
@@ -149,8 +150,8 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
                 f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, *fq_args, *sym_args, _POOL]).fetchall()
         if want_file:
             rows += conn.execute(
-                f"SELECT {_FILE_COLS} FROM files f WHERE (f.name = ? OR f.path = ? OR f.module = ?){file_where} "
-                f"LIMIT ?", [q, q.strip("/"), q, *file_args, _POOL]).fetchall()
+                f"SELECT {_FILE_COLS} FROM files f WHERE (f.name = ? OR f.path = ? OR {MODULE_IS}){file_where} LIMIT ?",
+                [q, q.strip("/"), q, q, *file_args, _POOL]).fetchall()
         if want_folder:
             rows += conn.execute(
                 f"SELECT {_FOLDER_COLS} FROM folders d WHERE d.path = ? AND d.path != ''{folder_where} LIMIT ?",
@@ -232,7 +233,8 @@ def _full_text(conn: sqlite3.Connection, expr: str, words: list[str], need: int,
 def _search_columns(row: tuple[Any, ...]) -> list[str]:
     """A result row's text as the search table indexed it: name, qualified name (module for files), identifier
     words (with base classes, the row's 13th column, and the C fields, the 14th to 16th), path, summary (none
-    for folders)."""
+    for folders). The path counts for a Python symbol too, whose search row leaves it out (its fqname has its
+    module's words): a word found in both weighs as the qualified name's."""
     bases = row[12].split("\n") if len(row) > 12 and row[12] else []
     c_fields = (row[13], row[14], row[15]) if len(row) > 15 else ("", "", "")
     words = search_words(row[4], bases, c_fields) if row[2] != "file" else identifier_words(row[0], row[4])
@@ -305,6 +307,7 @@ def file_record(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
         return None
     rec = rows[0]
     rec.pop("id")
+    rec.pop("page_stem")  # what `page` and `kw_page` are made of
     for k in ("binary", "vendored", "parse_ok"):
         rec[k] = bool(rec[k])
     rec["symbols"] = _dicts(conn.execute(
@@ -410,8 +413,8 @@ def _shared_parts(a: str, b: str) -> int:
 def _follow_reexports(conn: sqlite3.Connection, target: str, cols: str) -> list[dict[str, Any]]:
     parts = target.split(".")
     for i in range(len(parts) - 1, 0, -1):
-        row = conn.execute("SELECT path FROM files WHERE module = ? ORDER BY path LIKE '%.pyi', path",
-                           (".".join(parts[:i]),)).fetchone()
+        row = conn.execute(f"SELECT path FROM files WHERE {MODULE_IS} ORDER BY path LIKE '%.pyi', path",
+                           (".".join(parts[:i]),) * 2).fetchone()
         if row:
             return _find_in(conn, row[0], parts[i:], cols, set())
     return []
@@ -428,7 +431,7 @@ def _find_in(conn: sqlite3.Connection, path: str, rest: list[str], cols: str,
         return rows
     module = conn.execute("SELECT module FROM files WHERE path = ?", (path,)).fetchone()
     if module and module[0] and len(rest) > 1:
-        sub = conn.execute("SELECT path FROM files WHERE module = ?", (f"{module[0]}.{rest[0]}",)).fetchone()
+        sub = conn.execute(f"SELECT path FROM files WHERE {MODULE_IS}", (f"{module[0]}.{rest[0]}",) * 2).fetchone()
         if sub:
             found = _find_in(conn, sub[0], rest[1:], cols, visited)
             if found:
@@ -523,7 +526,7 @@ def show(conn: sqlite3.Connection, target: str) -> dict[str, Any] | None:
     folder = folder_record(conn, norm)
     if folder:
         return {"type": "folder", "folder": folder}
-    row = conn.execute("SELECT path FROM files WHERE module = ? ORDER BY path LIKE '%.pyi', path", (t,)).fetchone()
+    row = conn.execute(f"SELECT path FROM files WHERE {MODULE_IS} ORDER BY path LIKE '%.pyi', path", (t, t)).fetchone()
     if row:
         return {"type": "file", "file": file_record(conn, row[0])}
     # an extension module named by a macro comes first: `_socket` is also an INI key of CPython's `Tools/freeze`

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 23
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -70,6 +70,9 @@ def qualname_is(alias: str = "") -> str:
 USE_COUNT = ("SELECT count(*) FROM strings q CROSS JOIN ref_uses u ON u.target = q.id CROSS JOIN ref_rows r "
              "ON r.use = u.id WHERE u.target_file = (SELECT id FROM files WHERE path = ?1) "
              "AND q.text = ?2 COLLATE NOCASE AND q.text = ?2")
+# `files.module = ?` as the one index on modules serves it (`files_module_nocase`, then the binary comparison):
+# bind the module twice
+MODULE_IS = "(module = ? COLLATE NOCASE AND module = ?)"
 NAME_IDS = "SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id WHERE n.text = ? COLLATE NOCASE"
 QUALNAME_IDS = ("SELECT y.id FROM strings q JOIN symbol_rows y ON y.qualname = q.id "
                 "WHERE q.text = ? COLLATE NOCASE")
@@ -85,9 +88,12 @@ CREATE TABLE files(
     language TEXT NOT NULL, purpose TEXT NOT NULL, purpose_reason TEXT NOT NULL, module TEXT NOT NULL,
     size INTEGER NOT NULL, digest TEXT NOT NULL, lines INTEGER NOT NULL, binary INTEGER NOT NULL,
     binary_kind TEXT NOT NULL, generated TEXT NOT NULL, vendored INTEGER NOT NULL, docstring TEXT NOT NULL,
-    parse_ok INTEGER NOT NULL, rank REAL NOT NULL, page TEXT NOT NULL, kw_page TEXT NOT NULL);
+    parse_ok INTEGER NOT NULL, rank REAL NOT NULL, page_stem TEXT NOT NULL,
+    page TEXT GENERATED ALWAYS AS (CASE WHEN binary THEN '' ELSE coalesce(nullif(page_stem, ''), path) || '_docs.md'
+        END) VIRTUAL,
+    kw_page TEXT GENERATED ALWAYS AS (CASE WHEN binary THEN '' ELSE coalesce(nullif(page_stem, ''), path) || '_kw.md'
+        END) VIRTUAL);
 CREATE INDEX files_name ON files(name);
-CREATE INDEX files_module ON files(module);
 CREATE INDEX files_module_nocase ON files(module COLLATE NOCASE);
 CREATE TABLE folders(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, parent TEXT, name TEXT NOT NULL COLLATE NOCASE,
