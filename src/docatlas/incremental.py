@@ -16,7 +16,7 @@ from docatlas.model import Diagnostic, FileFacts
 from docatlas.output import OutputFolder
 from docatlas.paths import folder_of
 from docatlas.scan import Listing
-from docatlas.store.cache import FactsCache, read_listing, write_listing
+from docatlas.store.cache import MISSING_PART, FactsCache, read_listing, same_part, write_listing
 from docatlas.summary import FileSummary
 
 if TYPE_CHECKING:
@@ -190,21 +190,14 @@ def same_guide(model: RepoModel, before: Mapping[str, FileFacts], stored: Mappin
             return False
     for name, value in link_state(model).items():
         if name != "refs" or not dataclasses.is_dataclass(value):
-            if not _same(stored.get(name, _MISSING), value):
+            if not same_part(stored.get(name, MISSING_PART), value):
                 return False
             continue
         for f in dataclasses.fields(value):  # (the per-file rows are not parts: `store.cache.store_link_state`)
-            if f.name not in ROW_FIELDS and not _same(stored.get(f"refs.{f.name}", _MISSING), getattr(value, f.name)):
+            old = stored.get(f"refs.{f.name}", MISSING_PART)
+            if f.name not in ROW_FIELDS and not same_part(old, getattr(value, f.name)):
                 return False
     return True
-
-
-_MISSING = object()
-
-
-def _same(old: Any, new: Any) -> bool:
-    """The very object read (a part `relink` did not touch), else equal (`==` takes each value read as it is)."""
-    return old is new or bool(old == new)
 
 
 def _guide_view(facts: FileFacts) -> FileFacts:

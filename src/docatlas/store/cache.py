@@ -404,7 +404,7 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
         conn.execute("DELETE FROM cache.link_parts")
         changed = sorted(named)
     else:
-        changed = sorted(k for k, v in named.items() if k == "refs" or not _same(stored.get(k, _MISSING), v))
+        changed = sorted(k for k, v in named.items() if k == "refs" or not same_part(stored.get(k, MISSING_PART), v))
         gone = sorted(set(stored) - set(named))
         conn.executemany("DELETE FROM cache.link_parts WHERE name = ?", ((k,) for k in gone))
     conn.executemany("INSERT OR REPLACE INTO cache.link_parts VALUES (?, ?)",
@@ -413,7 +413,7 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
     conn.execute("INSERT INTO cache.link_state VALUES (1, ?)", (_IN_PARTS,))
 
 
-_MISSING = object()
+MISSING_PART = object()  # what a part absent from the last build's state compares as (`same_part`)
 # Parts kept in shards: a dict part whose entries an edit changes a few of (each edited file's imports, their lines
 # made again) is stored as `SHARDS` pickles by a hash of the key, and its keys in order, so that a rebuild writes
 # again only the shards holding a changed entry (PyTorch's imports: 6 MB, 0.3-0.6 s to pickle whole on an edit
@@ -452,7 +452,7 @@ def _unsharded(loaded: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _same(old: Any, new: Any) -> bool:
+def same_part(old: Any, new: Any) -> bool:
     """Whether a part is unchanged: the very object read (the usual case), else equal."""
     if old is new:
         return True
