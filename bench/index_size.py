@@ -26,8 +26,9 @@ PLANS = {
                     f"UNION ALL {schema.QUALNAME_IDS} UNION ALL SELECT id FROM symbols WHERE "
                     f"{schema.fqname_is('a.b.c')[0]}) ORDER BY s.definition DESC LIMIT 5",
     "search prefix (name)": "SELECT s.path FROM symbols s JOIN files f ON f.path = s.path WHERE s.id IN "
-                            "(SELECT id FROM symbols WHERE id IN (SELECT y.id FROM strings n JOIN symbol_rows y ON "
-                            "y.name = n.id WHERE n.text >= ? COLLATE NOCASE AND n.text < ? COLLATE NOCASE) "
+                            "(SELECT id FROM symbols WHERE id IN (SELECT y.id FROM strings n "
+                            "CROSS JOIN symbol_rows y ON y.name = n.id "
+                            "WHERE n.text >= ? COLLATE NOCASE AND n.text < ? COLLATE NOCASE) "
                             "ORDER BY length(name), name, id LIMIT 9)",
     "search prefix (fqname)": f"SELECT id FROM symbols WHERE {schema.fqname_prefix('a.b', 'a.b~')[0]} "
                               "ORDER BY length(fqname)",
@@ -38,8 +39,8 @@ PLANS = {
     "show: file symbols": "SELECT kind, name FROM symbols WHERE path = ? ORDER BY line, id",
     "show: symbol by fqname": f"SELECT id FROM symbols WHERE {schema.fqname_is('a.b.c')[0]} "
                               "ORDER BY definition DESC, path, line",
-    "show: symbol by qualname": "SELECT id FROM symbols WHERE qualname = ?",
-    "show: symbol by name": "SELECT id FROM symbols WHERE name = ?",
+    "show: symbol by qualname": f"SELECT id FROM symbols WHERE {schema.qualname_is()}",
+    "show: symbol by name": f"SELECT id FROM symbols WHERE {schema.name_is()}",
     "show: children": "SELECT qualname FROM symbols WHERE path = ? AND parent = ? ORDER BY line",
     "show: re-export": "SELECT id FROM symbols WHERE path = ? AND qualname = ? ORDER BY line",
     "refs: sites": "SELECT path, line, col, kind, enclosing, name, test FROM refs WHERE target_path = ? AND "

@@ -203,6 +203,39 @@ def test_fqname_lookups_match_the_views_fqname(built: Path, tmp_path: Path) -> N
         assert conn.execute("SELECT count(*) FROM symbols").fetchone()[0] > 3
 
 
+def test_text_lookups_by_hash_compare_the_text(make_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`strings` is looked up by a hash of its text (`strings_hash`), never by the hash alone: with every text
+    given one hash (a collision on every row), the indexed lookups of names, qualified names and fqnames still
+    find exactly what comparing the views' columns finds, case-insensitively; and the stored hash is the one
+    `text_hash` gives, the same for texts equal under `COLLATE NOCASE` (ASCII letters folded, no others)."""
+    from docatlas.store import intern
+    built_out = tmp_path / "real"
+    build(make_config(make_repo(REPO), built_out, jobs=1))
+    conn = schema.open_index(built_out)
+    assert all(h == schema.text_hash(t) for t, h in conn.execute("SELECT text, hash FROM strings"))
+    assert schema.text_hash("RecompileTests") == schema.text_hash("recompiletests")
+    assert schema.text_hash("Größe") == schema.text_hash("gRößE") != schema.text_hash("GRÖSSE")
+    for module in (schema, intern, queries):
+        monkeypatch.setattr(module, "text_hash", lambda text: 7)
+    out = tmp_path / "collide"
+    build(make_config(make_repo(REPO), out, jobs=1))
+    conn = schema.open_index(out)
+    assert {h for (h,) in conn.execute("SELECT hash FROM strings")} == {7}
+    rows = conn.execute("SELECT name, qualname, fqname FROM symbols").fetchall()
+    assert len(rows) > 3
+    for name, qualname, fqname in rows:
+        for q in (name, name.upper(), qualname, qualname.swapcase()):
+            for column, where in (("name", schema.name_is()), ("qualname", schema.qualname_is())):
+                found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {where}", schema.text_args(q)))
+                assert found == sorted(conn.execute(f"SELECT id FROM symbols WHERE {column} = ?", (q,))), q
+        sql, args = schema.fqname_is(fqname.upper())
+        found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
+        assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname = ?", (fqname.upper(),)))
+    assert names(queries.search(conn, "compile_graph"))[:2] == ["compile_graph", "compile_graph_fast"]
+    assert queries.show(conn, "pkg/compiler.py")["file"]["imported_by"] == ["pkg/__init__.py",  # type: ignore[index]
+                                                                            "tests/test_compiler.py"]
+
+
 def test_show_resolves_files_folders_modules_and_symbols(built: Path, tmp_path: Path) -> None:
     conn = schema.open_index(built)
     found = queries.show(conn, "pkg/compiler.py")

@@ -11,10 +11,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from docatlas.store.schema import text_hash
+
 
 class Strings(dict[str, int]):
-    """Ids of the rows of an `(id, text)` table (`strings`: indexed by text; `texts`: signatures, never looked
-    up by text). `sid[text]` is a plain dict lookup for a text met before in this write (millions of them on
+    """Ids of the rows of an `(id, text)` table (`strings`: indexed by the text's hash; `texts`: signatures, never
+    looked up by text). `sid[text]` is a plain dict lookup for a text met before in this write (millions of them on
     PyTorch); `__missing__` finds a stored one or adds a new one.
 
     Stored texts are looked up one at a time (an edit's rows name a few hundred), and all of them are read at
@@ -39,8 +41,8 @@ class Strings(dict[str, int]):
                 if text in self:
                     return self[text]
             else:
-                row = self.conn.execute("SELECT id FROM strings WHERE text = ? COLLATE NOCASE AND text = ?",
-                                        (text, text)).fetchone()
+                row = self.conn.execute("SELECT id FROM strings WHERE hash = ? AND text = ?",
+                                        (text_hash(text), text)).fetchone()
                 if row is not None:
                     self[text] = row[0]
                     return int(row[0])
@@ -50,7 +52,10 @@ class Strings(dict[str, int]):
         return found
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        conn.executemany(f"INSERT INTO {self.table} VALUES (?, ?)", self.new)
+        if self.table == "strings":  # looked up by text: each row with its `text_hash`
+            conn.executemany("INSERT INTO strings VALUES (?, ?, ?)", ((i, t, text_hash(t)) for i, t in self.new))
+        else:
+            conn.executemany(f"INSERT INTO {self.table} VALUES (?, ?)", self.new)
         self.new.clear()
 
 

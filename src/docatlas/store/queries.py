@@ -23,9 +23,12 @@ from docatlas.store.schema import (
     fqname_prefix,
     fts_query,
     identifier_words,
+    name_is,
     qualname_is,
     read_meta,
     search_words,
+    text_args,
+    text_hash,
 )
 
 log = logging.getLogger(__name__)
@@ -96,7 +99,7 @@ def _with_uses(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> lis
     rows = list(rows)
     keys = sorted({(r[0], r[11]) for r in rows if r[11] and r[2] not in ("file", "folder")})
     # one indexed count a key: a row-value `IN (VALUES ...)` over them all is not planned on the index
-    counts = {k: conn.execute(USE_COUNT, k).fetchone()[0] for k in keys}
+    counts = {k: conn.execute(USE_COUNT, (*k, text_hash(k[1]))).fetchone()[0] for k in keys}
     return [(*r[:11], counts.get((r[0], r[11]), 0) if r[2] not in ("file", "folder") else 0) for r in rows]
 
 
@@ -147,7 +150,8 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
             rows += conn.execute(
                 f"SELECT {_SYM_COLS} {_SYM_FROM} WHERE s.id IN ({NAME_IDS} "
                 f"UNION ALL {QUALNAME_IDS} UNION ALL SELECT id FROM symbols WHERE {fq_sql}){sym_where} "
-                f"{pre_order}, length(s.fqname) LIMIT ?", [q, q, *fq_args, *sym_args, _POOL]).fetchall()
+                f"{pre_order}, length(s.fqname) LIMIT ?",
+                [*text_args(q), *text_args(q), *fq_args, *sym_args, _POOL]).fetchall()
         if want_file:
             rows += conn.execute(
                 f"SELECT {_FILE_COLS} FROM files f WHERE (f.name = ? OR f.path = ? OR {MODULE_IS}){file_where} LIMIT ?",
@@ -162,10 +166,11 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
         if want_sym and len(hits) < limit:
             # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
             # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
-            # and the shortest names are taken from the name index alone before the join (`tes`: 29k names)
+            # and the shortest names are taken before the join (`tes`: 29k names); no index orders the texts
+            # (`strings_hash`): the strings are read in turn first (CROSS JOIN), each match then by name index
             # (a Python symbol's fqname is its file's module and its qualname: `schema.fqname_prefix`)
             within, within_args = (fqname_prefix(q, hi) if "." in q or ":" in q else (
-                "id IN (SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id "
+                "id IN (SELECT y.id FROM strings n CROSS JOIN symbol_rows y ON y.name = n.id "
                 "WHERE n.text >= ? COLLATE NOCASE AND n.text < ? COLLATE NOCASE)", [q, hi]))
             column = "fqname" if "." in q or ":" in q else "name"
             tie = "" if column == "fqname" else ", name, id"  # as the name index ordered them (schema 10)
@@ -325,9 +330,8 @@ def file_record(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
         i["system"] = bool(i["system"])
     rec["imported_by"] = [r[0] for r in conn.execute(
         "SELECT DISTINCT f.path FROM import_rows i JOIN files f ON f.id = i.file WHERE i.target IN "
-        "((SELECT id FROM files WHERE path = ?1), -(SELECT id FROM strings WHERE text = ?1 COLLATE NOCASE "
-        "AND text = ?1)) AND f.path != ?1 "
-        "ORDER BY f.path", (path,))]
+        "((SELECT id FROM files WHERE path = ?1), -(SELECT id FROM strings WHERE hash = ?2 AND text = ?1)) "
+        "AND f.path != ?1 ORDER BY f.path", (path, text_hash(path)))]
     rec["tests"] = _dicts(conn.execute(
         "SELECT name, line, framework, kind FROM tests WHERE path = ? ORDER BY line, name", (path,)))
     rec["tested_by"] = _links(conn, "SELECT test_path AS test, names, via, cases FROM test_links "
@@ -381,10 +385,10 @@ def symbol_records(conn: sqlite3.Connection, target: str) -> list[dict[str, Any]
     if not rows and "." in target:
         rows = _follow_reexports(conn, target, cols)
     if not rows:
-        rows = _dicts(conn.execute(f"{cols} WHERE {qualname_is()}{order}", (target,)))
+        rows = _dicts(conn.execute(f"{cols} WHERE {qualname_is()}{order}", text_args(target)))
     if not rows:
         last = re.split(r"\.|::", target)[-1]
-        candidates = _dicts(conn.execute(f"{cols} WHERE name = ?{order}", (last,)))
+        candidates = _dicts(conn.execute(f"{cols} WHERE {name_is()}{order}", text_args(last)))
         suffixed = [c for c in candidates
                     if target.endswith(("." + c["qualname"], "::" + c["qualname"]))]
         if suffixed:
@@ -462,7 +466,8 @@ def _bindings_named(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]
     if "::" in name:
         return []
     return [r for q in dict.fromkeys(row[0] for row in conn.execute(
-        "SELECT qualname FROM symbols WHERE kind = 'binding' AND name = ? ORDER BY path, line", (name,)))
+        f"SELECT qualname FROM symbols WHERE kind = 'binding' AND {name_is()} ORDER BY path, line",
+        text_args(name)))
         for r in symbol_records(conn, q) if r["kind"] == "binding" and r["name"] == name]
 
 
@@ -508,8 +513,8 @@ def binding_implementations(conn: sqlite3.Connection, binding: dict[str, Any]) -
         return rows
     scope = binding["qualname"].split("::")[:-1]
     for i in range(len(scope), -1, -1):
-        rows = _dicts(conn.execute(f"{cols} WHERE qualname = ? AND {defined} ORDER BY path, line LIMIT 2",
-                                   ("::".join([*scope[:i], target]),)))
+        rows = _dicts(conn.execute(f"{cols} WHERE {qualname_is()} AND {defined} ORDER BY path, line LIMIT 2",
+                                   text_args("::".join([*scope[:i], target]))))
         if rows:
             return rows if len(rows) == 1 else []
     return []

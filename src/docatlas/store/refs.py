@@ -17,7 +17,7 @@ from typing import Any
 
 from docatlas.store import intern
 from docatlas.store.intern import Rows, Strings
-from docatlas.store.schema import fqname_is, qualname_is
+from docatlas.store.schema import fqname_is, name_is, qualname_is, text_args
 
 KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 # Kinds no code reference resolves to (a document heading, a config key, a Python module a C table defines: its
@@ -204,10 +204,10 @@ def targets(conn: sqlite3.Connection, symbol: str) -> list[tuple[str, str]]:
     rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {fq_sql} ORDER BY path, line", fq_args).fetchall()
     if not rows:
         rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {qualname_is()} ORDER BY path, line",
-                            (symbol,)).fetchall()
+                            text_args(symbol)).fetchall()
     if not rows:
-        rows = conn.execute("SELECT path, qualname FROM symbols WHERE name = ? ORDER BY path, line",
-                            (symbol,)).fetchall()
+        rows = conn.execute(f"SELECT path, qualname FROM symbols WHERE {name_is()} ORDER BY path, line",
+                            text_args(symbol)).fetchall()
     return [(str(p), str(q)) for p, q in rows]
 
 

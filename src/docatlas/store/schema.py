@@ -15,10 +15,12 @@ The schema is documented in docs/index-schema.md; bump SCHEMA_VERSION when it ch
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from docatlas.errors import DocatlasError
 from docatlas.paths import CACHE_DIR as CACHE_DIR  # the store's names for them
@@ -29,28 +31,48 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 23
+SCHEMA_VERSION = 24
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
 PY_LANGUAGES = ("python", "python-stub", "cython")  # a symbol's fqname is `files.module` + "." + its qualname
 
 
-def fqname_is(query: str, alias: str = "") -> tuple[str, list[str]]:
+def text_hash(text: str) -> int:
+    """`strings.hash` of a text: 32 bits of BLAKE2b over its UTF-8 with the ASCII letters lower-cased, so texts
+    equal under `COLLATE NOCASE` (which folds ASCII letters only) have one hash. The index holds these 4-byte
+    keys (`strings_hash`) instead of a B-tree over the whole texts; a lookup compares the text too, so two texts
+    that share a hash are never confused."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass").lower(), digest_size=4).digest(),
+                          "big", signed=True)
+
+
+def text_is(alias: str) -> str:
+    """`alias.text = ? COLLATE NOCASE` on `strings` as its index serves it; bind `text_args(text)`."""
+    return f"{alias}.hash = ? AND {alias}.text = ? COLLATE NOCASE"
+
+
+def text_args(text: str) -> list[Any]:
+    """The arguments of one `text_is`: the text's hash, then the text."""
+    return [text_hash(text), text]
+
+
+def fqname_is(query: str, alias: str = "") -> tuple[str, list[Any]]:
     """`symbols.fqname = ?` as the indexes serve it, and its arguments: a Python symbol's fqname is not stored
     (it is its file's module and its qualname), so the query is split at each `.` into a module (looked up by
-    `files_module_nocase`) and a qualname; any other symbol's fqname is its qualname (`strings_text`)."""
+    `files_module_nocase`) and a qualname; any other symbol's fqname is its qualname (`strings_hash`)."""
     a = f"{alias}." if alias else ""
     splits = [(query[:i], query[i + 1:]) for i, ch in enumerate(query) if ch == "." and 0 < i < len(query) - 1]
-    parts = [_PY_SYMBOLS + "m.module = ? COLLATE NOCASE AND q.text = ? COLLATE NOCASE"] * len(splits)
-    parts.append(_OTHER_SYMBOLS + "q.text = ? COLLATE NOCASE")
-    return f"{a}id IN ({' UNION ALL '.join(parts)})", [x for pair in splits for x in pair] + [query]
+    parts = [_PY_SYMBOLS + f"m.module = ? COLLATE NOCASE AND {text_is('q')}"] * len(splits)
+    parts.append(_OTHER_SYMBOLS + text_is("q"))
+    return (f"{a}id IN ({' UNION ALL '.join(parts)})",
+            [x for m, rest in splits for x in (m, *text_args(rest))] + text_args(query))
 
 
 def fqname_prefix(query: str, high: str) -> tuple[str, list[str]]:
     """`fqname >= ? AND fqname < ?` (a prefix) on `symbols` as the indexes serve it: Python symbols by a
     module that begins with the query, or by a module the query begins with and a qualname prefix; the others
-    by qualname."""
+    by qualname (no index orders the texts of `strings`: their rows are read in turn)."""
     splits = [(query[:i], query[i + 1:]) for i, ch in enumerate(query) if ch == "." and i > 0]
     parts = [_PY_SYMBOLS + "m.module = ? COLLATE NOCASE AND q.text >= ? COLLATE NOCASE AND "
              "q.text < ? COLLATE NOCASE"] * len(splits)
@@ -61,24 +83,32 @@ def fqname_prefix(query: str, high: str) -> tuple[str, list[str]]:
 
 
 def qualname_is(alias: str = "") -> str:
-    """`symbols.qualname = ?` as the indexes serve it (the qualname is a `strings` id: `strings_text`)."""
+    """`symbols.qualname = ?` as the indexes serve it (the qualname is a `strings` id: `strings_hash`); bind
+    `text_args(qualname)`."""
     return f"{alias}{'.' if alias else ''}id IN ({QUALNAME_IDS})"
 
 
-# resolved references to the definition (path ?1, qualname ?2): `refs` counted from the tables under it, by the
-# qualname's `strings` row (`strings_text`) and the target file's uses of it (`ref_uses_target`)
+def name_is(alias: str = "") -> str:
+    """`symbols.name = ?` as the indexes serve it (`strings_hash`); bind `text_args(name)`."""
+    return f"{alias}{'.' if alias else ''}id IN ({NAME_IDS})"
+
+
+# resolved references to the definition (path ?1, qualname ?2, its `text_hash` ?3): `refs` counted from the
+# tables under it, by the qualname's `strings` row (`strings_hash`) and the target file's uses of it
+# (`ref_uses_target`)
 USE_COUNT = ("SELECT count(*) FROM strings q CROSS JOIN ref_uses u ON u.target = q.id CROSS JOIN ref_rows r "
              "ON r.use = u.id WHERE u.target_file = (SELECT id FROM files WHERE path = ?1) "
-             "AND q.text = ?2 COLLATE NOCASE AND q.text = ?2")
+             "AND q.hash = ?3 AND q.text = ?2")
 # `files.module = ?` as the one index on modules serves it (`files_module_nocase`, then the binary comparison):
 # bind the module twice
 MODULE_IS = "(module = ? COLLATE NOCASE AND module = ?)"
-NAME_IDS = "SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id WHERE n.text = ? COLLATE NOCASE"
-QUALNAME_IDS = ("SELECT y.id FROM strings q JOIN symbol_rows y ON y.qualname = q.id "
-                "WHERE q.text = ? COLLATE NOCASE")
+NAME_IDS = f"SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id WHERE {text_is('n')}"
+QUALNAME_IDS = f"SELECT y.id FROM strings q JOIN symbol_rows y ON y.qualname = q.id WHERE {text_is('q')}"
 _PY_SYMBOLS = ("SELECT y.id FROM files m JOIN symbol_rows y ON y.file = m.id JOIN strings q ON q.id = y.qualname "
                "WHERE m.language IN ('python', 'python-stub', 'cython') AND ")
-_OTHER_SYMBOLS = ("SELECT y.id FROM strings q JOIN symbol_rows y ON y.qualname = q.id JOIN files m ON m.id = y.file "
+# CROSS JOIN: `strings` first, by `strings_hash` for a name, read in turn for a prefix (then the qualname index)
+_OTHER_SYMBOLS = ("SELECT y.id FROM strings q CROSS JOIN symbol_rows y ON y.qualname = q.id "
+                  "JOIN files m ON m.id = y.file "
                   "WHERE NOT (m.module != '' AND m.language IN ('python', 'python-stub', 'cython')) AND ")
 
 _SCHEMA = """
@@ -149,8 +179,8 @@ CREATE INDEX test_link_rows_target ON test_link_rows(target);
 CREATE INDEX test_link_rows_test ON test_link_rows(test);
 CREATE VIEW test_links AS SELECT t.path AS target, x.path AS test_path, r.names AS names, r.via AS via,
     r.cases AS cases FROM test_link_rows r JOIN files t ON t.id = r.target JOIN files x ON x.id = r.test;
-CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
-CREATE INDEX strings_text ON strings(text COLLATE NOCASE);
+CREATE TABLE strings(id INTEGER PRIMARY KEY, text TEXT NOT NULL, hash INTEGER NOT NULL);
+CREATE INDEX strings_hash ON strings(hash);
 CREATE TABLE ref_uses(
     id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
     target INTEGER NOT NULL, target_line INTEGER NOT NULL);
