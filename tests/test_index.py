@@ -196,18 +196,20 @@ def test_fqname_lookups_match_the_views_fqname(built: Path, tmp_path: Path) -> N
             found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
             assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname = ?", (q,))), q
             hi = q + "\U0010ffff"
-            sql, args = schema.fqname_prefix(q, hi)
-            found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
-            assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname >= ? AND fqname < ?",
-                                                (q, hi))), q
+            for ranged in (True, False):
+                sql, args = schema.fqname_prefix(q, hi, ranged)
+                found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
+                assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname >= ? AND fqname < ?",
+                                                    (q, hi))), q
         assert conn.execute("SELECT count(*) FROM symbols").fetchone()[0] > 3
 
 
 def test_text_lookups_by_hash_compare_the_text(make_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`strings` is looked up by a hash of its text (`strings_hash`), never by the hash alone: with every text
-    given one hash (a collision on every row), the indexed lookups of names, qualified names and fqnames still
-    find exactly what comparing the views' columns finds, case-insensitively; and the stored hash is the one
-    `text_hash` gives, the same for texts equal under `COLLATE NOCASE` (ASCII letters folded, no others)."""
+    given the key of its first two letters (texts that begin alike collide), the indexed lookups of names,
+    qualified names, fqnames and prefixes still find exactly what comparing the views' columns finds,
+    case-insensitively; and the stored hash is the one `text_hash` gives, the same for texts equal under
+    `COLLATE NOCASE` (ASCII letters folded, no others), and within `hash_range` of every prefix of the text."""
     from docatlas.store import intern
     built_out = tmp_path / "real"
     build(make_config(make_repo(REPO), built_out, jobs=1))
@@ -215,12 +217,19 @@ def test_text_lookups_by_hash_compare_the_text(make_repo, tmp_path: Path, monkey
     assert all(h == schema.text_hash(t) for t, h in conn.execute("SELECT text, hash FROM strings"))
     assert schema.text_hash("RecompileTests") == schema.text_hash("recompiletests")
     assert schema.text_hash("Größe") == schema.text_hash("gRößE") != schema.text_hash("GRÖSSE")
+    for text in [t for (t,) in conn.execute("SELECT text FROM strings")] + ["a", "ö", "Größe", "x" * 3]:
+        swapped = "".join(c.swapcase() if c.isascii() else c for c in text)  # NOCASE folds ASCII letters only
+        for prefix in {text[:i] for i in range(1, len(text) + 1)} | {swapped[:1], swapped[:3], swapped}:
+            low, high = schema.hash_range(prefix)
+            assert low <= schema.text_hash(text) <= high and -2**31 <= low <= high < 2**31, (text, prefix)
+    assert schema.hash_range("ab") == (schema.hash_range("AB")[0], schema.hash_range("abc")[1])
     for module in (schema, intern, queries):
-        monkeypatch.setattr(module, "text_hash", lambda text: 7)
+        monkeypatch.setattr(module, "text_hash", lambda text, lead=schema.hash_range: lead(text)[0])
     out = tmp_path / "collide"
     build(make_config(make_repo(REPO), out, jobs=1))
     conn = schema.open_index(out)
-    assert {h for (h,) in conn.execute("SELECT hash FROM strings")} == {7}
+    hashes = dict(conn.execute("SELECT text, hash FROM strings"))  # every text of one first two letters: one key
+    assert hashes["compile_graph"] == hashes["compile_graph_fast"] == hashes["CompileGraphTest"]
     rows = conn.execute("SELECT name, qualname, fqname FROM symbols").fetchall()
     assert len(rows) > 3
     for name, qualname, fqname in rows:
@@ -231,6 +240,12 @@ def test_text_lookups_by_hash_compare_the_text(make_repo, tmp_path: Path, monkey
         sql, args = schema.fqname_is(fqname.upper())
         found = sorted(conn.execute(f"SELECT id FROM symbols WHERE {sql}", args))
         assert found == sorted(conn.execute("SELECT id FROM symbols WHERE fqname = ?", (fqname.upper(),)))
+    for q in ("compile", "Compile_g", "pkg.compiler.Rec", "RecompileTests.test_no"):
+        hi = q + "\U0010ffff"
+        for ranged in (True, False):
+            found = sorted(conn.execute(f"SELECT y.id FROM strings n JOIN symbol_rows y ON y.name = n.id "
+                                        f"WHERE {schema.text_prefix('n', ranged)}", schema.prefix_args(q, hi, ranged)))
+            assert found == sorted(conn.execute("SELECT id FROM symbols WHERE name >= ? AND name < ?", (q, hi))), q
     assert names(queries.search(conn, "compile_graph"))[:2] == ["compile_graph", "compile_graph_fast"]
     assert queries.show(conn, "pkg/compiler.py")["file"]["imported_by"] == ["pkg/__init__.py",  # type: ignore[index]
                                                                             "tests/test_compiler.py"]

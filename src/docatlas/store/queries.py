@@ -24,11 +24,14 @@ from docatlas.store.schema import (
     fts_query,
     identifier_words,
     name_is,
+    prefix_args,
+    prefix_ranged,
     qualname_is,
     read_meta,
     search_words,
     text_args,
     text_hash,
+    text_prefix,
 )
 
 log = logging.getLogger(__name__)
@@ -166,12 +169,13 @@ def search(conn: sqlite3.Connection, query: str, *, kind: str | None = None, lan
         if want_sym and len(hits) < limit:
             # a qualified prefix (`torch.nn.Lin`, `at::native::ad`) is looked up by qualified name only: every
             # symbol of PyTorch's `test` package would otherwise be a prefix match of `tes`
-            # and the shortest names are taken before the join (`tes`: 29k names); no index orders the texts
-            # (`strings_hash`): the strings are read in turn first (CROSS JOIN), each match then by name index
+            # and the shortest names are taken before the join (`tes`: 29k names): the strings that begin with
+            # the query first (CROSS JOIN; by their range of `strings_hash` or read in turn: `prefix_ranged`)
             # (a Python symbol's fqname is its file's module and its qualname: `schema.fqname_prefix`)
-            within, within_args = (fqname_prefix(q, hi) if "." in q or ":" in q else (
+            ranged = prefix_ranged(conn, q)
+            within, within_args = (fqname_prefix(q, hi, ranged) if "." in q or ":" in q else (
                 "id IN (SELECT y.id FROM strings n CROSS JOIN symbol_rows y ON y.name = n.id "
-                "WHERE n.text >= ? COLLATE NOCASE AND n.text < ? COLLATE NOCASE)", [q, hi]))
+                f"WHERE {text_prefix('n', ranged)})", prefix_args(q, hi, ranged)))
             column = "fqname" if "." in q or ":" in q else "name"
             tie = "" if column == "fqname" else ", name, id"  # as the name index ordered them (schema 10)
             rows += conn.execute(
