@@ -209,10 +209,12 @@ CREATE VIEW imports AS SELECT i.rowid AS rowid, f.path AS path, m.text AS module
     LEFT JOIN files t ON t.id = i.target LEFT JOIN strings x ON x.id = -i.target
     LEFT JOIN strings r ON r.id = i.reason;
 CREATE TABLE test_rows(
-    file INTEGER NOT NULL, name TEXT NOT NULL, line INTEGER NOT NULL, framework TEXT NOT NULL, kind TEXT NOT NULL);
+    file INTEGER NOT NULL, name INTEGER NOT NULL, line INTEGER NOT NULL, framework INTEGER NOT NULL,
+    kind INTEGER NOT NULL);
 CREATE INDEX test_rows_file ON test_rows(file);
-CREATE VIEW tests AS SELECT f.path AS path, t.name AS name, t.line AS line, t.framework AS framework,
-    t.kind AS kind FROM test_rows t LEFT JOIN files f ON f.id = t.file;
+CREATE VIEW tests AS SELECT f.path AS path, n.text AS name, t.line AS line, w.text AS framework,
+    k.text AS kind FROM test_rows t LEFT JOIN files f ON f.id = t.file LEFT JOIN strings n ON n.id = t.name
+    LEFT JOIN strings w ON w.id = t.framework LEFT JOIN strings k ON k.id = t.kind;
 CREATE TABLE test_link_rows(
     target INTEGER NOT NULL, test INTEGER NOT NULL, names TEXT NOT NULL, via TEXT NOT NULL, cases TEXT NOT NULL);
 CREATE INDEX test_link_rows_target ON test_link_rows(target);
@@ -257,11 +259,13 @@ CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS co
     LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = u.name
     LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = u.kind;
 CREATE TABLE finding_rows(
-    file INTEGER NOT NULL, category TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, line INTEGER NOT NULL,
-    evidence TEXT NOT NULL);
+    file INTEGER NOT NULL, category INTEGER NOT NULL, rule INTEGER NOT NULL, message INTEGER NOT NULL,
+    line INTEGER NOT NULL, evidence TEXT NOT NULL);
 CREATE INDEX finding_rows_file ON finding_rows(file);
-CREATE VIEW findings AS SELECT f.path AS path, r.category AS category, r.rule AS rule, r.message AS message,
-    r.line AS line, r.evidence AS evidence FROM finding_rows r LEFT JOIN files f ON f.id = r.file;
+CREATE VIEW findings AS SELECT f.path AS path, c.text AS category, u.text AS rule, m.text AS message,
+    r.line AS line, r.evidence AS evidence FROM finding_rows r LEFT JOIN files f ON f.id = r.file
+    LEFT JOIN strings c ON c.id = r.category LEFT JOIN strings u ON u.id = r.rule
+    LEFT JOIN strings m ON m.id = r.message;
 CREATE TABLE diagnostics(
     path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
     stage TEXT NOT NULL);

@@ -148,8 +148,11 @@ def _per_file(conn: sqlite3.Connection, files: Iterable[tuple[FileFacts, str]], 
                 symbols.append((nxt, *row))
                 search.append(_symbol_search_row(nxt, name, fq, qualname, p, summary, bases, *c_fields))
                 nxt += 1
-            tests.extend((ids[p], t.name, t.line, t.framework, t.kind) for t in facts.tests)
-            findings.extend((ids[p], f.category, f.rule, f.message, f.line, f.evidence) for f in facts.findings)
+            # a test's name is mostly its qualname, a finding's message the same on many rows: `strings` ids
+            sid = interned.strings
+            tests.extend((ids[p], sid[t.name], t.line, sid[t.framework], sid[t.kind]) for t in facts.tests)
+            findings.extend((ids[p], sid[f.category], sid[f.rule], sid[f.message], f.line, f.evidence)
+                            for f in facts.findings)
             diagnostics.extend((d.path, d.line, d.col, d.code, d.message) for d in facts.diagnostics)
         except Exception as exc:  # a bug of docatlas on this file's facts: its rows, never the index
             for rows, n in zip(lists, sizes, strict=True):
