@@ -20,7 +20,6 @@ from docatlas.link.subsystems import (
     Subsystem,
     analyse,
     first_sentence,
-    folder_purpose,
     pct,
     readme_paragraphs,
     readme_title,
@@ -221,7 +220,7 @@ def _map(model: RepoModel, an: Analysis) -> list[str]:
     layer_of = {t: i for i, layer in enumerate(an.layers) for t in layer}
     for t in an.top:
         sub = an.subsystems[t]
-        text, src = folder_purpose(model, t)
+        text, src = an.purpose(model, t)
         purpose = f"{text} ([{src.rsplit('/', 1)[-1]}]({_file(src)}))" if src else text
         out.append(f"| [`{t}/`](#{chapter_id(t)}) | {_cell(purpose)} | {pct(sub.code_lines / an.code_lines)} "
                    f"({sub.code_lines:,} lines) | {pct(sub.rank / an.rank_total)} | {layer_of.get(t, 0)} |")
@@ -262,7 +261,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     files = model.subtree_files(folder)
     hashes = "#" * min(2 + number.count("."), 5) + "#"
     out = [f'<a id="{chapter_id(folder)}"></a>', "", f"{hashes} {number}. {path_code(folder + '/')}", ""]
-    text, src = folder_purpose(model, folder)
+    text, src = an.purpose(model, folder)
     if src:
         what = "README" if "README" in src.upper() else "package docstring"
         out.append(f"**What it is for** (its {what}, {_flink(src)}): {text}")
@@ -584,7 +583,7 @@ def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
     page = "index.md"
     folders = []
     for top in model.folders[""].subfolders:
-        text, src = folder_purpose(model, top)
+        text, src = an.purpose(model, top)
         sub = an.subsystems.get(top)
         lines = sub.code_lines if sub else sum(an.lines_of.get(p, 0) for p in model.subtree_files(top))
         folders.append({"name": top, "link": _link(P.folder_page(top, "index.md"), page),
