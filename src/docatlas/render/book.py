@@ -10,7 +10,7 @@ from typing import Any
 
 from docatlas import paths as P
 from docatlas.config import Config
-from docatlas.link.packaging import EntryPoint, Packaging, entry_points, packaging
+from docatlas.link.packaging import EntryPoint, Packaging, entry_candidates, entry_points, packaging
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import (
     LIGHT_EDGE,
@@ -101,6 +101,15 @@ def _analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Pack
     return found
 
 
+def _entry_points(memo: Memo, model: RepoModel, folder: str, limit: int) -> dict[str, tuple[int, list[EntryPoint]]]:
+    """`entry_points`, its subtree's candidates found once per process (a chapter asks twice, the guide and the
+    front page each once for the root, with other limits)."""
+    found = memo.book.setdefault("entry_candidates", {})
+    if folder not in found:
+        found[folder] = entry_candidates(model, folder)
+    return entry_points(model, folder, limit, found[folder])
+
+
 def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | None = None) -> Page:
     """`comprehensive_book.md`. `uses` ranks types and functions by use once references are counted; without
     it they are ranked by the centrality of the file that defines them, and the book says so."""
@@ -126,7 +135,7 @@ def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging
             f"every folder; the [keyword index](./keywords.md) every definition.", ""]
     out += ["## Contents", "", "- [Preface](#preface)", "- [Map](#map)", "- [Chapters](#chapters)"]
     out += ["- [Reading order](#reading-order)", "- [Glossary](#glossary)", ""]
-    out += _preface(model, cfg, an, pk)
+    out += _preface(memo, model, cfg, an, pk)
     out += _map(model, an)
     out += ['<a id="chapters"></a>', "", "## Chapters", ""]
     chapters = [s for s in an.subsystems.values() if s.depth <= max_depth]
@@ -162,7 +171,7 @@ def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging
     return "\n".join(out)
 
 
-def _preface(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list[str]:
+def _preface(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list[str]:
     out = ['<a id="preface"></a>', "", "## Preface", ""]
     readme, paras = readme_paragraphs(cfg.root, model)
     title = readme_title(model, readme) if readme else ""
@@ -199,7 +208,7 @@ def _preface(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list
                           for name, files, lines in shown)
         rest = f"; {len(an.languages) - len(shown)} more languages" if len(an.languages) > len(shown) else ""
         facts.append(f"- **Languages by lines of code**: {langs}{rest}")
-    n_mains, mains = entry_points(model, "", 8)["python -m"]
+    n_mains, mains = _entry_points(memo, model, "", 8)["python -m"]
     if mains:
         facts.append(f"- **Runnable packages** (`__main__.py`, {n_mains}): "
                      + _some([_ep_line(e) for e in mains], n_mains, "", "most central first", 8))
@@ -292,9 +301,9 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     out += _key_files(model, an, files)
     out += _key_types(memo, model, files, uses)
     out += _api(model, sub)
-    out += _entries(model, pk, folder)
+    out += _entries(memo, model, pk, folder)
     out += _tests(model, folder, files)
-    out += _build(model, folder, files)
+    out += _build(memo, model, folder, files)
     out += _deps(an, folder)
     return out
 
@@ -404,8 +413,8 @@ def _api(model: RepoModel, sub: Subsystem) -> list[str]:
     return []
 
 
-def _entries(model: RepoModel, pk: Packaging, folder: str) -> list[str]:
-    eps = entry_points(model, folder)
+def _entries(memo: Memo, model: RepoModel, pk: Packaging, folder: str) -> list[str]:
+    eps = _entry_points(memo, model, folder, 5)
     prefix = folder + "/"
     lines = []
     scripts = [e for e in pk.scripts if e.path.startswith(prefix)]
@@ -459,12 +468,12 @@ def _tests(model: RepoModel, folder: str, files: list[str]) -> list[str]:
     return [*out, ""]
 
 
-def _build(model: RepoModel, folder: str, files: list[str]) -> list[str]:
+def _build(memo: Memo, model: RepoModel, folder: str, files: list[str]) -> list[str]:
     builds = sorted((p for p in files if model.purposes[p].label == "build"), key=lambda p: (p.count("/"), p))
     configs = [p for p in files if model.purposes[p].label == "config"]
     out = []
     if builds:
-        n_targets, targets = entry_points(model, folder, 8)["build target"]
+        n_targets, targets = _entry_points(memo, model, folder, 8)["build target"]
         names = ", ".join(f"[{code(t.name)}]({_file(t.path)})" for t in targets)
         more = f" ({len(targets)} of {n_targets:,} shown, most central build files first)" \
             if n_targets > len(targets) else ""
@@ -591,7 +600,7 @@ def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
                         "share": pct(lines / an.code_lines) if an.code_lines and lines else "", "lines": lines,
                         "chapter": f"./{BOOK}#{chapter_id(top)}" if sub else ""})
     eps = [{"text": _ep_line(e, page)} for e in pk.scripts]
-    n_mains, mains = entry_points(model, "", 10)["python -m"]
+    n_mains, mains = _entry_points(memo, model, "", 10)["python -m"]
     eps += [{"text": _ep_line(e, page)} for e in mains]
     return {"book": "./" + BOOK, "top_folders": folders, "entry_points": eps[:20],
             "entry_total": len(pk.scripts) + n_mains}
