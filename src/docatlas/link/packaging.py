@@ -174,6 +174,16 @@ def entry_points(model: RepoModel, folder: str = "", limit: int = 5,
     return out
 
 
+def kept_entry_points(kept: dict[str, Any], model: RepoModel, folder: str, limit: int
+                      ) -> dict[str, tuple[int, list[EntryPoint]]]:
+    """`entry_points`, each subtree's `entry_candidates` found once and kept in `kept` (the guide's memo: a
+    chapter asks twice, the guide and the front page each once for the root, with other limits)."""
+    found = kept.setdefault("entry_candidates", {})
+    if folder not in found:
+        found[folder] = entry_candidates(model, folder)
+    return entry_points(model, folder, limit, found[folder])
+
+
 def entry_candidates(model: RepoModel, folder: str = "") -> EntryCandidates:
     """The files of a subtree that `entry_points` chooses from, by kind, most central first, and the number of
     build targets its build files declare."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from docatlas import paths as P
 from docatlas.config import Config
-from docatlas.link.packaging import EntryPoint, Packaging, entry_candidates, entry_points, packaging
+from docatlas.link.packaging import EntryPoint, Packaging, kept_entry_points, packaging
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import (
     LIGHT_EDGE,
@@ -99,15 +99,6 @@ def _analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Pack
     if found is None:
         found = memo.book["analysis"] = (analyse(model), packaging(cfg.root, model))
     return found
-
-
-def _entry_points(memo: Memo, model: RepoModel, folder: str, limit: int) -> dict[str, tuple[int, list[EntryPoint]]]:
-    """`entry_points`, its subtree's candidates found once per process (a chapter asks twice, the guide and the
-    front page each once for the root, with other limits)."""
-    found = memo.book.setdefault("entry_candidates", {})
-    if folder not in found:
-        found[folder] = entry_candidates(model, folder)
-    return entry_points(model, folder, limit, found[folder])
 
 
 def render_book(memo: Memo, model: RepoModel, cfg: Config, uses: UseCounts | None = None) -> Page:
@@ -208,7 +199,7 @@ def _preface(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packag
                           for name, files, lines in shown)
         rest = f"; {len(an.languages) - len(shown)} more languages" if len(an.languages) > len(shown) else ""
         facts.append(f"- **Languages by lines of code**: {langs}{rest}")
-    n_mains, mains = _entry_points(memo, model, "", 8)["python -m"]
+    n_mains, mains = kept_entry_points(memo.book, model, "", 8)["python -m"]
     if mains:
         facts.append(f"- **Runnable packages** (`__main__.py`, {n_mains}): "
                      + _some([_ep_line(e) for e in mains], n_mains, "", "most central first", 8))
@@ -414,7 +405,7 @@ def _api(model: RepoModel, sub: Subsystem) -> list[str]:
 
 
 def _entries(memo: Memo, model: RepoModel, pk: Packaging, folder: str) -> list[str]:
-    eps = _entry_points(memo, model, folder, 5)
+    eps = kept_entry_points(memo.book, model, folder, 5)
     prefix = folder + "/"
     lines = []
     scripts = [e for e in pk.scripts if e.path.startswith(prefix)]
@@ -473,7 +464,7 @@ def _build(memo: Memo, model: RepoModel, folder: str, files: list[str]) -> list[
     configs = [p for p in files if model.purposes[p].label == "config"]
     out = []
     if builds:
-        n_targets, targets = _entry_points(memo, model, folder, 8)["build target"]
+        n_targets, targets = kept_entry_points(memo.book, model, folder, 8)["build target"]
         names = ", ".join(f"[{code(t.name)}]({_file(t.path)})" for t in targets)
         more = f" ({len(targets)} of {n_targets:,} shown, most central build files first)" \
             if n_targets > len(targets) else ""
@@ -600,7 +591,7 @@ def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
                         "share": pct(lines / an.code_lines) if an.code_lines and lines else "", "lines": lines,
                         "chapter": f"./{BOOK}#{chapter_id(top)}" if sub else ""})
     eps = [{"text": _ep_line(e, page)} for e in pk.scripts]
-    n_mains, mains = _entry_points(memo, model, "", 10)["python -m"]
+    n_mains, mains = kept_entry_points(memo.book, model, "", 10)["python -m"]
     eps += [{"text": _ep_line(e, page)} for e in mains]
     return {"book": "./" + BOOK, "top_folders": folders, "entry_points": eps[:20],
             "entry_total": len(pk.scripts) + n_mains}
