@@ -278,6 +278,11 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("csrc/util.h", "#pragma once\n// Helpers.\n", False),  # helper's declaration removed
     ("csrc/util.cpp", '#include "util.h"\n\nint helper2(int x) {\n  return x + 1;\n}\n', False),  # a definition renamed
     ("csrc/other.cpp", "int helper(int x);\nint use() { return twice(2); }\n", False),  # another declaration
+    # qualified C++ uses in an edited file: `util::helper` names a namespace of the repository that holds no
+    # `helper` (`cresolve._Scopes`, worked out only when such a use asks), `std::helper` the standard library's
+    ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n\nnamespace util { int other(); }\n\n'
+                           "TEST(Util, Helper) {\n  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(util::helper(1), 2);\n"
+                           "  EXPECT_EQ(std::helper(1), 2);\n}\n", True),
 ])
 @pytest.mark.parametrize("jobs", [1, 2])  # 2: pages render in worker processes, the index in a thread beside them
 def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: str, reused: bool, jobs: int) -> None:

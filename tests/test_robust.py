@@ -285,6 +285,36 @@ def test_lock_no_wait_and_wait(make_repo, tmp_path: Path, capsys) -> None:
     assert proc.wait(timeout=60) == 0
 
 
+def test_open_reads_the_state_again_only_when_it_changed(make_repo, tmp_path: Path, capsys, monkeypatch) -> None:
+    """`OutputFolder.open` takes the lock, then reads the last build's manifest and page state again only when
+    they are not the files the folder read when made: a build that finished in between is seen, and an
+    uncontended open does not parse the same 4 MB (PyTorch) twice."""
+    repo = make_repo({"a.py": "A = 1\n", "b.py": "B = 1\n"})
+    out = tmp_path / "out"
+    assert build(capsys, repo, out)[0] == 0
+    reads: list[int] = []
+    load = OutputFolder._load_manifest
+
+    def counted(self: OutputFolder) -> object:
+        reads.append(1)
+        return load(self)
+
+    monkeypatch.setattr(OutputFolder, "_load_manifest", counted)
+    folder = OutputFolder(out, repo)
+    before = dict(folder.previous_inputs)
+    folder.open()
+    folder.close()
+    assert len(reads) == 1 and folder.previous_inputs == before and folder.known
+    (out / MARKER_NAME).unlink()  # (what `finish` and `complete` would have done)
+    folder = OutputFolder(out, repo)  # read now; another build then changes the pages before this one locks
+    (repo / "c.py").write_text("C = 1\n")
+    assert build(capsys, repo, out)[0] == 0
+    reads.clear()
+    folder.open()
+    folder.close()
+    assert len(reads) == 1 and "c.py_docs.md" in folder.previous and folder.previous_inputs != before
+
+
 def test_open_checks_the_index_is_a_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / schema.INDEX_NAME).mkdir(parents=True)

@@ -138,28 +138,17 @@ def _setup_py(text: str) -> dict[str, Any]:
     return out
 
 
-def entry_points(model: RepoModel, folder: str = "", limit: int = 5) -> dict[str, tuple[int, list[EntryPoint]]]:
+EntryCandidates = tuple[dict[str, list[str]], int]  # (kind -> files, most central first; build targets)
+
+
+def entry_points(model: RepoModel, folder: str = "", limit: int = 5,
+                 candidates: EntryCandidates | None = None) -> dict[str, tuple[int, list[EntryPoint]]]:
     """Entry points found in a subtree, by kind, each as (how many, the `limit` most central): `__main__.py`
     modules (`python -m`), programs (compiled files defining `main`), Python scripts with a `__main__` block,
     build targets (CMake, Bazel). Chosen from purposes and summaries; only the entries shown read their
-    file's facts (for a line), so a rebuild that renders this costs no unpickling of the rest."""
-    found: dict[str, list[str]] = {"python -m": [], "program": [], "script": [], "build target": []}
-    targets = 0
-    for p in model.by_rank(model.subtree_files(folder)):
-        purpose = model.purposes[p]
-        if purpose.label in ("binary", "vendored", "generated"):
-            continue
-        if (p.endswith("/__main__.py") or p == "__main__.py") and model.module_of.get(p, "").endswith(".__main__"):
-            found["python -m"].append(p)
-        elif purpose.label == "program":
-            found["program"].append(p)
-        elif purpose.label == "script" and "__main__" in purpose.reason:  # `classify` names the block it found
-            found["script"].append(p)
-        if purpose.label == "build":
-            n = dict(model.summary(p).groups).get("Targets", 0)
-            if n:
-                found["build target"].append(p)
-                targets += n
+    file's facts (for a line), so a rebuild that renders this costs no unpickling of the rest. `candidates`:
+    the subtree's `entry_candidates`, when a caller asking again with another `limit` kept them."""
+    found, targets = candidates if candidates is not None else entry_candidates(model, folder)
     out: dict[str, tuple[int, list[EntryPoint]]] = {}
     for kind, paths in found.items():
         shown: list[EntryPoint] = []
@@ -183,3 +172,36 @@ def entry_points(model: RepoModel, folder: str = "", limit: int = 5) -> dict[str
                           for s in f.symbols if s.kind == "target"][: limit - len(shown)]
         out[kind] = (targets if kind == "build target" else len(paths), shown)
     return out
+
+
+def kept_entry_points(kept: dict[str, Any], model: RepoModel, folder: str, limit: int
+                      ) -> dict[str, tuple[int, list[EntryPoint]]]:
+    """`entry_points`, each subtree's `entry_candidates` found once and kept in `kept` (the guide's memo: a
+    chapter asks twice, the guide and the front page each once for the root, with other limits)."""
+    found = kept.setdefault("entry_candidates", {})
+    if folder not in found:
+        found[folder] = entry_candidates(model, folder)
+    return entry_points(model, folder, limit, found[folder])
+
+
+def entry_candidates(model: RepoModel, folder: str = "") -> EntryCandidates:
+    """The files of a subtree that `entry_points` chooses from, by kind, most central first, and the number of
+    build targets its build files declare."""
+    found: dict[str, list[str]] = {"python -m": [], "program": [], "script": [], "build target": []}
+    targets = 0
+    for p in model.by_rank(model.subtree_files(folder)):
+        purpose = model.purposes[p]
+        if purpose.label in ("binary", "vendored", "generated"):
+            continue
+        if (p.endswith("/__main__.py") or p == "__main__.py") and model.module_of.get(p, "").endswith(".__main__"):
+            found["python -m"].append(p)
+        elif purpose.label == "program":
+            found["program"].append(p)
+        elif purpose.label == "script" and "__main__" in purpose.reason:  # `classify` names the block it found
+            found["script"].append(p)
+        if purpose.label == "build":
+            n = dict(model.summary(p).groups).get("Targets", 0)
+            if n:
+                found["build target"].append(p)
+                targets += n
+    return found, targets

@@ -11,7 +11,7 @@ dependency graph (cycles merged), counted from its leaves: the reading order.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +81,15 @@ class Analysis:
     languages: list[tuple[str, int, int]]  # (type name, files, lines) of code, most lines first
     rank_total: float
     lines_of: dict[str, int] = field(default_factory=dict)  # lines of code per code file (`code_lines`)
+    # each folder's `folder_purpose`, made once: the guide, its map, `llms.txt` and the front page ask for the same
+    purposes: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def purpose(self, model: RepoModel, folder: str) -> tuple[str, str]:
+        """`folder_purpose` of `folder`, from what this analysis counted (the model it was made from)."""
+        found = self.purposes.get(folder)
+        if found is None:
+            found = self.purposes[folder] = folder_purpose(model, folder, self.lines_of)
+        return found
 
 
 def code_lines(model: RepoModel, path: str) -> int:
@@ -218,8 +227,13 @@ def _dependencies(model: RepoModel, subsystems: dict[str, Subsystem], tops: list
             chains[folder] = found
         return found
 
-    def owner_chain(path: str) -> tuple[str, ...]:
-        return chain(path.rsplit("/", 1)[0]) if "/" in path else ()
+    owners: dict[str, tuple[tuple[str, ...], str]] = {}  # file -> (its chapters, its top-level folder)
+
+    def owner(path: str) -> tuple[tuple[str, ...], str]:  # (a file has many edges: found once per file)
+        found = owners.get(path)
+        if found is None:
+            found = owners[path] = ((chain(path.rsplit("/", 1)[0]) if "/" in path else ()), _top(path))
+        return found
 
     uses: dict[str, Counter[str]] = defaultdict(Counter)
     used_by: dict[str, Counter[str]] = defaultdict(Counter)
@@ -227,10 +241,9 @@ def _dependencies(model: RepoModel, subsystems: dict[str, Subsystem], tops: list
     top_set = set(tops)
     for source in edge_sources:
         for src, dst, w in source(model):
-            a, b = owner_chain(src), owner_chain(dst)
+            (a, ta), (b, tb) = owner(src), owner(dst)
             if a == b:
                 continue
-            ta, tb = _top(src), _top(dst)
             # the other side is named by its top-level folder, or, inside the same one, by its deepest chapter
             src_owner = a[-1] if a and ta == tb else ta
             dst_owner = b[-1] if b and ta == tb else tb
@@ -281,9 +294,10 @@ def _layers(tops: list[str], edges: dict[tuple[str, str], int], lines_of: Callab
     return [sorted(layer, key=key) for layer in layers], cycles
 
 
-def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
+def folder_purpose(model: RepoModel, folder: str, lines_of: Mapping[str, int] | None = None) -> tuple[str, str]:
     """A folder's one-line purpose and the file it comes from ("" when it is a count of its contents): the
-    first sentence of a README directly in it, else of its package docstring, else what its files are."""
+    first sentence of a README directly in it, else of its package docstring, else what its files are.
+    `lines_of`: each code file's `code_lines`, when counted already (`Analysis.lines_of`)."""
     found: tuple[str, str]
     prefix = folder + "/" if folder else ""
     candidates = sorted((p for p in model.folders[folder].files
@@ -301,7 +315,7 @@ def folder_purpose(model: RepoModel, folder: str) -> tuple[str, str]:
             found = (first_sentence(title), p)  # a README whose first paragraph is an instruction: its title
             break
     else:
-        found = (contents_line(model, folder), "")
+        found = (contents_line(model, folder, lines_of), "")
     return found
 
 
@@ -321,12 +335,14 @@ _NOUNS = {"test": "tests", "test-support": "test helpers", "library": "library m
           "vendored": "vendored files"}
 
 
-def contents_line(model: RepoModel, folder: str) -> str:
-    """What a folder's files are, counted: `tests (40 of 52 files), Python`."""
+def contents_line(model: RepoModel, folder: str, lines_of: Mapping[str, int] | None = None) -> str:
+    """What a folder's files are, counted: `tests (40 of 52 files), Python`. `lines_of`: each code file's
+    `code_lines` (absent: none), when counted already."""
     files = model.subtree_files(folder)
     if not files:
         return "empty"
-    code = [p for p in files if code_lines(model, p)]  # what the code is, when there is any; else everything
+    # what the code is, when there is any; else everything
+    code = [p for p in files if lines_of.get(p)] if lines_of is not None else [p for p in files if code_lines(model, p)]
     labels = Counter(model.purposes[p].label for p in code or files)
     langs = Counter(languages.get(model.summary(p).language).type_name for p in code or files
                     if not model.summary(p).binary)

@@ -10,7 +10,7 @@ from typing import Any
 
 from docatlas import paths as P
 from docatlas.config import Config
-from docatlas.link.packaging import EntryPoint, Packaging, entry_points, packaging
+from docatlas.link.packaging import EntryPoint, Packaging, kept_entry_points, packaging
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import (
     LIGHT_EDGE,
@@ -20,7 +20,6 @@ from docatlas.link.subsystems import (
     Subsystem,
     analyse,
     first_sentence,
-    folder_purpose,
     pct,
     readme_paragraphs,
     readme_title,
@@ -127,7 +126,7 @@ def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging
             f"every folder; the [keyword index](./keywords.md) every definition.", ""]
     out += ["## Contents", "", "- [Preface](#preface)", "- [Map](#map)", "- [Chapters](#chapters)"]
     out += ["- [Reading order](#reading-order)", "- [Glossary](#glossary)", ""]
-    out += _preface(model, cfg, an, pk)
+    out += _preface(memo, model, cfg, an, pk)
     out += _map(model, an)
     out += ['<a id="chapters"></a>', "", "## Chapters", ""]
     chapters = [s for s in an.subsystems.values() if s.depth <= max_depth]
@@ -163,7 +162,7 @@ def _book(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging
     return "\n".join(out)
 
 
-def _preface(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list[str]:
+def _preface(memo: Memo, model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list[str]:
     out = ['<a id="preface"></a>', "", "## Preface", ""]
     readme, paras = readme_paragraphs(cfg.root, model)
     title = readme_title(model, readme) if readme else ""
@@ -200,7 +199,7 @@ def _preface(model: RepoModel, cfg: Config, an: Analysis, pk: Packaging) -> list
                           for name, files, lines in shown)
         rest = f"; {len(an.languages) - len(shown)} more languages" if len(an.languages) > len(shown) else ""
         facts.append(f"- **Languages by lines of code**: {langs}{rest}")
-    n_mains, mains = entry_points(model, "", 8)["python -m"]
+    n_mains, mains = kept_entry_points(memo.book, model, "", 8)["python -m"]
     if mains:
         facts.append(f"- **Runnable packages** (`__main__.py`, {n_mains}): "
                      + _some([_ep_line(e) for e in mains], n_mains, "", "most central first", 8))
@@ -221,7 +220,7 @@ def _map(model: RepoModel, an: Analysis) -> list[str]:
     layer_of = {t: i for i, layer in enumerate(an.layers) for t in layer}
     for t in an.top:
         sub = an.subsystems[t]
-        text, src = folder_purpose(model, t)
+        text, src = an.purpose(model, t)
         purpose = f"{text} ([{src.rsplit('/', 1)[-1]}]({_file(src)}))" if src else text
         out.append(f"| [`{t}/`](#{chapter_id(t)}) | {_cell(purpose)} | {pct(sub.code_lines / an.code_lines)} "
                    f"({sub.code_lines:,} lines) | {pct(sub.rank / an.rank_total)} | {layer_of.get(t, 0)} |")
@@ -262,7 +261,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     files = model.subtree_files(folder)
     hashes = "#" * min(2 + number.count("."), 5) + "#"
     out = [f'<a id="{chapter_id(folder)}"></a>', "", f"{hashes} {number}. {path_code(folder + '/')}", ""]
-    text, src = folder_purpose(model, folder)
+    text, src = an.purpose(model, folder)
     if src:
         what = "README" if "README" in src.upper() else "package docstring"
         out.append(f"**What it is for** (its {what}, {_flink(src)}): {text}")
@@ -293,9 +292,9 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     out += _key_files(model, an, files)
     out += _key_types(memo, model, files, uses)
     out += _api(model, sub)
-    out += _entries(model, pk, folder)
+    out += _entries(memo, model, pk, folder)
     out += _tests(model, folder, files)
-    out += _build(model, folder, files)
+    out += _build(memo, model, folder, files)
     out += _deps(an, folder)
     return out
 
@@ -405,8 +404,8 @@ def _api(model: RepoModel, sub: Subsystem) -> list[str]:
     return []
 
 
-def _entries(model: RepoModel, pk: Packaging, folder: str) -> list[str]:
-    eps = entry_points(model, folder)
+def _entries(memo: Memo, model: RepoModel, pk: Packaging, folder: str) -> list[str]:
+    eps = kept_entry_points(memo.book, model, folder, 5)
     prefix = folder + "/"
     lines = []
     scripts = [e for e in pk.scripts if e.path.startswith(prefix)]
@@ -460,12 +459,12 @@ def _tests(model: RepoModel, folder: str, files: list[str]) -> list[str]:
     return [*out, ""]
 
 
-def _build(model: RepoModel, folder: str, files: list[str]) -> list[str]:
+def _build(memo: Memo, model: RepoModel, folder: str, files: list[str]) -> list[str]:
     builds = sorted((p for p in files if model.purposes[p].label == "build"), key=lambda p: (p.count("/"), p))
     configs = [p for p in files if model.purposes[p].label == "config"]
     out = []
     if builds:
-        n_targets, targets = entry_points(model, folder, 8)["build target"]
+        n_targets, targets = kept_entry_points(memo.book, model, folder, 8)["build target"]
         names = ", ".join(f"[{code(t.name)}]({_file(t.path)})" for t in targets)
         more = f" ({len(targets)} of {n_targets:,} shown, most central build files first)" \
             if n_targets > len(targets) else ""
@@ -584,7 +583,7 @@ def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
     page = "index.md"
     folders = []
     for top in model.folders[""].subfolders:
-        text, src = folder_purpose(model, top)
+        text, src = an.purpose(model, top)
         sub = an.subsystems.get(top)
         lines = sub.code_lines if sub else sum(an.lines_of.get(p, 0) for p in model.subtree_files(top))
         folders.append({"name": top, "link": _link(P.folder_page(top, "index.md"), page),
@@ -592,7 +591,7 @@ def front_page(memo: Memo, model: RepoModel, cfg: Config) -> dict[str, Any]:
                         "share": pct(lines / an.code_lines) if an.code_lines and lines else "", "lines": lines,
                         "chapter": f"./{BOOK}#{chapter_id(top)}" if sub else ""})
     eps = [{"text": _ep_line(e, page)} for e in pk.scripts]
-    n_mains, mains = entry_points(model, "", 10)["python -m"]
+    n_mains, mains = kept_entry_points(memo.book, model, "", 10)["python -m"]
     eps += [{"text": _ep_line(e, page)} for e in mains]
     return {"book": "./" + BOOK, "top_folders": folders, "entry_points": eps[:20],
             "entry_total": len(pk.scripts) + n_mains}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
-from docatlas.link.subsystems import first_sentence, folder_purpose, pct, readme_paragraphs
+from docatlas.link.subsystems import first_sentence, pct, readme_paragraphs
 from docatlas.render.book import BOOK, LLMS, LLMS_FULL, LLMS_LINKS, _analysis
 from docatlas.render.format import GENERATOR, Memo, Page, make_page
 from docatlas.safetext import md_inline, outside_fences, prose_page
@@ -39,7 +39,7 @@ def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
     if subs:
         lines += ["## Subsystems", ""]
         for s in sorted(subs, key=lambda s: s.path):
-            text, _ = folder_purpose(model, s.path)
+            text, _ = an.purpose(model, s.path)
             lines.append(f"- [{s.path}/]({P.url_quote(P.folder_page(s.path, 'doc.md'))}): {text.rstrip('.')} "
                          f"({pct(s.code_lines / an.code_lines) if an.code_lines else '0%'} of the code)")
             n += 1
