@@ -142,13 +142,16 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                         tier = tier or cands
                     else:
                         tier = cands
-                    if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
-                        # several names, or one name defined in several files
-                        options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]}
-                                         or {(c[0], c[1], c[2]) for c in tier})
+                    if len(tier) == 1:  # (the most common outcome: no set to make)
+                        got = (True, tier[0])
+                    elif len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
+                        # several names, or one name defined in several files; sorted only when kept (a
+                        # member name has hundreds)
+                        options = ({(c[0], c[1], c[2]) for c in tier if not c[3]}
+                                   or {(c[0], c[1], c[2]) for c in tier})
                         got = (False, None)
                         if len(options) <= MAX_CANDIDATES:
-                            opts = tuple(options)
+                            opts = tuple(sorted(options))
                             got = (False, shared.setdefault(opts, opts))
                     else:
                         # a declaration the closure reaches, else a definition there, else one elsewhere
