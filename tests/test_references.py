@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import marshal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
 from docatlas.extract import extract_bytes
 from docatlas.link.references import python_refs
 from docatlas.link.resolve import PythonIndex, python_roots
@@ -575,6 +580,18 @@ def test_packed_references_read_as_the_lists_they_hold() -> None:
     assert dict(packed) == {"c.h": rows["c.h"], "x": [("y", 1)]}
 
 
+def _link_rows(output: Path, kind: str) -> dict[str, Any]:
+    """One kind of the facts cache's per-file link rows, unmarshalled."""
+    from docatlas.store.schema import cache_path
+
+    conn = sqlite3.connect(cache_path(output))
+    try:
+        return {p: marshal.loads(d) for p, d in conn.execute("SELECT path, data FROM link_rows WHERE kind = ?",
+                                                              (kind,))}
+    finally:
+        conn.close()
+
+
 def test_pages_from_packed_references_equal_pages_from_the_lists(make_repo, tmp_path, monkeypatch) -> None:
     """The render workers read the references into each file marshalled (`RefIndex.pack`): every page is as
     it was from the lists themselves, used-by lists, possible users and usage examples included."""
@@ -588,15 +605,18 @@ def test_pages_from_packed_references_equal_pages_from_the_lists(make_repo, tmp_
     packed_refs: list[RefIndex] = []
     real_pack = RefIndex.pack
 
-    def pack(self: RefIndex) -> None:
-        real_pack(self)
+    def pack(self: RefIndex, *parts: Any) -> None:
+        real_pack(self, *parts)
         packed_refs.append(self)
 
     monkeypatch.setattr(RefIndex, "pack", pack)
     assert main(["build", str(repo), "-o", str(tmp_path / "packed"), "-j", "2", "-q"]) == 0
-    assert packed_refs and isinstance(packed_refs[0].incoming, Packed) and isinstance(packed_refs[0].possible, Packed)
-    monkeypatch.setattr(RefIndex, "pack", lambda self: None)
+    assert packed_refs and isinstance(packed_refs[-1].incoming, Packed) and isinstance(packed_refs[-1].possible, Packed)
+    monkeypatch.setattr(RefIndex, "pack", lambda self, *parts: None)
     assert main(["build", str(repo), "-o", str(tmp_path / "lists"), "-j", "2", "-q"]) == 0
+    # the facts cache stored the packed bytes of the references into each file (`Packed.blobs`): the same rows
+    stored = [_link_rows(tmp_path / name, "incoming") for name in ("packed", "lists")]
+    assert stored[0] and stored[0] == stored[1]
     pages = sorted(p.relative_to(tmp_path / "packed") for p in (tmp_path / "packed").rglob("*.md"))
     assert pages == sorted(p.relative_to(tmp_path / "lists") for p in (tmp_path / "lists").rglob("*.md"))
     assert "possibly used by 1 file" in (tmp_path / "packed" / "a" / "util.cpp_docs.md").read_text()

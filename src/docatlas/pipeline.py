@@ -453,6 +453,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         warm_renderer()
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
     try:
+        model.refs.pack(("incoming",))  # (the facts cache stores the very bytes the render workers read)
         writer.write()
         _drop_stored_refs(model)
         trim_heap()

@@ -144,13 +144,16 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                         tier = tier or cands
                     else:
                         tier = cands
-                    if len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
-                        # several names, or one name defined in several files
-                        options = sorted({(c[0], c[1], c[2]) for c in tier if not c[3]}
-                                         or {(c[0], c[1], c[2]) for c in tier})
+                    if len(tier) == 1:  # (the most common outcome: no set to make)
+                        got = (True, tier[0])
+                    elif len({c[1] for c in tier}) > 1 or len({c[0] for c in tier if not c[3]}) > 1:
+                        # several names, or one name defined in several files; sorted only when kept (a
+                        # member name has hundreds)
+                        options = ({(c[0], c[1], c[2]) for c in tier if not c[3]}
+                                   or {(c[0], c[1], c[2]) for c in tier})
                         got = (False, None)
                         if len(options) <= MAX_CANDIDATES:
-                            opts = tuple(options)
+                            opts = tuple(sorted(options))
                             got = (False, shared.setdefault(opts, opts))
                     else:
                         # a declaration the closure reaches, else a definition there, else one elsewhere
@@ -176,6 +179,9 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
             result.outgoing[path] = out
 
 
+_FILE, _NAME = operator.itemgetter(0), operator.itemgetter(1)  # of a `CDef`
+
+
 class _Narrowed:
     """What `_narrow` leaves a name (`cands`, in order), and what choosing among them in a file needs: whether
     they have several qualified names, their files (also as `_Reach` bits, and their folders), which are
@@ -189,16 +195,20 @@ class _Narrowed:
 
     def __init__(self, cands: list[CDef], reach: _Reach) -> None:
         self.cands = cands
-        self.several = len({c[1] for c in cands}) > 1
-        self.files = frozenset(c[0] for c in cands)
+        self.several = len(set(map(_NAME, cands))) > 1
+        self.files = frozenset(map(_FILE, cands))
         self.bits = reach.mask(self.files)
         self.folders = frozenset(f.rsplit("/", 1)[0] for f in self.files)
-        self.local = tuple(_file_local(c) for c in cands)
-        self.local_files = frozenset(c[0] for c, local in zip(cands, self.local, strict=True) if local)
-        self.local_bits = reach.mask(self.local_files)
-        self.linked = [c for c, local in zip(cands, self.local, strict=True) if not local]
-        self.linked_several = len({c[1] for c in self.linked}) > 1
-        self.linked_files = frozenset(c[0] for c in self.linked)
+        self.local = tuple(map(_file_local, cands))
+        if any(self.local):
+            self.local_files = frozenset(c[0] for c, local in zip(cands, self.local, strict=True) if local)
+            self.local_bits = reach.mask(self.local_files)
+            self.linked = [c for c, local in zip(cands, self.local, strict=True) if not local]
+            self.linked_several = len(set(map(_NAME, self.linked))) > 1
+            self.linked_files = frozenset(map(_FILE, self.linked))
+        else:  # (mostly: none is local, all are linked; never modified, so shared)
+            self.local_files, self.local_bits, self.linked = frozenset(), 0, cands
+            self.linked_several, self.linked_files = self.several, self.files
 
 
 def _within(reach: _Reach, seen: int, found: _Narrowed, cands: list[CDef], path: str | None) -> list[CDef]:

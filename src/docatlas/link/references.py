@@ -88,6 +88,11 @@ class Packed(MutableMapping[str, V]):
     def __init__(self, rows: Mapping[str, V]) -> None:
         self._blobs = {k: marshal.dumps(v) for k, v in rows.items()}  # type: ignore[arg-type]
 
+    @property
+    def blobs(self) -> Mapping[str, bytes]:
+        """The marshalled values by key: what the facts cache stores for them (`store.cache.store_link_state`)."""
+        return self._blobs
+
     def __getitem__(self, key: str) -> V:
         value: V = marshal.loads(self._blobs[key])
         return value
@@ -140,13 +145,15 @@ class RefIndex:
     def users(self, path: str, qualname: str) -> list[Ref]:
         return [r for r in self.incoming.get(path, ()) if r[6] == qualname]
 
-    def pack(self) -> None:
+    def pack(self, parts: tuple[str, ...] = ("incoming", "possible")) -> None:
         """The parts pages read per file (`incoming`, `possible`) marshalled (`Packed`), before the render
-        workers fork; a part that is not a plain dict (read from the facts cache after an edit) is left."""
-        if type(self.incoming) is dict:
-            self.incoming = Packed(self.incoming)
-        if type(self.possible) is dict:
-            self.possible = Packed(self.possible)
+        workers fork; a part that is not a plain dict (read from the facts cache after an edit) is left.
+        `incoming` is packed before the index writer stores it, which then stores those bytes (`blobs`);
+        `possible` after (the facts cache pickles it whole, as a dict)."""
+        for name in parts:
+            value = getattr(self, name)
+            if type(value) is dict:
+                setattr(self, name, Packed(value))
 
     def split(self) -> tuple[RefIndex, dict[str, Mapping[str, Any]]]:
         """(this index without its per-file parts, those parts): the facts cache stores the parts one row per

@@ -383,6 +383,11 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
         if whole:
             conn.execute("DELETE FROM cache.link_rows")
         for kind, rows in parts.items():
+            packed: Mapping[str, bytes] | None = getattr(rows, "blobs", None)  # `references.Packed`: marshalled
+            if whole and packed is not None:  # (the references into each file: once, for this and the pages)
+                conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)",
+                                 ((kind, p, packed[p]) for p in sorted(packed)))
+                continue
             if whole:
                 items: Iterable[tuple[str, Any]] = ((p, rows[p]) for p in sorted(rows))
             else:
