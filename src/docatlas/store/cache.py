@@ -383,20 +383,17 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
         if whole:
             conn.execute("DELETE FROM cache.link_rows")
         for kind, rows in parts.items():
-            packed: Mapping[str, bytes] | None = getattr(rows, "blobs", None)  # `references.Packed`: marshalled
-            if whole and packed is not None:  # (the references into each file: once, for this and the pages)
-                conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)",
-                                 ((kind, p, packed[p]) for p in sorted(packed)))
-                continue
+            # `references.Packed` holds its values marshalled already (`blobs`): stored as they are
+            packed: Mapping[str, bytes] | None = getattr(rows, "blobs", None)
             if whole:
-                items: Iterable[tuple[str, Any]] = ((p, rows[p]) for p in sorted(rows))
+                blobs: Iterable[tuple[str, bytes]] = ((p, packed[p] if packed is not None else marshal.dumps(rows[p]))
+                                                      for p in sorted(rows))
             else:
                 changes: dict[str, Any] = getattr(rows, "changes")  # noqa: B009 (an Overlay, not a store type)
                 gone = sorted({*getattr(rows, "removed"), *changes})  # noqa: B009
                 conn.executemany("DELETE FROM cache.link_rows WHERE kind = ? AND path = ?", ((kind, p) for p in gone))
-                items = sorted(changes.items())
-            conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)",
-                             ((kind, p, marshal.dumps(v)) for p, v in items))
+                blobs = ((p, marshal.dumps(v)) for p, v in sorted(changes.items()))
+            conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)", ((kind, p, b) for p, b in blobs))
     named = _sharded({k: v for k, v in state.items() if k != "refs"})
     skeleton = state.get("refs")
     if skeleton is not None and dataclasses.is_dataclass(skeleton):
