@@ -347,6 +347,16 @@ def test_c_uses_in_macro_bodies_are_the_macros_and_keep_their_place() -> None:
     assert not [u for u in uses if u[0] in ("x", "a", "b", "t")]
 
 
+def test_c_macro_bodies_with_crlf_continuations_keep_their_places() -> None:
+    # a `\\` + CRLF continuation is blanked to the same length: later uses keep their line and column
+    src = ("#define MULTI(a, b) \\\n  at::foo(a); \\\n  obj->bar(b)\n"
+           "#define TWO(a) \\\n  helper(a)\nint g() { return TWO(1); }\n")
+    lf = extract_bytes("m.cpp", src.encode(), "cpp").references.uses
+    crlf = extract_bytes("m.cpp", src.replace("\n", "\r\n").encode(), "cpp").references.uses
+    assert crlf == lf
+    assert ("helper", 5, 3, "call", "TWO") in lf and ("TWO", 6, 18, "call", "g") in lf
+
+
 def test_c_types_macros_and_static_functions_of_a_source_file_are_seen_only_where_included() -> None:
     model = _c_model({
         "Include/pyport.h": "#pragma once\ntypedef long Py_ssize_t;\nint helper(int x);\n",

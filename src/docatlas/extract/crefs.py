@@ -145,7 +145,7 @@ def _macro_text(data: bytes, bodies: list[tuple[int, int, int, int]]) -> bytes:
     for start, end, define, _line in bodies:
         if b"\n" in data[define:define + len(opener)] or define + len(opener) > start:
             continue  # not `#define X` then the body: left blank
-        out[start:end] = data[start:end].replace(b"\\\n", b" \n").replace(b"\\\r\n", b"  \r\n")
+        out[start:end] = data[start:end].replace(b"\\\n", b" \n").replace(b"\\\r\n", b" \r\n")
         out[define:define + len(opener)] = opener
         opener = b"}void _(){"  # closes the one before
     return bytes(out) + (b"\n}" if opener[0] == ord("}") else b"")
