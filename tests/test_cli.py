@@ -243,7 +243,9 @@ def test_parallel_build_writes_a_complete_index(make_repo, tmp_path: Path, capsy
 def json_pages(out: Path) -> list[str]:
     import json
 
-    return list(json.loads((out / MANIFEST_NAME).read_text())["pages"])
+    from docatlas.output import manifest_pages
+
+    return manifest_pages(json.loads((out / MANIFEST_NAME).read_text()))
 
 
 def test_page_of_an_unread_file_follows_its_size(make_repo, tmp_path: Path) -> None:
