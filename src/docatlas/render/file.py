@@ -17,7 +17,6 @@ from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
 from docatlas.render import capi
-from docatlas.render.diagrams import file_diagram
 from docatlas.render.format import (
     SHOWN_PER_LIST,
     Memo,
@@ -246,8 +245,6 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
-    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
-                           importers_order="most central")
     shown_imports = _bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes)
     graph = _graph_facts(model, path, page)
     related = related_files(model, path)
@@ -268,7 +265,6 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "source_link": P.url_quote(P.source_link(page, path)),
         "src_base": P.url_quote(P.source_link(page, path)),
         "c_pairs": _pair_links(model, path, page),
-        "import_diagram": diagram.markdown() if diagram else "",
         **usage_link_context(model, path),
     }
 
