@@ -79,3 +79,19 @@ def test_related_files_are_left_out_only_for_lists_the_page_shows() -> None:
     assert kept() == ["a.py"]  # a helper of a test suite, defining no tests: the code it exercises is not above
     assert kept(Case("test_x", 1, "pytest")) == ["t.py"]
     assert kept(Case("fx", 1, "pytest", "fixture")) == ["a.py", "t.py"]
+
+
+def test_code_structure_gives_the_first_sentence_of_a_summary_documentation_gives_whole(make_repo,
+                                                                                        tmp_path: Path) -> None:
+    """A definition whose whole docstring is under Documentation shows only its first sentence (and `…`) in
+    Code Structure; one whose docstring is a single paragraph (the summary, shown nowhere else) shows it whole."""
+    src = ('def long():\n    """Makes a thing. Then checks it twice.\n\n    Details that only Documentation '
+           'gives.\n    """\n\n\ndef short():\n    """Reads a thing. Returns it as is."""\n')
+    build(make_config(make_repo({"m.py": src}), tmp_path / "out", jobs=1))
+    page = (tmp_path / "out" / "m.py_docs.md").read_text()
+    structure = _section(page, "Detailed Analysis").split("### Documentation")[0]
+    assert "**`long`**: `()` · [line 1–5](../m.py#L1) — Makes a thing. …\n" in structure
+    assert "**`short`**: `()` · [line 8–9](../m.py#L8) — Reads a thing. Returns it as is.\n" in structure
+    documentation = page.split("### Documentation")[1]
+    assert "Makes a thing. Then checks it twice.\n\nDetails that only Documentation gives." in documentation
+    assert "`short`" not in documentation
