@@ -161,7 +161,7 @@ def test_embed_source_modes(make_repo, tmp_path: Path) -> None:
     assert "<details><summary>Source (13 lines of 200)</summary>\n\n```python\nX0 = 0\n" in page
     assert page.index("## Original Source") < page.index("</details>") < page.index("## High-Level Overview")
     assert build(repo, out, "--embed-source", "head") == 0
-    assert "Showing the first 40 of 200 lines" in (out / "a.py_docs.md").read_text()
+    assert "Showing the first 30 of 200 lines" in (out / "a.py_docs.md").read_text()
     assert build(repo, out, "--embed-source", "none") == 0
     page = (out / "a.py_docs.md").read_text()
     assert "X199" not in page.split("## Detailed Analysis")[0]
@@ -289,7 +289,7 @@ def test_truncation_notices_tell_the_truth(make_repo, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build(repo, out, "--embed-source", "head") == 0
     page = (out / "ff.c_docs.md").read_text()
-    assert "Showing the first 40 of 200 lines" in page
-    assert "int x39;" in page and "int x40;" not in page
+    assert "Showing the first 30 of 200 lines" in page
+    assert "int x29;" in page and "int x30;" not in page
     assert build(repo, out, "--max-embed-bytes", "1000") == 0
     assert "showing the first 1,000 of 5,000 bytes, which end inside line 1" in (out / "one.js_docs.md").read_text()

@@ -44,25 +44,25 @@ def test_related_files_linked_above_for_every_reason_are_counted_not_repeated(ma
 
 
 def test_default_embeds_a_large_files_head_and_says_where_the_whole_file_is(make_repo, tmp_path: Path) -> None:
-    """The embedded source is the repository's own text again: a file over 4,000 bytes (the default
-    `max_embed_bytes`) embeds its first 40 lines (`head_lines`), says how many of how many, and links the file;
+    """The embedded source is the repository's own text again: a file over 3,000 bytes (the default
+    `max_embed_bytes`) embeds its first 30 lines (`head_lines`), says how many of how many, and links the file;
     a smaller one is embedded whole."""
-    big = "".join(f"def fn_{i:04d}(): pass\n" for i in range(201))  # 20 bytes a line: 4,020 bytes
-    small = "".join(f"def fn_{i:04d}(): pass\n" for i in range(200))  # 4,000 bytes
+    big = "".join(f"def fn_{i:04d}(): pass\n" for i in range(151))  # 20 bytes a line: 3,020 bytes
+    small = "".join(f"def fn_{i:04d}(): pass\n" for i in range(150))  # 3,000 bytes
     repo = make_repo({"big.py": big, "small.py": small, "wide.js": "x" * 20_000})
     build(make_config(repo, tmp_path / "out", jobs=1))
     page = (tmp_path / "out" / "big.py_docs.md").read_text()
     source = _section(page, "Original Source")
-    assert ("> Truncated: showing the first 40 of 201 lines (800 of 4,020 bytes): a file over "
-            "`--max-embed-bytes` (4,000 bytes) embeds at most its first `head_lines` (40) lines within that. "
+    assert ("> Truncated: showing the first 30 of 151 lines (600 of 3,020 bytes): a file over "
+            "`--max-embed-bytes` (3,000 bytes) embeds at most its first `head_lines` (30) lines within that. "
             "The whole file is [big.py](../big.py).") in source
-    assert "<summary>Source (40 lines of 201)</summary>" in source
-    assert "def fn_0039(): pass\n```" in source and "fn_0040" not in source
-    assert "**`fn_0200`**: `()` · [line 201](../big.py#L201)" in page  # Code Structure lists every definition
+    assert "<summary>Source (30 lines of 151)</summary>" in source
+    assert "def fn_0029(): pass\n```" in source and "fn_0030" not in source
+    assert "**`fn_0150`**: `()` · [line 151](../big.py#L151)" in page  # Code Structure lists every definition
     small_page = (tmp_path / "out" / "small.py_docs.md").read_text()
-    assert "Truncated" not in small_page and "def fn_0199(): pass\n```" in small_page
+    assert "Truncated" not in small_page and "def fn_0149(): pass\n```" in small_page
     wide = _section((tmp_path / "out" / "wide.js_docs.md").read_text(), "Original Source")
-    assert "showing the first 4,000 of 20,000 bytes, which end inside line 1: a file over" in wide
+    assert "showing the first 3,000 of 20,000 bytes, which end inside line 1: a file over" in wide
 
 
 def test_related_files_are_left_out_only_for_lists_the_page_shows() -> None:
