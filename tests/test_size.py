@@ -95,3 +95,18 @@ def test_code_structure_gives_the_first_sentence_of_a_summary_documentation_give
     documentation = page.split("### Documentation")[1]
     assert "Makes a thing. Then checks it twice.\n\nDetails that only Documentation gives." in documentation
     assert "`short`" not in documentation
+
+
+def test_a_file_related_by_nothing_lists_its_folders_most_central_files_once_saying_why(make_repo,
+                                                                                        tmp_path: Path) -> None:
+    """The last resort of Related Files, the folder's most central files, gives its reason once above them
+    rather than on every entry, and says when the folder has more."""
+    files = {f"notes/n{i}.txt": f"note {i}\n" for i in range(7)}
+    files.update({"pair/a.txt": "a\n", "pair/b.txt": "b\n"})
+    build(make_config(make_repo(files), tmp_path / "out", jobs=1))
+    related = _section((tmp_path / "out" / "notes" / "n0.txt_docs.md").read_text(), "Related Files")
+    assert related.startswith("\n### Related Files\n\nNo import, test or naming relation found; instead, the 5 most "
+                              "central of the 6 other files of its folder:\n\n- [`notes/n")
+    assert related.count("\n- [`notes/n") == 5 and "same folder" not in related and "n0.txt" not in related
+    pair = _section((tmp_path / "out" / "pair" / "a.txt_docs.md").read_text(), "Related Files")
+    assert "instead, the other file of its folder:\n\n- [`pair/b.txt`](./b.txt_docs.md)\n" in pair

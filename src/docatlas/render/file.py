@@ -13,6 +13,7 @@ from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
+from docatlas.link.related import SIBLING
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
@@ -257,6 +258,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
         **_related_not_above(related, shown_imports["imports"], importers, graph, model.files[path]),
+        "folder_others": sum(1 for p in model.folders[folder].files if p != path and not model.files[p].binary),
         "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **graph,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
@@ -373,8 +375,11 @@ def _related_not_above(related: list[dict[str, str]], imports: list[dict[str, An
             sections |= where
             continue
         kept.append(r)
+    # siblings come only when nothing else relates the file: their shared reason is said once, above them
+    siblings = bool(kept) and all(r["reason"] == SIBLING for r in kept)
     return {"related": kept, "related_shown": len(related), "related_above": above,
-            "related_above_in": [s for s in ("Dependencies", "Testing & Usage") if s in sections]}
+            "related_above_in": [s for s in ("Dependencies", "Testing & Usage") if s in sections],
+            "related_siblings": siblings}
 
 
 def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
