@@ -110,3 +110,18 @@ def test_a_file_related_by_nothing_lists_its_folders_most_central_files_once_say
     assert related.count("\n- [`notes/n") == 5 and "same folder" not in related and "n0.txt" not in related
     pair = _section((tmp_path / "out" / "pair" / "a.txt_docs.md").read_text(), "Related Files")
     assert "instead, the other file of its folder:\n\n- [`pair/b.txt`](./b.txt_docs.md)\n" in pair
+
+
+def test_import_table_leaves_out_a_column_no_import_of_the_page_fills(make_repo, tmp_path: Path) -> None:
+    """Names and Condition are columns only on pages where some import has them: an include has no names, and
+    most files import nothing conditionally."""
+    repo = make_repo({"m.py": "import os\ntry:\n    from json import loads\nexcept ImportError:\n    loads = None\n",
+                      "c.c": "#include <stdio.h>\n#include \"m.h\"\n", "m.h": "int f(void);\n"})
+    build(make_config(repo, tmp_path / "out", jobs=1))
+    py = _section((tmp_path / "out" / "m.py_docs.md").read_text(), "Dependencies")
+    assert "| Line | Import | Names | Resolves to | Condition |\n|---|---|---|---|---|\n" in py
+    assert "| [1](../m.py#L1) | `os` |  | standard library |  |\n" in py
+    assert "| [3](../m.py#L3) | `json` | loads | standard library | try |\n" in py
+    c = _section((tmp_path / "out" / "c.c_docs.md").read_text(), "Dependencies")
+    assert "| Line | Import | Resolves to |\n|---|---|---|\n" in c
+    assert "| [2](../c.c#L2) | `m.h` | [`m.h`](./m.h_docs.md) |\n" in c
