@@ -49,20 +49,22 @@ def test_default_embeds_a_large_files_head_and_says_where_the_whole_file_is(make
     a smaller one is embedded whole."""
     big = "".join(f"def fn_{i:04d}(): pass\n" for i in range(151))  # 20 bytes a line: 3,020 bytes
     small = "".join(f"def fn_{i:04d}(): pass\n" for i in range(150))  # 3,000 bytes
-    repo = make_repo({"big.py": big, "small.py": small, "wide.js": "x" * 20_000})
+    repo = make_repo({"big.py": big, "small.py": small, "wide.js": "x" * 20_000, "pkg/deep.py": big})
     build(make_config(repo, tmp_path / "out", jobs=1))
     page = (tmp_path / "out" / "big.py_docs.md").read_text()
     source = _section(page, "Original Source")
-    assert ("> Truncated: showing the first 30 of 151 lines (600 of 3,020 bytes): a file over "
+    assert ("> Truncated to the first 30 of 151 lines (600 of 3,020 bytes): a file over "
             "`--max-embed-bytes` (3,000 bytes) embeds at most its first `head_lines` (30) lines within that. "
-            "The whole file is [big.py](../big.py).") in source
+            "The whole file: [big.py](../big.py).") in source
     assert "<summary>Source (30 lines of 151)</summary>" in source
     assert "def fn_0029(): pass\n```" in source and "fn_0030" not in source
     assert "**`fn_0150`**: `()` · [line 151](../big.py#L151)" in page  # Code Structure lists every definition
     small_page = (tmp_path / "out" / "small.py_docs.md").read_text()
     assert "Truncated" not in small_page and "def fn_0149(): pass\n```" in small_page
+    deep = _section((tmp_path / "out" / "pkg" / "deep.py_docs.md").read_text(), "Original Source")
+    assert "lines within that. The whole file: [deep.py](../../pkg/deep.py).\n" in deep  # the title gives the path
     wide = _section((tmp_path / "out" / "wide.js_docs.md").read_text(), "Original Source")
-    assert "showing the first 3,000 of 20,000 bytes, which end inside line 1: a file over" in wide
+    assert "Truncated to the first 3,000 of 20,000 bytes, which end inside line 1: a file over" in wide
 
 
 def test_related_files_are_left_out_only_for_lists_the_page_shows() -> None:

@@ -67,14 +67,15 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
         cut = head.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
         rule = (f"a file over `--max-embed-bytes` ({cfg.max_embed_bytes:,} bytes) embeds at most its first "
                 f"`head_lines` ({cfg.head_lines:,}) lines within that")
-        whole = f"The whole file is [{facts.path}]({P.url_quote(link)})."
+        # the page's title and File Metadata give the path: the link names the file only
+        whole = f"The whole file: [{facts.path.rsplit('/', 1)[-1]}]({P.url_quote(link)})."
         if "\n" in cut:
             shown = cut[: cut.rfind("\n") + 1]
-            notice = (f"Truncated: showing the first {shown.count(chr(10)):,} of {total_lines:,} lines "
+            notice = (f"Truncated to the first {shown.count(chr(10)):,} of {total_lines:,} lines "
                       f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes): {rule}. {whole}")
         else:  # one very long first line: say so rather than "the first 0 lines"
             shown = cut
-            notice = (f"Truncated: showing the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
+            notice = (f"Truncated to the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
                       f"which end inside line 1: {rule}. {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
