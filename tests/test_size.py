@@ -116,7 +116,7 @@ def test_a_file_related_by_nothing_lists_its_folders_most_central_files_once_say
 
 def test_import_table_leaves_out_a_column_no_import_of_the_page_fills(make_repo, tmp_path: Path) -> None:
     """Names and Condition are columns only on pages where some import has them: an include has no names, and
-    most files import nothing conditionally."""
+    most files import nothing conditionally. An angle-bracket include is shown as written."""
     repo = make_repo({"m.py": "import os\ntry:\n    from json import loads\nexcept ImportError:\n    loads = None\n",
                       "c.c": "#include <stdio.h>\n#include \"m.h\"\n", "m.h": "int f(void);\n"})
     build(make_config(repo, tmp_path / "out", jobs=1))
@@ -127,3 +127,4 @@ def test_import_table_leaves_out_a_column_no_import_of_the_page_fills(make_repo,
     c = _section((tmp_path / "out" / "c.c_docs.md").read_text(), "Dependencies")
     assert "| Line | Import | Resolves to |\n|---|---|---|\n" in c
     assert "| [2](../c.c#L2) | `m.h` | [`m.h`](./m.h_docs.md) |\n" in c
+    assert "| [1](../c.c#L1) | `<stdio.h>` | system header: C standard library header |\n" in c  # as written
