@@ -200,15 +200,21 @@ def _testish_class(node: ast.ClassDef) -> bool:
 
 
 # -- page reading -------------------------------------------------------------------------------
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
 def sections(text: str) -> dict[str, str]:
     """`## X` and `### X` headings -> the text under them (up to the next heading of either level)."""
     out: dict[str, str] = {}
     cur = ""
     buf: list[str] = []
-    fence = False
+    fence = ""  # the open fence's run of backticks or tildes
     for line in text.splitlines():
-        if line.startswith("```"):
-            fence = not fence
+        m = _FENCE.match(line)
+        if m and not fence:
+            fence = m.group(1)
+        elif m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip():
+            fence = ""  # CommonMark: only a run as long as the opening one, with no info string, closes it
         if not fence and line.startswith(("## ", "### ")):
             out[cur] = "\n".join(buf).strip()
             cur = line.lstrip("#").strip()

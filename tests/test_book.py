@@ -20,6 +20,7 @@ from docatlas.link.subsystems import (
     readme_title,
 )
 from docatlas.model import ScannedFile
+from docatlas.output import manifest_pages
 from docatlas.pipeline import build
 from docatlas.scan import MANIFEST_NAME
 from link_check import broken_links
@@ -94,7 +95,7 @@ def test_book_is_deterministic_and_owned_by_the_manifest(make_repo, tmp_path: Pa
     checked, bad = broken_links(c, "llms-full.txt", repo)
     assert checked > 10 and bad == [], bad
     manifest = json.loads((b / MANIFEST_NAME).read_text())
-    assert {"comprehensive_book.md", "llms.txt", "llms-full.txt"} <= set(manifest["pages"])
+    assert {"comprehensive_book.md", "llms.txt", "llms-full.txt"} <= set(manifest_pages(manifest))
     again = _build(repo, b)  # without --llms-full: its file goes, like any page no longer produced
     assert again.removed == 1 and not (b / "llms-full.txt").exists()
 

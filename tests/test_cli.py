@@ -156,12 +156,12 @@ def test_embed_source_modes(make_repo, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build(repo, out, "--max-embed-bytes", "100") == 0
     page = (out / "a.py_docs.md").read_text()
-    assert "Truncated: showing the first 13 of 200 lines" in page
+    assert "Truncated to the first 13 of 200 lines" in page
     # the source is folded, with a blank line after the summary so that Git hosts render the fence inside
     assert "<details><summary>Source (13 lines of 200)</summary>\n\n```python\nX0 = 0\n" in page
     assert page.index("## Original Source") < page.index("</details>") < page.index("## High-Level Overview")
     assert build(repo, out, "--embed-source", "head") == 0
-    assert "Showing the first 80 of 200 lines" in (out / "a.py_docs.md").read_text()
+    assert "Showing the first 30 of 200 lines" in (out / "a.py_docs.md").read_text()
     assert build(repo, out, "--embed-source", "none") == 0
     page = (out / "a.py_docs.md").read_text()
     assert "X199" not in page.split("## Detailed Analysis")[0]
@@ -243,7 +243,9 @@ def test_parallel_build_writes_a_complete_index(make_repo, tmp_path: Path, capsy
 def json_pages(out: Path) -> list[str]:
     import json
 
-    return list(json.loads((out / MANIFEST_NAME).read_text())["pages"])
+    from docatlas.output import manifest_pages
+
+    return manifest_pages(json.loads((out / MANIFEST_NAME).read_text()))
 
 
 def test_page_of_an_unread_file_follows_its_size(make_repo, tmp_path: Path) -> None:
@@ -287,7 +289,8 @@ def test_truncation_notices_tell_the_truth(make_repo, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build(repo, out, "--embed-source", "head") == 0
     page = (out / "ff.c_docs.md").read_text()
-    assert "Showing the first 80 of 200 lines" in page
-    assert "int x79;" in page and "int x80;" not in page
+    assert "Showing the first 30 of 200 lines" in page
+    assert "int x29;" in page and "int x30;" not in page
     assert build(repo, out, "--max-embed-bytes", "1000") == 0
-    assert "showing the first 1,000 of 5,000 bytes, which end inside line 1" in (out / "one.js_docs.md").read_text()
+    one = (out / "one.js_docs.md").read_text()
+    assert "Truncated to the first 1,000 of 5,000 bytes, which end inside line 1" in one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -657,3 +658,26 @@ def test_example_lines_are_the_first_lines_splitlines_gives(tmp_path, monkeypatc
         with open(file, encoding="utf-8", errors="replace") as fh:
             want = fh.read().splitlines()[:n]
         assert usage._window(str(file), first, n) == (len(want), want[first - 1:]), (raw, first, n)
+
+
+def test_used_by_lists_the_three_test_files_and_three_other_files_using_a_definition_most(make_repo,
+                                                                                         tmp_path) -> None:
+    """Per definition, Used By names at most 3 test files and 3 other files, most uses first, and counts the
+    rest: `docatlas refs` lists them all."""
+    from docatlas.cli import main
+
+    files = {"lib.py": "def helper():\n    return 1\n"}
+    for i in range(5):  # file i imports helper and calls it i + 1 times: the last files use it most
+        calls = "".join("    helper()\n" for _ in range(i + 1))
+        files[f"tests/test_u{i}.py"] = f"from lib import helper\n\n\ndef test_it():\n{calls}"
+        files[f"app/m{i}.py"] = f"from lib import helper\n\n\ndef run():\n{calls}"
+    out = tmp_path / "out"
+    assert main(["build", str(make_repo(files)), "-o", str(out), "-j", "1", "-q"]) == 0
+    page = (out / "lib.py_docs.md").read_text()
+    assert "Per definition, the files using it, most uses first: at most 3 test files and 3 other files, " \
+           "the rest counted (each link opens its first use; `docatlas refs NAME` lists every file and site):" \
+           in page
+    line = next(x for x in page.splitlines() if x.startswith("- `helper` (line 1): "))
+    assert line.startswith("- `helper` (line 1): used by 10 files (40 sites); tests: [`tests/test_u4.py`]")
+    assert [int(n) for n in re.findall(r"\.py#L\d+\) \((\d)\)", line)] == [6, 5, 4, 6, 5, 4]
+    assert line.count(" and 2 more") == 2 and "m1.py" not in line and "test_u0.py" not in line

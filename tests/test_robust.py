@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from docatlas import paths
 from docatlas.cli import main
-from docatlas.output import LOCK_NAME, MARKER_NAME, STATE_FILES, OutputFolder
+from docatlas.output import LOCK_NAME, MARKER_NAME, STATE_FILES, OutputFolder, manifest_pages
 from docatlas.safetext import has_unsafe, md_inline, terminal, visible
 from docatlas.scan import MANIFEST_NAME
 from docatlas.store import schema
@@ -216,7 +216,29 @@ def test_foreign_folder_refused_garbage_manifest_repaired(make_repo, tmp_path: P
     (out / MANIFEST_NAME).write_text("\x00garbage{")
     code = main(["build", str(repo), "-o", str(out)])
     assert code == 0 and "unreadable" in capsys.readouterr().err
-    assert json.loads((out / MANIFEST_NAME).read_text())["pages"]
+    assert manifest_pages(json.loads((out / MANIFEST_NAME).read_text()))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_manifest_is_read_and_its_pages_removed_when_gone(make_repo, tmp_path: Path, capsys,
+                                                                   version: int) -> None:
+    """A manifest of docatlas before version 3 (a list of page names, or before 2 a dict of their digests)
+    still says which pages docatlas wrote: one no build produces any more is removed, and the manifest is
+    written again grouped by folder."""
+    repo = make_repo({"a.py": "A = 1\n", "pkg/b.py": "B = 2\n"})
+    out = tmp_path / "out"
+    assert build(capsys, repo, out)[0] == 0
+    good = pages(out)
+    listed = [*manifest_pages(json.loads((out / MANIFEST_NAME).read_text())), "pkg/gone.py_docs.md"]
+    assert "pkg/b.py_docs.md" in listed
+    (out / "pkg" / "gone.py_docs.md").write_text("a page of a file since deleted\n")
+    old = {"generator": "docatlas", "version": "0", "pages": listed if version == 2 else dict.fromkeys(listed, "")}
+    (out / MANIFEST_NAME).write_text(json.dumps(old))
+    assert build(capsys, repo, out)[0] == 0
+    assert not (out / "pkg" / "gone.py_docs.md").exists() and pages(out) == good
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert manifest["manifest_version"] == 3 and "pkg/gone.py_docs.md" not in manifest_pages(manifest)
+    assert "b.py_docs.md" in manifest["folders"]["pkg"]
 
 
 def test_hand_edited_and_deleted_pages_are_restored(make_repo, tmp_path: Path, capsys) -> None:
@@ -243,9 +265,11 @@ def test_page_state_is_private_and_its_loss_rewrites_every_page(make_repo, tmp_p
     good = pages(out)
     assert not (out / ".docatlas-stats.json").exists()
     manifest = json.loads((out / MANIFEST_NAME).read_text())
-    assert "inputs" not in manifest and manifest["pages"] == sorted(manifest["pages"])  # names only
+    assert set(manifest) == {"generator", "version", "manifest_version", "folders"}  # names only, by folder
+    assert list(manifest["folders"]) == sorted(manifest["folders"])
+    assert all(names == sorted(names) for names in manifest["folders"].values())
     state = json.loads((out / STATE_PATH).read_text())
-    assert set(state["pages"]) == set(json.loads((out / MANIFEST_NAME).read_text())["pages"])
+    assert set(state["pages"]) == set(manifest_pages(manifest))
     assert (out / schema.CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
     # the state goes: a page edited by hand keeps its size and mtime, and is found all the same
     a = out / "a.py_docs.md"

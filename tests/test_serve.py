@@ -17,7 +17,7 @@ import pytest
 
 from conftest import HOSTILE_NAME
 from docatlas.cli import main
-from docatlas.render.diagrams import file_diagram, folder_diagram, label
+from docatlas.render.diagrams import folder_diagram, label
 from docatlas.serve.app import App
 from docatlas.serve.export import _words, shard_entries, shard_json
 from docatlas.serve.html import rewrite_link
@@ -165,15 +165,15 @@ def test_read_only_and_concurrent(server: DocServer) -> None:
     assert statuses == [400 if p.endswith("%21") else 200 for p in paths]
 
 
-def test_diagrams_on_folder_and_file_pages(server: DocServer) -> None:
+def test_diagrams_on_folder_pages_not_file_pages(server: DocServer) -> None:
     assert "mermaid" not in get(server, "/pkg/doc.html")[2].decode()  # no subfolder, imports nothing outside
     root = get(server, "/doc.html")[2].decode()
     assert "&quot;pkg/&quot;" in root and "Diagram: 4 subfolders" in root
     app = get(server, "/app/doc.html")[2].decode()
     assert '<pre class="mermaid">flowchart LR' in app and "mermaid.tiny.js" in app
     assert "&quot;2 imports&quot;" in app and "1 other folder its files import from" in app
-    page = get(server, "/pkg/util.py_docs.html")[2].decode()
-    assert "2 repository files importing it" in page and "&quot;app/main.py&quot;] --&gt; F0" in page
+    page = get(server, "/pkg/util.py_docs.html")[2].decode()  # its imports and importers are listed, not drawn
+    assert "mermaid" not in page and "Imported By" in page and "app/main.py" in page
     assert get(server, "/_docatlas/static/mermaid.tiny.js")[1].startswith("text/javascript")
 
 
@@ -187,11 +187,8 @@ def test_folder_diagram_caps_and_says_so() -> None:
     assert "20 subfolders" in d.caption and "(5 shown, those with the most files)" in d.caption
     assert "3 other folders" in d.caption and "shown" not in d.caption.split(";")[1]
     assert folder_diagram("a", {}, {}) is None
-    f = file_diagram("x.py", [f"m{i}.py" for i in (3, 1, 2, 0)] + ["x.py", "m1.py"], [], cap=2)
-    assert f is not None and f.mermaid.count("-->") == 2 and '"m3.py"' in f.mermaid and '"m1.py"' in f.mermaid
-    assert "4 repository files it imports (the first 2 in import order shown)" in f.caption
     assert label('a"]; click F0 call alert(1) %%<b>') == '"a___ click F0 call alert(1) %%_b_"'
-    assert f.markdown().startswith("```mermaid\nflowchart LR\n")
+    assert d.markdown().startswith("```mermaid\nflowchart LR\n")
 
 
 def test_link_rewriting() -> None:

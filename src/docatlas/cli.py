@@ -55,8 +55,8 @@ def cli() -> None:
               help="Embed each file's source in full (cut with a notice past --max-embed-bytes), its head, "
                    "or not at all [default: full].")
 @click.option("--max-embed-bytes", type=click.IntRange(min=1), default=None,
-              help="Largest source embedded in full; a larger one embeds its first head_lines lines (80 by "
-                   "default) within it and links the whole file [default: 8000].")
+              help="Largest source embedded in full; a larger one embeds its first head_lines lines (30 by "
+                   "default) within it and links the whole file [default: 3000].")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=None,
               help="Larger files are listed but not read [default: 8000000].")
 @click.option("--name", "project_name", default=None,

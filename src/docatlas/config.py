@@ -26,8 +26,8 @@ class Config:
     jobs: int = 0  # 0: all cores
     exclude: tuple[str, ...] = ()
     embed_source: str = "full"  # full | head | none
-    max_embed_bytes: int = 8_000  # `full` mode: a larger file embeds its first `head_lines` (with a notice)
-    head_lines: int = 80  # lines embedded in `head` mode, and of a file over `max_embed_bytes`
+    max_embed_bytes: int = 3_000  # `full` mode: a larger file embeds its first `head_lines` (with a notice)
+    head_lines: int = 30  # lines embedded in `head` mode, and of a file over `max_embed_bytes`
     max_file_bytes: int = 8_000_000  # larger files are listed, not read
     force: bool = False
     project_name: str = ""

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from docatlas.paths import folder_of
 
+# the reason of the last resort: a file related by nothing else lists the most central files of its folder
+SIBLING = "same folder (no import, test or naming relation found; ranked by centrality)"
+
 if TYPE_CHECKING:
     from docatlas.link.stage import RepoModel
 
@@ -63,7 +66,7 @@ def related_files(path: str, model: RepoModel, stems: dict[tuple[str, str], list
         siblings = [p for p in model.folders[folder_of(path)].files
                     if p != path and not model.files[p].binary]
         for p in model.by_rank(siblings)[:5]:
-            add(p, "same folder (no import, test or naming relation found; ranked by centrality)", 4)
+            add(p, SIBLING, 4)
     ranked = sorted(reasons, key=lambda p: (order[p], -weight.get(p, 0), -model.rank.get(p, 0.0), p))
     return [(p, "; ".join(dict.fromkeys(reasons[p]))) for p in ranked]
 

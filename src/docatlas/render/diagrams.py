@@ -1,4 +1,5 @@
-"""Mermaid diagrams from link facts: a folder's subfolders and the folders it depends on, a file's imports.
+"""Mermaid diagrams from link facts: a folder's subfolders and the folders it depends on. (A file page draws
+none: its import neighbourhood would repeat the imports table and the Imported By list beside it.)
 
 Plain data in, Mermaid text out, so the page renderer (from the link model) and the server (from the index)
 draw the same diagram. Everything is sorted (heaviest first, then by name) and capped; a cut diagram says in
@@ -9,7 +10,7 @@ characters Mermaid would read as syntax, so any file name is safe to draw.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_CAP = 8  # per side: more stacks into a diagram taller than a screen
@@ -64,26 +65,4 @@ def folder_diagram(folder: str, subfolders: Mapping[str, int], depends_on: Mappi
         cut = f" ({len(deps)} shown, the most imported)" if len(deps) < len(depends_on) else ""
         parts.append(f"{len(depends_on)} other folder{'s' if len(depends_on) != 1 else ''} its files import "
                      f"from (dashed, weighted by import links){cut}")
-    return Diagram("\n".join(lines), "Diagram: " + "; ".join(parts) + ".")
-
-
-def file_diagram(path: str, imports: Iterable[str], imported_by: Iterable[str], cap: int = DEFAULT_CAP,
-                 imports_order: str = "in import order", importers_order: str = "by path") -> Diagram | None:
-    """A file's import neighbourhood: the files importing it (left) and the repository files it imports
-    (right), each list kept in the order given (named by `*_order` in the caption when cut). None when both
-    are empty."""
-    outs = [p for p in dict.fromkeys(imports) if p != path]
-    ins = [p for p in dict.fromkeys(imported_by) if p != path]
-    if not outs and not ins:
-        return None
-    lines = ["flowchart LR", f"  F0[{label(path)}]"]
-    for i, p in enumerate(ins[:cap], 1):
-        lines.append(f"  I{i}[{label(p)}] --> F0")
-    for i, p in enumerate(outs[:cap], 1):
-        lines.append(f"  F0 --> O{i}[{label(p)}]")
-    parts = []
-    for n, what, order in ((len(ins), "importing it", importers_order), (len(outs), "it imports", imports_order)):
-        if n:
-            cut = f" (the first {cap} {order} shown)" if n > cap else ""
-            parts.append(f"{_plural(n, 'repository file')} {what}{cut}")
     return Diagram("\n".join(lines), "Diagram: " + "; ".join(parts) + ".")

@@ -13,11 +13,11 @@ from docatlas import languages
 from docatlas import paths as P
 from docatlas.config import Config
 from docatlas.coverage import EXTRACTED, IMPORTS_EXTRACTED, rules_for
+from docatlas.link.related import SIBLING
 from docatlas.link.stage import RepoModel
 from docatlas.link.views import centrality_band
 from docatlas.model import FileFacts, Finding
 from docatlas.render import capi
-from docatlas.render.diagrams import file_diagram
 from docatlas.render.format import (
     SHOWN_PER_LIST,
     Memo,
@@ -67,14 +67,15 @@ def _source_block(cfg: Config, facts: FileFacts, text: str | None, page: str) ->
         cut = head.encode("utf-8", "replace")[: cfg.max_embed_bytes].decode("utf-8", "ignore")
         rule = (f"a file over `--max-embed-bytes` ({cfg.max_embed_bytes:,} bytes) embeds at most its first "
                 f"`head_lines` ({cfg.head_lines:,}) lines within that")
-        whole = f"The whole file is [{facts.path}]({P.url_quote(link)})."
+        # the page's title and File Metadata give the path: the link names the file only
+        whole = f"The whole file: [{facts.path.rsplit('/', 1)[-1]}]({P.url_quote(link)})."
         if "\n" in cut:
             shown = cut[: cut.rfind("\n") + 1]
-            notice = (f"Truncated: showing the first {shown.count(chr(10)):,} of {total_lines:,} lines "
+            notice = (f"Truncated to the first {shown.count(chr(10)):,} of {total_lines:,} lines "
                       f"({len(shown.encode('utf-8')):,} of {facts.size:,} bytes): {rule}. {whole}")
         else:  # one very long first line: say so rather than "the first 0 lines"
             shown = cut
-            notice = (f"Truncated: showing the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
+            notice = (f"Truncated to the first {len(cut.encode('utf-8')):,} of {facts.size:,} bytes, "
                       f"which end inside line 1: {rule}. {whole}")
     if shown and not shown.endswith("\n"):
         shown += "\n"
@@ -246,8 +247,6 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     importer_paths = model.imported_by.get(path, [])
     importers = [{"path": p, "link": P.url_quote(P.rel(page, P.file_page(p))),
                   "test": model.purposes[p].label == "test"} for p in importer_paths[:SHOWN_PER_LIST]]
-    diagram = file_diagram(path, [r.target for r in imports if r.target], importer_paths,
-                           importers_order="most central")
     shown_imports = _bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes)
     graph = _graph_facts(model, path, page)
     related = related_files(model, path)
@@ -260,6 +259,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
         **_related_not_above(related, shown_imports["imports"], importers, graph, model.files[path]),
+        "folder_others": sum(1 for p in model.folders[folder].files if p != path and not model.files[p].binary),
         "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **graph,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
@@ -268,7 +268,6 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "source_link": P.url_quote(P.source_link(page, path)),
         "src_base": P.url_quote(P.source_link(page, path)),
         "c_pairs": _pair_links(model, path, page),
-        "import_diagram": diagram.markdown() if diagram else "",
         **usage_link_context(model, path),
     }
 
@@ -377,8 +376,11 @@ def _related_not_above(related: list[dict[str, str]], imports: list[dict[str, An
             sections |= where
             continue
         kept.append(r)
+    # siblings come only when nothing else relates the file: their shared reason is said once, above them
+    siblings = bool(kept) and all(r["reason"] == SIBLING for r in kept)
     return {"related": kept, "related_shown": len(related), "related_above": above,
-            "related_above_in": [s for s in ("Dependencies", "Testing & Usage") if s in sections]}
+            "related_above_in": [s for s in ("Dependencies", "Testing & Usage") if s in sections],
+            "related_siblings": siblings}
 
 
 def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:

@@ -29,6 +29,7 @@ _KIND_ORDER = ["namespace", "module", "class", "struct", "union", "interface", "
                "target", "job", "step", "stage", "dependency", "heading"]
 _HEADING_LEVEL = frozenset(f"h{n}" for n in range(1, 7))
 _BACKTICKS = re.compile(r"`+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
 
 
 def counted(n: int, group: str) -> str:
@@ -288,9 +289,18 @@ def structure_lines(tree: list[SymbolRow], src_base: str, pairs: dict[str, str] 
         if s.decorators:
             parts.append(" · decorators: " + ", ".join(code("@" + d) for d in s.decorators))
         if s.summary:
-            parts.append(f" — {prose(s.summary)}")
+            parts.append(f" — {prose(lead(s))}")
         lines.append("".join(parts))
     return "\n".join(lines)
+
+
+def lead(s: Symbol) -> str:
+    """The summary a Code Structure row shows: its first sentence (and `…`) when the definition's whole
+    documentation is under Documentation on the same page (`s.doc`), else the whole summary, said nowhere else."""
+    if not s.doc:
+        return s.summary
+    first = _SENTENCE_END.split(s.summary, 1)
+    return first[0] + " …" if len(first) > 1 else s.summary
 
 
 def shown_signature(s: Symbol) -> str:

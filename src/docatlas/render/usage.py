@@ -10,7 +10,7 @@ from docatlas import paths as P
 from docatlas.link.references import examples
 from docatlas.link.stage import RepoModel
 
-PER_DEFINITION = 5  # files listed per definition, tests and other files each
+PER_DEFINITION = 3  # files listed per definition, tests and other files each: `docatlas refs` lists them all
 DEFINITIONS = 50
 
 
@@ -65,7 +65,8 @@ def usage_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     return {"used_by": defs[:DEFINITIONS], "used_by_total": sum(1 for d in defs if d["files"]),
             "possibly_used_total": sum(1 for d in defs if d["possible_files"]), "used_by_defs": len(defs),
             "used_by_files": len({r[0] for r in incoming}), "used_by_sites": len(incoming),
-            "example_sites": sites, "uses_of_tests": {tl.test: tl.uses for tl in model.tested_by.get(path, [])}}
+            "per_definition": PER_DEFINITION, "example_sites": sites,
+            "uses_of_tests": {tl.test: tl.uses for tl in model.tested_by.get(path, [])}}
 
 
 # What `str.splitlines` ends a line at besides the newline (text read in universal-newline mode holds no `\r`)
