@@ -239,22 +239,25 @@ def _dependencies(model: RepoModel, subsystems: dict[str, Subsystem], tops: list
     used_by: dict[str, Counter[str]] = defaultdict(Counter)
     top_edges: Counter[tuple[str, str]] = Counter()
     top_set = set(tops)
+    pairs: Counter[tuple[str, str]] = Counter()  # summed per pair of files first: the owners are found once a pair
     for source in edge_sources:
         for src, dst, w in source(model):
-            (a, ta), (b, tb) = owner(src), owner(dst)
-            if a == b:
-                continue
-            # the other side is named by its top-level folder, or, inside the same one, by its deepest chapter
-            src_owner = a[-1] if a and ta == tb else ta
-            dst_owner = b[-1] if b and ta == tb else tb
-            for c in a:
-                if c not in b:
-                    uses[c][dst_owner] += w
-            for c in b:
-                if c not in a:
-                    used_by[c][src_owner] += w
-            if ta != tb and ta in top_set and tb in top_set:
-                top_edges[(ta, tb)] += w
+            pairs[(src, dst)] += w
+    for (src, dst), w in pairs.items():
+        (a, ta), (b, tb) = owner(src), owner(dst)
+        if a == b:
+            continue
+        # the other side is named by its top-level folder, or, inside the same one, by its deepest chapter
+        src_owner = a[-1] if a and ta == tb else ta
+        dst_owner = b[-1] if b and ta == tb else tb
+        for c in a:
+            if c not in b:
+                uses[c][dst_owner] += w
+        for c in b:
+            if c not in a:
+                used_by[c][src_owner] += w
+        if ta != tb and ta in top_set and tb in top_set:
+            top_edges[(ta, tb)] += w
 
     def order(c: Counter[str]) -> list[tuple[str, int]]:
         return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
