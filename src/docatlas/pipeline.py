@@ -34,6 +34,7 @@ from docatlas.store.cache import (
     unpickle_facts,
     write_templates,
 )
+from docatlas.store.guide import read_guide_views, write_guide_views
 from docatlas.store.writer import IndexWrite
 from docatlas.tasks import (
     WARM_TASKS,
@@ -443,6 +444,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs)
     del blobs  # the writer's, which drops them once stored
     pooled = _pooled(cfg.workers, len(tasks))
+    from docatlas.render.bookfacts import keep_views, made_views
     from docatlas.render.format import Memo
 
     # templates compiled by the last build (same code: the cache is usable), and those this process compiles
@@ -451,7 +453,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     ready = use_compiled_templates(compiled)  # every template compiled already: warming costs little
     if pooled and (ready or len(tasks) >= WARM_TASKS):
         warm_renderer()
-    render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
+    memo = Memo()
+    if cache.usable:  # what the guide read of each file last time, unless the file changed (`render.bookfacts`)
+        views = read_guide_views(cfg.output, cache.entries)
+        keep_views(memo, {p: v for p, v in views.items() if p not in fresh})
+    render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), memo)
     try:
         model.refs.pack(("incoming",))  # (the facts cache stores the very bytes the render workers read)
         writer.write()
@@ -477,6 +483,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             compile_templates()
         if compiled != stored:
             write_templates(cfg.output, compiled)
+        if made_views(memo):
+            write_guide_views(cfg.output, made_views(memo), set(cache.entries) - set(model.files))
     except BaseException:
         _stop_writer(writer)
         raise
