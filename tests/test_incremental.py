@@ -427,6 +427,37 @@ def test_the_guide_reads_the_views_the_last_build_kept(make_repo, monkeypatch, t
     assert (out_a / "comprehensive_book.md").read_text() == (tmp_path / "full" / "comprehensive_book.md").read_text()
 
 
+def test_the_guide_analysis_counts_only_the_edited_files_again(make_repo, monkeypatch) -> None:
+    """What the guide's analysis counted (`link.subsystems.Counts`) is kept for the next build: after a local edit
+    only the edited files are counted again, and the dependencies between chapters are taken as they were
+    unless a file edge changed (a reference more from one file to another); the pages equal a full build's."""
+    from docatlas.link import subsystems
+
+    calls: list[int] = []
+    real = subsystems._dependencies
+    monkeypatch.setattr(subsystems, "_dependencies", lambda *a: calls.append(1) or real(*a))
+    counted: list[object] = []  # what each analysis counted again: None for every file
+    real_count = subsystems._count
+    monkeypatch.setattr(subsystems, "_count", lambda model, previous: counted.append(
+        previous and previous.changed) or real_count(model, previous))
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    assert calls == [1] and counted == [None]
+    for path, text, deps in (
+            ("pkg/sub/c.py", "def gamma():\n    pass\n# a line more: the guide counts lines\n", []),
+            ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha() + alpha()\n", [1])):
+        calls.clear()
+        counted.clear()
+        (repo / path).write_text(text)
+        again = _build(repo, out_a)
+        assert again.link_reused and calls == deps
+        assert counted == [(path,)]
+        _build(repo, out_b, full=True)
+        assert _tree(out_a) == _tree(out_b)
+
+
 def test_a_guide_view_counts_only_for_its_digest(make_repo) -> None:
     """A view kept for other bytes of its file than those the facts cache holds (a build stopped after it
     extracted the file, before it kept its view) is never read."""
@@ -444,6 +475,9 @@ def test_a_guide_view_counts_only_for_its_digest(make_repo) -> None:
     guide.write_guide_views(out, {"pkg/a.py": ("0" * 40, data)})
     assert "pkg/a.py" not in guide.read_guide_views(out, cache.entries)
     assert guide.read_guide_views(out, cache.entries).keys() == views.keys() - {"pkg/a.py"}
+    # what the analysis counted belongs to the build that committed the index (`meta.start_ns`), no other
+    assert guide.read_guide_counts(out, cache.meta["start_ns"]) is not None
+    assert guide.read_guide_counts(out, str(int(cache.meta["start_ns"]) - 1)) is None
 
 
 @pytest.mark.parametrize("option", [{"list_limit": 2}, {"embed_source": "head", "head_lines": 1},

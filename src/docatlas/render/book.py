@@ -25,7 +25,7 @@ from docatlas.link.subsystems import (
     readme_title,
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.bookfacts import GLOSSARY_KINDS, TYPE_KINDS, first_by_rank, guide_file
+from docatlas.render.bookfacts import GLOSSARY_KINDS, REUSE, TYPE_KINDS, first_by_rank, guide_file
 from docatlas.render.format import Memo, Page, code, counted, make_page, path_code
 from docatlas.safetext import md_inline, prose_page
 from docatlas.summary import plural
@@ -96,7 +96,7 @@ def _analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Pack
     of one worker share them)."""
     found = memo.book.get("analysis")
     if found is None:
-        found = memo.book["analysis"] = (analyse(model), packaging(cfg.root, model))
+        found = memo.book["analysis"] = (analyse(model, previous=memo.book.get(REUSE)), packaging(cfg.root, model))
     return found
 
 

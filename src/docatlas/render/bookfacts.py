@@ -22,6 +22,7 @@ TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "protoc
 GLOSSARY_KINDS = TYPE_KINDS | {"function"}
 STORED = "stored_views"  # `Memo.book` key: path -> (digest, marshalled view) kept from the last build
 NEW = "new_views"  # `Memo.book` key: path -> (digest, marshalled view) made by this process (to be kept)
+REUSE = "reuse"  # `Memo.book` key: what the last build's analysis counted (`link.subsystems.Reuse`)
 _FILES = "guide_files"
 
 
@@ -74,6 +75,17 @@ def keep_views(memo: Memo, stored: dict[str, tuple[str, bytes]]) -> None:
     """Hand the renderer the views the last build kept (`store.guide.read_guide_views`), none of a file this
     build extracted."""
     memo.book[STORED] = stored
+
+
+def keep_counts(memo: Memo, reuse: Any) -> None:
+    """Hand the guide's analysis what the last build's counted (`link.subsystems.Reuse`)."""
+    memo.book[REUSE] = reuse
+
+
+def made_counts(memo: Memo) -> Any | None:
+    """What this process's analysis counted (`link.subsystems.Counts`), if it made one: for the next build."""
+    found = memo.book.get("analysis")
+    return found[0].counts if found is not None else None
 
 
 def made_views(memo: Memo) -> dict[str, tuple[str, bytes]]:
