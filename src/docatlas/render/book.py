@@ -71,10 +71,6 @@ def _dlink(folder: str) -> str:
     return f"[`{folder}/`]({_doc(folder)})"
 
 
-def _sym_link(path: str, anchor: str) -> str:
-    return f"{_file(path)}#{anchor}"
-
-
 def _ep_line(ep: EntryPoint, frm: str = BOOK) -> str:
     note = f" → {code(ep.note)}" if ep.note else ""
     if not ep.path:
@@ -372,7 +368,7 @@ def _key_types(memo: Memo, model: RepoModel, files: list[str], uses: UseCounts |
             seen.add(s.name)
             summary = f": {first_sentence(s.summary, 120)}" if s.summary else ""
             where = path_code(p.rsplit("/", 1)[-1])
-            picked.append((key, f"[{code(s.name)}]({_sym_link(p, s.anchor)}) ({s.kind}, {where}){summary}"))
+            picked.append((key, f"[{code(s.name)}]({_file(p)}#{s.anchor}) ({s.kind}, {where}){summary}"))
     picked.sort(key=lambda t: t[0])
     if not picked:
         return []
@@ -547,7 +543,7 @@ def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]
             per_file[p] = per_file.get(p, 0) + 1
             key = (-uses.get((p, s.qualname), 0),) if uses is not None else (-model.rank.get(p, 0.0),)
             entries.append(((*key, p, s.line), s.name,
-                            f"[{code(s.name)}]({_sym_link(p, s.anchor)}) ({s.kind} in {path_code(p)}): "
+                            f"[{code(s.name)}]({_file(p)}#{s.anchor}) ({s.kind} in {path_code(p)}): "
                             f"{first_sentence(s.summary, 140)}"))
     entries.sort()
     picked = sorted(entries[:GLOSSARY_SIZE], key=lambda e: (e[1].lower(), e[0]))
