@@ -173,3 +173,22 @@ def test_a_repository_without_folders_gets_a_book_that_says_so(make_repo) -> Non
 def test_a_lone_surrogate_in_a_docstring_is_escaped() -> None:
     """A Python string literal may hold a lone surrogate; pages are UTF-8, so it is written as its escape."""
     assert first_sentence("Handles \udfff surrogates. More.") == "Handles \\udfff surrogates."
+
+
+def test_entry_points_of_a_subtree_are_the_repository_s_under_it(make_repo, tmp_path: Path) -> None:
+    """`kept_entry_points` filters the whole repository's candidates (ranked once) for each subtree: the same as
+    ranking the subtree's own files (`entry_points`), build targets counted under it alone."""
+    from docatlas.link.packaging import entry_points, kept_entry_points
+
+    repo = make_repo({**APP, "tools/__main__.py": "print(1)\n",
+                      "tools/run.py": 'if __name__ == "__main__":\n    pass\n',
+                      "native/CMakeLists.txt": "add_executable(tool main.cpp)\nadd_library(core core.cpp)\n",
+                      "native/sub/CMakeLists.txt": "add_executable(other other.cpp)\n",
+                      "native/main.cpp": "int main() { return 0; }\n"})
+    model = build(make_config(repo, tmp_path / "out", jobs=1)).model
+    assert model is not None
+    kept: dict[str, object] = {}
+    found = {folder: kept_entry_points(kept, model, folder, 2) for folder in sorted(model.folders, reverse=True)}
+    assert found == {folder: entry_points(model, folder, 2) for folder in model.folders}
+    assert found["native"]["build target"][0] > found["native/sub"]["build target"][0] > 0
+    assert found[""]["program"][1] and found["app"]["python -m"][1]

@@ -392,6 +392,94 @@ def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     assert 0 < facts.unpickled <= bound < len(facts) / 2
 
 
+def _guide_rebuild(make_repo, monkeypatch, views: bool) -> tuple[int, Path, Path]:
+    """A repository whose guide quotes docstrings and lists definitions, built, then one file edited (a line
+    more) and rebuilt rendering the guide only, with or without the views the first build kept: how many
+    cached facts the rebuild unpickled, the repository and the output folder."""
+    files = {f"pkg{i}/__init__.py": f'"""Package {i}."""\n' for i in range(3)}
+    files.update({f"pkg{i}/mod{j:02}.py": f'"""Module {i}.{j}."""\nfrom . import mod00\n\n\nclass T{i}_{j}:\n'
+                  f'    """A type."""\n\n\ndef f{i}_{j}():\n    """A function."""\n    return T{i}_{j}()\n'
+                  for i in range(3) for j in range(30)})
+    repo = make_repo(files, name=f"{views}/repo")
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out)
+    (repo / "pkg1" / "mod07.py").write_text(files["pkg1/mod07.py"] + "# a line more: the guide counts lines\n")
+    monkeypatch.setattr(incremental, "local_tasks", lambda model, edited, keywords=True, book=True: [("book", "")])
+    if not views:
+        monkeypatch.setattr(pipeline, "read_guide_views", lambda output, entries: {})
+    again = _build(repo, out)
+    monkeypatch.undo()
+    assert again.link_reused and isinstance(again.model.files, LazyFacts)  # type: ignore[union-attr]
+    return again.model.files.unpickled, repo, out  # type: ignore[union-attr]
+
+
+def test_the_guide_reads_the_views_the_last_build_kept(make_repo, monkeypatch, tmp_path: Path) -> None:
+    """What the guide read of each file (`render.bookfacts`) is kept in the facts cache: a rebuild's guide
+    unpickles the facts of none of the files whose views are kept (only those `link` reads for it: entry points,
+    package docstrings), and its pages equal a full build's and those of a rebuild without the views."""
+    with_views, repo, out_a = _guide_rebuild(make_repo, monkeypatch, views=True)
+    without, _, out_b = _guide_rebuild(make_repo, monkeypatch, views=False)
+    assert with_views < without // 2
+    assert (out_a / "comprehensive_book.md").read_text() == (out_b / "comprehensive_book.md").read_text()
+    assert (out_a / "llms.txt").read_text() == (out_b / "llms.txt").read_text()
+    _build(repo, tmp_path / "full", full=True)
+    assert (out_a / "comprehensive_book.md").read_text() == (tmp_path / "full" / "comprehensive_book.md").read_text()
+
+
+def test_the_guide_analysis_counts_only_the_edited_files_again(make_repo, monkeypatch) -> None:
+    """What the guide's analysis counted (`link.subsystems.Counts`) is kept for the next build: after a local edit
+    only the edited files are counted again, and the dependencies between chapters are taken as they were
+    unless a file edge changed (a reference more from one file to another); the pages equal a full build's."""
+    from docatlas.link import subsystems
+
+    calls: list[int] = []
+    real = subsystems._dependencies
+    monkeypatch.setattr(subsystems, "_dependencies", lambda *a: calls.append(1) or real(*a))
+    counted: list[object] = []  # what each analysis counted again: None for every file
+    real_count = subsystems._count
+    monkeypatch.setattr(subsystems, "_count", lambda model, previous: counted.append(
+        previous and previous.changed) or real_count(model, previous))
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    assert calls == [1] and counted == [None]
+    for path, text, deps in (
+            ("pkg/sub/c.py", "def gamma():\n    pass\n# a line more: the guide counts lines\n", []),
+            ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha() + alpha()\n", [1])):
+        calls.clear()
+        counted.clear()
+        (repo / path).write_text(text)
+        again = _build(repo, out_a)
+        assert again.link_reused and calls == deps
+        assert counted == [(path,)]
+        _build(repo, out_b, full=True)
+        assert _tree(out_a) == _tree(out_b)
+
+
+def test_a_guide_view_counts_only_for_its_digest(make_repo) -> None:
+    """A view kept for other bytes of its file than those the facts cache holds (a build stopped after it
+    extracted the file, before it kept its view) is never read."""
+    from docatlas.store import guide
+
+    repo = make_repo(LINKED)
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out)
+    cache = FactsCache.load(make_config(repo, out))
+    views = guide.read_guide_views(out, cache.entries)
+    assert "pkg/a.py" in views  # the guide read it (a key file)
+    digest, data = views["pkg/a.py"]
+    assert digest == cache.entries["pkg/a.py"][2]
+    guide.write_guide_views(out, {"pkg/a.py": ("0" * 40, data)})
+    assert "pkg/a.py" not in guide.read_guide_views(out, cache.entries)
+    assert guide.read_guide_views(out, cache.entries).keys() == views.keys() - {"pkg/a.py"}
+    # what the analysis counted belongs to the build that committed the index (`meta.start_ns`), no other
+    assert guide.read_guide_counts(out, cache.meta["start_ns"]) is not None
+    assert guide.read_guide_counts(out, str(int(cache.meta["start_ns"]) - 1)) is None
+
+
 @pytest.mark.parametrize("option", [{"list_limit": 2}, {"embed_source": "head", "head_lines": 1},
                                     {"project_name": "renamed"}])
 def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[str], option: dict) -> None:

@@ -219,3 +219,21 @@ def _redone_page(parts: tuple[str, ...], keywords: bool, book: bool, rel: str) -
     if rel in _BOOK_PAGES:
         return book
     return keywords and (rel == "keywords.md" or rel.startswith("_keywords/"))
+
+
+def guide_counts(cache: FactsCache, output: Any, fresh: Mapping[str, FileFacts], before: Mapping[str, Any],
+                 model: RepoModel) -> Any | None:
+    """After `link.relink` (the last build's state, `before`, with only the `fresh` files' own entries made
+    again): what the last build's guide analysis counted (`link.subsystems.Reuse`), for the guide and the front
+    page to count the fresh files alone; its dependencies are reused when no file edge changed (each fresh file's
+    repository imports, counted as `subsystems.import_edges` does, and every file's Python reference edges)."""
+    from docatlas.link.subsystems import Reuse, file_import_edges
+    from docatlas.store.guide import read_guide_counts
+
+    counts = read_guide_counts(output, cache.meta.get("start_ns", ""))
+    if counts is None:
+        return None
+    old_refs, imports = before.get("refs"), before.get("imports", {})
+    same = old_refs is not None and same_part(getattr(old_refs, "py_edges", None), model.refs.py_edges) and all(
+        file_import_edges(p, imports.get(p, ())) == file_import_edges(p, model.imports.get(p, ())) for p in fresh)
+    return Reuse(counts, tuple(sorted(fresh)), same)

@@ -34,6 +34,7 @@ from docatlas.store.cache import (
     unpickle_facts,
     write_templates,
 )
+from docatlas.store.guide import read_guide_views, write_guide
 from docatlas.store.writer import IndexWrite
 from docatlas.tasks import (
     WARM_TASKS,
@@ -409,6 +410,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     from docatlas.link.relink import relink
 
     state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh, previous)
+    state_before = state or {}  # (what `relink` started from: the guide's analysis compares its file edges)
     relinked = relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
         else None
     if relinked is not None and state is not None:
@@ -443,6 +445,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs)
     del blobs  # the writer's, which drops them once stored
     pooled = _pooled(cfg.workers, len(tasks))
+    from docatlas.render.bookfacts import keep_counts, keep_views, made_counts, made_views
     from docatlas.render.format import Memo
 
     # templates compiled by the last build (same code: the cache is usable), and those this process compiles
@@ -451,7 +454,14 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     ready = use_compiled_templates(compiled)  # every template compiled already: warming costs little
     if pooled and (ready or len(tasks) >= WARM_TASKS):
         warm_renderer()
-    render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), Memo())
+    memo = Memo()
+    if cache.usable:  # what the guide read of each file last time, unless the file changed (`render.bookfacts`)
+        views = read_guide_views(cfg.output, cache.entries)
+        keep_views(memo, {p: v for p, v in views.items() if p not in fresh})
+        reuse = incremental.guide_counts(cache, cfg.output, fresh, state_before, model) if local else None
+        if reuse is not None:
+            keep_counts(memo, reuse)
+    render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), memo)
     try:
         model.refs.pack(("incoming",))  # (the facts cache stores the very bytes the render workers read)
         writer.write()
@@ -477,6 +487,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             compile_templates()
         if compiled != stored:
             write_templates(cfg.output, compiled)
+        if made_views(memo) or made_counts(memo) is not None:  # what the guide read and counted, for the next build
+            write_guide(cfg.output, made_views(memo), set(cache.entries) - set(model.files), made_counts(memo),
+                        str(cache.start_ns))
     except BaseException:
         _stop_writer(writer)
         raise

@@ -180,8 +180,20 @@ def kept_entry_points(kept: dict[str, Any], model: RepoModel, folder: str, limit
     chapter asks twice, the guide and the front page each once for the root, with other limits)."""
     found = kept.setdefault("entry_candidates", {})
     if folder not in found:
-        found[folder] = entry_candidates(model, folder)
+        if "" not in found:
+            found[""] = entry_candidates(model, "")
+        found[folder] = _under(model, found[""], folder)
     return entry_points(model, folder, limit, found[folder])
+
+
+def _under(model: RepoModel, whole: EntryCandidates, folder: str) -> EntryCandidates:
+    """`entry_candidates(model, folder)` from the whole repository's: the files under `folder`, in the same order
+    (a subtree ranked alone keeps the order the files have among all), and the build targets they declare."""
+    if not folder:
+        return whole
+    prefix = folder + "/"
+    found = {kind: [p for p in paths if p.startswith(prefix)] for kind, paths in whole[0].items()}
+    return found, sum(dict(model.summary(p).groups).get("Targets", 0) for p in found["build target"])
 
 
 def entry_candidates(model: RepoModel, folder: str = "") -> EntryCandidates:

@@ -139,8 +139,15 @@ class RepoModel:
         return self._subtrees.get(folder, [])
 
     def by_rank(self, paths: list[str]) -> list[str]:
-        """Most central first; ties by path, so lists are deterministic."""
-        return sorted(paths, key=lambda p: (-self.rank.get(p, 0.0), p))
+        """Most central first; ties by path, so lists are deterministic. (Sorted by path, then by rank: a sort
+        keeps the order of equal keys, reversed or not, and `rank.__getitem__` makes no tuple per path.)"""
+        out = sorted(paths)
+        try:
+            out.sort(key=self.rank.__getitem__, reverse=True)
+        except KeyError:  # a path without a rank: 0
+            out = sorted(paths)
+            out.sort(key=lambda p: self.rank.get(p, 0.0), reverse=True)
+        return out
 
 
 def build_folders(paths: list[str]) -> dict[str, Folder]:

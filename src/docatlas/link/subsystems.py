@@ -14,9 +14,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from docatlas import languages
 from docatlas.link.graph import _sccs
+from docatlas.link.resolve import ResolvedImport
 from docatlas.link.stage import RepoModel
 
 CODE_FAMILIES = frozenset({"python", "c", "script", "other"})
@@ -39,6 +41,11 @@ def import_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
         for r in resolved:
             if r.category == "repo" and r.target and r.target != src:
                 yield src, r.target, 1
+
+
+def file_import_edges(src: str, resolved: Iterable[ResolvedImport]) -> Counter[str]:
+    """The `import_edges` of one file, by target."""
+    return Counter(r.target for r in resolved if r.category == "repo" and r.target and r.target != src)
 
 
 def reference_edges(model: RepoModel) -> Iterator[tuple[str, str, int]]:
@@ -83,6 +90,7 @@ class Analysis:
     lines_of: dict[str, int] = field(default_factory=dict)  # lines of code per code file (`code_lines`)
     # each folder's `folder_purpose`, made once: the guide, its map, `llms.txt` and the front page ask for the same
     purposes: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    counts: Counts | None = field(default=None, compare=False, repr=False)  # for the next build (`Reuse`)
 
     def purpose(self, model: RepoModel, folder: str) -> tuple[str, str]:
         """`folder_purpose` of `folder`, from what this analysis counted (the model it was made from)."""
@@ -120,32 +128,69 @@ def _core(model: RepoModel, folder: str, lines_of: Callable[[str], int]) -> str:
         cur = best
 
 
-def analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...] = DEFAULT_EDGES) -> Analysis:
+@dataclass
+class Counts:
+    """What `analyse` counted file by file (each code file's lines and language, the lines per folder) and the
+    dependencies it aggregated over its chapters (`_dependencies`): kept for the next build (`Reuse`)."""
+
+    lines_of: dict[str, int]
+    names: dict[str, str]  # code file -> its language's type name
+    folder_lines: dict[str, int]
+    chapters: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # every chapter, the top-level ones
+    deps: tuple[Any, ...] = ()  # `_dependencies` over those chapters
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """The last build's `Counts` of a model that differs from this one only in the `changed` files' facts and own
+    entries (`link.relink`): only those files are counted again, and the dependencies are taken as they were over
+    the same chapters when `same_edges` (no file edge of `edge_sources` changed)."""
+
+    counts: Counts
+    changed: tuple[str, ...]
+    same_edges: bool
+
+
+def analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...] = DEFAULT_EDGES,
+            previous: Reuse | None = None) -> Analysis:
     """Subsystems, their dependencies and layers (see the module docstring); `edge_sources` give the weighted
-    file edges between them."""
-    return _analyse(model, edge_sources)
+    file edges between them; `previous`: what the last build counted, when it can be reused."""
+    return _analyse(model, edge_sources, previous)
 
 
-def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis:
-    folder_lines: Counter[str] = Counter()
+def _count(model: RepoModel, previous: Reuse | None) -> Counts:
+    """Each code file's lines and language, and the lines per folder: from `previous`, but for its changed files."""
+    if previous is not None:
+        per_file, names = dict(previous.counts.lines_of), dict(previous.counts.names)
+        folder_lines = Counter(previous.counts.folder_lines)
+        todo: Iterable[str] = sorted(set(previous.changed))
+    else:
+        per_file, names, folder_lines, todo = {}, {}, Counter(), model.files
+    for p in todo:
+        n = code_lines(model, p) if p in model.files else 0
+        delta = n - per_file.pop(p, 0)
+        names.pop(p, None)
+        if n:
+            per_file[p] = n
+            names[p] = languages.get(model.summary(p).language).type_name
+        if delta:
+            cut = p.find("/")
+            while cut != -1:
+                folder_lines[p[:cut]] += delta
+                cut = p.find("/", cut + 1)
+    folder_lines[""] = sum(per_file.values())
+    return Counts(per_file, names, folder_lines)
+
+
+def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...], previous: Reuse | None = None) -> Analysis:
+    counts = _count(model, previous)
+    per_file, folder_lines = counts.lines_of, Counter(counts.folder_lines)
+    total = folder_lines[""]
     lang_files: Counter[str] = Counter()
     lang_lines: Counter[str] = Counter()
-    total = 0
-    per_file: dict[str, int] = {}
-    for p in model.files:
-        n = code_lines(model, p)
-        if not n:
-            continue
-        per_file[p] = n
-        total += n
-        name = languages.get(model.summary(p).language).type_name
+    for p, name in counts.names.items():
         lang_files[name] += 1
-        lang_lines[name] += n
-        cut = p.find("/")
-        while cut != -1:
-            folder_lines[p[:cut]] += n
-            cut = p.find("/", cut + 1)
-    folder_lines[""] = total
+        lang_lines[name] += per_file[p]
     rank_total = sum(model.rank.values()) or 1.0
     lines_of = folder_lines.__getitem__
 
@@ -190,12 +235,18 @@ def _analyse(model: RepoModel, edge_sources: tuple[EdgeSource, ...]) -> Analysis
             sub.children.append(k)
             queue.append(k)
 
-    uses, used_by, edges = _dependencies(model, subsystems, tops, edge_sources)
+    counts.chapters = (tuple(sorted(subsystems)), tuple(sorted(tops)))
+    if previous is not None and previous.same_edges and previous.counts.chapters == counts.chapters \
+            and previous.counts.deps:
+        counts.deps = previous.counts.deps
+    else:
+        counts.deps = _dependencies(model, subsystems, tops, edge_sources)
+    uses, used_by, edges = counts.deps
     layers, cycles = _layers(tops, edges, lines_of)
     reading = [t for layer in layers for t in layer]
     langs = sorted(((name, lang_files[name], n) for name, n in lang_lines.items()), key=lambda t: (-t[2], t[0]))
     return Analysis(subsystems, tops, sorted(skipped), edges, uses, used_by, layers, cycles, reading, total, langs,
-                    rank_total, per_file)
+                    rank_total, per_file, counts=counts)
 
 
 def pct(x: float) -> str:
@@ -239,22 +290,25 @@ def _dependencies(model: RepoModel, subsystems: dict[str, Subsystem], tops: list
     used_by: dict[str, Counter[str]] = defaultdict(Counter)
     top_edges: Counter[tuple[str, str]] = Counter()
     top_set = set(tops)
+    pairs: Counter[tuple[str, str]] = Counter()  # summed per pair of files first: the owners are found once a pair
     for source in edge_sources:
         for src, dst, w in source(model):
-            (a, ta), (b, tb) = owner(src), owner(dst)
-            if a == b:
-                continue
-            # the other side is named by its top-level folder, or, inside the same one, by its deepest chapter
-            src_owner = a[-1] if a and ta == tb else ta
-            dst_owner = b[-1] if b and ta == tb else tb
-            for c in a:
-                if c not in b:
-                    uses[c][dst_owner] += w
-            for c in b:
-                if c not in a:
-                    used_by[c][src_owner] += w
-            if ta != tb and ta in top_set and tb in top_set:
-                top_edges[(ta, tb)] += w
+            pairs[(src, dst)] += w
+    for (src, dst), w in pairs.items():
+        (a, ta), (b, tb) = owner(src), owner(dst)
+        if a == b:
+            continue
+        # the other side is named by its top-level folder, or, inside the same one, by its deepest chapter
+        src_owner = a[-1] if a and ta == tb else ta
+        dst_owner = b[-1] if b and ta == tb else tb
+        for c in a:
+            if c not in b:
+                uses[c][dst_owner] += w
+        for c in b:
+            if c not in a:
+                used_by[c][src_owner] += w
+        if ta != tb and ta in top_set and tb in top_set:
+            top_edges[(ta, tb)] += w
 
     def order(c: Counter[str]) -> list[tuple[str, int]]:
         return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))

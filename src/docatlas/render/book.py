@@ -25,7 +25,8 @@ from docatlas.link.subsystems import (
     readme_title,
 )
 from docatlas.link.views import centrality_band, folder_test_commands, public_api
-from docatlas.render.format import Memo, Page, code, counted, file_anchors, make_page, path_code
+from docatlas.render.bookfacts import GLOSSARY_KINDS, REUSE, TYPE_KINDS, first_by_rank, guide_file
+from docatlas.render.format import Memo, Page, code, counted, make_page, path_code
 from docatlas.safetext import md_inline, prose_page
 from docatlas.summary import plural
 
@@ -35,8 +36,6 @@ LLMS_FULL = "llms-full.txt"
 MAX_BOOK_BYTES = 500_000  # under the 512 KB a Git host renders; past it the deepest chapters are left out
 MAX_EDGES = 30  # dependency arrows drawn in the map; the rest are counted under it
 LLMS_LINKS = 100
-TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "protocol", "union"})
-GLOSSARY_KINDS = TYPE_KINDS | {"function"}
 GLOSSARY_SIZE = 60
 GLOSSARY_PER_FILE = 4  # central files define dozens of documented functions: keep the glossary varied
 GLOSSARY_FILES = 150  # the glossary reads the definitions of this many most central files
@@ -72,10 +71,6 @@ def _dlink(folder: str) -> str:
     return f"[`{folder}/`]({_doc(folder)})"
 
 
-def _sym_link(memo: Memo, model: RepoModel, path: str, index: int) -> str:
-    return f"{_file(path)}#{file_anchors(memo, model, path)[index]}"
-
-
 def _ep_line(ep: EntryPoint, frm: str = BOOK) -> str:
     note = f" → {code(ep.note)}" if ep.note else ""
     if not ep.path:
@@ -97,7 +92,7 @@ def _analysis(memo: Memo, model: RepoModel, cfg: Config) -> tuple[Analysis, Pack
     of one worker share them)."""
     found = memo.book.get("analysis")
     if found is None:
-        found = memo.book["analysis"] = (analyse(model), packaging(cfg.root, model))
+        found = memo.book["analysis"] = (analyse(model, previous=memo.book.get(REUSE)), packaging(cfg.root, model))
     return found
 
 
@@ -268,11 +263,11 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     else:
         candidates = [p for p in model.by_rank(files) if not model.summary(p).binary
                       and model.purposes[p].label not in ("test", "vendored", "generated", "docs")][:CANDIDATES]
-        central = [p for p in candidates if model.files[p].docstring][:3]
+        central = [p for p in candidates if guide_file(memo, model, p).docstring][:3]
         if central:
             out += [f"**What it is for**: it has no README or package docstring; of its {CANDIDATES} most "
                     f"central files (PageRank), these describe themselves:", ""]
-            out += [f"- {_flink(p)}: {first_sentence(model.files[p].docstring)}" for p in central]
+            out += [f"- {_flink(p)}: {first_sentence(guide_file(memo, model, p).docstring)}" for p in central]
         else:
             out.append(f"**What it holds** (no README, package docstring or docstring among its {CANDIDATES} "
                        f"most central files): {text}.")
@@ -289,7 +284,7 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
         out.append("**Sections**: " + ", ".join(f"[`{k}/`](#{chapter_id(k)})" for k in sub.children)
                    + " (subfolders holding at least 10% of its code lines).")
     out.append("")
-    out += _key_files(model, an, files)
+    out += _key_files(memo, model, an, files)
     out += _key_types(memo, model, files, uses)
     out += _api(model, sub)
     out += _entries(memo, model, pk, folder)
@@ -299,19 +294,19 @@ def _chapter(memo: Memo, model: RepoModel, pk: Packaging, an: Analysis, sub: Sub
     return out
 
 
-def _key_files(model: RepoModel, an: Analysis, files: list[str]) -> list[str]:
+def _key_files(memo: Memo, model: RepoModel, an: Analysis, files: list[str]) -> list[str]:
     code = [p for p in files if an.lines_of.get(p)]  # code files when there are any
-    ranked = sorted(code or [p for p in files if not model.summary(p).binary and model.purposes[p].label
-                             not in ("vendored", "generated")],
-                    key=lambda p: (-model.rank.get(p, 0.0), -model.summary(p).lines, p))[:6]
+    ranked = first_by_rank(model, code or [p for p in files if not model.summary(p).binary and model.purposes[p].label
+                                            not in ("vendored", "generated")],
+                            6, lambda p: (-model.rank.get(p, 0.0), -model.summary(p).lines, p))
     if not ranked:
         return []
     what = "code files" if code else "files"
     out = [f"**Key files** ({what} by centrality: PageRank over imports and includes, then size):", ""]
     for p in ranked:
-        f = model.files[p]
+        f = guide_file(memo, model, p)
         out.append(f"- {_flink(p)} ({centrality_band(model, p)}, imported by "
-                   f"{len(model.imported_by.get(p, ())):,}, {f.lines:,} lines): {_describe(model, p)}")
+                   f"{len(model.imported_by.get(p, ())):,}, {f.lines:,} lines): {_describe(memo, model, p)}")
     return [*out, ""]
 
 
@@ -320,17 +315,17 @@ def _has(model: RepoModel, path: str, kinds: frozenset[str]) -> bool:
     return any(group in kinds for group, _ in model.summary(path).groups)
 
 
-def _describe(model: RepoModel, path: str) -> str:
+def _describe(memo: Memo, model: RepoModel, path: str) -> str:
     """A file in a line: its docstring's first sentence, else the top-level definitions it opens with, else
     its purpose."""
-    f = model.files[path]
+    f = guide_file(memo, model, path)
     if f.docstring:
         return first_sentence(f.docstring, 140)
     if model.purposes[path].label == "test":
         return model.purposes[path].reason
     names: list[str] = []  # each name once (conditional definitions repeat one), in file order
-    for s in f.symbols:
-        if not s.parent and s.kind in GLOSSARY_KINDS and not s.name.startswith("_") and s.name not in names:
+    for s in f.symbols:  # (top-level definitions of `GLOSSARY_KINDS` only)
+        if not s.name.startswith("_") and s.name not in names:
             names.append(s.name)
     reason = model.purposes[path].reason
     if names and not reason.startswith(("defines ", "sets ")):  # `link.purpose.provides` may have named them
@@ -347,14 +342,14 @@ def _key_types(memo: Memo, model: RepoModel, files: list[str], uses: UseCounts |
     picked: list[tuple[tuple[int, int, int], str]] = []
     seen: set[str] = set()
     n_files = 0
-    order = _by_use(model, files)
+    order = _by_use(memo, model, files)
     if uses is not None:
         per_file = memo.book.get("file_uses")
         if per_file is None:  # summed once per guide, not once per chapter (22 passes over PyTorch's uses)
             per_file = memo.book["file_uses"] = Counter()
             for (path, _), n in uses.items():
                 per_file[path] += n
-        order = sorted(order, key=lambda p: -per_file.get(p, 0))  # stable: ties keep the importers' order
+        order.sort(key=per_file.__getitem__, reverse=True)  # stable: ties keep the importers' order
     for rank, p in enumerate(order):
         if n_files >= CANDIDATES:
             break
@@ -363,17 +358,17 @@ def _key_types(memo: Memo, model: RepoModel, files: list[str], uses: UseCounts |
             continue
         n_files += 1
         mine = []
-        for i, s in enumerate(model.files[p].symbols):
-            if s.kind in TYPE_KINDS and not s.parent and not s.name.startswith("_") and s.name not in seen \
+        for i, s in enumerate(guide_file(memo, model, p).symbols):  # (top-level ones only)
+            if s.kind in TYPE_KINDS and not s.name.startswith("_") and s.name not in seen \
                     and "declaration" not in s.flags:
                 first = -uses.get((p, s.qualname), 0) if uses is not None else (0 if s.summary else 1)
                 mine.append(((first, rank, s.line), i, s))
         mine.sort(key=lambda t: t[0])
-        for key, i, s in mine[:2]:
+        for key, _, s in mine[:2]:
             seen.add(s.name)
             summary = f": {first_sentence(s.summary, 120)}" if s.summary else ""
             where = path_code(p.rsplit("/", 1)[-1])
-            picked.append((key, f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind}, {where}){summary}"))
+            picked.append((key, f"[{code(s.name)}]({_file(p)}#{s.anchor}) ({s.kind}, {where}){summary}"))
     picked.sort(key=lambda t: t[0])
     if not picked:
         return []
@@ -386,9 +381,16 @@ def _key_types(memo: Memo, model: RepoModel, files: list[str], uses: UseCounts |
     return [f"**Key types** ({how}):", "", *(f"- {x}" for _, x in picked[:8]), ""]
 
 
-def _by_use(model: RepoModel, files: list[str]) -> list[str]:
-    """Files by how many files import or include them, then by centrality."""
-    return sorted(files, key=lambda p: (-len(model.imported_by.get(p, ())), -model.rank.get(p, 0.0), p))
+def _by_use(memo: Memo, model: RepoModel, files: list[str]) -> list[str]:
+    """Files by how many files import or include them, then by centrality, then path (sorted by each in turn)."""
+    if "use_keys" not in memo.book:
+        memo.book["use_keys"] = ({p: len(model.imported_by.get(p, ())) for p in model.files},
+                                 {p: model.rank.get(p, 0.0) for p in model.files})
+    importers, rank = memo.book["use_keys"]
+    order = sorted(files)
+    order.sort(key=rank.__getitem__, reverse=True)
+    order.sort(key=importers.__getitem__, reverse=True)
+    return order
 
 
 def _api(model: RepoModel, sub: Subsystem) -> list[str]:
@@ -434,8 +436,8 @@ def _tests(model: RepoModel, folder: str, files: list[str]) -> list[str]:
                                     if not tl.test.startswith(prefix)}))
     out = []
     if tests_here:
-        folders = sorted({P.folder_of(p) for p in tests_here}, key=lambda d: (-sum(
-            1 for p in tests_here if P.folder_of(p) == d), d))
+        per_folder = Counter(P.folder_of(p) for p in tests_here)
+        folders = sorted(per_folder, key=lambda d: (-per_folder[d], d))
         out.append(f"**Tests**: {counted(len(tests_here), 'test files')} with {counted(n_cases, 'test cases')} in it, "
                    f"most in "
                    + ", ".join(_dlink(d) for d in folders[:3]) + (f" and {len(folders) - 3} more folders"
@@ -535,14 +537,13 @@ def _glossary(memo: Memo, model: RepoModel, uses: UseCounts | None) -> list[str]
         if model.purposes[p].label in ("test", "test-support", "vendored", "generated") or model.summary(p).binary \
                 or not _has(model, p, GLOSSARY_GROUPS):
             continue
-        for i, s in enumerate(model.files[p].symbols):
-            if s.kind not in GLOSSARY_KINDS or s.parent or not s.summary or s.name.startswith("_") \
-                    or per_file.get(p, 0) >= GLOSSARY_PER_FILE:
+        for s in guide_file(memo, model, p).symbols:  # (top-level ones of `GLOSSARY_KINDS` only)
+            if not s.summary or s.name.startswith("_") or per_file.get(p, 0) >= GLOSSARY_PER_FILE:
                 continue
             per_file[p] = per_file.get(p, 0) + 1
             key = (-uses.get((p, s.qualname), 0),) if uses is not None else (-model.rank.get(p, 0.0),)
             entries.append(((*key, p, s.line), s.name,
-                            f"[{code(s.name)}]({_sym_link(memo, model, p, i)}) ({s.kind} in {path_code(p)}): "
+                            f"[{code(s.name)}]({_file(p)}#{s.anchor}) ({s.kind} in {path_code(p)}): "
                             f"{first_sentence(s.summary, 140)}"))
     entries.sort()
     picked = sorted(entries[:GLOSSARY_SIZE], key=lambda e: (e[1].lower(), e[0]))

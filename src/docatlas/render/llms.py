@@ -13,6 +13,7 @@ from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.link.subsystems import first_sentence, pct, readme_paragraphs
 from docatlas.render.book import BOOK, LLMS, LLMS_FULL, LLMS_LINKS, _analysis
+from docatlas.render.bookfacts import guide_file
 from docatlas.render.format import GENERATOR, Memo, Page, make_page
 from docatlas.safetext import md_inline, outside_fences, prose_page
 
@@ -48,7 +49,7 @@ def render_llms(memo: Memo, model: RepoModel, cfg: Config) -> Page:
     if key:
         lines += ["## Key files", ""]
         for p in key:
-            f = model.files[p]
+            f = guide_file(memo, model, p)
             desc = first_sentence(f.docstring, 160) if f.docstring else model.purposes[p].reason
             lines.append(f"- [{p}]({P.url_quote(P.file_page(p))})" + (f": {desc}" if desc else ""))
         lines.append("")
