@@ -70,7 +70,7 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     if name is None:
         return None
     if caps is None:  # (compiled when used: the caller's walk ran these patterns as part of its own query)
-        caps = ts.captures(ts.query(grammar, name), root)
+        caps = ts.captures(ts.query(grammar, name), root, unordered="")
     sites = _sites(caps, data)
     bodies = sorted((n.start_byte, n.end_byte, n.parent.start_byte, n.parent.start_point[0] + 1)
                     for n in caps.get("macro_body", ()) if n.parent is not None)
@@ -78,7 +78,7 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     if bodies:  # the names macro bodies use, each the macro's (`_macro_text`)
         text, kept = _macro_text(data, bodies)
         tree = ts.parse_ranges(grammar, text, kept) if kept else None  # (only the bodies' lines: cheaper)
-        found = _sites(ts.captures(ts.query(grammar, name), tree.root_node), text,
+        found = _sites(ts.captures(ts.query(grammar, name), tree.root_node, unordered=""), text,
                        values=False) if tree is not None else {}
         names = {s.line: s.qualname for s in symbols if s.kind == "macro"}
         for start, site in sorted(found.items()):
@@ -109,7 +109,9 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
 
 def _sites(caps: dict[str, list[Any]], data: bytes, values: bool = True) -> dict[int, tuple[Any, str, str]]:
     """start byte -> (name node, kind, prefix: `ns::` or `.`) of every use the captures show. `values=False`
-    leaves out plain names used as values (in a macro body they are mostly its parameters)."""
+    leaves out plain names used as values (in a macro body they are mostly its parameters). The capture lists
+    may come in any order (`tsadapter.captures(unordered=...)`): a site is its name node's start byte, which
+    every capture of that name gives the same values."""
     defs = {n.start_byte for n in caps.get("def", ())}
     sites: dict[int, tuple[Any, str, str]] = {}
     local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}

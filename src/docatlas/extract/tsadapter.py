@@ -137,8 +137,10 @@ def _cursor(q: Any) -> Any:
     return cursor_cls(q) if cursor_cls is not None else None
 
 
-def captures(q: Any, node: Node) -> Captures:
-    """Capture name -> nodes (each list in document order), whatever the bindings' version."""
+def captures(q: Any, node: Node, unordered: str | None = None) -> Captures:
+    """Capture name -> nodes (each list in document order), whatever the bindings' version. The lists of
+    names starting with `unordered` ("": all) keep the bindings' order, for callers that do not depend on it:
+    sorting is a Python call per node, and most nodes of the C-family walk are uses (`crefs`)."""
     cursor = _cursor(q)
     raw = cursor.captures(node) if cursor is not None else q.captures(node)
     if isinstance(raw, dict):
@@ -149,8 +151,9 @@ def captures(q: Any, node: Node) -> Captures:
             out.setdefault(name, []).append(n)
     # The bindings do not promise an order (with text predicates it changed from run to run): sort, so
     # that "the first occurrence" and everything built from captures is deterministic.
-    for nodes in out.values():
-        nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    for name, nodes in out.items():
+        if unordered is None or not name.startswith(unordered):
+            nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     return out
 
 
