@@ -91,19 +91,22 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     starts = [s[0] for s in spans]
     uses = []
     around: dict[int, str] = {}  # line -> its enclosing symbol (`_enclosing`), each line worked out once
-    for start in sorted(sites):
-        n, kind, prefix = sites[start]
+    texts: dict[bytes, str] = {}  # a name's bytes -> its text, decoded and interned once (names repeat)
+    for start, (n, kind, prefix) in sorted(sites.items()):
         row, column = n.start_point  # (each read of a node's field is a call into the bindings)
         line = row + 1
-        if start in in_macro:
+        if in_macro and start in in_macro:
             enclosing = in_macro[start]
         else:
             known = around.get(line)
             if known is None:
                 known = around[line] = _enclosing(spans, starts, line)
             enclosing = known
-        uses.append((_intern(prefix + data[start:n.end_byte].decode("utf-8", "replace")), line, column + 1, kind,
-                     enclosing))
+        raw = data[start:n.end_byte]
+        word = texts.get(raw)
+        if word is None:
+            word = texts[raw] = _intern(raw.decode("utf-8", "replace"))
+        uses.append((_intern(prefix + word) if prefix else word, line, column + 1, kind, enclosing))
     return References((), tuple(uses))
 
 
