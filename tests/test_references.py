@@ -681,3 +681,29 @@ def test_used_by_lists_the_three_test_files_and_three_other_files_using_a_defini
     assert line.startswith("- `helper` (line 1): used by 10 files (40 sites); tests: [`tests/test_u4.py`]")
     assert [int(n) for n in re.findall(r"\.py#L\d+\) \((\d)\)", line)] == [6, 5, 4, 6, 5, 4]
     assert line.count(" and 2 more") == 2 and "m1.py" not in line and "test_u0.py" not in line
+
+
+def test_parsing_only_some_lines_keeps_the_places_a_parse_of_the_blanked_text_gives() -> None:
+    from docatlas.extract import tsadapter as ts
+
+    text = b"int a = 1;\r\n\n  void f() { g(x); }\nint b;\n\tstruct S { T t; };\nno newline at end"
+    lines = text.splitlines(keepends=True)
+    starts = [sum(map(len, lines[:i])) for i in range(len(lines) + 1)]
+    spans = [(starts[2], starts[3]), (starts[4], starts[5])]
+    blank = bytearray(c if c in b"\r\n" else 32 for c in text)
+    for a, b in spans:
+        blank[a:b] = text[a:b]
+
+    def nodes(tree: Any) -> list[tuple[str, int, int, tuple[int, int], tuple[int, int]]]:
+        out, stack = [], [tree.root_node]
+        while stack:
+            n = stack.pop()
+            if n.type != "translation_unit":  # (the root spans the ranges, not the whole text)
+                out.append((n.type, n.start_byte, n.end_byte, tuple(n.start_point), tuple(n.end_point)))
+            stack.extend(n.children)
+        return sorted(out)
+
+    ranged = nodes(ts.parse_ranges("cpp", text, spans))
+    assert ranged == nodes(ts.parse("cpp", bytes(blank)))
+    assert ("identifier", starts[2] + 15, starts[2] + 16, (2, 15), (2, 16)) in ranged  # `x`, past "\r\n\n"
+    assert ("type_identifier", starts[4] + 12, starts[4] + 13, (4, 12), (4, 13)) in ranged  # `T`

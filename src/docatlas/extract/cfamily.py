@@ -132,7 +132,7 @@ def _walk(st: State, root: Node, grammar: str, query_name: str
     the findings rules (`crules`) and of the uses (`crefs`, names without their prefix; None for a grammar
     without them), which share the query."""
     data = st.data
-    caps = ts.captures(_query(grammar, query_name), root)
+    caps = ts.captures(_query(grammar, query_name), root, unordered=crefs.PREFIX)  # (`crefs` sorts what it needs)
     rule_caps = {k: caps.pop(k) for k in list(caps) if k.startswith(crules.PREFIX)}
     cut = len(crefs.PREFIX)
     ref_caps = {k[cut:]: caps.pop(k) for k in list(caps) if k.startswith(crefs.PREFIX)} if crefs.query_patterns(

@@ -70,14 +70,16 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     if name is None:
         return None
     if caps is None:  # (compiled when used: the caller's walk ran these patterns as part of its own query)
-        caps = ts.captures(ts.query(grammar, name), root)
+        caps = ts.captures(ts.query(grammar, name), root, unordered="")
     sites = _sites(caps, data)
     bodies = sorted((n.start_byte, n.end_byte, n.parent.start_byte, n.parent.start_point[0] + 1)
                     for n in caps.get("macro_body", ()) if n.parent is not None)
     in_macro: dict[int, str] = {}
     if bodies:  # the names macro bodies use, each the macro's (`_macro_text`)
-        text = _macro_text(data, bodies)
-        found = _sites(ts.captures(ts.query(grammar, name), ts.parse(grammar, text).root_node), text, values=False)
+        text, kept = _macro_text(data, bodies)
+        tree = ts.parse_ranges(grammar, text, kept) if kept else None  # (only the bodies' lines: cheaper)
+        found = _sites(ts.captures(ts.query(grammar, name), tree.root_node, unordered=""), text,
+                       values=False) if tree is not None else {}
         names = {s.line: s.qualname for s in symbols if s.kind == "macro"}
         for start, site in sorted(found.items()):
             i = bisect.bisect_right(bodies, (start, len(data) + 1, 0, 0)) - 1
@@ -89,25 +91,30 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     starts = [s[0] for s in spans]
     uses = []
     around: dict[int, str] = {}  # line -> its enclosing symbol (`_enclosing`), each line worked out once
-    for start in sorted(sites):
-        n, kind, prefix = sites[start]
+    texts: dict[bytes, str] = {}  # a name's bytes -> its text, decoded and interned once (names repeat)
+    for start, (n, kind, prefix) in sorted(sites.items()):
         row, column = n.start_point  # (each read of a node's field is a call into the bindings)
         line = row + 1
-        if start in in_macro:
+        if in_macro and start in in_macro:
             enclosing = in_macro[start]
         else:
             known = around.get(line)
             if known is None:
                 known = around[line] = _enclosing(spans, starts, line)
             enclosing = known
-        uses.append((_intern(prefix + data[start:n.end_byte].decode("utf-8", "replace")), line, column + 1, kind,
-                     enclosing))
+        raw = data[start:n.end_byte]
+        word = texts.get(raw)
+        if word is None:
+            word = texts[raw] = _intern(raw.decode("utf-8", "replace"))
+        uses.append((_intern(prefix + word) if prefix else word, line, column + 1, kind, enclosing))
     return References((), tuple(uses))
 
 
 def _sites(caps: dict[str, list[Any]], data: bytes, values: bool = True) -> dict[int, tuple[Any, str, str]]:
     """start byte -> (name node, kind, prefix: `ns::` or `.`) of every use the captures show. `values=False`
-    leaves out plain names used as values (in a macro body they are mostly its parameters)."""
+    leaves out plain names used as values (in a macro body they are mostly its parameters). The capture lists
+    may come in any order (`tsadapter.captures(unordered=...)`): a site is its name node's start byte, which
+    every capture of that name gives the same values."""
     defs = {n.start_byte for n in caps.get("def", ())}
     sites: dict[int, tuple[Any, str, str]] = {}
     local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
@@ -135,20 +142,32 @@ def _sites(caps: dict[str, list[Any]], data: bytes, values: bool = True) -> dict
 _BLANK = bytes(c if c in (10, 13) else 32 for c in range(256))
 
 
-def _macro_text(data: bytes, bodies: list[tuple[int, int, int, int]]) -> bytes:
+def _macro_text(data: bytes, bodies: list[tuple[int, int, int, int]]) -> tuple[bytes, list[tuple[int, int]]]:
     """The file with only its macro bodies kept, each as the body of a function (`void _(){` written over
     `#define X`, `}` before the next such opener and at the end), line continuations and everything else
     blanked: the same offsets, so a use found there has its place in the file. `bodies`: (start, end, start of
-    the `#define`, its line), in order."""
+    the `#define`, its line), in order. With it the spans of whole lines that hold anything but blanks (and the
+    final `}`), in order, for `tsadapter.parse_ranges`: parsing only them reads what parsing the text reads."""
     out = bytearray(data.translate(_BLANK))
     opener = b"void _(){"
+    spans: list[tuple[int, int]] = []
     for start, end, define, _line in bodies:
         if b"\n" in data[define:define + len(opener)] or define + len(opener) > start:
             continue  # not `#define X` then the body: left blank
         out[start:end] = data[start:end].replace(b"\\\n", b" \n").replace(b"\\\r\n", b" \r\n")
         out[define:define + len(opener)] = opener
         opener = b"}void _(){"  # closes the one before
-    return bytes(out) + (b"\n}" if opener[0] == ord("}") else b"")
+        first = data.rfind(b"\n", 0, define) + 1
+        last = data.find(b"\n", end)
+        last = len(data) if last < 0 else last + 1
+        if spans and spans[-1][1] >= first:
+            first = spans.pop()[0]
+        spans.append((first, last))
+    if spans and spans[-1][1] == len(data):
+        spans[-1] = (spans[-1][0], len(data) + 2)
+    elif spans:
+        spans.append((len(data), len(data) + 2))
+    return bytes(out) + (b"\n}" if opener[0] == ord("}") else b""), spans
 
 
 def _enclosing(spans: list[tuple[int, int, str]], starts: list[int], line: int) -> str:

@@ -430,6 +430,16 @@ class Collector:
     def chain(self, node: ast.Name | ast.Attribute, kind: str) -> bool:
         """Record a load of a dotted chain; False when its base is not a name (`f().x`): then the caller
         visits the base."""
+        if type(node) is ast.Name:  # (most chains: a name alone, as the general path below makes it)
+            head = node.id
+            scope_q = self.head_scope(head)
+            if scope_q is None:
+                return True
+            if scope_q.startswith("<self>"):
+                head, scope_q = "<self>", scope_q[6:]
+            self.uses.append((_intern(head), (node.lineno, node.col_offset), kind, self.enclosing[-1],
+                              _intern(scope_q)))
+            return True
         parts: list[str] = []
         pos: list[int] = []
         cur: ast.expr = node

@@ -56,6 +56,34 @@ def parse(grammar: str, data: bytes) -> Any:
     return _parser(grammar).parse(data)
 
 
+@functools.cache
+def _range_parser(name: str) -> Any:
+    from tree_sitter_language_pack import get_parser
+
+    return get_parser(name)  # type: ignore[arg-type]  # (its own: `parse`'s parser never has included ranges)
+
+
+def parse_ranges(grammar: str, data: bytes, spans: list[tuple[int, int]]) -> Any:
+    """Parse only the byte spans (sorted, not overlapping) of `data`, as if the rest were whitespace: nodes
+    keep the offsets, lines and columns of `data`. Cheaper than parsing a text that is mostly blank, when
+    the spans are a small part of it (tree-sitter's included ranges; `spans` must not be empty)."""
+    import tree_sitter
+
+    ranges = []
+    row = 0
+    last = 0  # offset where `row` is counted to
+    for start, end in spans:
+        row += data.count(b"\n", last, start)
+        start_point = tree_sitter.Point(row, start - data.rfind(b"\n", 0, start) - 1)
+        row += data.count(b"\n", start, end)
+        last = end
+        end_point = tree_sitter.Point(row, end - data.rfind(b"\n", 0, end) - 1)
+        ranges.append(tree_sitter.Range(start_point, end_point, start, end))
+    parser = _range_parser(grammar)
+    parser.included_ranges = ranges
+    return parser.parse(data)
+
+
 def yaml_depth(data: bytes) -> int:
     """An upper bound of a YAML document's nesting: block indentation levels plus `- ` items that open on
     one line, plus flow brackets (`[`, `{`) open at once on a line; one pass over the lines."""
@@ -109,8 +137,10 @@ def _cursor(q: Any) -> Any:
     return cursor_cls(q) if cursor_cls is not None else None
 
 
-def captures(q: Any, node: Node) -> Captures:
-    """Capture name -> nodes (each list in document order), whatever the bindings' version."""
+def captures(q: Any, node: Node, unordered: str | None = None) -> Captures:
+    """Capture name -> nodes (each list in document order), whatever the bindings' version. The lists of
+    names starting with `unordered` ("": all) keep the bindings' order, for callers that do not depend on it:
+    sorting is a Python call per node, and most nodes of the C-family walk are uses (`crefs`)."""
     cursor = _cursor(q)
     raw = cursor.captures(node) if cursor is not None else q.captures(node)
     if isinstance(raw, dict):
@@ -121,8 +151,9 @@ def captures(q: Any, node: Node) -> Captures:
             out.setdefault(name, []).append(n)
     # The bindings do not promise an order (with text predicates it changed from run to run): sort, so
     # that "the first occurrence" and everything built from captures is deterministic.
-    for nodes in out.values():
-        nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    for name, nodes in out.items():
+        if unordered is None or not name.startswith(unordered):
+            nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     return out
 
 

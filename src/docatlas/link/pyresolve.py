@@ -9,6 +9,7 @@ reading cannot settle is not guessed.
 from __future__ import annotations
 
 import builtins
+import operator
 import sys
 from collections import defaultdict
 from collections.abc import Mapping
@@ -403,10 +404,8 @@ class PyResolver:
                 level = len(module) - len(module.lstrip("."))
                 v = self.from_import(path, module[level:], name, level)
                 values = [v]
-                names = [name]
             else:
                 values = self.chain(path, scope, chain, pos[0])
-                names = chain.split(".")
             last = values[-1]
             if last is None:
                 unresolved += 1
@@ -421,8 +420,8 @@ class PyResolver:
                 if v[1] == path and v[0] == "v":
                     continue  # a module's own variables: not a cross-reference worth listing
                 text = texts.get((chain, i)) if kind != "import" else name
-                if text is None:
-                    text = ".".join(names[: i + 1])
+                if text is None:  # (the chain's parts are joined once per chain and part in a file)
+                    text = ".".join(chain.split(".")[: i + 1])
                     if text.startswith("<self>"):
                         text = "self" + text[6:]
                     elif text.startswith("<super>"):
@@ -432,6 +431,9 @@ class PyResolver:
                 out.append((path, ints.setdefault(line, line), ints.setdefault(col, col),
                             kind if i == n - 1 else "read", enclosing, v[1], v[2], ints.setdefault(tline, tline),
                             text))
-        out.sort(key=lambda r: (r[1], r[2]))
+        out.sort(key=_PLACE)
         self._chain.clear()  # keyed by this file's path: no other file reads these entries
         return out, (resolved, external, unresolved)
+
+
+_PLACE = operator.itemgetter(1, 2)  # (line, col) of a `Ref`
