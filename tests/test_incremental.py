@@ -265,6 +265,8 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1\n"
                         "    assert alpha() + alpha() == 2\n", True),
     ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha() + alpha()\n", True),
+    # a line added after a call site that stays where it was: `pkg/a.py`'s Usage Examples shows the new line
+    ("pkg/b.py", "from pkg.a import alpha\n\n\ndef beta():\n    return alpha()\n# a line more\n", True),
     ("csrc/util_test.cpp", '#include "util.h"\n#include <gtest/gtest.h>\n\nTEST(Util, Helper) {\n'
                            "  EXPECT_EQ(helper(1), 2);\n  EXPECT_EQ(helper(2), 3);\n}\n", True),
     ("tests/test_a.py", "from pkg.a import alpha\n\n\ndef test_alpha():\n\n    assert alpha() == 1\n", True),

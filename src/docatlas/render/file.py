@@ -394,8 +394,10 @@ def related_files(model: RepoModel, path: str) -> list[dict[str, str]]:
 def render_file_page(memo: Memo, model: RepoModel, cfg: Config, path: str) -> Page:
     facts = model.files[path]
     page = P.file_page(path)
-    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}"
     ctx = file_link_context(model, path)
+    # the Usage Examples show lines of other files, read when the page renders: their contents sign it too
+    shown = "".join(f":{facts_key(model.files[s['path']])}" for s in ctx["example_sites"] if s["path"] in model.files)
+    embed = f"{cfg.embed_source}:{cfg.max_embed_bytes}:{cfg.head_lines}:{facts_key(facts)}{shown}"
     return Page(page, "file.md.j2", ctx, extra=embed,
                 late=lambda: {**file_local_context(memo, model, path),
                               "examples": snippets(str(cfg.root), ctx["example_sites"]),
