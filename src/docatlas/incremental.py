@@ -16,7 +16,8 @@ from docatlas.model import Diagnostic, FileFacts
 from docatlas.output import OutputFolder
 from docatlas.paths import folder_of
 from docatlas.scan import Listing
-from docatlas.store.cache import MISSING_PART, FactsCache, read_listing, same_part, write_listing
+from docatlas.store.aside import read_listing, write_listing
+from docatlas.store.cache import MISSING_PART, FactsCache, same_part
 from docatlas.summary import FileSummary
 
 if TYPE_CHECKING:

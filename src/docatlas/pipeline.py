@@ -25,14 +25,13 @@ from docatlas.output import OutputFolder
 from docatlas.paths import MANIFEST_NAME, out_folder
 from docatlas.pool import Pool, cap_jobs, trim_heap
 from docatlas.scan import scan
+from docatlas.store.aside import read_templates, write_templates
 from docatlas.store.cache import (
     STORED,
     FactsCache,
     LazyFacts,
     pickle_facts,
-    read_templates,
     unpickle_facts,
-    write_templates,
 )
 from docatlas.store.guide import read_guide_views, write_guide
 from docatlas.store.writer import IndexWrite

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from docatlas.store.cache import _read_aside, _write_aside
+from docatlas.store.aside import read_aside, write_aside
 
 GUIDE_VIEWS = ("CREATE TABLE IF NOT EXISTS guide_views(path TEXT PRIMARY KEY, digest TEXT NOT NULL, "
                "data BLOB NOT NULL) WITHOUT ROWID")
@@ -23,14 +23,14 @@ GUIDE_VIEWS = ("CREATE TABLE IF NOT EXISTS guide_views(path TEXT PRIMARY KEY, di
 
 def read_guide_views(output: Path, entries: Mapping[str, tuple[int, int, str]]) -> dict[str, tuple[str, bytes]]:
     """The stored views (path -> (digest, data)) whose digest is the one `entries` (the cache's) give the file."""
-    rows: list[tuple[str, str, bytes]] = _read_aside(
+    rows: list[tuple[str, str, bytes]] = read_aside(
         output, lambda conn: conn.execute("SELECT path, digest, data FROM guide_views").fetchall(), [], "guide views")
     return {p: (d, data) for p, d, data in rows if d and entries.get(p, (0, 0, ""))[2] == d}
 
 
 def write_guide_views(output: Path, views: Mapping[str, tuple[str, bytes]], gone: Iterable[str] = ()) -> None:
     """Store (or replace) these views, and drop those of the `gone` files, in the facts cache when it exists."""
-    _write_aside(output, lambda conn: _views(conn, views, gone), "guide views")
+    write_aside(output, lambda conn: _views(conn, views, gone), "guide views")
 
 
 def _views(conn: sqlite3.Connection, views: Mapping[str, tuple[str, bytes]], gone: Iterable[str]) -> None:
@@ -51,7 +51,7 @@ def read_guide_counts(output: Path, token: str) -> Any | None:
         row = conn.execute("SELECT token, data FROM guide_counts WHERE id = 1").fetchone()
         return pickle.loads(row[1]) if row is not None and token and row[0] == token else None
 
-    return _read_aside(output, read, None, "guide counts",
+    return read_aside(output, read, None, "guide counts",
                        (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError))
 
 
@@ -68,4 +68,4 @@ def write_guide(output: Path, views: Mapping[str, tuple[str, bytes]], gone: Iter
         else:
             conn.execute("DELETE FROM guide_counts")
 
-    _write_aside(output, write, "guide views")
+    write_aside(output, write, "guide views")
