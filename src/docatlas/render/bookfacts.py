@@ -4,7 +4,7 @@ The guide reads the docstring, the line count and the top-level definitions of s
 types, the glossary, `llms.txt`); unpickling their whole facts was a quarter of the guide's time after an edit
 on PyTorch (0.09-0.2 s of 0.38 s). Each file's `view` is a pure function of its facts, in plain tuples that
 `marshal` reads back in microseconds; the build keeps them in the facts cache with the file's digest
-(`store.cache.read_guide_views`) and hands the valid ones, none of an edited file, to the renderer's memo
+(`store.guide.read_guide_views`) and hands the valid ones, none of an edited file, to the renderer's memo
 (`STORED`): a file whose view is there is not unpickled for the guide."""
 
 from __future__ import annotations

@@ -250,6 +250,10 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     shown_imports = _bounded("imports", import_rows, IMPORTS_BUDGET, _import_bytes)
     graph = _graph_facts(model, path, page)
     related = related_files(model, path)
+    kept = _related_not_above(related, shown_imports["imports"], importers, graph, model.files[path])
+    # (counted only for the last resort, which names it: a folder of n files would cost n * n over its pages)
+    others = sum(1 for p in model.folders[folder].files if p != path and not model.files[p].binary) \
+        if kept["related_siblings"] else 0
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),
         "project": model.name, "folder": folder or "root",
@@ -258,8 +262,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
         "import_categories": _import_categories(model.files[path], imports),
         "importers": importers, "testers": [i for i in importers if i["test"]],
         "testers_total": sum(model.purposes[p].label == "test" for p in importer_paths),
-        **_related_not_above(related, shown_imports["imports"], importers, graph, model.files[path]),
-        "folder_others": sum(1 for p in model.folders[folder].files if p != path and not model.files[p].binary),
+        **kept, "folder_others": others,
         "related_total": model.related_total.get(path, len(related)),
         "importers_total": len(importer_paths), "shown_per_list": SHOWN_PER_LIST, **graph,
         "kw_link": P.url_quote(P.rel(page, P.kw_page(path))),
