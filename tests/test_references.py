@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from docatlas.extract import extract_bytes
 from docatlas.link.references import python_refs
 from docatlas.link.resolve import PythonIndex, python_roots
@@ -707,3 +709,26 @@ def test_parsing_only_some_lines_keeps_the_places_a_parse_of_the_blanked_text_gi
     assert ranged == nodes(ts.parse("cpp", bytes(blank)))
     assert ("identifier", starts[2] + 15, starts[2] + 16, (2, 15), (2, 16)) in ranged  # `x`, past "\r\n\n"
     assert ("type_identifier", starts[4] + 12, starts[4] + 13, (4, 12), (4, 13)) in ranged  # `T`
+
+
+def test_references_keep_uses_pickled() -> None:
+    """A file's uses cross processes and sit in the facts as one bytes object, made into tuples only where they
+    are read: unpickling the facts builds no use tuple, and the values survive the round trip."""
+    import pickle
+    import pickletools
+
+    from docatlas.model import References
+
+    src = "import os\n\n\ndef f(x):\n    return os.path.join(x, 'a')\n"
+    refs = extract_bytes("m.py", src.encode(), "python").references
+    assert refs is not None and refs.uses
+    blob = pickle.dumps(refs, protocol=5)
+    carried = [arg for op, arg, _ in pickletools.genops(blob) if "BYTES" in op.name]
+    assert carried == [refs._packed]  # the uses: one bytes object, no tuple of theirs in the stream
+    back = pickle.loads(blob)
+    assert back == refs and back.uses == refs.uses and back.bindings == refs.bindings
+    assert isinstance(back._packed, bytes) and back.uses is not back.uses  # made again on each read
+    assert References((), refs.uses) == References((), list(refs.uses))  # equal by value, however built
+    assert References((), refs.uses) != References((), refs.uses[:-1])
+    with pytest.raises(AttributeError):
+        refs.bindings = ()  # type: ignore[misc]
