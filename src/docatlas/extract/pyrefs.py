@@ -39,6 +39,7 @@ _CHILD_FIELDS = {t: tuple(f for f in t._fields if f not in _NO_EXPRESSIONS) for 
 # the types the walks test most, compared by identity (`ast.parse` makes no subclasses of its node types)
 _Name, _Attribute, _Constant, _Call, _Load = ast.Name, ast.Attribute, ast.Constant, ast.Call, ast.Load
 _AST = ast.AST
+_UNSEEN = ("", "")  # (a `_Scope.seen` look-up's default: not a value it holds)
 
 
 
@@ -62,18 +63,21 @@ class _Scope:
 
     def where(self, name: str) -> tuple[str, str] | None:
         """`Collector.where` from this scope, which is not a class (classes only count when innermost)."""
-        scope: _Scope | None = self
-        while scope is not None and scope.kind != "module":
-            if name in scope.locals:
-                if scope.self_name == name:
-                    return _intern("<self>"), _intern(scope.cls)
-                if name in scope.bindable:
-                    return _intern(name), _intern(scope.qualname)
-                return None
-            scope = scope.up
-        return _intern(name), _intern("")
-
-
+        seen = self.seen
+        found = seen.get(name, seen)
+        if found is not seen:
+            return found  # type: ignore[return-value]
+        if self.kind == "module":
+            found = _intern(name), _intern("")
+        elif name in self.locals:
+            if self.self_name == name:
+                found = _intern("<self>"), _intern(self.cls)
+            else:
+                found = (_intern(name), _intern(self.qualname)) if name in self.bindable else None
+        else:
+            found = self.up.where(name)  # type: ignore[union-attr]
+        seen[name] = found
+        return found
 
 
 def _params(args: ast.arguments) -> list[str]:
@@ -345,12 +349,21 @@ class Collector:
                 self.expr(node.value, "read")  # type: ignore[attr-defined]
             return
         if t is _Call:
-            self.expr(node.func, "decorator" if kind == "decorator" else "call")  # type: ignore[attr-defined]
+            func = node.func  # type: ignore[attr-defined]
+            tf = type(func)
+            if tf is _Attribute and type(func.ctx) is _Load:  # (`expr`'s first steps, inline)
+                self.chain(func, "decorator" if kind == "decorator" else "call")
+            elif tf is _Name and type(func.ctx) is _Load:
+                self.name(func, "decorator" if kind == "decorator" else "call")
+            else:
+                self.expr(func, "decorator" if kind == "decorator" else "call")
             for a in node.args:  # type: ignore[attr-defined]
                 ta = type(a)
                 if ta is _Name:
                     if type(a.ctx) is _Load:
                         self.name(a, "read")
+                elif ta is _Attribute and type(a.ctx) is _Load:
+                    self.chain(a, "read")
                 elif ta is not _Constant:
                     self.expr(a, "read")
             for k in node.keywords:  # type: ignore[attr-defined]
@@ -359,6 +372,8 @@ class Collector:
                 if tv is _Name:
                     if type(v.ctx) is _Load:
                         self.name(v, "read")
+                elif tv is _Attribute and type(v.ctx) is _Load:
+                    self.chain(v, "read")
                 elif tv is not _Constant:
                     self.expr(v, "read")
             return
@@ -387,6 +402,8 @@ class Collector:
                     if tc is _Name:
                         if type(c.ctx) is _Load:
                             self.name(c, inner)
+                    elif tc is _Attribute and type(c.ctx) is _Load:
+                        self.chain(c, inner)
                     elif tc is _Constant or c is None:
                         continue
                     elif isinstance(c, ast.expr):
@@ -427,7 +444,9 @@ class Collector:
 
     def name(self, node: ast.Name, kind: str) -> None:
         """Record a load of a name alone (most uses)."""
-        found = self.where(node.id)
+        found = self.scopes[-1].seen.get(node.id, _UNSEEN)  # (a class's is empty: `where` then)
+        if found is _UNSEEN:
+            found = self.where(node.id)
         if found is not None:
             self.uses.append((found[0], (node.lineno, node.col_offset), kind, self.enclosing[-1], found[1]))
 
@@ -437,8 +456,18 @@ class Collector:
         if type(node) is _Name:
             self.name(node, kind)
             return True
-        attrs: list[ast.Attribute] = [node]  # type: ignore[list-item]
         cur = node.value  # type: ignore[union-attr]
+        if type(cur) is _Name:  # (most chains: `a.b`, as the general path below makes it)
+            found = self.scopes[-1].seen.get(cur.id, _UNSEEN)
+            if found is _UNSEEN:
+                found = self.where(cur.id)
+            if found is not None:  # (else a local variable: not a reference to a definition)
+                attr, end_col = node.attr, node.end_col_offset  # type: ignore[union-attr]
+                self.uses.append((_intern(found[0] + "." + attr), (
+                    cur.lineno, cur.col_offset, node.end_lineno or node.lineno,
+                    end_col - len(attr) if end_col is not None else 0), kind, self.enclosing[-1], found[1]))
+            return True
+        attrs: list[ast.Attribute] = [node]  # type: ignore[list-item]
         while type(cur) is _Attribute:
             attrs.append(cur)
             cur = cur.value
@@ -475,11 +504,7 @@ class Collector:
             if name in scope.bindable:  # (grows as the class body binds: not kept in `seen`)
                 return _intern(name), _intern(scope.qualname)
             scope = scope.up  # type: ignore[assignment]
-        seen = scope.seen
-        found = seen.get(name, seen)
-        if found is seen:
-            found = seen[name] = scope.where(name)
-        return found  # type: ignore[return-value]
+        return scope.where(name)
 
     def head_scope(self, name: str) -> str | None:
         """Where `name` is bound, seen from the current scope: the qualname of the scope whose bindings
