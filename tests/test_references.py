@@ -490,21 +490,21 @@ def f(a, *args, b=None, **kw):
 
 def test_function_locals_without_walrus_match_the_full_walk():
     """A module without `:=` finds each function's local names from its statements alone
-    (`pyrefs._stored_names_plain`): the same as walking every node (`_stored_names`)."""
+    (`pylocals.stored_names_plain`): the same as walking every node (`stored_names`)."""
     import ast
 
-    from docatlas.extract import pyrefs
+    from docatlas.extract import pylocals, pyrefs
 
     tree = ast.parse(SCOPES)
     fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
     full: set[str] = set()
     full_globals: set[str] = set()
     full_bindable: set[str] = set()
-    pyrefs._stored_names(fn.body, full, full_globals, full_bindable)
+    pylocals.stored_names(fn.body, full, full_globals, full_bindable)
     plain: set[str] = set()
     plain_globals: set[str] = set()
     plain_bindable: set[str] = set()
-    pyrefs._stored_names_plain(fn.body, plain, plain_globals, plain_bindable)
+    pylocals.stored_names_plain(fn.body, plain, plain_globals, plain_bindable)
     assert plain == full and plain_globals == full_globals and plain_bindable == full_bindable
     assert {"x", "p", "q", "r", "v", "w", "z", "d", "i", "k", "loop_else", "in_while", "h2", "h3", "json",
             "pth", "sep", "err", "t2", "t4", "m1", "rest", "m4", "m6", "Inner", "inner", "lam"} <= plain
@@ -525,6 +525,25 @@ def test_walrus_modules_take_the_full_walk():
     plain = pyrefs.Collector(walrus=False)
     plain.module(ast.parse(text))
     assert [u for u in plain.uses if u[0].startswith("os")]  # what the plain walk would have got wrong
+
+
+def test_walrus_lines_walk_whole_only_the_statements_over_them():
+    """In a module with `:=`, only the statements whose lines (a decorator's included) hold it are walked
+    whole (`pylocals.walrus_lines`): the same locals as walking every function whole."""
+    import ast
+
+    from docatlas.extract import pyrefs
+
+    text = (SCOPES + "\n\ndef g(a):\n    @deco(k := 1)\n    def h():\n        return k, os\n    if a:\n"
+            "        for i in range(3):\n            print(\n                (os := i))\n    return os, k, h\n"
+            "\n\ndef u(path, ns):\n    return f'{path:=>10}', ns\n")
+    tree = ast.parse(text)
+    full = pyrefs.Collector(walrus=True)  # (no lines: every function walked whole)
+    full.module(tree)
+    assert pyrefs.collect(tree, text) == (tuple(full.bindings), tuple(full.uses))
+    assert not [u for u in full.uses if u[3] == "g" and u[0].startswith(("os", "k"))]  # g's locals
+    crlf = text.replace("\n", "\r\n")
+    assert pyrefs.collect(ast.parse(crlf), crlf) == pyrefs.collect(tree, text)
 
 
 def test_show_states_use_counts_only_for_kinds_code_references(make_repo, tmp_path, capsys) -> None:

@@ -89,24 +89,24 @@ def collect(root: Any, data: bytes, grammar: str, symbols: list[Symbol],
     spans = sorted((s.line, -s.end_line, s.qualname) for s in symbols
                    if s.kind not in ("macro",) and s.end_line >= s.line)
     starts = [s[0] for s in spans]
-    uses = []
-    around: dict[int, str] = {}  # line -> its enclosing symbol (`_enclosing`), each line worked out once
+    uses: list[tuple[str, int, int, str, str]] = []
+    append = uses.append
     texts: dict[bytes, str] = {}  # a name's bytes -> its text, decoded and interned once (names repeat)
+    last, around = 0, ""  # the last line worked out and its enclosing symbol (`_enclosing`): lines come in order
     for start, (n, kind, prefix) in sorted(sites.items()):
         row, column = n.start_point  # (each read of a node's field is a call into the bindings)
         line = row + 1
         if in_macro and start in in_macro:
             enclosing = in_macro[start]
         else:
-            known = around.get(line)
-            if known is None:
-                known = around[line] = _enclosing(spans, starts, line)
-            enclosing = known
+            if line != last:
+                last, around = line, _enclosing(spans, starts, line)
+            enclosing = around
         raw = data[start:n.end_byte]
         word = texts.get(raw)
         if word is None:
             word = texts[raw] = _intern(raw.decode("utf-8", "replace"))
-        uses.append((_intern(prefix + word) if prefix else word, line, column + 1, kind, enclosing))
+        append((_intern(prefix + word) if prefix else word, line, column + 1, kind, enclosing))
     return References((), tuple(uses))
 
 
@@ -117,18 +117,21 @@ def _sites(caps: dict[str, list[Any]], data: bytes, values: bool = True) -> dict
     every capture of that name gives the same values."""
     defs = {n.start_byte for n in caps.get("def", ())}
     sites: dict[int, tuple[Any, str, str]] = {}
-    local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
-    for n in caps.get("value", ()) if values else ():
-        if data[n.start_byte:n.end_byte] not in local:
-            sites[n.start_byte] = (n, "read", "")
+    if values:
+        local = {data[n.start_byte:n.end_byte] for n in caps.get("local", ())}
+        for n in caps.get("value", ()):
+            start = n.start_byte  # (each read of a node's field is a call into the bindings: once)
+            if data[start:n.end_byte] not in local:
+                sites[start] = (n, "read", "")
     for q in caps.get("qvalue", ()):
         n = _last_name(q)
         if n is not None:
             sites[n.start_byte] = (n, "read", _scopes(q, data))
     for kind, key in (("annotation", "type"), ("call", "call"), ("subclass", "subclass")):
         for n in caps.get(key, ()):
-            if n.start_byte not in defs:
-                sites[n.start_byte] = (n, kind, "")
+            start = n.start_byte
+            if start not in defs:
+                sites[start] = (n, kind, "")
     for n in caps.get("member", ()):  # `obj.f(x)`, `p->f(x)`: a member's name, recorded as `.f`
         sites[n.start_byte] = (n, "call", ".")
     for kind, key in (("call", "qcall"), ("subclass", "qsubclass")):
