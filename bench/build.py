@@ -5,7 +5,7 @@
 The corpus (from ../shared/corpora/fetch, in $DOCATLAS_CORPORA or ~/.cache/docatlas-corpora) is copied to a
 temporary folder first, so edits never touch the cache. Every figure is measured in this one run, side by
 side, because this machine is shared and noisy: compare ratios, not absolute seconds across runs. Reports
-wall time, user+sys CPU of the whole process tree, peak RSS summed over the process tree (sampled from
+wall time, user+sys CPU of the whole process tree (and each apart), peak RSS summed over the process tree (sampled from
 /proc every 20 ms; it counts pages that forked workers share with the parent once per process), peak PSS
 summed over the tree (shared pages divided among their sharers: what the tree really holds), pages and MB
 written, and docatlas's own per-stage timings. Peak PSS is also given for the build process alone and for its
@@ -116,7 +116,8 @@ def run(cmd: list[str], sample: bool = True) -> dict[str, float]:
     if proc.returncode not in (0, 1):  # 1: some input files had diagnostics
         sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024,
+    return {"wall": wall, "cpu": cpu, "user": after.ru_utime - before.ru_utime, "sys": after.ru_stime - before.ru_stime,
+            "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024,
             "parent_pss_mb": peak_parent / 1024, "workers_pss_mb": peak_kids / 1024,
             "peak_at_s": at_peak[0], "wall_to_end": wall, "parent_at_peak_mb": at_peak[1] / 1024,
             "workers_at_peak_mb": at_peak[2] / 1024}
@@ -256,8 +257,8 @@ def main() -> None:
                 shutil.rmtree(out)
         print(f"corpus {src.name}: {sum(1 for _ in repo.rglob('*'))} paths; jobs={args.jobs}; "
               f"medians of {args.repeat} runs; edited {', '.join(edited) or 'nothing'}")
-        keys = ["wall", "cpu", "peak_mb", "peak_pss_mb", "parent_pss_mb", "workers_pss_mb", "pages", "written",
-                "mb_written"]
+        keys = ["wall", "cpu", "user", "sys", "peak_mb", "peak_pss_mb", "parent_pss_mb", "workers_pss_mb", "pages",
+                "written", "mb_written"]
         print(f"{'measurement':<24}" + "".join(f"{k:>15}" for k in keys))
         medians: dict[str, dict[str, float]] = {}
         for name, runs in [*((k, v) for k, v in rows.items() if v), *([("ctags -R", ctags)] if ctags else [])]:
@@ -276,7 +277,9 @@ def main() -> None:
         if "full build, refs off" in medians:
             off = medians["full build, refs off"]
             print(f"symbol references add {full['cpu'] / off['cpu'] - 1:.1%} CPU, {full['wall'] / off['wall'] - 1:.1%} "
-                  f"wall, {full['peak_pss_mb'] - off['peak_pss_mb']:.0f} MB peak PSS to the full build")
+                  f"wall, {full['peak_pss_mb'] - off['peak_pss_mb']:.0f} MB peak PSS to the full build; "
+                  f"{full['user'] / off['user'] - 1:.1%} user CPU, {full['sys'] / off['sys'] - 1:.1%} system CPU "
+                  f"(system time, page faults mostly, varies most between runs on a virtual machine)")
         stages = sorted(k for k in full if k.startswith("stage:"))
         print("\nper stage (s, median): " + ", ".join(f"{k[6:]} {full[k]:.2f}" for k in stages))
         rebuilds = () if args.full_only else ("no-op rebuild", "edit .py+.cu rebuild", "function .py+.cu rebuild",
