@@ -299,15 +299,6 @@ def _drop_references(model: RepoModel, fresh: dict[str, FileFacts], blobs: Mappi
                 fresh[p] = files[p]
 
 
-def _pack_refs(model: RepoModel) -> None:
-    """What render workers read of the references, marshalled (`references.Packed`) before they fork. The parts
-    no page reads (each file's own references, C-family candidates and definitions, name masks) stay as they
-    are: dropped here, they freed nothing the build process could hand back (PyTorch: the same 834-837 MB peak
-    PSS) but left free slots across its heap, where the workers' own allocations then landed, in pages shared
-    with this process (two full builds each, alternated: 6 to 9 CPU-s more in rendering)."""
-    model.refs.pack()
-
-
 def build(cfg: Config, progress: Progress | None = None) -> BuildReport:
     """Run every stage; the cyclic garbage collector is paused meanwhile (see `_build`)."""
     enabled = gc.isenabled()
@@ -457,7 +448,12 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     try:
         model.refs.pack(("incoming",))  # (the facts cache stores the very bytes the render workers read)
         writer.write()
-        _pack_refs(model)
+        # What render workers read of the references, marshalled (`references.Packed`). The parts no page reads
+        # (each file's own references, C-family candidates and definitions, name masks) stay: dropped here, they
+        # freed nothing this process could hand back (PyTorch: the same 834-837 MB peak PSS) but left free slots
+        # across its heap, where the workers' own allocations then landed in pages shared with this process (two
+        # full builds each, alternated: 6 to 9 CPU-s more in rendering).
+        model.refs.pack()
         trim_heap()
         done = _render(tasks, render_job, progress, local=local)
         pages.update(done.pages)

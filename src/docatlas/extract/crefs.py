@@ -184,7 +184,8 @@ def _enclosing(spans: list[tuple[int, int, str]], starts: list[int], line: int) 
 def merge(first: References, others: list[References | None], hidden: Callable[[int], bool]) -> References:
     """The uses of the first parse and, from the parses of the other `#if` branches, those on lines the first
     did not see (its branch blanked), each once, in source order."""
-    seen = {(u[1], u[2]) for u in first.uses}
+    uses = first.uses  # (unpickled on each read: once here)
+    seen = {(u[1], u[2]) for u in uses}
     extra = []
     for refs in others:
         for u in refs.uses if refs is not None else ():
@@ -193,4 +194,4 @@ def merge(first: References, others: list[References | None], hidden: Callable[[
                 extra.append(u)
     if not extra:
         return first
-    return References(first.bindings, tuple(sorted((*first.uses, *extra), key=lambda u: (u[1], u[2]))))
+    return References(first.bindings, tuple(sorted((*uses, *extra), key=lambda u: (u[1], u[2]))))

@@ -24,6 +24,15 @@ _SKIPPED_SCOPES = frozenset((ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp
 _BOUND_NAME = frozenset((ast.ExceptHandler, ast.MatchAs, ast.MatchStar))  # those whose `name` is bound
 
 
+def _imported(node: ast.Import | ast.ImportFrom, out: set[str], bindable: set[str]) -> None:
+    """The names an import statement binds (a star import binds none that can be told)."""
+    for a in node.names:
+        if a.name != "*":
+            name = a.asname or a.name.split(".")[0]
+            out.add(name)
+            bindable.add(name)
+
+
 def stored_names(stmts: list[Any], out: set[str], globals_: set[str], bindable: set[str] | None = None
                  ) -> None:
     """Names a function body binds, not looking into nested scopes (but taking their names); `bindable`
@@ -50,10 +59,7 @@ def stored_names(stmts: list[Any], out: set[str], globals_: set[str], bindable: 
         if t in _SKIPPED_SCOPES:
             continue
         if t is ast.Import or t is ast.ImportFrom:
-            for a in node.names:
-                if a.name != "*":
-                    out.add(a.asname or a.name.split(".")[0])
-                    bindable.add(a.asname or a.name.split(".")[0])
+            _imported(node, out, bindable)
         elif t is ast.Global or t is ast.Nonlocal:
             globals_.update(node.names)
         elif t in _BOUND_NAME:
@@ -141,10 +147,7 @@ def stored_names_plain(stmts: list[Any], out: set[str], globals_: set[str], bind
             extend(node.orelse)
             extend(node.finalbody)
         elif t is ast.Import or t is ast.ImportFrom:
-            for a in node.names:
-                if a.name != "*":
-                    out.add(a.asname or a.name.split(".")[0])
-                    bindable.add(a.asname or a.name.split(".")[0])
+            _imported(node, out, bindable)
         elif t is ast.Global or t is ast.Nonlocal:
             globals_.update(node.names)
         elif t is ast.Match:

@@ -357,7 +357,7 @@ class Collector:
                 self.name(func, "decorator" if kind == "decorator" else "call")
             else:
                 self.expr(func, "decorator" if kind == "decorator" else "call")
-            for a in node.args:  # type: ignore[attr-defined]
+            for a in (*node.args, *[k.value for k in node.keywords]):  # type: ignore[attr-defined]
                 ta = type(a)
                 if ta is _Name:
                     if type(a.ctx) is _Load:
@@ -366,16 +366,6 @@ class Collector:
                     self.chain(a, "read")
                 elif ta is not _Constant:
                     self.expr(a, "read")
-            for k in node.keywords:  # type: ignore[attr-defined]
-                v = k.value
-                tv = type(v)
-                if tv is _Name:
-                    if type(v.ctx) is _Load:
-                        self.name(v, "read")
-                elif tv is _Attribute and type(v.ctx) is _Load:
-                    self.chain(v, "read")
-                elif tv is not _Constant:
-                    self.expr(v, "read")
             return
         if t is ast.Lambda:
             self.arguments(node.args)  # type: ignore[attr-defined]
