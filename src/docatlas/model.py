@@ -1,7 +1,7 @@
 """Records that cross stage (and process) boundaries.
 
-They are frozen, slotted dataclasses of plain values so that they pickle small and fast and cannot be
-mutated by a later stage behind an earlier one's back.
+They are slotted dataclasses of plain values (`record`) so that they pickle small and fast, and frozen to
+the type checker so that no later stage mutates one behind an earlier one's back.
 """
 
 from __future__ import annotations
@@ -10,7 +10,13 @@ import operator
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+if TYPE_CHECKING:  # (only the type checker reads it: Python 3.10's `typing` has no `dataclass_transform`)
+    from typing_extensions import dataclass_transform
+else:
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        return lambda fn: fn
 
 # Symbol kinds; extractors for other languages add their own (struct, enum, macro, namespace, key, target ...).
 CLASS = "class"
@@ -37,8 +43,20 @@ def picklable(cls: type) -> type:
     return cls
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True)
+def record(cls: type[_T]) -> type[_T]:
+    """A `Record` dataclass: frozen to the type checker (mypy rejects an assignment to a field), slotted,
+    compared and hashed by value. At run time it is not frozen: a frozen dataclass sets each field through
+    `object.__setattr__`, which made constructing one, as every unpickling does, 3-5x slower (an `Import`:
+    0.8-1.4 against 0.15-0.26 µs); a rebuild after an edit unpickles some 100,000 of them from the link state
+    alone."""
+    return picklable(dataclass(slots=True, unsafe_hash=True)(cls))
+
+
+@record
 class ScannedFile(Record):
     """One file the scan found: what can be known from its name and `stat` alone."""
 
@@ -49,8 +67,7 @@ class ScannedFile(Record):
     vendored: bool = False
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class Symbol(Record):
     kind: str
     name: str
@@ -71,8 +88,7 @@ class Symbol(Record):
     doc: str = ""  # the whole docstring (or the comment block above a definition without one) as Markdown
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class Import(Record):
     module: str  # as written: `os.path`, `.utils` (level 1), `vector` for `#include <vector>`
     names: tuple[str, ...] = ()  # `from m import a, b as c` -> ("a", "b as c")
@@ -83,8 +99,7 @@ class Import(Record):
     system: bool = False  # `#include <...>`
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class TestCase(Record):
     name: str  # qualified: `RecompileTests.test_x` or `test_y`
     line: int
@@ -92,8 +107,7 @@ class TestCase(Record):
     kind: str = "test"  # test, class, fixture
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class Finding(Record):
     category: str  # security, performance, pattern
     rule: str  # B307, PERF-LRU-CACHE ...
@@ -102,8 +116,7 @@ class Finding(Record):
     evidence: str  # the source line, stripped
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic(Record):
     path: str
     line: int
@@ -164,8 +177,7 @@ class References:
 INCLUDE_DIR = "include_dir"
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class FileFacts(Record):
     """Everything docatlas knows about one file without looking at any other file."""
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 
-from docatlas.model import Diagnostic, FileFacts, Record, Symbol, picklable
+from docatlas.model import Diagnostic, FileFacts, Record, Symbol, record
 
 _PLURALS = {"class": "Classes", "alias": "Aliases", "property": "Properties", "dependency": "Dependencies",
             "heading": "Headings", "key": "Keys", "function": "Functions", "method": "Methods"}
@@ -45,8 +44,7 @@ def is_keyword(s: Symbol) -> bool:
     return s.kind not in ("heading", "method", "namespace") and "<locals>" not in s.qualname
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class FileSummary(Record):
     language: str
     binary: bool

@@ -14,9 +14,8 @@ import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from docatlas.model import FileFacts, Import, Record, picklable
+from docatlas.model import FileFacts, Import, Record, record
 
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 # Compiled into the interpreter: the import system's first finder returns these before any file on sys.path,
@@ -28,8 +27,7 @@ _PY_SUFFIXES = (".py", ".pyi")
 _STUB_SUFFIXES = (".pyi", ".pyi.in")
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class ResolvedImport(Record):
     imp: Import
     # repo, stdlib, third-party, compiled (a C extension: no Python source), system (C/C++ standard or OS

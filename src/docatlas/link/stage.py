@@ -35,7 +35,7 @@ from docatlas.link.resolve import (
 )
 from docatlas.link.resolve import python_roots as python_roots
 from docatlas.link.runners import RepoRunners, repo_runners, run_commands
-from docatlas.model import INCLUDE_DIR, FileFacts, Import, Record, picklable
+from docatlas.model import INCLUDE_DIR, FileFacts, Import, Record, picklable, record
 from docatlas.paths import VENDOR_DIRS, folder_of
 from docatlas.summary import FileSummary, summarize
 
@@ -45,15 +45,13 @@ __all__ = ["STDLIB", "Folder", "Purpose", "RepoModel", "ResolvedImport", "TestLi
 RELATED_LIMIT = 20  # longer lists are cut with the number left out said on the page
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class Purpose(Record):
     label: str  # test, library, script, package-init, build, config, ci, docs, example, generated, vendored ...
     reason: str
 
 
-@picklable
-@dataclass(frozen=True, slots=True)
+@record
 class TestLink(Record):
     """A test file exercising a source file: directly, or through a package that re-exports from it."""
 
