@@ -1,4 +1,5 @@
-"""`pool.Pool`: a dead, hung or failing worker costs one item (its fallback), never the run or another item."""
+"""`pool.Pool`: a dead, hung or failing worker costs one item (its fallback), never the run or another item;
+`pool.Aside`: a child that fails or dies costs its answer being worked out here, never a wrong one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import functools
 import os
 import time
 
-from docatlas.pool import Pool, cap_jobs
+from docatlas.pool import Aside, Pool, cap_jobs
 
 
 def work(x: int) -> int:
@@ -146,3 +147,35 @@ def test_meanwhile_that_raises_leaves_no_worker() -> None:
         raise AssertionError("the exception of meanwhile was lost")
     time.sleep(0.2)
     assert [p for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == os.getpid()] == []
+
+
+def test_aside_answers_from_its_child() -> None:
+    here = os.getpid()
+    aside = Aside(os.getpid)
+    assert aside.result() not in (here, None)
+    assert not aside.proc.is_alive()
+
+
+def test_aside_whose_child_dies_or_fails_is_worked_out_here() -> None:
+    here = os.getpid()
+
+    def crash() -> str:
+        if os.getpid() != here:
+            faulthandler.disable()
+            ctypes.string_at(0)
+        return "here"
+
+    def fail() -> str:
+        if os.getpid() != here:
+            raise ValueError("child")
+        return "here"
+
+    assert Aside(crash).result() == "here"
+    assert Aside(fail).result() == "here"
+
+
+def test_aside_closed_unasked_leaves_no_child() -> None:
+    aside = Aside(functools.partial(time.sleep, 3600))
+    start = time.monotonic()
+    aside.close()
+    assert not aside.proc.is_alive() and time.monotonic() - start < 30

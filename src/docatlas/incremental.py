@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -77,12 +77,13 @@ def read_previous(cache: FactsCache, paths: list[str], previous: Previous, same_
 
 def reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[Diagnostic],
                   facts: Mapping[str, FileFacts], before: dict[str, FileFacts],
-                  fresh: dict[str, FileFacts], previous: Previous | None = None) -> tuple[dict[str, Any] | None, bool]:
+                  fresh: dict[str, FileFacts], previous: Previous | None = None,
+                  intact: Callable[[], bool] | None = None) -> tuple[dict[str, Any] | None, bool]:
     """(The last build's link stage output when it is over the same paths with the same scan diagnostics,
     whether every edited file kept its `link.link_inputs` but perhaps its imports and test cases,
     `link.local_inputs`): with them the output is reused when `relink` can; without,
     everything is linked again but the references (`link.link(previous=...)`); with no state, everything.
-    The state is the one `previous` holds when it was read already."""
+    The state is the one `previous` holds when it was read already; `intact` answers `out.intact`."""
     from docatlas.link.relink import local_inputs, star_targets
 
     if not fresh or set(before) != set(fresh) or len(facts) != len(cache.entries) or not out.previous_inputs:
@@ -93,7 +94,7 @@ def reusable_link(cache: FactsCache, out: OutputFolder, scan_diagnostics: list[D
     state = previous.state if previous is not None and previous.state_read else cache.link_state()
     if state is None:
         return None, False
-    if not out.intact():  # a page was deleted by hand: only a look at every page brings it back
+    if not (intact or out.intact)():  # a page was deleted by hand: only a look at every page brings it back
         return state, False
     star = star_targets(state)
     return state, all(local_inputs(before[p], f, p in star) for p, f in fresh.items())

@@ -175,6 +175,52 @@ def _worker(conn: Connection, fn: Callable[[Any], Any], parent: int, slot: int, 
     os._exit(0)
 
 
+class Aside(Generic[R]):
+    """`fn()` worked out in a forked child while this process goes on with other work; `result()` waits for
+    its answer (pickled over a pipe: keep it small). A child that fails or dies is made up for by calling `fn`
+    here, so the answer never depends on it. The child ignores Ctrl-C, as workers do, and dies with this
+    process. For work that reads what the fork shares and writes nothing (a look at the output's pages while
+    the parent reads the last build's state)."""
+
+    def __init__(self, fn: Callable[[], R]) -> None:
+        self.fn = fn
+        ctx = multiprocessing.get_context("fork")
+        here, there = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_aside, args=(there, fn, os.getpid()), daemon=True)
+        self.proc.start()
+        there.close()
+        self.conn: Connection = here
+
+    def result(self) -> R:
+        try:
+            ok, value = self.conn.recv()
+        except (EOFError, OSError):  # the child died before answering, or `close` came first
+            ok, value = False, None
+        finally:
+            self.close()
+        return value if ok else self.fn()
+
+    def close(self) -> None:
+        """Stop the child if its answer was not asked for (the caller found it had no need of it)."""
+        self.conn.close()
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+
+
+def _aside(conn: Connection, fn: Callable[[], Any], parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
+    try:
+        answer = (True, fn())
+    except Exception:  # (the parent calls `fn` itself, and meets the error there)
+        answer = (False, None)
+    with contextlib.suppress(OSError, ValueError):
+        conn.send(answer)
+    os._exit(0)
+
+
 class _Slot:
     """One worker: its process, its pipe, and the items of the chunk it was given."""
 
