@@ -23,7 +23,7 @@ from docatlas.extract import extract_file
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
 from docatlas.output import OutputFolder
 from docatlas.paths import MANIFEST_NAME, out_folder
-from docatlas.pool import Pool, cap_jobs, trim_heap
+from docatlas.pool import Aside, Pool, cap_jobs, trim_heap
 from docatlas.scan import scan
 from docatlas.store.aside import read_templates, write_templates
 from docatlas.store.cache import (
@@ -364,6 +364,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     if not beside:
         read()
         t = _clock(report.timings, "cache", t)
+    # whether every page is as the last build left it (a stat of each: 0.08 s on PyTorch's 24,903), asked before
+    # the link stage is reused; after an edit, a child works it out while this process reads
+    aside = Aside(out.intact) if beside else None
     fresh: dict[str, FileFacts] = {}
     family_cpu: dict[str, float] = defaultdict(float)
     jobs = cfg.workers if len(todo) >= _POOL_MIN or beside else 1
@@ -392,7 +395,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     from docatlas.link import stage as lk
     from docatlas.link.relink import relink
 
-    state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh, previous)
+    state, reusable = incremental.reusable_link(cache, out, scanned.diagnostics, facts, before, fresh, previous,
+                                                   aside.result if aside else out.intact)
+    if aside:
+        aside.close()  # (a no-op when it answered; else the link stage was not reusable for another reason)
     state_before = state or {}  # (what `relink` started from: the guide's analysis compares its file edges)
     relinked = relink(cfg.name, facts, state, fresh, summaries, before) if state is not None and reusable \
         else None
@@ -518,13 +524,14 @@ class Rendered:
 # Tasks that read every file's facts or summaries (`all_tasks`): in a pooled render they run in this process. In a
 # worker, each fact read has its reference count written, so the pages it shares with this process became its
 # own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
-# (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its front page makes the
-# guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a worker
-# and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit (`local`) the keyword
-# index goes to a worker: it reads the summaries and only the facts of the few letter pages the edit changed, and
-# done here after the guide it made the build process the last to finish (PyTorch, a function added: 0.7 CPU-s).
+# (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them in a full render: its front page
+# makes the guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a
+# worker and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit (`local`)
+# only the guide stays here: the keyword index reads the summaries and only the facts of the few letter pages the
+# edit changed, and the root folder's pages cost a worker the guide's analysis again (0.07 s) but no longer queue
+# behind the guide in this process, which made it the last to finish (PyTorch, a function added: 0.7 CPU-s).
 def _own_task(task: tuple[str, str], local: bool = False) -> bool:
-    return task[0] == "book" or task == ("folder", "") or (task[0] == "keywords" and not local)
+    return task[0] == "book" or (task in (("folder", ""), ("keywords", "")) and not local)
 
 
 def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
