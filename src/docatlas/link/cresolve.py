@@ -85,11 +85,13 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
     scopes = _Scopes(defs, plain)
     for path in cfiles if paths is None else paths:
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
-        result.masks[path] = refdeps.mask(refdeps.mentioned(files[path]))  # `references._file_deps`
         result.stars.pop(path, None)
         refs = files[path].references
         if refs is None:
+            result.masks[path] = refdeps.mask(())
             continue
+        uses = refs.uses  # (unpickled on each read: once here)
+        result.masks[path] = refdeps.mask(refdeps.mentioned(files[path], uses))  # `references._file_deps`
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         closure: int | None = None  # the file's include closure (`_Reach`), worked out on first need
         context: int | None = None  # what it sees through its includers (`_Reach.context`)
@@ -99,7 +101,7 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         members = {s.qualname for s in files[path].symbols if s.kind in _MEMBER_SCOPES}
         # what each key means in this file, worked out once for all its uses here (`_Outcome`)
         outcome: dict[tuple[str, bool, bool], _Outcome] = {}
-        for name, line, col, kind, enclosing in refs.uses:
+        for name, line, col, kind, enclosing in uses:
             key = (name, kind == "read", enclosing not in members)
             got = outcome.get(key, _UNSEEN)
             if got is _UNSEEN:

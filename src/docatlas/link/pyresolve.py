@@ -388,7 +388,9 @@ class PyResolver:
                        sym)
         return sym.line if sym else 0
 
-    def resolve_file(self, path: str) -> tuple[list[Ref], tuple[int, int, int]]:
+    def resolve_file(self, path: str, uses: tuple[tuple[Any, ...], ...] | None = None
+                     ) -> tuple[list[Ref], tuple[int, int, int]]:
+        """Resolve the file's uses (`uses`: its references' uses, when the caller has them)."""
         facts = self.facts[path]
         refs = facts.references
         out: list[Ref] = []
@@ -398,7 +400,7 @@ class PyResolver:
         ints = self._ints
         intern = sys.intern
         texts: dict[tuple[str, int], str] = {}
-        for chain, pos, kind, enclosing, scope in refs.uses:
+        for chain, pos, kind, enclosing, scope in refs.uses if uses is None else uses:
             if kind == "import":
                 module, _, name = chain.partition(":")
                 level = len(module) - len(module.lstrip("."))

@@ -12,6 +12,7 @@ star import can bring any name: the caller then resolves everything again.
 
 from __future__ import annotations
 
+import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -40,9 +41,10 @@ def face(facts: FileFacts) -> bytes:
         for b in refs.bindings:
             if len(b) > 7:  # Python bindings (C-family files have none)
                 groups[b[1]].append(b[:7])
-    entries = sorted((name_hash(n) << 32) | zlib.crc32(repr(v).encode("utf-8", "surrogatepass"))
-                     for n, v in groups.items())
-    return b"".join(e.to_bytes(8, "big") for e in entries)
+    crc32 = zlib.crc32  # (`name_hash` inline)
+    entries = sorted((crc32(n.encode("utf-8", "surrogatepass")) << 32)
+                     | crc32(repr(v).encode("utf-8", "surrogatepass")) for n, v in groups.items())
+    return struct.pack(f">{len(entries)}Q", *entries)
 
 
 def changed_names(old: bytes | None, new: bytes) -> set[int] | None:
@@ -54,14 +56,17 @@ def changed_names(old: bytes | None, new: bytes) -> set[int] | None:
     return {int.from_bytes(e[:4], "big") for e in a ^ b}
 
 
-def mentioned(facts: FileFacts) -> set[int]:
-    """Hashes of the names a file's references mention and its bindings read."""
+def mentioned(facts: FileFacts, uses: tuple[tuple[Any, ...], ...] | None = None) -> set[int]:
+    """Hashes of the names a file's references mention and its bindings read; `uses`: its references' uses
+    when the caller has them (each read of `References.uses` unpickles them again)."""
     refs = facts.references
     if refs is None:
         return set()
+    if uses is None:
+        uses = refs.uses
     words: set[str] = set()
-    python = bool(refs.uses) and isinstance(refs.uses[0][1], tuple)  # (one language a file)
-    for text in {u[0] for u in refs.uses}:  # each text once: a file uses its names many times
+    python = bool(uses) and isinstance(uses[0][1], tuple)  # (one language a file)
+    for text in {u[0] for u in uses}:  # each text once: a file uses its names many times
         if python:  # Python: dotted chain (`m:x` for an import)
             words.update(text.replace(":", ".").split("."))
         else:  # C family: `ns::f`, `.f` (a member)
@@ -70,7 +75,8 @@ def mentioned(facts: FileFacts) -> set[int]:
         words.update(b[3].split("."))
         words.add(b[4])
     words.discard("")
-    return {name_hash(w) for w in words}
+    crc32 = zlib.crc32  # (`name_hash` inline: PyTorch's files mention 598k names)
+    return {crc32(w.encode("utf-8", "surrogatepass")) for w in words}
 
 
 def mask(hashes: Iterable[int]) -> bytes:

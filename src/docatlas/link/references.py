@@ -184,9 +184,10 @@ def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]
         result.interfaces[path] = interface(f)
         if f.references is None:
             continue
-        out, counts = resolver.resolve_file(path)
+        uses = f.references.uses  # (unpickled on each read: once here)
+        out, counts = resolver.resolve_file(path, uses)
         result.counts[path] = counts
-        _file_deps(result, resolver, path, f)
+        _file_deps(result, resolver, path, f, uses)
         if out:
             result.outgoing[path] = out
         if path.endswith(("/__init__.py", "/__init__.pyi")):
@@ -196,9 +197,11 @@ def python_refs(facts: Mapping[str, FileFacts], index: Any, paths: Iterable[str]
     return result
 
 
-def _file_deps(result: RefIndex, resolver: PyResolver | None, path: str, f: FileFacts) -> None:
-    """What `update` needs to find the dependents of an edit: the names the file mentions, its star imports."""
-    result.masks[path] = refdeps.mask(refdeps.mentioned(f))
+def _file_deps(result: RefIndex, resolver: PyResolver | None, path: str, f: FileFacts,
+               uses: tuple[tuple[Any, ...], ...] | None = None) -> None:
+    """What `update` needs to find the dependents of an edit: the names the file mentions, its star imports
+    (`uses`: its references' uses, when the caller has them)."""
+    result.masks[path] = refdeps.mask(refdeps.mentioned(f, uses))
     result.stars.pop(path, None)
     if resolver is None or f.references is None:
         return
@@ -369,10 +372,11 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
                 apis |= _star_importers(new.stars, set(changed))
             for p in redo:
                 f = files[p]
-                _file_deps(new, resolver, p, f)
-                if f.references is None:
+                uses = f.references.uses if f.references is not None else None
+                _file_deps(new, resolver, p, f, uses)
+                if uses is None:
                     continue
-                out, counts = resolver.resolve_file(p)
+                out, counts = resolver.resolve_file(p, uses)
                 new.counts[p] = counts
                 if out:
                     new.outgoing[p] = out
