@@ -74,7 +74,7 @@ def main() -> int:
             print(f"  {name:32s} {size / 1e6:7.1f} MB")
     print(f"  {'(smaller ones)':32s} {sum(s for _, s in rows if s < 100_000) / 1e6:7.1f} MB")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    for table in ("files", "symbols", "refs", "ref_candidates", "cand_rows", "imports", "strings", "tests"):
+    for table in ("files", "symbols", "refs", "ref_candidates", "cand_sites", "imports", "strings", "tests"):
         if table in tables:
             print(f"  rows of {table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,}")
     if args.plans:

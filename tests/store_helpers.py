@@ -31,13 +31,13 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows without build-specific ids and stats, sorted: two indexes of the same input compare
     equal whether they were built in one go or incrementally (used by the tests). The facts cache beside the
     index is dumped too, and the contentless search table by its terms (`fts5vocab`: term, column, rows). Tables
-    that point at rows by build-specific ids (`symbol_rows`, `ref_rows`, `strings`, `import_rows`) are dumped
+    that point at rows by build-specific ids (`symbol_rows`, `ref_sites`, `strings`, `import_rows`) are dumped
     through the views that read them (`symbols`, `refs`, `imports`)."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     skip = {"files": {"id"}, "folders": {"id"}, "symbols": {"id"}, "facts_cache": {"mtime_ns", "facts", "summary"},
             "link_state": {"state"}, "link_parts": {"data"}, "imports": {"rowid"}}
-    by_view = {"symbol_rows", "symbol_shapes", "texts", "ref_rows", "ref_file_uses", "ref_uses", "strings",
-               "import_rows", "cand_rows", "cand_file_uses", "cand_uses", "cand_sets", "test_rows", "finding_rows",
+    by_view = {"symbol_rows", "symbol_shapes", "texts", "ref_sites", "ref_uses", "strings",
+               "import_rows", "cand_sites", "cand_uses", "cand_sets", "test_rows", "finding_rows",
                "test_link_rows"}
     main = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     schemas = ["main"]

@@ -4,6 +4,7 @@ names its set of candidates, stored once in `cand_sets`).
 
 One row per reference: where it is (path, line, 1-based col, kind, enclosing symbol, the text used) and what
 it denotes (target path, qualified name, definition line); `test` says whether the referring file is a test.
+Stored as one `ref_sites` row per file and what it uses, its sites a JSON array the view expands (`json_each`).
 Written by the index writer (`store.writer`): whole when the link stage ran, only the files whose references
 were resolved again after a relink (`link.references.update`).
 """
@@ -25,25 +26,35 @@ KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 UNREFERENCED_KINDS = frozenset(("heading", "key", "dependency", "module", "binding", "target"))
 
 
-def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings, uses: _Uses,
-          pairs: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
-    """`ref_rows` values: what is used (kind, name, target) as a `ref_uses` id, the file as its `files.id`
-    with the row's place in the file (the key: the rows of one use are stored together, so the uses of a
-    symbol need no index of their own), and the enclosing text as a `strings` id. Each (file, use) pair is
-    added to `pairs` once (`ref_file_uses`: a file's references are found through it)."""
+def _sites(sites: list[str]) -> str:
+    """A JSON array of `[line, col, enclosing]` sites (the enclosing symbol's text as a `strings` id)."""
+    return "[" + ",".join(sites) + "]"
+
+
+def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings,
+          uses: _Uses) -> Iterator[tuple[int, int, int, str]]:
+    """`ref_sites` values: per file, per what it uses (kind, name, target) as a `ref_uses` id, how many times
+    and where (`_sites`, in source order). One row per (use, file) rather than per site: PyTorch's 646,613
+    references are 178,563 such rows, a quarter of the B-tree entries to insert, and the key (use first) keeps
+    the sites of one symbol's uses together, so they need no index of their own; `ref_sites_file` finds a
+    file's."""
     for path in paths:
-        seen: set[int] = set()
         file = ids[path]
-        for seq, r in enumerate(model.refs.outgoing.get(path, ())):
+        found: dict[int, list[str]] = {}
+        for r in model.refs.outgoing.get(path, ()):
             key = (r[3], r[8], r[5], r[6], r[7])
             use = uses.ids.get(key)
             if use is None:
                 row = (sid[r[3]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
                 use = uses.find(key, row) or uses.add(key, row)
-            if use not in seen:
-                seen.add(use)
-                pairs.append((file, use))
-            yield (use, file, seq, r[1], r[2], sid[r[4]])
+            site = f"[{r[1]},{r[2]},{sid[r[4]]}]"
+            at = found.get(use)
+            if at is None:
+                found[use] = [site]
+            else:
+                at.append(site)
+        for use, sites in found.items():
+            yield (use, file, len(sites), _sites(sites))
 
 
 class _Uses:
@@ -113,38 +124,37 @@ class _Sets:
 
 
 def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings,
-                    sets: _Sets, uses: Rows, pairs: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
-    """`cand_rows` values: one per C-family use several definitions could mean, naming its `cand_uses` row
-    (kind, name, set of candidates, their number: 10,072 under PyTorch's 221,098 such uses), keyed like
-    `ref_rows` by that row first (each (file, use) pair once in `pairs`: `cand_file_uses`)."""
+                    sets: _Sets, uses: Rows) -> Iterator[tuple[int, int, int, str]]:
+    """`cand_sites` values: per file, per C-family use several definitions could mean as a `cand_uses` row
+    (kind, name, set of candidates, their number: 10,072 under PyTorch's 221,098 such uses), how many times
+    and where, as `_rows` does."""
     candidates = getattr(model.refs, "candidates", {})
     known: dict[tuple[tuple[str, str, int], ...], int] = {}  # the set of each options tuple met in this write
     for path in paths:
-        seen: set[int] = set()
         file = ids[path]
-        for seq, (line, col, kind, enclosing, name, options) in enumerate(candidates.get(path, ())):
+        found: dict[int, list[str]] = {}
+        for line, col, kind, enclosing, name, options in candidates.get(path, ()):
             key = options if type(options) is tuple else tuple(map(tuple, options))  # hashable whatever stored it
             cands = known.get(key)
             if cands is None:
                 cands = known[key] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
             use = uses[(sid[kind], sid[name], cands, len(options))]
-            if use not in seen:
-                seen.add(use)
-                pairs.append((file, use))
-            yield (use, file, seq, line, col, sid[enclosing])
+            found.setdefault(use, []).append(f"[{line},{col},{sid[enclosing]}]")
+        for use, sites in found.items():
+            yield (use, file, len(sites), _sites(sites))
 
 
-_INSERT = "INSERT INTO ref_rows VALUES (?,?,?,?,?,?)"
-_INSERT_CANDIDATE = "INSERT INTO cand_rows VALUES (?,?,?,?,?,?)"
+_INSERT = "INSERT INTO ref_sites VALUES (?,?,?,?)"
+_INSERT_CANDIDATE = "INSERT INTO cand_sites VALUES (?,?,?,?)"
 
 
 def _insert_in_key_order(conn: sqlite3.Connection, table: str, rows: Iterator[tuple[Any, ...]]) -> None:
-    """All rows of an empty `ref_rows` or `cand_rows` table, inserted in the order of its key (use, file, seq):
-    made file by file they come in random key order, and a B-tree takes them in order at half the cost
-    (PyTorch's 646,613 `ref_rows`). SQLite sorts them, in a temporary table, not in this process's memory."""
-    conn.execute(f"CREATE TEMP TABLE {table}_unsorted(use, file, seq, line, col, enclosing)")
-    conn.executemany(f"INSERT INTO temp.{table}_unsorted VALUES (?,?,?,?,?,?)", rows)
-    conn.execute(f"INSERT INTO main.{table} SELECT * FROM temp.{table}_unsorted ORDER BY use, file, seq")
+    """All rows of an empty `ref_sites` or `cand_sites` table, inserted in the order of its key (use, file):
+    made file by file they come in random key order, and a B-tree takes them in order at half the cost.
+    SQLite sorts them, in a temporary table, not in this process's memory."""
+    conn.execute(f"CREATE TEMP TABLE {table}_unsorted(use, file, n, sites)")
+    conn.executemany(f"INSERT INTO temp.{table}_unsorted VALUES (?,?,?,?)", rows)
+    conn.execute(f"INSERT INTO main.{table} SELECT * FROM temp.{table}_unsorted ORDER BY use, file")
     conn.execute(f"DROP TABLE temp.{table}_unsorted")
 
 
@@ -152,31 +162,23 @@ def write_rows(conn: sqlite3.Connection, model: Any, paths: list[str] | None, si
     """All rows (`paths` None) or those of `paths` replaced, in the writer's transaction (after `files`); new
     texts are left in `sid` for the writer to flush."""
     ids: dict[str, int] = dict(conn.execute("SELECT path, id FROM files").fetchall())
-    pairs: list[tuple[int, int]] = []
-    cand_pairs: list[tuple[int, int]] = []
     if paths is None:
-        for table in ("ref_rows", "ref_file_uses", "ref_uses", "cand_rows", "cand_file_uses", "cand_uses",
-                      "cand_sets"):
+        for table in ("ref_sites", "ref_uses", "cand_sites", "cand_uses", "cand_sets"):
             conn.execute(f"DELETE FROM {table}")
         sets, uses, cand_uses = _Sets(conn), _Uses(conn), Rows(conn, "cand_uses")
-        _insert_in_key_order(conn, "ref_rows", _rows(model, sorted(model.files), ids, sid, uses, pairs))
-        _insert_in_key_order(conn, "cand_rows", _candidate_rows(model, sorted(model.refs.candidates), ids, sid,
-                                                                sets, cand_uses, cand_pairs))
+        _insert_in_key_order(conn, "ref_sites", _rows(model, sorted(model.files), ids, sid, uses))
+        _insert_in_key_order(conn, "cand_sites", _candidate_rows(model, sorted(model.refs.candidates), ids, sid,
+                                                                 sets, cand_uses))
     elif paths:
         sets, uses, cand_uses = _Sets(conn), _Uses(conn), Rows(conn, "cand_uses")
-        for file in (ids[p] for p in paths if p in ids):
-            for rows, pairs_table in (("ref_rows", "ref_file_uses"), ("cand_rows", "cand_file_uses")):
-                conn.executemany(f"DELETE FROM {rows} WHERE use = ? AND file = ?", conn.execute(
-                    f"SELECT use, file FROM {pairs_table} WHERE file = ?", (file,)).fetchall())
-                conn.execute(f"DELETE FROM {pairs_table} WHERE file = ?", (file,))
-        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, sid, uses, pairs))
-        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid, sets, cand_uses,
-                                                            cand_pairs))
+        gone = [(ids[p],) for p in paths if p in ids]
+        conn.executemany("DELETE FROM ref_sites WHERE file = ?", gone)
+        conn.executemany("DELETE FROM cand_sites WHERE file = ?", gone)
+        conn.executemany(_INSERT, _rows(model, sorted(paths), ids, sid, uses))
+        conn.executemany(_INSERT_CANDIDATE, _candidate_rows(model, sorted(paths), ids, sid, sets, cand_uses))
     else:
         return
     conn.executemany("INSERT INTO ref_uses VALUES (?,?,?,?,?,?)", uses.new)
-    conn.executemany("INSERT INTO ref_file_uses VALUES (?,?)", pairs)
-    conn.executemany("INSERT INTO cand_file_uses VALUES (?,?)", cand_pairs)
     conn.executemany("INSERT INTO cand_sets VALUES (?,?,?,?,?)", sets.new)
     cand_uses.flush(conn)
 

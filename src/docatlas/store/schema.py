@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "docatlas.sqlite"
 CACHE_NAME = "facts.sqlite"
-SCHEMA_VERSION = 24
+SCHEMA_VERSION = 25
 EXPORT_SCHEMA = "docatlas-export/1"
 FOLDER_ROWID_BASE = 1 << 40  # FTS rowids: symbols > 0, files -id, folders -(BASE + id)
 DEFINITION_COLUMNS = "{name qualname words}"
@@ -136,8 +136,8 @@ def name_is(alias: str = "") -> str:
 # resolved references to the definition (path ?1, qualname ?2, its `text_hash` ?3): `refs` counted from the
 # tables under it, by the qualname's `strings` row (`strings_hash`) and the target file's uses of it
 # (`ref_uses_target`)
-USE_COUNT = ("SELECT count(*) FROM strings q CROSS JOIN ref_uses u ON u.target = q.id CROSS JOIN ref_rows r "
-             "ON r.use = u.id WHERE u.target_file = (SELECT id FROM files WHERE path = ?1) "
+USE_COUNT = ("SELECT coalesce(sum(r.n), 0) FROM strings q CROSS JOIN ref_uses u ON u.target = q.id "
+             "CROSS JOIN ref_sites r ON r.use = u.id WHERE u.target_file = (SELECT id FROM files WHERE path = ?1) "
              "AND q.hash = ?3 AND q.text = ?2")
 # `files.module = ?` as the one index on modules serves it (`files_module_nocase`, then the binary comparison):
 # bind the module twice
@@ -227,16 +227,16 @@ CREATE TABLE ref_uses(
     id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name INTEGER NOT NULL, target_file INTEGER NOT NULL,
     target INTEGER NOT NULL, target_line INTEGER NOT NULL);
 CREATE INDEX ref_uses_target ON ref_uses(target_file, target);
-CREATE TABLE ref_rows(
-    use INTEGER NOT NULL, file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
-    enclosing INTEGER NOT NULL, PRIMARY KEY(use, file, seq)) WITHOUT ROWID;
-CREATE TABLE ref_file_uses(file INTEGER NOT NULL, use INTEGER NOT NULL, PRIMARY KEY(file, use)) WITHOUT ROWID;
-CREATE VIEW refs AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
-    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, u.target_line AS target_line,
-    f.purpose = 'test' AS test
-    FROM ref_rows r JOIN ref_uses u ON u.id = r.use JOIN files t ON t.id = u.target_file
-    JOIN ref_file_uses fu ON fu.file = r.file AND fu.use = r.use
-    LEFT JOIN files f ON f.id = fu.file LEFT JOIN strings e ON e.id = r.enclosing
+CREATE TABLE ref_sites(
+    use INTEGER NOT NULL, file INTEGER NOT NULL, n INTEGER NOT NULL, sites TEXT NOT NULL,
+    PRIMARY KEY(use, file)) WITHOUT ROWID;
+CREATE INDEX ref_sites_file ON ref_sites(file);
+CREATE VIEW refs AS SELECT f.path AS path, json_extract(j.value, '$[0]') AS line,
+    json_extract(j.value, '$[1]') AS col, k.text AS kind, e.text AS enclosing, n.text AS name,
+    t.path AS target_path, q.text AS target, u.target_line AS target_line, f.purpose = 'test' AS test
+    FROM ref_sites r JOIN ref_uses u ON u.id = r.use JOIN files t ON t.id = u.target_file
+    LEFT JOIN files f ON f.id = r.file JOIN json_each(r.sites) j
+    LEFT JOIN strings e ON e.id = json_extract(j.value, '$[2]')
     LEFT JOIN strings n ON n.id = u.name LEFT JOIN strings q ON q.id = u.target LEFT JOIN strings k ON k.id = u.kind;
 CREATE TABLE cand_sets(
     id INTEGER NOT NULL, seq INTEGER NOT NULL, target_file INTEGER NOT NULL, target INTEGER NOT NULL,
@@ -246,17 +246,17 @@ CREATE TABLE cand_uses(
     id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name INTEGER NOT NULL, cands INTEGER NOT NULL,
     candidates INTEGER NOT NULL);
 CREATE INDEX cand_uses_cands ON cand_uses(cands);
-CREATE TABLE cand_rows(
-    use INTEGER NOT NULL, file INTEGER NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
-    enclosing INTEGER NOT NULL, PRIMARY KEY(use, file, seq)) WITHOUT ROWID;
-CREATE TABLE cand_file_uses(file INTEGER NOT NULL, use INTEGER NOT NULL, PRIMARY KEY(file, use)) WITHOUT ROWID;
-CREATE VIEW ref_candidates AS SELECT f.path AS path, r.line AS line, r.col AS col, k.text AS kind,
-    e.text AS enclosing, n.text AS name, t.path AS target_path, q.text AS target, c.target_line AS target_line,
-    u.candidates AS candidates, f.purpose = 'test' AS test
-    FROM cand_rows r JOIN cand_uses u ON u.id = r.use JOIN cand_sets c ON c.id = u.cands
-    JOIN files t ON t.id = c.target_file JOIN cand_file_uses fu ON fu.file = r.file AND fu.use = r.use
-    LEFT JOIN files f ON f.id = fu.file
-    LEFT JOIN strings e ON e.id = r.enclosing LEFT JOIN strings n ON n.id = u.name
+CREATE TABLE cand_sites(
+    use INTEGER NOT NULL, file INTEGER NOT NULL, n INTEGER NOT NULL, sites TEXT NOT NULL,
+    PRIMARY KEY(use, file)) WITHOUT ROWID;
+CREATE INDEX cand_sites_file ON cand_sites(file);
+CREATE VIEW ref_candidates AS SELECT f.path AS path, json_extract(j.value, '$[0]') AS line,
+    json_extract(j.value, '$[1]') AS col, k.text AS kind, e.text AS enclosing, n.text AS name,
+    t.path AS target_path, q.text AS target, c.target_line AS target_line, u.candidates AS candidates,
+    f.purpose = 'test' AS test
+    FROM cand_sites r JOIN cand_uses u ON u.id = r.use JOIN cand_sets c ON c.id = u.cands
+    JOIN files t ON t.id = c.target_file LEFT JOIN files f ON f.id = r.file JOIN json_each(r.sites) j
+    LEFT JOIN strings e ON e.id = json_extract(j.value, '$[2]') LEFT JOIN strings n ON n.id = u.name
     LEFT JOIN strings q ON q.id = c.target LEFT JOIN strings k ON k.id = u.kind;
 CREATE TABLE finding_rows(
     file INTEGER NOT NULL, category INTEGER NOT NULL, rule INTEGER NOT NULL, message INTEGER NOT NULL,

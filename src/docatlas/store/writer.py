@@ -302,7 +302,7 @@ def _scan_and_link_state(conn: sqlite3.Connection, scan_diagnostics: list[Diagno
 
 
 def file_ids(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str, int]:
-    """Each file's `files.id`: kept for a file already in the index (its `symbol_rows` and `ref_rows` name it),
+    """Each file's `files.id`: kept for a file already in the index (its `symbol_rows` and `ref_sites` name it),
     the next free ones for new files in path order."""
     ids: dict[str, int] = dict(conn.execute("SELECT path, id FROM files").fetchall())
     nxt = max(ids.values(), default=0) + 1
