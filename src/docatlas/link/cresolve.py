@@ -112,7 +112,9 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
                         cands = [c for c in cands if c[4] != 2]  # outside a class: no method
                     found = narrowed[key] = _Narrowed(cands, reach)
                 cands = found.cands
-                several = found.several or len(found.files) > 1 or path not in found.files  # names, or files
+                # names, or files; one candidate is the answer whatever the closure and folder prefer (they
+                # choose among candidates, `tier or cands`): no closure to work out
+                several = len(cands) > 1 and (found.several or len(found.files) > 1 or path not in found.files)
                 if found.local_files:  # a type, macro or static function of a source file is seen where it is
                     if closure is None:  # included
                         closure = reach.closure(path)
