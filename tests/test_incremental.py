@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -915,3 +916,42 @@ def test_an_edit_rewrites_only_the_shards_of_the_imports_it_changed(make_repo) -
     _build(repo, out_b, full=True)
     assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
     assert list(_stored_state(repo, out_a)["imports"]) == list(_stored_state(repo, out_b)["imports"])  # (in order)
+
+
+AMBIGUOUS = {
+    "one/a.cpp": "int twice(int x) { return 2 * x; }\n",
+    "two/b.cpp": "int twice(int x) { return x + x; }\n",
+    "three/c.cpp": "int use() { return twice(1); }\n",
+    "three/d.cpp": "int other() { return 4; }\n",
+}
+
+
+def test_edits_beside_ambiguous_c_uses_equal_full_builds(make_repo, caplog: pytest.LogCaptureFixture) -> None:
+    """The index's stored candidate sets (`store.refs._Sets`, read only when an edited file has ambiguous uses):
+    an edit of a file without such uses, then one that adds a use with the stored set and one with a new set,
+    each written in place (a write that fails is redone whole, with a warning in the log)."""
+    caplog.set_level(logging.WARNING, logger="docatlas")
+    repo = make_repo(AMBIGUOUS)
+    _age(repo)
+    out_a = repo.parent / "out_a"
+    _build(repo, out_a)
+    edits = [("three/d.cpp", "int other() { return 5; }\n"),
+             ("three/d.cpp", "int other() { return twice(5); }\n"),
+             ("three/c.cpp", "int use() { return twice(1) + twice(2); }\nint thrice(int x) { return 3 * x; }\n"),
+             ("one/e.cpp", "int thrice(int x) { return x * 3; }\n"),
+             ("three/d.cpp", "int other() { return twice(5) + thrice(5); }\n")]
+    for i, (path, text) in enumerate(edits):
+        (repo / path).write_text(text)
+        again = _build(repo, out_a)
+        out_b = repo.parent / f"out_b{i}"
+        full = _build(repo, out_b, full=True)
+        assert not again.warnings and _diagnostics(again) == _diagnostics(full), (path, i)
+        assert not [r.getMessage() for r in caplog.records if "cannot update" in r.getMessage()], (path, i)
+        assert _tree(out_a) == _tree(out_b), (path, i)
+        assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+    conn = sqlite3.connect(out_a / schema.INDEX_NAME)
+    # `twice` stays ambiguous (one row per candidate); `thrice` is defined beside the use: its folder's wins
+    assert sorted(conn.execute("SELECT name, target_path FROM ref_candidates WHERE path = 'three/d.cpp'")) == [
+        ("twice", "one/a.cpp"), ("twice", "two/b.cpp")]
+    assert conn.execute("SELECT target_path FROM refs WHERE path = 'three/d.cpp' AND name = 'thrice'").fetchall() == [
+        ("three/c.cpp",)]

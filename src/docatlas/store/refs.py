@@ -106,15 +106,22 @@ class _Sets:
     A set no use names any more is left: no view row reaches it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        found: dict[int, list[tuple[int, int, int]]] = {}
-        for set_id, file, target, line in conn.execute(
-                "SELECT id, target_file, target, target_line FROM cand_sets ORDER BY id, seq"):
-            found.setdefault(set_id, []).append((file, target, line))
-        self.ids: dict[tuple[tuple[int, int, int], ...], int] = {tuple(v): k for k, v in found.items()}
-        self.next = max(found, default=0) + 1
+        self.conn = conn
+        self.ids: dict[tuple[tuple[int, int, int], ...], int] = {}
+        self.next = 0  # (0: the stored sets not read yet; an edit of files without ambiguous uses never reads them)
         self.new: list[tuple[int, int, int, int, int]] = []
 
+    def _read(self) -> None:
+        found: dict[int, list[tuple[int, int, int]]] = {}
+        for set_id, file, target, line in self.conn.execute(
+                "SELECT id, target_file, target, target_line FROM cand_sets ORDER BY id, seq"):
+            found.setdefault(set_id, []).append((file, target, line))
+        self.ids = {tuple(v): k for k, v in found.items()}
+        self.next = max(found, default=0) + 1
+
     def __call__(self, options: tuple[tuple[int, int, int], ...]) -> int:
+        if not self.next:
+            self._read()
         found = self.ids.get(options)
         if found is None:
             found = self.ids[options] = self.next

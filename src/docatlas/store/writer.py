@@ -282,8 +282,9 @@ def _relinked_repo(conn: sqlite3.Connection, model: LinkedModel, changed: list[s
     edited is its rank (PageRank moves everywhere with one edge) and its test links, so those are updated in
     place, the edited files' rows rewritten, and the rest (folders, names, search rows) kept."""
     _refresh_files(conn, model, changed, sid)
-    conn.executemany("UPDATE files SET rank = ? WHERE path = ?",
-                     ((float(model.rank.get(p, 0.0) or 0.0), p) for p in model.files))
+    before = dict(conn.execute("SELECT path, rank FROM files"))  # (an edit mostly moves no rank: 10,770 updates
+    ranks = ((float(model.rank.get(p, 0.0) or 0.0), p) for p in model.files)  # on PyTorch, 0.06 s, for none)
+    conn.executemany("UPDATE files SET rank = ? WHERE path = ?", [(r, p) for r, p in ranks if before.get(p) != r])
     old = set(conn.execute("SELECT target, test, names, via, cases FROM test_link_rows"))
     new = set(_test_link_rows(model, dict(conn.execute("SELECT path, id FROM files"))))
     conn.executemany("DELETE FROM test_link_rows WHERE target = ? AND test = ? AND names = ? AND via = ? AND "
