@@ -955,3 +955,17 @@ def test_edits_beside_ambiguous_c_uses_equal_full_builds(make_repo, caplog: pyte
         ("twice", "one/a.cpp"), ("twice", "two/b.cpp")]
     assert conn.execute("SELECT target_path FROM refs WHERE path = 'three/d.cpp' AND name = 'thrice'").fetchall() == [
         ("three/c.cpp",)]
+
+
+def test_full_rebuild_over_the_same_output_rewrites_only_pages_that_differ(make_repo) -> None:
+    """`--full` (and a resumed build) trusts no digest of the last build: each page is compared with what is on
+    disk, byte for byte, and only a page that differs (here, one edited by hand) is written again."""
+    repo = make_repo(LINKED)
+    out = repo.parent / "out"
+    first = _build(repo, out)
+    tree = _tree(out)
+    page = out / "pkg" / "a.py_docs.md"
+    page.write_text(page.read_text(encoding="utf-8") + "edited by hand\n", encoding="utf-8")
+    again = _build(repo, out, full=True)
+    assert again.written == 1 and first.written == again.pages
+    assert _tree(out) == tree
