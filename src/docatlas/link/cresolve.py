@@ -87,11 +87,10 @@ def c_refs(model: Any, result: RefIndex, paths: Iterable[str] | None = None) -> 
         result.interfaces[path] = refdeps.face(files[path])  # `references.interface`
         result.stars.pop(path, None)
         refs = files[path].references
-        if refs is None:
-            result.masks[path] = refdeps.mask(())
-            continue
-        uses = refs.uses  # (unpickled on each read: once here)
+        uses = refs.uses if refs is not None else ()  # (unpickled on each read: once here)
         result.masks[path] = refdeps.mask(refdeps.mentioned(files[path], uses))  # `references._file_deps`
+        if refs is None:
+            continue
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         closure: int | None = None  # the file's include closure (`_Reach`), worked out on first need
         context: int | None = None  # what it sees through its includers (`_Reach.context`)

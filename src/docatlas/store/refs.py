@@ -26,35 +26,39 @@ KINDS = ("call", "subclass", "decorator", "annotation", "import", "read")
 UNREFERENCED_KINDS = frozenset(("heading", "key", "dependency", "module", "binding", "target"))
 
 
-def _sites(sites: list[str]) -> str:
-    """A JSON array of `[line, col, enclosing]` sites (the enclosing symbol's text as a `strings` id)."""
-    return "[" + ",".join(sites) + "]"
+def _by_use(file: int, sites: Iterable[tuple[int, str]]) -> Iterator[tuple[int, int, int, str]]:
+    """One file's (use, site) pairs as table rows: per use, how many sites and where, a JSON array of
+    `[line, col, enclosing]` (the enclosing symbol's text as a `strings` id) in the order given."""
+    found: dict[int, list[str]] = {}
+    for use, site in sites:
+        at = found.get(use)
+        if at is None:
+            found[use] = [site]
+        else:
+            at.append(site)
+    for use, listed in found.items():
+        yield (use, file, len(listed), "[" + ",".join(listed) + "]")
 
 
 def _rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: Strings,
           uses: _Uses) -> Iterator[tuple[int, int, int, str]]:
     """`ref_sites` values: per file, per what it uses (kind, name, target) as a `ref_uses` id, how many times
-    and where (`_sites`, in source order). One row per (use, file) rather than per site: PyTorch's 646,613
+    and where (`_by_use`, in source order). One row per (use, file) rather than per site: PyTorch's 646,613
     references are 178,563 such rows, a quarter of the B-tree entries to insert, and the key (use first) keeps
     the sites of one symbol's uses together, so they need no index of their own; `ref_sites_file` finds a
     file's."""
-    for path in paths:
-        file = ids[path]
-        found: dict[int, list[str]] = {}
+
+    def sites(path: str) -> Iterator[tuple[int, str]]:
         for r in model.refs.outgoing.get(path, ()):
             key = (r[3], r[8], r[5], r[6], r[7])
             use = uses.ids.get(key)
             if use is None:
                 row = (sid[r[3]], sid[r[8]], ids[r[5]], sid[r[6]], r[7])
                 use = uses.find(key, row) or uses.add(key, row)
-            site = f"[{r[1]},{r[2]},{sid[r[4]]}]"
-            at = found.get(use)
-            if at is None:
-                found[use] = [site]
-            else:
-                at.append(site)
-        for use, sites in found.items():
-            yield (use, file, len(sites), _sites(sites))
+            yield use, f"[{r[1]},{r[2]},{sid[r[4]]}]"
+
+    for path in paths:
+        yield from _by_use(ids[path], sites(path))
 
 
 class _Uses:
@@ -137,18 +141,17 @@ def _candidate_rows(model: Any, paths: Iterable[str], ids: dict[str, int], sid: 
     and where, as `_rows` does."""
     candidates = getattr(model.refs, "candidates", {})
     known: dict[tuple[tuple[str, str, int], ...], int] = {}  # the set of each options tuple met in this write
-    for path in paths:
-        file = ids[path]
-        found: dict[int, list[str]] = {}
+
+    def sites(path: str) -> Iterator[tuple[int, str]]:
         for line, col, kind, enclosing, name, options in candidates.get(path, ()):
             key = options if type(options) is tuple else tuple(map(tuple, options))  # hashable whatever stored it
             cands = known.get(key)
             if cands is None:
                 cands = known[key] = sets(tuple((ids[p], sid[t], ln) for p, t, ln in options))
-            use = uses[(sid[kind], sid[name], cands, len(options))]
-            found.setdefault(use, []).append(f"[{line},{col},{sid[enclosing]}]")
-        for use, sites in found.items():
-            yield (use, file, len(sites), _sites(sites))
+            yield uses[(sid[kind], sid[name], cands, len(options))], f"[{line},{col},{sid[enclosing]}]"
+
+    for path in paths:
+        yield from _by_use(ids[path], sites(path))
 
 
 _INSERT = "INSERT INTO ref_sites VALUES (?,?,?,?)"
