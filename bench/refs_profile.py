@@ -10,7 +10,8 @@ Builds REPO into OUTPUT (a scratch folder; `--full`) in this process and reports
   `FileFacts.references` in the pickled facts the workers send back (pickling, unpickling and the facts cache
   pay for them);
 - link: `link.references.attach` (C and Python resolution, test links) under cProfile, its CPU seconds and top
-  functions;
+  functions (both halves in this process: a build resolves the Python files in a forked child when it has two
+  jobs or more);
 - index: the thread writing the index under cProfile, with the CPU seconds of `store.refs.write_rows` (the
   `refs` rows) and the thread's total;
 - render: the render workers' user and system CPU seconds, minor page faults and how many were forked
@@ -65,7 +66,7 @@ def main() -> int:
         pyrefs.collect = lambda *a, **k: ((), ())
         crefs.collect = lambda *a, **k: None
         crefs.query_patterns = lambda grammar: ""  # type: ignore[assignment]
-        references.attach = lambda model, index: None
+        references.attach = lambda *a, **k: None
     render = _render_meter(args.output, args.render_profile)
     # 0 crefs.collect, 1 crefs.merge, 2 pyrefs.collect, 3 bytes of pickled references, 4 bytes of pickled facts
     spent = multiprocessing.RawArray("d", 5)  # inherited by the forked workers
@@ -85,8 +86,8 @@ def main() -> int:
     profiles: dict[str, tuple[cProfile.Profile, float]] = {}
     real_attach = references.attach
 
-    def attach(model: Any, index: Any) -> None:
-        prof = cProfile.Profile()
+    def attach(model: Any, index: Any, beside: bool = False) -> None:
+        prof = cProfile.Profile()  # (`beside` ignored: both halves in this process, under the profiler)
         cpu = time.process_time()
         prof.runcall(real_attach, model, index)
         profiles["link: references.attach"] = (prof, time.process_time() - cpu)

@@ -751,3 +751,42 @@ def test_references_keep_uses_pickled() -> None:
     assert References((), refs.uses) != References((), refs.uses[:-1])
     with pytest.raises(AttributeError):
         refs.bindings = ()  # type: ignore[misc]
+
+
+def test_python_references_resolved_in_a_child_beside_the_c_family_equal_those_resolved_here(monkeypatch) -> None:
+    """`attach(beside=True)` forks a child for the Python files while this process resolves the C family: the
+    joined index is the one resolving both in turn gives, part by part and in the same key order (pages and
+    index rows follow that order), and a child that dies is made up for here."""
+    import dataclasses
+
+    from docatlas import pool
+    from docatlas.link.stage import link
+
+    files = {**TORCHLIKE,
+             "csrc/util.h": "#pragma once\nint helper(int x);\nstruct Box { int v; };\n",
+             "csrc/util.cpp": '#include "util.h"\nint helper(int x) { return x + 1; }\n',
+             "csrc/other.cpp": '#include "util.h"\nint g() { Box b; return helper(3); }\n',
+             "csrc/more.cpp": "int helper(int x) { return x; }\nint h() { return helper(1); }\n"}
+    langs = {"h": "c-header", "cpp": "cpp", "py": "python"}
+    facts = {p: extract_bytes(p, t.encode(), langs[p.rsplit(".", 1)[1]]) for p, t in sorted(files.items())}
+
+    def parts(beside: bool) -> list[tuple[str, list[Any]]]:
+        model = link("repo", facts, beside=beside)
+        got = [(f.name, list(getattr(model.refs, f.name).items())) for f in dataclasses.fields(model.refs)]
+        return [*got, ("tested_by", sorted(model.tested_by.items()))]
+
+    here = parts(False)
+    assert dict(here)["outgoing"] and any(p.endswith(".cpp") for p, _ in dict(here)["outgoing"])
+    assert any(p.endswith(".py") for p, _ in dict(here)["outgoing"])
+    forked = []
+    real = pool.Aside.__init__
+
+    def counted(self: Any, fn: Any) -> None:
+        forked.append(fn)
+        real(self, fn)
+
+    monkeypatch.setattr(pool.Aside, "__init__", counted)
+    assert parts(True) == here
+    assert len(forked) == 1  # the Python half was resolved in a child
+    monkeypatch.setattr(pool, "_aside", lambda conn, fn, parent: pool.os._exit(1))  # the child dies: done here
+    assert parts(True) == here

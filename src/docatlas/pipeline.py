@@ -408,7 +408,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
             state = {**lk.link_state(model), STORED: cache.stored_parts}  # (only the parts that changed)
     else:
-        model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries)
+        model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries,
+                        beside=cfg.workers > 1)
         state = lk.link_state(model)
         _drop_references(model, fresh, blobs)
         del facts  # (it held the facts as extracted)

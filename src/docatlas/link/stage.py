@@ -366,9 +366,11 @@ def pytest_command(target: str) -> str:
 
 # -- related files ------------------------------------------------------------------------------
 def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = None,
-         edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None) -> RepoModel:
+         edited: Iterable[str] = (), summaries: Mapping[str, FileSummary] | None = None,
+         beside: bool = False) -> RepoModel:
     """Link every file. `previous`: the last build's references over the same files, of which only the
-    `edited` files and what they reach are resolved again (`references.update`); `summaries`: the cached ones."""
+    `edited` files and what they reach are resolved again (`references.update`); `summaries`: the cached ones;
+    `beside`: another core is free for resolving references (`references.attach`)."""
     paths = sorted(facts)
     path_set = set(paths)
     roots = python_roots(path_set)
@@ -455,7 +457,7 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
         model.refs = previous
         references.update(model, sorted(edited), import_tests_of=dict(model.tests_of))
     else:
-        references.attach(model, index)
+        references.attach(model, index, beside)
     runners = model.runners = repo_runners(facts)
     for p in test_files:
         commands, evidence = run_commands(p, facts[p], index, path_set, runners)
