@@ -408,8 +408,11 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         if "touched" in model.refs_update:  # references and test links followed the edit: store them
             state = {**lk.link_state(model), STORED: cache.stored_parts}  # (only the parts that changed)
     else:
+        # With three cores or more, a child resolves the Python files' references beside the C family's. Not on
+        # two: there PyTorch's peak memory is reached in the link stage (0.89 GB), and the child holds its own
+        # copy of each page the build process writes meanwhile (182 MB at its end).
         model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries,
-                        beside=cfg.workers > 1)
+                        beside=cfg.workers > 2)
         state = lk.link_state(model)
         _drop_references(model, fresh, blobs)
         del facts  # (it held the facts as extracted)
