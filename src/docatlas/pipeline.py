@@ -409,8 +409,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             state = {**lk.link_state(model), STORED: cache.stored_parts}  # (only the parts that changed)
     else:
         # With three cores or more, a child resolves the Python files' references beside the C family's. Not on
-        # two: there PyTorch's peak memory is reached in the link stage (0.89 GB), and the child holds its own
-        # copy of each page the build process writes meanwhile (182 MB at its end).
+        # two: there PyTorch's peak memory can fall in the link stage (0.89 GB in three builds, 0.85 GB in render
+        # in two others), and the child holds its own copy of each page the build process writes meanwhile
+        # (182 MB at its end).
         model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries,
                         beside=cfg.workers > 2)
         state = lk.link_state(model)
