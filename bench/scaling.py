@@ -4,11 +4,14 @@
 
 Each job count builds the corpus from scratch into its own temporary output folder (the corpus is read in
 place, never written). Prints, per job count: wall and CPU seconds, peak PSS of the process tree, the
-speed-up over one job and the parallel efficiency (speed-up / jobs), then the seconds of the stages that run
-in one process whatever the job count (scan, cache, link, finish, the index commit) and of the index thread
-(which runs beside the render pool: past the render stage's wall time it is on the critical path). Job
-counts above the machine's cores are still run, and marked, since their figures mean little there. Medians
-of `--repeat` runs; `ctags -R` is timed in the same run as yardstick (`bench/build.py` explains why).
+speed-up over one job and the parallel efficiency (speed-up / jobs), then the seconds of the steps that run
+in the build process alone whatever the job count: the stages scan, cache, link, finish and index (the
+commit), and, inside render+write, the index rows written before the render pool forks (`index-write`) and
+the build process's own render tasks after it (`render:own`: the keyword index, the guide, the root folder).
+From the serial seconds of the first pooled run and one job's wall time it prints the efficiency they alone
+allow at each job count (Amdahl's law: a bound, not a measurement). Job counts above the machine's cores are
+still run, and marked, since their figures mean little there. Medians of `--repeat` runs; `ctags -R` is
+timed in the same run as yardstick (`bench/build.py` explains why).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from build import CORPORA, docatlas, run  # bench/build.py: one runner and /proc sampler
 
-SERIAL = ("scan", "cache", "link", "finish", "index")  # parent-only stages (`BuildReport.timings`)
+# what runs in the build process alone (`BuildReport.timings`): stages, then two parts of render+write
+SERIAL = ("scan", "cache", "link", "finish", "index", "index-write", "render:own")
 
 
 def main() -> None:
@@ -58,26 +62,35 @@ def main() -> None:
         base = results[counts[0]]["wall"] * counts[0]  # one job's wall time (scaled if 1 was not run)
         print(f"corpus {src.name}; {cores} cores; medians of {args.repeat} run(s)")
         print(f"{'jobs':>5}{'wall s':>10}{'cpu s':>10}{'PSS MB':>10}{'speed-up':>10}{'efficiency':>12}"
-              f"{'serial s':>10}{'index thr':>11}{'render s':>10}")
+              f"{'serial s':>10}{'extract s':>11}{'render s':>10}")
         for jobs in counts:
             r = results[jobs]
-            serial = sum(r.get(f"stage:{s}", 0.0) for s in SERIAL)
             speedup = base / r["wall"]
             mark = "  (more jobs than cores)" if jobs > cores else ""
             print(f"{jobs:>5}{r['wall']:>10.2f}{r['cpu']:>10.2f}{r['peak_pss_mb']:>10.0f}{speedup:>10.2f}"
-                  f"{speedup / jobs:>12.0%}{serial:>10.2f}{r.get('stage:index-write', 0.0):>11.2f}"
+                  f"{speedup / jobs:>12.0%}{_serial(r):>10.2f}{r.get('stage:extract', 0.0):>11.2f}"
                   f"{r.get('stage:render+write', 0.0):>10.2f}{mark}")
-        print("\nserial stages (s, median) per job count:")
+        print("\nserial steps (s, median) per job count; the rest of extract and render+write is the pools':")
         for jobs in counts:
             r = results[jobs]
             print(f"  jobs {jobs}: " + ", ".join(f"{s} {r.get(f'stage:{s}', 0.0):.2f}" for s in SERIAL)
-                  + f"; extract {r.get('stage:extract', 0.0):.2f}, render+write {r.get('stage:render+write', 0.0):.2f}"
-                  + f", index thread {r.get('stage:index-write', 0.0):.2f}")
+                  + f"; extract {r.get('stage:extract', 0.0):.2f}, render+write {r.get('stage:render+write', 0.0):.2f}")
+        pooled = [j for j in counts if 1 < j <= cores]  # (at one job nothing is pooled: no `render:own` apart)
+        if 1 in results and pooled:
+            t1, serial = results[1]["wall"], _serial(results[pooled[0]])
+            print(f"\nserial steps at {pooled[0]} jobs: {serial:.2f} s, {serial / t1:.1%} of one job's {t1:.2f} s; "
+                  "the efficiency they alone allow (Amdahl, T1 / (n * (S + (T1 - S) / n)): a bound, not "
+                  "measured): " + ", ".join(f"{n} jobs {t1 / (n * (serial + (t1 - serial) / n)):.0%}"
+                                             for n in (2, 4, 8, 16)))
         if ctags:
             t = statistics.median(c["wall"] for c in ctags)
             print(f"\nctags -R: {t:.2f} s; " + ", ".join(f"jobs {j}: {results[j]['wall'] / t:.2f}x" for j in counts))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _serial(r: dict[str, float]) -> float:
+    return sum(r.get(f"stage:{s}", 0.0) for s in SERIAL)
 
 
 if __name__ == "__main__":

@@ -471,6 +471,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         inputs.update(done.inputs)
         stats.update(done.stats)
         report.written, report.bytes_written = done.written, done.bytes_written
+        if done.own_seconds:  # part of "render+write": this process's own tasks (in a full render, after the pool's:
+            report.timings["render:own"] = round(done.own_seconds, 3)  # one core busy, the others idle)
         # page-name clashes (DA305) of pages this build did not look at are the last build's
         render_diagnostics = done.diagnostics + [d for d in plan.clashes if d.path not in done.touched]
         render_diagnostics.sort(key=lambda d: (d.path, d.line, d.col, d.code))
@@ -524,6 +526,7 @@ class Rendered:
     written: int = 0
     bytes_written: int = 0
     touched: set[str] = field(default_factory=set)
+    own_seconds: float = 0.0  # spent on this process's own tasks (`_own_task`), not waiting for the pool
 
 
 # Tasks that read every file's facts or summaries (`all_tasks`): in a pooled render they run in this process. In a
@@ -555,7 +558,9 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     own_results: list[list[RenderResult]] = []
 
     def render_own() -> None:  # (its progress is the pool's: said once the pool is done)
+        start = time.perf_counter()
         own_results.extend(_run(_render_task, own, 1, job, "render", None, fallback=_render_fallback))
+        done.own_seconds += time.perf_counter() - start
 
     if local and own and _pooled(workers, len(rest)):
         runs: Iterable[list[RenderResult]] = itertools.chain(
@@ -563,7 +568,8 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
                  meanwhile=render_own), own_results)
     else:
         runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
-                               _run(_render_task, own, 1, job, "render", after, fallback=_render_fallback))
+                               _timed(_run(_render_task, own, 1, job, "render", after, fallback=_render_fallback),
+                                      done))
     for results in runs:
         for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
@@ -581,6 +587,21 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     if own_results and progress:
         progress("render", len(tasks), len(tasks))
     return done
+
+
+def _timed(results: Iterable[list[RenderResult]], done: Rendered) -> Iterator[list[RenderResult]]:
+    """`results` (this process's own tasks, made as they are asked for), the time spent making them added to
+    `done.own_seconds`."""
+    it = iter(results)
+    while True:
+        start = time.perf_counter()
+        try:
+            got = next(it)
+        except StopIteration:
+            return
+        finally:
+            done.own_seconds += time.perf_counter() - start
+        yield got
 
 
 def _offset_progress(progress: Progress, before: int, total: int, stage: str, i: int, n: int) -> None:

@@ -384,8 +384,7 @@ TABLES = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith(
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    # check_same_thread=False: an `IndexWrite` may be written in a thread and committed in the building one
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.execute("PRAGMA synchronous=NORMAL")
     return conn

@@ -362,10 +362,10 @@ class IndexWrite:
     """Storing a build in the index: in place (one transaction, only changed files' rows) when the previous
     index is usable, else a fresh file renamed over the old one.
 
-    `write` stores every row the facts and the link stage give; it may run in a thread while the pages render
-    in worker processes (on PyTorch it is 4 s of one core that would otherwise run after them). `commit` adds
-    what rendering found (page count, page-name clashes) and makes the result the index; until then a reader
-    sees the previous index, marked incomplete. `blobs` holds facts already pickled by the extract workers.
+    `write` stores every row the facts and the link stage give, before the render workers fork (`pipeline`:
+    beside them, each object it reads would have its reference count written in pages they share); `commit`
+    adds what rendering found (page count, page-name clashes) and makes the result the index; until then a
+    reader sees the previous index, marked incomplete. `blobs` holds facts already pickled by the extract workers.
     When the build reused the stored link stage output (`FactsCache.link_state`), the rows made from it are
     kept and only the edited files' own rows change."""
 
@@ -378,19 +378,11 @@ class IndexWrite:
         self.blobs = blobs or {}
         self.mode = ""
         self.seconds = 0.0  # spent in `write`
-        self.cpu_seconds = 0.0  # CPU time of the thread that ran `write`
-        self.error: BaseException | None = None
+        self.cpu_seconds = 0.0  # CPU seconds of `write` (`time.thread_time`: this thread's alone)
         self.failures: list[Diagnostic] = []  # DA306: a file whose rows could not be made (the build reports it)
         self._conn: sqlite3.Connection | None = None
         self._tmp: Path | None = None
         self._cache_tmp: Path | None = None
-
-    def run(self) -> None:
-        """`write`, keeping any exception for `commit` to raise (the thread's target)."""
-        try:
-            self.write()
-        except BaseException as exc:  # re-raised by commit in the building thread
-            self.error = exc
 
     def write(self) -> None:
         start, cpu = time.perf_counter(), time.thread_time()
@@ -463,9 +455,7 @@ class IndexWrite:
         self._conn, self.mode = conn, "full"
 
     def commit(self, pages: dict[str, str], render_diagnostics: list[Diagnostic]) -> str:
-        """Finish what `write` began (raising what it raised); returns "incremental" or "full"."""
-        if self.error is not None:
-            raise self.error
+        """Finish what `write` began; returns "incremental" or "full"."""
         conn = self._conn
         if conn is None:
             raise RuntimeError("IndexWrite.commit before write")
