@@ -1,11 +1,11 @@
-"""Where the index thread's CPU goes: a full build with `IndexWrite.write` under cProfile.
+"""Where the index write's CPU goes: a full build with `IndexWrite.write` under cProfile.
 
     python bench/index_profile.py REPO OUTPUT [--jobs 2] [--top 25] [--no-profile]
 
 Builds REPO into OUTPUT (use a scratch folder: `--full` is passed, so the index is written afresh), profiles
-only the thread that writes the index (it runs beside the render workers), and prints its CPU seconds
-(`time.thread_time`, with the profiler's own cost unless --no-profile) and the functions with the most
-cumulative time.
+only `IndexWrite.write` (the build process writes the index rows before the render workers fork, one core
+busy), and prints its CPU seconds (`time.thread_time`, with the profiler's own cost unless --no-profile) and
+the functions with the most cumulative time.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def main() -> int:
     ap.add_argument("output", type=Path)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--top", type=int, default=25)
-    ap.add_argument("--no-profile", action="store_true", help="only time the thread")
+    ap.add_argument("--no-profile", action="store_true", help="only time the write")
     args = ap.parse_args()
     runs: list[tuple[cProfile.Profile | None, float, float]] = []
     real = writer.IndexWrite.write
@@ -46,7 +46,7 @@ def main() -> int:
     writer.IndexWrite.write = profiled  # type: ignore[method-assign]
     code = cli_main(["build", str(args.repo), "-o", str(args.output), "-j", str(args.jobs), "-q", "--full"])
     for prof, wall, cpu in runs:
-        print(f"index thread: {wall:.2f} s wall, {cpu:.2f} CPU-s")
+        print(f"index write: {wall:.2f} s wall, {cpu:.2f} CPU-s")
         if prof is not None:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
     return code

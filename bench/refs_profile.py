@@ -12,8 +12,8 @@ Builds REPO into OUTPUT (a scratch folder; `--full`) in this process and reports
 - link: `link.references.attach` (C and Python resolution, test links) under cProfile, its CPU seconds and top
   functions (both halves in this process: a build resolves the Python files in a forked child when it has two
   jobs or more);
-- index: the thread writing the index under cProfile, with the CPU seconds of `store.refs.write_rows` (the
-  `refs` rows) and the thread's total;
+- index: the index write (`IndexWrite.write`, before the render pool forks) under cProfile, with the CPU
+  seconds of `store.refs.write_rows` (the `refs` rows) and the write's total;
 - render: the render workers' user and system CPU seconds, minor page faults and how many were forked
   (replacements past the memory bound included; `pool._worker` wrapped), and the build process's CPU
   seconds in `pipeline._render` (its own tasks, and the pool's upkeep); with `--render-profile`, the workers'
@@ -100,7 +100,7 @@ def main() -> int:
         prof = cProfile.Profile()
         cpu = time.thread_time()
         prof.runcall(real_write, self)
-        profiles["index thread"] = (prof, time.thread_time() - cpu)
+        profiles["index write"] = (prof, time.thread_time() - cpu)
 
     writer.IndexWrite.write = write  # type: ignore[method-assign]
     start = time.perf_counter()
@@ -113,7 +113,7 @@ def main() -> int:
     for name, (prof, cpu) in profiles.items():
         stats = pstats.Stats(prof)
         print(f"\n== {name}: {cpu:.2f} CPU-s (profiled)")
-        if name == "index thread":
+        if name == "index write":
             for (file, _line, func), row in stats.stats.items():  # type: ignore[attr-defined]
                 if func == "write_rows" and file.endswith("store/refs.py"):
                     print(f"   of which store.refs.write_rows: {row[3]:.2f} s cumulative")
