@@ -48,11 +48,11 @@ def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
         for (table,) in conn.execute(f"SELECT name FROM {db}.sqlite_master WHERE type IN ('table', 'view') "
                                      "AND name NOT LIKE 'search%' AND name != 'meta' ORDER BY name").fetchall():
             if table in by_view or table in ("sqlite_stat1", "scan_listing", "compiled_templates", "guide_views",
-                                             "guide_counts"):
+                                             "keyword_views", "guide_counts"):
                 continue  # the query planner's statistics, the folders' mtimes the last walk saw (`scan.Listing`),
                 # the templates compiled by whichever process rendered first (`tasks.use_compiled_templates`), the
-                # guide's views of the files it read in any build, each valid for its digest, and what its analysis
-                # counted, valid for the build that counted it (`store.guide`): not content
+                # guide's views and the keyword entries of the files read in any build, each valid for its digest,
+                # and what the analysis counted, valid for the build that counted it (`store.guide`): not content
             cols = [r[1] for r in conn.execute(f"PRAGMA {db}.table_info({table})")
                     if r[1] not in skip.get(table, set())]
             rows = conn.execute(f"SELECT {', '.join(cols)} FROM {db}.{table}").fetchall()

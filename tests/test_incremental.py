@@ -483,6 +483,61 @@ def test_a_guide_view_counts_only_for_its_digest(make_repo) -> None:
     assert guide.read_guide_counts(out, str(int(cache.meta["start_ns"]) - 1)) is None
 
 
+def _keyword_rebuild(make_repo, monkeypatch, kept: bool) -> tuple[int, Path, Path]:
+    """A repository of many files defining names under one letter, built, then one of them given a function
+    more (its keyword entries change) and rebuilt rendering the keyword index only, with or without the entries
+    the first build kept: how many cached facts the rebuild unpickled, the repository and the output folder."""
+    files = {f"pkg/mod{j:02}.py": f"class Alpha{j}:\n    def apply(self):\n        pass\n\n\n"
+             f"def arrange{j}():\n    return Alpha{j}()\n" for j in range(40)}
+    repo = make_repo(files, name=f"{kept}/repo")
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out, list_limit=20)  # (past it, the keyword index is split into letter pages)
+    (repo / "pkg" / "mod07.py").write_text(files["pkg/mod07.py"] + "\n\ndef another7():\n    return 7\n")
+    monkeypatch.setattr(incremental, "local_tasks",
+                        lambda model, edited, keywords=True, book=True: [("keywords", "")])
+    if not kept:
+        real = pipeline.read_guide_views
+        monkeypatch.setattr(pipeline, "read_guide_views", lambda output, entries, table="guide_views": (
+            {} if table == "keyword_views" else real(output, entries, table)))
+    again = _build(repo, out, list_limit=20)
+    monkeypatch.undo()
+    assert again.link_reused and isinstance(again.model.files, LazyFacts)  # type: ignore[union-attr]
+    return again.model.files.unpickled, repo, out  # type: ignore[union-attr]
+
+
+def test_the_keyword_index_reads_the_entries_the_last_build_kept(make_repo, monkeypatch, tmp_path: Path) -> None:
+    """Each file's keyword entries (`render.keywords.file_keywords`: anchors, Code Structure parts) are kept in
+    the facts cache: a rebuild whose edit changed a letter page unpickles the facts of none of the other files
+    that letter lists, and its pages equal those of a rebuild without the kept entries and of a full build."""
+    with_kept, repo, out_a = _keyword_rebuild(make_repo, monkeypatch, kept=True)
+    without, _, out_b = _keyword_rebuild(make_repo, monkeypatch, kept=False)
+    assert with_kept == 0 and without >= 39  # (every file defines `Alpha...` and `arrange...`: letter A)
+    _build(repo, tmp_path / "full", full=True, list_limit=20)
+
+    def keyword_pages(out: Path) -> dict[str, bytes]:  # (only the keyword task ran: the other pages are old)
+        return {k: v for k, v in _tree(out).items() if k == "keywords.md" or k.startswith("_keywords/")}
+
+    assert "_keywords/A.md" in keyword_pages(out_a) and b"another7" in keyword_pages(out_a)["_keywords/A.md"]
+    assert keyword_pages(out_a) == keyword_pages(out_b) == keyword_pages(tmp_path / "full")
+
+
+def test_a_keyword_entry_counts_only_for_its_digest(make_repo) -> None:
+    """Keyword entries kept for other bytes of their file than the facts cache holds are never read; a full build
+    keeps those of every file with keywords."""
+    from docatlas.store import guide
+
+    repo = make_repo(LINKED)
+    _age(repo)
+    out = repo.parent / "out"
+    _build(repo, out)
+    cache = FactsCache.load(make_config(repo, out))
+    kept = guide.read_guide_views(out, cache.entries, "keyword_views")
+    assert "pkg/a.py" in kept and kept["pkg/a.py"][0] == cache.entries["pkg/a.py"][2]
+    guide.write_guide(out, {}, keywords={"pkg/a.py": ("0" * 40, kept["pkg/a.py"][1])})
+    assert guide.read_guide_views(out, cache.entries, "keyword_views").keys() == kept.keys() - {"pkg/a.py"}
+
+
 @pytest.mark.parametrize("option", [{"list_limit": 2}, {"embed_source": "head", "head_lines": 1},
                                     {"project_name": "renamed"}])
 def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[str], option: dict) -> None:

@@ -455,6 +455,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         reuse = incremental.guide_counts(cache, cfg.output, fresh, state_before, model) if local else None
         if reuse is not None:
             keep_counts(memo, reuse)
+        if ("keywords", "") in tasks:  # each file's keyword entries likewise (`render.keywords.file_keywords`)
+            kept = read_guide_views(cfg.output, cache.entries, "keyword_views")
+            memo.kept_keywords.update((p, v[1]) for p, v in kept.items() if p not in fresh)
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), memo)
     try:
         model.refs.pack(("incoming",))  # (the facts cache stores the very bytes the render workers read)
@@ -488,9 +491,10 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
             compile_templates()
         if compiled != stored:
             write_templates(cfg.output, compiled)
-        if made_views(memo) or made_counts(memo) is not None:  # what the guide read and counted, for the next build
+        # what the guide read and counted and the keyword entries made here, for the next build
+        if made_views(memo) or made_counts(memo) is not None or memo.made_keywords:
             write_guide(cfg.output, made_views(memo), set(cache.entries) - set(model.files), made_counts(memo),
-                        str(cache.start_ns))
+                        str(cache.start_ns), memo.made_keywords)
     except BaseException:
         _stop_writer(writer)
         raise
@@ -599,8 +603,7 @@ def _timed(results: Iterable[list[RenderResult]], done: Rendered) -> Iterator[li
             got = next(it)
         except StopIteration:
             return
-        finally:
-            done.own_seconds += time.perf_counter() - start
+        done.own_seconds += time.perf_counter() - start
         yield got
 
 

@@ -60,11 +60,13 @@ def related_files(path: str, model: RepoModel, stems: dict[tuple[str, str], list
             cands += [*stems.get((stem, parent), ()), *stems.get((stem, "^" + parent), ())]
         for other in sorted(set(cands)):
             o_ext = _stem_ext(_split(other)[1])[1]
-            if other != path and o_ext != ext and not model.files[other].binary:
+            if other != path and o_ext != ext and not model.summary(other).binary:
                 add(other, f"same name `{stem}` in another language ({o_ext or 'no extension'})", 3)
     if not reasons:
+        # (summaries, not facts: a rebuild has them all without unpickling a sibling's facts; PyTorch's
+        # `test/` holds hundreds)
         siblings = [p for p in model.folders[folder_of(path)].files
-                    if p != path and not model.files[p].binary]
+                    if p != path and not model.summary(p).binary]
         for p in model.by_rank(siblings)[:5]:
             add(p, SIBLING, 4)
     ranked = sorted(reasons, key=lambda p: (order[p], -weight.get(p, 0), -model.rank.get(p, 0.0), p))

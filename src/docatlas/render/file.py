@@ -252,7 +252,7 @@ def file_link_context(model: RepoModel, path: str) -> dict[str, Any]:
     related = related_files(model, path)
     kept = _related_not_above(related, shown_imports["imports"], importers, graph, model.files[path])
     # (counted only for the last resort, which names it: a folder of n files would cost n * n over its pages)
-    others = sum(1 for p in model.folders[folder].files if p != path and not model.files[p].binary) \
+    others = sum(1 for p in model.folders[folder].files if p != path and not model.summary(p).binary) \
         if kept["related_siblings"] else 0
     return {
         "purpose": model.purposes[path], "module": model.module_of.get(path, ""),

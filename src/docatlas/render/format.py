@@ -224,6 +224,10 @@ class Memo:
     anchors: dict[str, list[str]] = field(default_factory=dict)  # path -> `symbol_anchors`
     # path -> `file_keywords`: (qualname, kind, line, anchor, part of the Code Structure holding it)
     keywords: dict[str, list[tuple[str, str, int, str, int]]] = field(default_factory=dict)
+    # path -> its `keywords` entry as the last build made it, marshalled (`store.guide`; none of an edited file)
+    kept_keywords: dict[str, bytes] = field(default_factory=dict)
+    # path -> (its facts' digest, its `keywords` entry marshalled): made by this process, for the next build
+    made_keywords: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     book: dict[str, Any] = field(default_factory=dict)  # what the guide's pages share (`render.book._analysis`)
     structure_parts: dict[str, Any] = field(default_factory=dict)  # path -> `render.structure.structure_parts`
     sub_bounds: dict[str, int] = field(default_factory=dict)  # path -> its bound on a `sub.md` list

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import marshal
 from collections import defaultdict
 from collections.abc import Container, Iterable, Mapping
 from pathlib import PurePosixPath
@@ -22,14 +23,23 @@ def file_keywords(memo: Memo, model: RepoModel, path: str) -> list[tuple[str, st
     """(qualname, kind, line, anchor, part) of a file's keyword-worthy symbols; nested locals and headings
     excluded; `part` is the page of the file's Code Structure that holds the anchor (`render.structure`).
 
-    Memoised: every folder above a file asks for them again.
+    Memoised: every folder above a file asks for them again. Kept between builds (`Memo.kept_keywords`, read
+    without the file's facts), and made here for the next build to keep (`Memo.made_keywords`).
     """
     found = memo.keywords.get(path)
     if found is None:
-        symbols = model.files[path].symbols
-        elsewhere = symbol_parts(memo, model, path)
-        found = [(s.qualname, s.kind, s.line, a, elsewhere.get(a, 0))
-                 for s, a in zip(symbols, file_anchors(memo, model, path), strict=True) if is_keyword(s)]
+        kept = memo.kept_keywords.get(path)
+        if not model.summary(path).keywords:  # (no keyword-worthy symbol: known without the file's facts)
+            found = []
+        elif kept is not None:
+            found = list(marshal.loads(kept))
+        else:
+            facts = model.files[path]
+            elsewhere = symbol_parts(memo, model, path)
+            found = [(s.qualname, s.kind, s.line, a, elsewhere.get(a, 0))
+                     for s, a in zip(facts.symbols, file_anchors(memo, model, path), strict=True) if is_keyword(s)]
+            if facts.digest:
+                memo.made_keywords[path] = (facts.digest, marshal.dumps(tuple(found)))
         memo.keywords[path] = found
     return found
 

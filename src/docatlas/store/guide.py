@@ -1,11 +1,14 @@
-"""What the repository guide read and counted, kept in the facts cache between builds.
+"""What the repository guide and the keyword index read of each file, and what the guide counted, kept in the
+facts cache between builds.
 
 What the guide read of each file (`render.bookfacts.view`: marshalled plain values) with the digest of the file it
 was made from, so that the next build's guide need not unpickle those files' facts. A table of its own, written
 after the build like the compiled templates; read only when the facts cache is usable (made by the same code), and
-a view counts only while its digest is the one the cache keeps for the file. Beside them, what the guide's
-analysis counted (`link.subsystems.Counts`), with the build that counted it: a rebuild reuses it only over the
-state that build committed."""
+a view counts only while its digest is the one the cache keeps for the file. So too each file's entries in the
+keyword index (`render.keywords.file_keywords`, a pure function of its facts): a letter page an edit changes
+lists hundreds of other files, whose anchors and Code Structure parts were half of the keyword task. Beside
+them, what the guide's analysis counted (`link.subsystems.Counts`), with the build that counted it: a rebuild
+reuses it only over the state that build committed."""
 
 from __future__ import annotations
 
@@ -21,10 +24,16 @@ GUIDE_VIEWS = ("CREATE TABLE IF NOT EXISTS guide_views(path TEXT PRIMARY KEY, di
                "data BLOB NOT NULL) WITHOUT ROWID")
 
 
-def read_guide_views(output: Path, entries: Mapping[str, tuple[int, int, str]]) -> dict[str, tuple[str, bytes]]:
-    """The stored views (path -> (digest, data)) whose digest is the one `entries` (the cache's) give the file."""
+KEYWORD_VIEWS = ("CREATE TABLE IF NOT EXISTS keyword_views(path TEXT PRIMARY KEY, digest TEXT NOT NULL, "
+                 "data BLOB NOT NULL) WITHOUT ROWID")
+
+
+def read_guide_views(output: Path, entries: Mapping[str, tuple[int, int, str]],
+                     table: str = "guide_views") -> dict[str, tuple[str, bytes]]:
+    """The stored views (path -> (digest, data)) whose digest is the one `entries` (the cache's) give the file;
+    `table`: `guide_views` or `keyword_views`."""
     rows: list[tuple[str, str, bytes]] = read_aside(
-        output, lambda conn: conn.execute("SELECT path, digest, data FROM guide_views").fetchall(), [], "guide views")
+        output, lambda conn: conn.execute(f"SELECT path, digest, data FROM {table}").fetchall(), [], table)
     return {p: (d, data) for p, d, data in rows if d and entries.get(p, (0, 0, ""))[2] == d}
 
 
@@ -33,10 +42,11 @@ def write_guide_views(output: Path, views: Mapping[str, tuple[str, bytes]], gone
     write_aside(output, lambda conn: _views(conn, views, gone), "guide views")
 
 
-def _views(conn: sqlite3.Connection, views: Mapping[str, tuple[str, bytes]], gone: Iterable[str]) -> None:
-    conn.execute(GUIDE_VIEWS)
-    conn.executemany("DELETE FROM guide_views WHERE path = ?", ((p,) for p in sorted(gone)))
-    conn.executemany("INSERT OR REPLACE INTO guide_views VALUES (?, ?, ?)",
+def _views(conn: sqlite3.Connection, views: Mapping[str, tuple[str, bytes]], gone: Iterable[str],
+           table: str = "guide_views") -> None:
+    conn.execute(GUIDE_VIEWS if table == "guide_views" else KEYWORD_VIEWS)
+    conn.executemany(f"DELETE FROM {table} WHERE path = ?", ((p,) for p in sorted(gone)))
+    conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
                      ((p, d, data) for p, (d, data) in sorted(views.items())))
 
 
@@ -56,11 +66,16 @@ def read_guide_counts(output: Path, token: str) -> Any | None:
 
 
 def write_guide(output: Path, views: Mapping[str, tuple[str, bytes]], gone: Iterable[str] = (),
-                counts: Any | None = None, token: str = "") -> None:
-    """Store the views this build made (`write_guide_views`) and, with this build's `token`, what its analysis
-    counted, in one transaction of the facts cache when it exists."""
+                counts: Any | None = None, token: str = "",
+                keywords: Mapping[str, tuple[str, bytes]] | None = None) -> None:
+    """Store the views this build made (`write_guide_views`), the keyword entries it made (`keywords`, the same
+    way) and, with this build's `token`, what its analysis counted, in one transaction of the facts cache when
+    it exists."""
+    gone = sorted(gone)
+
     def write(conn: sqlite3.Connection) -> None:
         _views(conn, views, gone)
+        _views(conn, keywords or {}, gone, "keyword_views")
         conn.execute(GUIDE_COUNTS)
         if counts is not None:
             conn.execute("INSERT OR REPLACE INTO guide_counts VALUES (1, ?, ?)",
