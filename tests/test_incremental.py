@@ -304,8 +304,8 @@ def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: 
 
 
 def test_interrupted_pooled_render_leaves_the_index_as_it_was(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With workers, the index rows are written by a thread while pages render: a build stopped then must not
-    commit them, and must not leave the index locked."""
+    """With workers, the index rows are written before the pages render and committed after them: a build
+    stopped meanwhile must not commit them, and must not leave the index locked."""
     repo = make_repo(REPO)
     _age(repo)
     out = repo.parent / "out"
@@ -520,6 +520,34 @@ def test_the_keyword_index_reads_the_entries_the_last_build_kept(make_repo, monk
 
     assert "_keywords/A.md" in keyword_pages(out_a) and b"another7" in keyword_pages(out_a)["_keywords/A.md"]
     assert keyword_pages(out_a) == keyword_pages(out_b) == keyword_pages(tmp_path / "full")
+
+
+def test_render_workers_hand_the_keyword_index_each_files_entries(make_repo, monkeypatch, tmp_path: Path) -> None:
+    """In a pooled full render each file's task sends back the file's keyword entries (`tasks.made_keywords`),
+    so the keyword index, rendered in the build process after the pool, works out no file's entries again;
+    the pages equal those of a build whose workers send none, and the facts cache keeps every file's entries."""
+    from docatlas import tasks
+    from docatlas.render import keywords
+    from docatlas.store import guide
+
+    files = {f"pkg/mod{j:02}.py": f"class Alpha{j}:\n    def apply(self):\n        pass\n\n\n"
+             f"def arrange{j}():\n    return Alpha{j}()\n" for j in range(12)}
+    repo = make_repo(files)
+    monkeypatch.setattr(pipeline, "cap_jobs", lambda requested: (requested, ""))  # two workers, whatever the CPUs
+    made_here: list[str] = []  # files whose entries this process (the build process) worked out
+    real = keywords.symbol_parts
+    monkeypatch.setattr(keywords, "symbol_parts", lambda memo, model, path: made_here.append(path) or real(
+        memo, model, path))
+    _build(repo, tmp_path / "sent", jobs=2, list_limit=5)
+    assert made_here == []
+    cache = FactsCache.load(make_config(repo, tmp_path / "sent"))
+    assert guide.read_guide_views(tmp_path / "sent", cache.entries, "keyword_views").keys() == set(files)
+    real_made = tasks.made_keywords
+    monkeypatch.setattr(pipeline, "made_keywords", lambda memo, model, kind, target: (
+        real_made(memo, model, kind, target), {})[1])
+    _build(repo, tmp_path / "kept", jobs=2, list_limit=5)
+    assert sorted(made_here) == sorted(files)
+    assert _tree(tmp_path / "sent") == _tree(tmp_path / "kept")
 
 
 def test_a_keyword_entry_counts_only_for_its_digest(make_repo) -> None:

@@ -39,6 +39,7 @@ from docatlas.tasks import (
     WARM_TASKS,
     all_tasks,
     compile_templates,
+    made_keywords,
     page_names,
     task_pages,
     use_compiled_templates,
@@ -182,13 +183,19 @@ def _debug_hook(stage: str, path: str) -> None:
 
 
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
+# a task's pages, and the keyword entries its process made (`Memo.made_keywords`: path -> (digest, marshalled))
+TaskResult = tuple[list[RenderResult], dict[str, tuple[str, bytes]]]
 
 
-def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
+def _render_task(job: RenderJob, task: tuple[str, str]) -> TaskResult:
     """Render and write one file's or folder's pages: (page, digest, bytes written, input signature, stat,
     error). A page whose input signature matches the last complete build is neither rendered nor written.
     An unexpected exception while rendering a page (a bug of docatlas on this input) writes a page saying what
-    failed instead, and is reported as that page's diagnostic (DA306)."""
+    failed instead, and is reported as that page's diagnostic (DA306).
+
+    With them, the keyword entries the task made (`render.keywords.file_keywords`), a file's own among them:
+    the worker has its anchors at hand, and the keyword index, rendered in the build process after the pool in
+    a full render, then reads them instead of working out every file's again (`_render`)."""
     out = job.out
     try:
         _debug_hook("render", task[1] or task[0])
@@ -200,6 +207,17 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
     except Exception as exc:
         log.debug("%s: render failed:\n%s", task, traceback.format_exc())
         return _render_fallback(job, task, f"{type(exc).__name__}: {exc}")
+    results = _write_pages(job, pages)
+    try:
+        return results, made_keywords(job.memo, job.model, *task)
+    except Exception:  # (a bug on this file's facts: the keyword index meets it again, and says so there)
+        log.debug("%s: keyword entries failed:\n%s", task, traceback.format_exc())
+        return results, {}
+
+
+def _write_pages(job: RenderJob, pages: Iterable[Any]) -> list[RenderResult]:
+    """Each page written unless the last build wrote it from the same inputs (`_render_task`)."""
+    out = job.out
     results: list[RenderResult] = []
     blocked = job.blocked
     for page in pages:
@@ -222,9 +240,9 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> list[RenderResult]:
     return results
 
 
-def _render_fallback(job: RenderJob, task: tuple[str, str], why: str) -> list[RenderResult]:
+def _render_fallback(job: RenderJob, task: tuple[str, str], why: str) -> TaskResult:
     """The pages of a task whose rendering failed or whose worker died: each says so."""
-    return _failed_pages(job, page_names(task), why)
+    return _failed_pages(job, page_names(task), why), {}
 
 
 def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResult]:
@@ -559,7 +577,7 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     # (the keyword index last: the first worker's chunk holds the largest folders, `Pool.run(meanwhile=...)`)
     rest = sorted((t for t in tasks if not _own_task(t, local)), key=lambda t: t[0] == "keywords") if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
-    own_results: list[list[RenderResult]] = []
+    own_results: list[TaskResult] = []
 
     def render_own() -> None:  # (its progress is the pool's: said once the pool is done)
         start = time.perf_counter()
@@ -567,14 +585,18 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
         done.own_seconds += time.perf_counter() - start
 
     if local and own and _pooled(workers, len(rest)):
-        runs: Iterable[list[RenderResult]] = itertools.chain(
+        runs: Iterable[TaskResult] = itertools.chain(
             _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback,
                  meanwhile=render_own), own_results)
     else:
         runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
                                _timed(_run(_render_task, own, 1, job, "render", after, fallback=_render_fallback),
                                       done))
-    for results in runs:
+    memo = job.memo
+    for results, entries in runs:
+        if entries:  # (before the tasks this process renders after the pool's: the keyword index reads them)
+            memo.made_keywords.update(entries)
+            memo.kept_keywords.update((p, blob) for p, (_digest, blob) in entries.items())
         for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
             if written < 0:
@@ -593,7 +615,7 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     return done
 
 
-def _timed(results: Iterable[list[RenderResult]], done: Rendered) -> Iterator[list[RenderResult]]:
+def _timed(results: Iterable[TaskResult], done: Rendered) -> Iterator[TaskResult]:
     """`results` (this process's own tasks, made as they are asked for), the time spent making them added to
     `done.own_seconds`."""
     it = iter(results)

@@ -37,6 +37,19 @@ def task_pages(memo: Memo, model: RepoModel, cfg: Config, kind: str, target: str
     return list(render_keywords(memo, model, cfg, previous).values())
 
 
+def made_keywords(memo: Memo, model: RepoModel, kind: str, target: str) -> dict[str, tuple[str, bytes]]:
+    """The keyword entries (`render.keywords.file_keywords`: path -> (digest, marshalled)) this process made
+    since the last call, taken from `memo`; after a file's task, the file's own among them (its anchors are at
+    hand), so that the process rendering the keyword index need not make them again."""
+    from docatlas.render.keywords import file_keywords
+
+    if kind == "file":
+        file_keywords(memo, model, target)
+    made = dict(memo.made_keywords)
+    memo.made_keywords.clear()
+    return made
+
+
 # Tasks from which the parent warms the renderer before forking even when its templates are not compiled yet
 # (below that, as after a one-file edit, each worker compiles the few templates its tasks use, and compiling them
 # all here would add 0.3 s of serial time). With the templates compiled by an earlier build it always does.
