@@ -16,22 +16,23 @@ import pickle
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from docatlas.store.aside import read_aside, write_aside
 
-GUIDE_VIEWS = ("CREATE TABLE IF NOT EXISTS guide_views(path TEXT PRIMARY KEY, digest TEXT NOT NULL, "
-               "data BLOB NOT NULL) WITHOUT ROWID")
+# the tables of per-file views, one layout: path -> (digest of the file it was made from, marshalled data)
+ViewTable = Literal["guide_views", "keyword_views"]
 
 
-KEYWORD_VIEWS = ("CREATE TABLE IF NOT EXISTS keyword_views(path TEXT PRIMARY KEY, digest TEXT NOT NULL, "
-                 "data BLOB NOT NULL) WITHOUT ROWID")
+def _create(table: ViewTable) -> str:
+    return (f"CREATE TABLE IF NOT EXISTS {table}(path TEXT PRIMARY KEY, digest TEXT NOT NULL, data BLOB NOT NULL) "
+            "WITHOUT ROWID")
 
 
 def read_guide_views(output: Path, entries: Mapping[str, tuple[int, int, str]],
-                     table: str = "guide_views") -> dict[str, tuple[str, bytes]]:
-    """The stored views (path -> (digest, data)) whose digest is the one `entries` (the cache's) give the file;
-    `table`: `guide_views` or `keyword_views`."""
+                     table: ViewTable = "guide_views") -> dict[str, tuple[str, bytes]]:
+    """The stored views (path -> (digest, data)) of `table` whose digest is the one `entries` (the cache's) give
+    the file."""
     rows: list[tuple[str, str, bytes]] = read_aside(
         output, lambda conn: conn.execute(f"SELECT path, digest, data FROM {table}").fetchall(), [], table)
     return {p: (d, data) for p, d, data in rows if d and entries.get(p, (0, 0, ""))[2] == d}
@@ -43,8 +44,8 @@ def write_guide_views(output: Path, views: Mapping[str, tuple[str, bytes]], gone
 
 
 def _views(conn: sqlite3.Connection, views: Mapping[str, tuple[str, bytes]], gone: Iterable[str],
-           table: str = "guide_views") -> None:
-    conn.execute(GUIDE_VIEWS if table == "guide_views" else KEYWORD_VIEWS)
+           table: ViewTable = "guide_views") -> None:
+    conn.execute(_create(table))
     conn.executemany(f"DELETE FROM {table} WHERE path = ?", ((p,) for p in sorted(gone)))
     conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
                      ((p, d, data) for p, (d, data) in sorted(views.items())))
