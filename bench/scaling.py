@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from build import CORPORA, docatlas, run  # bench/build.py: one runner and /proc sampler
+from build import CORPORA, compile_docatlas, docatlas, run  # bench/build.py: one runner and /proc sampler
 
 # what runs in the build process alone (`BuildReport.timings`): stages, then two parts of render+write
 SERIAL = ("scan", "cache", "link", "finish", "index", "index-write", "render:own")
@@ -41,6 +41,7 @@ def main() -> None:
                     help="no memory sampling, which slows what it measures (see bench/build.py): for times")
     args = ap.parse_args()
     sample = not args.no_memory
+    compile_docatlas()
     src = Path(args.corpus) if Path(args.corpus).is_dir() else CORPORA / args.corpus
     if not src.is_dir():
         sys.exit(f"corpus not found: {src} (run ../shared/corpora/fetch {args.corpus})")
