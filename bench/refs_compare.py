@@ -286,7 +286,7 @@ def compare_c(name: str, index: str, functions: int, seed: int, show: int, gtags
     cache = sqlite3.connect(cache_db) if cache_db.exists() else None
 
     def uses_of(p: str) -> list[Any]:  # docatlas's recorded uses in one file: the build's facts, else extracted
-        from docatlas.store.cache import unpickle_facts
+        from docatlas.store.lazyfacts import unpickle_facts
 
         if p not in uses_cache:
             row = cache.execute("SELECT facts FROM facts_cache WHERE path = ?", (p,)).fetchone() if cache else None

@@ -15,7 +15,8 @@ from docatlas.config import make_config
 from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
 from docatlas.store import queries, schema
-from docatlas.store.cache import FactsCache, LazyFacts
+from docatlas.store.cache import FactsCache
+from docatlas.store.lazyfacts import LazyFacts
 from store_helpers import dump
 
 OLD = 1_500_000_000  # 2017: far from "racy", so an unchanged stat is trusted without reading the file

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,11 +65,13 @@ class Previous:
     seconds: float = 0.0
 
 
-def read_previous(cache: FactsCache, paths: list[str], previous: Previous, same_paths: bool) -> None:
-    """Fill `previous` with the cached facts of `paths` and, over the `same_paths` as the last build (which
-    `reusable_link` asks of a reuse first), its link state (`FactsCache.link_state`)."""
+def read_previous(cache: FactsCache, paths: list[str], previous: Previous, same_paths: bool,
+                  only: Collection[str] | None = None) -> None:
+    """Fill `previous` with the cached facts of `paths` (or `only` of those: the others are read on use,
+    `store.lazyfacts`) and their summaries and, over the `same_paths` as the last build (which `reusable_link`
+    asks of a reuse first), its link state (`FactsCache.link_state`)."""
     start = time.perf_counter()
-    previous.blobs, previous.summaries = cache.facts(paths)
+    previous.blobs, previous.summaries = cache.facts(paths, only)
     if same_paths:
         previous.state, previous.state_read = cache.link_state(), True
     previous.seconds = round(time.perf_counter() - start, 3)

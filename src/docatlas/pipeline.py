@@ -26,14 +26,9 @@ from docatlas.paths import MANIFEST_NAME, out_folder
 from docatlas.pool import Aside, Pool, cap_jobs, trim_heap
 from docatlas.scan import scan
 from docatlas.store.aside import read_templates, write_templates
-from docatlas.store.cache import (
-    STORED,
-    FactsCache,
-    LazyFacts,
-    pickle_facts,
-    unpickle_facts,
-)
+from docatlas.store.cache import STORED, FactsCache, pickle_facts
 from docatlas.store.guide import read_guide_views, write_guide
+from docatlas.store.lazyfacts import LazyFacts, unpickle_facts
 from docatlas.store.writer import IndexWrite
 from docatlas.tasks import (
     WARM_TASKS,
@@ -377,8 +372,9 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     # (starting a pool costs more than a few files take).
     beside = cfg.workers > 1 and 0 < len(todo) < _POOL_MIN and len(edited) == len(todo) and cache.usable
     previous = incremental.Previous()
+    # (beside a few edited files, the other files' facts are read when something asks: `store.lazyfacts`)
     read = functools.partial(incremental.read_previous, cache, [*hits, *edited], previous,
-                             len(hits) + len(todo) == len(cache.entries))
+                             len(hits) + len(todo) == len(cache.entries), edited if beside else None)
     if not beside:
         read()
         t = _clock(report.timings, "cache", t)
@@ -403,7 +399,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     blobs_cached, summaries = previous.blobs, previous.summaries
     before = {p: unpickle_facts(blobs_cached.pop(p)) for p in edited}  # the edited files' previous facts
     old_summaries = {p: summaries.pop(p, None) for p in edited}  # (`_same_keywords`)
-    facts = LazyFacts(blobs_cached, fresh)  # cached facts are unpickled when something reads them
+    facts = LazyFacts(blobs_cached, fresh, cache.blobs() if beside else None, hits)  # unpickled on use
     del blobs_cached  # the lazy facts' alone: they drop each blob they unpickle, and all of them with themselves
     for p in facts:
         report.diagnostics.extend(fresh[p].diagnostics if p in fresh else summaries[p].diagnostics)
@@ -430,6 +426,7 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         # two: there PyTorch's peak memory can fall in the link stage (0.89 GB in three builds, 0.85 GB in render
         # in two others), and the child holds its own copy of each page the build process writes meanwhile
         # (182 MB at its end).
+        facts.fill()  # (every file's facts are read: in one pass over the cache)
         model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries,
                         beside=cfg.workers > 2)
         state = lk.link_state(model)
@@ -454,7 +451,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     # dropped, and their memory handed back, before the fork (`pool.trim_heap`).
     # After references changed, the index takes the relinked update (test links, stored link state).
     index_local = report.link_reused and "touched" not in model.refs_update
-    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs)
+    writer = IndexWrite(cfg, model, cache, fresh, scanned.diagnostics, state, index_local, blobs,
+                        readers=isinstance(model.files, LazyFacts) and model.files.reads_cache)
     del blobs  # the writer's, which drops them once stored
     pooled = _pooled(cfg.workers, len(tasks))
     from docatlas.render.bookfacts import keep_counts, keep_views, made_counts, made_views

@@ -19,7 +19,7 @@ from docatlas.link.runners import RepoRunners
 from docatlas.link.stage import run_commands
 from docatlas.store import queries, schema
 from docatlas.store import refs as store_refs
-from docatlas.store.cache import unpickle_facts
+from docatlas.store.lazyfacts import unpickle_facts
 
 MAX_BYTES = 60_000
 MAX_LIMIT = 200

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +27,7 @@ from typing import Any, cast
 from docatlas.config import Config
 from docatlas.fingerprint import code_fingerprint
 from docatlas.model import Diagnostic, FileFacts, ScannedFile
+from docatlas.store.lazyfacts import CachedBlobs
 from docatlas.store.schema import (
     SCHEMA_VERSION,
     cache_path,
@@ -69,42 +70,6 @@ def output_key(cfg: Config) -> str:
 def pickle_facts(facts: FileFacts) -> bytes:
     """A file's facts as the facts cache stores them."""
     return pickle.dumps(facts, protocol=5)
-
-
-def unpickle_facts(blob: bytes) -> FileFacts:
-    facts: FileFacts = pickle.loads(blob)
-    return facts
-
-
-class LazyFacts(Mapping[str, FileFacts]):
-    """Every file's facts by path, in path order: those extracted by this build, and cached ones unpickled on
-    first use. Unpickling all of PyTorch's took half a second; a rebuild that renders a few pages needs few."""
-
-    def __init__(self, blobs: dict[str, bytes], loaded: dict[str, FileFacts]) -> None:
-        self._blobs = blobs  # each dropped once unpickled: a rebuild that links again reads them all
-        self._cached = frozenset(blobs)
-        self._loaded = dict(loaded)
-        self._paths = sorted(self._cached | set(loaded))
-
-    def __getitem__(self, path: str) -> FileFacts:
-        found = self._loaded.get(path)
-        if found is None:
-            found = self._loaded[path] = unpickle_facts(self._blobs.pop(path))  # KeyError: not of this build
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._loaded or path in self._blobs
-
-    @property
-    def unpickled(self) -> int:
-        """How many cached facts were unpickled so far (for tests and profiling)."""
-        return sum(1 for p in self._loaded if p in self._cached)
 
 
 # -- the facts cache ----------------------------------------------------------------------------------------
@@ -226,9 +191,10 @@ class FactsCache:
             todo.append(f)
         return hits, todo
 
-    def facts(self, paths: Iterable[str]) -> tuple[dict[str, bytes], dict[str, FileSummary]]:
-        """The cached facts of `paths` (all of them known), still pickled (`LazyFacts` unpickles on use), and
-        their summaries."""
+    def facts(self, paths: Iterable[str], only: Collection[str] | None = None) \
+            -> tuple[dict[str, bytes], dict[str, FileSummary]]:
+        """The cached facts of `paths` (all of them known), still pickled (`LazyFacts` unpickles on use), or
+        only those of `only` (the others read on use, `blobs`), and the summaries of all `paths`."""
         wanted = set(paths)
         blobs: dict[str, bytes] = {}
         summaries: dict[str, FileSummary] = {}
@@ -236,13 +202,22 @@ class FactsCache:
             return blobs, summaries
         conn = self._read()
         try:
-            for path, blob, summary in conn.execute("SELECT path, facts, summary FROM facts_cache"):
-                if path in wanted:
-                    blobs[path] = blob
-                    summaries[path] = pickle.loads(summary)
+            if only is None:
+                for path, blob, summary in conn.execute("SELECT path, facts, summary FROM facts_cache"):
+                    if path in wanted:
+                        blobs[path] = blob
+                        summaries[path] = pickle.loads(summary)
+            else:
+                summaries = {path: pickle.loads(summary) for path, summary in
+                             conn.execute("SELECT path, summary FROM facts_cache") if path in wanted}
+                blobs = self.blobs().many(only)
         finally:
             conn.close()
         return blobs, summaries
+
+    def blobs(self) -> CachedBlobs:
+        """A reader of files' cached facts one at a time, as this build found them (`store.lazyfacts`)."""
+        return CachedBlobs(self.file, {p: digest for p, (_, _, digest) in self.entries.items()})
 
     def unchanged(self, hits: list[str], todo: list[ScannedFile], pages: dict[str, str],
                   intact: Callable[[], bool]) -> bool:

@@ -371,8 +371,9 @@ class IndexWrite:
 
     def __init__(self, cfg: Config, model: LinkedModel, cache: FactsCache, extracted: Iterable[str],
                  scan_diagnostics: list[Diagnostic], link_state: dict[str, Any], link_reused: bool = False,
-                 blobs: dict[str, bytes] | None = None) -> None:
+                 blobs: dict[str, bytes] | None = None, readers: bool = False) -> None:
         self.cfg, self.model, self.cache = cfg, model, cache
+        self.readers = readers  # the cache is read beside this write until it commits (`store.lazyfacts`)
         self.changed = sorted(set(extracted))
         self.scan_diagnostics, self.link_state, self.link_reused = scan_diagnostics, link_state, link_reused
         self.blobs = blobs or {}
@@ -400,6 +401,8 @@ class IndexWrite:
                 # one transaction over both files (SQLite commits attached databases atomically)
                 conn.execute("ATTACH DATABASE ? AS cache", (str(cache.file),))
                 conn.execute("PRAGMA cache.journal_mode=DELETE")
+                if self.readers:  # dirty pages stay in memory until the commit: a spill would lock the readers out
+                    conn.execute("PRAGMA cache_spill=OFF")
                 conn.execute("BEGIN IMMEDIATE")
                 deleted = sorted(set(cache.entries) - set(model.files))
                 ids = file_ids(conn, model.files)
