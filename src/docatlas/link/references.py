@@ -21,13 +21,16 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from docatlas.link import refdeps
 from docatlas.link.cresolve import Candidates, CDef, Possible, c_refs, possible_users, update_possible
 from docatlas.link.pyresolve import PyResolver, Ref
 from docatlas.model import FileFacts
 from docatlas.pool import Aside
+
+if TYPE_CHECKING:
+    from docatlas.link.resolve import PythonIndex
 
 V = TypeVar("V")
 
@@ -324,7 +327,8 @@ def _joined(py: RefIndex, c: RefIndex) -> RefIndex:
     return py
 
 
-def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] | None = None) -> set[str]:
+def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] | None = None,
+           index: PythonIndex | None = None) -> set[str]:
     """After `link.relink` over the same files: resolve again the references of the edited files, of the
     files pointing into them (their target lines may have moved) and, when an edit changed what others
     resolve against (`interface`), of the files that mention a changed name (`refdeps.dependents`; every file
@@ -345,7 +349,8 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
         return set()
     t0 = time.perf_counter()
     model.refs_update["touched"] = []  # (the index rewrites the rows of `rewritten` alone)
-    index = PythonIndex(list(files), model.python_roots)
+    if index is None:  # (`relink` gives the one it made over the same files and roots)
+        index = PythonIndex(list(files), model.python_roots)
     faces = {p: interface(files[p]) for p in (*py_edited, *c_edited)}
     new = RefIndex(outgoing=Overlay(old.outgoing), incoming=Overlay(old.incoming), counts=dict(old.counts),
                    ambiguous=dict(old.ambiguous), candidates=Overlay(old.candidates),

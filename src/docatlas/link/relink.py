@@ -87,7 +87,7 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                 for p in (p for p, v in tests.items() if not v):
                     refs.import_tests_of.pop(p, None)
                 model.refs = refs
-        touched = references.update(model, changed)
+        touched = references.update(model, changed, index=index)
         if touched:
             model.refs_update["touched"] = sorted(touched)
         by_stem = stems(paths)
