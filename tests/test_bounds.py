@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docatlas.cli import main
+from docatlas.model import Symbol
 from docatlas.render import bounds as B
 
 
@@ -160,3 +164,30 @@ def test_rebuilds_keep_or_replan_split_letters_as_a_full_build_would(make_repo, 
         assert main(["build", str(repo), "-o", str(fresh), "-j", "1", "-q", "--force", "--full"]) == 0
         assert pages(out) == pages(fresh), edit
     assert "`tango_0`" in "".join(p.decode() for n, p in pages(out).items() if n.startswith("_keywords/T"))
+
+
+def _bound_per_symbol(path: str, symbols: tuple[Symbol, ...]) -> int:
+    """`summary.structure_bound` as its docstring states it, one symbol at a time."""
+    def text(t: str) -> int:
+        return len(t) if t.isascii() else 4 * len(t)
+
+    link = 3 * text(path) + 4 * path.count("/") + 16
+    return sum(2 * 8 + 160 + 4 * text(s.qualname) + len(s.kind) + sum(len(f) + 2 for f in s.flags)
+               + 3 * text(s.name) + 3 * text(s.signature) + sum(3 * text(d) + 10 for d in s.decorators)
+               + text(s.summary) + link + 40 for s in symbols)
+
+
+_words = st.text(alphabet=st.sampled_from("abZ_:.( )é漢\U0001f600"), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab/é"), min_size=1, max_size=8),
+       st.lists(st.tuples(_words, _words, _words, _words, st.lists(_words, max_size=3),
+                          st.lists(_words, max_size=3)), max_size=6))
+def test_structure_bound_sums_each_symbols_bound(path: str, rows: list[tuple[Any, ...]]) -> None:
+    from docatlas import summary
+
+    symbols = tuple(Symbol("function", name, qual, 1, 2, signature=sig, summary=doc, decorators=tuple(decos),
+                           flags=tuple(flags)) for name, qual, sig, doc, decos, flags in rows)
+    assert summary.MAX_DEPTH == 8
+    assert summary.structure_bound(path, symbols) == _bound_per_symbol(path, symbols)
