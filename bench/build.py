@@ -122,7 +122,7 @@ def run(cmd: list[str], sample: bool = True) -> dict[str, float]:
             "peak_mb": peak / 1024, "peak_pss_mb": peak_pss / 1024,
             "parent_pss_mb": peak_parent / 1024, "workers_pss_mb": peak_kids / 1024,
             "peak_at_s": at_peak[0], "wall_to_end": wall, "parent_at_peak_mb": at_peak[1] / 1024,
-            "workers_at_peak_mb": at_peak[2] / 1024}
+            "workers_at_peak_mb": at_peak[2] / 1024, "da306": float(err.count(b": DA306 "))}
 
 
 # `--refs-off`: the same build with symbol references switched off, for their cost in the same run: the
@@ -277,6 +277,11 @@ def main() -> None:
             med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
             medians[name] = med
             print(f"{name:<24}" + "".join(f"{med.get(k, 0.0):>15.2f}" for k in keys))
+        print("\neach run's wall time (s), in run order, and pages that failed to render (DA306) where any did:")
+        for name, runs in [*((k, v) for k, v in rows.items() if v), *([("ctags -R", ctags)] if ctags else [])]:
+            failed = [int(r.get("da306", 0)) for r in runs]
+            print(f"  {name:<24} " + ", ".join(f"{r['wall']:.2f}" for r in runs)
+                  + (f"; DA306 {', '.join(map(str, failed))}" if any(failed) else ""))
         print("\nthe tree's peak PSS (first run of each): when, and the build process's and its workers' shares then"
               if sample else "\nmemory not sampled (--no-memory)")
         for name, runs in rows.items():
