@@ -371,6 +371,27 @@ def test_a_page_deleted_by_hand_comes_back_on_a_local_rebuild(make_repo) -> None
     assert again.written == 0 and "render+write" not in again.timings  # and then nothing is left to do
 
 
+def test_with_workers_a_child_looks_at_the_pages_while_the_build_scans(make_repo, monkeypatch, tmp_path) -> None:
+    """A rebuild with workers asks a forked child whether every page is as the last build left it (`pool.Aside`):
+    a no-op rebuild stays one, and a page edited by hand is still found and written again."""
+    repo = make_repo(REPO)
+    _age(repo)
+    monkeypatch.setattr(pipeline, "cap_jobs", lambda requested: (requested, ""))  # two workers, whatever the CPUs
+    asked: list[object] = []
+    real = pipeline.Aside
+    monkeypatch.setattr(pipeline, "Aside", lambda fn: asked.append(fn) or real(fn))
+    out = tmp_path / "out"
+    _build(repo, out, jobs=2)
+    assert asked == []  # no pages yet
+    again = _build(repo, out, jobs=2)
+    assert len(asked) == 1 and again.written == 0 and "render+write" not in again.timings
+    page = out / "pkg" / "b.py_docs.md"
+    text = page.read_text()
+    page.write_text("edited by hand\n")
+    third = _build(repo, out, jobs=2)
+    assert len(asked) == 2 and page.read_text() == text and third.written == 1
+
+
 def test_book_reads_a_bounded_set_of_facts(make_repo, monkeypatch) -> None:
     """The repository guide picks what it shows from summaries and ranks, and reads the facts of the central
     files only: on a rebuild that reuses the link stage, most files of a repository are never unpickled."""
