@@ -77,7 +77,9 @@ def test_signal_mid_render_stops_within_a_second(make_repo, tmp_path: Path, sign
     out = tmp_path / "out"
     assert main(["build", str(repo), "-o", str(out), "-q"]) == 0
     (repo / "pkg" / "m2.py").write_text("import os\n\n\ndef func_2(x):\n    return os.sep\n")  # a rebuild
-    proc = start(repo, out, "render:sleep0.5:")
+    # 2 s an item: the signal must come while the build still renders, even when this test process is scheduled
+    # late (with 0.5 s, a loaded machine once let the rebuild's few items finish first: exit 0)
+    proc = start(repo, out, "render:sleep2:")
     wait_for(proc, "docatlas: render")
     began = time.monotonic()
     if signum == signal.SIGINT:
