@@ -96,3 +96,36 @@ def test_workers_read_facts_beside_the_uncommitted_write(make_repo, monkeypatch,
     assert 0 < facts.unpickled < len(facts) / 2
     _build(repo, full, full=True)
     assert _tree(out) == _tree(full)
+
+
+def test_a_small_edit_that_links_again_reads_everything_before_the_write(make_repo, monkeypatch,
+                                                                         tmp_path: Path) -> None:
+    """A one-file edit that adds an import of the repository's own code links everything again: the facts and
+    the references into each file, read on use until then, are read at once before the index write, which may
+    then spill to the cache file while the render workers run (a two-page cache here): no worker reads it."""
+    from docatlas.store.cache import Rows
+
+    repo = _repo(make_repo)
+    monkeypatch.setattr(pipeline, "cap_jobs", lambda requested: (requested, ""))
+    out, full = tmp_path / "out", tmp_path / "full"
+    _build(repo, out)
+    monkeypatch.setattr(writer, "connect", _small_cache)
+    monkeypatch.setattr(CachedBlobs, "timeout", 0.5)
+    log = tmp_path / "rows.log"  # rows read from the cache file one at a time, by any process
+    real = Rows.__getitem__
+
+    def logged(self: Rows, key: str) -> object:
+        if self._blobs is None and key not in self._values:
+            with log.open("a") as fh:
+                fh.write(f"{os.getpid()} {self._kind}\n")
+        return real(self, key)
+
+    monkeypatch.setattr(Rows, "__getitem__", logged)
+    (repo / "pkg2" / "mod04.py").write_text("from pkg0 import mod01\n" + FILES["pkg2/mod04.py"])
+    again = _build(repo, out)
+    assert not again.link_reused and not [d for d in again.diagnostics if d.code == "DA306"]
+    here = str(os.getpid())
+    read = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    assert not [kind for pid, kind in read if pid != here or kind == "incoming"], read
+    _build(repo, full, full=True)
+    assert _tree(out) == _tree(full)

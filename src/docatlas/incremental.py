@@ -73,7 +73,7 @@ def read_previous(cache: FactsCache, paths: list[str], previous: Previous, same_
     start = time.perf_counter()
     previous.blobs, previous.summaries = cache.facts(paths, only)
     if same_paths:
-        previous.state, previous.state_read = cache.link_state(), True
+        previous.state, previous.state_read = cache.link_state(prefetch=only is None), True
     previous.seconds = round(time.perf_counter() - start, 3)
 
 

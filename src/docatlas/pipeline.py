@@ -26,7 +26,7 @@ from docatlas.paths import MANIFEST_NAME, out_folder
 from docatlas.pool import Aside, Pool, cap_jobs, trim_heap
 from docatlas.scan import scan
 from docatlas.store.aside import read_templates, write_templates
-from docatlas.store.cache import STORED, FactsCache, pickle_facts
+from docatlas.store.cache import STORED, FactsCache, pickle_facts, prefetch_rows
 from docatlas.store.guide import read_guide_views, write_guide
 from docatlas.store.lazyfacts import LazyFacts, unpickle_facts
 from docatlas.store.writer import IndexWrite
@@ -431,7 +431,8 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
         # two: there PyTorch's peak memory can fall in the link stage (0.89 GB in three builds, 0.85 GB in render
         # in two others), and the child holds its own copy of each page the build process writes meanwhile
         # (182 MB at its end).
-        facts.fill()  # (every file's facts are read: in one pass over the cache)
+        facts.fill()  # (every file's facts are read: in one pass over the cache; every page's users likewise)
+        prefetch_rows(state)
         model = lk.link(cfg.name, facts, state["refs"] if state is not None else None, fresh, summaries,
                         beside=cfg.workers > 2)
         state = lk.link_state(model)

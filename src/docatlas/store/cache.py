@@ -272,9 +272,11 @@ class FactsCache:
         finally:
             conn.close()
 
-    def link_state(self) -> dict[str, Any] | None:
+    def link_state(self, prefetch: bool = True) -> dict[str, Any] | None:
         """The last build's link stage output (`link.link_state`), or None when there is none to trust. What
-        was read is kept (`stored_parts`) so that the next store rewrites only the parts that changed."""
+        was read is kept (`stored_parts`) so that the next store rewrites only the parts that changed. Without
+        `prefetch`, the references into each file are read on use too (`prefetch_rows` reads them before a
+        render that needs them all)."""
         if not self.usable or not self.pages_trusted:
             return None
         conn = self._read()
@@ -301,7 +303,8 @@ class FactsCache:
         self.stored_parts = loaded
         self.read_parts = {**state, **{k: v for k, v in loaded.items() if k.startswith("refs.")}}
         if refs is not None and hasattr(refs, "join"):  # its per-file parts, read on use (`store_link_state`)
-            refs.join({kind: Rows(self.file, kind, prefetch=kind in _PREFETCH) for kind in _row_kinds(refs)})
+            refs.join({kind: Rows(self.file, kind, prefetch=prefetch and kind in _PREFETCH)
+                       for kind in _row_kinds(refs)})
         return state
 
 
@@ -325,7 +328,20 @@ def _read_mapped(file: Path) -> sqlite3.Connection:
 # because render workers read them: a worker never queries the cache while the index writer holds it.
 REF_ROWS = ("CREATE TABLE IF NOT EXISTS cache.link_rows(kind TEXT NOT NULL, path TEXT NOT NULL, "
             "data BLOB NOT NULL, PRIMARY KEY (kind, path)) WITHOUT ROWID")
+# The references into each file are read by every page that lists its users: all of them at once before the render
+# workers fork (`Rows(prefetch=True)`), so that no worker reads the cache while the build writes it, unless the few
+# pages of a small edit read the handful they need (PyTorch: 9 of 3,992 rows, 35 MB; `link_state(prefetch=False)`,
+# beside facts read on use, `store.lazyfacts`, whose write keeps its pages in memory until it commits).
 _PREFETCH = frozenset({"incoming"})
+
+
+def prefetch_rows(state: Mapping[str, Any] | None) -> None:
+    """Read at once the rows `link_state(prefetch=False)` left to be read on use (before a whole render)."""
+    refs = state.get("refs") if state is not None else None
+    for kind in _PREFETCH:
+        rows = getattr(refs, kind, None)
+        if isinstance(rows, Rows):
+            rows.fetch_all()
 
 
 def _row_kinds(refs: Any) -> tuple[str, ...]:
@@ -463,6 +479,15 @@ class Rows(Mapping[str, Any]):
                 conn.close()
                 self._local = threading.local()
         self._key_set = frozenset(self._keys)
+
+    def fetch_all(self) -> None:
+        """Every row's bytes read now (as `prefetch` does): no read of the cache file after this."""
+        if self._blobs is None:
+            conn = _read_mapped(self._file)
+            try:
+                self._blobs = dict(conn.execute("SELECT path, data FROM link_rows WHERE kind = ?", (self._kind,)))
+            finally:
+                conn.close()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
