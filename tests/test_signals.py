@@ -77,9 +77,11 @@ def test_signal_mid_render_stops_within_a_second(make_repo, tmp_path: Path, sign
     out = tmp_path / "out"
     assert main(["build", str(repo), "-o", str(out), "-q"]) == 0
     (repo / "pkg" / "m2.py").write_text("import os\n\n\ndef func_2(x):\n    return os.sep\n")  # a rebuild
-    # 2 s an item: the signal must come while the build still renders, even when this test process is scheduled
-    # late (with 0.5 s, a loaded machine once let the rebuild's few items finish first: exit 0)
-    proc = start(repo, out, "render:sleep2:")
+    # The edited file's page takes 30 s more: a worker reports a chunk of items when all of them are done, and a
+    # rebuild's few items are one chunk per worker, so the first progress line came once every page was made
+    # and, on a loaded machine, the build had finished (exit 0) when the signal came. Now the other worker's
+    # chunk is reported while this page is still rendering.
+    proc = start(repo, out, "render:sleep0.5:,render:sleep30:m2.py")
     wait_for(proc, "docatlas: render")
     began = time.monotonic()
     if signum == signal.SIGINT:
