@@ -40,10 +40,18 @@ def same_as_clean(repo: Path, out: Path, tmp_path: Path) -> None:
     assert not (out / MARKER_NAME).exists()
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C's default action in the build, as a terminal starts it: a test run started in the background by a
+    shell without job control (`cmd &` in a script) ignores SIGINT, and an ignored signal stays ignored across
+    `exec` (the build then ignored the test's Ctrl-C, finished and exited 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(repo: Path, out: Path, debug: str = "", *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "DOCATLAS_PROGRESS_SECONDS": "0", "DOCATLAS_DEBUG": debug}
     return subprocess.Popen([sys.executable, "-m", "docatlas", "build", str(repo), "-o", str(out), "-j", "2",
-                             *extra], stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                             *extra], stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
 
 
 def wait_for(proc: subprocess.Popen[str], needle: str, timeout: float = 60) -> list[str]:
