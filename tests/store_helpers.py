@@ -1,4 +1,5 @@
-"""Index helpers for the tests: write an index in one call, and dump one as comparable rows."""
+"""Index helpers for the tests: write an index in one call, dump one as comparable rows, and read an output
+folder's published files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from docatlas.config import Config
 from docatlas.link.stage import RepoModel
 from docatlas.model import Diagnostic
+from docatlas.output import STATE_FILES
+from docatlas.store import schema
 from docatlas.store.cache import FactsCache
 from docatlas.store.schema import cache_path
 from docatlas.store.writer import IndexWrite
@@ -25,6 +28,13 @@ def write_index(cfg: Config, model: RepoModel, cache: FactsCache, extracted: Ite
     writer.write()
     return writer.commit(pages, render_diagnostics)
 
+
+
+def page_tree(out: Path) -> dict[str, bytes]:
+    """Every file of an output folder by its path, but the index, the facts cache and the private page state:
+    what two builds of the same input must write alike."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME, *STATE_FILES)}
 
 
 def dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:

@@ -12,12 +12,11 @@ import pytest
 import docatlas.pipeline as pipeline
 from docatlas import incremental
 from docatlas.config import make_config
-from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
 from docatlas.store import queries, schema
 from docatlas.store.cache import FactsCache
 from docatlas.store.lazyfacts import LazyFacts
-from store_helpers import dump
+from store_helpers import dump, page_tree
 
 OLD = 1_500_000_000  # 2017: far from "racy", so an unchanged stat is trusted without reading the file
 
@@ -37,11 +36,6 @@ def _age(root: Path) -> None:
     for p in root.rglob("*"):
         if p.is_file():
             os.utime(p, ns=(OLD * 10**9, OLD * 10**9))
-
-
-def _tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME, *STATE_FILES)}
 
 
 @pytest.fixture
@@ -85,7 +79,7 @@ def test_incremental_equals_full_build(make_repo, extracted: list[str]) -> None:
     extracted.clear()
     full = _build(repo, out_b, full=True)
     assert len(extracted) == full.files == second.files == first.files + 1 - 1
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
     a = sqlite3.connect(out_a / schema.INDEX_NAME)
     b = sqlite3.connect(out_b / schema.INDEX_NAME)
     assert dump(a) == dump(b)
@@ -98,7 +92,7 @@ def test_noop_rebuild_reads_no_file(make_repo, extracted: list[str], monkeypatch
     _age(repo)
     out = repo / "out"
     first = _build(repo, out)
-    before = _tree(out)
+    before = page_tree(out)
     extracted.clear()
     reads: list[str] = []
     real_read = Path.read_bytes
@@ -112,7 +106,7 @@ def test_noop_rebuild_reads_no_file(make_repo, extracted: list[str], monkeypatch
     assert extracted == [] and reads == []
     assert (again.files, again.pages, again.written, again.removed) == (first.files, first.pages, 0, 0)
     assert "extract" not in again.timings and "cache" in again.timings
-    assert _tree(out) == before
+    assert page_tree(out) == before
 
 
 def test_touched_file_is_hashed_once_then_trusted(make_repo, extracted: list[str]) -> None:
@@ -164,7 +158,7 @@ def test_interrupted_render_is_not_mistaken_for_a_complete_build(make_repo, monk
     report = _build(repo, out_a)
     assert "render+write" in report.timings  # the index was marked incomplete: pages are checked again
     _build(repo, out_b)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
 
 
 LINKED = {
@@ -215,7 +209,7 @@ def test_edit_that_keeps_link_inputs_reuses_the_link_and_equals_a_full_build(mak
 
     full = _build(repo, out_b, full=True)
     assert not full.link_reused
-    assert _tree(out_a) == _tree(out_b)  # pages and manifest (every page's input signature) alike
+    assert page_tree(out_a) == page_tree(out_b)  # pages and manifest (every page's input signature) alike
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(second) == _diagnostics(full) == _diagnostics(first)
     assert _diagnostics(_build(repo, out_a)) == _diagnostics(full)  # the no-op rebuild reports them too
@@ -299,7 +293,7 @@ def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: 
     full = _build(repo, out_b, full=True, jobs=jobs)
     assert again.link_reused is reused
     assert "touched" in again.model.refs_update  # type: ignore[union-attr]  # references updated, not redone
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
 
@@ -352,7 +346,7 @@ def test_local_rebuild_unpickles_only_the_facts_its_pages_show(make_repo, monkey
     # the root its purpose (5) at most; the other files are never read
     assert 0 < facts.unpickled <= 26
     _build(repo, out_b, full=True)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
 
 
 def test_a_page_deleted_by_hand_comes_back_on_a_local_rebuild(make_repo) -> None:
@@ -480,7 +474,7 @@ def test_the_guide_analysis_counts_only_the_edited_files_again(make_repo, monkey
         assert again.link_reused and calls == deps
         assert counted == [(path,)]
         _build(repo, out_b, full=True)
-        assert _tree(out_a) == _tree(out_b)
+        assert page_tree(out_a) == page_tree(out_b)
 
 
 def test_a_guide_view_counts_only_for_its_digest(make_repo) -> None:
@@ -538,7 +532,7 @@ def test_the_keyword_index_reads_the_entries_the_last_build_kept(make_repo, monk
     _build(repo, tmp_path / "full", full=True, list_limit=20)
 
     def keyword_pages(out: Path) -> dict[str, bytes]:  # (only the keyword task ran: the other pages are old)
-        return {k: v for k, v in _tree(out).items() if k == "keywords.md" or k.startswith("_keywords/")}
+        return {k: v for k, v in page_tree(out).items() if k == "keywords.md" or k.startswith("_keywords/")}
 
     assert "_keywords/A.md" in keyword_pages(out_a) and b"another7" in keyword_pages(out_a)["_keywords/A.md"]
     assert keyword_pages(out_a) == keyword_pages(out_b) == keyword_pages(tmp_path / "full")
@@ -569,7 +563,7 @@ def test_render_workers_hand_the_keyword_index_each_files_entries(make_repo, mon
         real_made(memo, model, kind, target), {})[1])
     _build(repo, tmp_path / "kept", jobs=2, list_limit=5)
     assert sorted(made_here) == sorted(files)
-    assert _tree(tmp_path / "sent") == _tree(tmp_path / "kept")
+    assert page_tree(tmp_path / "sent") == page_tree(tmp_path / "kept")
 
 
 def test_a_keyword_entry_counts_only_for_its_digest(make_repo) -> None:
@@ -602,14 +596,14 @@ def test_a_page_option_rerenders_without_extracting(make_repo, extracted: list[s
     changed = _build(repo, out, **option)
     assert extracted == [] and changed.written > 0
     _build(repo, fresh, **option)
-    assert _tree(out) == _tree(fresh)
+    assert page_tree(out) == page_tree(fresh)
 
     extracted.clear()
     (repo / "pkg" / "sub" / "c.py").write_text("def gamma():\n    return 3\n")  # keeps its link inputs
     edited = _build(repo, out)  # and back to the default options
     assert extracted == ["pkg/sub/c.py"] and edited.link_reused
     _build(repo, fresh, full=True)
-    assert _tree(out) == _tree(fresh)
+    assert page_tree(out) == page_tree(fresh)
 
 
 def test_fingerprint_ignores_reader_rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -691,7 +685,7 @@ def test_a_sequence_of_incremental_rebuilds_equals_full_builds(make_repo, jobs: 
         reused.append(again.link_reused)
         out_b = repo.parent / f"out_b{i}"
         full = _build(repo, out_b, full=True, jobs=jobs)
-        assert _tree(out_a) == _tree(out_b), (path, i)
+        assert page_tree(out_a) == page_tree(out_b), (path, i)
         assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
         assert _diagnostics(again) == _diagnostics(full)
         assert _stored_state(repo, out_a) == _stored_state(repo, out_b), (path, i)
@@ -738,7 +732,7 @@ def test_a_body_edit_reads_the_reference_rows_it_reaches(make_repo, monkeypatch:
     assert ("keywords", "") not in tasks and ("book", "") in tasks  # no definition moved: its keyword lists stand
     monkeypatch.undo()
     _build(repo, out_b, full=True)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
 
 
@@ -755,7 +749,7 @@ def test_render_workers_replaced_after_every_page_write_the_same_pages(make_repo
     real = pool.Pool._slot
     monkeypatch.setattr(pool.Pool, "_slot", lambda self, *args: forked.append(1) or real(self, *args))
     _build(repo, repo.parent / "two", jobs=2)
-    assert _tree(repo.parent / "two") == _tree(repo.parent / "one")
+    assert page_tree(repo.parent / "two") == page_tree(repo.parent / "one")
     assert len(forked) > 4  # the extract stage's two workers, and more than two for the render stage
 
 
@@ -851,7 +845,7 @@ def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo
     assert again.link_reused and ("keywords", "") in pooled and ("book", "") not in pooled
     monkeypatch.undo()
     full = _build(repo, out_b, full=True, jobs=2)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
     assert _diagnostics(again) == _diagnostics(full)
@@ -889,7 +883,7 @@ def test_an_edit_renders_only_the_keyword_pages_listing_its_file(make_repo, monk
     letter_pages = [p for p in rendered if p.startswith("_keywords/T/")]
     assert len(letter_pages) == 1 and "tune_2" in (out_a / letter_pages[0]).read_text()
     _build(repo, out_b, full=True)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
     assert sorted(p.name for p in (out_a / "_keywords" / "T").glob("*.md")) == leaves
 
 
@@ -922,7 +916,7 @@ def test_a_rebuild_loads_the_templates_the_last_build_compiled(make_repo, monkey
     assert again.written and compiled == []
     monkeypatch.setattr(fmt, "_env", None)
     _build(repo, repo.parent / "fresh", full=True)
-    assert _tree(out) == _tree(repo.parent / "fresh")
+    assert page_tree(out) == page_tree(repo.parent / "fresh")
 
 
 @pytest.mark.parametrize("path, text, guide", [
@@ -964,7 +958,7 @@ def test_the_guide_is_rendered_again_only_when_its_inputs_changed(make_repo, mon
         assert "comprehensive_book.md" in plans[0].pages and "llms.txt" in plans[0].inputs
     monkeypatch.undo()
     full = _build(repo, out_b, full=True, jobs=jobs)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
     if guide and path == "pkg/run.py":  # one line of code more: the counts the guide states
@@ -992,7 +986,7 @@ def test_the_guide_is_rendered_again_when_a_use_count_changes(make_repo) -> None
         again = _build(repo, out_a)
     assert again.link_reused and ("book", "") in plans[0].tasks
     _build(repo, out_b, full=True)
-    assert _tree(out_a) == _tree(out_b)
+    assert page_tree(out_a) == page_tree(out_b)
 
 
 def test_an_edit_rewrites_only_the_shards_of_the_imports_it_changed(make_repo) -> None:
@@ -1052,7 +1046,7 @@ def test_edits_beside_ambiguous_c_uses_equal_full_builds(make_repo, caplog: pyte
         full = _build(repo, out_b, full=True)
         assert not again.warnings and _diagnostics(again) == _diagnostics(full), (path, i)
         assert not [r.getMessage() for r in caplog.records if "cannot update" in r.getMessage()], (path, i)
-        assert _tree(out_a) == _tree(out_b), (path, i)
+        assert page_tree(out_a) == page_tree(out_b), (path, i)
         assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     conn = sqlite3.connect(out_a / schema.INDEX_NAME)
     # `twice` stays ambiguous (one row per candidate); `thrice` is defined beside the use: its folder's wins
@@ -1068,9 +1062,9 @@ def test_full_rebuild_over_the_same_output_rewrites_only_pages_that_differ(make_
     repo = make_repo(LINKED)
     out = repo.parent / "out"
     first = _build(repo, out)
-    tree = _tree(out)
+    tree = page_tree(out)
     page = out / "pkg" / "a.py_docs.md"
     page.write_text(page.read_text(encoding="utf-8") + "edited by hand\n", encoding="utf-8")
     again = _build(repo, out, full=True)
     assert again.written == 1 and first.written == again.pages
-    assert _tree(out) == tree
+    assert page_tree(out) == tree

@@ -11,11 +11,11 @@ import pytest
 
 import docatlas.pipeline as pipeline
 from docatlas.config import make_config
-from docatlas.output import STATE_FILES
 from docatlas.pipeline import BuildReport, build
-from docatlas.store import schema, writer
+from docatlas.store import writer
 from docatlas.store.cache import FactsCache
 from docatlas.store.lazyfacts import CacheChanged, CachedBlobs, LazyFacts
+from store_helpers import page_tree
 
 OLD = 1_500_000_000  # far from "racy": an unchanged stat is trusted without reading the file
 FILES = {f"pkg{i}/mod{j:02}.py": f'"""Module {i}.{j}."""\n\n\nclass K{i}_{j}:\n    """A type."""\n\n\n'
@@ -31,11 +31,6 @@ def _repo(make_repo) -> Path:  # type: ignore[no-untyped-def]
 
 def _build(repo: Path, out: Path, **options: object) -> BuildReport:
     return build(make_config(repo, out, **{"jobs": 2, **options}))
-
-
-def _tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in (schema.INDEX_NAME, schema.CACHE_NAME, *STATE_FILES)}
 
 
 def test_cached_facts_read_on_use_are_those_read_at_once(make_repo, tmp_path: Path) -> None:
@@ -95,7 +90,7 @@ def test_workers_read_facts_beside_the_uncommitted_write(make_repo, monkeypatch,
     assert isinstance(facts, LazyFacts) and facts.reads_cache
     assert 0 < facts.unpickled < len(facts) / 2
     _build(repo, full, full=True)
-    assert _tree(out) == _tree(full)
+    assert page_tree(out) == page_tree(full)
 
 
 def test_a_small_edit_that_links_again_reads_everything_before_the_write(make_repo, monkeypatch,
@@ -128,4 +123,4 @@ def test_a_small_edit_that_links_again_reads_everything_before_the_write(make_re
     read = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
     assert not [kind for pid, kind in read if pid != here or kind == "incoming"], read
     _build(repo, full, full=True)
-    assert _tree(out) == _tree(full)
+    assert page_tree(out) == page_tree(full)

@@ -92,6 +92,7 @@ class FactsCache:
     stored_parts: dict[str, Any] = field(default_factory=dict, repr=False)
     # the same by what they hold: each field of the state (a sharded one whole) and `refs.<field>` of its references
     read_parts: dict[str, Any] = field(default_factory=dict, repr=False)
+    _blobs: CachedBlobs | None = field(default=None, init=False, repr=False)  # (`blobs`: one for the build)
 
     def __post_init__(self) -> None:
         if self.file == Path():
@@ -216,8 +217,10 @@ class FactsCache:
         return blobs, summaries
 
     def blobs(self) -> CachedBlobs:
-        """A reader of files' cached facts one at a time, as this build found them (`store.lazyfacts`)."""
-        return CachedBlobs(self.file, {p: digest for p, (_, _, digest) in self.entries.items()})
+        """The reader of files' cached facts one at a time, as this build found them (`store.lazyfacts`)."""
+        if self._blobs is None:
+            self._blobs = CachedBlobs(self.file, {p: digest for p, (_, _, digest) in self.entries.items()})
+        return self._blobs
 
     def unchanged(self, hits: list[str], todo: list[ScannedFile], pages: dict[str, str],
                   intact: Callable[[], bool]) -> bool:
