@@ -5,6 +5,7 @@ CLI's one-line errors. Signals and kills are in test_signals.py."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import sqlite3
@@ -268,8 +269,8 @@ def test_page_state_is_private_and_its_loss_rewrites_every_page(make_repo, tmp_p
     assert set(manifest) == {"generator", "version", "manifest_version", "folders"}  # names only, by folder
     assert list(manifest["folders"]) == sorted(manifest["folders"])
     assert all(names == sorted(names) for names in manifest["folders"].values())
-    state = json.loads((out / STATE_PATH).read_text())
-    assert set(state["pages"]) == set(manifest_pages(manifest))
+    state = marshal.loads((out / STATE_PATH).read_bytes())
+    assert set(state[2]) == set(state[3]) == set(state[4]) == set(manifest_pages(manifest))  # digest, input, stat
     assert (out / schema.CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
     # the state goes: a page edited by hand keeps its size and mtime, and is found all the same
     a = out / "a.py_docs.md"
@@ -282,12 +283,22 @@ def test_page_state_is_private_and_its_loss_rewrites_every_page(make_repo, tmp_p
     # a state written with another manifest is not trusted either
     a.write_bytes(b"X" * st.st_size)
     os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
-    stale = json.loads((out / STATE_PATH).read_text())
-    stale["pages"]["a.py_docs.md"][2:] = [st.st_size, st.st_mtime_ns]
-    stale["manifest"] = "0" * 40
-    (out / STATE_PATH).write_text(json.dumps(stale))
+    tag, _manifest, digests, inputs, stats = marshal.loads((out / STATE_PATH).read_bytes())
+    stats["a.py_docs.md"] = (st.st_size, st.st_mtime_ns)
+    (out / STATE_PATH).write_bytes(marshal.dumps((tag, "0" * 40, digests, inputs, stats)))
     assert build(capsys, repo, out)[0] == 0
     assert pages(out) == good
+    # nor one of another type than it should be (marshal keeps any), nor the JSON state of an older docatlas,
+    # which the build removes
+    a.write_bytes(b"X" * st.st_size)
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
+    tag, manifest_digest, digests, inputs, stats = marshal.loads((out / STATE_PATH).read_bytes())
+    stats["a.py_docs.md"] = [st.st_size, st.st_mtime_ns]
+    (out / STATE_PATH).write_bytes(marshal.dumps((tag, manifest_digest, digests, inputs, stats)))
+    (out / schema.CACHE_DIR / "page-state.json").write_text("{}")
+    assert build(capsys, repo, out)[0] == 0
+    assert pages(out) == good
+    assert not (out / schema.CACHE_DIR / "page-state.json").exists()
 
 def test_lock_no_wait_and_wait(make_repo, tmp_path: Path, capsys) -> None:
     import fcntl

@@ -12,7 +12,7 @@ How a build keeps the folder recoverable whatever stops it (a kill, a full disk,
   removed only after the manifest is complete; a build that finds the marker resumes the interrupted one:
   stray temporary files are removed, every page is rewritten, and pages that no build produces any more are
   removed;
-- the manifest lists the pages, and `.docatlas-cache/page-state.json` records each page's digest, input
+- the manifest lists the pages, and `.docatlas-cache/page-state.marshal` records each page's digest, input
   signature, size and mtime: a page edited or deleted by hand is found by a `stat` and rewritten. The state is private
   (build-to-build bookkeeping, not published: the cache folder's `.gitignore` keeps it out of Git) and names
   the manifest it goes with; without it, or beside another manifest, every page is rendered and written again.
@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import marshal
 import os
 import time
 from collections.abc import Callable
@@ -41,13 +42,19 @@ from docatlas.paths import CACHE_DIR, MANIFEST_NAME, make_cache_dir
 MANIFEST_VERSION = 3
 LOCK_NAME = ".docatlas.lock"
 MARKER_NAME = ".docatlas-build"
-STATE_NAME = "page-state.json"  # in CACHE_DIR: each page's digest, signature, size and mtime
+# In CACHE_DIR: each page's digest, signature, size and mtime. Read and written by every build, no-ops included:
+# marshalled rather than JSON (PyTorch's 24,902 pages, medians of 7 and 5: the output folder's state read in 0.13-0.14 s
+# and the page state saved in 0.13 s with JSON, 0.08-0.09 s and 0.08 s so), in a format of its own version
+# (`_STATE_FORMAT`); what another format or version wrote is not trusted.
+STATE_NAME = "page-state.marshal"
 STATE_PATH = f"{CACHE_DIR}/{STATE_NAME}"
+_STATE_FORMAT = "docatlas page state 1"
 STATE_FILES = (LOCK_NAME, STATE_NAME)  # docatlas's files whose bytes differ from build to build (and the index)
 TMP_SUFFIX = ".docatlas-tmp"
 # docatlas's own files besides the pages (the index's name is store.index.INDEX_NAME; kept in step by a test)
 _INDEX_FILES = ("docatlas.sqlite", "docatlas.sqlite-journal")
 _OLD_STATS = ".docatlas-stats.json"  # where docatlas before schema 19's size work kept the page stats: removed
+_OLD_STATE = f"{CACHE_DIR}/page-state.json"  # the page state as JSON, before `STATE_NAME`: removed
 _STRAY = ("docatlas.sqlite.tmp", MANIFEST_NAME + ".tmp", STATE_PATH + ".tmp", _OLD_STATS)
 _PAGE_NAMES = ("index.md", "doc.md", "sub.md", "keywords.md", "comprehensive_book.md", "llms.txt", "llms-full.txt")
 _OWN = frozenset({MANIFEST_NAME, LOCK_NAME, MARKER_NAME, *_INDEX_FILES, *_STRAY})
@@ -169,21 +176,25 @@ class OutputFolder:
         if state is None:  # no private state for this manifest: no page is known to be as it was written
             self.known = False
             return dict.fromkeys(pages, ""), {}, {}
-        none = ("", "")
-        return ({k: state.get(k, none)[0] for k in pages}, {k: v[1] for k, v in state.items()},
-                {k: (v[2], v[3]) for k, v in state.items() if len(v) == 4})
+        digests, inputs, stats = state
+        return {k: digests.get(k, "") for k in pages}, inputs, stats
 
-    def _load_state(self, manifest_digest: str) -> dict[str, tuple[Any, ...]] | None:
-        """Each page's (digest, signature, size, mtime_ns) as the build that wrote the manifest left them; None
-        when the state is missing, unreadable, or written with another manifest (the cache folder was deleted, or
-        a build stopped between the two)."""
+    def _load_state(self, manifest_digest: str) -> tuple[dict[str, str], dict[str, str], dict[str, Stat]] | None:
+        """Each page's digest, signature and (size, mtime_ns) as the build that wrote the manifest left them; None
+        when the state is missing, unreadable, of another format, or written with another manifest (the cache
+        folder was deleted, or a build stopped between the two)."""
         try:
-            data = json.loads((self.path / STATE_PATH).read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("manifest") != manifest_digest:
-                return None
-            return {str(k): (str(v[0]), str(v[1]), *(int(n) for n in v[2:4])) for k, v in data["pages"].items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            with open(self.path / STATE_PATH, "rb") as fh:
+                tag, manifest, digests, inputs, stats = marshal.loads(fh.read())
+        except (OSError, EOFError, ValueError, TypeError):
             return None
+        if tag != _STATE_FORMAT or manifest != manifest_digest:
+            return None
+        if not (_str_map(digests) and _str_map(inputs) and type(stats) is dict and all(
+                type(k) is str and type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int
+                for k, v in stats.items())):
+            return None
+        return digests, inputs, stats
 
     # -- the lock and the marker --------------------------------------------------------------------------
     def open(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> None:
@@ -370,15 +381,17 @@ class OutputFolder:
         # the state first, naming the manifest it goes with: a build stopped between the two leaves a state
         # that names no manifest on disk, which the next build does not trust
         inputs, stats = inputs or {}, stats or {}
-        state = {k: [pages.get(k, ""), inputs.get(k, ""), *(stats.get(k, ()) if k in pages else ())]
-                 for k in sorted(set(inputs) | set(pages))}
+        keys = sorted(set(inputs) | set(pages))
         make_cache_dir(self.path)
-        _replace_json(self.path / STATE_PATH, {"manifest": digest(raw), "pages": state})
+        _replace_bytes(self.path / STATE_PATH, marshal.dumps((
+            _STATE_FORMAT, digest(raw), {k: pages[k] for k in keys if k in pages},
+            {k: inputs.get(k, "") for k in keys}, {k: tuple(stats[k]) for k in keys if k in pages and k in stats})))
         tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
         tmp.write_bytes(raw)
         os.replace(tmp, self.manifest_path)
-        with contextlib.suppress(FileNotFoundError):
-            (self.path / _OLD_STATS).unlink()
+        for old in (_OLD_STATS, _OLD_STATE):
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / old).unlink()
         return sorted(removed)
 
     def complete(self) -> None:
@@ -396,10 +409,15 @@ class OutputFolder:
             folder = folder.parent
 
 
-def _replace_json(path: Path, data: object) -> None:
+def _replace_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _str_map(found: object) -> bool:
+    """Whether `found` maps strings to strings (a page state read back: marshal keeps any type it was given)."""
+    return type(found) is dict and all(type(k) is str and type(v) is str for k, v in found.items())
 
 
 def _holder(fd: int) -> int:
