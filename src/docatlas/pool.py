@@ -268,8 +268,10 @@ class Pool(Generic[T, R]):
         todo: deque[int] = deque(range(len(items)))
         n_slots = min(self.jobs, len(items))
         chunk = max(1, min(64, len(items) // (self.jobs * 8) or 1))
-        if meanwhile is not None:
+        if meanwhile is not None:  # one chunk per worker, dealt round: the items come largest first (a render's
+            # folders), so each chunk holds its share of the large ones rather than the first all of them
             chunk = max(1, -(-len(items) // max(1, n_slots)))
+            todo = deque(i for n in range(n_slots) for i in range(n, len(items), n_slots))
         current = self.ctx.RawArray("q", n_slots)  # the item each worker is on (-1: none)
         began = self.ctx.RawArray("d", n_slots)  # when it began it (time.monotonic)
         slots = [self._slot(n, current, began) for n in range(n_slots)]
@@ -280,7 +282,8 @@ class Pool(Generic[T, R]):
             while left:
                 for n, slot in enumerate(slots):
                     if not slot.pending and todo:
-                        give = [todo.popleft() for _ in range(min(chunk, len(todo)))]
+                        size = chunk if meanwhile is None else len(range(n, len(items), n_slots))
+                        give = [todo.popleft() for _ in range(min(size, len(todo)))]
                         try:
                             slot.conn.send([(i, items[i]) for i in give])
                             slot.pending.extend(give)
