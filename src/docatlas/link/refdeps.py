@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,22 +28,35 @@ def name_hash(name: str) -> int:
 
 
 def face(facts: FileFacts) -> bytes:
-    """Sorted 64-bit entries (name hash, hash of what the name is), packed."""
-    groups: dict[str, list[Any]] = defaultdict(list)
-    bases = {s.qualname: s.bases for s in facts.symbols if s.kind == "class"}
-    for s in facts.symbols:
-        groups[s.name].append((s.qualname, s.kind, s.parent, s.bases, bases.get(s.parent, ())))
+    """Sorted 64-bit entries (name hash, hash of what the name is), packed. A definition's text is its fields
+    joined by control characters no name or base holds (a Python binding's, its `repr`): the `repr` of each
+    definition cost more (PyTorch's 9,115 files in the full link: 0.93 -> 0.60 CPU-s)."""
+    groups: dict[str, list[str]] = {}
+    symbols = facts.symbols
+    bases = {s.qualname: s.bases for s in symbols if s.kind == "class"}
+    for s in symbols:
+        own, above = s.bases, bases.get(s.parent)
+        text = (f"{s.qualname}\0{s.kind}\0{s.parent}\0{_SEP.join(own) if own else ''}\0"
+                f"{_SEP.join(above) if above else ''}")
+        found = groups.get(s.name)
+        if found is None:
+            groups[s.name] = [text]
+        else:
+            found.append(text)
     for n in facts.exports or ():
-        groups[n].append("__all__")
+        groups.setdefault(n, []).append("__all__")
     refs = facts.references
     if refs is not None:
         for b in refs.bindings:
             if len(b) > 7:  # Python bindings (C-family files have none)
-                groups[b[1]].append(b[:7])
+                groups.setdefault(b[1], []).append(repr(b[:7]))
     crc32 = zlib.crc32  # (`name_hash` inline)
     entries = sorted((crc32(n.encode("utf-8", "surrogatepass")) << 32)
-                     | crc32(repr(v).encode("utf-8", "surrogatepass")) for n, v in groups.items())
+                     | crc32("\2".join(v).encode("utf-8", "surrogatepass")) for n, v in groups.items())
     return struct.pack(f">{len(entries)}Q", *entries)
+
+
+_SEP = "\1"  # between a class's bases in `face`
 
 
 def changed_names(old: bytes | None, new: bytes) -> set[int] | None:
