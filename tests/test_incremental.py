@@ -814,17 +814,22 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
 
 def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo, monkeypatch) -> None:
     """A pooled rebuild after a one-file edit extracts the file in a worker while the build process reads the last
-    build's facts and link state, and renders the guide and the root folder in the build process while the
-    workers have the other pages, the keyword index among them (`pool.Pool.run(meanwhile=...)`); its pages,
-    index and stored link state equal a full build's."""
-    import docatlas.pool as pool
+    build's facts and link state, and writes the index rows while the workers render every page it changes, the
+    guide and the keyword index among them (`pool.Pool.run(meanwhile=...)`); what the guide made there for the
+    next build (its views of the edited file, its counts) comes back and is kept; its pages, index and stored link
+    state equal a full build's."""
+    import hashlib
 
-    runs: list[tuple[str, int, bool]] = []
+    import docatlas.pool as pool
+    from docatlas.store import guide
+
+    runs: list[tuple[str, int, str]] = []
     pooled: list[object] = []
     real = pool.Pool.run
 
     def spy(self: pool.Pool, items: list, started=None, meanwhile=None):  # type: ignore[no-untyped-def]
-        runs.append(("render" if isinstance(items[0], tuple) else "extract", len(items), meanwhile is not None))
+        what = getattr(meanwhile, "__qualname__", getattr(getattr(meanwhile, "func", None), "__qualname__", ""))
+        runs.append(("render" if isinstance(items[0], tuple) else "extract", len(items), what))
         pooled.extend(items)
         return real(self, items, started, meanwhile)
 
@@ -837,12 +842,17 @@ def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo
     runs.clear()
     (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"])
     again = _build(repo, out_a, jobs=2)
-    assert again.link_reused and runs[0] == ("extract", 1, True) and runs[1][0::2] == ("render", True)
-    assert len(runs) == 2
+    assert again.link_reused and runs[0] == ("extract", 1, "read_previous")
+    assert runs[1][0::2] == ("render", "IndexWrite.write") and len(runs) == 2
+    assert ("book", "") in pooled  # (the docstring and the lines changed: the guide too)
+    cache = FactsCache.load(make_config(repo, out_a))
+    assert guide.read_guide_counts(out_a, cache.meta["start_ns"]) is not None
+    new_digest = hashlib.sha1((repo / "pkg" / "a.py").read_bytes()).hexdigest()
+    assert guide.read_guide_views(out_a, cache.entries)["pkg/a.py"][0] == new_digest
     pooled.clear()
     (repo / "pkg" / "a.py").write_text(LOCAL_EDITS["pkg/a.py"] + "\n\ndef omega():\n    pass\n")  # a new keyword
     again = _build(repo, out_a, jobs=2)
-    assert again.link_reused and ("keywords", "") in pooled and ("book", "") not in pooled
+    assert again.link_reused and ("keywords", "") in pooled and ("book", "") in pooled
     monkeypatch.undo()
     full = _build(repo, out_b, full=True, jobs=2)
     assert page_tree(out_a) == page_tree(out_b)

@@ -178,8 +178,9 @@ def _debug_hook(stage: str, path: str) -> None:
 
 
 RenderResult = tuple[str, str, int, str, tuple[int, int], str]  # page, digest, written, signature, stat, error
-# a task's pages, and the keyword entries its process made (`Memo.made_keywords`: path -> (digest, marshalled))
-TaskResult = tuple[list[RenderResult], dict[str, tuple[str, bytes]]]
+# a task's pages, the keyword entries its process made (`Memo.made_keywords`: path -> (digest, marshalled)), and
+# after the guide's task what it made for the next build (`render.bookfacts.handed_back`)
+TaskResult = tuple[list[RenderResult], dict[str, tuple[str, bytes]], Any]
 
 
 def _render_task(job: RenderJob, task: tuple[str, str]) -> TaskResult:
@@ -203,11 +204,16 @@ def _render_task(job: RenderJob, task: tuple[str, str]) -> TaskResult:
         log.debug("%s: render failed:\n%s", task, traceback.format_exc())
         return _render_fallback(job, task, f"{type(exc).__name__}: {exc}")
     results = _write_pages(job, pages)
+    guide = None
+    if task[0] == "book" or task == ("folder", ""):  # (the guide's analysis: the front page makes it too)
+        from docatlas.render.bookfacts import handed_back
+
+        guide = handed_back(job.memo)
     try:
-        return results, made_keywords(job.memo, job.model, *task)
+        return results, made_keywords(job.memo, job.model, *task), guide
     except Exception:  # (a bug on this file's facts: the keyword index meets it again, and says so there)
         log.debug("%s: keyword entries failed:\n%s", task, traceback.format_exc())
-        return results, {}
+        return results, {}, guide
 
 
 def _write_pages(job: RenderJob, pages: Iterable[Any]) -> list[RenderResult]:
@@ -237,7 +243,7 @@ def _write_pages(job: RenderJob, pages: Iterable[Any]) -> list[RenderResult]:
 
 def _render_fallback(job: RenderJob, task: tuple[str, str], why: str) -> TaskResult:
     """The pages of a task whose rendering failed or whose worker died: each says so."""
-    return _failed_pages(job, page_names(task), why), {}
+    return _failed_pages(job, page_names(task), why), {}, None
 
 
 def _failed_pages(job: RenderJob, names: list[str], why: str) -> list[RenderResult]:
@@ -483,15 +489,21 @@ def _locked(cfg: Config, out: OutputFolder, report: BuildReport, t0: float, t: f
     render_job = RenderJob(cfg, model, out, frozenset(map(out_folder, model.folders)), memo)
     try:
         model.refs.pack(("incoming",))  # (the facts cache stores the very bytes the render workers read)
-        writer.write()
-        # What render workers read of the references, marshalled (`references.Packed`). The parts no page reads
-        # (each file's own references, C-family candidates and definitions, name masks) stay: dropped here, they
-        # freed nothing this process could hand back (PyTorch: the same 834-837 MB peak PSS) but left free slots
-        # across its heap, where the workers' own allocations then landed in pages shared with this process (two
-        # full builds each, alternated: 6 to 9 CPU-s more in rendering).
-        model.refs.pack()
+        # After an edit, with a pool, the rows are written while the workers render a few pages (`_render`): the
+        # writer reads little of the model (the edited files', the relinked parts), so copies little of what the
+        # workers share with this process. Otherwise before they fork (above).
+        meanwhile = writer.write if local and pooled else None
+        if meanwhile is None:
+            writer.write()
+            # What render workers read of the references, marshalled (`references.Packed`). The parts no page
+            # reads (each file's own references, C-family candidates and definitions, name masks) stay: dropped
+            # here, they freed nothing this process could hand back (PyTorch: the same 834-837 MB peak PSS) but
+            # left free slots across its heap, where the workers' own allocations then landed in pages shared with
+            # this process (two full builds each, alternated: 6 to 9 CPU-s more in rendering). (After an edit the
+            # workers read a few pages' entries: left as they are.)
+            model.refs.pack()
         trim_heap()
-        done = _render(tasks, render_job, progress, local=local)
+        done = _render(tasks, render_job, progress, local=local, meanwhile=meanwhile)
         pages.update(done.pages)
         inputs.update(done.inputs)
         stats.update(done.stats)
@@ -555,52 +567,45 @@ class Rendered:
     own_seconds: float = 0.0  # spent on this process's own tasks (`_own_task`), not waiting for the pool
 
 
-# Tasks that read every file's facts or summaries (`all_tasks`): in a pooled render they run in this process. In a
-# worker, each fact read has its reference count written, so the pages it shares with this process became its
-# own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB, more than the worker bound
-# (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them in a full render: its front page
-# makes the guide's subsystem analysis (`render.book`, memoised per process: made once here instead of once in a
-# worker and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit (`local`)
-# only the guide stays here: the keyword index reads the summaries and only the facts of the few letter pages the
-# edit changed, and the root folder's pages cost a worker the guide's analysis again (0.07 s) but no longer queue
-# behind the guide in this process, which made it the last to finish (PyTorch, a function added: 0.7 CPU-s).
+# Tasks that read every file's facts or summaries (`all_tasks`): in a pooled full render they run in this process,
+# after the workers are gone. In a worker, each fact read has its reference count written, so the pages it shares
+# with this process became its own: on PyTorch the keyword index and the guide each grew a worker by 180-290 MB,
+# more than the worker bound (`_RETIRE`) and the tree's peak memory. The root folder's pages are one of them: its
+# front page makes the guide's subsystem analysis (`render.book`, memoised per process: made once here instead of
+# once in a worker and again here, 0.2 s on PyTorch) and its `sub.md` reads every file's summary. After an edit
+# (`local`) none is: the keyword index reads the summaries and only the facts of the few letter pages the edit
+# changed, the guide reads the views of files the last build kept (`render.bookfacts`), and this process writes the
+# index rows meanwhile (`_render(meanwhile=...)`).
 def _own_task(task: tuple[str, str], local: bool = False) -> bool:
-    return task[0] == "book" or (task in (("folder", ""), ("keywords", "")) and not local)
+    return not local and (task[0] == "book" or task in (("folder", ""), ("keywords", "")))
 
 
 def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | None,
-            local: bool = False) -> Rendered:
-    """Render and write `tasks`: those that read every file (`_own_task`) in this process when the others go
-    to a pool; after the workers are gone in a full render (this process reading every fact while they share
-    its pages would copy them), while they work when the tasks are `local` (a few pages of an edit, whose
-    workers share little: the guide's second on PyTorch no longer waits for theirs; the keyword index is then
-    a worker's)."""
+            local: bool = False, meanwhile: Callable[[], None] | None = None) -> Rendered:
+    """Render and write `tasks`: those that read every file (`_own_task`) in this process after the pool's, once
+    its workers are gone (this process reading every fact while they share its pages would copy them); after an
+    edit (`local`) all in the pool while this process does `meanwhile` (the index rows: with few pages to make,
+    the guide was the last to finish here, 0.2-0.3 s after the write's 0.2 s on PyTorch); without a pool,
+    `meanwhile` comes first (`_run`)."""
+    from docatlas.render.bookfacts import take_back
+
     done = Rendered()
     workers = job.cfg.workers
-    own = [t for t in tasks if _own_task(t, local)] if _pooled(workers, len(tasks)) else []
+    pooled = _pooled(workers, len(tasks))
+    own = [t for t in tasks if _own_task(t, local)] if pooled else []
     # (the keyword index last: the first worker's chunk holds the largest folders, `Pool.run(meanwhile=...)`)
     rest = sorted((t for t in tasks if not _own_task(t, local)), key=lambda t: t[0] == "keywords") if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
-    own_results: list[TaskResult] = []
-
-    def render_own() -> None:  # (its progress is the pool's: said once the pool is done)
-        start = time.perf_counter()
-        own_results.extend(_run(_render_task, own, 1, job, "render", None, fallback=_render_fallback))
-        done.own_seconds += time.perf_counter() - start
-
-    if local and own and _pooled(workers, len(rest)):
-        runs: Iterable[TaskResult] = itertools.chain(
-            _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback,
-                 meanwhile=render_own), own_results)
-    else:
-        runs = itertools.chain(_run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback),
-                               _timed(_run(_render_task, own, 1, job, "render", after, fallback=_render_fallback),
-                                      done))
+    runs: Iterable[TaskResult] = itertools.chain(
+        _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback, meanwhile=meanwhile),
+        _timed(_run(_render_task, own, 1, job, "render", after, fallback=_render_fallback), done))
     memo = job.memo
-    for results, entries in runs:
+    for results, entries, guide in runs:
         if entries:  # (before the tasks this process renders after the pool's: the keyword index reads them)
             memo.made_keywords.update(entries)
             memo.kept_keywords.update((p, blob) for p, (_digest, blob) in entries.items())
+        if guide is not None:  # (what a worker's guide made, for this process to save: `write_guide`)
+            take_back(memo, guide)
         for rel, d, written, signature, st, error in results:
             done.touched.add(rel)
             if written < 0:
@@ -614,8 +619,6 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
             done.inputs[rel] = signature
             done.written += written > 0
             done.bytes_written += written
-    if own_results and progress:
-        progress("render", len(tasks), len(tasks))
     return done
 
 

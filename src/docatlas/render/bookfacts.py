@@ -23,6 +23,7 @@ GLOSSARY_KINDS = TYPE_KINDS | {"function"}
 STORED = "stored_views"  # `Memo.book` key: path -> (digest, marshalled view) kept from the last build
 NEW = "new_views"  # `Memo.book` key: path -> (digest, marshalled view) made by this process (to be kept)
 REUSE = "reuse"  # `Memo.book` key: what the last build's analysis counted (`link.subsystems.Reuse`)
+COUNTS = "counts"  # `Memo.book` key: what a worker's analysis counted, handed back (`take_back`)
 _FILES = "guide_files"
 
 
@@ -83,9 +84,27 @@ def keep_counts(memo: Memo, reuse: Any) -> None:
 
 
 def made_counts(memo: Memo) -> Any | None:
-    """What this process's analysis counted (`link.subsystems.Counts`), if it made one: for the next build."""
+    """What this process's analysis counted (`link.subsystems.Counts`), if it made one or a worker's guide task
+    handed one back (`take_back`): for the next build."""
     found = memo.book.get("analysis")
-    return found[0].counts if found is not None else None
+    return found[0].counts if found is not None else memo.book.get(COUNTS)
+
+
+def handed_back(memo: Memo) -> tuple[dict[str, tuple[str, bytes]], Any] | None:
+    """What the guide's task made in this process that the next build keeps (`made_views`, `made_counts`), for
+    a worker to send to the build process, which saves it (`take_back`); None when it made nothing."""
+    views, counts = made_views(memo), made_counts(memo)
+    return (views, counts) if views or counts is not None else None
+
+
+def take_back(memo: Memo, made: tuple[dict[str, tuple[str, bytes]], Any]) -> None:
+    """Keep in the build process's `memo` what a guide task made in a worker (`handed_back`)."""
+    views, counts = made
+    mine = memo.book.setdefault(NEW, {})
+    if views is not mine:  # (the build process's own guide task hands back its own memo's)
+        mine.update(views)
+    if counts is not None and "analysis" not in memo.book:
+        memo.book[COUNTS] = counts
 
 
 def made_views(memo: Memo) -> dict[str, tuple[str, bytes]]:
