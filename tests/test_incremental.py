@@ -292,7 +292,9 @@ def test_rebuild_after_any_edit_equals_a_full_build(make_repo, path: str, text: 
     again = _build(repo, out_a, jobs=jobs)
     full = _build(repo, out_b, full=True, jobs=jobs)
     assert again.link_reused is reused
-    assert "touched" in again.model.refs_update  # type: ignore[union-attr]  # references updated, not redone
+    # references updated, or kept after an edit of comments alone (`relink.same_references`), never all redone
+    update = again.model.refs_update  # type: ignore[union-attr]
+    assert "touched" in update or "seconds" not in update
     assert page_tree(out_a) == page_tree(out_b)
     assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
     assert _diagnostics(again) == _diagnostics(full)
@@ -810,6 +812,43 @@ def test_scan_reuses_unchanged_folders_and_finds_what_a_full_walk_finds(tmp_path
         assert again == [0, 1, 1, len(listed), 2, 2][i], (i, again)
         listing = cached.listing
     assert "d/w.md" not in [f.path for f in plain.files] and "a/b/c/z.c" not in [f.path for f in plain.files]
+
+
+def test_an_edit_of_comments_only_keeps_the_references_as_they_are(make_repo, monkeypatch) -> None:
+    """An edit that moves no line and changes no reference (a comment, a docstring's words) resolves nothing
+    again, neither the file's references nor those into it (`relink.same_references`); a page showing an edited
+    line as a usage example is made again all the same. Pages, index and stored state equal a full build's."""
+    from docatlas.link import cresolve, pyresolve, references
+
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    resolved: list[str] = []
+    real_py, real_c = pyresolve.PyResolver.resolve_file, cresolve.c_refs
+    monkeypatch.setattr(pyresolve.PyResolver, "resolve_file",
+                        lambda self, path, uses: resolved.append(path) or real_py(self, path, uses))
+    monkeypatch.setattr(references, "c_refs", lambda model, result, paths=None: resolved.extend(paths or ["*"])
+                        or real_c(model, result, paths))
+    (repo / "pkg" / "b.py").write_text("from pkg.a import alpha\n\n\ndef beta():\n    return alpha()  # calls alpha\n")
+    (repo / "csrc" / "util.cpp").write_text('#include "util.h"\n\nint helper(int x) {\n'
+                                            '  return x + 1;  // one more\n}\n')
+    (repo / "pkg" / "sub" / "c.py").write_text('def gamma():\n    pass  # nothing yet\n')
+    again = _build(repo, out_a)
+    assert again.link_reused and resolved == []
+    monkeypatch.undo()
+    full = _build(repo, out_b, full=True)
+    assert "calls alpha" in (out_b / "pkg" / "a.py_docs.md").read_text()  # b.py's call, a usage example of alpha
+    assert page_tree(out_a) == page_tree(out_b)
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))
+    assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
+    assert _diagnostics(again) == _diagnostics(full)
+    # a line moved: resolved again
+    (repo / "pkg" / "b.py").write_text("from pkg.a import alpha\n\n\n\ndef beta():\n    return alpha()\n")
+    monkeypatch.setattr(pyresolve.PyResolver, "resolve_file",
+                        lambda self, path, uses: resolved.append(path) or real_py(self, path, uses))
+    _build(repo, out_a)
+    assert "pkg/b.py" in resolved
 
 
 def test_local_rebuild_works_in_the_build_process_while_the_workers_do(make_repo, monkeypatch) -> None:

@@ -19,7 +19,7 @@ import functools
 import marshal
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -328,7 +328,7 @@ def _joined(py: RefIndex, c: RefIndex) -> RefIndex:
 
 
 def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] | None = None,
-           index: PythonIndex | None = None) -> set[str]:
+           index: PythonIndex | None = None, kept: Collection[str] = ()) -> set[str]:
     """After `link.relink` over the same files: resolve again the references of the edited files, of the
     files pointing into them (their target lines may have moved) and, when an edit changed what others
     resolve against (`interface`), of the files that mention a changed name (`refdeps.dependents`; every file
@@ -338,15 +338,19 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
 
     From `link.link` after an edit that changed link inputs over the same files (`import_tests_of`: the test
     links its imports give now), with `model.refs` the last build's: the C-family files whose include closure
-    holds an edited one are resolved again too, and the test links are made again whole (ranks moved)."""
+    holds an edited one are resolved again too, and the test links are made again whole (ranks moved).
+
+    `kept`: edited files whose references and what they resolve from are as they were (`relink.same_references`):
+    not resolved again, nor the files pointing into them; the pages showing their lines as usage examples can
+    change all the same."""
     from docatlas.link.resolve import C_LANGS, PY_LANGS, PythonIndex
 
     files = model.files
     old: RefIndex = model.refs
-    py_edited = [p for p in edited if files[p].language in PY_LANGS]
-    c_edited = [p for p in edited if files[p].language in C_LANGS]
+    py_edited = [p for p in edited if files[p].language in PY_LANGS and p not in kept]
+    c_edited = [p for p in edited if files[p].language in C_LANGS and p not in kept]
     if not py_edited and not c_edited and import_tests_of is None:
-        return set()
+        return _showing(old, edited, model.purposes) - set(edited)
     t0 = time.perf_counter()
     model.refs_update["touched"] = []  # (the index rewrites the rows of `rewritten` alone)
     if index is None:  # (`relink` gives the one it made over the same files and roots)
@@ -426,15 +430,19 @@ def update(model: Any, edited: list[str], import_tests_of: dict[str, list[Any]] 
     before_tested, before_tests = model.tested_by, model.tests_of
     tests_changed = _update_test_links(model, index, all_redo)
     touched = {t for t in targets if old.incoming.get(t) != new.incoming.get(t)} | possible_changed
-    edited_set = set(edited)
-    for t in {r[5] for p in edited for r in new.outgoing.get(p, ())}:  # usage examples show their source text
-        if any(r[0] in edited_set for r in examples(new.incoming.get(t, []), model.purposes)):
-            touched.add(t)
+    touched |= _showing(new, edited, model.purposes)
     touched |= {t for t in tests_changed if before_tested.get(t) != model.tested_by.get(t)}
     touched |= {t for t in all_redo if before_tests.get(t) != model.tests_of.get(t)}
     # files whose own references changed: their Related Files weigh them
     touched |= {p for p in all_redo if old.outgoing.get(p) != new.outgoing.get(p)}
     return touched - set(edited)
+
+
+def _showing(refs: RefIndex, edited: Collection[str], purposes: Mapping[str, Any]) -> set[str]:
+    """The files whose usage examples show a line of an `edited` file (`examples`): their pages show its text."""
+    edited_set = set(edited)
+    return {t for t in {r[5] for p in edited for r in refs.outgoing.get(p, ())}
+            if any(r[0] in edited_set for r in examples(refs.incoming.get(t, []), purposes))}
 
 
 def _includers(model: Any, targets: set[str]) -> set[str]:

@@ -8,6 +8,7 @@ edited files' own entries made again, instead of linking every file (`link.stage
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -87,7 +88,8 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                 for p in (p for p, v in tests.items() if not v):
                     refs.import_tests_of.pop(p, None)
                 model.refs = refs
-        touched = references.update(model, changed, index=index)
+        kept = {p for p in changed if before is not None and p in before and same_references(before[p], facts[p])}
+        touched = references.update(model, changed, index=index, kept=kept)
         if touched:
             model.refs_update["touched"] = sorted(touched)
         by_stem = stems(paths)
@@ -98,6 +100,19 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
                 model.related_total[p] = len(rel)
     model.subtree_files("")
     return model
+
+
+def same_references(before: FileFacts, after: FileFacts) -> bool:
+    """Whether an edit kept everything the references of a file and those into it are resolved from: its
+    references (bindings, and uses with their places), its definitions but for their docstrings (their names,
+    kinds, nesting, bases, flags and lines), `__all__`, imports and test cases. An edit of comments or docstrings
+    that moves no line: neither the file's references nor any into it can resolve differently, and the link
+    stage's references are kept as they are (`references.update(kept=...)`)."""
+    return (before.references == after.references and before.exports == after.exports
+            and before.imports == after.imports and before.tests == after.tests
+            and len(before.symbols) == len(after.symbols)
+            and all(a == b or dataclasses.replace(a, summary="", doc="") == dataclasses.replace(b, summary="", doc="")
+                    for a, b in zip(before.symbols, after.symbols, strict=True)))
 
 
 def local_inputs(before: FileFacts, after: FileFacts, star_imported: bool = True) -> bool:
