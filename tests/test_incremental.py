@@ -1066,6 +1066,45 @@ def test_an_edit_rewrites_only_the_shards_of_the_imports_it_changed(make_repo) -
     assert list(_stored_state(repo, out_a)["imports"]) == list(_stored_state(repo, out_b)["imports"])  # (in order)
 
 
+def test_an_edit_rewrites_only_the_shards_of_the_references_parts_it_changed(make_repo) -> None:
+    """The references' faces (per file) and C-family definitions (per name) are sharded like the imports: a
+    function added to a C++ file rewrites the shard of its face, that of its name's definitions and their list of
+    names, no other of theirs; both read back equal to a full build's."""
+    import zlib
+
+    from docatlas.store import cache as store_cache
+
+    def parts(out: Path) -> dict[str, bytes]:
+        with sqlite3.connect(schema.cache_path(out)) as conn:
+            return dict(conn.execute("SELECT name, data FROM link_parts WHERE name LIKE 'refs.c_defs#%' "
+                                     "OR name LIKE 'refs.interfaces#%'"))
+
+    def refs(out: Path) -> object:
+        state = FactsCache.load(make_config(repo, out)).link_state()
+        assert state is not None
+        return state["refs"]
+
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    before = parts(out_a)
+    assert len(before) == 2 * (store_cache.SHARDS + 1)
+    (repo / "csrc" / "util.cpp").write_text('#include "util.h"\n\nint helper(int x) {\n  return x + 1;\n}\n'
+                                            "int twice(int x) { return 2 * x; }\n")
+    assert _build(repo, out_a).link_reused
+    after = parts(out_a)
+
+    def shard(part: str, key: str) -> str:
+        return f"refs.{part}#{zlib.crc32(key.encode()) % store_cache.SHARDS:02}"
+
+    assert {k for k in after if after[k] != before.get(k)} == {
+        shard("interfaces", "csrc/util.cpp"), shard("c_defs", "twice"), "refs.c_defs#keys"}
+    _build(repo, out_b, full=True)
+    a, b = refs(out_a), refs(out_b)
+    assert a.interfaces == b.interfaces and a.c_defs == b.c_defs  # type: ignore[attr-defined]
+
+
 AMBIGUOUS = {
     "one/a.cpp": "int twice(int x) { return 2 * x; }\n",
     "two/b.cpp": "int twice(int x) { return x + x; }\n",

@@ -296,15 +296,16 @@ class FactsCache:
         if row[0] != _IN_PARTS:
             return None
         loaded = {name: pickle.loads(data) for name, data in parts}
-        state: dict[str, Any] = {k: v for k, v in loaded.items() if "." not in k and _SHARD not in k}
-        state.update(_unsharded(loaded))
+        whole: dict[str, Any] = {k: v for k, v in loaded.items() if _SHARD not in k}
+        whole.update(_unsharded(loaded))
+        state: dict[str, Any] = {k: v for k, v in whole.items() if "." not in k}
         refs = state.get("refs")
         if refs is not None:
-            for name, value in loaded.items():
+            for name, value in whole.items():
                 if name.startswith("refs."):
                     setattr(refs, name[5:], value)
         self.stored_parts = loaded
-        self.read_parts = {**state, **{k: v for k, v in loaded.items() if k.startswith("refs.")}}
+        self.read_parts = {**state, **{k: v for k, v in whole.items() if k.startswith("refs.")}}
         if refs is not None and hasattr(refs, "join"):  # its per-file parts, read on use (`store_link_state`)
             refs.join({kind: Rows(self.file, kind, prefetch=prefetch and kind in _PREFETCH)
                        for kind in _row_kinds(refs)})
@@ -388,7 +389,7 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
                 conn.executemany("DELETE FROM cache.link_rows WHERE kind = ? AND path = ?", ((kind, p) for p in gone))
                 blobs = ((p, marshal.dumps(v)) for p, v in sorted(changes.items()))
             conn.executemany("INSERT INTO cache.link_rows VALUES (?, ?, ?)", ((kind, p, b) for p, b in blobs))
-    named = _sharded({k: v for k, v in state.items() if k != "refs"})
+    named = {k: v for k, v in state.items() if k != "refs"}
     skeleton = state.get("refs")
     if skeleton is not None and dataclasses.is_dataclass(skeleton):
         split = [f.name for f in dataclasses.fields(skeleton)]
@@ -396,6 +397,7 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
         named.update({f"refs.{name}": getattr(skeleton, name) for name in split})
     elif skeleton is not None:
         named["refs"] = skeleton
+    named = _sharded(named)
     if whole or stored is None:
         conn.execute("DELETE FROM cache.link_parts")
         changed = sorted(named)
@@ -411,10 +413,11 @@ def store_link_state(conn: sqlite3.Connection, state: dict[str, Any], whole: boo
 
 MISSING_PART = object()  # what a part absent from the last build's state compares as (`same_part`)
 # Parts kept in shards: a dict part whose entries an edit changes a few of (each edited file's imports, their lines
-# made again) is stored as `SHARDS` pickles by a hash of the key, and its keys in order, so that a rebuild writes
-# again only the shards holding a changed entry (PyTorch's imports: 6 MB, 0.3-0.6 s to pickle whole on an edit
-# that added an import).
-_SHARDED = ("imports",)
+# made again; the references' faces of the edited files, and the C-family definitions of the names they define) is
+# stored as `SHARDS` pickles by a hash of the key, and its keys in order, so that a rebuild writes again only the
+# shards holding a changed entry (PyTorch's imports: 6 MB, 0.3-0.6 s to pickle whole on an edit that added an
+# import; a function added to a .py and a .cu file wrote the faces and C definitions whole, 1.8 and 5.6 MB).
+_SHARDED = ("imports", "refs.interfaces", "refs.c_defs")
 _SHARD = "#"
 SHARDS = 32
 
