@@ -150,6 +150,15 @@ def compile_docatlas() -> None:
         compileall.compile_dir(folder, quiet=1)
 
 
+def code_now() -> str:
+    """docatlas's code fingerprint as its files are now (`fingerprint.code_fingerprint` caches the first): a
+    source file edited while the bench runs changes it, and the next build is a full one, whatever it was meant to
+    measure (a "no-op" of 61 s)."""
+    from docatlas.fingerprint import code_fingerprint
+
+    return str(code_fingerprint.__wrapped__())
+
+
 def docatlas(repo: Path, out: Path, jobs: int, report: Path, extra: list[str],
              refs_off: bool = False, sample: bool = True) -> dict[str, float]:
     start = ["-c", REFS_OFF] if refs_off else ["-m", "docatlas"]
@@ -232,6 +241,7 @@ def main() -> None:
     if not src.is_dir():
         sys.exit(f"corpus not found: {src} (run ../shared/corpora/fetch {args.corpus})")
     compile_docatlas()
+    code = code_now()
     tmp = Path(tempfile.mkdtemp(prefix="docatlas-bench-"))
     repo = tmp / src.name
     shutil.copytree(src, repo, symlinks=True)
@@ -267,6 +277,9 @@ def main() -> None:
                 ctags.append(run(["ctags", "-R", "-f", str(tmp / "tags"), str(repo)], sample))
             if not args.keep:
                 shutil.rmtree(out)
+            if code_now() != code:
+                sys.exit("docatlas's code changed while the bench ran: its builds measured two versions (run the "
+                         "bench from a copy of the code, PYTHONPATH=COPY/src)")
         print(f"corpus {src.name}: {sum(1 for _ in repo.rglob('*'))} paths; jobs={args.jobs}; "
               f"medians of {args.repeat} runs; edited {', '.join(edited) or 'nothing'}")
         keys = ["wall", "cpu", "user", "sys", "peak_mb", "peak_pss_mb", "parent_pss_mb", "workers_pss_mb", "pages",
