@@ -235,7 +235,7 @@ def test_package_api_follows_star_imports_and_their_all() -> None:
 
 
 def test_a_test_named_after_its_target_comes_first() -> None:
-    from docatlas.link.references import named_after
+    from docatlas.link.reftests import named_after
 
     assert named_after("c10/test/util/irange_test.cpp", "c10/util/irange.h")
     assert named_after("test/nn/test_linear.py", "torch/nn/modules/linear.py")

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from docatlas import paths as P
-from docatlas.link.references import examples
+from docatlas.link.reftests import examples
 from docatlas.link.stage import RepoModel
 
 PER_DEFINITION = 3  # files listed per definition, tests and other files each: `docatlas refs` lists them all
