@@ -593,8 +593,7 @@ def _render(tasks: list[tuple[str, str]], job: RenderJob, progress: Progress | N
     workers = job.cfg.workers
     pooled = _pooled(workers, len(tasks))
     own = [t for t in tasks if _own_task(t, local)] if pooled else []
-    # (the keyword index last: the first worker's chunk holds the largest folders, `Pool.run(meanwhile=...)`)
-    rest = sorted((t for t in tasks if not _own_task(t, local)), key=lambda t: t[0] == "keywords") if own else tasks
+    rest = [t for t in tasks if not _own_task(t, local)] if own else tasks
     after = functools.partial(_offset_progress, progress, len(rest), len(tasks)) if progress else None
     runs: Iterable[TaskResult] = itertools.chain(
         _run(_render_task, rest, workers, job, "render", progress, fallback=_render_fallback, meanwhile=meanwhile),
