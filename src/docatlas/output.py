@@ -116,6 +116,7 @@ class OutputFolder:
         self.notes: list[str] = []  # what the CLI should tell the user (a resumed build, a rebuilt manifest)
         self._lock_fd: int | None = None
         self._seen: tuple[tuple[int, int, int] | None, ...] | None = None  # (`_state_files`) as `_read_state` read them
+        self._manifest_raw = b""  # the manifest read, when `finish` may keep it (`_load_manifest`)
         if output.exists() and not output.is_dir():
             raise OutputError(f"{output} exists and is not a folder")
         if (output / "docatlas.sqlite").exists() and not (output / "docatlas.sqlite").is_file():
@@ -176,6 +177,10 @@ class OutputFolder:
         if state is None:  # no private state for this manifest: no page is known to be as it was written
             self.known = False
             return dict.fromkeys(pages, ""), {}, {}
+        # written by this version: `finish` may keep it when the pages are the same
+        same_writer = (data.get("generator"), data.get("version"), data.get("manifest_version")) == (
+            "docatlas", __version__, MANIFEST_VERSION)
+        self._manifest_raw = raw if same_writer else b""
         digests, inputs, stats = state
         return {k: digests.get(k, "") for k in pages}, inputs, stats
 
@@ -235,6 +240,7 @@ class OutputFolder:
         # unless the lock was free and the files read are the very same (PyTorch: 4 MB of JSON, 0.1 s)
         if waited or self._seen is None or self._seen != self._state_files():
             self.previous, self.previous_inputs, self.previous_stats, self.resumed = {}, {}, {}, False
+            self._manifest_raw = b""
             self.known = True
             self._read_state()
         if self.resumed:
@@ -374,21 +380,27 @@ class OutputFolder:
         if self.resumed:
             removed += self._sweep(set(pages))
         self.path.mkdir(parents=True, exist_ok=True)
-        body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
-                "folders": _grouped(pages)}
-        raw = (json.dumps(body, indent=0, sort_keys=False, ensure_ascii=False) + "\n").encode(
-            "utf-8", "backslashreplace")
+        # the same pages as the manifest read, still there as it was (most edits): the same bytes, not written again
+        kept = bool(self._manifest_raw) and pages.keys() == self.previous.keys() and self._seen is not None \
+            and self._seen[0] == self._state_files()[0]
+        raw = self._manifest_raw if kept else b""
+        if not kept:
+            body = {"generator": "docatlas", "version": __version__, "manifest_version": MANIFEST_VERSION,
+                    "folders": _grouped(pages)}
+            raw = (json.dumps(body, indent=0, sort_keys=False, ensure_ascii=False) + "\n").encode(
+                "utf-8", "backslashreplace")
         # the state first, naming the manifest it goes with: a build stopped between the two leaves a state
         # that names no manifest on disk, which the next build does not trust
         inputs, stats = inputs or {}, stats or {}
-        keys = sorted(set(inputs) | set(pages))
+        keys = sorted({**inputs, **pages})  # (in the last build's order but for a few: a quick sort)
         make_cache_dir(self.path)
         _replace_bytes(self.path / STATE_PATH, marshal.dumps((
             _STATE_FORMAT, digest(raw), {k: pages[k] for k in keys if k in pages},
             {k: inputs.get(k, "") for k in keys}, {k: tuple(stats[k]) for k in keys if k in pages and k in stats})))
-        tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
-        tmp.write_bytes(raw)
-        os.replace(tmp, self.manifest_path)
+        if not kept:
+            tmp = self.manifest_path.with_name(MANIFEST_NAME + ".tmp")
+            tmp.write_bytes(raw)
+            os.replace(tmp, self.manifest_path)
         for old in (_OLD_STATS, _OLD_STATE):
             with contextlib.suppress(FileNotFoundError):
                 (self.path / old).unlink()
