@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import docatlas.pipeline as pipeline
 from docatlas import incremental
 from docatlas.config import make_config
+from docatlas.keyed import Keyed
 from docatlas.pipeline import BuildReport, build
 from docatlas.store import queries, schema
 from docatlas.store.cache import FactsCache
@@ -1038,29 +1040,28 @@ def test_the_guide_is_rendered_again_when_a_use_count_changes(make_repo) -> None
     assert page_tree(out_a) == page_tree(out_b)
 
 
-def test_an_edit_rewrites_only_the_shards_of_the_imports_it_changed(make_repo) -> None:
-    """The link state's imports are stored in shards (`store.cache.SHARDS`, by a hash of the path) with their paths
-    in order: an edit that adds an import rewrites the edited file's shard and no other, and the state read back
+def test_an_edit_rewrites_only_the_imports_of_the_files_it_changed(make_repo) -> None:
+    """The link state's imports are stored one pickle per file (`keyed.Keyed`), in path order: an edit that adds an
+    import stores the other files' bytes as they were read and the edited file's anew, and the state read back
     equals a full build's."""
-    import zlib
 
-    from docatlas.store import cache as store_cache
-
-    def parts(out: Path) -> dict[str, bytes]:
+    def imports(out: Path) -> dict[str, bytes]:
         with sqlite3.connect(schema.cache_path(out)) as conn:
-            return dict(conn.execute("SELECT name, data FROM link_parts WHERE name LIKE 'imports#%'"))
+            (data,) = conn.execute("SELECT data FROM link_parts WHERE name = 'imports'").fetchone()
+        part = pickle.loads(data)
+        assert isinstance(part, Keyed)
+        return part.blobs()
 
     repo = make_repo(LINKED)
     _age(repo)
     out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
     _build(repo, out_a)
-    before = parts(out_a)
-    assert len(before) == store_cache.SHARDS + 1  # and the paths in order, `imports#keys`
+    before = imports(out_a)
+    assert list(before) == sorted(before) and "pkg/a.py" in before
     (repo / "pkg" / "a.py").write_text('"""Module a."""\nimport os\n\n\ndef alpha():\n    return 1\n')
     assert _build(repo, out_a).link_reused
-    after = parts(out_a)
-    shard = f"imports#{zlib.crc32(b'pkg/a.py') % store_cache.SHARDS:02}"
-    assert {k for k in after if after[k] != before.get(k)} == {shard}
+    after = imports(out_a)
+    assert list(after) == list(before) and {k for k in after if after[k] != before[k]} == {"pkg/a.py"}
     _build(repo, out_b, full=True)
     assert _stored_state(repo, out_a) == _stored_state(repo, out_b)
     assert list(_stored_state(repo, out_a)["imports"]) == list(_stored_state(repo, out_b)["imports"])  # (in order)
@@ -1156,3 +1157,20 @@ def test_full_rebuild_over_the_same_output_rewrites_only_pages_that_differ(make_
     again = _build(repo, out, full=True)
     assert again.written == 1 and first.written == again.pages
     assert page_tree(out) == tree
+
+
+def test_an_edit_that_moves_test_links_updates_those_of_the_index(make_repo) -> None:
+    """A test case added that uses a definition: the link stage is reused, and the index's test links (rewritten
+    only for the files whose `tested_by` changed, `store.writer._relinked_repo`) equal a full build's."""
+    repo = make_repo(LINKED)
+    _age(repo)
+    out_a, out_b = repo.parent / "out_a", repo.parent / "out_b"
+    _build(repo, out_a)
+    before = sqlite3.connect(out_a / schema.INDEX_NAME).execute("SELECT * FROM test_links").fetchall()
+    (repo / "tests" / "test_a.py").write_text("from pkg.a import alpha\n\n\ndef test_alpha():\n    assert alpha() == 1"
+                                              "\n\n\ndef test_alpha_twice():\n    assert alpha() + alpha() == 2\n")
+    assert _build(repo, out_a).link_reused
+    after = sqlite3.connect(out_a / schema.INDEX_NAME).execute("SELECT * FROM test_links").fetchall()
+    assert after != before  # (the case that uses `alpha` is listed)
+    _build(repo, out_b, full=True)
+    assert dump(sqlite3.connect(out_a / schema.INDEX_NAME)) == dump(sqlite3.connect(out_b / schema.INDEX_NAME))

@@ -12,9 +12,10 @@ import functools
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from docatlas.keyed import copied, key_sorted
 from docatlas.link import refdeps
 from docatlas.link.graph import components
 from docatlas.link.pyresolve import Ref
@@ -431,17 +432,17 @@ def possible_users(candidates: Mapping[str, list[Candidates]]) -> dict[str, dict
 
 def update_possible(possible: Mapping[str, dict[str, list[Possible]]], redo: list[str],
                     old: Mapping[str, list[Candidates]], new: Mapping[str, list[Candidates]]
-                    ) -> tuple[dict[str, dict[str, list[Possible]]], set[str]]:
+                    ) -> tuple[MutableMapping[str, dict[str, list[Possible]]], set[str]]:
     """`possible_users` after the files of `redo` were resolved again (`old`/`new`: the candidates before and
     after; only their rows are read): the entries of the targets their old or new ambiguous uses name are made
     again, every other target's kept as it was. Returns it and the targets whose entries changed."""
     if not redo:
-        return dict(possible), set()
+        return copied(possible), set()
     gone = set(redo)
     targets = {c[0] for p in redo for use in old.get(p) or () for c in use[5]}
     added = possible_users({p: new[p] for p in redo if new.get(p)})
     targets |= set(added)
-    out = dict(possible)
+    out = copied(possible)
     changed: set[str] = set()
     for t in sorted(targets):
         quals: dict[str, list[Possible]] = {}
@@ -458,4 +459,4 @@ def update_possible(possible: Mapping[str, dict[str, list[Possible]]], redo: lis
             out[t] = quals
         else:
             out.pop(t, None)
-    return dict(sorted(out.items())), changed
+    return key_sorted(out), changed

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from docatlas.keyed import copied
 from docatlas.link.pyresolve import Ref
 
 
@@ -100,7 +101,7 @@ def update_test_links(model: Any, index: Any, redo: set[str]) -> set[str]:
     `tested_by` lists of the files those point at (before or after), can change. Returns those files."""
     suites = _suites(model, index)
     before = model.tests_of
-    tests_of = dict(before)
+    tests_of = copied(before)
     changed: set[str] = set()
     for t in sorted(redo):
         merged = _with_uses(model, index, suites, t)

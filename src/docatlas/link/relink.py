@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from docatlas.keyed import copied
 from docatlas.link import reach, references
 from docatlas.link.related import related_files, stems
 from docatlas.link.resolve import PythonIndex, ResolvedImport
@@ -22,10 +23,13 @@ from docatlas.summary import FileSummary
 __all__ = ["local_inputs", "relink", "star_targets"]
 
 
-def star_targets(state: dict[str, Any]) -> set[str]:
-    """The files that some file star-imports, in a stored `link_state`."""
-    return {r.target for resolved in state["imports"].values() for r in resolved
-            if r.category == "repo" and "*" in r.imp.names}
+def star_targets(state: dict[str, Any]) -> frozenset[str]:
+    """The files that some file star-imports, in a stored `link_state` (`RepoModel.star_imported`, else from
+    every file's imports)."""
+    if "star_imported" in state:
+        return frozenset(state["star_imported"])
+    return frozenset(r.target for resolved in state["imports"].values() for r in resolved
+                     if r.category == "repo" and "*" in r.imp.names)
 
 
 
@@ -47,10 +51,9 @@ def relink(name: str, facts: Mapping[str, FileFacts], state: dict[str, Any],
         facts = {p: facts[p] for p in paths}
     changed = sorted(edited)
     if changed:  # copies of what changes below: `state` is the caller's
-        state = {**state, "imports": dict(state["imports"]), "purposes": dict(state["purposes"]),
-                 "related": dict(state["related"]), "related_total": dict(state["related_total"]),
-                 "tests_of": dict(state["tests_of"]), "tested_by": dict(state["tested_by"]),
-                 "run_commands": dict(state["run_commands"]), "run_evidence": dict(state["run_evidence"])}
+        state = {**state, **{name: copied(state[name]) for name in (
+            "imports", "purposes", "related", "related_total", "tests_of", "tested_by", "run_commands",
+            "run_evidence")}}
     model = RepoModel(name=name, files=facts, **state)
     model.summaries.update(summaries or {})
     if changed:

@@ -12,7 +12,7 @@ import itertools
 import re
 import shlex
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Any
@@ -81,7 +81,7 @@ class RepoModel:
     folders: dict[str, Folder]
     modules: dict[str, str]  # python module name -> path
     module_of: dict[str, str]  # path -> python module name
-    imports: dict[str, list[ResolvedImport]]
+    imports: MutableMapping[str, list[ResolvedImport]]
     imported_by: dict[str, list[str]]  # most central importer first
     purposes: dict[str, Purpose]
     python_roots: list[str]
@@ -92,17 +92,17 @@ class RepoModel:
     transitive_importers: dict[str, int] = field(default_factory=dict)
     folder_uses: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # subtree -> outside folders
     folder_used_by: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    tests_of: dict[str, list[TestLink]] = field(default_factory=dict)  # test file -> code it exercises
+    tests_of: MutableMapping[str, list[TestLink]] = field(default_factory=dict)  # test file -> code it exercises
     tested_by: dict[str, list[TestLink]] = field(default_factory=dict)  # source file -> tests exercising it
     run_commands: dict[str, list[str]] = field(default_factory=dict)  # test file -> shell commands
-    related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> [(path, reason)], cut
+    related: MutableMapping[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> [(path, reason)], cut
     related_total: dict[str, int] = field(default_factory=dict)
     # Facts summaries (`summary.FileSummary`) that pages about many files read: filled from the facts cache
     # by `pipeline`, else made on first use, so that such pages need not load every file's facts.
     summaries: dict[str, FileSummary] = field(default_factory=dict, repr=False)
     _subtrees: dict[str, list[str]] = field(default_factory=dict, repr=False)
     # C/C++: declarations paired with definitions (`link.cdecls`): path -> qualname -> [(other path, what it has)]
-    c_pairs: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    c_pairs: MutableMapping[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
     refs: RefIndex = field(default_factory=RefIndex)  # symbol references, both ways (`link.references`)
     # what `relink` changed in `refs` (`references.update`): "touched" pages, "rewritten" rows; not state
     refs_update: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -116,6 +116,9 @@ class RepoModel:
     runners: RepoRunners | None = None  # what the repository says about running tests (`link.runners`)
     c_names: dict[str, tuple[int, int]] = field(default_factory=dict)  # (`reach.c_names`)
     c_bound: frozenset[str] = frozenset()  # (`reach.c_names`)
+    # the files some file star-imports (`relink.star_targets`): kept as they are by a `relink`, which keeps every
+    # repository import edge, so that a rebuild need not read every file's imports to know them
+    star_imported: frozenset[str] = frozenset()
 
     def summary(self, path: str) -> FileSummary:
         found = self.summaries.get(path)
@@ -261,7 +264,7 @@ def classify(facts: FileFacts, module: str | None, siblings: frozenset[str] = fr
 
 
 # -- tests <-> code -----------------------------------------------------------------------------
-def _reexports(path: str, facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+def _reexports(path: str, facts: Mapping[str, FileFacts], resolved: Mapping[str, list[ResolvedImport]],
                cache: dict[str, dict[str, str]]) -> dict[str, str]:
     """name -> the file it comes from, for names that `path` imports from other repository files."""
     if path in cache:
@@ -289,7 +292,7 @@ def _reexports(path: str, facts: Mapping[str, FileFacts], resolved: dict[str, li
     return out
 
 
-def _origin(target: str, name: str, facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+def _origin(target: str, name: str, facts: Mapping[str, FileFacts], resolved: Mapping[str, list[ResolvedImport]],
             cache: dict[str, dict[str, str]]) -> str:
     """Follow re-exports (`pkg/__init__.py` importing from `pkg/mod.py`) to the file that defines `name`."""
     seen = {target}
@@ -323,7 +326,7 @@ def test_suite_folder(test: str, root: str) -> str:
     return root
 
 
-def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved: dict[str, list[ResolvedImport]],
+def _tests_links(test_files: list[str], facts: Mapping[str, FileFacts], resolved: Mapping[str, list[ResolvedImport]],
                  purposes: dict[str, Purpose], index: PythonIndex) -> dict[str, list[TestLink]]:
     cache: dict[str, dict[str, str]] = {}
     out: dict[str, list[TestLink]] = {}
@@ -450,6 +453,8 @@ def link(name: str, facts: Mapping[str, FileFacts], previous: RefIndex | None = 
         c_pairs=(c_pairs := cdecls.pair_declarations(facts, edges) if includes else {}),
         c_bridges=cdecls.bridge_implementations(facts, edges, c_pairs) if includes else {},
         c_modules=c_modules, include_dirs=include_dirs, include_key=reach.include_key(inc_index),
+        star_imported=frozenset(r.target for found in resolved.values() for r in found
+                                if r.category == "repo" and "*" in r.imp.names),
     )
     model.c_names, model.c_bound = reach.c_names(facts) if includes else ({}, frozenset())
     model.summaries.update(summaries or {})
